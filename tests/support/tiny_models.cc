@@ -1,12 +1,10 @@
 #include "support/tiny_models.h"
 
-#include <bit>
-#include <cmath>
-#include <cstring>
-#include <fstream>
+#include <cstdio>
 #include <variant>
 
 #include "gguf/ggml_type.h"
+#include "support/gguf_writer.h"
 
 namespace memopt::testing {
 namespace {
@@ -234,111 +232,48 @@ uint64_t tensor_bytes(const TensorSpec& t) {
   return element_count(t.shape) * (t.type == kF32 ? 4 : 2);
 }
 
-// ---- GGUF v3 serialization (ggml/docs/gguf.md) -----------------------------
+// ---- Serialization through the test GGUF writer ---------------------------
 
-constexpr uint64_t kAlignment = 32;  // GGUF default when general.alignment is absent
-
-class Out {
- public:
-  void u8(uint8_t v) { buf_.push_back(static_cast<char>(v)); }
-  void u32(uint32_t v) { raw(&v, 4); }
-  void i32(int32_t v) { raw(&v, 4); }
-  void u64(uint64_t v) { raw(&v, 8); }
-  void f32(float v) { raw(&v, 4); }
-  void u16(uint16_t v) { raw(&v, 2); }
-  void str(const std::string& s) {
-    u64(s.size());
-    buf_.append(s);
-  }
-  void pad() {
-    while (buf_.size() % kAlignment != 0) buf_.push_back('\0');
-  }
-  std::string& data() { return buf_; }
-
- private:
-  void raw(const void* p, size_t n) { buf_.append(static_cast<const char*>(p), n); }
-  std::string buf_;
-};
-
-// GGUF metadata value type ids.
-enum : uint32_t { kTU32 = 4, kTI32 = 5, kTF32 = 6, kTBool = 7, kTString = 8, kTArray = 9 };
-
-void write_kv(Out& o, const Kv& kv) {
-  o.str(kv.key);
-  std::visit(
-      [&o](const auto& v) {
+GgufValue to_value(const KvValue& value) {
+  return std::visit(
+      [](const auto& v) -> GgufValue {
         using V = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<V, uint32_t>) {
-          o.u32(kTU32), o.u32(v);
+          return GgufValue::u32(v);
         } else if constexpr (std::is_same_v<V, float>) {
-          o.u32(kTF32), o.f32(v);
+          return GgufValue::f32(v);
         } else if constexpr (std::is_same_v<V, bool>) {
-          o.u32(kTBool), o.u8(v ? 1 : 0);
+          return GgufValue::boolean(v);
         } else if constexpr (std::is_same_v<V, std::string>) {
-          o.u32(kTString), o.str(v);
+          return GgufValue::str(v);
         } else if constexpr (std::is_same_v<V, std::vector<std::string>>) {
-          o.u32(kTArray), o.u32(kTString), o.u64(v.size());
-          for (const auto& s : v) o.str(s);
+          return GgufValue::array_str(v);
         } else if constexpr (std::is_same_v<V, std::vector<float>>) {
-          o.u32(kTArray), o.u32(kTF32), o.u64(v.size());
-          for (float f : v) o.f32(f);
+          return GgufValue::array_f32(v);
         } else {
-          o.u32(kTArray), o.u32(kTI32), o.u64(v.size());
-          for (int32_t i : v) o.i32(i);
+          return GgufValue::array_i32(v);
         }
       },
-      kv.value);
+      value);
 }
 
-// IEEE half from a float in the small range the weights use; values below
-// the smallest normal half flush to zero.
-uint16_t to_half(float f) {
-  const uint32_t x = std::bit_cast<uint32_t>(f);
-  const uint16_t sign = static_cast<uint16_t>((x >> 16) & 0x8000u);
-  const float a = std::fabs(f);
-  if (a < 6.2e-5f) return sign;
-  const int exp = static_cast<int>((x >> 23) & 0xff) - 127 + 15;
-  const uint32_t mant = (x >> 13) & 0x3ffu;
-  return static_cast<uint16_t>(sign | (static_cast<uint32_t>(exp) << 10) | mant);
-}
-
-std::string serialize(const Spec& s) {
-  Out o;
-  o.u32(0x46554747u);  // "GGUF"
-  o.u32(3);
-  o.u64(s.tensors.size());
-  o.u64(s.kvs.size());
-  for (const Kv& kv : s.kvs) write_kv(o, kv);
-  uint64_t offset = 0;
-  for (const TensorSpec& t : s.tensors) {
-    o.str(t.name);
-    o.u32(static_cast<uint32_t>(t.shape.size()));
-    for (uint64_t ne : t.shape) o.u64(ne);
-    o.u32(t.type);
-    o.u64(offset);
-    offset += (tensor_bytes(t) + kAlignment - 1) / kAlignment * kAlignment;
-  }
-  o.pad();
+GgufWriter build_writer(const Spec& s) {
+  GgufWriter w;
+  for (const Kv& kv : s.kvs) w.kv(kv.key, to_value(kv.value));
   // Small deterministic weights (an LCG, Numerical Recipes constants) keep
-  // activations finite through the few layers.
+  // activations finite through the few layers; norms are 1 as after training.
   uint32_t state = 12345;
   for (const TensorSpec& t : s.tensors) {
-    const uint64_t n = element_count(t.shape);
-    for (uint64_t i = 0; i < n; ++i) {
-      float v = 1.f;
-      if (t.fill == Fill::kRandom) {
+    std::vector<float> values(element_count(t.shape), 1.f);
+    if (t.fill == Fill::kRandom) {
+      for (float& v : values) {
         state = state * 1664525u + 1013904223u;
         v = (static_cast<float>(state >> 8) / 16777216.f - 0.5f) * 0.1f;
       }
-      if (t.type == kF32) {
-        o.f32(v);
-      } else {
-        o.u16(to_half(v));
-      }
     }
-    o.pad();
+    w.tensor_values(t.name, t.shape, t.type, values);
   }
-  return std::move(o.data());
+  return w;
 }
 
 }  // namespace
@@ -350,12 +285,7 @@ std::vector<TinyArch> all_tiny_archs() {
 std::string tiny_model_file_name(TinyArch arch) { return spec_for(arch).name + ".gguf"; }
 
 Status write_tiny_model(TinyArch arch, const std::string& path) {
-  const std::string bytes = serialize(spec_for(arch));
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f) return make_error("cannot create " + path + ": check that the directory exists");
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!f) return make_error("cannot write " + path + ": disk full?");
-  return Ok{};
+  return build_writer(spec_for(arch)).write_file(path);
 }
 
 Result<std::vector<std::string>> write_tiny_models(const std::string& dir) {
