@@ -241,7 +241,8 @@ std::vector<ScreenLine> render_dashboard(const Dashboard& d, const ViewState& v,
   spare -= work_rows;
   const int action_rows = std::min({std::max(static_cast<int>(d.actions.size()), 1), 4, spare});
   spare -= action_rows;
-  const int graph_rows = spare >= 4 ? std::min(spare - 1, 8) : 0;
+  // A graph needs two readings to show a trend.
+  const int graph_rows = spare >= 4 && d.history.size() >= 2 ? std::min(spare - 1, 8) : 0;
 
   std::vector<ScreenLine> out = top;
   if (graph_rows > 0) {
