@@ -85,6 +85,14 @@ class Pass {
     GpuForecast f;
     f.gpu = g.index;
     f.growth = forecast_growth(pts, t_.forecast_window_seconds);
+    // The trend must hold in the last few samples too: a load that just
+    // finished still tilts a 10 s line upwards, but is no longer growing.
+    if (pts.size() >= 2) {
+      const auto& a = pts[pts.size() - 2];
+      const auto& b = pts.back();
+      const double step = static_cast<double>(b.used_bytes) - static_cast<double>(a.used_bytes);
+      f.still_growing = step > 0.25 * f.growth.slope_bytes_per_s * (b.t_seconds - a.t_seconds);
+    }
     f.seconds_to_threshold =
         f.growth.seconds_to(bytes_at_percent(g.total_bytes, p_.auto_offload_threshold), g.used_bytes);
     f.seconds_to_oom = f.growth.seconds_to(g.total_bytes, g.used_bytes);
@@ -96,7 +104,13 @@ class Pass {
   bool emit(Action a) {
     if (taken_.count(a.target)) return false;
     auto it = st_.last_action_at.find(a.target);
-    if (it != st_.last_action_at.end() && in_.now_seconds - it->second < t_.target_cooldown_seconds) {
+    // Moving more layers off a model whose growth goes on is escalation, not
+    // flapping: allowed once the previous reload has had time to show.
+    const bool escalation = a.kind == ActionKind::kReloadFewerLayers &&
+                            st_.last_action_kind[a.target] == static_cast<int>(ActionKind::kReloadFewerLayers) &&
+                            it != st_.last_action_at.end() && in_.now_seconds - it->second >= t_.settle_seconds;
+    if (!escalation && it != st_.last_action_at.end() &&
+        in_.now_seconds - it->second < t_.target_cooldown_seconds) {
       d_.notes.push_back("held back " + std::string(action_kind_name(a.kind)) + " of " + a.target +
                          ": acted on it " + secs(in_.now_seconds - it->second) +
                          " ago (cooldown " + secs(t_.target_cooldown_seconds) + ")");
@@ -110,6 +124,7 @@ class Pass {
     }
     taken_.insert(a.target);
     st_.last_action_at[a.target] = in_.now_seconds;
+    st_.last_action_kind[a.target] = static_cast<int>(a.kind);
     st_.recent_action_times.push_back(in_.now_seconds);
     if (a.gpu >= 0) gpus_acted_.insert(a.gpu);
     d_.actions.push_back(std::move(a));
@@ -134,7 +149,7 @@ class Pass {
   // Frees `need` bytes on GPU `g`, cheapest first: idle models (longest idle
   // first), idle image-generation caches, then the largest model reloaded
   // with fewer GPU layers (it keeps serving, only slower).
-  void free_on_gpu(const GpuState& g, uint64_t need, const std::string& why, bool predictive) {
+  uint64_t free_on_gpu(const GpuState& g, uint64_t need, const std::string& why, bool predictive) {
     uint64_t freed = 0;
     std::vector<const ModelState*> idle;
     for (const auto& m : in_.models) {
@@ -145,7 +160,7 @@ class Pass {
     std::sort(idle.begin(), idle.end(),
               [](auto* a, auto* b) { return a->idle_seconds > b->idle_seconds; });
     for (const ModelState* m : idle) {
-      if (freed >= need) return;
+      if (freed >= need) return freed;
       Action a = model_action(ActionKind::kUnload, *m);
       a.expected_bytes = m->vram_bytes;
       a.predictive = predictive;
@@ -153,7 +168,7 @@ class Pass {
       if (emit(std::move(a))) freed += m->vram_bytes;
     }
     for (const auto& ig : in_.image_gen) {
-      if (freed >= need) return;
+      if (freed >= need) return freed;
       if (ig.gpu != g.index || ig.generating || ig.vram_bytes == 0) continue;
       Action a;
       a.kind = ActionKind::kFreeImageCache;
@@ -175,7 +190,7 @@ class Pass {
     }
     std::sort(big.begin(), big.end(), [](auto* a, auto* b) { return a->vram_bytes > b->vram_bytes; });
     for (const ModelState* m : big) {
-      if (freed >= need) return;
+      if (freed >= need) return freed;
       const uint64_t rest = need - freed;
       // ceil(rest / layer) layers leave the GPU; the planner's per-layer size
       // is what llama.cpp allocates per offloaded layer (weights of one block).
@@ -198,6 +213,7 @@ class Pass {
                          format_bytes(freed) + " of the " + format_bytes(need) +
                          " needed; nothing else is idle or reloadable");
     }
+    return freed;
   }
 
   bool armed(std::map<int, bool>& disarmed, std::map<int, double>& fired_at, int gpu) const {
@@ -209,34 +225,101 @@ class Pass {
     if (g.total_bytes == 0) return;
     const uint64_t thr = bytes_at_percent(g.total_bytes, p_.auto_offload_threshold);
     const uint64_t rearm = bytes_at_percent(g.total_bytes, p_.auto_offload_threshold - t_.hysteresis_percent);
-    if (g.used_bytes < rearm) st_.offload_disarmed[g.index] = false;
-    const bool over = g.used_bytes >= thr;
-    const bool soon = t_.predict && (f.seconds_to_oom <= t_.lead_seconds ||
-                                     f.seconds_to_threshold <= t_.lead_seconds);
-    if (!(over || soon)) return;
-    if (!armed(st_.offload_disarmed, st_.offload_fired_at, g.index)) return;
-    // Free enough for the usage expected `lead_seconds` from now to sit at the
-    // re-arm level, so the trigger does not fire again at once.
-    double growth = 0;
-    if (t_.predict && f.growth.valid && f.growth.slope_bytes_per_s > 0) {
-      growth = f.growth.slope_bytes_per_s * t_.lead_seconds;
+    auto& freed_log = st_.recently_freed[g.index];
+    if (g.used_bytes < rearm) {
+      st_.offload_disarmed[g.index] = false;
+      freed_log.clear();  // the episode is over
     }
-    const double projected = static_cast<double>(g.used_bytes) + growth;
-    const uint64_t need =
-        projected > static_cast<double>(rearm) ? static_cast<uint64_t>(projected - static_cast<double>(rearm)) : 0;
-    if (need == 0) return;
-    std::string why;
-    if (over) {
-      why = "GPU " + std::to_string(g.index) + " VRAM at " + pct_text(g.used_bytes, g.total_bytes) +
-            " >= auto_offload_threshold " + pct_text(thr, g.total_bytes);
+    // Growth the planner already knows about: models still loading will
+    // reach their estimated size. Where there is such a load, it explains the
+    // trend better than a line through the samples does.
+    uint64_t known_growth = 0;
+    bool loading = false;
+    for (const auto& m : in_.models) {
+      if (m.gpu == g.index && m.loading_target_vram_bytes > m.vram_bytes) {
+        known_growth += m.loading_target_vram_bytes - m.vram_bytes;
+        loading = true;
+      }
+    }
+    // A load that finished within the forecast window still tilts the
+    // fitted line; its growth was known, so the line says nothing new.
+    for (const auto& h : history_) {
+      if (in_.now_seconds - h.now_seconds > t_.forecast_window_seconds) continue;
+      for (const auto& m : h.models) {
+        if (m.gpu == g.index && m.loading_target_vram_bytes > m.vram_bytes) loading = true;
+      }
+    }
+    const bool over = g.used_bytes >= thr;
+    const double total = static_cast<double>(g.total_bytes);
+    // The last bytes before OOM: compute buffers and a new request's
+    // activations arrive in steps the samples cannot see coming.
+    const double margin = std::max(total * t_.oom_margin_percent / 100.0, 256.0 * 1024 * 1024);
+    double projected = static_cast<double>(g.used_bytes);
+    bool at_risk = false;  // the forecast says OOM is coming
+    if (t_.predict) {
+      if (loading) {
+        projected += static_cast<double>(known_growth);
+        at_risk = projected > total - margin;
+      } else {
+        const bool growing = f.growth.valid && f.growth.slope_bytes_per_s > 0 && f.still_growing;
+        // Over the threshold, look further ahead: the profile already says
+        // this GPU is short of room.
+        const double horizon = over ? t_.over_threshold_horizon_seconds : t_.lead_seconds;
+        at_risk = (growing && f.seconds_to_oom <= horizon) || static_cast<double>(g.used_bytes) > total - margin;
+        if (growing) {
+          // Free enough for the growth over twice the lead time: one action
+          // covers the near future; a later pass frees more if it goes on.
+          projected += f.growth.slope_bytes_per_s * 2 * t_.lead_seconds;
+        }
+      }
+    }
+    uint64_t pending = 0;
+    for (const auto& [t, b] : freed_log) {
+      if (in_.now_seconds - t < t_.settle_seconds) pending += b;
+    }
+    if (!over) st_.over_since.erase(g.index);
+    else if (!st_.over_since.count(g.index)) st_.over_since[g.index] = in_.now_seconds;
+    bool act;
+    if (t_.predict) {
+      // With a forecast, a brief crossing alone does not act: a load that
+      // settles at 96 % never runs out, and freeing for it wastes an unload.
+      // Sustained pressure does, as the profile asks.
+      const bool sustained = over && in_.now_seconds - st_.over_since[g.index] >= t_.sustain_seconds &&
+                             armed(st_.offload_disarmed, st_.offload_fired_at, g.index);
+      act = at_risk || sustained;
     } else {
-      why = "GPU " + std::to_string(g.index) + " VRAM at " + pct_text(g.used_bytes, g.total_bytes) +
-            " growing " + format_bytes(static_cast<uint64_t>(f.growth.slope_bytes_per_s)) +
-            "/s: out of memory forecast in " + secs(f.seconds_to_oom);
+      act = over && armed(st_.offload_disarmed, st_.offload_fired_at, g.index);
+      if (!act && over && in_.now_seconds - st_.offload_fired_at[g.index] < t_.settle_seconds) act = true;
+    }
+    if (!act) {
+      if (over && t_.predict) {
+        d_.notes.push_back("GPU " + std::to_string(g.index) + " above auto_offload_threshold but not growing "
+                           "towards OOM; holding");
+      }
+      return;
+    }
+    // Free enough for the projected usage to sit at the re-arm level, minus
+    // what actions of the last `settle_seconds` are already freeing.
+    if (projected <= static_cast<double>(rearm)) return;
+    const uint64_t want = static_cast<uint64_t>(projected - static_cast<double>(rearm));
+    if (want <= pending) return;
+    const uint64_t need = want - pending;
+    const std::string at = "GPU " + std::to_string(g.index) + " VRAM at " + pct_text(g.used_bytes, g.total_bytes);
+    std::string why;
+    if (t_.predict && loading) {
+      why = at + " will reach " + pct_text(static_cast<uint64_t>(projected), g.total_bytes) +
+            " once the loading model is in";
+    } else if (t_.predict && std::isfinite(f.seconds_to_oom) && f.seconds_to_oom > 0) {
+      why = at + (over ? " (over auto_offload_threshold)" : "") + " growing " +
+            format_bytes(static_cast<uint64_t>(f.growth.slope_bytes_per_s)) + "/s: out of memory forecast in " +
+            secs(f.seconds_to_oom);
+    } else {
+      why = at + " >= " + (over ? "auto_offload_threshold " + pct_text(thr, g.total_bytes) : "the OOM margin");
     }
     st_.offload_disarmed[g.index] = true;
     st_.offload_fired_at[g.index] = in_.now_seconds;
-    free_on_gpu(g, need, why, !over);
+    const uint64_t freed = free_on_gpu(g, need, why, !over);
+    if (freed > 0) freed_log.emplace_back(in_.now_seconds, freed);
   }
 
   void compact_rule(const GpuState& g) {

@@ -53,6 +53,7 @@ struct GpuForecast {
   GrowthForecast growth;
   double seconds_to_threshold = 0;  // to auto_offload_threshold (inf: never)
   double seconds_to_oom = 0;        // to 100 % (inf: never)
+  bool still_growing = false;       // the last samples agree with the trend
 };
 
 struct Decision {
@@ -68,10 +69,14 @@ struct PolicyTuning {
   double target_cooldown_seconds = 60;   // never act on one target twice within
   int max_actions_per_minute = 6;        // global rate limit
   bool predict = true;                   // act on forecasts, not only thresholds
-  double forecast_window_seconds = 10;   // samples the trend is fitted on
+  double forecast_window_seconds = 4;   // samples the trend is fitted on
   double lead_seconds = 8;               // act when OOM is forecast this soon
   double idle_for_offload_seconds = 30;  // "idle" for the cheapest-first order
   double restore_stable_seconds = 60;    // quiet time before moving layers back
+  double settle_seconds = 10;            // time for an action to show in samples
+  double over_threshold_horizon_seconds = 30;  // forecast reach once over the threshold
+  double oom_margin_percent = 2;         // this close to full counts as at risk
+  double sustain_seconds = 30;           // with a forecast: over the threshold this long acts
   double kv_rightsize_ratio = 0.5;       // right-size when peak/capacity is below
   double kv_headroom = 1.25;             // new context = observed peak x this
   uint32_t min_context = 2048;
@@ -80,9 +85,14 @@ struct PolicyTuning {
 // Remembered between passes. Start with a default-constructed one.
 struct PolicyState {
   std::map<std::string, double> last_action_at;  // per target
+  std::map<std::string, int> last_action_kind;   // per target, an ActionKind
   std::vector<double> recent_action_times;       // for the rate limit
   std::map<int, bool> offload_disarmed;          // fired, waiting to fall below
   std::map<int, double> offload_fired_at;
+  std::map<int, double> over_since;  // when usage went over auto_offload_threshold
+  // Bytes freed by recent offload actions per GPU (time, bytes), so a pass
+  // does not free the same shortfall twice before the first action shows.
+  std::map<int, std::vector<std::pair<double, uint64_t>>> recently_freed;
   std::map<int, bool> compact_disarmed;
   std::map<int, double> compact_fired_at;
   std::map<std::string, bool> image_was_generating;

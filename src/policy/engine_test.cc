@@ -37,6 +37,13 @@ ModelState model(const std::string& name, uint64_t vram_gib, double idle, int gp
   return m;
 }
 
+// Threshold semantics only (no forecaster), for the rules' own tests.
+PolicyTuning threshold_only() {
+  PolicyTuning t;
+  t.predict = false;
+  return t;
+}
+
 PolicyInput base(double now = 1000) {
   PolicyInput in;
   in.now_seconds = now;
@@ -87,7 +94,7 @@ TEST(EngineTest, OffloadFreesIdleModelsFirstThenReloadsLargest) {
   in.models[2].busy = true;
   in.models[0].busy = true;
   PolicyState st;
-  auto d = decide(in, profile(), {}, st);
+  auto d = decide(in, profile(), {}, st, threshold_only());
   // Re-arm level is 90 % = 21.6 GiB: need 1.4 GiB; the idle model covers it.
   ASSERT_EQ(d.actions.size(), 1u) << d.actions.size();
   EXPECT_EQ(d.actions[0].kind, ActionKind::kUnload);
@@ -97,7 +104,7 @@ TEST(EngineTest, OffloadFreesIdleModelsFirstThenReloadsLargest) {
   // No idle model: the largest is reloaded with just enough fewer layers.
   in.models = {model("big", 14, 0), model("busy", 5, 0)};
   PolicyState st2;
-  d = decide(in, profile(), {}, st2);
+  d = decide(in, profile(), {}, st2, threshold_only());
   const Action* r = find(d, ActionKind::kReloadFewerLayers, "big");
   ASSERT_NE(r, nullptr);
   const uint64_t layer = 14 * kGiB / 33;
@@ -113,26 +120,26 @@ TEST(EngineTest, OffloadHysteresisDoesNotFlap) {
   in.gpus = {gpu(0, 23)};
   in.models = {model("a", 3, 100), model("b", 3, 100), model("c", 3, 100)};
   PolicyState st;
-  auto d1 = decide(in, profile(), {}, st);
+  auto d1 = decide(in, profile(), {}, st, threshold_only());
   EXPECT_EQ(d1.actions.size(), 1u);
   // Still over the threshold 1 s later (dry run, nothing changed): disarmed.
   in.now_seconds += 1;
-  auto d2 = decide(in, profile(), {}, st);
+  auto d2 = decide(in, profile(), {}, st, threshold_only());
   EXPECT_TRUE(d2.actions.empty());
   // Dips to 94 % (below threshold, above re-arm 90 %) and back: still nothing.
   in.gpus[0].used_bytes = static_cast<uint64_t>(24.0 * kGiB * 0.94);
   in.now_seconds += 1;
-  EXPECT_TRUE(decide(in, profile(), {}, st).actions.empty());
+  EXPECT_TRUE(decide(in, profile(), {}, st, threshold_only()).actions.empty());
   in.gpus[0].used_bytes = 23 * kGiB;
   in.now_seconds += 1;
-  EXPECT_TRUE(decide(in, profile(), {}, st).actions.empty());
+  EXPECT_TRUE(decide(in, profile(), {}, st, threshold_only()).actions.empty());
   // Falls below the re-arm level, then crosses again: fires once more.
   in.gpus[0].used_bytes = 20 * kGiB;
   in.now_seconds += 1;
-  EXPECT_TRUE(decide(in, profile(), {}, st).actions.empty());
+  EXPECT_TRUE(decide(in, profile(), {}, st, threshold_only()).actions.empty());
   in.gpus[0].used_bytes = 23 * kGiB;
   in.now_seconds += 1;
-  auto d3 = decide(in, profile(), {}, st);
+  auto d3 = decide(in, profile(), {}, st, threshold_only());
   ASSERT_EQ(d3.actions.size(), 1u);
   EXPECT_NE(d3.actions[0].model, d1.actions[0].model);  // d1's target is cooling down
 }
@@ -183,6 +190,79 @@ TEST(EngineTest, PredictsOomAndActsBeforeTheThreshold) {
   thr.predict = false;
   PolicyState st2;
   EXPECT_TRUE(decide(in, profile(), hist, st2, thr).actions.empty());
+}
+
+TEST(EngineTest, ForecasterHoldsOnABriefCrossingButActsOnSustainedPressure) {
+  auto in = base(100);
+  in.gpus = {gpu(0, 23)};  // 95.8 %, flat
+  in.models = {model("idle", 3, 100), model("busy", 10, 0)};
+  in.models[1].busy = true;
+  PolicyState st;
+  std::vector<PolicyInput> hist;
+  for (int i = 0; i < 30; ++i) {
+    auto d = decide(in, profile(), hist, st);
+    EXPECT_TRUE(d.actions.empty()) << "t=" << in.now_seconds;
+    hist.push_back(in);
+    in.now_seconds += 1;
+  }
+  auto d = decide(in, profile(), hist, st);  // 30 s over the threshold
+  ASSERT_EQ(d.actions.size(), 1u);
+  EXPECT_EQ(d.actions[0].model, "idle");
+  EXPECT_NE(d.actions[0].reason.find(">= auto_offload_threshold"), std::string::npos) << d.actions[0].reason;
+}
+
+TEST(EngineTest, KnownLoadActsWhenItWillNotFit) {
+  auto in = base();
+  in.gpus = {gpu(0, 14)};
+  in.models = {model("idle", 6, 200), model("loading", 1, 0)};
+  in.models[1].busy = true;
+  in.models[1].loading_target_vram_bytes = 9 * kGiB;  // 14 + 8 = 22 GiB: fits
+  PolicyState st;
+  EXPECT_TRUE(decide(in, profile(), {}, st).actions.empty());
+  in.models[1].loading_target_vram_bytes = 12 * kGiB;  // 14 + 11 = 25 GiB > 24
+  auto d = decide(in, profile(), {}, st);
+  const Action* a = find(d, ActionKind::kUnload, "idle");
+  ASSERT_NE(a, nullptr);
+  EXPECT_TRUE(a->predictive);
+  EXPECT_NE(a->reason.find("once the loading model is in"), std::string::npos) << a->reason;
+}
+
+TEST(EngineTest, ReloadEscalatesWhileGrowthGoesOnButDoesNotFlap) {
+  // KV of the only model grows 1 GiB/s; each pass sees the last 4 samples.
+  auto at = [](double t, uint64_t used_gib, uint32_t layers) {
+    auto in = base(t);
+    in.gpus = {gpu(0, used_gib)};
+    auto m = model("chat", 16, 0);
+    m.busy = true;
+    m.gpu_layers = layers;
+    in.models = {m};
+    return in;
+  };
+  auto hist = [&](double t, uint64_t used_gib) {
+    std::vector<PolicyInput> h;
+    for (int i = 4; i >= 1; --i) h.push_back(at(t - i, used_gib - i, 33));
+    return h;
+  };
+  PolicyState st;
+  auto d1 = decide(at(100, 20, 33), profile(), hist(100, 20), st);
+  const Action* r1 = find(d1, ActionKind::kReloadFewerLayers, "chat");
+  ASSERT_NE(r1, nullptr);
+  EXPECT_TRUE(r1->predictive);
+  // 5 s later, inside settle_seconds: the first reload is still landing.
+  EXPECT_EQ(find(decide(at(105, 20, r1->gpu_layers), profile(), hist(105, 20), st), ActionKind::kReloadFewerLayers,
+                 "chat"),
+            nullptr);
+  // 12 s later growth goes on: escalation is allowed despite the cooldown.
+  auto d3 = decide(at(112, 20, r1->gpu_layers), profile(), hist(112, 20), st);
+  const Action* r3 = find(d3, ActionKind::kReloadFewerLayers, "chat");
+  ASSERT_NE(r3, nullptr);
+  EXPECT_LT(r3->gpu_layers, r1->gpu_layers);
+  // Restoring within the cooldown after an offload would flap: refused.
+  st.offloaded_at.clear();
+  auto quiet = at(130, 8, r3->gpu_layers);
+  PolicyTuning t;
+  t.restore_stable_seconds = 0;
+  EXPECT_EQ(find(decide(quiet, profile(), {}, st, t), ActionKind::kRestoreLayers, "chat"), nullptr);
 }
 
 TEST(EngineTest, CompactRightSizesContextWithBytesSaved) {
@@ -289,16 +369,16 @@ TEST(EngineTest, RestoreWaitsAfterAnOffload) {
   m.busy = true;
   in.models = {m};
   PolicyState st;
-  auto d = decide(in, profile(), {}, st);
+  auto d = decide(in, profile(), {}, st, threshold_only());
   const Action* r = find(d, ActionKind::kReloadFewerLayers, "big");
   ASSERT_NE(r, nullptr);
   // Usage drops right after; restore must wait restore_stable_seconds.
   in.models[0].gpu_layers = r->gpu_layers;
   in.gpus[0].used_bytes = 10 * kGiB;
   in.now_seconds = 130;
-  EXPECT_EQ(find(decide(in, profile(), {}, st), ActionKind::kRestoreLayers, "big"), nullptr);
+  EXPECT_EQ(find(decide(in, profile(), {}, st, threshold_only()), ActionKind::kRestoreLayers, "big"), nullptr);
   in.now_seconds = 170;
-  EXPECT_NE(find(decide(in, profile(), {}, st), ActionKind::kRestoreLayers, "big"), nullptr);
+  EXPECT_NE(find(decide(in, profile(), {}, st, threshold_only()), ActionKind::kRestoreLayers, "big"), nullptr);
 }
 
 TEST(EngineTest, KeepsReserveRamFree) {

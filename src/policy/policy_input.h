@@ -42,6 +42,9 @@ struct ModelState {
   uint32_t n_layers = 0;           // repeating layers (+1 output) as the planner counts
   uint32_t gpu_layers = 0;         // how many are on the GPU now
   uint64_t gpu_layer_bytes = 0;    // VRAM one layer takes (from the planner)
+  // While a model is still loading: the VRAM it will hold once loaded, from
+  // the planner's estimate of its file (0 = not loading, or unknown).
+  uint64_t loading_target_vram_bytes = 0;
 
   std::string key() const { return runtime + "/" + name; }
 };
