@@ -22,6 +22,25 @@ std::string clip(std::string s, size_t width) {
   return s;
 }
 
+// Word-wraps `text` to 80 columns, continuation lines indented by `indent`.
+std::string wrap80(const std::string& text, size_t indent) {
+  std::string out, line;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t sp = text.find(' ', pos);
+    std::string word = text.substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
+    pos = sp == std::string::npos ? text.size() : sp + 1;
+    if (!line.empty() && line.size() + 1 + word.size() > 80) {
+      out += line + "\n";
+      line = std::string(indent, ' ');
+    } else if (!line.empty() && line.find_first_not_of(' ') != std::string::npos) {
+      line += ' ';
+    }
+    line += word;
+  }
+  return out + line + "\n";
+}
+
 void print_gpu(std::ostream& out, const GpuDevice& g, const std::string& proc_root) {
   std::string where = g.backend;
   if (!g.pci_bus_id.empty()) where += ", " + g.pci_bus_id;
@@ -142,9 +161,13 @@ int run_status(CliContext& ctx) {
       print_gpu(out, g, ctx.opts.proc_root);
       out << "\n";
     }
+    bool noted = false;
     for (const auto& n : snap.notes) {
-      if (n.warning || ctx.opts.verbose > 0) out << (n.warning ? "warning: " : "note: ") << n.message << "\n";
+      if (!n.warning && ctx.opts.verbose == 0) continue;
+      out << wrap80((n.warning ? "warning: " : "note: ") + n.message, 2);
+      noted = true;
     }
+    if (noted) out << "\n";
     if (host) print_host(out, *host);
   }
   if (!host) return fail(ctx, "host memory: " + host.error().message);

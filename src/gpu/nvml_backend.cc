@@ -123,7 +123,7 @@ class NvmlBackend final : public GpuBackend {
       if (r != kSuccess) {
         std::string what = r == kGpuIsLost ? "; reset it (nvidia-smi -r) or reboot" : "";
         snap.notes.push_back(
-            {"nvml", fmt::format("NVIDIA GPU {} skipped: {}{}", i, nvml_reason(r), what), true});
+            {"nvml", fmt::format("NVML device {} skipped: {}{}", i, nvml_reason(r), what), true});
         continue;
       }
       snap.gpus.push_back(read_device(dev, i));
