@@ -1,0 +1,506 @@
+// One pass over procfs. Every read is bounded (a hostile or huge file is
+// truncated, never slurped), every open is relative to the pid directory so a
+// pid reused mid-scan cannot mix two processes' files, and ENOENT/ESRCH mean
+// "the process exited": skipped without noise.
+#include "proc/process_scanner.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace memopt::proc {
+namespace {
+
+// Caps on what one file may cost (why: a process can make its cmdline or its
+// maps arbitrarily large; a scan must stay cheap and bounded in memory).
+constexpr size_t kStatusCap = 64 * 1024;
+constexpr size_t kCmdlineCap = 128 * 1024;
+constexpr size_t kCgroupCap = 16 * 1024;
+constexpr size_t kMapsCap = 64ull * 1024 * 1024;
+constexpr size_t kNetTcpCap = 64ull * 1024 * 1024;
+constexpr size_t kMaxLibraries = 8192;
+constexpr size_t kMaxFds = 1u << 20;
+constexpr size_t kMaxArgs = 4096;
+
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  int fd_;
+};
+
+bool is_gone(int err) { return err == ENOENT || err == ESRCH || err == ENOTDIR; }
+bool is_denied(int err) { return err == EACCES || err == EPERM; }
+
+// Reads at most `cap` bytes of `name` under `dirfd` into `out`. Returns 0 or errno.
+int read_file_at(int dirfd, const char* name, size_t cap, std::string& out, bool* truncated = nullptr) {
+  out.clear();
+  Fd fd(::openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd.ok()) return errno;
+  char buf[16384];
+  while (out.size() < cap) {
+    size_t want = std::min(sizeof(buf), cap - out.size());
+    ssize_t n = ::read(fd.get(), buf, want);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return 0;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  if (truncated) {
+    char probe;
+    *truncated = ::read(fd.get(), &probe, 1) > 0;
+  }
+  return 0;
+}
+
+// readlinkat into a string; returns 0 or errno.
+int read_link_at(int dirfd, const char* name, std::string& out) {
+  char buf[4096];
+  ssize_t n = ::readlinkat(dirfd, name, buf, sizeof(buf));
+  if (n < 0) return errno;
+  out.assign(buf, static_cast<size_t>(n));
+  return 0;
+}
+
+template <typename T>
+bool parse_uint(std::string_view s, T& out, int base = 10) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, base);
+  return ec == std::errc() && p != s.data();
+}
+
+std::string_view strip_deleted(std::string_view path) {
+  constexpr std::string_view kDeleted = " (deleted)";
+  if (path.size() > kDeleted.size() && path.ends_with(kDeleted)) {
+    path.remove_suffix(kDeleted.size());
+  }
+  return path;
+}
+
+// status keys: Name, State, PPid, Uid (real), VmRSS, VmSwap (kB). VmSize is
+// absent for kernel threads, which have no address space.
+void parse_status(std::string_view text, ProcessInfo& p) {
+  bool has_vm = false;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view key = line.substr(0, colon);
+    std::string_view val = line.substr(colon + 1);
+    while (!val.empty() && (val.front() == ' ' || val.front() == '\t')) val.remove_prefix(1);
+    if (key == "Name") {
+      // The kernel escapes '\n' and '\\' in Name; keep it printable as is.
+      p.comm = std::string(val.substr(0, 64));
+    } else if (key == "State") {
+      if (!val.empty()) p.state = val.front();
+    } else if (key == "PPid") {
+      uint32_t ppid = 0;  // unsigned parse: a "-5" in a hostile tree stays 0
+      if (parse_uint(val, ppid) && ppid <= 0x3fffffff) p.ppid = static_cast<int>(ppid);
+    } else if (key == "Uid") {
+      parse_uint(val, p.uid);
+    } else if (key == "VmSize") {
+      has_vm = true;
+    } else if (key == "VmRSS") {
+      uint64_t kb = 0;
+      if (parse_uint(val, kb)) p.rss_bytes = kb * 1024;
+    } else if (key == "VmSwap") {
+      uint64_t kb = 0;
+      if (parse_uint(val, kb)) p.swap_bytes = kb * 1024;
+    }
+  }
+  p.kernel_thread = !has_vm && p.state != 'Z';
+}
+
+void parse_cmdline(std::string_view text, std::vector<std::string>& argv) {
+  argv.clear();
+  while (!text.empty() && argv.size() < kMaxArgs) {
+    size_t z = text.find('\0');
+    argv.emplace_back(text.substr(0, z));
+    if (z == std::string_view::npos) break;
+    text.remove_prefix(z + 1);
+  }
+  // A process that rewrote its title (setproctitle) may leave one string with
+  // spaces and trailing NULs; drop empty tails so argv[0] stays meaningful.
+  while (!argv.empty() && argv.back().empty()) argv.pop_back();
+}
+
+// Dedup set + ordered list, bounded.
+class PathSet {
+ public:
+  PathSet(std::vector<std::string>& out, size_t cap) : out_(out), cap_(cap) {
+    seen_.insert(out.begin(), out.end());
+  }
+  void add(std::string_view path) {
+    if (path == last_ || out_.size() >= cap_) return;
+    last_ = path;
+    if (seen_.emplace(path).second) out_.emplace_back(path);
+  }
+
+ private:
+  std::vector<std::string>& out_;
+  size_t cap_;
+  std::string last_;
+  std::unordered_set<std::string> seen_;
+};
+
+// Streams maps in chunks: a line is "start-end perms offset dev inode   path".
+// Returns 0 or errno; sets *truncated when the cap was hit.
+int scan_maps(int dirfd, ProcessInfo& p, bool& truncated) {
+  Fd fd(::openat(dirfd, "maps", O_RDONLY | O_CLOEXEC));
+  if (!fd.ok()) return errno;
+  PathSet libs(p.libraries, kMaxLibraries);
+  PathSet models(p.model_files, kMaxLibraries);
+  std::string carry;
+  char buf[65536];
+  size_t total = 0;
+  auto handle_line = [&](std::string_view line) {
+    // The path starts at the first '/' after the five fixed fields.
+    int fields = 0;
+    size_t i = 0;
+    while (i < line.size() && fields < 5) {
+      while (i < line.size() && line[i] != ' ') ++i;
+      while (i < line.size() && line[i] == ' ') ++i;
+      ++fields;
+    }
+    if (i >= line.size() || line[i] != '/') return;
+    std::string_view path = strip_deleted(line.substr(i));
+    if (is_shared_object_path(path)) {
+      libs.add(path);
+    } else if (is_model_file_path(path)) {
+      models.add(path);
+    }
+  };
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) break;
+    total += static_cast<size_t>(n);
+    std::string_view chunk(buf, static_cast<size_t>(n));
+    if (!carry.empty()) {
+      size_t nl = chunk.find('\n');
+      if (nl == std::string_view::npos) {
+        if (carry.size() < 8192) carry.append(chunk);
+        continue;
+      }
+      carry.append(chunk.substr(0, nl));
+      handle_line(carry);
+      carry.clear();
+      chunk.remove_prefix(nl + 1);
+    }
+    for (;;) {
+      size_t nl = chunk.find('\n');
+      if (nl == std::string_view::npos) {
+        carry.assign(chunk.substr(0, std::min<size_t>(chunk.size(), 8192)));
+        break;
+      }
+      handle_line(chunk.substr(0, nl));
+      chunk.remove_prefix(nl + 1);
+    }
+    if (total >= kMapsCap) {
+      truncated = true;
+      return 0;
+    }
+  }
+  if (!carry.empty()) handle_line(carry);
+  return 0;
+}
+
+bool is_gpu_device(std::string_view path) {
+  return path.starts_with("/dev/nvidia") || path == "/dev/kfd" ||
+         path.starts_with("/dev/dri/renderD") || path.starts_with("/dev/dri/card");
+}
+
+// Walks fd/: model files, GPU device nodes, socket inodes. Returns 0 or errno.
+int scan_fds(int dirfd, ProcessInfo& p, std::vector<uint64_t>& socket_inodes) {
+  int fdir = ::openat(dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fdir < 0) return errno;
+  DIR* d = ::fdopendir(fdir);
+  if (!d) {
+    int e = errno;
+    ::close(fdir);
+    return e;
+  }
+  PathSet models(p.model_files, kMaxLibraries);
+  PathSet devices(p.gpu_devices, 256);
+  size_t count = 0;
+  std::string target;
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    if (++count > kMaxFds) break;
+    if (read_link_at(fdir, e->d_name, target) != 0) continue;  // closed meanwhile
+    std::string_view t = target;
+    if (t.starts_with("socket:[")) {
+      uint64_t inode = 0;
+      if (parse_uint(t.substr(8), inode)) socket_inodes.push_back(inode);
+    } else if (t.starts_with("/dev/")) {
+      if (is_gpu_device(t)) devices.add(t);
+    } else if (t.starts_with("/")) {
+      t = strip_deleted(t);
+      if (is_model_file_path(t)) models.add(t);
+    }
+  }
+  ::closedir(d);
+  std::sort(p.gpu_devices.begin(), p.gpu_devices.end());  // readdir order is arbitrary
+  return 0;
+}
+
+std::string ipv4_text(uint32_t host_order_le) {
+  // /proc/net/tcp prints the address as the in-memory (network order) word
+  // read as a little-endian integer, so byte 0 is the low byte.
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%u.%u.%u.%u", host_order_le & 0xff, (host_order_le >> 8) & 0xff,
+                (host_order_le >> 16) & 0xff, (host_order_le >> 24) & 0xff);
+  return buf;
+}
+
+std::string ipv6_text(std::string_view hex32) {
+  // Four 32-bit words, each printed as a little-endian integer.
+  uint8_t bytes[16] = {};
+  for (int w = 0; w < 4; ++w) {
+    uint32_t word = 0;
+    if (!parse_uint(hex32.substr(static_cast<size_t>(w) * 8, 8), word, 16)) return "?";
+    for (int b = 0; b < 4; ++b) bytes[w * 4 + b] = static_cast<uint8_t>(word >> (8 * b));
+  }
+  bool v4mapped = std::all_of(bytes, bytes + 10, [](uint8_t b) { return b == 0; }) &&
+                  bytes[10] == 0xff && bytes[11] == 0xff;
+  if (v4mapped) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "::ffff:%u.%u.%u.%u", bytes[12], bytes[13], bytes[14], bytes[15]);
+    return buf;
+  }
+  if (std::all_of(bytes, bytes + 16, [](uint8_t b) { return b == 0; })) return "::";
+  if (std::all_of(bytes, bytes + 15, [](uint8_t b) { return b == 0; }) && bytes[15] == 1) return "::1";
+  std::string out;
+  char buf[8];
+  for (int i = 0; i < 8; ++i) {
+    std::snprintf(buf, sizeof(buf), "%x", (bytes[2 * i] << 8) | bytes[2 * i + 1]);
+    if (i) out += ':';
+    out += buf;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view path_basename(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+bool is_shared_object_path(std::string_view path) {
+  std::string_view base = strip_deleted(path_basename(path));
+  size_t pos = base.find(".so");
+  while (pos != std::string_view::npos) {
+    size_t after = pos + 3;
+    if (after == base.size() || base[after] == '.') return true;
+    pos = base.find(".so", after);
+  }
+  return false;
+}
+
+bool is_model_file_path(std::string_view path) {
+  path = strip_deleted(path);
+  std::string_view base = path_basename(path);
+  auto ends = [&](std::string_view ext) {
+    if (base.size() <= ext.size()) return false;
+    std::string_view tail = base.substr(base.size() - ext.size());
+    return std::equal(tail.begin(), tail.end(), ext.begin(), ext.end(),
+                      [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+  };
+  if (ends(".gguf") || ends(".safetensors") || ends(".onnx")) return true;
+  // Ollama stores every layer as models/blobs/sha256-<hex>; the big ones are
+  // the GGUF weights (ollama server/images.go layout).
+  if (base.starts_with("sha256-") && path.find("/blobs/") != std::string_view::npos) return true;
+  if (!(ends(".pt") || ends(".pth") || ends(".ckpt") || ends(".bin"))) return false;
+  // Generic extensions count only inside a folder that holds models, so that
+  // e.g. /usr/lib/firmware/*.bin or a random .pt never looks like a model.
+  static constexpr std::string_view kModelDirs[] = {
+      "/models/",      "/model/",       "/checkpoints/", "/huggingface/", "/hub/models--",
+      "/.cache/whisper/", "/Stable-diffusion/", "/diffusion_models/", "/loras/", "/Lora/",
+      "/unet/",        "/vae/",         "/whisper/",     "/snapshots/"};
+  for (std::string_view dir : kModelDirs) {
+    if (path.find(dir) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+std::string container_id_from_cgroup(std::string_view text) {
+  // Container runtimes put a 64-hex id in the cgroup path: /docker/<id>,
+  // docker-<id>.scope, cri-containerd-<id>.scope, crio-<id>, libpod-<id>,
+  // kubepods/.../<id>. Take the last such run on any line.
+  std::string found;
+  size_t run = 0;
+  for (size_t i = 0; i <= text.size(); ++i) {
+    bool hex = i < text.size() && std::isxdigit(static_cast<unsigned char>(text[i])) &&
+               !std::isupper(static_cast<unsigned char>(text[i]));
+    if (hex) {
+      ++run;
+      continue;
+    }
+    if (run == 64) found = std::string(text.substr(i - 64, 64));
+    run = 0;
+  }
+  return found;
+}
+
+std::vector<std::pair<uint64_t, ListeningSocket>> parse_listening_sockets(std::string_view text,
+                                                                          bool ipv6) {
+  std::vector<std::pair<uint64_t, ListeningSocket>> out;
+  bool header = true;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+    if (header) {  // first line names the columns
+      header = false;
+      continue;
+    }
+    // Fields: sl local rem st tx:rx tr:tm retrnsmt uid timeout inode ...
+    std::string_view f[10];
+    int n = 0;
+    size_t i = 0;
+    while (n < 10) {
+      while (i < line.size() && line[i] == ' ') ++i;
+      size_t s = i;
+      while (i < line.size() && line[i] != ' ') ++i;
+      if (s == i) break;
+      f[n++] = line.substr(s, i - s);
+    }
+    if (n < 10 || f[3] != "0A") continue;  // 0A = TCP_LISTEN
+    size_t colon = f[1].find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view addr = f[1].substr(0, colon);
+    uint32_t port = 0;
+    uint64_t inode = 0;
+    if (!parse_uint(f[1].substr(colon + 1), port, 16) || port > 65535) continue;
+    if (!parse_uint(f[9], inode) || inode == 0) continue;
+    ListeningSocket s;
+    s.port = static_cast<uint16_t>(port);
+    s.ipv6 = ipv6;
+    if (!ipv6) {
+      uint32_t a = 0;
+      if (addr.size() != 8 || !parse_uint(addr, a, 16)) continue;
+      s.address = ipv4_text(a);
+    } else {
+      if (addr.size() != 32) continue;
+      s.address = ipv6_text(addr);
+    }
+    out.emplace_back(inode, std::move(s));
+  }
+  return out;
+}
+
+Result<ScanResult> scan_processes(const std::string& proc_root, const ScanOptions& opts) {
+  Fd root(::open(proc_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root.ok()) {
+    return make_error("cannot open process directory " + proc_root + ": " + std::strerror(errno) +
+                      " (is procfs mounted? pass --proc-root)");
+  }
+  // Listening sockets of this network namespace, by inode.
+  std::unordered_map<uint64_t, ListeningSocket> listeners;
+  for (auto [name, v6] : {std::pair{"net/tcp", false}, std::pair{"net/tcp6", true}}) {
+    std::string text;
+    if (read_file_at(root.get(), name, kNetTcpCap, text) == 0) {
+      for (auto& [inode, s] : parse_listening_sockets(text, v6)) listeners.emplace(inode, std::move(s));
+    }
+  }
+
+  int dup_fd = ::dup(root.get());
+  if (dup_fd < 0) return make_error("cannot read " + proc_root + ": " + std::strerror(errno));
+  DIR* dir = ::fdopendir(dup_fd);
+  if (!dir) {
+    ::close(dup_fd);
+    return make_error("cannot list " + proc_root + ": " + std::strerror(errno));
+  }
+  ScanResult result;
+  std::string text;
+  std::vector<uint64_t> inodes;
+  while (dirent* e = ::readdir(dir)) {
+    int pid = 0;
+    std::string_view name(e->d_name);
+    auto [p_end, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
+    if (ec != std::errc() || p_end != name.data() + name.size() || pid <= 0) continue;
+
+    Fd pdir(::openat(root.get(), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!pdir.ok()) {
+      ++result.vanished_processes;
+      continue;
+    }
+    ProcessInfo p;
+    p.pid = pid;
+    int err = read_file_at(pdir.get(), "status", kStatusCap, text);
+    if (err != 0 || text.empty()) {
+      ++result.vanished_processes;
+      continue;
+    }
+    parse_status(text, p);
+    if (p.kernel_thread || p.state == 'Z') {
+      // Kernel threads and zombies have no address space, files or cmdline.
+      result.processes.push_back(std::move(p));
+      continue;
+    }
+    if (read_file_at(pdir.get(), "cmdline", kCmdlineCap, text) == 0) parse_cmdline(text, p.argv);
+    read_link_at(pdir.get(), "exe", p.exe);
+    p.exe = std::string(strip_deleted(p.exe));
+    read_link_at(pdir.get(), "cwd", p.cwd);
+    if (read_file_at(pdir.get(), "cgroup", kCgroupCap, text) == 0) {
+      p.container_id = container_id_from_cgroup(text);
+    }
+    bool vanished = false;
+    if (opts.read_maps) {
+      bool truncated = false;
+      err = scan_maps(pdir.get(), p, truncated);
+      if (is_denied(err)) p.details_denied = true;
+      else if (is_gone(err)) vanished = true;
+      if (truncated) {
+        result.warnings.push_back("maps of pid " + std::to_string(pid) + " is over " +
+                                  std::to_string(kMapsCap >> 20) + " MiB; read the first part only");
+      }
+    }
+    if (opts.read_fds && !vanished) {
+      inodes.clear();
+      err = scan_fds(pdir.get(), p, inodes);
+      if (is_denied(err)) p.details_denied = true;
+      else if (is_gone(err)) vanished = true;
+      for (uint64_t inode : inodes) {
+        auto it = listeners.find(inode);
+        if (it != listeners.end()) p.listening.push_back(it->second);
+      }
+    }
+    if (vanished) {
+      ++result.vanished_processes;
+      continue;
+    }
+    if (p.details_denied) ++result.denied_processes;
+    result.processes.push_back(std::move(p));
+  }
+  ::closedir(dir);
+  std::sort(result.processes.begin(), result.processes.end(),
+            [](const ProcessInfo& a, const ProcessInfo& b) { return a.pid < b.pid; });
+  return result;
+}
+
+}  // namespace memopt::proc

@@ -1,0 +1,79 @@
+#pragma once
+// ProcessScanner: one pass over a procfs tree (the root is a parameter) that
+// collects what the AI Workload Detector needs about every process: identity,
+// command line, memory, container, mapped shared objects, open model files,
+// GPU device files and listening TCP sockets. Processes that vanish mid-read
+// are skipped; processes whose details are denied (other users') are counted.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.h"
+
+namespace memopt::proc {
+
+struct ListeningSocket {
+  std::string address;  // "127.0.0.1", "0.0.0.0", "::", "::1", ...
+  uint16_t port = 0;
+  bool ipv6 = false;
+};
+
+struct ProcessInfo {
+  int pid = 0;
+  int ppid = 0;
+  uint32_t uid = 0;
+  char state = '?';  // R, S, D, Z, T, ... from status
+  std::string comm;  // kernel name, at most 15 characters
+  std::string exe;   // target of exe; empty when unreadable or a kernel thread
+  std::string cwd;   // target of cwd; empty when unreadable
+  std::vector<std::string> argv;
+  uint64_t rss_bytes = 0;
+  uint64_t swap_bytes = 0;
+  std::string container_id;              // 64-hex id from cgroup; empty on the host
+  std::vector<std::string> libraries;    // mapped shared objects (paths), deduplicated
+  std::vector<std::string> model_files;  // open or mapped model files, deduplicated
+  std::vector<std::string> gpu_devices;  // open /dev/nvidia*, /dev/kfd, /dev/dri/renderD*
+  std::vector<ListeningSocket> listening;
+  bool kernel_thread = false;
+  bool details_denied = false;  // maps or fd could not be read (permission)
+};
+
+struct ScanOptions {
+  bool read_maps = true;
+  bool read_fds = true;
+};
+
+struct ScanResult {
+  std::vector<ProcessInfo> processes;  // ascending pid
+  int denied_processes = 0;            // other users' processes whose maps/fds were denied
+  int vanished_processes = 0;          // exited between listing and reading
+  std::vector<std::string> warnings;   // e.g. a truncated maps file
+};
+
+// Scans `proc_root` (normally "/proc"). Fails only when the root itself
+// cannot be listed.
+Result<ScanResult> scan_processes(const std::string& proc_root, const ScanOptions& opts = {});
+
+// True for files that hold model weights: .gguf, .safetensors, .onnx anywhere;
+// .pt/.pth/.ckpt/.bin only under a model folder (models, checkpoints, a
+// Hugging Face cache, ...); Ollama blobs (".../models/blobs/sha256-...").
+bool is_model_file_path(std::string_view path);
+
+// True when the basename of `path` names a shared object ("libx.so",
+// "libx.so.1.2", "x.cpython-311-x86_64-linux-gnu.so", "libc-2.31.so").
+bool is_shared_object_path(std::string_view path);
+
+// The container id in the text of /proc/PID/cgroup (docker, containerd,
+// CRI-O, podman, kubepods), or "" when the process runs on the host.
+std::string container_id_from_cgroup(std::string_view cgroup_text);
+
+// Parses /proc/net/tcp or tcp6 text; returns the LISTEN sockets with their
+// inodes (pairs of inode and socket).
+std::vector<std::pair<uint64_t, ListeningSocket>> parse_listening_sockets(std::string_view text,
+                                                                          bool ipv6);
+
+// The basename of a path ("/a/b/libc.so.6" -> "libc.so.6").
+std::string_view path_basename(std::string_view path);
+
+}  // namespace memopt::proc
