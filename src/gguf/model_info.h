@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "util/result.h"
+
 namespace memopt::gguf {
 
 struct TensorInfo {
@@ -60,6 +62,11 @@ struct ModelInfo {
   uint32_t nextn_predict_layers = 0;
   uint64_t vocab_size = 0;
   bool causal = true;                          // false for embedding / reranker models
+  // Where swa_layers came from: "metadata" (sliding_window_pattern key),
+  // "architecture default" (the period llama.cpp's loader hard-codes), or
+  // "" when no layer uses a sliding window.
+  std::string swa_pattern_source;
+  std::string projector_type;                  // clip.projector_type of an mmproj file
 
   // Weights.
   std::vector<uint64_t> layer_weight_bytes;    // per layer, all blk.N.* tensors
@@ -72,5 +79,19 @@ struct ModelInfo {
 
   std::vector<TensorInfo> tensors;
 };
+
+class GgufFile;
+
+// Reads the model at `path` (every part of a split model, found from the
+// "-NNNNN-of-NNNNN.gguf" name) and derives its ModelInfo. Header only.
+Result<ModelInfo> get_model_info(const std::string& path);
+// Derives ModelInfo from headers already read: one file, or every part of a
+// split model in order (part 1 holds the metadata). Pure: no I/O.
+Result<ModelInfo> model_info_from_files(const std::vector<GgufFile>& parts);
+// llama_ftype as a short name ("Q4_K_M", "F16"); "" when unknown.
+std::string llama_ftype_name(uint32_t ftype);
+// The paths of every part of a split model, given one part's path
+// ("x-00002-of-00003.gguf"); an Error when the name has no such suffix.
+Result<std::vector<std::string>> split_part_paths(const std::string& path);
 
 }  // namespace memopt::gguf

@@ -221,6 +221,17 @@ GgufWriter& GgufWriter::tensor(std::string name, std::vector<uint64_t> shape, ui
   return *this;
 }
 
+GgufWriter& GgufWriter::tensor_spec(GgufTensorSpec spec) {
+  tensors_.push_back(std::move(spec));
+  try {
+    (void)tensor_size_bytes(tensors_.size() - 1);
+  } catch (...) {
+    tensors_.pop_back();
+    throw;
+  }
+  return *this;
+}
+
 GgufWriter& GgufWriter::tensor_bytes(std::string name, std::vector<uint64_t> shape, uint32_t type,
                                      std::string bytes) {
   GgufTensorSpec t;
@@ -296,8 +307,9 @@ std::string GgufWriter::header() const {
   for (size_t i = 0; i < tensors_.size(); ++i) {
     const auto& t = tensors_[i];
     o.str(t.name, t.raw_name_length);
-    o.uint(t.raw_n_dims.value_or(static_cast<uint32_t>(t.shape.size())), 4);
-    for (uint64_t d : t.shape) o.uint(d, 8);
+    const std::vector<uint64_t>& dims = t.raw_shape ? *t.raw_shape : t.shape;
+    o.uint(t.raw_n_dims.value_or(static_cast<uint32_t>(dims.size())), 4);
+    for (uint64_t d : dims) o.uint(d, 8);
     o.uint(t.raw_type.value_or(t.type), 4);
     o.uint(t.raw_offset ? *t.raw_offset : tensor_offset(i), 8);
   }

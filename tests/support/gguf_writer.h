@@ -73,6 +73,7 @@ struct GgufTensorSpec {
   // Malformed-file hooks.
   std::optional<uint64_t> raw_name_length;
   std::optional<uint32_t> raw_n_dims;
+  std::optional<std::vector<uint64_t>> raw_shape;  // dims written instead of `shape`
   std::optional<uint64_t> raw_offset;  // relative to the data section
   std::optional<uint32_t> raw_type;    // written instead of `type`
 };
@@ -111,6 +112,8 @@ class GgufWriter {
   // Real values: f32 (type 0) or converted to f16 (type 1) / bf16 (type 30).
   GgufWriter& tensor_values(std::string name, std::vector<uint64_t> shape, uint32_t type,
                             const std::vector<float>& values);
+  // Adds a tensor described by a spec (e.g. copied from another writer).
+  GgufWriter& tensor_spec(GgufTensorSpec spec);
   GgufTensorSpec& last_tensor() { return tensors_.back(); }
 
   // Malformed-file hooks for the header.

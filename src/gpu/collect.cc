@@ -1,0 +1,62 @@
+#include "gpu/collect.h"
+
+#include <algorithm>
+
+#include "gpu/gpu_backend.h"
+
+namespace memopt::gpu {
+
+const char* vendor_name(Vendor v) {
+  switch (v) {
+    case Vendor::kNvidia: return "nvidia";
+    case Vendor::kAmd: return "amd";
+    case Vendor::kIntel: return "intel";
+    case Vendor::kOther: break;
+  }
+  return "other";
+}
+
+const char* process_kind_name(ProcessKind k) {
+  switch (k) {
+    case ProcessKind::kCompute: return "compute";
+    case ProcessKind::kGraphics: return "graphics";
+    case ProcessKind::kUnknown: break;
+  }
+  return "unknown";
+}
+
+std::vector<std::unique_ptr<GpuBackend>> make_gpu_backends(const GpuRoots& roots) {
+  std::vector<std::unique_ptr<GpuBackend>> b;
+  b.push_back(make_nvml_backend(roots));
+  b.push_back(make_amdgpu_backend(roots));
+  b.push_back(make_intel_backend(roots));
+  return b;
+}
+
+GpuCollector::GpuCollector(GpuRoots roots) : roots_(std::move(roots)), backends_(make_gpu_backends(roots_)) {}
+GpuCollector::~GpuCollector() = default;
+
+std::vector<std::pair<uint32_t, uint64_t>> process_memory(const GpuDevice& gpu) {
+  std::vector<std::pair<uint32_t, uint64_t>> out;
+  for (const auto& p : gpu.processes) out.emplace_back(p.pid, p.used_bytes.value_or(0) + p.shared_bytes);
+  return out;
+}
+
+GpuSnapshot GpuCollector::sample() {
+  GpuSnapshot snap;
+  DrmClientSweep fdinfo(roots_.proc_root);
+  for (auto& b : backends_) b->sample(snap, fdinfo);
+  for (size_t i = 0; i < snap.gpus.size(); ++i) {
+    GpuDevice& d = snap.gpus[i];
+    d.index = static_cast<uint32_t>(i);
+    std::stable_sort(d.processes.begin(), d.processes.end(), [](const GpuProcess& a, const GpuProcess& b) {
+      uint64_t x = a.used_bytes.value_or(0) + a.shared_bytes, y = b.used_bytes.value_or(0) + b.shared_bytes;
+      return x != y ? x > y : a.pid < b.pid;
+    });
+  }
+  return snap;
+}
+
+GpuSnapshot collect_gpus(const GpuRoots& roots) { return GpuCollector(roots).sample(); }
+
+}  // namespace memopt::gpu

@@ -1,0 +1,36 @@
+#pragma once
+// The public entry point of src/gpu/: sample every GPU of every vendor.
+// GpuCollector keeps backends open (NVML initialised once: nvmlInit can take
+// hundreds of ms without persistence mode), for the daemon's 1 s sampling;
+// collect_gpus() is the one-shot form for CLI commands.
+#include <memory>
+#include <vector>
+
+#include "gpu/gpu_device.h"
+
+namespace memopt::gpu {
+
+class GpuBackend;
+
+class GpuCollector {
+ public:
+  explicit GpuCollector(GpuRoots roots);
+  ~GpuCollector();
+  GpuCollector(const GpuCollector&) = delete;
+  GpuCollector& operator=(const GpuCollector&) = delete;
+
+  // One pass over all backends. GPUs are numbered 0..n-1 in backend order and
+  // each device's processes are sorted largest first.
+  GpuSnapshot sample();
+
+ private:
+  GpuRoots roots_;
+  std::vector<std::unique_ptr<GpuBackend>> backends_;
+};
+
+GpuSnapshot collect_gpus(const GpuRoots& roots);
+
+// pid → bytes on one GPU (device + shared), for the AI workload detector.
+std::vector<std::pair<uint32_t, uint64_t>> process_memory(const GpuDevice& gpu);
+
+}  // namespace memopt::gpu

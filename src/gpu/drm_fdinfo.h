@@ -1,0 +1,63 @@
+#pragma once
+// DRM fdinfo, written once for every vendor that exposes it (amdgpu, i915,
+// xe, ...): /proc/PID/fdinfo/FD of an open /dev/dri node carries the
+// client's memory per region (kernel Documentation/gpu/drm-usage-stats.rst).
+// NVIDIA exposes nothing here; its per-process data comes from NVML.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace memopt::gpu {
+
+// One open DRM file description, parsed.
+struct DrmFdinfo {
+  std::string driver;                 // drm-driver (mandatory key)
+  std::string pdev;                   // drm-pdev, "0000:03:00.0"; may be empty
+  std::optional<uint64_t> client_id;  // drm-client-id
+  // region ("vram", "gtt", "vram0", "local0", "system0", ...) → bytes held.
+  // Resident is preferred (backing store present: what really occupies the
+  // memory); the deprecated drm-memory-<r> is its alias; drm-total-<r> is the
+  // fallback when a driver prints only totals.
+  std::map<std::string, uint64_t> region_bytes;
+};
+
+// "1234", "1234 KiB", "12 MiB" → bytes. drm_fdinfo_print_size() prints the
+// largest unit that divides exactly; a bare number is bytes. Old amdgpu
+// printed "kB" meaning KiB (nvtop accepts both). Empty on anything else.
+std::optional<uint64_t> parse_drm_size(std::string_view value);
+
+// Empty when the text has no drm-driver key (not a DRM client).
+std::optional<DrmFdinfo> parse_drm_fdinfo(std::string_view text);
+
+// One DRM client attributed to the first pid (lowest) that holds it.
+struct DrmClient {
+  uint32_t pid = 0;
+  DrmFdinfo info;
+};
+
+// pid → region → bytes on one device.
+using DrmUsageByPid = std::map<uint32_t, std::map<std::string, uint64_t>>;
+
+// A sweep of /proc/*/fd for /dev/dri clients, done lazily once per sample and
+// shared by every DRM backend. Duplicate fds (dup, fork, SCM_RIGHTS) of one
+// client are counted once, keyed by (drm-pdev, drm-client-id).
+class DrmClientSweep {
+ public:
+  explicit DrmClientSweep(std::string proc_root) : proc_root_(std::move(proc_root)) {}
+
+  const std::vector<DrmClient>& clients();
+  // Clients on PCI device `pdev` (or with no drm-pdev but the given driver,
+  // for platform devices), summed per pid.
+  DrmUsageByPid usage_for(std::string_view pdev, std::string_view driver);
+  bool swept() const { return swept_; }
+
+ private:
+  std::string proc_root_;
+  bool swept_ = false;
+  std::vector<DrmClient> clients_;
+};
+
+}  // namespace memopt::gpu
