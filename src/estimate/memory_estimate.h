@@ -1,0 +1,142 @@
+#pragma once
+// The memory estimator (`estimate_memory_requirements`): how many bytes a GGUF
+// model needs on each device for given run settings and layer placement, by
+// kind (weights, KV cache, recurrent state, compute buffers, output buffer,
+// per-GPU runtime overhead). Pure: values in, values out.
+//
+// Weights and KV cache follow llama.cpp's allocation rules exactly
+// (src/llama-model.cpp load_tensors, src/llama-kv-cache*.cpp, ggml-alloc.c);
+// compute buffers are an upper-bound model of ggml-alloc's peak, checked
+// against the real llama.cpp by tests/estimate_accuracy.cmake. The formulas
+// and their sources are in ../shared/research/memory-estimation.md §2.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gguf/model_info.h"
+#include "util/result.h"
+
+namespace memopt::estimate {
+
+// How the model is run (llama.cpp context parameters).
+struct RunSettings {
+  uint64_t ctx_per_seq = 4096;  // context per sequence, as a user asks for it
+  uint32_t parallel = 1;        // sequences (llama.cpp -np, Ollama num_parallel)
+  uint32_t n_batch = 2048;      // llama.cpp -b
+  uint32_t n_ubatch = 512;      // llama.cpp -ub
+  uint32_t type_k = 1;          // ggml type id of the K cache (1 = f16)
+  uint32_t type_v = 1;
+  bool flash_attn = true;
+  bool kv_unified = false;      // llama.cpp --kv-unified
+  bool swa_full = false;        // llama.cpp --swa-full
+  bool offload_kqv = true;      // KV of a GPU layer lives on that GPU (llama.cpp default)
+};
+
+// Allocation rules of a GPU backend.
+struct GpuTraits {
+  // ggml-cuda: buffers aligned to 128 bytes and quantized rows padded to a
+  // multiple of 512 elements (MATRIX_ROW_PADDING in ggml-cuda get_alloc_size).
+  uint64_t alignment = 128;
+  uint64_t quantized_row_padding = 512;
+  // Memory the runtime holds that no ggml buffer accounts for: CUDA context,
+  // cuBLAS workspace, kernel images. llama.cpp PR #15860 measured 451-456 MiB
+  // "unaccounted" per RTX 4090; Ollama reserves 457 MiB (ml/device.go
+  // MinimumMemory). 512 MiB covers both; users override it (--gpu-overhead).
+  uint64_t overhead_bytes = 512ULL << 20;
+};
+
+// Where the layers go, as llama.cpp's -ngl / -ts / --n-cpu-moe express it.
+struct Placement {
+  uint32_t n_gpu_layers = 0;          // the last N layers; block_count + 1 includes the output
+  std::vector<double> tensor_split;   // per GPU proportions; empty = equal
+  uint32_t n_gpus = 0;
+  uint32_t n_cpu_moe = 0;             // expert tensors of the first N layers stay on the CPU
+};
+
+// One device's share. Device 0 is the host (CPU RAM), 1..n are the GPUs.
+struct DeviceMemory {
+  bool is_gpu = false;
+  int gpu_index = -1;
+  uint32_t layers = 0;              // repeating layers whose attention runs here
+  bool holds_output = false;
+  uint64_t weights_bytes = 0;
+  uint64_t kv_bytes = 0;
+  uint64_t recurrent_bytes = 0;
+  uint64_t compute_bytes = 0;
+  uint64_t output_bytes = 0;        // logits buffer (host)
+  uint64_t overhead_bytes = 0;      // runtime overhead (GPUs)
+  uint64_t total_bytes() const {
+    return weights_bytes + kv_bytes + recurrent_bytes + compute_bytes + output_bytes +
+           overhead_bytes;
+  }
+};
+
+struct MemoryEstimate {
+  std::vector<DeviceMemory> devices;  // [0] host, [1 + i] GPU i
+  uint64_t n_ctx = 0;                 // total KV cells asked of llama.cpp (-c), padded
+  uint64_t n_ctx_seq = 0;             // cells per stream
+  uint32_t n_stream = 1;
+  uint64_t kv_cells_full = 0;         // per stream, full-attention layers
+  uint64_t kv_cells_swa = 0;          // per stream, sliding-window layers (0: none)
+  uint32_t n_ubatch = 0;              // effective micro-batch (tokens in the worst-case graph)
+  std::vector<int> layer_device;      // per layer: 0 host, 1 + i GPU i
+  int output_device = 0;
+  uint64_t total_bytes() const;
+  uint64_t gpu_bytes() const;         // sum over GPUs
+  uint64_t kv_total_bytes() const;
+};
+
+// Per-model quantities the estimator needs, computed once from the tensor
+// table so that the planner's searches cost O(layers) per probe.
+struct ModelCosts {
+  struct Layer {
+    uint64_t weights_host = 0, weights_gpu = 0;  // all blk.N tensors, padded per backend
+    uint64_t experts_host = 0, experts_gpu = 0;  // the *_exps subset
+    uint64_t largest_matrix = 0;                 // for op_offload copies
+    uint32_t n_head = 0, n_head_kv = 0;
+    uint32_t d_k = 0, d_v = 0;
+    bool swa = false, recurrent = false, has_kv = true;
+    uint64_t recurrent_floats = 0;               // n_embd_r + n_embd_s per sequence
+  };
+  std::vector<Layer> layers;
+  uint64_t token_embd_host = 0, token_embd_gpu = 0;
+  uint64_t output_host = 0, output_gpu = 0;       // output.weight + output_norm (+ duplicate)
+  bool tied_output = false;
+  uint64_t other_host = 0;
+  uint64_t n_embd = 0, n_vocab = 0, n_ff_active = 0, q_dim = 0, kv_dim = 0;
+  uint32_t n_expert = 0;
+  uint32_t n_ctx_train = 0;
+  uint32_t sliding_window = 0;
+  bool post_norms = false;   // gemma2/3-style extra norms after attention and FFN
+  bool is_mla = false;
+  bool causal = true;
+  double bits_per_weight = 0;  // weight bytes x 8 / parameters (0: unknown)
+  uint32_t n_layer() const { return static_cast<uint32_t>(layers.size()); }
+};
+
+// Checks the ModelInfo for what the estimator relies on (block_count, per-layer
+// vectors, tensor types) and precomputes the costs.
+Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo& model, const GpuTraits& gpu);
+
+Result<MemoryEstimate> estimate_memory_requirements(const ModelCosts& costs,
+                                                    const RunSettings& settings,
+                                                    const Placement& placement,
+                                                    const GpuTraits& gpu);
+
+// Convenience: prepare + estimate.
+Result<MemoryEstimate> estimate_memory_requirements(const gguf::ModelInfo& model,
+                                                    const RunSettings& settings,
+                                                    const Placement& placement,
+                                                    const GpuTraits& gpu = {});
+
+// llama.cpp's layer -> device mapping (load_tensors): layer il in
+// [0, n_layer] (n_layer is the output layer) -> 0 host or 1 + GPU index.
+std::vector<int> assign_layer_devices(uint32_t n_layer, const Placement& placement);
+
+// Compute-buffer model (documented in the .cc) for one device.
+uint64_t compute_buffer_bytes(const ModelCosts& costs, uint32_t n_tokens, uint64_t cells_full,
+                              uint64_t cells_swa, bool flash_attn);
+
+inline constexpr uint64_t kCpuAlignment = 32;  // ggml TENSOR_ALIGNMENT
+
+}  // namespace memopt::estimate

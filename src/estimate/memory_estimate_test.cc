@@ -1,0 +1,240 @@
+// The expected figures in the first tests are llama.cpp's own: node-llama-cpp
+// 3.21.1's bundled llama.cpp (tag v0.4.0 build) loading the tiny models on the
+// CPU backend, memory_breakdown() per buffer (tests/node/llama_ground_truth.mjs
+// prints them; tests/estimate_accuracy.cmake re-checks them on every run).
+#include "estimate/memory_estimate.h"
+
+#include <gtest/gtest.h>
+
+#include "support/synthetic_model.h"
+#include "support/tiny_models.h"
+
+namespace memopt::estimate {
+namespace {
+
+using testing::TinyArch;
+using testing::tiny_model_info;
+
+constexpr uint32_t kF16 = 1, kQ8_0 = 8, kQ4_0 = 2;
+
+RunSettings settings(uint64_t ctx, bool fa, uint32_t type = kF16, uint32_t parallel = 1) {
+  RunSettings s;
+  s.ctx_per_seq = ctx;
+  s.flash_attn = fa;
+  s.type_k = s.type_v = type;
+  s.parallel = parallel;
+  s.n_batch = 512;
+  s.n_ubatch = 512;
+  return s;
+}
+
+MemoryEstimate cpu_estimate(TinyArch arch, const RunSettings& s) {
+  auto e = estimate_memory_requirements(tiny_model_info(arch), s, Placement{});
+  EXPECT_TRUE(e.ok()) << (e.ok() ? "" : e.error().message);
+  return e.ok() ? *e : MemoryEstimate{};
+}
+
+void expect_compute_within(uint64_t ours, uint64_t llama) {
+  EXPECT_GE(ours, llama);
+  EXPECT_LE(static_cast<double>(ours), static_cast<double>(llama) * 1.15);
+}
+
+TEST(MemoryEstimate, LlamaGqaMatchesLlamaCppOnCpu) {
+  const auto e = cpu_estimate(TinyArch::kLlamaGqa, settings(1024, false));
+  ASSERT_EQ(e.devices.size(), 1u);
+  EXPECT_EQ(e.devices[0].weights_bytes, 1331712u);
+  EXPECT_EQ(e.devices[0].kv_bytes, 1048576u);  // 1024 cells x 4 layers x (64 + 64) x 2 B
+  EXPECT_EQ(e.kv_cells_full, 1024u);
+  expect_compute_within(e.devices[0].compute_bytes, 12068864u);
+  EXPECT_EQ(e.devices[0].layers, 4u);
+  EXPECT_TRUE(e.devices[0].holds_output);
+}
+
+TEST(MemoryEstimate, FlashAttentionAndQuantizedCache) {
+  const auto fa = cpu_estimate(TinyArch::kLlamaGqa, settings(4096, true));
+  EXPECT_EQ(fa.devices[0].kv_bytes, 4194304u);
+  expect_compute_within(fa.devices[0].compute_bytes, 6567936u);
+  const auto q8 = cpu_estimate(TinyArch::kLlamaGqa, settings(4096, true, kQ8_0));
+  EXPECT_EQ(q8.devices[0].kv_bytes, 2228224u);  // 34 bytes per 32 values
+  const auto q4 = cpu_estimate(TinyArch::kLlamaGqa, settings(8192, true, kQ4_0));
+  EXPECT_EQ(q4.devices[0].kv_bytes, 2359296u);
+  expect_compute_within(q4.devices[0].compute_bytes, 10762240u);
+}
+
+TEST(MemoryEstimate, SlidingWindowCacheUsesWindowPlusMicroBatch) {
+  const auto e = cpu_estimate(TinyArch::kGemma2Swa, settings(4096, false));
+  EXPECT_EQ(e.kv_cells_full, 4096u);
+  EXPECT_EQ(e.kv_cells_swa, 768u);  // PAD(128 + 512, 256)
+  EXPECT_EQ(e.devices[0].kv_bytes, 2490368u);
+  EXPECT_EQ(e.devices[0].weights_bytes, 1262080u);  // tied output: no second copy on the CPU
+  expect_compute_within(e.devices[0].compute_bytes, 45365248u);
+  // A small context caps the window cache at the context.
+  const auto small = cpu_estimate(TinyArch::kGemma2Swa, settings(512, true));
+  EXPECT_EQ(small.kv_cells_swa, 512u);
+  EXPECT_EQ(small.devices[0].kv_bytes, 524288u);
+  expect_compute_within(small.devices[0].compute_bytes, 3430400u);
+}
+
+TEST(MemoryEstimate, ParallelSequencesGetTheirOwnStreams) {
+  const auto e = cpu_estimate(TinyArch::kLlamaGqa, settings(2048, true, kF16, 2));
+  EXPECT_EQ(e.n_stream, 2u);
+  EXPECT_EQ(e.n_ctx_seq, 2048u);
+  EXPECT_EQ(e.n_ctx, 4096u);
+  EXPECT_EQ(e.devices[0].kv_bytes, 4194304u);
+  expect_compute_within(e.devices[0].compute_bytes, 4470784u);
+  EXPECT_EQ(e.devices[0].output_bytes, 2u * 288u * 4u);
+}
+
+TEST(MemoryEstimate, ContextBelowMicroBatchShrinksTheGraph) {
+  const auto e = cpu_estimate(TinyArch::kLlamaGqa, settings(300, false));
+  EXPECT_EQ(e.kv_cells_full, 512u);
+  EXPECT_EQ(e.n_ubatch, 300u);
+  expect_compute_within(e.devices[0].compute_bytes, 3999648u);
+}
+
+TEST(MemoryEstimate, MoeWeightsAndExpertsOnCpu) {
+  const auto e = cpu_estimate(TinyArch::kQwen3Moe, settings(1024, true));
+  EXPECT_EQ(e.devices[0].weights_bytes, 2135552u);
+  expect_compute_within(e.devices[0].compute_bytes, 2635776u);
+
+  Placement p;
+  p.n_gpus = 1;
+  p.n_gpu_layers = 5;  // 4 layers + output
+  p.n_cpu_moe = 2;
+  auto info = tiny_model_info(TinyArch::kQwen3Moe);
+  auto g = estimate_memory_requirements(info, settings(1024, true), p);
+  ASSERT_TRUE(g.ok());
+  uint64_t experts_01 = 0;
+  for (const auto& t : info.tensors) {
+    if ((t.layer == 0 || t.layer == 1) && t.name.find("_exps") != std::string::npos) {
+      experts_01 += t.size_bytes;
+    }
+  }
+  ASSERT_GT(experts_01, 0u);
+  const uint64_t embd = 128 * 288 * 2;
+  EXPECT_EQ(g->devices[0].weights_bytes, embd + experts_01);
+  EXPECT_EQ(g->devices[0].weights_bytes + g->devices[1].weights_bytes, 2135552u);
+  EXPECT_EQ(g->devices[1].kv_bytes, 1048576u);
+  EXPECT_EQ(g->devices[0].kv_bytes, 0u);
+  EXPECT_EQ(g->devices[1].overhead_bytes, GpuTraits{}.overhead_bytes);
+}
+
+TEST(MemoryEstimate, TiedOutputIsDuplicatedOnTheGpu) {
+  auto info = tiny_model_info(TinyArch::kGemma2Swa);
+  Placement p;
+  p.n_gpus = 1;
+  p.n_gpu_layers = 5;
+  auto e = estimate_memory_requirements(info, settings(1024, true), p);
+  ASSERT_TRUE(e.ok());
+  const uint64_t embd = 128 * 288 * 2;
+  EXPECT_EQ(e->devices[0].weights_bytes, embd);            // input layer stays on the CPU
+  EXPECT_EQ(e->devices[1].weights_bytes, 1262080u);        // everything else + a second token_embd
+  EXPECT_TRUE(e->devices[1].holds_output);
+  // -ngl 4: llama.cpp offloads the output first (i_gpu_start = 5 - 4), so
+  // layer 0 stays on the CPU and the duplicate is still made.
+  p.n_gpu_layers = 4;
+  auto f = estimate_memory_requirements(info, settings(1024, true), p);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->output_device, 1);
+  EXPECT_EQ(f->layer_device[0], 0);
+  EXPECT_EQ(f->devices[0].weights_bytes + f->devices[1].weights_bytes, 1262080u + embd);
+}
+
+TEST(MemoryEstimate, QuantizedValueCacheNeedsFlashAttention) {
+  auto e = estimate_memory_requirements(tiny_model_info(TinyArch::kLlamaGqa),
+                                        settings(1024, false, kQ8_0), Placement{});
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().message.find("flash attention"), std::string::npos);
+}
+
+TEST(MemoryEstimate, RejectsNonsense) {
+  gguf::ModelInfo empty;
+  EXPECT_FALSE(estimate_memory_requirements(empty, settings(1024, true), Placement{}).ok());
+  auto info = tiny_model_info(TinyArch::kLlamaGqa);
+  EXPECT_FALSE(estimate_memory_requirements(info, settings(0, true), Placement{}).ok());
+  info.tensors[3].layer = 99;  // beyond block_count
+  auto e = estimate_memory_requirements(info, settings(1024, true), Placement{});
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().message.find("block_count"), std::string::npos);
+}
+
+TEST(AssignLayerDevices, FollowsLlamaCppSplitRule) {
+  Placement p;
+  p.n_gpus = 2;
+  p.n_gpu_layers = 33;
+  p.tensor_split = {1, 1};
+  auto d = assign_layer_devices(32, p);
+  ASSERT_EQ(d.size(), 33u);
+  EXPECT_EQ(std::count(d.begin(), d.end(), 1), 17);  // il/33 < 0.5 for il <= 16
+  EXPECT_EQ(std::count(d.begin(), d.end(), 2), 16);
+  EXPECT_EQ(d[32], 2);  // output on the last GPU
+  p.n_gpus = 1;
+  p.n_gpu_layers = 10;
+  p.tensor_split.clear();
+  d = assign_layer_devices(32, p);
+  EXPECT_EQ(std::count(d.begin(), d.end(), 0), 23);  // layers 0..22 stay on the CPU
+  EXPECT_EQ(d[23], 1);
+}
+
+TEST(MemoryEstimate, CudaPadsQuantizedRows) {
+  testing::SyntheticModelSpec spec;
+  spec.n_layer = 1;
+  spec.n_embd = 4000;  // 4000 % 512 = 416: one row of 96 more elements, 3 Q4_0 blocks
+  spec.n_head = 40;
+  spec.n_head_kv = 8;
+  spec.n_ff = 512;
+  spec.n_vocab = 1000;
+  spec.weight_type = kQ4_0;
+  auto info = testing::synthetic_model_info(spec);
+  auto costs = prepare_model_costs(info, GpuTraits{});
+  ASSERT_TRUE(costs.ok());
+  uint64_t host = 0, gpu = 0;
+  for (const auto& t : info.tensors) {
+    if (t.layer != 0) continue;
+    host += (t.size_bytes + 31) / 32 * 32;
+    uint64_t sz = t.size_bytes;
+    if (t.type == kQ4_0 && t.shape[0] % 512 != 0) sz += (512 - t.shape[0] % 512) / 32 * 18;
+    gpu += (sz + 127) / 128 * 128;
+  }
+  EXPECT_EQ(costs->layers[0].weights_host, host);
+  EXPECT_EQ(costs->layers[0].weights_gpu, gpu);
+  EXPECT_GT(gpu, host);
+}
+
+TEST(MemoryEstimate, MlaCachesKeysOnly) {
+  testing::SyntheticModelSpec spec;
+  spec.n_layer = 2;
+  spec.n_vocab = 1024;
+  auto info = testing::synthetic_model_info(spec);
+  info.head_count_kv.assign(2, 1);
+  info.key_length = 576;  // kv_lora_rank 512 + rope 64 (DeepSeek-V3 converter)
+  info.value_length = 512;
+  info.key_length_mla = 192;
+  info.value_length_mla = 128;
+  auto e = estimate_memory_requirements(info, settings(4096, true), Placement{});
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->devices[0].kv_bytes, 2u * 4096u * 576u * 2u);
+}
+
+TEST(MemoryEstimate, RecurrentStateIgnoresContext) {
+  testing::SyntheticModelSpec spec;
+  spec.n_layer = 2;
+  spec.n_vocab = 1024;
+  auto info = testing::synthetic_model_info(spec);
+  info.recurrent_layers = {true, false};
+  info.ssm_conv_kernel = 4;
+  info.ssm_inner_size = 8192;
+  info.ssm_state_size = 16;
+  info.ssm_group_count = 1;
+  auto a = estimate_memory_requirements(info, settings(1024, true, kF16, 2), Placement{});
+  auto b = estimate_memory_requirements(info, settings(8192, true, kF16, 2), Placement{});
+  ASSERT_TRUE(a.ok() && b.ok());
+  const uint64_t state = ((4 - 1) * (8192 + 2 * 16) + 16 * 8192) * 4 * 2;
+  EXPECT_EQ(a->devices[0].recurrent_bytes, state);
+  EXPECT_EQ(b->devices[0].recurrent_bytes, state);
+  // Only layer 1 has a KV cache: 1024 x 2 cells x 1024 x 2 widths x 2 B.
+  EXPECT_EQ(a->devices[0].kv_bytes, 2048u * 1024u * 2u * 2u);
+}
+
+}  // namespace
+}  // namespace memopt::estimate

@@ -1,0 +1,148 @@
+#include "runtimes/image_gen.h"
+
+#include "runtimes/json_util.h"
+
+namespace memopt::runtimes {
+
+using jsonu::json;
+
+Result<ComfySystemStats> parse_comfyui_system_stats(std::string_view body,
+                                                    const std::string& where) {
+  auto j = jsonu::parse(body, where);
+  if (!j) return j.error();
+  const json* devices = jsonu::arr(*j, "devices");
+  if (devices == nullptr) {
+    return make_error(where + ": no \"devices\" array; is this ComfyUI's /system_stats?");
+  }
+  ComfySystemStats st;
+  if (const json* sys = jsonu::obj(*j, "system")) st.comfyui_version = jsonu::str(*sys, "comfyui_version");
+  for (const json& d : *devices) {
+    ComfyDevice cd;
+    cd.name = jsonu::str(d, "name");
+    cd.type = jsonu::str(d, "type");
+    cd.vram_total_bytes = jsonu::u64(d, "vram_total");
+    cd.vram_free_bytes = jsonu::u64(d, "vram_free");
+    cd.torch_vram_total_bytes = jsonu::u64(d, "torch_vram_total");
+    cd.torch_vram_free_bytes = jsonu::u64(d, "torch_vram_free");
+    st.devices.push_back(std::move(cd));
+  }
+  return st;
+}
+
+Result<ComfySystemStats> ComfyUIClient::system_stats() const {
+  const std::string url = http_.url("/system_stats");
+  auto r = http_.get("/system_stats");
+  if (!r) return r.error();
+  if (r->status != 200) return http_status_error("GET", url, *r);
+  return parse_comfyui_system_stats(r->body, "GET " + url);
+}
+
+Result<uint64_t> ComfyUIClient::queue_length() const {
+  auto j = jsonu::expect_json(http_.get("/queue"), "GET", http_.url("/queue"));
+  if (!j) return j.error();
+  uint64_t n = 0;
+  for (const char* key : {"queue_running", "queue_pending"}) {
+    if (const json* a = jsonu::arr(*j, key)) n += a->size();
+  }
+  return n;
+}
+
+Result<RuntimeInfo> ComfyUIClient::info() const {
+  auto st = system_stats();
+  if (!st) return st.error();
+  return RuntimeInfo{kind(), base_url(), st->comfyui_version, true, "ok"};
+}
+
+Result<std::vector<LoadedModel>> ComfyUIClient::loaded_models() const {
+  auto st = system_stats();
+  if (!st) return st.error();
+  std::optional<uint64_t> reserved;
+  for (const ComfyDevice& d : st->devices) {
+    if (d.type == "cpu") continue;
+    if (d.torch_vram_total_bytes) reserved = reserved.value_or(0) + *d.torch_vram_total_bytes;
+  }
+  std::vector<LoadedModel> out;
+  if (reserved && *reserved > 0) {
+    LoadedModel lm;
+    lm.runtime = kind();
+    lm.endpoint = base_url();
+    lm.name = std::string(kComfyModelName);
+    lm.vram_bytes = reserved;
+    lm.size_bytes = reserved;
+    if (auto q = queue_length(); q) {
+      lm.requests_running = *q;
+    }
+    out.push_back(std::move(lm));
+  }
+  return out;
+}
+
+Status ComfyUIClient::unload(const std::string& model) const {
+  if (!model.empty() && model != kComfyModelName) {
+    return make_error("comfyui at " + base_url() + " cannot unload one model by name; use '" +
+                      std::string(kComfyModelName) + "' to unload all of them");
+  }
+  const std::string url = http_.url("/free");
+  auto r = http_.post("/free", json{{"unload_models", true}, {"free_memory", true}}.dump());
+  if (!r) return r.error();
+  if (r->status != 200) return http_status_error("POST", url, *r);
+  return Ok{};
+}
+
+namespace {
+Result<std::string> a1111_checkpoint(const HttpClient& http) {
+  auto j = jsonu::expect_json(http.get("/sdapi/v1/options"), "GET", http.url("/sdapi/v1/options"));
+  if (!j) return j.error();
+  if (!j->is_object() || !j->contains("sd_model_checkpoint")) {
+    return make_error("GET " + http.url("/sdapi/v1/options") +
+                      ": no \"sd_model_checkpoint\"; is this the AUTOMATIC1111 API (--api)?");
+  }
+  return jsonu::str(*j, "sd_model_checkpoint");
+}
+}  // namespace
+
+Result<RuntimeInfo> A1111Client::info() const {
+  auto c = a1111_checkpoint(http_);
+  if (!c) return c.error();
+  return RuntimeInfo{kind(), base_url(), "", true, "ok"};
+}
+
+Result<std::vector<LoadedModel>> A1111Client::loaded_models() const {
+  auto c = a1111_checkpoint(http_);
+  if (!c) return c.error();
+  std::vector<LoadedModel> out;
+  if (!c->empty()) {
+    LoadedModel lm;
+    lm.runtime = kind();
+    lm.endpoint = base_url();
+    lm.name = *c;
+    out.push_back(std::move(lm));
+  }
+  return out;
+}
+
+Status A1111Client::unload(const std::string&) const {
+  const std::string url = http_.url("/sdapi/v1/unload-checkpoint");
+  auto r = http_.post("/sdapi/v1/unload-checkpoint", "");
+  if (!r) return r.error();
+  if (r->status != 200) return http_status_error("POST", url, *r);
+  return Ok{};
+}
+
+Status A1111Client::preload(const std::string&, const PreloadOptions& options) const {
+  if (!options.keep_alive.empty() || options.num_ctx || options.num_gpu) {
+    return make_error("not supported by a1111 at " + base_url() +
+                      ": only the current checkpoint can be reloaded");
+  }
+  HttpOptions slow = http_.options();
+  slow.read_timeout = std::max(slow.read_timeout, slow.load_timeout);
+  slow.total_timeout = std::max(slow.total_timeout, slow.load_timeout);
+  HttpClient loader(http_.base(), slow);
+  const std::string url = loader.url("/sdapi/v1/reload-checkpoint");
+  auto r = loader.post("/sdapi/v1/reload-checkpoint", "");
+  if (!r) return r.error();
+  if (r->status != 200) return http_status_error("POST", url, *r);
+  return Ok{};
+}
+
+}  // namespace memopt::runtimes

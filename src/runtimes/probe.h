@@ -1,0 +1,41 @@
+#pragma once
+// Which runtime answers at a URL, and where to look for runtimes at all.
+// The probe is cheap (a few GETs, loopback timeouts) so the detector can call
+// it for every listening port it finds.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtimes/http.h"
+#include "runtimes/runtime.h"
+
+namespace memopt::runtimes {
+
+// Identifies the runtime at `base` by the order of runtime-apis.md §9:
+// /api/version (Ollama), /props (llama.cpp), /v1/models owned_by (vLLM,
+// SGLang, llama.cpp), /info router (TGI), /server_info (SGLang), then
+// /system_stats (ComfyUI) and /sdapi/v1/options (A1111). Errors: nothing
+// listens (the HTTP error) or it is not a runtime we know.
+Result<RuntimeKind> probe(const BaseUrl& base, const HttpOptions& options = {});
+// Same, from text such as "127.0.0.1:8080" (port required or 80).
+Result<RuntimeKind> probe(std::string_view url, const HttpOptions& options = {});
+
+struct Endpoint {
+  std::optional<RuntimeKind> kind;  // nullopt: probe to find out
+  BaseUrl url;
+  bool explicit_ = false;  // named by the user: failures are reported, not skipped
+};
+
+struct DiscoveryInput {
+  std::vector<Endpoint> explicit_endpoints;  // from --endpoint / --ollama-host ...
+  std::vector<Endpoint> detected;            // from the process scan (ports)
+  std::optional<std::string> ollama_host_env;  // OLLAMA_HOST, if set
+};
+
+// The endpoints to query: the explicit ones only, if any; otherwise the
+// detected ones plus OLLAMA_HOST plus every runtime's default loopback port,
+// without duplicates. Pure.
+Result<std::vector<Endpoint>> discover_endpoints(const DiscoveryInput& input);
+
+}  // namespace memopt::runtimes
