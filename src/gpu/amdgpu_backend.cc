@@ -75,6 +75,7 @@ class AmdgpuBackend final : public GpuBackend {
     GpuDevice d;
     d.vendor = Vendor::kAmd;
     d.backend = "amdgpu";
+    d.backend_index = c.number;
     d.pci_bus_id = c.pci_slot;
     d.numa_node = c.numa_node;
     const std::string& dev = c.dev_dir;

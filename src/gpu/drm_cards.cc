@@ -13,9 +13,10 @@ std::vector<DrmCard> list_drm_cards(const std::string& sys_root) {
   for (const auto& name : list_dir(base)) {
     if (!name.starts_with("card")) continue;
     auto num = parse_u64(std::string_view(name).substr(4));  // rejects card0-DP-1
-    if (!num) continue;
+    if (!num || *num > 4096) continue;
     DrmCard c;
     c.card = name;
+    c.number = static_cast<uint32_t>(*num);
     c.dev_dir = base + "/" + name + "/device";
     auto uevent = read_small_file(c.dev_dir + "/uevent");
     if (!uevent) continue;  // a virtual card with no device

@@ -53,6 +53,9 @@ struct MigInstance {
 
 struct GpuDevice {
   uint32_t index = 0;       // position in the collected list, stable per boot
+  // The vendor's own number: NVML index (nvidia-smi's, PCI order; a lost GPU
+  // leaves a gap, so it can differ from `index`) or the DRM card number.
+  uint32_t backend_index = 0;
   Vendor vendor = Vendor::kOther;
   std::string backend;      // "nvml", "amdgpu", "i915", "xe"
   std::string name;

@@ -55,6 +55,7 @@ nlohmann::json gpu_to_json(const GpuDevice& g, const std::string& proc_root) {
   nlohmann::json unavailable = reasons_json(g.unavailable);
   return {
       {"index", g.index},
+      {"backend_index", g.backend_index},
       {"vendor", vendor_name(g.vendor)},
       {"backend", g.backend},
       {"name", g.name},

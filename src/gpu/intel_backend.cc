@@ -37,6 +37,7 @@ class IntelBackend final : public GpuBackend {
     GpuDevice d;
     d.vendor = Vendor::kIntel;
     d.backend = c.driver;
+    d.backend_index = c.number;
     d.pci_bus_id = c.pci_slot;
     d.numa_node = c.numa_node;
     d.name = fmt::format("Intel GPU [{}]", c.pci_id);

@@ -237,6 +237,7 @@ class NvmlBackend final : public GpuBackend {
     GpuDevice d;
     d.vendor = Vendor::kNvidia;
     d.backend = "nvml";
+    d.backend_index = i;
     char buf[96];  // NVML_DEVICE_NAME_V2_BUFFER_SIZE / UUID_V2 = 96
     std::memset(buf, 0, sizeof buf);
     if (get_name_ && get_name_(dev, buf, sizeof buf - 1) == kSuccess) d.name = buf;
