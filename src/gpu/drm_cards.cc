@@ -28,15 +28,19 @@ std::vector<DrmCard> list_drm_cards(const std::string& sys_root) {
       size_t eq = line.find('=');
       if (eq == std::string_view::npos) continue;
       std::string_view k = line.substr(0, eq), v = line.substr(eq + 1);
-      if (k == "DRIVER") c.driver = v;
-      else if (k == "PCI_SLOT_NAME") c.pci_slot = v;
-      else if (k == "PCI_ID") c.pci_id = v;
+      if (k == "DRIVER")
+        c.driver = v;
+      else if (k == "PCI_SLOT_NAME")
+        c.pci_slot = v;
+      else if (k == "PCI_ID")
+        c.pci_id = v;
     }
     auto numa = read_i64(c.dev_dir + "/numa_node");
     if (numa && *numa >= 0) c.numa_node = static_cast<int>(*numa);
     cards.emplace_back(*num, std::move(c));
   }
-  std::sort(cards.begin(), cards.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(cards.begin(), cards.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<DrmCard> out;
   for (auto& [n, c] : cards) out.push_back(std::move(c));
   return out;
