@@ -89,9 +89,10 @@ WorkloadView model_row(const json& w, const json& m) {
     r.ram_bytes = *size > *r.vram_bytes ? *size - *r.vram_bytes : 0;
     if (*size > 0) r.gpu_share = std::min(1.0, static_cast<double>(*r.vram_bytes) / static_cast<double>(*size));
   }
-  r.kv_capacity_bytes = get_u64(m, "kv_cache_capacity_bytes");
-  r.kv_used_bytes = get_u64(m, "kv_cache_used_bytes");
-  if (!r.kv_used_bytes && r.kv_capacity_bytes) {
+  // kv_cache_bytes: the KV cache the model holds (reported or estimated,
+  // docs/json/status.md); kv_cache_usage: the share in use, where known.
+  r.kv_capacity_bytes = get_u64(m, "kv_cache_bytes");
+  if (r.kv_capacity_bytes) {
     if (auto usage = get_double(m, "kv_cache_usage"); usage && *usage >= 0 && *usage <= 1) {
       r.kv_used_bytes = static_cast<uint64_t>(*usage * static_cast<double>(*r.kv_capacity_bytes));
     }

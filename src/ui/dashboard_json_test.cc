@@ -26,7 +26,7 @@ const json kStatus = json::parse(R"({
   "loaded_models": [
     {"runtime": "ollama", "name": "llama3.2:3b", "endpoint": "http://127.0.0.1:11434",
      "size_bytes": 4000000000, "vram_bytes": 3000000000, "kv_cache_usage": 0.5,
-     "kv_cache_capacity_bytes": 1000000},
+     "kv_cache_bytes": 1000000},
     {"runtime": "vllm", "name": "Qwen/Qwen2-7B", "endpoint": "http://10.0.0.2:8000",
      "size_bytes": 100, "vram_bytes": 100}
   ],

@@ -101,12 +101,24 @@ function rows(status) {
 }
 
 function modelRow(m, w) {
+  const cap = num(m.kv_cache_bytes), usage = num(m.kv_cache_usage);
   let kv = '–';
-  const usage = num(m.kv_cache_usage);
-  if (usage !== null) kv = `${Math.round(usage * 100)}% used`;
+  if (cap !== null) kv = usage !== null ? `${fmtBytes(cap * usage)} of ${fmtBytes(cap)}` : fmtBytes(cap) + (m.kv_estimated ? ' (estimate)' : '');
+  else if (usage !== null) kv = `${Math.round(usage * 100)}% used`;
   if (num(m.context_length)) kv += ` · ${m.context_length} ctx`;
   return { runtime: String((w && (w.runtime_name || w.runtime)) || m.runtime || ''), model: String(m.name || ''),
     vram: num(m.vram_bytes), kv, unload: { runtime: String(m.runtime || ''), model: String(m.name || '') } };
+}
+
+// KV cache in use over all models where the runtime reports the share used
+// (the same sum as the daemon's ruvector_model_kv_cache_used_bytes history).
+function kvInUse(status) {
+  let kv = 0;
+  for (const m of Array.isArray(status.loaded_models) ? status.loaded_models : []) {
+    const cap = num(m && m.kv_cache_bytes), usage = num(m && m.kv_cache_usage);
+    if (cap !== null && usage !== null && usage <= 1) kv += cap * usage;
+  }
+  return kv;
 }
 
 function render(status) {
@@ -145,10 +157,7 @@ function render(status) {
     b.setAttribute('aria-checked', String(b.dataset.profile === active));
   }
 
-  let kv = 0;
-  for (const m of Array.isArray(status.loaded_models) ? status.loaded_models : []) {
-    if (num(m && m.kv_cache_used_bytes) !== null) kv += m.kv_cache_used_bytes;
-  }
+  const kv = kvInUse(status);
   const t = num(status.taken_at_unix_ms) !== null ? status.taken_at_unix_ms / 1000 : Date.now() / 1000;
   if (!samples.length || samples[samples.length - 1].t < t) {
     samples.push({ t, vramUsed, vramTotal, ramUsed, ramTotal, kv });
