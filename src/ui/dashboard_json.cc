@@ -140,6 +140,8 @@ Dashboard dashboard_from_status(const json& status) {
     WorkloadView r;
     r.runtime = get_str(w, "runtime");
     r.model = get_str(w, "model");
+    // A non-AI VRAM holder has no model: its command says who it is.
+    if (r.model.empty() && r.runtime == "other") r.model = get_str(w, "command");
     r.endpoint = endpoint;
     if (auto pid = get_u64(w, "pid")) r.pid = static_cast<int64_t>(std::min<uint64_t>(*pid, INT32_MAX));
     r.ram_bytes = get_u64(w, "rss_bytes");
