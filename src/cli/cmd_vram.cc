@@ -104,7 +104,7 @@ void print_gpu(std::ostream& out, const GpuDevice& g, const std::string& proc_ro
   out << fmt::format("  {:>8}  {:<16}  {:<8}  {:>12}\n", "PID", "NAME", "KIND", "MEMORY");
   for (const auto& p : g.processes) {
     std::string name = gpu::process_name(proc_root, p.pid);
-    if (name.empty()) name = "(gone)";
+    if (name.empty()) name = "(not in /proc)";  // exited, or another pid namespace
     std::string mem = p.used_bytes ? format_bytes(*p.used_bytes + p.shared_bytes) : "n/a";
     out << fmt::format("  {:>8}  {:<16}  {:<8}  {:>12}\n", p.pid, clip(name, 16),
                        gpu::process_kind_name(p.kind), mem);
