@@ -1,6 +1,7 @@
 #include "daemon/history.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 
@@ -102,6 +103,8 @@ Result<std::unique_ptr<History>> History::open(const std::string& path, HistoryO
     sqlite3_close(db);
     return make_error("cannot open history " + path + ": " + m);
   }
+  // The history shows what runs on this machine: readable by its user only.
+  ::chmod(path.c_str(), 0600);
   std::unique_ptr<History> h(new History(db, path, options));
   sqlite3_busy_timeout(db, 2000);
   // WAL: writers append to the log and a crash leaves the main file intact;
