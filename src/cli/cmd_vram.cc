@@ -93,7 +93,18 @@ void print_gpu(std::ostream& out, const GpuDevice& g, const std::string& proc_ro
     for (size_t i = 1; i < why.size(); ++i) joined += ", " + why[i];
     out << "  Throttling: " << joined << "\n";
   }
-  if (g.mig_enabled.value_or(false)) out << "  MIG mode enabled\n";
+  if (g.mig_enabled.value_or(false)) {
+    out << fmt::format("  MIG mode enabled, {} instance(s)\n", g.mig_instances.size());
+    for (const auto& m : g.mig_instances) {
+      std::string mem = m.memory_total_bytes && m.memory_used_bytes
+                            ? fmt::format("{} / {} used", format_bytes(*m.memory_used_bytes),
+                                          format_bytes(*m.memory_total_bytes))
+                            : "memory n/a";
+      out << fmt::format("    GI {} CI {}  {}  {}\n", m.gpu_instance_id ? std::to_string(*m.gpu_instance_id) : "?",
+                         m.compute_instance_id ? std::to_string(*m.compute_instance_id) : "?", mem,
+                         clip(m.uuid, 24));
+    }
+  }
 
   if (g.processes.empty()) {
     auto it = g.unavailable.find("processes");

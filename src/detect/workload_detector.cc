@@ -58,7 +58,9 @@ Result<Detected> detect(const DetectorOptions& o, const std::vector<ProcessGpuMe
       auto info = o.read_model(f);
       if (info) {
         w.models.push_back(summarize_model(*info));
-        if (!w.estimate && o.estimate_model) w.estimate = o.estimate_model(*info);
+        if (!w.estimate && o.estimate_model && !info->is_projector) {
+          w.estimate = o.estimate_model(*info, w.context_tokens, w.vram_bytes > 0);
+        }
       } else if (!is_blob) {  // blobs include non-GGUF layers (license, template)
         ModelSummary m;
         m.path = f;
@@ -158,6 +160,19 @@ Result<Snapshot> AIWorkloadDetector::snapshot() {
   auto d = detect(opts_, gpu.processes);
   if (!d) return d.error();
   s.workloads = std::move(d->workloads);
+  if (opts_.read_loaded_models) {
+    for (auto& w : s.workloads) {
+      if (!w.is_ai() || w.endpoint.empty()) continue;
+      std::vector<LoadedModel> models = opts_.read_loaded_models(w);
+      // The runtime's own model names beat file names (Ollama blobs).
+      if (!models.empty() && (w.model.empty() || w.model.starts_with("sha256-") || w.runtime == "ollama")) {
+        std::string names;
+        for (const auto& m : models) names += (names.empty() ? "" : ", ") + m.name;
+        w.model = names;
+      }
+      for (auto& m : models) s.loaded_models.push_back(std::move(m));
+    }
+  }
   s.scan = {static_cast<int>(d->scan.processes.size()), d->scan.denied_processes,
             d->scan.vanished_processes, ::geteuid() == 0};
   std::set<std::string> seen;

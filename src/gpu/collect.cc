@@ -49,10 +49,12 @@ GpuSnapshot GpuCollector::sample() {
   for (size_t i = 0; i < snap.gpus.size(); ++i) {
     GpuDevice& d = snap.gpus[i];
     d.index = static_cast<uint32_t>(i);
-    std::stable_sort(d.processes.begin(), d.processes.end(), [](const GpuProcess& a, const GpuProcess& b) {
+    auto largest_first = [](const GpuProcess& a, const GpuProcess& b) {
       uint64_t x = a.used_bytes.value_or(0) + a.shared_bytes, y = b.used_bytes.value_or(0) + b.shared_bytes;
       return x != y ? x > y : a.pid < b.pid;
-    });
+    };
+    std::stable_sort(d.processes.begin(), d.processes.end(), largest_first);
+    for (auto& m : d.mig_instances) std::stable_sort(m.processes.begin(), m.processes.end(), largest_first);
   }
   return snap;
 }

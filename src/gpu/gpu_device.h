@@ -38,6 +38,19 @@ struct ThrottleReasons {
   bool other = false;     // any other non-idle reason (sync boost, app clocks)
 };
 
+// One MIG slice of an NVIDIA GPU: to CUDA it is a GPU of its own, so the
+// planner needs its memory and the detector its processes.
+struct MigInstance {
+  std::string uuid;  // "MIG-…", what CUDA_VISIBLE_DEVICES takes
+  std::optional<uint32_t> gpu_instance_id;
+  std::optional<uint32_t> compute_instance_id;
+  std::optional<uint64_t> memory_total_bytes;
+  std::optional<uint64_t> memory_used_bytes;
+  std::optional<uint64_t> memory_free_bytes;
+  std::vector<GpuProcess> processes;
+  std::map<std::string, std::string> unavailable;
+};
+
 struct GpuDevice {
   uint32_t index = 0;       // position in the collected list, stable per boot
   Vendor vendor = Vendor::kOther;
@@ -75,6 +88,7 @@ struct GpuDevice {
   std::optional<uint32_t> pcie_link_width;
   std::optional<bool> mig_enabled;
   std::optional<bool> mig_pending;
+  std::vector<MigInstance> mig_instances;  // only with MIG enabled
 
   // Largest first after collect_gpus(); pid unique per device.
   std::vector<GpuProcess> processes;

@@ -24,6 +24,7 @@ using NvmlDevice = void*;
 constexpr NvmlReturn kSuccess = 0;
 constexpr NvmlReturn kNotSupported = 3;
 constexpr NvmlReturn kNoPermission = 4;
+constexpr NvmlReturn kNotFound = 6;
 constexpr NvmlReturn kInsufficientSize = 7;
 constexpr NvmlReturn kGpuIsLost = 15;
 
@@ -67,6 +68,7 @@ using FnDevEnumUint = NvmlReturn (*)(NvmlDevice, int, unsigned int*);
 using FnDevUll = NvmlReturn (*)(NvmlDevice, unsigned long long*);
 using FnDevUintUint = NvmlReturn (*)(NvmlDevice, unsigned int*, unsigned int*);
 using FnProcs = NvmlReturn (*)(NvmlDevice, unsigned int*, void*);
+using FnMigHandle = NvmlReturn (*)(NvmlDevice, unsigned int, NvmlDevice*);
 
 struct ProcFn {
   FnProcs fn = nullptr;
@@ -189,6 +191,10 @@ class NvmlBackend final : public GpuBackend {
     pcie_gen_ = sym<FnDevUint>({"nvmlDeviceGetCurrPcieLinkGeneration"});
     pcie_width_ = sym<FnDevUint>({"nvmlDeviceGetCurrPcieLinkWidth"});
     mig_mode_ = sym<FnDevUintUint>({"nvmlDeviceGetMigMode"});
+    mig_max_ = sym<FnDevUint>({"nvmlDeviceGetMaxMigDeviceCount"});
+    mig_handle_ = sym<FnMigHandle>({"nvmlDeviceGetMigDeviceHandleByIndex"});
+    gi_id_ = sym<FnDevUint>({"nvmlDeviceGetGpuInstanceId"});
+    ci_id_ = sym<FnDevUint>({"nvmlDeviceGetComputeInstanceId"});
 
     // Early R535 drivers (535.43 to before 535.86) filled the _v3 records
     // with the 32-byte layout. nvitop's discriminator: those drivers export
@@ -393,18 +399,20 @@ class NvmlBackend final : public GpuBackend {
     return kInsufficientSize;
   }
 
-  void read_processes(NvmlDevice dev, GpuDevice& d) {
-    std::vector<GpuProcess> all;
+  // Compute and graphics lists of `dev` (a GPU or a MIG handle), merged;
+  // the reason both failed, if they did, goes to unavailable["processes"].
+  std::vector<GpuProcess> merged_processes(NvmlDevice dev, std::map<std::string, std::string>& unavailable) {
+    std::vector<GpuProcess> all, out;
     NvmlReturn rc = -1, rg = -1;
     if (compute_procs_.fn) rc = list_processes(compute_procs_, dev, ProcessKind::kCompute, all);
     if (graphics_procs_.fn) rg = list_processes(graphics_procs_, dev, ProcessKind::kGraphics, all);
     if (!compute_procs_.fn && !graphics_procs_.fn) {
-      missing(d, "processes");
-      return;
+      unavailable["processes"] = "not in this NVML library (driver too old)";
+      return out;
     }
     if (rc != kSuccess && rg != kSuccess) {
-      d.unavailable["processes"] = nvml_reason(rc != -1 ? rc : rg);
-      return;
+      unavailable["processes"] = nvml_reason(rc != -1 ? rc : rg);
+      return out;
     }
     // A pid can be in both lists for one context: count its memory once
     // (the larger figure), as gpustat does; compute wins the kind.
@@ -415,10 +423,72 @@ class NvmlBackend final : public GpuBackend {
       GpuProcess& q = it->second;
       if (p.used_bytes && (!q.used_bytes || *p.used_bytes > *q.used_bytes)) q.used_bytes = p.used_bytes;
     }
+    for (auto& [pid, p] : by_pid) out.push_back(p);
+    return out;
+  }
+
+  void read_processes(NvmlDevice dev, GpuDevice& d) {
+    d.processes = merged_processes(dev, d.unavailable);
+    if (!d.mig_enabled.value_or(false)) return;
+    read_mig_instances(dev, d);
+    // With MIG, the full-GPU handle lists processes only for root (research
+    // §2.4); the per-instance lists are the real source. A process using
+    // several slices holds the sum.
+    if (!d.processes.empty() || d.mig_instances.empty()) return;
+    std::map<uint32_t, GpuProcess> by_pid;
+    bool any_list = false;
+    for (const auto& m : d.mig_instances) {
+      if (!m.unavailable.count("processes")) any_list = true;
+      for (const auto& p : m.processes) {
+        auto [it, fresh] = by_pid.emplace(p.pid, p);
+        if (!fresh && p.used_bytes) it->second.used_bytes = it->second.used_bytes.value_or(0) + *p.used_bytes;
+      }
+    }
+    if (!any_list) return;
+    d.unavailable.erase("processes");
     for (auto& [pid, p] : by_pid) d.processes.push_back(p);
-    if (d.mig_enabled.value_or(false) && d.processes.empty()) {
-      d.unavailable["processes"] =
-          "MIG enabled: the full-GPU process list is empty without root; per-instance lists are not read";
+  }
+
+  void read_mig_instances(NvmlDevice dev, GpuDevice& d) {
+    unsigned int max = 0;
+    if (!mig_max_ || !mig_handle_ || mig_max_(dev, &max) != kSuccess) {
+      d.unavailable["mig_instances"] = "MIG enumeration not available in this NVML library";
+      return;
+    }
+    max = std::min(max, 64u);  // A100/H100 have at most 7 slices
+    for (unsigned int k = 0; k < max; ++k) {
+      NvmlDevice mig = nullptr;
+      NvmlReturn r = mig_handle_(dev, k, &mig);
+      if (r == kNotFound) continue;  // an empty slot
+      if (r != kSuccess) {
+        d.unavailable["mig_instances"] = nvml_reason(r);
+        continue;
+      }
+      MigInstance m;
+      char buf[96] = {};
+      if (get_uuid_ && get_uuid_(mig, buf, sizeof buf - 1) == kSuccess) m.uuid = buf;
+      unsigned int v = 0;
+      if (gi_id_ && gi_id_(mig, &v) == kSuccess) m.gpu_instance_id = v;
+      if (ci_id_ && ci_id_(mig, &v) == kSuccess) m.compute_instance_id = v;
+      NvmlReturn rm = -1;
+      if (mem_v2_) {
+        NvmlMemoryV2 mem{};
+        mem.version = kMemoryV2Version;
+        rm = mem_v2_(mig, &mem);
+        if (rm == kSuccess) {
+          m.memory_total_bytes = mem.total, m.memory_used_bytes = mem.used, m.memory_free_bytes = mem.free;
+        }
+      }
+      if (rm != kSuccess && mem_v1_) {
+        NvmlMemoryV1 mem{};
+        rm = mem_v1_(mig, &mem);
+        if (rm == kSuccess) {
+          m.memory_total_bytes = mem.total, m.memory_used_bytes = mem.used, m.memory_free_bytes = mem.free;
+        }
+      }
+      if (rm != kSuccess) m.unavailable["memory_total_bytes"] = nvml_reason(rm);
+      m.processes = merged_processes(mig, m.unavailable);
+      d.mig_instances.push_back(std::move(m));
     }
   }
 
@@ -436,6 +506,8 @@ class NvmlBackend final : public GpuBackend {
   FnDevUint power_ = nullptr, power_limit_ = nullptr, pcie_gen_ = nullptr, pcie_width_ = nullptr;
   FnDevUll throttle_ = nullptr;
   FnDevUintUint mig_mode_ = nullptr;
+  FnDevUint mig_max_ = nullptr, gi_id_ = nullptr, ci_id_ = nullptr;
+  FnMigHandle mig_handle_ = nullptr;
   ProcFn compute_procs_, graphics_procs_;
 };
 

@@ -8,8 +8,8 @@
 // Scripted devices (modern and r535):
 //   0  RTX 4090: full data; 40 compute processes (more than a first buffer:
 //      INSUFFICIENT_SIZE), graphics list overlapping one compute pid
-//   1  A100 with MIG on: power and utilisation NOT_SUPPORTED, process lists
-//      NO_PERMISSION
+//   1  A100 with MIG on: power and utilisation NOT_SUPPORTED, full-GPU process
+//      lists NO_PERMISSION; MIG slices in slots 0 (pid 7000, 9 GiB) and 2
 //   2  GB10 unified memory: memory info NOT_SUPPORTED, processes still listed
 //   3  lost: nvmlDeviceGetHandleByIndex returns GPU_IS_LOST
 #include <climits>
@@ -30,6 +30,8 @@ struct Device {
   int id;
 };
 Device g_devices[4] = {{0}, {1}, {2}, {3}};
+// MIG slices of GPU 1: slot 0 (GI 1, 40 GiB) and slot 2 (GI 2, 20 GiB).
+Device g_mig[2] = {{10}, {12}};
 int g_init = 0;
 
 // Observed by the tests through fake_nvml_* getters.
@@ -38,6 +40,8 @@ int g_insufficient_returns = 0;
 
 int dev_id(void* d) {
   for (auto& x : g_devices)
+    if (d == &x) return x.id;
+  for (auto& x : g_mig)
     if (d == &x) return x.id;
   return -1;
 }
@@ -88,6 +92,8 @@ constexpr unsigned kDeviceCount = 4;
     list[n++] = {2000, 200 * kMiB};
   } else if (id == 1) {
     return kNoPermission;
+  } else if (id == 10 && !graphics) {
+    list[n++] = {7000, 9 * kGiB};
   } else if (id == 2 && !graphics) {
     list[n++] = {3000, 8 * kGiB};
     list[n++] = {3001, ULLONG_MAX};  // NVML_VALUE_NOT_AVAILABLE
@@ -196,7 +202,7 @@ EXPORT int nvmlDeviceGetUUID(void* d, char* buf, unsigned len) {
   int id = dev_id(d);
   if (id < 0) return kInvalid;
   if (len < 41) return kInsufficient;
-  std::snprintf(buf, len, "GPU-%08d-1111-2222-3333-444444444444", id);
+  std::snprintf(buf, len, "%s-%08d-1111-2222-3333-444444444444", id >= 10 ? "MIG" : "GPU", id);
   return kSuccess;
 }
 EXPORT int nvmlDeviceGetPciInfo_v3(void* d, void* out) {
@@ -219,8 +225,8 @@ EXPORT int nvmlDeviceGetMemoryInfo_v2(void* d, void* out) {
   // NVML_STRUCT_VERSION(Memory, 2): sizeof(nvmlMemory_v2_t) | 2 << 24.
   if (version != (40u | (2u << 24))) return kVersionMismatch;
   if (id == 2) return kNotSupported;
-  unsigned long long total = id == 0 ? 24 * kGiB : 80 * kGiB;
-  unsigned long long reserved = 300 * kMiB, used = id == 0 ? 10 * kGiB : 0;
+  unsigned long long total = id == 0 ? 24 * kGiB : id == 10 ? 40 * kGiB : id == 12 ? 20 * kGiB : 80 * kGiB;
+  unsigned long long reserved = 300 * kMiB, used = id == 0 ? 10 * kGiB : id == 10 ? 9 * kGiB : 0;
   unsigned long long v[4] = {total, reserved, total - reserved - used, used};
   std::memcpy(static_cast<unsigned char*>(out) + 8, v, sizeof v);
   return kSuccess;
@@ -290,6 +296,30 @@ EXPORT int nvmlDeviceGetMigMode(void* d, unsigned* cur, unsigned* pending) {
   if (id != 1) return kNotSupported;
   *cur = 1;
   *pending = 1;
+  return kSuccess;
+}
+EXPORT int nvmlDeviceGetMaxMigDeviceCount(void* d, unsigned* n) {
+  if (dev_id(d) != 1) return kNotSupported;
+  *n = 7;
+  return kSuccess;
+}
+EXPORT int nvmlDeviceGetMigDeviceHandleByIndex(void* d, unsigned idx, void** mig) {
+  if (dev_id(d) != 1) return kNotSupported;
+  if (idx == 0) *mig = &g_mig[0];
+  else if (idx == 2) *mig = &g_mig[1];
+  else return 6;  // NVML_ERROR_NOT_FOUND: empty slot
+  return kSuccess;
+}
+EXPORT int nvmlDeviceGetGpuInstanceId(void* d, unsigned* id) {
+  int m = dev_id(d);
+  if (m != 10 && m != 12) return kNotSupported;
+  *id = m == 10 ? 1 : 2;
+  return kSuccess;
+}
+EXPORT int nvmlDeviceGetComputeInstanceId(void* d, unsigned* id) {
+  int m = dev_id(d);
+  if (m != 10 && m != 12) return kNotSupported;
+  *id = 0;
   return kSuccess;
 }
 EXPORT int nvmlDeviceGetComputeRunningProcesses_v3(void* d, unsigned* count, void* buf) {
