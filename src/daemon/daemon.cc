@@ -220,7 +220,9 @@ ApiHandlers Daemon::handlers() {
   h.status = [this] {
     std::lock_guard<std::mutex> lock(mu_);
     if (view_.sample.status.is_null()) return ApiReply{503, {{"error", "no sample taken yet; retry in a second"}}};
-    return ApiReply{200, view_.sample.status};
+    nlohmann::json doc = view_.sample.status;
+    doc["profile"] = profile_.name;  // the profile now, even if chosen since the sample
+    return ApiReply{200, doc};
   };
   h.metrics = [this] {
     std::lock_guard<std::mutex> lock(mu_);

@@ -78,7 +78,13 @@ class DaemonTest : public ::testing::Test {
     auto st = daemon_->start();
     ASSERT_TRUE(st.ok()) << st.error().message;
     runner_ = std::thread([this] { daemon_->run(stop_); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    // Wait (bounded) for the first samples, however loaded the machine is.
+    for (int i = 0; i < 100; ++i) {
+      auto r = client().Get("/api/v1/actions");
+      if (r && r->status == 200 && nlohmann::json::parse(r->body)["actions"].size() > 0) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL() << "the daemon took no sample within 5 s";
   }
   std::string token() {
     std::ifstream in(opts_.state_dir + "/api_token");
@@ -182,9 +188,12 @@ TEST_F(DaemonTest, TokenFileIsPrivateAndAWorldReadableOneIsRefused) {
 TEST_F(DaemonTest, ProfileChosenFromTheCliIsPickedUpAtOnce) {
   start();
   ASSERT_TRUE(policy::set_active_profile(opts_.state_dir, "batch_inference").ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  auto st = client().Get("/api/v1/status");
-  EXPECT_EQ(nlohmann::json::parse(st->body)["profile"], "batch_inference");
+  std::string seen;
+  for (int i = 0; i < 100 && seen != "batch_inference"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    seen = nlohmann::json::parse(client().Get("/api/v1/status")->body)["profile"];
+  }
+  EXPECT_EQ(seen, "batch_inference");
 }
 
 TEST_F(DaemonTest, NonLoopbackListenMustBeAskedFor) {
