@@ -120,6 +120,21 @@ TEST(AddHistory, SumsSeriesOverLabelsPerTimestamp) {
   EXPECT_EQ(d.history[1].kv_used_bytes, 7u);
 }
 
+TEST(AddHistory, TimestampsMissingASeriesAreSkipped) {
+  Dashboard d;
+  json a[5];
+  a[0] = json::parse(R"({"series": [{"points": [[1, 5], [2, 5]]}]})");
+  a[1] = json::parse(R"({"series": [{"points": [[1, 10], [2, 10], [3, 10]]}]})");
+  a[2] = json::parse(R"({"series": [{"points": [[1, 30], [3, 30], [4, 30]]}]})");
+  a[3] = json::parse(R"({"series": [{"points": [[1, 64], [2, 64], [3, 64], [4, 64]]}]})");
+  add_history(d, a);
+  // t=2 lacks available RAM, t=3 has a total but no used VRAM; t=4 has no GPU series at all.
+  ASSERT_EQ(d.history.size(), 2u);
+  EXPECT_EQ(d.history[0].t_seconds, 1);
+  EXPECT_EQ(d.history[1].t_seconds, 4);
+  EXPECT_EQ(d.history[1].vram_total_bytes, 0u);
+}
+
 TEST(AddHistory, HostileAnswersAreSkipped) {
   Dashboard d;
   json a[5] = {json("x"), json::array(), json::parse(R"({"series": 5})"),

@@ -94,13 +94,15 @@ try {
   check(existsSync(tokenPath), 'daemon wrote its token file');
   const token = readFileSync(tokenPath, 'utf8').trim();
 
-  browser = await chromium.launch({
+  // A fresh profile directory: playwright takes it as launchPersistentContext's
+  // userDataDir (it refuses --user-data-dir in args).
+  browser = await chromium.launchPersistentContext(join(work, 'chromium'), {
     executablePath: '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      `--user-data-dir=${join(work, 'chromium')}`],
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1000, height: 1100 },
   });
-  const page = await browser.newPage({ viewport: { width: 1000, height: 1100 } });
+  const page = await browser.newPage();
   const consoleErrors = [];
   page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
