@@ -26,7 +26,8 @@ BENCHMARK(BM_SampleAllBackends_ThisMachine)->Unit(benchmark::kMicrosecond);
 
 // An AMD card with fdinfo clients and KFD (fixture tree): the DRM path.
 void BM_SampleAllBackends_AmdFixture(benchmark::State& state) {
-  GpuCollector c(GpuRoots{fixture("amd") + "/proc", fixture("amd") + "/sys", "/nonexistent/libnvidia-ml.so.1"});
+  GpuCollector c(GpuRoots{fixture("amd") + "/proc", fixture("amd") + "/sys",
+                          "/nonexistent/libnvidia-ml.so.1"});
   for (auto _ : state) benchmark::DoNotOptimize(c.sample());
 }
 BENCHMARK(BM_SampleAllBackends_AmdFixture)->Unit(benchmark::kMicrosecond);

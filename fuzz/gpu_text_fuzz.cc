@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   (void)memopt::gpu::parse_drm_size(text);
   if (auto m = memopt::gpu::parse_meminfo(text); m.ok()) {
-    if (m->available_bytes > m->total_bytes || m->swap_free_bytes > m->swap_total_bytes) std::abort();
+    if (m->available_bytes > m->total_bytes || m->swap_free_bytes > m->swap_total_bytes)
+      std::abort();
   }
   if (auto p = memopt::gpu::parse_pressure(text)) {
     if (p->some_avg10 < 0 || p->some_avg10 > 100) std::abort();

@@ -36,6 +36,7 @@ gb10 = g[2]
 assert gb10["integrated"] is True and gb10["memory"]["source"] == "host_meminfo"
 assert [x["used_bytes"] for x in gb10["processes"]] == [8 << 30, None]
 amd = g[3]
+assert amd["backend_index"] == 1 and amd["index"] == 3
 assert amd["memory"]["used_bytes"] == 8589934592 and amd["temperature_c"] == 65.0
 assert [(x["pid"], x["name"]) for x in amd["processes"]] == [(4242, "llama-server"), (4700, "python3"),
                                                             (4300, "gnome-shell")]

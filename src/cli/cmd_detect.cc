@@ -4,7 +4,9 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "detect/system_sources.h"
 #include "detect/workload_detector.h"
+#include "policy/profile.h"
 #include "util/bytes.h"
 
 namespace memopt::cli {
@@ -12,13 +14,17 @@ namespace {
 
 struct DetectOptions {
   bool no_probe = false;
+  bool no_runtimes = false;
 };
 
 detect::DetectorOptions detector_options(const CliContext& ctx, const DetectOptions& o) {
-  detect::DetectorOptions d;
-  d.proc_root = ctx.opts.proc_root;
-  d.probe_ports = !o.no_probe;
-  return d;
+  detect::SystemRoots r;
+  r.proc_root = ctx.opts.proc_root;
+  r.sys_root = ctx.opts.sys_root;
+  r.nvml_library = ctx.opts.nvml_library;
+  r.probe_ports = !o.no_probe;
+  r.query_runtimes = !o.no_runtimes;
+  return detect::system_detector_options(r);
 }
 
 std::string fit(std::string_view s, size_t width) {
@@ -152,7 +158,9 @@ int run_status(CliContext& ctx, const DetectOptions& o) {
   detect::AIWorkloadDetector detector(detector_options(ctx, o));
   auto snap = detector.snapshot();
   if (!snap) return fail(ctx, "ai status: " + snap.error().message);
-  const detect::Snapshot& s = *snap;
+  detect::Snapshot& s = *snap;
+  // The active profile (src/policy); a missing state file means the default.
+  if (auto prof = policy::active_profile(policy::default_state_dir())) s.profile = *prof;
   if (ctx.opts.json) {
     nlohmann::json j = s.to_json();
     j["schema"] = "ruvector-memopt.status/1";
@@ -177,7 +185,14 @@ int run_status(CliContext& ctx, const DetectOptions& o) {
     if (!w.is_ai()) continue;
     if (!any_ai) out << "AI workloads:\n", any_ai = true;
     std::string kv = "-";
-    if (w.estimate && w.estimate->kv_cache_bytes) kv = format_bytes(w.estimate->kv_cache_bytes) + " est.";
+    for (const auto& m : s.loaded_models) {
+      if (m.endpoint != w.endpoint || !m.kv_cache_bytes) continue;
+      kv = format_bytes(*m.kv_cache_bytes) + (m.kv_estimated ? " est." : "");
+      if (m.kv_cache_usage) kv += fmt::format(" {:.0f}%", *m.kv_cache_usage * 100);
+    }
+    if (kv == "-" && w.estimate && w.estimate->kv_cache_bytes) {
+      kv = format_bytes(w.estimate->kv_cache_bytes) + " est.";
+    }
     out << fmt::format("  {:<15} pid {:<7} {}\n", fit(runtime_label(w), 15), w.pid,
                        fit(w.model.empty() ? "(model unknown)" : w.model, 48));
     out << fmt::format("  {:<15} VRAM {:<10} RAM {:<10} KV {:<12} {}\n", "", bytes_or_dash(w.vram_bytes),
@@ -200,9 +215,11 @@ RegisterCommands reg(20, [](CliRoot& root) {
   auto opts = std::make_shared<DetectOptions>();
   auto* det = ai->add_subcommand("detect", "Find AI runtimes, their models, VRAM and RAM (-v: evidence)");
   det->add_flag("--no-probe", opts->no_probe, "Do not confirm ambiguous ports with an HTTP probe");
+  det->add_flag("--no-runtimes", opts->no_runtimes, "Do not ask runtimes which models they hold");
   root.bind(det, [opts](CliContext& ctx) { return run_detect(ctx, *opts); });
   auto* st = ai->add_subcommand("status", "RAM and VRAM at a glance, AI workloads and warnings");
   st->add_flag("--no-probe", opts->no_probe, "Do not confirm ambiguous ports with an HTTP probe");
+  st->add_flag("--no-runtimes", opts->no_runtimes, "Do not ask runtimes which models they hold");
   root.bind(st, [opts](CliContext& ctx) { return run_status(ctx, *opts); });
 });
 

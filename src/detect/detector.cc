@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -88,10 +89,21 @@ std::string match_rule(const SignalRule& r, const ProcessInfo& p, const CommandV
         return p.argv[0].substr(0, p.argv[0].find(' '));
       }
       return {};
-    case Signal::kLibraryPrefix:
-      for (const auto& lib : p.libraries)
-        if (path_basename(lib).starts_with(r.pattern)) return std::string(path_basename(lib));
-      return {};
+    case Signal::kLibraryPrefix: {
+      // Every matching library (up to 4) names the evidence: the provider libs
+      // of ONNX Runtime say as much as the core one.
+      std::string found;
+      int n = 0;
+      for (const auto& lib : p.libraries) {
+        if (!path_basename(lib).starts_with(r.pattern)) continue;
+        if (++n > 4) {
+          found += ", ...";
+          break;
+        }
+        found += (found.empty() ? "" : ", ") + std::string(path_basename(lib));
+      }
+      return found;
+    }
     case Signal::kLibraryPath:
       for (const auto& lib : p.libraries)
         if (lib.find(r.pattern) != std::string::npos) return lib;
@@ -207,6 +219,28 @@ std::string model_from_args(const CommandView& view) {
   // "vllm serve <model>", "text-generation-server serve <model>".
   if (a.size() >= 2 && a[0] == "serve" && !a[1].starts_with("-")) return a[1];
   return {};
+}
+
+uint64_t context_from_args(const CommandView& view) {
+  static constexpr std::string_view kFlags[] = {"-c", "--ctx-size", "--ctx_size", "--max-model-len",
+                                                "--max_model_len", "--context-length", "--n_ctx"};
+  const auto& a = view.args;
+  for (size_t i = 0; i < a.size(); ++i) {
+    for (std::string_view f : kFlags) {
+      std::string_view v;
+      if (a[i] == f && i + 1 < a.size()) v = a[i + 1];
+      else if (f.starts_with("--") && a[i].size() > f.size() + 1 && std::string_view(a[i]).starts_with(f) &&
+               a[i][f.size()] == '=')
+        v = std::string_view(a[i]).substr(f.size() + 1);
+      if (v.empty()) continue;
+      uint64_t n = 0;
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      // A context beyond 2^24 tokens is no real setting; ignore it rather than
+      // let a hostile command line drive an estimate.
+      if (ec == std::errc() && p == v.data() + v.size() && n <= (1ull << 24)) return n;
+    }
+  }
+  return 0;
 }
 
 Classification classify_process(const ProcessInfo& p, std::span<const ProbeResult> probes) {
@@ -402,7 +436,9 @@ std::vector<Workload> detect_workloads(const proc::ScanResult& scan,
       }
       for (const auto& f : p.model_files)
         if (files_seen.insert(f).second) w.model_files.push_back(f);
-      if (w.model.empty()) w.model = model_from_args(command_view(p));
+      CommandView pv = command_view(p);
+      if (w.model.empty()) w.model = model_from_args(pv);
+      if (w.context_tokens == 0) w.context_tokens = context_from_args(pv);
       for (const auto& s : p.listening) {
         // Prefer the runtime's default port, then the top process's port
         // (Ollama's runner port is internal), then any.

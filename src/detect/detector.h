@@ -73,5 +73,8 @@ std::vector<Workload> detect_workloads(const proc::ScanResult& scan,
 // The model a command line names (--model X, -m X, --model-path X, `serve X`),
 // or "" when none.
 std::string model_from_args(const CommandView& view);
+// The context the command line asks for (-c N, --ctx-size N, --max-model-len
+// N, --context-length N), 0 when none.
+uint64_t context_from_args(const CommandView& view);
 
 }  // namespace memopt::detect

@@ -43,6 +43,7 @@ nlohmann::json to_json(const Workload& w) {
     models.push_back(mj);
   }
   j["models"] = models;
+  j["context_tokens"] = w.context_tokens;
   if (w.estimate) {
     j["estimate"] = {{"context_tokens", w.estimate->context_tokens},
                      {"weights_bytes", w.estimate->weights_bytes},
@@ -89,6 +90,8 @@ nlohmann::json Snapshot::to_json() const {
                       {"endpoint", m.endpoint},         {"size_bytes", m.size_bytes},
                       {"vram_bytes", m.vram_bytes},     {"context_length", m.context_length}};
     mj["kv_cache_usage"] = m.kv_cache_usage ? nlohmann::json(*m.kv_cache_usage) : nlohmann::json(nullptr);
+    mj["kv_cache_bytes"] = m.kv_cache_bytes ? nlohmann::json(*m.kv_cache_bytes) : nlohmann::json(nullptr);
+    mj["kv_estimated"] = m.kv_estimated;
     lm.push_back(mj);
   }
   j["loaded_models"] = lm;

@@ -66,6 +66,7 @@ struct Workload {
   std::string model;     // display name: runtime's name, argv model or file name
   std::vector<std::string> model_files;
   std::vector<ModelSummary> models;  // model files the GGUF reader could describe
+  uint64_t context_tokens = 0;       // context the command line asks for (-c, --max-model-len), 0: unknown
   std::optional<WorkloadEstimate> estimate;
   uint64_t rss_bytes = 0;
   uint64_t swap_bytes = 0;
@@ -99,7 +100,9 @@ struct LoadedModel {
   uint64_t size_bytes = 0;       // total memory of the loaded model (weights + KV + compute)
   uint64_t vram_bytes = 0;       // the part in GPU memory
   uint64_t context_length = 0;   // tokens per sequence, 0 when unknown
-  std::optional<double> kv_cache_usage;  // 0..1 where the runtime reports it
+  std::optional<double> kv_cache_usage;    // 0..1 of the KV pool, where known
+  std::optional<uint64_t> kv_cache_bytes;  // KV pool size, where known
+  bool kv_estimated = false;               // the KV figures are our estimate, not the runtime's
 };
 
 struct Warning {

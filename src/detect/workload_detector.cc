@@ -36,13 +36,18 @@ std::vector<ProbeResult> run_probes(const std::vector<ProbeRequest>& reqs, std::
 }
 
 Result<Detected> detect(const DetectorOptions& o, const std::vector<ProcessGpuMemory>& vram) {
-  auto scan = proc::scan_processes(o.proc_root);
+  // Container ids are read for the workloads only (one cgroup read per
+  // workload instead of one per process).
+  proc::ScanOptions so;
+  so.read_cgroup = false;
+  auto scan = proc::scan_processes(o.proc_root, so);
   if (!scan) return scan.error();
   std::vector<ProbeResult> probes;
   if (o.probe_ports) probes = run_probes(plan_probes(*scan, o.max_probes), o.probe_timeout);
   Detected d{std::move(*scan), {}};
   d.workloads = detect_workloads(d.scan, vram, probes);
   for (auto& w : d.workloads) {
+    w.container_id = proc::read_container_id(o.proc_root, w.pid);
     if (!w.is_ai()) continue;
     bool ollama = w.runtime == "ollama";
     size_t described = 0;
@@ -58,7 +63,9 @@ Result<Detected> detect(const DetectorOptions& o, const std::vector<ProcessGpuMe
       auto info = o.read_model(f);
       if (info) {
         w.models.push_back(summarize_model(*info));
-        if (!w.estimate && o.estimate_model) w.estimate = o.estimate_model(*info);
+        if (!w.estimate && o.estimate_model && !info->is_projector) {
+          w.estimate = o.estimate_model(*info, w.context_tokens, w.vram_bytes > 0);
+        }
       } else if (!is_blob) {  // blobs include non-GGUF layers (license, template)
         ModelSummary m;
         m.path = f;
@@ -158,6 +165,19 @@ Result<Snapshot> AIWorkloadDetector::snapshot() {
   auto d = detect(opts_, gpu.processes);
   if (!d) return d.error();
   s.workloads = std::move(d->workloads);
+  if (opts_.read_loaded_models) {
+    for (auto& w : s.workloads) {
+      if (!w.is_ai() || w.endpoint.empty()) continue;
+      std::vector<LoadedModel> models = opts_.read_loaded_models(w);
+      // The runtime's own model names beat file names (Ollama blobs).
+      if (!models.empty() && (w.model.empty() || w.model.starts_with("sha256-") || w.runtime == "ollama")) {
+        std::string names;
+        for (const auto& m : models) names += (names.empty() ? "" : ", ") + m.name;
+        w.model = names;
+      }
+      for (auto& m : models) s.loaded_models.push_back(std::move(m));
+    }
+  }
   s.scan = {static_cast<int>(d->scan.processes.size()), d->scan.denied_processes,
             d->scan.vanished_processes, ::geteuid() == 0};
   std::set<std::string> seen;

@@ -6,6 +6,7 @@
 // model reader) so tests can run it on fixture trees and real processes.
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,14 @@ struct DetectorOptions {
   std::function<GpuReading()> read_gpus;
   // Reads a GGUF file's ModelInfo; unset: models are listed by path only.
   std::function<Result<gguf::ModelInfo>(const std::string& path)> read_model;
-  // Estimates a workload's memory from its model; unset: no estimate.
-  std::function<std::optional<WorkloadEstimate>(const gguf::ModelInfo&)> estimate_model;
+  // Estimates a workload's memory from its model at a context (0: the
+  // runtime's default) with the layers on the GPU or not; unset: no estimate.
+  std::function<std::optional<WorkloadEstimate>(const gguf::ModelInfo&, uint64_t context_tokens,
+                                                bool on_gpu)>
+      estimate_model;
+  // Asks a workload's runtime (at its endpoint) which models it holds;
+  // unset: none asked.
+  std::function<std::vector<LoadedModel>(const Workload&)> read_loaded_models;
 };
 
 class AIWorkloadDetector {

@@ -55,6 +55,7 @@ nlohmann::json gpu_to_json(const GpuDevice& g, const std::string& proc_root) {
   nlohmann::json unavailable = reasons_json(g.unavailable);
   return {
       {"index", g.index},
+      {"backend_index", g.backend_index},
       {"vendor", vendor_name(g.vendor)},
       {"backend", g.backend},
       {"name", g.name},
@@ -99,13 +100,17 @@ nlohmann::json host_to_json(const HostMemory& h) {
   nlohmann::json pressure = nullptr;
   if (h.pressure) {
     const auto& p = *h.pressure;
-    pressure = {{"some_avg10", p.some_avg10}, {"some_avg60", p.some_avg60}, {"some_avg300", p.some_avg300},
-                {"full_avg10", p.full_avg10}, {"full_avg60", p.full_avg60}, {"full_avg300", p.full_avg300}};
+    pressure = {{"some_avg10", p.some_avg10},   {"some_avg60", p.some_avg60},
+                {"some_avg300", p.some_avg300}, {"full_avg10", p.full_avg10},
+                {"full_avg60", p.full_avg60},   {"full_avg300", p.full_avg300}};
   }
   nlohmann::json nodes = nlohmann::json::array();
   for (const auto& n : h.numa_nodes) {
-    nodes.push_back({{"id", n.id}, {"total_bytes", n.total_bytes}, {"free_bytes", n.free_bytes},
-                     {"cpulist", n.cpulist}, {"cpus", n.cpus}});
+    nodes.push_back({{"id", n.id},
+                     {"total_bytes", n.total_bytes},
+                     {"free_bytes", n.free_bytes},
+                     {"cpulist", n.cpulist},
+                     {"cpus", n.cpus}});
   }
   const auto& m = h.meminfo;
   return {{"memory_total_bytes", m.total_bytes},

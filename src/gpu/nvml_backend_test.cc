@@ -132,6 +132,7 @@ TEST(NvmlBackend, UnifiedMemoryFallsBackToHostMeminfo) {
   ASSERT_EQ(snap.gpus.size(), 3u);
   const GpuDevice& d = snap.gpus[2];
   EXPECT_EQ(d.name, "NVIDIA GB10");
+  EXPECT_EQ(d.backend_index, 2u);
   EXPECT_TRUE(d.integrated);
   EXPECT_EQ(d.memory_source, "host_meminfo");
   EXPECT_EQ(d.memory_total_bytes, 65536000ULL * 1024);

@@ -13,16 +13,17 @@
 //   2  GB10 unified memory: memory info NOT_SUPPORTED, processes still listed
 //   3  lost: nvmlDeviceGetHandleByIndex returns GPU_IS_LOST
 #include <climits>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 
 #define EXPORT extern "C" __attribute__((visibility("default")))
 
 namespace {
 
-[[maybe_unused]] constexpr int kSuccess = 0, kUninit = 1, kInvalid = 2, kNotSupported = 3, kNoPermission = 4,
-              kInsufficient = 7, kGpuLost = 15, kVersionMismatch = 25;
+[[maybe_unused]] constexpr int kSuccess = 0, kUninit = 1, kInvalid = 2, kNotSupported = 3,
+                               kNoPermission = 4, kInsufficient = 7, kGpuLost = 15,
+                               kVersionMismatch = 25;
 constexpr unsigned long long kMiB = 1024ULL * 1024ULL;
 constexpr unsigned long long kGiB = 1024ULL * kMiB;
 
@@ -58,7 +59,8 @@ constexpr unsigned kDeviceCount = 4;
 [[maybe_unused]] constexpr size_t kV3Stride = 24;
 #endif
 
-[[maybe_unused]] void put(void* buf, size_t stride, unsigned i, unsigned pid, unsigned long long used) {
+[[maybe_unused]] void put(void* buf, size_t stride, unsigned i, unsigned pid,
+                          unsigned long long used) {
   unsigned char* rec = static_cast<unsigned char*>(buf) + i * stride;
   std::memset(rec, 0, stride);
   std::memcpy(rec, &pid, 4);
@@ -136,7 +138,8 @@ EXPORT int nvmlDeviceGetHandleByIndex(unsigned i, void** d) {
   return kSuccess;
 }
 EXPORT int nvmlDeviceGetName(void* d, char* buf, unsigned len) {
-  [[maybe_unused]] static const char* names[] = {"NVIDIA GeForce RTX 4090", "NVIDIA A100-SXM4-80GB", "NVIDIA GB10"};
+  [[maybe_unused]] static const char* names[] = {"NVIDIA GeForce RTX 4090", "NVIDIA A100-SXM4-80GB",
+                                                 "NVIDIA GB10"};
   int id = dev_id(d);
   if (id < 0 || id > 2) return kInvalid;
 #if defined(FAKE_NVML_LEGACY)
@@ -155,7 +158,8 @@ EXPORT int nvmlDeviceGetPciInfo(void* d, void* out) {
   // v1 layout: busId[16] @0, domain @16, bus @20, device @24.
   unsigned domain = 0, bus = static_cast<unsigned>(0x41 + id), device = 0;
   char legacy[32];
-  std::snprintf(legacy, sizeof legacy, "%04X:%02X:%02X.0", domain & 0xffff, bus & 0xff, device & 0x1f);
+  std::snprintf(legacy, sizeof legacy, "%04X:%02X:%02X.0", domain & 0xffff, bus & 0xff,
+                device & 0x1f);
   std::memcpy(p, legacy, 16);
   std::memcpy(p + 16, &domain, 4);
   std::memcpy(p + 20, &bus, 4);
@@ -197,7 +201,9 @@ EXPORT int nvmlDeviceGetComputeRunningProcesses(void* d, unsigned* count, void* 
 #if !defined(FAKE_NVML_LEGACY)
 EXPORT int nvmlInit_v2() { return nvmlInit(); }
 EXPORT int nvmlDeviceGetCount_v2(unsigned* n) { return nvmlDeviceGetCount(n); }
-EXPORT int nvmlDeviceGetHandleByIndex_v2(unsigned i, void** d) { return nvmlDeviceGetHandleByIndex(i, d); }
+EXPORT int nvmlDeviceGetHandleByIndex_v2(unsigned i, void** d) {
+  return nvmlDeviceGetHandleByIndex(i, d);
+}
 EXPORT int nvmlDeviceGetUUID(void* d, char* buf, unsigned len) {
   int id = dev_id(d);
   if (id < 0) return kInvalid;
@@ -225,7 +231,10 @@ EXPORT int nvmlDeviceGetMemoryInfo_v2(void* d, void* out) {
   // NVML_STRUCT_VERSION(Memory, 2): sizeof(nvmlMemory_v2_t) | 2 << 24.
   if (version != (40u | (2u << 24))) return kVersionMismatch;
   if (id == 2) return kNotSupported;
-  unsigned long long total = id == 0 ? 24 * kGiB : id == 10 ? 40 * kGiB : id == 12 ? 20 * kGiB : 80 * kGiB;
+  unsigned long long total = id == 0    ? 24 * kGiB
+                             : id == 10 ? 40 * kGiB
+                             : id == 12 ? 20 * kGiB
+                                        : 80 * kGiB;
   unsigned long long reserved = 300 * kMiB, used = id == 0 ? 10 * kGiB : id == 10 ? 9 * kGiB : 0;
   unsigned long long v[4] = {total, reserved, total - reserved - used, used};
   std::memcpy(static_cast<unsigned char*>(out) + 8, v, sizeof v);
@@ -233,7 +242,8 @@ EXPORT int nvmlDeviceGetMemoryInfo_v2(void* d, void* out) {
 }
 EXPORT int nvmlDeviceGetUtilizationRates(void* d, unsigned* out) {
   int id = dev_id(d);
-  if (id != 0) return id == 1 ? kNotSupported : (id == 2 ? (out[0] = 5, out[1] = 0, kSuccess) : kInvalid);
+  if (id != 0)
+    return id == 1 ? kNotSupported : (id == 2 ? (out[0] = 5, out[1] = 0, kSuccess) : kInvalid);
   out[0] = 37;
   out[1] = 12;
   return kSuccess;
@@ -248,9 +258,12 @@ EXPORT int nvmlDeviceGetTemperatureThreshold(void* d, int type, unsigned* t) {
   int id = dev_id(d);
   if (id < 0) return kInvalid;
   if (id == 2) return kNotSupported;
-  if (type == 0) *t = 95;
-  else if (type == 1) *t = 90;
-  else return kNotSupported;
+  if (type == 0)
+    *t = 95;
+  else if (type == 1)
+    *t = 90;
+  else
+    return kNotSupported;
   return kSuccess;
 }
 EXPORT int nvmlDeviceGetPowerUsage(void* d, unsigned* mw) {
@@ -305,9 +318,12 @@ EXPORT int nvmlDeviceGetMaxMigDeviceCount(void* d, unsigned* n) {
 }
 EXPORT int nvmlDeviceGetMigDeviceHandleByIndex(void* d, unsigned idx, void** mig) {
   if (dev_id(d) != 1) return kNotSupported;
-  if (idx == 0) *mig = &g_mig[0];
-  else if (idx == 2) *mig = &g_mig[1];
-  else return 6;  // NVML_ERROR_NOT_FOUND: empty slot
+  if (idx == 0)
+    *mig = &g_mig[0];
+  else if (idx == 2)
+    *mig = &g_mig[1];
+  else
+    return 6;  // NVML_ERROR_NOT_FOUND: empty slot
   return kSuccess;
 }
 EXPORT int nvmlDeviceGetGpuInstanceId(void* d, unsigned* id) {

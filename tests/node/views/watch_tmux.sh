@@ -4,11 +4,17 @@
 # fixture /proc, a live change, resize, colours and NO_COLOR, q and Ctrl-C
 # leaving the terminal restored, TERM=dumb, and the daemon mode against a
 # replay daemon (keys reach its API with the token).
-# Usage: watch_tmux.sh BINARY NODE_SCRIPT_DIR
+# Usage: watch_tmux.sh BINARY SCRIPT_DIR [FAKE_NVML GPU_FIXTURE_ROOT [MAKE_TINY_MODELS]]
+# (the optional parts are skipped, and say so, when empty).
 set -euo pipefail
 BIN=$(realpath "$1")
 HERE=$(realpath "$2")
+FAKE_NVML=${3:-}
+GPU_FIXTURE=${4:-}
+MAKE_TINY=${5:-}
 WORK=$(mktemp -d)
+# Profiles and the active-profile state live here, never in the user's home.
+export XDG_CONFIG_HOME="$WORK/config" XDG_STATE_HOME="$WORK/state"
 # One tmux server per run, each on its own socket: reusing a socket right
 # after kill-server races with the old server's exit.
 RUN=0
@@ -17,6 +23,7 @@ T() { tmux -L "$SOCK" "$@"; }
 cleanup() {
   for i in $(seq 0 "$RUN"); do tmux -L "memopt-watch-$$-$i" kill-server 2>/dev/null || true; done
   [ -n "${DAEMON_PID:-}" ] && kill "$DAEMON_PID" 2>/dev/null || true
+  [ -n "${LLAMA_PID:-}" ] && kill "$LLAMA_PID" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -29,17 +36,26 @@ fail() {
 screen() { T capture-pane -p -t w; }
 # Waits (bounded, 10 s) until the screen shows the fixed string $1.
 wait_for() {
-  for _ in $(seq 100); do
+  for _ in $(seq 150); do
     screen | grep -qF -- "$1" && return 0
     sleep 0.1
   done
   fail "screen never showed '$1'"
 }
-# Dead and reaped: tmux sees the pty close before it has the exit status.
-pane_dead() { [ -n "$(T display -p -t w '#{pane_dead_status}#{pane_dead_signal}')" ]; }
+wait_gone() {
+  for _ in $(seq 150); do
+    screen | grep -qF -- "$1" || return 0
+    sleep 0.1
+  done
+  fail "screen still shows '$1'"
+}
+# The command's exit status, written by the pane's shell (tmux's own
+# pane_dead_status was seen to stay empty under ctest).
+pane_dead() { [ -s "$WORK/rc.$RUN" ]; }
+exit_status() { cat "$WORK/rc.$RUN"; }
 wait_dead() {
   for _ in $(seq 100); do pane_dead && return 0; sleep 0.1; done
-  fail "watch did not exit ($1; dead=$(T display -p -t w '#{pane_dead}'))"
+  fail "watch did not exit ($1)"
 }
 start() {  # start NAME COMMAND...: a fresh 100x30 session running COMMAND
   T kill-server 2>/dev/null || true
@@ -48,7 +64,7 @@ start() {  # start NAME COMMAND...: a fresh 100x30 session running COMMAND
   # remain-on-exit is set before the command starts, so even an instant
   # exit leaves its status to read.
   T -f /dev/null start-server \; set-option -g remain-on-exit on \; \
-    new-session -d -s w -x 100 -y 30 "$*"
+    new-session -d -s w -x 100 -y 30 "$*; echo \$? >$WORK/rc.$RUN"
 }
 
 meminfo() {  # meminfo TOTAL_KB AVAILABLE_KB
@@ -80,8 +96,7 @@ width=$(screen | awk '{ if (length($0) > m) m = length($0) } END { print m }')
 # 4. q quits with status 0 and leaves the alternate screen.
 T send-keys -t w q
 wait_dead step1
-st=$(T display -p -t w '#{pane_dead_status}/#{pane_dead_signal}')
-[ "$st" = "0/" ] || fail "q: exit status/signal '$st', not 0"
+[ "$(exit_status)" = "0" ] || fail "q: exit status $(exit_status), not 0"
 [ "$(T display -p -t w '#{alternate_on}')" = "0" ] || fail "q: terminal left in the alternate screen"
 
 # 5. NO_COLOR: no colour escapes; Ctrl-C exits cleanly and restores the terminal.
@@ -90,7 +105,7 @@ wait_for "24.0 GiB / 32.0 GiB"
 if T capture-pane -e -p -t w | grep -q $'\e\\[3[0-7]m\|\e\\[38;5;[0-9]'; then fail "colour escapes with NO_COLOR=1"; fi
 T send-keys -t w C-c
 wait_dead step2
-[ "$(T display -p -t w '#{pane_dead_status}')" = "0" ] || fail "Ctrl-C: exit status not 0"
+[ "$(exit_status)" = "0" ] || fail "Ctrl-C: exit status $(exit_status), not 0"
 [ "$(T display -p -t w '#{alternate_on}')" = "0" ] || fail "Ctrl-C: terminal left in the alternate screen"
 
 # 6. TERM=dumb: the plain view prints frames as text and quits on "q<Enter>".
@@ -99,8 +114,7 @@ wait_for "24.0 GiB / 32.0 GiB   75%"
 [ "$(T display -p -t w '#{alternate_on}')" = "0" ] || fail "TERM=dumb used the alternate screen"
 T send-keys -t w q Enter
 wait_dead step3
-st=$(T display -p -t w '#{pane_dead_status}')
-[ "$st" = "0" ] || fail "TERM=dumb: exit status '$st', signal '$(T display -p -t w '#{pane_dead_signal}')'"
+[ "$(exit_status)" = "0" ] || fail "TERM=dumb: exit status $(exit_status), not 0"
 
 # 7. Attached to a daemon (a replay of its API): GPU, models, history; keys
 #    reach the API with the bearer token.
@@ -125,17 +139,18 @@ wait_for "VRAM % of all GPUs (last 29s)"
 T send-keys -t w Down
 wait_for ">ollama    qwen2:7b"
 T send-keys -t w u
-wait_for "unload qwen2:7b: unloaded"
-wait_for "user request [ok]"
+wait_for "unload qwen2:7b: ok"
+wait_for "unload ollama/qwen2:7b: requested through the API [ok]"
 # The unloaded model's row is gone (it stays named in the actions line).
 if screen | grep -qE "^.ollama +qwen2:7b"; then fail "qwen2:7b row still shown after unload"; fi
 grep -F '"path":"/api/v1/unload"' "$WORK/posts.ndjson" | grep -F 'Bearer test-token' | grep -qF '\"model\":\"qwen2:7b\"' ||
   fail "unload POST not recorded: $(cat "$WORK/posts.ndjson")"
 T send-keys -t w p
-wait_for "profile batch_inference: done"
+wait_for "| profile batch_inference"
 grep -F '"path":"/api/v1/profile"' "$WORK/posts.ndjson" | grep -qF '\"name\":\"batch_inference\"' || fail "profile POST"
 T send-keys -t w o
-wait_for "optimize: done"
+wait_for "optimize: 0 actions"
+grep -F '"path":"/api/v1/optimize"' "$WORK/posts.ndjson" | grep -qF '\"apply\":true' || fail "optimize POST"
 screen >"${WATCH_SCREEN_OUT:-/dev/null}"
 T send-keys -t w q
 wait_dead step4
@@ -146,4 +161,43 @@ if "$BIN" ai watch --daemon "http://127.0.0.1:$PORT" --token-file "$WORK/token" 
   fail "a world-readable token file was accepted"
 fi
 grep -q "readable by others" "$WORK/err" || fail "token mode error: $(cat "$WORK/err")"
+# 9. Fixture GPUs through the real backends (fake NVML + AMD sysfs tree):
+#    per-GPU title with temperature, power, utilisation and throttle, VRAM bar.
+if [ -n "$FAKE_NVML" ] && [ -n "$GPU_FIXTURE" ]; then
+  start "TERM=xterm-256color $BIN --proc-root $GPU_FIXTURE/proc --sys-root $GPU_FIXTURE/sys --nvml-library $FAKE_NVML ai watch --interval 0.5"
+  wait_for "GPU0 NVIDIA GeForce RTX 4090  62C  250/450 W  util 37%  THROTTLED (thermal+power)"
+  wait_for "10.0 GiB / 24.0 GiB   42%"
+  wait_for "GPU3 AMD GPU [1002:744C]  65C  312/355 W  util 87%"
+  wait_for "8.0 GiB / 24.0 GiB   33%"
+  # The profile switch key writes the active profile to the state dir.
+  T send-keys -t w p
+  wait_for "profile batch_inference"
+  grep -qx "batch_inference" "$XDG_STATE_HOME/ruvector-memopt/active_profile" ||
+    fail "p did not persist the profile in $XDG_STATE_HOME/ruvector-memopt/active_profile"
+  T send-keys -t w q
+  wait_dead step5
+else
+  echo "watch_tmux: fixture GPU part skipped (no fake NVML build)"
+fi
+
+# 10. A real llama.cpp process (node-llama-cpp loading a tiny GGUF) appears
+#     with its pid and model, and disappears when it exits.
+if [ -n "$MAKE_TINY" ]; then
+  "$MAKE_TINY" "$WORK/models" >/dev/null
+  (cd "$HERE" && exec node load_model.mjs "$WORK/models/tiny-llama-gqa.gguf" >"$WORK/llama.out" 2>&1) &
+  LLAMA_PID=$!
+  for _ in $(seq 300); do grep -q ready "$WORK/llama.out" 2>/dev/null && break; sleep 0.1; done
+  grep -q ready "$WORK/llama.out" || fail "node-llama-cpp did not load the model: $(cat "$WORK/llama.out")"
+  start "TERM=xterm-256color COLUMNS=100 $BIN ai watch --interval 0.5"
+  wait_for "llama.cpp tiny-llama-gqa.gguf"
+  screen | grep -E "llama.cpp tiny-llama-gqa.gguf +$LLAMA_PID " >/dev/null || fail "row without pid $LLAMA_PID"
+  kill "$LLAMA_PID"
+  wait "$LLAMA_PID" 2>/dev/null || true
+  wait_gone " $LLAMA_PID "
+  LLAMA_PID=
+  T send-keys -t w q
+  wait_dead step6
+else
+  echo "watch_tmux: real llama.cpp part skipped (no make_tiny_models)"
+fi
 echo "watch_tmux: all checks passed"
