@@ -35,6 +35,7 @@ struct PlanOptions {
   std::optional<uint32_t> ngl;
   std::string tensor_split;
   std::optional<uint32_t> n_cpu_moe;
+  bool kv_unified = false;
   uint32_t batch = 2048;
   uint32_t ubatch = 512;
   double reserve_percent = 5.0;
@@ -353,6 +354,7 @@ int run_plan(CliContext& ctx, const PlanOptions& o) {
   s.parallel = o.parallel;
   s.n_batch = o.batch;
   s.n_ubatch = o.ubatch;
+  s.kv_unified = o.kv_unified;
   if (o.ctx == "max") {
     req.ctx_max = true;
     s.ctx_per_seq = 4096;
@@ -421,6 +423,7 @@ RegisterCommands reg(30, [](CliRoot& root) {
   cmd->add_option("--ngl", o->ngl, "Pin the number of GPU layers (llama.cpp -ngl)");
   cmd->add_option("--tensor-split", o->tensor_split, "Pin the split across GPUs, e.g. 3,1");
   cmd->add_option("--n-cpu-moe", o->n_cpu_moe, "Pin: experts of the first N layers on the CPU");
+  cmd->add_flag("--kv-unified", o->kv_unified, "One KV cache shared by all sequences (llama.cpp --kv-unified)");
   cmd->add_option("--batch", o->batch, "Logical batch (-b)")->capture_default_str()->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--ubatch", o->ubatch, "Micro-batch (-ub)")->capture_default_str()->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--reserve-percent", o->reserve_percent,
