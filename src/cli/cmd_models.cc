@@ -22,8 +22,10 @@ int64_t now_unix() {
       .count();
 }
 
+// Pads to `width`, or cuts to width − 1 plus "~" and a space so columns
+// never run together.
 std::string fit(std::string s, size_t width) {
-  if (s.size() > width) s = s.substr(0, width - 1) + "~";
+  if (s.size() >= width) s = s.substr(0, width - 2) + "~";
   s.resize(width, ' ');
   return s;
 }
@@ -84,16 +86,16 @@ int run_models(CliContext& ctx, const ModelsOptions& o) {
     }
     if (!c.models.empty()) {
       out << "\n"
-          << fit("RUNTIME", 10) << fit("MODEL", 22) << fit("SIZE", 10) << fit("PROCESSOR", 10)
-          << fit("CTX", 7) << fit("KV CACHE", 13) << "UNTIL\n";
+          << fit("RUNTIME", 8) << fit("MODEL", 19) << fit("SIZE", 10) << fit("PROCESSOR", 16)
+          << fit("CTX", 7) << fit("KV CACHE", 12) << "UNTIL\n";
       for (const auto& [client, m] : c.models) {
         std::string size = m.size_bytes ? format_bytes(*m.size_bytes)
                                         : (m.vram_bytes ? format_bytes(*m.vram_bytes) : "-");
         std::string proc = processor_text(m);
         if (m.state != "loaded") proc = m.state;
-        out << fit(std::string(runtime_name(m.runtime)), 10) << fit(m.name, 22) << fit(size, 10)
-            << fit(proc, 10) << fit(m.context_tokens ? std::to_string(*m.context_tokens) : "-", 7)
-            << fit(kv_text(m.kv), 13) << expiry_text(m, now) << "\n";
+        out << fit(std::string(runtime_name(m.runtime)), 8) << fit(m.name, 19) << fit(size, 10)
+            << fit(proc, 16) << fit(m.context_tokens ? std::to_string(*m.context_tokens) : "-", 7)
+            << fit(kv_text(m.kv), 12) << fit(expiry_text(m, now), 8) << "\n";
       }
       out << "(KV: use% used/capacity tokens; ~ marks our estimate, not the runtime's.)\n";
     } else if (!rt->infos.empty()) {

@@ -17,6 +17,19 @@ namespace {
 
 using namespace memopt::runtimes;
 
+// Breaks `line` at spaces so no output line passes 80 columns; continuation
+// lines are indented by 8.
+std::string wrap80(const std::string& line) {
+  std::string out, rest = line;
+  while (rest.size() > 80) {
+    size_t cut = rest.rfind(' ', 80);
+    if (cut == std::string::npos || cut < 10) cut = 80;
+    out += rest.substr(0, cut) + "\n";
+    rest = "        " + rest.substr(cut + (rest[cut] == ' ' ? 1 : 0));
+  }
+  return out + rest + "\n";
+}
+
 int64_t now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -77,12 +90,12 @@ int run_clear(CliContext& ctx, const ClearOptions& o) {
       if (!why.empty()) {
         a["action"] = "skip";
         a["reason"] = why;
-        if (!ctx.opts.json) out << "skip    " << m.name << " (" << client->name() << "): " << why << "\n";
+        if (!ctx.opts.json) out << wrap80("skip    " + m.name + " (" + std::string(client->name()) + "): " + why);
       } else if (o.dry_run) {
         a["action"] = "would_unload";
         if (!ctx.opts.json) {
-          out << "would unload " << m.name << " (" << client->name() << ")"
-              << (held ? ", frees about " + format_bytes(held) : std::string()) << "\n";
+          out << wrap80("would unload " + m.name + " (" + std::string(client->name()) + ")" +
+                        (held ? ", frees about " + format_bytes(held) : std::string()));
         }
         freed_by_runtime += held;
       } else {
@@ -118,7 +131,7 @@ int run_clear(CliContext& ctx, const ClearOptions& o) {
           << ".";
     }
     out << "\n";
-    for (const std::string& p : problems) out << "warning: " << p << "\n";
+    for (const std::string& p : problems) out << wrap80("warning: " + p);
   }
   if (failures > 0) return fail(ctx, std::to_string(failures) + " unload(s) did not complete");
   return problems.empty() ? kExitOk : kExitFailure;
@@ -166,7 +179,7 @@ int run_defrag(CliContext& ctx, const DefragOptions& o) {
       if (!ollama && !vllm) {
         a["action"] = "not_possible";
         a["reason"] = std::string(client->name()) + " has no reload path through its API";
-        if (!ctx.opts.json) out << "cannot  " << m.name << " (" << client->name() << "): no reload API\n";
+        if (!ctx.opts.json) out << wrap80("cannot  " + m.name + " (" + std::string(client->name()) + "): no reload API");
         actions.push_back(a);
         continue;
       }
@@ -178,7 +191,7 @@ int run_defrag(CliContext& ctx, const DefragOptions& o) {
       }
       if (o.dry_run) {
         a["action"] = "would_reload";
-        if (!ctx.opts.json) out << "would reload " << m.name << " (" << client->name() << ")\n";
+        if (!ctx.opts.json) out << wrap80("would reload " + m.name + " (" + std::string(client->name()) + ")");
         actions.push_back(a);
         continue;
       }
@@ -223,7 +236,7 @@ int run_defrag(CliContext& ctx, const DefragOptions& o) {
                      {"problems", problems}});
   } else {
     if (actions.empty()) out << "No loaded model to reload.\n";
-    for (const std::string& p : problems) out << "warning: " << p << "\n";
+    for (const std::string& p : problems) out << wrap80("warning: " + p);
   }
   if (failures > 0) return fail(ctx, std::to_string(failures) + " reload(s) failed");
   return problems.empty() ? kExitOk : kExitFailure;

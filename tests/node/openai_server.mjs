@@ -30,16 +30,28 @@ const modelId = path.basename(modelPath);
 // once, the others wait.
 let inUse = 0;
 const waiting = [];
+// A disposed sequence is returned to the context asynchronously, so a new
+// one may be briefly unavailable ("No sequences left"): retry for up to 2 s.
+async function newSequence() {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return context.getSequence();
+    } catch (e) {
+      if (attempt >= 400) throw e;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+}
 const acquire = () => {
   if (inUse < sequences) {
     inUse++;
-    return Promise.resolve(context.getSequence());
+    return newSequence();
   }
   return new Promise((r) => waiting.push(r));
 };
 const release = (seq) => {
   seq.dispose();
-  if (waiting.length) waiting.shift()(context.getSequence());
+  if (waiting.length) waiting.shift()(newSequence());
   else inUse--;
 };
 
