@@ -29,10 +29,14 @@ assert xorg["name"] == "Xorg" and xorg["kind"] == "graphics"
 a100 = g[1]
 assert a100["mig_enabled"] is True and a100["power_draw_watts"] is None
 assert "NOT_SUPPORTED" in a100["unavailable"]["power_draw_watts"]
+assert [m["gpu_instance_id"] for m in a100["mig_instances"]] == [1, 2]
+assert a100["mig_instances"][0]["processes"][0]["pid"] == 7000
+assert a100["processes"][0]["used_bytes"] == 9 << 30
 gb10 = g[2]
 assert gb10["integrated"] is True and gb10["memory"]["source"] == "host_meminfo"
 assert [x["used_bytes"] for x in gb10["processes"]] == [8 << 30, None]
 amd = g[3]
+assert amd["backend_index"] == 1 and amd["index"] == 3
 assert amd["memory"]["used_bytes"] == 8589934592 and amd["temperature_c"] == 65.0
 assert [(x["pid"], x["name"]) for x in amd["processes"]] == [(4242, "llama-server"), (4700, "python3"),
                                                             (4300, "gnome-shell")]
@@ -45,7 +49,8 @@ PY
 "$bin" --proc-root "$fx/amd/proc" --sys-root "$fx/amd/sys" --nvml-library "$nvml" vram status >"$tmp/out.txt"
 grep -q "GPU 0  NVIDIA GeForce RTX 4090" "$tmp/out.txt"
 grep -q "Throttling: thermal, power cap" "$tmp/out.txt"
-grep -q "MIG mode enabled" "$tmp/out.txt"
+grep -q "MIG mode enabled, 2 instance(s)" "$tmp/out.txt"
+grep -q "GI 1 CI 0  9.0 GiB / 40.0 GiB used" "$tmp/out.txt"
 grep -q "warning: NVML device 3 skipped" "$tmp/out.txt"
 grep -qE "^ +4242  llama-server +compute +6.0 GiB$" "$tmp/out.txt"
 grep -q "^Host memory" "$tmp/out.txt"

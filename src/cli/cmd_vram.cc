@@ -50,16 +50,18 @@ void print_gpu(std::ostream& out, const GpuDevice& g, const std::string& proc_ro
   const char* label = g.integrated ? "Shared" : "VRAM  ";
   if (g.memory_total_bytes && g.memory_used_bytes) {
     uint64_t total = *g.memory_total_bytes, used = *g.memory_used_bytes;
-    out << fmt::format("  {} {}  {} / {} used", label, usage_bar(used, total, 20), format_bytes(used),
-                       format_bytes(total));
+    out << fmt::format("  {} {}  {} / {} used", label, usage_bar(used, total, 20),
+                       format_bytes(used), format_bytes(total));
     if (g.memory_free_bytes) out << fmt::format(", {} free", format_bytes(*g.memory_free_bytes));
     out << "\n";
   } else if (g.memory_used_bytes) {
-    out << fmt::format("  {} {} used (total unknown: {})\n", label, format_bytes(*g.memory_used_bytes),
-                       g.unavailable.count("memory_total_bytes") ? g.unavailable.at("memory_total_bytes") : "");
+    out << fmt::format(
+        "  {} {} used (total unknown: {})\n", label, format_bytes(*g.memory_used_bytes),
+        g.unavailable.count("memory_total_bytes") ? g.unavailable.at("memory_total_bytes") : "");
   } else {
     auto it = g.unavailable.find("memory_total_bytes");
-    out << fmt::format("  {} not available: {}\n", label, it != g.unavailable.end() ? it->second : "unknown");
+    out << fmt::format("  {} not available: {}\n", label,
+                       it != g.unavailable.end() ? it->second : "unknown");
   }
   if (g.integrated) {
     out << (g.memory_source.starts_with("host")
@@ -70,7 +72,8 @@ void print_gpu(std::ostream& out, const GpuDevice& g, const std::string& proc_ro
   std::vector<std::string> parts;
   if (g.temperature_c) {
     std::string t = fmt::format("Temp {:.0f} C", *g.temperature_c);
-    if (g.temperature_slowdown_c) t += fmt::format(" (slowdown {:.0f} C)", *g.temperature_slowdown_c);
+    if (g.temperature_slowdown_c)
+      t += fmt::format(" (slowdown {:.0f} C)", *g.temperature_slowdown_c);
     parts.push_back(t);
   }
   if (g.power_draw_watts) {
@@ -93,18 +96,32 @@ void print_gpu(std::ostream& out, const GpuDevice& g, const std::string& proc_ro
     for (size_t i = 1; i < why.size(); ++i) joined += ", " + why[i];
     out << "  Throttling: " << joined << "\n";
   }
-  if (g.mig_enabled.value_or(false)) out << "  MIG mode enabled\n";
+  if (g.mig_enabled.value_or(false)) {
+    out << fmt::format("  MIG mode enabled, {} instance(s)\n", g.mig_instances.size());
+    for (const auto& m : g.mig_instances) {
+      std::string mem = m.memory_total_bytes && m.memory_used_bytes
+                            ? fmt::format("{} / {} used", format_bytes(*m.memory_used_bytes),
+                                          format_bytes(*m.memory_total_bytes))
+                            : "memory n/a";
+      out << fmt::format("    GI {} CI {}  {}  {}\n",
+                         m.gpu_instance_id ? std::to_string(*m.gpu_instance_id) : "?",
+                         m.compute_instance_id ? std::to_string(*m.compute_instance_id) : "?", mem,
+                         clip(m.uuid, 24));
+    }
+  }
 
   if (g.processes.empty()) {
     auto it = g.unavailable.find("processes");
-    if (it != g.unavailable.end()) out << "  processes: not available: " << clip(it->second, 60) << "\n";
-    else out << "  no process holds memory on this GPU\n";
+    if (it != g.unavailable.end())
+      out << "  processes: not available: " << clip(it->second, 60) << "\n";
+    else
+      out << "  no process holds memory on this GPU\n";
     return;
   }
   out << fmt::format("  {:>8}  {:<16}  {:<8}  {:>12}\n", "PID", "NAME", "KIND", "MEMORY");
   for (const auto& p : g.processes) {
     std::string name = gpu::process_name(proc_root, p.pid);
-    if (name.empty()) name = "(gone)";
+    if (name.empty()) name = "(not in /proc)";  // exited, or another pid namespace
     std::string mem = p.used_bytes ? format_bytes(*p.used_bytes + p.shared_bytes) : "n/a";
     out << fmt::format("  {:>8}  {:<16}  {:<8}  {:>12}\n", p.pid, clip(name, 16),
                        gpu::process_kind_name(p.kind), mem);
@@ -116,13 +133,14 @@ void print_host(std::ostream& out, const gpu::HostMemory& h) {
   uint64_t used = m.total_bytes - m.available_bytes;
   out << "Host memory\n";
   out << fmt::format("  RAM   {}  {} / {} used, {} available\n", usage_bar(used, m.total_bytes, 20),
-                     format_bytes(used), format_bytes(m.total_bytes), format_bytes(m.available_bytes));
+                     format_bytes(used), format_bytes(m.total_bytes),
+                     format_bytes(m.available_bytes));
   if (m.swap_total_bytes == 0) {
     out << "  Swap  none\n";
   } else {
     uint64_t su = m.swap_total_bytes - m.swap_free_bytes;
-    out << fmt::format("  Swap  {}  {} / {} used\n", usage_bar(su, m.swap_total_bytes, 20), format_bytes(su),
-                       format_bytes(m.swap_total_bytes));
+    out << fmt::format("  Swap  {}  {} / {} used\n", usage_bar(su, m.swap_total_bytes, 20),
+                       format_bytes(su), format_bytes(m.swap_total_bytes));
   }
   if (h.pressure) {
     out << fmt::format("  Pressure (avg10)  some {:.2f}%  full {:.2f}%\n", h.pressure->some_avg10,
@@ -130,8 +148,9 @@ void print_host(std::ostream& out, const gpu::HostMemory& h) {
   }
   if (h.numa_nodes.size() > 1) {
     for (const auto& n : h.numa_nodes) {
-      out << fmt::format("  NUMA node {}: {} free of {}, CPUs {}\n", n.id, format_bytes(n.free_bytes),
-                         format_bytes(n.total_bytes), clip(n.cpulist, 30));
+      out << fmt::format("  NUMA node {}: {} free of {}, CPUs {}\n", n.id,
+                         format_bytes(n.free_bytes), format_bytes(n.total_bytes),
+                         clip(n.cpulist, 30));
     }
   }
 }
@@ -154,8 +173,8 @@ int run_status(CliContext& ctx) {
   } else {
     std::ostream& out = *ctx.out;
     if (snap.gpus.empty()) {
-      out << "No GPU found (no NVIDIA GPU through NVML, no amdgpu/i915/xe card in " << ctx.opts.sys_root
-          << "/class/drm).\n";
+      out << "No GPU found (no NVIDIA GPU through NVML, no amdgpu/i915/xe card in "
+          << ctx.opts.sys_root << "/class/drm).\n";
     }
     for (const auto& g : snap.gpus) {
       print_gpu(out, g, ctx.opts.proc_root);
@@ -176,7 +195,8 @@ int run_status(CliContext& ctx) {
 
 RegisterCommands reg(40, [](CliRoot& root) {
   CLI::App* vram = root.group("vram", "GPU memory: status, and freeing it");
-  auto* cmd = vram->add_subcommand("status", "Show every GPU's memory, temperature, power and processes");
+  auto* cmd =
+      vram->add_subcommand("status", "Show every GPU's memory, temperature, power and processes");
   root.bind(cmd, [](CliContext& ctx) { return run_status(ctx); });
 });
 

@@ -435,7 +435,7 @@ Result<PlacementPlan> plan_placement(const ModelCosts& costs, const std::vector<
 
   if (!plan.fits) {
     plan.verdict = "does not fit: " + overflow_text(pl, plan.estimate) +
-                   ". Nothing here would load; see the suggestions.";
+                   ". No settings are given because this would not load.";
   } else if (gpus.empty()) {
     plan.verdict = "CPU-only plan: no GPU was found or given; the model runs from RAM.";
   } else if (plan.fully_on_gpu) {
@@ -443,6 +443,9 @@ Result<PlacementPlan> plan_placement(const ModelCosts& costs, const std::vector<
   } else if (n_cpu_moe > 0 && ngl == pl.full_ngl()) {
     plan.verdict = "fits with the experts of " + std::to_string(n_cpu_moe) +
                    " layer(s) on the CPU; attention and KV cache on the GPU.";
+  } else if (ngl == 0) {
+    plan.verdict = "no layer fits on the GPU" + std::string(gpus.size() > 1 ? "s" : "") +
+                   " (each needs its runtime overhead plus a layer); the model runs from RAM.";
   } else {
     plan.verdict = "fits partly: " + std::to_string(ngl) + " of " +
                    std::to_string(pl.full_ngl()) + " layers (incl. output) on the GPU, the rest on the CPU.";

@@ -1,8 +1,9 @@
 // AMD backend: amdgpu sysfs for the device (mem_info_* in bytes,
 // gpu_busy_percent, hwmon), DRM fdinfo for per-process VRAM and GTT, and the
 // KFD tree for ROCm compute processes (research/gpu-monitoring.md §4).
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "gpu/drm_cards.h"
 #include "gpu/fs_read.h"
@@ -41,14 +42,17 @@ std::map<std::string, KfdGpu> read_kfd_topology(const std::string& sys_root) {
       auto v = parse_u64(line.substr(sp + 1));
       if (!v) continue;
       std::string_view k = line.substr(0, sp);
-      if (k == "location_id") location = *v, has_location = true;
-      else if (k == "domain") domain = *v;
-      else if (k == "cpu_cores_count") cores = *v;
+      if (k == "location_id")
+        location = *v, has_location = true;
+      else if (k == "domain")
+        domain = *v;
+      else if (k == "cpu_cores_count")
+        cores = *v;
     }
     if (!has_location) continue;
     // location_id = bus << 8 | devfn (kfd_topology.c), devfn = dev << 3 | fn.
-    std::string slot = fmt::format("{:04x}:{:02x}:{:02x}.{:x}", domain & 0xffff, (location >> 8) & 0xff,
-                                   (location >> 3) & 0x1f, location & 0x7);
+    std::string slot = fmt::format("{:04x}:{:02x}:{:02x}.{:x}", domain & 0xffff,
+                                   (location >> 8) & 0xff, (location >> 3) & 0x1f, location & 0x7);
     by_slot[slot] = {*gpu_id, cores > 0};
   }
   return by_slot;
@@ -75,6 +79,7 @@ class AmdgpuBackend final : public GpuBackend {
     GpuDevice d;
     d.vendor = Vendor::kAmd;
     d.backend = "amdgpu";
+    d.backend_index = c.number;
     d.pci_bus_id = c.pci_slot;
     d.numa_node = c.numa_node;
     const std::string& dev = c.dev_dir;
@@ -110,16 +115,20 @@ class AmdgpuBackend final : public GpuBackend {
         d.memory_used_bytes = *vram_used;
         d.memory_source = "sysfs";
       }
-      d.memory_free_bytes = *d.memory_total_bytes - std::min(*d.memory_used_bytes, *d.memory_total_bytes);
+      d.memory_free_bytes =
+          *d.memory_total_bytes - std::min(*d.memory_used_bytes, *d.memory_total_bytes);
     } else {
       for (const char* f : {"memory_total_bytes", "memory_used_bytes", "memory_free_bytes"})
         d.unavailable[f] = "mem_info_vram_total/used unreadable in " + dev;
     }
     d.unavailable["memory_reserved_bytes"] = "not exposed by amdgpu";
 
-    if (auto busy = read_u64(dev + "/gpu_busy_percent")) d.utilization_percent = static_cast<uint32_t>(std::min<uint64_t>(*busy, 100));
-    else d.unavailable["utilization_percent"] = "gpu_busy_percent unreadable";
-    if (auto mbusy = read_u64(dev + "/mem_busy_percent")) d.memory_utilization_percent = static_cast<uint32_t>(std::min<uint64_t>(*mbusy, 100));
+    if (auto busy = read_u64(dev + "/gpu_busy_percent"))
+      d.utilization_percent = static_cast<uint32_t>(std::min<uint64_t>(*busy, 100));
+    else
+      d.unavailable["utilization_percent"] = "gpu_busy_percent unreadable";
+    if (auto mbusy = read_u64(dev + "/mem_busy_percent"))
+      d.memory_utilization_percent = static_cast<uint32_t>(std::min<uint64_t>(*mbusy, 100));
 
     // hwmon units (amdgpu_pm.c docs): temperatures in millidegrees C, power
     // in microwatts, frequencies in Hz.
@@ -133,16 +142,21 @@ class AmdgpuBackend final : public GpuBackend {
       if (!p) p = read_u64(hw + "/power1_input");
       if (p) d.power_draw_watts = *p / 1e6;
       if (auto cap = read_u64(hw + "/power1_cap")) d.power_limit_watts = *cap / 1e6;
-      if (auto f = read_u64(hw + "/freq1_input")) d.clock_graphics_mhz = static_cast<uint32_t>(*f / 1000000);
-      if (auto f = read_u64(hw + "/freq2_input")) d.clock_memory_mhz = static_cast<uint32_t>(*f / 1000000);
+      if (auto f = read_u64(hw + "/freq1_input"))
+        d.clock_graphics_mhz = static_cast<uint32_t>(*f / 1000000);
+      if (auto f = read_u64(hw + "/freq2_input"))
+        d.clock_memory_mhz = static_cast<uint32_t>(*f / 1000000);
     }
     if (!d.temperature_c) d.unavailable["temperature_c"] = "no hwmon temp1_input";
-    if (!d.power_draw_watts) d.unavailable["power_draw_watts"] = "no hwmon power1_average/power1_input";
+    if (!d.power_draw_watts)
+      d.unavailable["power_draw_watts"] = "no hwmon power1_average/power1_input";
     d.unavailable["throttle"] = "amdgpu reports it only in the binary gpu_metrics table (not read)";
     if (auto s = read_line(dev + "/current_link_speed")) d.pcie_link_gen = pcie_gen_from_speed(*s);
-    if (auto w = read_u64(dev + "/current_link_width")) d.pcie_link_width = static_cast<uint32_t>(*w);
+    if (auto w = read_u64(dev + "/current_link_width"))
+      d.pcie_link_width = static_cast<uint32_t>(*w);
 
-    read_processes(c, k != kfd.end() ? std::optional<uint64_t>(k->second.gpu_id) : std::nullopt, fdinfo, d);
+    read_processes(c, k != kfd.end() ? std::optional<uint64_t>(k->second.gpu_id) : std::nullopt,
+                   fdinfo, d);
     return d;
   }
 

@@ -8,19 +8,26 @@ namespace memopt::gpu {
 
 const char* vendor_name(Vendor v) {
   switch (v) {
-    case Vendor::kNvidia: return "nvidia";
-    case Vendor::kAmd: return "amd";
-    case Vendor::kIntel: return "intel";
-    case Vendor::kOther: break;
+    case Vendor::kNvidia:
+      return "nvidia";
+    case Vendor::kAmd:
+      return "amd";
+    case Vendor::kIntel:
+      return "intel";
+    case Vendor::kOther:
+      break;
   }
   return "other";
 }
 
 const char* process_kind_name(ProcessKind k) {
   switch (k) {
-    case ProcessKind::kCompute: return "compute";
-    case ProcessKind::kGraphics: return "graphics";
-    case ProcessKind::kUnknown: break;
+    case ProcessKind::kCompute:
+      return "compute";
+    case ProcessKind::kGraphics:
+      return "graphics";
+    case ProcessKind::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -33,12 +40,14 @@ std::vector<std::unique_ptr<GpuBackend>> make_gpu_backends(const GpuRoots& roots
   return b;
 }
 
-GpuCollector::GpuCollector(GpuRoots roots) : roots_(std::move(roots)), backends_(make_gpu_backends(roots_)) {}
+GpuCollector::GpuCollector(GpuRoots roots)
+    : roots_(std::move(roots)), backends_(make_gpu_backends(roots_)) {}
 GpuCollector::~GpuCollector() = default;
 
 std::vector<std::pair<uint32_t, uint64_t>> process_memory(const GpuDevice& gpu) {
   std::vector<std::pair<uint32_t, uint64_t>> out;
-  for (const auto& p : gpu.processes) out.emplace_back(p.pid, p.used_bytes.value_or(0) + p.shared_bytes);
+  for (const auto& p : gpu.processes)
+    out.emplace_back(p.pid, p.used_bytes.value_or(0) + p.shared_bytes);
   return out;
 }
 
@@ -49,10 +58,14 @@ GpuSnapshot GpuCollector::sample() {
   for (size_t i = 0; i < snap.gpus.size(); ++i) {
     GpuDevice& d = snap.gpus[i];
     d.index = static_cast<uint32_t>(i);
-    std::stable_sort(d.processes.begin(), d.processes.end(), [](const GpuProcess& a, const GpuProcess& b) {
-      uint64_t x = a.used_bytes.value_or(0) + a.shared_bytes, y = b.used_bytes.value_or(0) + b.shared_bytes;
+    auto largest_first = [](const GpuProcess& a, const GpuProcess& b) {
+      uint64_t x = a.used_bytes.value_or(0) + a.shared_bytes,
+               y = b.used_bytes.value_or(0) + b.shared_bytes;
       return x != y ? x > y : a.pid < b.pid;
-    });
+    };
+    std::stable_sort(d.processes.begin(), d.processes.end(), largest_first);
+    for (auto& m : d.mig_instances)
+      std::stable_sort(m.processes.begin(), m.processes.end(), largest_first);
   }
   return snap;
 }

@@ -31,6 +31,7 @@ TEST(AmdgpuBackend, DiscreteCardFromSysfsHwmonFdinfoAndKfd) {
   const GpuDevice& d = snap.gpus[0];
   EXPECT_EQ(d.vendor, Vendor::kAmd);
   EXPECT_EQ(d.name, "AMD GPU [1002:744C]");
+  EXPECT_EQ(d.backend_index, 1u);  // card1
   EXPECT_EQ(d.pci_bus_id, "0000:03:00.0");
   EXPECT_EQ(d.uuid, "3a1b2c3d4e5f6071");
   EXPECT_EQ(d.numa_node, 1);

@@ -13,9 +13,10 @@ std::vector<DrmCard> list_drm_cards(const std::string& sys_root) {
   for (const auto& name : list_dir(base)) {
     if (!name.starts_with("card")) continue;
     auto num = parse_u64(std::string_view(name).substr(4));  // rejects card0-DP-1
-    if (!num) continue;
+    if (!num || *num > 4096) continue;
     DrmCard c;
     c.card = name;
+    c.number = static_cast<uint32_t>(*num);
     c.dev_dir = base + "/" + name + "/device";
     auto uevent = read_small_file(c.dev_dir + "/uevent");
     if (!uevent) continue;  // a virtual card with no device
@@ -27,15 +28,19 @@ std::vector<DrmCard> list_drm_cards(const std::string& sys_root) {
       size_t eq = line.find('=');
       if (eq == std::string_view::npos) continue;
       std::string_view k = line.substr(0, eq), v = line.substr(eq + 1);
-      if (k == "DRIVER") c.driver = v;
-      else if (k == "PCI_SLOT_NAME") c.pci_slot = v;
-      else if (k == "PCI_ID") c.pci_id = v;
+      if (k == "DRIVER")
+        c.driver = v;
+      else if (k == "PCI_SLOT_NAME")
+        c.pci_slot = v;
+      else if (k == "PCI_ID")
+        c.pci_id = v;
     }
     auto numa = read_i64(c.dev_dir + "/numa_node");
     if (numa && *numa >= 0) c.numa_node = static_cast<int>(*numa);
     cards.emplace_back(*num, std::move(c));
   }
-  std::sort(cards.begin(), cards.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(cards.begin(), cards.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<DrmCard> out;
   for (auto& [n, c] : cards) out.push_back(std::move(c));
   return out;

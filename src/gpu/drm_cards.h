@@ -11,6 +11,7 @@ namespace memopt::gpu {
 
 struct DrmCard {
   std::string card;      // "card0"
+  uint32_t number = 0;   // the N of cardN
   std::string dev_dir;   // <sys>/class/drm/card0/device
   std::string driver;    // "amdgpu", "i915", "xe", "nvidia", ...
   std::string pci_slot;  // "0000:03:00.0"

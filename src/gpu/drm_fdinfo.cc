@@ -33,10 +33,14 @@ std::optional<uint64_t> parse_drm_size(std::string_view value) {
   if (!n) return std::nullopt;
   std::string_view unit = trim(value.substr(digits));
   uint64_t mult = 0;
-  if (unit.empty()) mult = 1;
-  else if (unit == "KiB" || unit == "kB") mult = 1024;
-  else if (unit == "MiB") mult = 1024 * 1024;
-  else return std::nullopt;
+  if (unit.empty())
+    mult = 1;
+  else if (unit == "KiB" || unit == "kB")
+    mult = 1024;
+  else if (unit == "MiB")
+    mult = 1024 * 1024;
+  else
+    return std::nullopt;
   if (mul_overflows(*n, mult)) return std::nullopt;
   return *n * mult;
 }

@@ -47,8 +47,9 @@ TEST(DrmFdinfo, NotADrmClientWithoutDriver) {
 }
 
 TEST(DrmFdinfo, IgnoresEngineAndMalformedLines) {
-  auto info = parse_drm_fdinfo("drm-driver: xe\ndrm-engine-rcs: 100 ns\ndrm-cycles-rcs: 5\nnonsense\n:\n"
-                               "drm-total-: 5\ndrm-total-vram0: lots\n");
+  auto info = parse_drm_fdinfo(
+      "drm-driver: xe\ndrm-engine-rcs: 100 ns\ndrm-cycles-rcs: 5\nnonsense\n:\n"
+      "drm-total-: 5\ndrm-total-vram0: lots\n");
   ASSERT_TRUE(info);
   EXPECT_TRUE(info->region_bytes.empty());
   EXPECT_FALSE(info->client_id);

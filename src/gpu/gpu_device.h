@@ -35,16 +35,32 @@ struct ThrottleReasons {
   uint64_t raw_mask = 0;  // NVML nvmlClocksEventReasons bits
   bool thermal = false;
   bool power = false;
-  bool other = false;     // any other non-idle reason (sync boost, app clocks)
+  bool other = false;  // any other non-idle reason (sync boost, app clocks)
+};
+
+// One MIG slice of an NVIDIA GPU: to CUDA it is a GPU of its own, so the
+// planner needs its memory and the detector its processes.
+struct MigInstance {
+  std::string uuid;  // "MIG-…", what CUDA_VISIBLE_DEVICES takes
+  std::optional<uint32_t> gpu_instance_id;
+  std::optional<uint32_t> compute_instance_id;
+  std::optional<uint64_t> memory_total_bytes;
+  std::optional<uint64_t> memory_used_bytes;
+  std::optional<uint64_t> memory_free_bytes;
+  std::vector<GpuProcess> processes;
+  std::map<std::string, std::string> unavailable;
 };
 
 struct GpuDevice {
-  uint32_t index = 0;       // position in the collected list, stable per boot
+  uint32_t index = 0;  // position in the collected list, stable per boot
+  // The vendor's own number: NVML index (nvidia-smi's, PCI order; a lost GPU
+  // leaves a gap, so it can differ from `index`) or the DRM card number.
+  uint32_t backend_index = 0;
   Vendor vendor = Vendor::kOther;
-  std::string backend;      // "nvml", "amdgpu", "i915", "xe"
+  std::string backend;  // "nvml", "amdgpu", "i915", "xe"
   std::string name;
-  std::string uuid;         // NVML "GPU-…"; AMD unique_id; empty if unknown
-  std::string pci_bus_id;   // "0000:01:00.0", the sysfs spelling
+  std::string uuid;        // NVML "GPU-…"; AMD unique_id; empty if unknown
+  std::string pci_bus_id;  // "0000:01:00.0", the sysfs spelling
   std::optional<int> numa_node;
 
   // Integrated GPU: its memory is host RAM, so `memory_*` describe the pool
@@ -75,6 +91,7 @@ struct GpuDevice {
   std::optional<uint32_t> pcie_link_width;
   std::optional<bool> mig_enabled;
   std::optional<bool> mig_pending;
+  std::vector<MigInstance> mig_instances;  // only with MIG enabled
 
   // Largest first after collect_gpus(); pid unique per device.
   std::vector<GpuProcess> processes;

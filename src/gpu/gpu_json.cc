@@ -12,16 +12,38 @@ nlohmann::json opt(const std::optional<T>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
 }
 
-}  // namespace
-
-nlohmann::json gpu_to_json(const GpuDevice& g, const std::string& proc_root) {
+nlohmann::json processes_json(const std::vector<GpuProcess>& list, const std::string& proc_root) {
   nlohmann::json procs = nlohmann::json::array();
-  for (const auto& p : g.processes) {
+  for (const auto& p : list) {
     procs.push_back({{"pid", p.pid},
                      {"name", process_name(proc_root, p.pid)},
                      {"kind", process_kind_name(p.kind)},
                      {"used_bytes", opt(p.used_bytes)},
                      {"shared_bytes", p.shared_bytes}});
+  }
+  return procs;
+}
+
+nlohmann::json reasons_json(const std::map<std::string, std::string>& m) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [k, v] : m) out[k] = v;
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json gpu_to_json(const GpuDevice& g, const std::string& proc_root) {
+  nlohmann::json procs = processes_json(g.processes, proc_root);
+  nlohmann::json migs = nlohmann::json::array();
+  for (const auto& m : g.mig_instances) {
+    migs.push_back({{"uuid", m.uuid},
+                    {"gpu_instance_id", opt(m.gpu_instance_id)},
+                    {"compute_instance_id", opt(m.compute_instance_id)},
+                    {"memory_total_bytes", opt(m.memory_total_bytes)},
+                    {"memory_used_bytes", opt(m.memory_used_bytes)},
+                    {"memory_free_bytes", opt(m.memory_free_bytes)},
+                    {"processes", processes_json(m.processes, proc_root)},
+                    {"unavailable", reasons_json(m.unavailable)}});
   }
   nlohmann::json throttle = nullptr;
   if (g.throttle) {
@@ -30,10 +52,10 @@ nlohmann::json gpu_to_json(const GpuDevice& g, const std::string& proc_root) {
                 {"other", g.throttle->other},
                 {"raw_mask", g.throttle->raw_mask}};
   }
-  nlohmann::json unavailable = nlohmann::json::object();
-  for (const auto& [k, v] : g.unavailable) unavailable[k] = v;
+  nlohmann::json unavailable = reasons_json(g.unavailable);
   return {
       {"index", g.index},
+      {"backend_index", g.backend_index},
       {"vendor", vendor_name(g.vendor)},
       {"backend", g.backend},
       {"name", g.name},
@@ -64,6 +86,7 @@ nlohmann::json gpu_to_json(const GpuDevice& g, const std::string& proc_root) {
       {"pcie_link_width", opt(g.pcie_link_width)},
       {"mig_enabled", opt(g.mig_enabled)},
       {"mig_pending", opt(g.mig_pending)},
+      {"mig_instances", migs},
       {"processes", procs},
       {"unavailable", unavailable},
   };
@@ -77,13 +100,17 @@ nlohmann::json host_to_json(const HostMemory& h) {
   nlohmann::json pressure = nullptr;
   if (h.pressure) {
     const auto& p = *h.pressure;
-    pressure = {{"some_avg10", p.some_avg10}, {"some_avg60", p.some_avg60}, {"some_avg300", p.some_avg300},
-                {"full_avg10", p.full_avg10}, {"full_avg60", p.full_avg60}, {"full_avg300", p.full_avg300}};
+    pressure = {{"some_avg10", p.some_avg10},   {"some_avg60", p.some_avg60},
+                {"some_avg300", p.some_avg300}, {"full_avg10", p.full_avg10},
+                {"full_avg60", p.full_avg60},   {"full_avg300", p.full_avg300}};
   }
   nlohmann::json nodes = nlohmann::json::array();
   for (const auto& n : h.numa_nodes) {
-    nodes.push_back({{"id", n.id}, {"total_bytes", n.total_bytes}, {"free_bytes", n.free_bytes},
-                     {"cpulist", n.cpulist}, {"cpus", n.cpus}});
+    nodes.push_back({{"id", n.id},
+                     {"total_bytes", n.total_bytes},
+                     {"free_bytes", n.free_bytes},
+                     {"cpulist", n.cpulist},
+                     {"cpus", n.cpus}});
   }
   const auto& m = h.meminfo;
   return {{"memory_total_bytes", m.total_bytes},

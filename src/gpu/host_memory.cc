@@ -1,9 +1,10 @@
 #include "gpu/host_memory.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <limits>
 
 #include "gpu/fs_read.h"
@@ -43,13 +44,20 @@ Result<MemInfo> parse_meminfo(std::string_view text) {
     std::string_view key = line.substr(0, colon);
     auto v = kib_value(line.substr(colon + 1));
     if (!v) return;
-    if (key == "MemTotal") total = true, m.total_bytes = *v;
-    else if (key == "MemFree") free = true, m.free_bytes = *v;
-    else if (key == "MemAvailable") avail = true, m.available_bytes = *v;
-    else if (key == "Buffers") buffers = *v;
-    else if (key == "Cached") m.cached_bytes = *v;
-    else if (key == "SwapTotal") m.swap_total_bytes = *v;
-    else if (key == "SwapFree") m.swap_free_bytes = *v;
+    if (key == "MemTotal")
+      total = true, m.total_bytes = *v;
+    else if (key == "MemFree")
+      free = true, m.free_bytes = *v;
+    else if (key == "MemAvailable")
+      avail = true, m.available_bytes = *v;
+    else if (key == "Buffers")
+      buffers = *v;
+    else if (key == "Cached")
+      m.cached_bytes = *v;
+    else if (key == "SwapTotal")
+      m.swap_total_bytes = *v;
+    else if (key == "SwapFree")
+      m.swap_free_bytes = *v;
   });
   if (!total) return make_error("no MemTotal line");
   if (!avail) {
@@ -115,8 +123,10 @@ void parse_node_meminfo(std::string_view text, NumaNode& node) {
     std::string_view key = sp == std::string_view::npos ? head : head.substr(sp + 1);
     auto v = kib_value(line.substr(colon + 1));
     if (!v) return;
-    if (key == "MemTotal") node.total_bytes = *v;
-    else if (key == "MemFree") node.free_bytes = *v;
+    if (key == "MemTotal")
+      node.total_bytes = *v;
+    else if (key == "MemFree")
+      node.free_bytes = *v;
   });
 }
 
@@ -124,7 +134,8 @@ Result<HostMemory> read_host_memory(const std::string& proc_root, const std::str
   HostMemory h;
   std::string path = proc_root + "/meminfo";
   auto text = read_small_file(path);
-  if (!text) return make_error(fmt::format("cannot read {}: is procfs mounted there? (--proc-root)", path));
+  if (!text)
+    return make_error(fmt::format("cannot read {}: is procfs mounted there? (--proc-root)", path));
   auto mi = parse_meminfo(*text);
   if (!mi) return make_error(fmt::format("{}: {}", path, mi.error().message));
   h.meminfo = *mi;

@@ -33,8 +33,8 @@ struct NumaNode {
   int id = 0;
   uint64_t total_bytes = 0;
   uint64_t free_bytes = 0;
-  std::string cpulist;     // as the kernel prints it, "0-7,16-23"
-  std::vector<int> cpus;   // expanded
+  std::string cpulist;    // as the kernel prints it, "0-7,16-23"
+  std::vector<int> cpus;  // expanded
 };
 
 struct HostMemory {

@@ -8,8 +8,9 @@ namespace memopt::gpu {
 namespace {
 
 TEST(Meminfo, ParsesKiBLines) {
-  auto m = parse_meminfo("MemTotal:       65536000 kB\nMemFree:  30000000 kB\nMemAvailable:   40960000 kB\n"
-                         "Cached: 9000000 kB\nSwapTotal:       8388608 kB\nSwapFree:        6291456 kB\n");
+  auto m = parse_meminfo(
+      "MemTotal:       65536000 kB\nMemFree:  30000000 kB\nMemAvailable:   40960000 kB\n"
+      "Cached: 9000000 kB\nSwapTotal:       8388608 kB\nSwapFree:        6291456 kB\n");
   ASSERT_TRUE(m) << m.error().message;
   EXPECT_EQ(m->total_bytes, 65536000ULL * 1024);
   EXPECT_EQ(m->available_bytes, 40960000ULL * 1024);
@@ -26,21 +27,24 @@ TEST(Meminfo, OldKernelWithoutMemAvailableEstimatesIt) {
 
 TEST(Meminfo, RejectsTextWithoutTotals) {
   EXPECT_FALSE(parse_meminfo(""));
-  EXPECT_FALSE(parse_meminfo("MemFree: 5 kB\n"));  // no MemTotal
+  EXPECT_FALSE(parse_meminfo("MemFree: 5 kB\n"));     // no MemTotal
   EXPECT_FALSE(parse_meminfo("MemTotal: 100 kB\n"));  // no MemAvailable nor MemFree
   auto huge = parse_meminfo("MemTotal: 99999999999999999999 kB\nMemFree: 1 kB\n");
   EXPECT_FALSE(huge);  // overflowing value is not a MemTotal
 }
 
 TEST(Meminfo, ClampsInconsistentValues) {
-  auto m = parse_meminfo("MemTotal: 100 kB\nMemAvailable: 200 kB\nSwapTotal: 1 kB\nSwapFree: 9 kB\n");
+  auto m =
+      parse_meminfo("MemTotal: 100 kB\nMemAvailable: 200 kB\nSwapTotal: 1 kB\nSwapFree: 9 kB\n");
   ASSERT_TRUE(m);
   EXPECT_EQ(m->available_bytes, m->total_bytes);
   EXPECT_EQ(m->swap_free_bytes, m->swap_total_bytes);
 }
 
 TEST(Pressure, ParsesSomeAndFull) {
-  auto p = parse_pressure("some avg10=1.50 avg60=0.75 avg300=0.20 total=1\nfull avg10=0.50 avg60=0.25 avg300=0.05 total=2\n");
+  auto p = parse_pressure(
+      "some avg10=1.50 avg60=0.75 avg300=0.20 total=1\nfull avg10=0.50 avg60=0.25 avg300=0.05 "
+      "total=2\n");
   ASSERT_TRUE(p);
   EXPECT_DOUBLE_EQ(p->some_avg10, 1.5);
   EXPECT_DOUBLE_EQ(p->some_avg300, 0.2);

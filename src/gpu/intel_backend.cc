@@ -2,8 +2,9 @@
 // DRM fdinfo for per-process memory. Device-level "used" needs a query ioctl
 // and CAP_PERFMON (nvtop README), so used memory here is the sum over the
 // clients we can see, and says so in memory_source.
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "gpu/drm_cards.h"
 #include "gpu/fs_read.h"
@@ -15,10 +16,10 @@ namespace {
 
 // fdinfo regions: i915 "local0" / xe "vram0" live on the card; "system0",
 // "system", "gtt" are host RAM the GPU maps (drm-usage-stats.rst, §5).
-bool is_device_region(const std::string& r) { return r.starts_with("vram") || r.starts_with("local"); }
-bool is_host_region(const std::string& r) {
-  return r.starts_with("system") || r == "gtt";
+bool is_device_region(const std::string& r) {
+  return r.starts_with("vram") || r.starts_with("local");
 }
+bool is_host_region(const std::string& r) { return r.starts_with("system") || r == "gtt"; }
 
 class IntelBackend final : public GpuBackend {
  public:
@@ -37,6 +38,7 @@ class IntelBackend final : public GpuBackend {
     GpuDevice d;
     d.vendor = Vendor::kIntel;
     d.backend = c.driver;
+    d.backend_index = c.number;
     d.pci_bus_id = c.pci_slot;
     d.numa_node = c.numa_node;
     d.name = fmt::format("Intel GPU [{}]", c.pci_id);
@@ -46,7 +48,8 @@ class IntelBackend final : public GpuBackend {
     std::optional<uint64_t> vram_total;
     for (const auto& t : list_dir(dev)) {
       if (!t.starts_with("tile")) continue;
-      if (auto b = read_u64(dev + "/" + t + "/physical_vram_size_bytes")) vram_total = vram_total.value_or(0) + *b;
+      if (auto b = read_u64(dev + "/" + t + "/physical_vram_size_bytes"))
+        vram_total = vram_total.value_or(0) + *b;
     }
     // Intel's integrated GPU is always PCI device 00:02.0; discrete Arc
     // cards sit behind a bridge on another bus.
@@ -59,8 +62,10 @@ class IntelBackend final : public GpuBackend {
       p.pid = pid;
       uint64_t dev_b = 0, host_b = 0;
       for (const auto& [r, b] : regions) {
-        if (is_device_region(r)) dev_b += b;
-        else if (is_host_region(r)) host_b += b;
+        if (is_device_region(r))
+          dev_b += b;
+        else if (is_host_region(r))
+          host_b += b;
       }
       if (dev_b == 0 && host_b == 0) continue;
       p.used_bytes = dev_b;
@@ -105,7 +110,8 @@ class IntelBackend final : public GpuBackend {
       if (t) d.temperature_c = *t / 1000.0;
       if (auto p = read_u64(hw + "/power1_max")) d.power_limit_watts = *p / 1e6;
     }
-    if (!d.temperature_c) d.unavailable["temperature_c"] = "no hwmon temperature (usual on integrated GPUs)";
+    if (!d.temperature_c)
+      d.unavailable["temperature_c"] = "no hwmon temperature (usual on integrated GPUs)";
     d.unavailable["power_draw_watts"] = "Intel exposes only an energy counter; needs two samples";
 
     std::optional<uint64_t> cur, max;
@@ -120,7 +126,8 @@ class IntelBackend final : public GpuBackend {
     if (cur) d.clock_graphics_mhz = static_cast<uint32_t>(*cur);
     if (max) d.clock_graphics_max_mhz = static_cast<uint32_t>(*max);
     if (auto s = read_line(dev + "/current_link_speed")) d.pcie_link_gen = pcie_gen_from_speed(*s);
-    if (auto w = read_u64(dev + "/current_link_width")) d.pcie_link_width = static_cast<uint32_t>(*w);
+    if (auto w = read_u64(dev + "/current_link_width"))
+      d.pcie_link_width = static_cast<uint32_t>(*w);
     return d;
   }
 

@@ -5,11 +5,11 @@
 // own: NOT_SUPPORTED, NO_PERMISSION or GPU_IS_LOST empties one field and says
 // why, never the whole device.
 #include <dlfcn.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <climits>
 #include <cstring>
-#include <fmt/format.h>
 
 #include "gpu/fs_read.h"
 #include "gpu/gpu_backend.h"
@@ -24,6 +24,7 @@ using NvmlDevice = void*;
 constexpr NvmlReturn kSuccess = 0;
 constexpr NvmlReturn kNotSupported = 3;
 constexpr NvmlReturn kNoPermission = 4;
+constexpr NvmlReturn kNotFound = 6;
 constexpr NvmlReturn kInsufficientSize = 7;
 constexpr NvmlReturn kGpuIsLost = 15;
 
@@ -67,6 +68,7 @@ using FnDevEnumUint = NvmlReturn (*)(NvmlDevice, int, unsigned int*);
 using FnDevUll = NvmlReturn (*)(NvmlDevice, unsigned long long*);
 using FnDevUintUint = NvmlReturn (*)(NvmlDevice, unsigned int*, unsigned int*);
 using FnProcs = NvmlReturn (*)(NvmlDevice, unsigned int*, void*);
+using FnMigHandle = NvmlReturn (*)(NvmlDevice, unsigned int, NvmlDevice*);
 
 struct ProcFn {
   FnProcs fn = nullptr;
@@ -76,16 +78,26 @@ struct ProcFn {
 
 std::string nvml_reason(NvmlReturn r) {
   switch (r) {
-    case 2: return "invalid argument (NVML_ERROR_INVALID_ARGUMENT)";
-    case kNotSupported: return "not supported (NVML_ERROR_NOT_SUPPORTED)";
-    case kNoPermission: return "no permission (NVML_ERROR_NO_PERMISSION)";
-    case 9: return "driver not loaded (NVML_ERROR_DRIVER_NOT_LOADED)";
-    case 12: return "library not found (NVML_ERROR_LIBRARY_NOT_FOUND)";
-    case 13: return "function not found (NVML_ERROR_FUNCTION_NOT_FOUND)";
-    case kGpuIsLost: return "GPU is lost (NVML_ERROR_GPU_IS_LOST)";
-    case 18: return "driver/library version mismatch (NVML_ERROR_LIB_RM_VERSION_MISMATCH)";
-    case 25: return "argument version mismatch (NVML_ERROR_ARGUMENT_VERSION_MISMATCH)";
-    default: return fmt::format("NVML error {}", r);
+    case 2:
+      return "invalid argument (NVML_ERROR_INVALID_ARGUMENT)";
+    case kNotSupported:
+      return "not supported (NVML_ERROR_NOT_SUPPORTED)";
+    case kNoPermission:
+      return "no permission (NVML_ERROR_NO_PERMISSION)";
+    case 9:
+      return "driver not loaded (NVML_ERROR_DRIVER_NOT_LOADED)";
+    case 12:
+      return "library not found (NVML_ERROR_LIBRARY_NOT_FOUND)";
+    case 13:
+      return "function not found (NVML_ERROR_FUNCTION_NOT_FOUND)";
+    case kGpuIsLost:
+      return "GPU is lost (NVML_ERROR_GPU_IS_LOST)";
+    case 18:
+      return "driver/library version mismatch (NVML_ERROR_LIB_RM_VERSION_MISMATCH)";
+    case 25:
+      return "argument version mismatch (NVML_ERROR_ARGUMENT_VERSION_MISMATCH)";
+    default:
+      return fmt::format("NVML error {}", r);
   }
 }
 
@@ -157,23 +169,27 @@ class NvmlBackend final : public GpuBackend {
     } else {
       lib_ = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
       if (!lib_) {
-        load_note_ = {"nvml", "libnvidia-ml.so.1 not found: no NVIDIA driver, NVIDIA GPUs not listed",
-                      false};
+        load_note_ = {
+            "nvml", "libnvidia-ml.so.1 not found: no NVIDIA driver, NVIDIA GPUs not listed", false};
         return;
       }
     }
     FnVoid init = sym<FnVoid>({"nvmlInit_v2", "nvmlInit"});
     shutdown_ = sym<FnVoid>({"nvmlShutdown"});
     get_count_ = sym<FnUintPtr>({"nvmlDeviceGetCount_v2", "nvmlDeviceGetCount"});
-    handle_by_index_ = sym<FnHandleByIndex>({"nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex"});
+    handle_by_index_ =
+        sym<FnHandleByIndex>({"nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex"});
     if (!init || !get_count_ || !handle_by_index_) {
-      load_note_ = {"nvml", "the NVML library lacks nvmlInit/nvmlDeviceGetCount/GetHandleByIndex; "
-                            "is it really libnvidia-ml?", true};
+      load_note_ = {"nvml",
+                    "the NVML library lacks nvmlInit/nvmlDeviceGetCount/GetHandleByIndex; "
+                    "is it really libnvidia-ml?",
+                    true};
       return;
     }
     get_name_ = sym<FnDevString>({"nvmlDeviceGetName"});
     get_uuid_ = sym<FnDevString>({"nvmlDeviceGetUUID"});
-    get_pci_ = sym<FnDevPtr>({"nvmlDeviceGetPciInfo_v3", "nvmlDeviceGetPciInfo_v2", "nvmlDeviceGetPciInfo"});
+    get_pci_ = sym<FnDevPtr>(
+        {"nvmlDeviceGetPciInfo_v3", "nvmlDeviceGetPciInfo_v2", "nvmlDeviceGetPciInfo"});
     mem_v2_ = sym<FnDevPtr>({"nvmlDeviceGetMemoryInfo_v2"});
     mem_v1_ = sym<FnDevPtr>({"nvmlDeviceGetMemoryInfo"});
     util_ = sym<FnDevPtr>({"nvmlDeviceGetUtilizationRates"});
@@ -184,11 +200,15 @@ class NvmlBackend final : public GpuBackend {
     clock_ = sym<FnDevEnumUint>({"nvmlDeviceGetClockInfo"});
     max_clock_ = sym<FnDevEnumUint>({"nvmlDeviceGetMaxClockInfo"});
     // The older name is deprecated in NVML 13 but is all pre-R535 drivers have.
-    throttle_ = sym<FnDevUll>({"nvmlDeviceGetCurrentClocksEventReasons",
-                               "nvmlDeviceGetCurrentClocksThrottleReasons"});
+    throttle_ = sym<FnDevUll>(
+        {"nvmlDeviceGetCurrentClocksEventReasons", "nvmlDeviceGetCurrentClocksThrottleReasons"});
     pcie_gen_ = sym<FnDevUint>({"nvmlDeviceGetCurrPcieLinkGeneration"});
     pcie_width_ = sym<FnDevUint>({"nvmlDeviceGetCurrPcieLinkWidth"});
     mig_mode_ = sym<FnDevUintUint>({"nvmlDeviceGetMigMode"});
+    mig_max_ = sym<FnDevUint>({"nvmlDeviceGetMaxMigDeviceCount"});
+    mig_handle_ = sym<FnMigHandle>({"nvmlDeviceGetMigDeviceHandleByIndex"});
+    gi_id_ = sym<FnDevUint>({"nvmlDeviceGetGpuInstanceId"});
+    ci_id_ = sym<FnDevUint>({"nvmlDeviceGetComputeInstanceId"});
 
     // Early R535 drivers (535.43 to before 535.86) filled the _v3 records
     // with the 32-byte layout. nvitop's discriminator: those drivers export
@@ -196,8 +216,9 @@ class NvmlBackend final : public GpuBackend {
     // nvmlDeviceGetRunningProcessDetailList. Both are only looked up.
     bool r535_layout = dlsym(lib_, "nvmlDeviceGetConfComputeMemSizeInfo") != nullptr &&
                        dlsym(lib_, "nvmlDeviceGetRunningProcessDetailList") == nullptr;
-    for (auto [base, out] : {std::pair{"nvmlDeviceGetComputeRunningProcesses", &compute_procs_},
-                             std::pair{"nvmlDeviceGetGraphicsRunningProcesses", &graphics_procs_}}) {
+    for (auto [base, out] :
+         {std::pair{"nvmlDeviceGetComputeRunningProcesses", &compute_procs_},
+          std::pair{"nvmlDeviceGetGraphicsRunningProcesses", &graphics_procs_}}) {
       std::string v3 = std::string(base) + "_v3", v2 = std::string(base) + "_v2";
       if (auto f = sym<FnProcs>({v3.c_str()})) {
         *out = {f, r535_layout ? kProcR535Stride : kProcV2Stride, "_v3"};
@@ -210,8 +231,10 @@ class NvmlBackend final : public GpuBackend {
 
     NvmlReturn r = init();
     if (r != kSuccess) {
-      load_note_ = {"nvml", "nvmlInit failed: " + nvml_reason(r) +
-                                "; is the NVIDIA kernel module loaded (nvidia-smi)?", true};
+      load_note_ = {"nvml",
+                    "nvmlInit failed: " + nvml_reason(r) +
+                        "; is the NVIDIA kernel module loaded (nvidia-smi)?",
+                    true};
       return;
     }
     initialised_ = true;
@@ -231,6 +254,7 @@ class NvmlBackend final : public GpuBackend {
     GpuDevice d;
     d.vendor = Vendor::kNvidia;
     d.backend = "nvml";
+    d.backend_index = i;
     char buf[96];  // NVML_DEVICE_NAME_V2_BUFFER_SIZE / UUID_V2 = 96
     std::memset(buf, 0, sizeof buf);
     if (get_name_ && get_name_(dev, buf, sizeof buf - 1) == kSuccess) d.name = buf;
@@ -248,14 +272,17 @@ class NvmlBackend final : public GpuBackend {
     read_memory(dev, d);
 
     NvmlUtilization u{};
-    if (!util_) missing(d, "utilization_percent");
+    if (!util_)
+      missing(d, "utilization_percent");
     else if (ok(d, "utilization_percent", util_(dev, &u))) {
       d.utilization_percent = std::min(u.gpu, 100u);
       d.memory_utilization_percent = std::min(u.memory, 100u);
     }
     unsigned int v = 0;
-    if (!temp_) missing(d, "temperature_c");
-    else if (ok(d, "temperature_c", temp_(dev, 0 /* NVML_TEMPERATURE_GPU */, &v))) d.temperature_c = v;
+    if (!temp_)
+      missing(d, "temperature_c");
+    else if (ok(d, "temperature_c", temp_(dev, 0 /* NVML_TEMPERATURE_GPU */, &v)))
+      d.temperature_c = v;
     if (temp_threshold_) {
       if (ok(d, "temperature_slowdown_c", temp_threshold_(dev, 1 /* SLOWDOWN */, &v)))
         d.temperature_slowdown_c = v;
@@ -263,14 +290,20 @@ class NvmlBackend final : public GpuBackend {
         d.temperature_shutdown_c = v;
     }
     // NVML reports power in milliwatts.
-    if (!power_) missing(d, "power_draw_watts");
-    else if (ok(d, "power_draw_watts", power_(dev, &v))) d.power_draw_watts = v / 1000.0;
-    if (power_limit_ && ok(d, "power_limit_watts", power_limit_(dev, &v))) d.power_limit_watts = v / 1000.0;
-    if (clock_ && ok(d, "clock_graphics_mhz", clock_(dev, 0 /* GRAPHICS */, &v))) d.clock_graphics_mhz = v;
+    if (!power_)
+      missing(d, "power_draw_watts");
+    else if (ok(d, "power_draw_watts", power_(dev, &v)))
+      d.power_draw_watts = v / 1000.0;
+    if (power_limit_ && ok(d, "power_limit_watts", power_limit_(dev, &v)))
+      d.power_limit_watts = v / 1000.0;
+    if (clock_ && ok(d, "clock_graphics_mhz", clock_(dev, 0 /* GRAPHICS */, &v)))
+      d.clock_graphics_mhz = v;
     if (clock_ && ok(d, "clock_memory_mhz", clock_(dev, 2 /* MEM */, &v))) d.clock_memory_mhz = v;
-    if (max_clock_ && ok(d, "clock_graphics_max_mhz", max_clock_(dev, 0, &v))) d.clock_graphics_max_mhz = v;
+    if (max_clock_ && ok(d, "clock_graphics_max_mhz", max_clock_(dev, 0, &v)))
+      d.clock_graphics_max_mhz = v;
     unsigned long long mask = 0;
-    if (!throttle_) missing(d, "throttle");
+    if (!throttle_)
+      missing(d, "throttle");
     else if (ok(d, "throttle", throttle_(dev, &mask))) {
       // nvmlClocksEventReasons bits (nvml.h): 0x4 SwPowerCap, 0x80
       // HwPowerBrakeSlowdown → power; 0x20 SwThermal, 0x40 HwThermal →
@@ -347,7 +380,8 @@ class NvmlBackend final : public GpuBackend {
         d.memory_used_bytes = mi->total_bytes - mi->available_bytes;
         d.memory_source = "host_meminfo";
       } else {
-        d.unavailable["memory_total_bytes"] = "unified memory and " + roots_.proc_root + "/meminfo unreadable";
+        d.unavailable["memory_total_bytes"] =
+            "unified memory and " + roots_.proc_root + "/meminfo unreadable";
       }
       return;
     }
@@ -393,18 +427,21 @@ class NvmlBackend final : public GpuBackend {
     return kInsufficientSize;
   }
 
-  void read_processes(NvmlDevice dev, GpuDevice& d) {
-    std::vector<GpuProcess> all;
+  // Compute and graphics lists of `dev` (a GPU or a MIG handle), merged;
+  // the reason both failed, if they did, goes to unavailable["processes"].
+  std::vector<GpuProcess> merged_processes(NvmlDevice dev,
+                                           std::map<std::string, std::string>& unavailable) {
+    std::vector<GpuProcess> all, out;
     NvmlReturn rc = -1, rg = -1;
     if (compute_procs_.fn) rc = list_processes(compute_procs_, dev, ProcessKind::kCompute, all);
     if (graphics_procs_.fn) rg = list_processes(graphics_procs_, dev, ProcessKind::kGraphics, all);
     if (!compute_procs_.fn && !graphics_procs_.fn) {
-      missing(d, "processes");
-      return;
+      unavailable["processes"] = "not in this NVML library (driver too old)";
+      return out;
     }
     if (rc != kSuccess && rg != kSuccess) {
-      d.unavailable["processes"] = nvml_reason(rc != -1 ? rc : rg);
-      return;
+      unavailable["processes"] = nvml_reason(rc != -1 ? rc : rg);
+      return out;
     }
     // A pid can be in both lists for one context: count its memory once
     // (the larger figure), as gpustat does; compute wins the kind.
@@ -413,12 +450,78 @@ class NvmlBackend final : public GpuBackend {
       auto [it, fresh] = by_pid.emplace(p.pid, p);
       if (fresh) continue;
       GpuProcess& q = it->second;
-      if (p.used_bytes && (!q.used_bytes || *p.used_bytes > *q.used_bytes)) q.used_bytes = p.used_bytes;
+      if (p.used_bytes && (!q.used_bytes || *p.used_bytes > *q.used_bytes))
+        q.used_bytes = p.used_bytes;
     }
+    for (auto& [pid, p] : by_pid) out.push_back(p);
+    return out;
+  }
+
+  void read_processes(NvmlDevice dev, GpuDevice& d) {
+    d.processes = merged_processes(dev, d.unavailable);
+    if (!d.mig_enabled.value_or(false)) return;
+    read_mig_instances(dev, d);
+    // With MIG, the full-GPU handle lists processes only for root (research
+    // §2.4); the per-instance lists are the real source. A process using
+    // several slices holds the sum.
+    if (!d.processes.empty() || d.mig_instances.empty()) return;
+    std::map<uint32_t, GpuProcess> by_pid;
+    bool any_list = false;
+    for (const auto& m : d.mig_instances) {
+      if (!m.unavailable.count("processes")) any_list = true;
+      for (const auto& p : m.processes) {
+        auto [it, fresh] = by_pid.emplace(p.pid, p);
+        if (!fresh && p.used_bytes)
+          it->second.used_bytes = it->second.used_bytes.value_or(0) + *p.used_bytes;
+      }
+    }
+    if (!any_list) return;
+    d.unavailable.erase("processes");
     for (auto& [pid, p] : by_pid) d.processes.push_back(p);
-    if (d.mig_enabled.value_or(false) && d.processes.empty()) {
-      d.unavailable["processes"] =
-          "MIG enabled: the full-GPU process list is empty without root; per-instance lists are not read";
+  }
+
+  void read_mig_instances(NvmlDevice dev, GpuDevice& d) {
+    unsigned int max = 0;
+    if (!mig_max_ || !mig_handle_ || mig_max_(dev, &max) != kSuccess) {
+      d.unavailable["mig_instances"] = "MIG enumeration not available in this NVML library";
+      return;
+    }
+    max = std::min(max, 64u);  // A100/H100 have at most 7 slices
+    for (unsigned int k = 0; k < max; ++k) {
+      NvmlDevice mig = nullptr;
+      NvmlReturn r = mig_handle_(dev, k, &mig);
+      if (r == kNotFound) continue;  // an empty slot
+      if (r != kSuccess) {
+        d.unavailable["mig_instances"] = nvml_reason(r);
+        continue;
+      }
+      MigInstance m;
+      char buf[96] = {};
+      if (get_uuid_ && get_uuid_(mig, buf, sizeof buf - 1) == kSuccess) m.uuid = buf;
+      unsigned int v = 0;
+      if (gi_id_ && gi_id_(mig, &v) == kSuccess) m.gpu_instance_id = v;
+      if (ci_id_ && ci_id_(mig, &v) == kSuccess) m.compute_instance_id = v;
+      NvmlReturn rm = -1;
+      if (mem_v2_) {
+        NvmlMemoryV2 mem{};
+        mem.version = kMemoryV2Version;
+        rm = mem_v2_(mig, &mem);
+        if (rm == kSuccess) {
+          m.memory_total_bytes = mem.total, m.memory_used_bytes = mem.used,
+          m.memory_free_bytes = mem.free;
+        }
+      }
+      if (rm != kSuccess && mem_v1_) {
+        NvmlMemoryV1 mem{};
+        rm = mem_v1_(mig, &mem);
+        if (rm == kSuccess) {
+          m.memory_total_bytes = mem.total, m.memory_used_bytes = mem.used,
+          m.memory_free_bytes = mem.free;
+        }
+      }
+      if (rm != kSuccess) m.unavailable["memory_total_bytes"] = nvml_reason(rm);
+      m.processes = merged_processes(mig, m.unavailable);
+      d.mig_instances.push_back(std::move(m));
     }
   }
 
@@ -436,6 +539,8 @@ class NvmlBackend final : public GpuBackend {
   FnDevUint power_ = nullptr, power_limit_ = nullptr, pcie_gen_ = nullptr, pcie_width_ = nullptr;
   FnDevUll throttle_ = nullptr;
   FnDevUintUint mig_mode_ = nullptr;
+  FnDevUint mig_max_ = nullptr, gi_id_ = nullptr, ci_id_ = nullptr;
+  FnMigHandle mig_handle_ = nullptr;
   ProcFn compute_procs_, graphics_procs_;
 };
 

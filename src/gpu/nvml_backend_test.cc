@@ -100,8 +100,31 @@ TEST(NvmlBackend, MigGpuReportsModeAndWhyFieldsAreMissing) {
   EXPECT_FALSE(d.power_draw_watts);
   EXPECT_NE(d.unavailable.at("power_draw_watts").find("NOT_SUPPORTED"), std::string::npos);
   EXPECT_FALSE(d.utilization_percent);
-  EXPECT_NE(d.unavailable.at("processes").find("NO_PERMISSION"), std::string::npos);
-  EXPECT_TRUE(d.processes.empty());
+  // Two slices in slots 0 and 2 (the empty slots answer NOT_FOUND).
+  ASSERT_EQ(d.mig_instances.size(), 2u);
+  const MigInstance& a = d.mig_instances[0];
+  EXPECT_EQ(a.uuid, "MIG-00000010-1111-2222-3333-444444444444");
+  EXPECT_EQ(a.gpu_instance_id, 1u);
+  EXPECT_EQ(a.compute_instance_id, 0u);
+  EXPECT_EQ(a.memory_total_bytes, 40 * kGiB);
+  EXPECT_EQ(a.memory_used_bytes, 9 * kGiB);
+  ASSERT_EQ(a.processes.size(), 1u);
+  EXPECT_EQ(a.processes[0].pid, 7000u);
+  EXPECT_EQ(d.mig_instances[1].gpu_instance_id, 2u);
+  EXPECT_EQ(d.mig_instances[1].memory_total_bytes, 20 * kGiB);
+  EXPECT_TRUE(d.mig_instances[1].processes.empty());
+  // The full-GPU lists said NO_PERMISSION; the slices' lists stand in.
+  ASSERT_EQ(d.processes.size(), 1u);
+  EXPECT_EQ(d.processes[0].pid, 7000u);
+  EXPECT_EQ(d.processes[0].used_bytes, 9 * kGiB);
+  EXPECT_FALSE(d.unavailable.count("processes"));
+}
+
+TEST(NvmlBackend, NonMigGpusHaveNoInstances) {
+  auto snap = sample_with("modern");
+  ASSERT_EQ(snap.gpus.size(), 3u);
+  EXPECT_TRUE(snap.gpus[0].mig_instances.empty());
+  EXPECT_TRUE(snap.gpus[2].mig_instances.empty());
 }
 
 TEST(NvmlBackend, UnifiedMemoryFallsBackToHostMeminfo) {
@@ -109,6 +132,7 @@ TEST(NvmlBackend, UnifiedMemoryFallsBackToHostMeminfo) {
   ASSERT_EQ(snap.gpus.size(), 3u);
   const GpuDevice& d = snap.gpus[2];
   EXPECT_EQ(d.name, "NVIDIA GB10");
+  EXPECT_EQ(d.backend_index, 2u);
   EXPECT_TRUE(d.integrated);
   EXPECT_EQ(d.memory_source, "host_meminfo");
   EXPECT_EQ(d.memory_total_bytes, 65536000ULL * 1024);

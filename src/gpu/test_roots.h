@@ -12,7 +12,8 @@ inline std::string fixture(const std::string& name) {
 
 // NVML pointed at a path that does not exist, so a developer's real NVIDIA
 // driver never leaks into fixture tests.
-inline GpuRoots fixture_roots(const std::string& name, const std::string& nvml = "/nonexistent/libnvidia-ml.so.1") {
+inline GpuRoots fixture_roots(const std::string& name,
+                              const std::string& nvml = "/nonexistent/libnvidia-ml.so.1") {
   return GpuRoots{fixture(name) + "/proc", fixture(name) + "/sys", nvml};
 }
 

@@ -8,21 +8,22 @@
 // Scripted devices (modern and r535):
 //   0  RTX 4090: full data; 40 compute processes (more than a first buffer:
 //      INSUFFICIENT_SIZE), graphics list overlapping one compute pid
-//   1  A100 with MIG on: power and utilisation NOT_SUPPORTED, process lists
-//      NO_PERMISSION
+//   1  A100 with MIG on: power and utilisation NOT_SUPPORTED, full-GPU process
+//      lists NO_PERMISSION; MIG slices in slots 0 (pid 7000, 9 GiB) and 2
 //   2  GB10 unified memory: memory info NOT_SUPPORTED, processes still listed
 //   3  lost: nvmlDeviceGetHandleByIndex returns GPU_IS_LOST
 #include <climits>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 
 #define EXPORT extern "C" __attribute__((visibility("default")))
 
 namespace {
 
-[[maybe_unused]] constexpr int kSuccess = 0, kUninit = 1, kInvalid = 2, kNotSupported = 3, kNoPermission = 4,
-              kInsufficient = 7, kGpuLost = 15, kVersionMismatch = 25;
+[[maybe_unused]] constexpr int kSuccess = 0, kUninit = 1, kInvalid = 2, kNotSupported = 3,
+                               kNoPermission = 4, kInsufficient = 7, kGpuLost = 15,
+                               kVersionMismatch = 25;
 constexpr unsigned long long kMiB = 1024ULL * 1024ULL;
 constexpr unsigned long long kGiB = 1024ULL * kMiB;
 
@@ -30,6 +31,8 @@ struct Device {
   int id;
 };
 Device g_devices[4] = {{0}, {1}, {2}, {3}};
+// MIG slices of GPU 1: slot 0 (GI 1, 40 GiB) and slot 2 (GI 2, 20 GiB).
+Device g_mig[2] = {{10}, {12}};
 int g_init = 0;
 
 // Observed by the tests through fake_nvml_* getters.
@@ -38,6 +41,8 @@ int g_insufficient_returns = 0;
 
 int dev_id(void* d) {
   for (auto& x : g_devices)
+    if (d == &x) return x.id;
+  for (auto& x : g_mig)
     if (d == &x) return x.id;
   return -1;
 }
@@ -54,7 +59,8 @@ constexpr unsigned kDeviceCount = 4;
 [[maybe_unused]] constexpr size_t kV3Stride = 24;
 #endif
 
-[[maybe_unused]] void put(void* buf, size_t stride, unsigned i, unsigned pid, unsigned long long used) {
+[[maybe_unused]] void put(void* buf, size_t stride, unsigned i, unsigned pid,
+                          unsigned long long used) {
   unsigned char* rec = static_cast<unsigned char*>(buf) + i * stride;
   std::memset(rec, 0, stride);
   std::memcpy(rec, &pid, 4);
@@ -88,6 +94,8 @@ constexpr unsigned kDeviceCount = 4;
     list[n++] = {2000, 200 * kMiB};
   } else if (id == 1) {
     return kNoPermission;
+  } else if (id == 10 && !graphics) {
+    list[n++] = {7000, 9 * kGiB};
   } else if (id == 2 && !graphics) {
     list[n++] = {3000, 8 * kGiB};
     list[n++] = {3001, ULLONG_MAX};  // NVML_VALUE_NOT_AVAILABLE
@@ -130,7 +138,8 @@ EXPORT int nvmlDeviceGetHandleByIndex(unsigned i, void** d) {
   return kSuccess;
 }
 EXPORT int nvmlDeviceGetName(void* d, char* buf, unsigned len) {
-  [[maybe_unused]] static const char* names[] = {"NVIDIA GeForce RTX 4090", "NVIDIA A100-SXM4-80GB", "NVIDIA GB10"};
+  [[maybe_unused]] static const char* names[] = {"NVIDIA GeForce RTX 4090", "NVIDIA A100-SXM4-80GB",
+                                                 "NVIDIA GB10"};
   int id = dev_id(d);
   if (id < 0 || id > 2) return kInvalid;
 #if defined(FAKE_NVML_LEGACY)
@@ -149,7 +158,8 @@ EXPORT int nvmlDeviceGetPciInfo(void* d, void* out) {
   // v1 layout: busId[16] @0, domain @16, bus @20, device @24.
   unsigned domain = 0, bus = static_cast<unsigned>(0x41 + id), device = 0;
   char legacy[32];
-  std::snprintf(legacy, sizeof legacy, "%04X:%02X:%02X.0", domain & 0xffff, bus & 0xff, device & 0x1f);
+  std::snprintf(legacy, sizeof legacy, "%04X:%02X:%02X.0", domain & 0xffff, bus & 0xff,
+                device & 0x1f);
   std::memcpy(p, legacy, 16);
   std::memcpy(p + 16, &domain, 4);
   std::memcpy(p + 20, &bus, 4);
@@ -191,12 +201,14 @@ EXPORT int nvmlDeviceGetComputeRunningProcesses(void* d, unsigned* count, void* 
 #if !defined(FAKE_NVML_LEGACY)
 EXPORT int nvmlInit_v2() { return nvmlInit(); }
 EXPORT int nvmlDeviceGetCount_v2(unsigned* n) { return nvmlDeviceGetCount(n); }
-EXPORT int nvmlDeviceGetHandleByIndex_v2(unsigned i, void** d) { return nvmlDeviceGetHandleByIndex(i, d); }
+EXPORT int nvmlDeviceGetHandleByIndex_v2(unsigned i, void** d) {
+  return nvmlDeviceGetHandleByIndex(i, d);
+}
 EXPORT int nvmlDeviceGetUUID(void* d, char* buf, unsigned len) {
   int id = dev_id(d);
   if (id < 0) return kInvalid;
   if (len < 41) return kInsufficient;
-  std::snprintf(buf, len, "GPU-%08d-1111-2222-3333-444444444444", id);
+  std::snprintf(buf, len, "%s-%08d-1111-2222-3333-444444444444", id >= 10 ? "MIG" : "GPU", id);
   return kSuccess;
 }
 EXPORT int nvmlDeviceGetPciInfo_v3(void* d, void* out) {
@@ -219,15 +231,19 @@ EXPORT int nvmlDeviceGetMemoryInfo_v2(void* d, void* out) {
   // NVML_STRUCT_VERSION(Memory, 2): sizeof(nvmlMemory_v2_t) | 2 << 24.
   if (version != (40u | (2u << 24))) return kVersionMismatch;
   if (id == 2) return kNotSupported;
-  unsigned long long total = id == 0 ? 24 * kGiB : 80 * kGiB;
-  unsigned long long reserved = 300 * kMiB, used = id == 0 ? 10 * kGiB : 0;
+  unsigned long long total = id == 0    ? 24 * kGiB
+                             : id == 10 ? 40 * kGiB
+                             : id == 12 ? 20 * kGiB
+                                        : 80 * kGiB;
+  unsigned long long reserved = 300 * kMiB, used = id == 0 ? 10 * kGiB : id == 10 ? 9 * kGiB : 0;
   unsigned long long v[4] = {total, reserved, total - reserved - used, used};
   std::memcpy(static_cast<unsigned char*>(out) + 8, v, sizeof v);
   return kSuccess;
 }
 EXPORT int nvmlDeviceGetUtilizationRates(void* d, unsigned* out) {
   int id = dev_id(d);
-  if (id != 0) return id == 1 ? kNotSupported : (id == 2 ? (out[0] = 5, out[1] = 0, kSuccess) : kInvalid);
+  if (id != 0)
+    return id == 1 ? kNotSupported : (id == 2 ? (out[0] = 5, out[1] = 0, kSuccess) : kInvalid);
   out[0] = 37;
   out[1] = 12;
   return kSuccess;
@@ -242,9 +258,12 @@ EXPORT int nvmlDeviceGetTemperatureThreshold(void* d, int type, unsigned* t) {
   int id = dev_id(d);
   if (id < 0) return kInvalid;
   if (id == 2) return kNotSupported;
-  if (type == 0) *t = 95;
-  else if (type == 1) *t = 90;
-  else return kNotSupported;
+  if (type == 0)
+    *t = 95;
+  else if (type == 1)
+    *t = 90;
+  else
+    return kNotSupported;
   return kSuccess;
 }
 EXPORT int nvmlDeviceGetPowerUsage(void* d, unsigned* mw) {
@@ -290,6 +309,33 @@ EXPORT int nvmlDeviceGetMigMode(void* d, unsigned* cur, unsigned* pending) {
   if (id != 1) return kNotSupported;
   *cur = 1;
   *pending = 1;
+  return kSuccess;
+}
+EXPORT int nvmlDeviceGetMaxMigDeviceCount(void* d, unsigned* n) {
+  if (dev_id(d) != 1) return kNotSupported;
+  *n = 7;
+  return kSuccess;
+}
+EXPORT int nvmlDeviceGetMigDeviceHandleByIndex(void* d, unsigned idx, void** mig) {
+  if (dev_id(d) != 1) return kNotSupported;
+  if (idx == 0)
+    *mig = &g_mig[0];
+  else if (idx == 2)
+    *mig = &g_mig[1];
+  else
+    return 6;  // NVML_ERROR_NOT_FOUND: empty slot
+  return kSuccess;
+}
+EXPORT int nvmlDeviceGetGpuInstanceId(void* d, unsigned* id) {
+  int m = dev_id(d);
+  if (m != 10 && m != 12) return kNotSupported;
+  *id = m == 10 ? 1 : 2;
+  return kSuccess;
+}
+EXPORT int nvmlDeviceGetComputeInstanceId(void* d, unsigned* id) {
+  int m = dev_id(d);
+  if (m != 10 && m != 12) return kNotSupported;
+  *id = 0;
   return kSuccess;
 }
 EXPORT int nvmlDeviceGetComputeRunningProcesses_v3(void* d, unsigned* count, void* buf) {

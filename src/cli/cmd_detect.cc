@@ -1,0 +1,227 @@
+// `ai detect` and `ai status`: the AI Workload Detector's views.
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "cli/command.h"
+#include "detect/system_sources.h"
+#include "detect/workload_detector.h"
+#include "policy/profile.h"
+#include "util/bytes.h"
+
+namespace memopt::cli {
+namespace {
+
+struct DetectOptions {
+  bool no_probe = false;
+  bool no_runtimes = false;
+};
+
+detect::DetectorOptions detector_options(const CliContext& ctx, const DetectOptions& o) {
+  detect::SystemRoots r;
+  r.proc_root = ctx.opts.proc_root;
+  r.sys_root = ctx.opts.sys_root;
+  r.nvml_library = ctx.opts.nvml_library;
+  r.probe_ports = !o.no_probe;
+  r.query_runtimes = !o.no_runtimes;
+  return detect::system_detector_options(r);
+}
+
+std::string fit(std::string_view s, size_t width) {
+  if (s.size() <= width) return std::string(s);
+  if (width <= 1) return std::string(s.substr(0, width));
+  return std::string(s.substr(0, width - 1)) + "~";
+}
+
+std::string short_endpoint(const std::string& url) {
+  std::string_view u = url;
+  if (u.starts_with("http://")) u.remove_prefix(7);
+  return std::string(u);
+}
+
+// Greedy word wrap for notes longer than a terminal line.
+std::string wrap(std::string_view text, size_t width, std::string_view indent) {
+  std::string out, line;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t sp = text.find(' ', start);
+    std::string_view word = text.substr(start, sp == std::string_view::npos ? std::string_view::npos : sp - start);
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      out += line + "\n";
+      line = std::string(indent);
+    } else if (!line.empty() && line != indent) {
+      line += ' ';
+    }
+    line += word;
+    if (sp == std::string_view::npos) break;
+    start = sp + 1;
+  }
+  return out + line;
+}
+
+std::string bytes_or_dash(uint64_t b) { return b ? format_bytes(b) : "-"; }
+
+std::string runtime_label(const detect::Workload& w) {
+  return w.flavor.empty() ? w.runtime_name : w.flavor;
+}
+
+void print_evidence(std::ostream& out, const detect::Workload& w) {
+  if (!w.flavor.empty()) out << "    runtime: " << w.runtime_name << " (" << w.flavor << ")\n";
+  if (w.pids.size() > 1) {
+    std::string pids;
+    for (int p : w.pids) pids += (pids.empty() ? "" : ", ") + std::to_string(p);
+    out << "    processes: " << pids << "\n";
+  }
+  if (!w.accelerators.empty()) {
+    std::string a;
+    for (const auto& x : w.accelerators) a += (a.empty() ? "" : ", ") + x;
+    out << "    accelerators: " << a << "\n";
+  }
+  if (!w.also.empty()) {
+    std::string a;
+    for (const auto& x : w.also) a += (a.empty() ? "" : ", ") + x;
+    out << "    also loads: " << a << "\n";
+  }
+  if (!w.container_id.empty()) out << "    container: " << w.container_id.substr(0, 12) << "\n";
+  for (const auto& f : w.model_files) out << "    model file: " << f << "\n";
+  for (const auto& m : w.models) {
+    if (!m.error.empty()) {
+      out << "    " << m.path << ": " << m.error << "\n";
+    } else {
+      out << fmt::format("    gguf: {} {} {} params, {} layers, trained context {}\n",
+                         m.architecture, m.file_type_name, m.parameter_count, m.block_count,
+                         m.context_length);
+    }
+  }
+  for (const auto& e : w.evidence) {
+    out << fmt::format("    [{:.2f}] pid {} {}: {}\n", e.confidence, e.pid, e.signal, e.detail);
+  }
+  if (!w.note.empty()) out << "    note: " << w.note << "\n";
+}
+
+int run_detect(CliContext& ctx, const DetectOptions& o) {
+  detect::AIWorkloadDetector detector(detector_options(ctx, o));
+  auto snap = detector.snapshot();
+  if (!snap) return fail(ctx, "ai detect: " + snap.error().message);
+  const detect::Snapshot& s = *snap;
+  if (ctx.opts.json) {
+    nlohmann::json j;
+    j["schema"] = "ruvector-memopt.detect/1";
+    nlohmann::json ws = nlohmann::json::array();
+    for (const auto& w : s.workloads) ws.push_back(detect::to_json(w));
+    j["workloads"] = ws;
+    j["scan"] = {{"processes", s.scan.processes},
+                 {"denied_processes", s.scan.denied_processes},
+                 {"vanished_processes", s.scan.vanished_processes}};
+    j["gpu_backend"] = s.gpu_backend;
+    j["gpu_error"] = s.gpu_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.gpu_error);
+    j["unsupported"] = s.unsupported;
+    print_json(ctx, j);
+    return kExitOk;
+  }
+  std::ostream& out = *ctx.out;
+  bool any_ai = false;
+  for (const auto& w : s.workloads) any_ai = any_ai || w.is_ai();
+  if (!any_ai) {
+    out << "No AI workloads found among " << s.scan.processes << " processes.\n";
+  } else {
+    // 15 + 8 + 22 + 10 + 9 + 16 = 80 columns.
+    out << fmt::format("{:<15}{:>7} {:<22}{:>10}{:>9} {}\n", "RUNTIME", "PID", "MODEL", "VRAM", "RAM",
+                       "ENDPOINT");
+    for (const auto& w : s.workloads) {
+      if (!w.is_ai()) continue;
+      out << fmt::format("{:<15}{:>7} {:<22}{:>10}{:>9} {}\n", fit(runtime_label(w), 14), w.pid,
+                         fit(w.model.empty() ? "-" : w.model, 21), bytes_or_dash(w.vram_bytes),
+                         format_bytes(w.rss_bytes), fit(short_endpoint(w.endpoint), 16));
+      if (ctx.opts.verbose > 0) print_evidence(out, w);
+    }
+  }
+  bool header = false;
+  for (const auto& w : s.workloads) {
+    if (w.is_ai()) continue;
+    if (!header) out << "\nOther processes holding VRAM:\n", header = true;
+    out << fmt::format("  {:<20}{:>7}{:>12}\n", fit(w.command, 19), w.pid, format_bytes(w.vram_bytes));
+  }
+  if (!s.gpu_error.empty()) out << "\nVRAM: " << s.gpu_error << "\n";
+  if (s.scan.denied_processes > 0) {
+    int n = s.scan.denied_processes;
+    out << n << (n == 1 ? " process" : " processes") << " could not be inspected (permission denied)"
+        << (s.scan.as_root ? ".\n" : "; run as root to see them.\n");
+  }
+  if (ctx.opts.verbose > 0) {
+    for (const auto& u : s.unsupported) out << "not detectable here: " << wrap(u, 78, "  ") << "\n";
+  }
+  return kExitOk;
+}
+
+int run_status(CliContext& ctx, const DetectOptions& o) {
+  detect::AIWorkloadDetector detector(detector_options(ctx, o));
+  auto snap = detector.snapshot();
+  if (!snap) return fail(ctx, "ai status: " + snap.error().message);
+  detect::Snapshot& s = *snap;
+  // The active profile (src/policy); a missing state file means the default.
+  if (auto prof = policy::active_profile(policy::default_state_dir())) s.profile = *prof;
+  if (ctx.opts.json) {
+    nlohmann::json j = s.to_json();
+    j["schema"] = "ruvector-memopt.status/1";
+    print_json(ctx, j);
+    return kExitOk;
+  }
+  std::ostream& out = *ctx.out;
+  uint64_t used = s.host.total_bytes - std::min(s.host.total_bytes, s.host.available_bytes);
+  out << fmt::format("RAM    {} {} / {} used, {} available\n", usage_bar(used, s.host.total_bytes, 20),
+                     format_bytes(used), format_bytes(s.host.total_bytes), format_bytes(s.host.available_bytes));
+  if (s.gpus.empty()) {
+    out << "GPU    none found" << (s.gpu_error.empty() ? "" : " (" + s.gpu_error + ")") << "\n";
+  }
+  for (const auto& g : s.gpus) {
+    out << fmt::format("GPU {:<2} {} {} / {}  {}\n", g.index, usage_bar(g.used_bytes, g.total_bytes, 20),
+                       format_bytes(g.used_bytes), format_bytes(g.total_bytes), fit(g.name, 24));
+  }
+  if (!s.profile.empty()) out << "Profile: " << s.profile << "\n";
+  out << "\n";
+  bool any_ai = false;
+  for (const auto& w : s.workloads) {
+    if (!w.is_ai()) continue;
+    if (!any_ai) out << "AI workloads:\n", any_ai = true;
+    std::string kv = "-";
+    for (const auto& m : s.loaded_models) {
+      if (m.endpoint != w.endpoint || !m.kv_cache_bytes) continue;
+      kv = format_bytes(*m.kv_cache_bytes) + (m.kv_estimated ? " est." : "");
+      if (m.kv_cache_usage) kv += fmt::format(" {:.0f}%", *m.kv_cache_usage * 100);
+    }
+    if (kv == "-" && w.estimate && w.estimate->kv_cache_bytes) {
+      kv = format_bytes(w.estimate->kv_cache_bytes) + " est.";
+    }
+    out << fmt::format("  {:<15} pid {:<7} {}\n", fit(runtime_label(w), 15), w.pid,
+                       fit(w.model.empty() ? "(model unknown)" : w.model, 48));
+    out << fmt::format("  {:<15} VRAM {:<10} RAM {:<10} KV {:<12} {}\n", "", bytes_or_dash(w.vram_bytes),
+                       format_bytes(w.rss_bytes), kv, fit(short_endpoint(w.endpoint), 16));
+  }
+  if (!any_ai) out << "No AI workloads running (" << s.scan.processes << " processes scanned).\n";
+  if (!s.warnings.empty()) {
+    out << "\nWarnings:\n";
+    for (const auto& w : s.warnings) {
+      out << "  " << (w.severity == "critical" ? "!!" : w.severity == "warning" ? "! " : "- ") << " "
+          << w.message << "\n";
+      if (!w.action.empty()) out << "     -> " << w.action << "\n";
+    }
+  }
+  return kExitOk;
+}
+
+RegisterCommands reg(20, [](CliRoot& root) {
+  CLI::App* ai = root.group("ai", "AI workloads: detect, status, plan, ...");
+  auto opts = std::make_shared<DetectOptions>();
+  auto* det = ai->add_subcommand("detect", "Find AI runtimes, their models, VRAM and RAM (-v: evidence)");
+  det->add_flag("--no-probe", opts->no_probe, "Do not confirm ambiguous ports with an HTTP probe");
+  det->add_flag("--no-runtimes", opts->no_runtimes, "Do not ask runtimes which models they hold");
+  root.bind(det, [opts](CliContext& ctx) { return run_detect(ctx, *opts); });
+  auto* st = ai->add_subcommand("status", "RAM and VRAM at a glance, AI workloads and warnings");
+  st->add_flag("--no-probe", opts->no_probe, "Do not confirm ambiguous ports with an HTTP probe");
+  st->add_flag("--no-runtimes", opts->no_runtimes, "Do not ask runtimes which models they hold");
+  root.bind(st, [opts](CliContext& ctx) { return run_status(ctx, *opts); });
+});
+
+}  // namespace
+}  // namespace memopt::cli

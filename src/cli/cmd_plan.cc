@@ -1,0 +1,386 @@
+// `ai plan <model>`: how a GGUF model fits on this machine's GPUs and RAM (or
+// on devices given with --vram/--ram), the largest context per KV cache type,
+// the single change that would make it fit, and ready-to-paste llama.cpp and
+// Ollama settings.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <memory>
+#include <sstream>
+
+#include "cli/command.h"
+#include "estimate/placement.h"
+#include "gguf/ggml_type.h"
+#include "gguf/model_info.h"
+#include "gpu/collect.h"
+#include "gpu/host_memory.h"
+#include "util/bytes.h"
+
+namespace memopt::cli {
+namespace {
+
+using estimate::GpuDevice;
+using estimate::PlacementPlan;
+
+struct PlanOptions {
+  std::string model;
+  std::string ctx = "4096";
+  uint32_t parallel = 1;
+  std::string kv_type = "f16";
+  std::string flash_attn = "on";
+  std::string gpus = "auto";
+  std::string vram;
+  std::string ram;
+  std::optional<uint32_t> ngl;
+  std::string tensor_split;
+  std::optional<uint32_t> n_cpu_moe;
+  uint32_t batch = 2048;
+  uint32_t ubatch = 512;
+  double reserve_percent = 5.0;
+  std::string gpu_overhead = "512MiB";
+};
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+Result<uint64_t> parse_count(const std::string& s, const std::string& what) {
+  if (s.empty() || s.size() > 12 || s.find_first_not_of("0123456789") != std::string::npos) {
+    return make_error(what + " must be a whole number, got '" + s + "'");
+  }
+  return std::stoull(s);
+}
+
+// GPUs from the machine (GPU backend) or from --vram; host RAM from
+// /proc/meminfo or --ram.
+struct Devices {
+  std::vector<GpuDevice> gpus;
+  estimate::HostMemory host;
+  std::vector<std::string> notes;
+  bool what_if = false;
+};
+
+Result<Devices> resolve_devices(const PlanOptions& o, const GlobalOptions& g) {
+  Devices d;
+  if (!o.vram.empty()) {
+    d.what_if = true;
+    int id = 0;
+    for (const auto& item : split_list(o.vram)) {
+      auto b = parse_bytes(item);
+      if (!b) return make_error("--vram: " + b.error().message);
+      d.gpus.push_back({id, fmt::format("what-if GPU {}", id), *b, 0, -1});
+      ++id;
+    }
+    if (d.gpus.empty()) return make_error("--vram needs at least one size, e.g. 24GiB,12GiB");
+  } else if (o.gpus != "none") {
+    std::vector<int> wanted;
+    if (o.gpus != "auto") {
+      for (const auto& item : split_list(o.gpus)) {
+        auto n = parse_count(item, "--gpus");
+        if (!n) return n.error();
+        wanted.push_back(static_cast<int>(*n));
+      }
+    }
+    auto snap = gpu::collect_gpus(gpu::GpuRoots{g.proc_root, g.sys_root, g.nvml_library});
+    for (const auto& dev : snap.gpus) {
+      const int idx = static_cast<int>(dev.index);
+      if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), idx) == wanted.end()) continue;
+      if (dev.integrated) {
+        d.notes.push_back(fmt::format("GPU {} ({}) is integrated: its memory is host RAM, left out",
+                                      idx, dev.name));
+        continue;
+      }
+      if (!dev.memory_free_bytes) {
+        d.notes.push_back(fmt::format("GPU {} ({}) does not report free memory, left out", idx,
+                                      dev.name));
+        continue;
+      }
+      d.gpus.push_back({idx, dev.name, *dev.memory_free_bytes, dev.memory_total_bytes.value_or(0),
+                        dev.numa_node.value_or(-1)});
+    }
+    for (int w : wanted) {
+      bool found = false;
+      for (const auto& x : d.gpus) found |= x.id == w;
+      if (!found) return make_error(fmt::format("--gpus: no usable GPU {} on this machine", w));
+    }
+  }
+  auto host = gpu::read_host_memory(g.proc_root, g.sys_root);
+  if (!o.ram.empty()) {
+    auto b = parse_bytes(o.ram);
+    if (!b) return make_error("--ram: " + b.error().message);
+    d.host.available_bytes = *b;
+  } else if (host) {
+    d.host.available_bytes = host->meminfo.available_bytes;
+  } else {
+    return make_error(host.error().message + "; give the RAM to plan for with --ram 64GiB");
+  }
+  if (host && host->numa_nodes.size() > 1) {
+    d.host.numa_nodes = static_cast<uint32_t>(host->numa_nodes.size());
+  }
+  return d;
+}
+
+
+nlohmann::json device_json(const estimate::DeviceMemory& dm, const std::vector<GpuDevice>& gpus,
+                           const PlacementPlan& plan) {
+  nlohmann::json j = {{"kind", dm.is_gpu ? "gpu" : "cpu"},
+                      {"layers", dm.layers},
+                      {"holds_output", dm.holds_output},
+                      {"weights_bytes", dm.weights_bytes},
+                      {"kv_bytes", dm.kv_bytes},
+                      {"recurrent_bytes", dm.recurrent_bytes},
+                      {"compute_bytes", dm.compute_bytes},
+                      {"output_bytes", dm.output_bytes},
+                      {"overhead_bytes", dm.overhead_bytes},
+                      {"total_bytes", dm.total_bytes()}};
+  if (dm.is_gpu) {
+    const auto& g = gpus[dm.gpu_index];
+    j["id"] = g.id;
+    j["name"] = g.name;
+    j["free_bytes"] = g.free_bytes;
+    j["limit_bytes"] = plan.gpu_limit_bytes[dm.gpu_index];
+  } else {
+    j["limit_bytes"] = plan.host_limit_bytes;
+  }
+  return j;
+}
+
+nlohmann::json plan_json(const gguf::ModelInfo& m, const Devices& d, const PlacementPlan& p) {
+  nlohmann::json devices = nlohmann::json::array();
+  for (const auto& dm : p.estimate.devices) devices.push_back(device_json(dm, d.gpus, p));
+  nlohmann::json layers = nlohmann::json::array();
+  for (size_t il = 0; il < p.layers.size(); ++il) {
+    std::visit(
+        [&](const auto& v) {
+          using V = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<V, estimate::LayerOnGpu>) {
+            layers.push_back({{"layer", il}, {"placement", "gpu"}, {"device", v.device_id}});
+          } else if constexpr (std::is_same_v<V, estimate::LayerOnCpu>) {
+            layers.push_back({{"layer", il}, {"placement", "cpu"}, {"numa_node", v.numa_node}});
+          } else {
+            layers.push_back({{"layer", il}, {"placement", "split"}, {"device", v.device_id},
+                              {"gpu_percent", v.gpu_percent}});
+          }
+        },
+        p.layers[il]);
+  }
+  nlohmann::json max_ctx = nlohmann::json::object();
+  for (const auto& mc : p.max_context) max_ctx[mc.kv_type] = mc.max_ctx_per_seq;
+  nlohmann::json sugg = nlohmann::json::array();
+  for (const auto& s : p.suggestions) {
+    sugg.push_back({{"change", s.change}, {"flags", s.flags}, {"cost", s.cost},
+                    {"gpu_bytes", s.gpu_bytes}, {"approximate", s.approximate}});
+  }
+  const auto& st = p.settings;
+  return {
+      {"schema", "ruvector-memopt.ai-plan/1"},
+      {"model",
+       {{"path", m.path},
+        {"name", m.name},
+        {"architecture", m.architecture},
+        {"file_type", m.file_type_name},
+        {"block_count", m.block_count},
+        {"context_length", m.context_length},
+        {"weight_bytes", m.weight_bytes},
+        {"expert_count", m.expert_count}}},
+      {"fits", p.fits},
+      {"fully_on_gpu", p.fully_on_gpu},
+      {"cpu_only", p.cpu_only},
+      {"what_if", d.what_if},
+      {"verdict", p.verdict},
+      {"settings",
+       {{"ctx_per_seq", st.ctx_per_seq},
+        {"parallel", st.parallel},
+        {"n_batch", st.n_batch},
+        {"n_ubatch", st.n_ubatch},
+        {"type_k", std::string(gguf::ggml_type_traits(st.type_k)->name)},
+        {"type_v", std::string(gguf::ggml_type_traits(st.type_v)->name)},
+        {"flash_attn", st.flash_attn}}},
+      {"n_gpu_layers", p.placement.n_gpu_layers},
+      {"n_cpu_moe", p.placement.n_cpu_moe},
+      {"layers_per_gpu", p.layers_per_gpu},
+      {"kv_cache",
+       {{"n_ctx", p.estimate.n_ctx},
+        {"cells_per_stream", p.estimate.n_ctx_seq},
+        {"streams", p.estimate.n_stream},
+        {"cells_full", p.estimate.kv_cells_full},
+        {"cells_swa", p.estimate.kv_cells_swa},
+        {"n_ubatch_effective", p.estimate.n_ubatch}}},
+      {"devices", devices},
+      {"total_bytes", p.estimate.total_bytes()},
+      {"layers", layers},
+      {"max_context_fully_on_gpu", max_ctx},
+      {"suggestions", sugg},
+      {"launch",
+       {{"llama_cpp_args", p.launch.llama_cpp_args},
+        {"ollama_options", p.launch.ollama_options},
+        {"env", p.launch.env},
+        {"numa_advice", p.launch.numa_advice}}},
+      {"warnings", p.warnings},
+      {"notes", d.notes}};
+}
+
+std::string join(const std::vector<std::string>& v, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? sep : "") + v[i];
+  return out;
+}
+
+void print_plan(std::ostream& out, const gguf::ModelInfo& m, const Devices& d,
+                const PlacementPlan& p) {
+  const auto& st = p.settings;
+  out << fmt::format("Model    {} ({}, {}, {} layers, {})\n",
+                     m.name.empty() ? std::filesystem::path(m.path).filename().string() : m.name,
+                     m.architecture, m.file_type_name.empty() ? "?" : m.file_type_name,
+                     m.block_count, format_bytes(m.weight_bytes));
+  out << fmt::format("Settings ctx {} x {} seq, KV {}/{}, flash attention {}, ubatch {}\n",
+                     st.ctx_per_seq, st.parallel, gguf::ggml_type_traits(st.type_k)->name,
+                     gguf::ggml_type_traits(st.type_v)->name, st.flash_attn ? "on" : "off",
+                     st.n_ubatch);
+  out << "Plan     " << p.verdict << "\n";
+  if (d.what_if) out << "         (what-if devices from --vram)\n";
+  out << "\n";
+  out << fmt::format("{:<10} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "Device", "Layers",
+                     "Weights", "KV cache", "Compute", "Total", "Free after");
+  for (const auto& dm : p.estimate.devices) {
+    std::string name = dm.is_gpu ? fmt::format("GPU {}", d.gpus[dm.gpu_index].id) : "CPU (RAM)";
+    const uint64_t limit = dm.is_gpu ? p.gpu_limit_bytes[dm.gpu_index] : p.host_limit_bytes;
+    const uint64_t total = dm.total_bytes();
+    std::string after = total <= limit ? format_bytes(limit - total)
+                                       : "-" + format_bytes(total - limit);
+    std::string layers = std::to_string(dm.layers) + (dm.holds_output ? "+o" : "");
+    out << fmt::format("{:<10} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10}\n", name, layers,
+                       format_bytes(dm.weights_bytes), format_bytes(dm.kv_bytes + dm.recurrent_bytes),
+                       format_bytes(dm.compute_bytes + dm.output_bytes + dm.overhead_bytes),
+                       format_bytes(total), after);
+  }
+  out << "(+o: holds the output layer; compute includes logits and GPU runtime overhead;\n"
+         " free after: against available memory, on GPUs minus the reserve)\n\n";
+  out << fmt::format("n_gpu_layers {} of {}", p.placement.n_gpu_layers, m.block_count + 1);
+  if (p.placement.n_cpu_moe) out << fmt::format(", experts of {} layers on CPU", p.placement.n_cpu_moe);
+  out << "\n";
+  std::vector<std::string> mc;
+  for (const auto& c : p.max_context) mc.push_back(fmt::format("{} {}", c.kv_type, c.max_ctx_per_seq));
+  out << (p.cpu_only ? "Largest context in RAM: " : "Largest context fully on GPU: ") << join(mc, ", ")
+      << "\n";
+  if (p.fits) {
+    out << "\nllama.cpp  " << join(p.launch.llama_cpp_args, " ") << "\n";
+    std::vector<std::string> oo, env;
+    for (const auto& [k, v] : p.launch.ollama_options) oo.push_back(k + "=" + v);
+    for (const auto& [k, v] : p.launch.env) env.push_back(k + "=" + v);
+    out << "Ollama     " << join(oo, " ") << "\n";
+    out << "           " << join(env, " ") << "\n";
+    for (const auto& a : p.launch.numa_advice) out << "NUMA       " << a << "\n";
+  }
+  if (!p.suggestions.empty()) {
+    out << "\nOne change that makes it fit fully on the GPU:\n";
+    for (const auto& s : p.suggestions) {
+      out << fmt::format("  - {}: {}{}\n      {}; cost: {}\n", s.change, format_bytes(s.gpu_bytes),
+                         s.approximate ? " (approx.)" : "", s.flags, s.cost);
+    }
+  }
+  for (const auto& w : p.warnings) out << "warning: " << w << "\n";
+  for (const auto& n : d.notes) out << "note: " << n << "\n";
+}
+
+int run_plan(CliContext& ctx, const PlanOptions& o) {
+  if (!std::filesystem::is_regular_file(o.model)) {
+    return fail(ctx, "no GGUF file at '" + o.model +
+                         "': give the path of a .gguf model file (ai models lists known ones)");
+  }
+  auto info = gguf::get_model_info(o.model);
+  if (!info) return fail(ctx, info.error().message);
+  if (info->is_projector) {
+    return fail(ctx, o.model + " is a vision/audio projector (mmproj), not a language model");
+  }
+  estimate::PlanRequest req;
+  auto& s = req.settings;
+  s.parallel = o.parallel;
+  s.n_batch = o.batch;
+  s.n_ubatch = o.ubatch;
+  if (o.ctx == "max") {
+    req.ctx_max = true;
+    s.ctx_per_seq = 4096;
+  } else {
+    auto n = parse_count(o.ctx, "--ctx");
+    if (!n) return fail(ctx, n.error().message + " (or 'max')");
+    s.ctx_per_seq = *n;
+  }
+  auto kv = estimate::kv_type_from_name(o.kv_type);
+  if (!kv) {
+    return fail(ctx, "--kv-type '" + o.kv_type +
+                         "' is not a KV cache type llama.cpp accepts (f16, bf16, q8_0, q4_0, q4_1, "
+                         "iq4_nl, q5_0, q5_1)");
+  }
+  s.type_k = s.type_v = *kv;
+  req.pinned_kv_type = o.kv_type != "f16";
+  s.flash_attn = o.flash_attn == "on";
+  req.reserve_vram_percent = o.reserve_percent;
+  auto overhead = parse_bytes(o.gpu_overhead);
+  if (!overhead) return fail(ctx, "--gpu-overhead: " + overhead.error().message);
+  req.gpu.overhead_bytes = *overhead;
+  req.pinned_ngl = o.ngl;
+  req.pinned_n_cpu_moe = o.n_cpu_moe;
+  for (const auto& item : split_list(o.tensor_split)) {
+    try {
+      size_t used = 0;
+      double v = std::stod(item, &used);
+      if (used != item.size() || v < 0) throw std::invalid_argument(item);
+      req.pinned_tensor_split.push_back(v);
+    } catch (const std::exception&) {
+      return fail(ctx, "--tensor-split '" + o.tensor_split + "': give proportions such as 3,1");
+    }
+  }
+  auto devices = resolve_devices(o, ctx.opts);
+  if (!devices) return fail(ctx, devices.error().message);
+  auto costs = estimate::prepare_model_costs(*info, req.gpu);
+  if (!costs) return fail(ctx, costs.error().message);
+  auto plan = estimate::plan_placement(*costs, devices->gpus, devices->host, req);
+  if (!plan) return fail(ctx, o.model + ": " + plan.error().message);
+  if (ctx.opts.json) {
+    print_json(ctx, plan_json(*info, *devices, *plan));
+  } else {
+    print_plan(*ctx.out, *info, *devices, *plan);
+  }
+  // A plan that will not load is a runtime answer, not a usage error.
+  return plan->fits ? kExitOk : kExitFailure;
+}
+
+RegisterCommands reg(30, [](CliRoot& root) {
+  CLI::App* ai = root.group("ai", "AI workloads: detect, plan, ...");
+  auto* cmd = ai->add_subcommand("plan", "Plan how a model fits on GPUs and CPU");
+  auto o = std::make_shared<PlanOptions>();
+  cmd->add_option("model", o->model, "GGUF model file")->required();
+  cmd->add_option("--ctx", o->ctx, "Context per sequence in tokens, or 'max'")->capture_default_str();
+  cmd->add_option("--parallel", o->parallel, "Parallel sequences (-np, OLLAMA_NUM_PARALLEL)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16, q8_0, q4_0, ...")->capture_default_str();
+  cmd->add_option("--flash-attn", o->flash_attn, "Flash attention")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"on", "off"}));
+  cmd->add_option("--gpus", o->gpus, "GPUs to plan for: auto, none, or indices 0,1")->capture_default_str();
+  cmd->add_option("--vram", o->vram, "What-if GPUs: free memory of each, e.g. 24GiB,12GiB");
+  cmd->add_option("--ram", o->ram, "RAM to plan for (default: MemAvailable)");
+  cmd->add_option("--ngl", o->ngl, "Pin the number of GPU layers (llama.cpp -ngl)");
+  cmd->add_option("--tensor-split", o->tensor_split, "Pin the split across GPUs, e.g. 3,1");
+  cmd->add_option("--n-cpu-moe", o->n_cpu_moe, "Pin: experts of the first N layers on the CPU");
+  cmd->add_option("--batch", o->batch, "Logical batch (-b)")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--ubatch", o->ubatch, "Micro-batch (-ub)")->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--reserve-percent", o->reserve_percent,
+                  "GPU memory kept free, percent (local_llm profile: 5)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 90.0));
+  cmd->add_option("--gpu-overhead", o->gpu_overhead, "Runtime overhead per GPU (CUDA context...)")
+      ->capture_default_str();
+  root.bind(cmd, [o](CliContext& ctx) { return run_plan(ctx, *o); });
+});
+
+}  // namespace
+}  // namespace memopt::cli

@@ -1,0 +1,202 @@
+// `ruvector-memopt ai watch`: the live terminal dashboard, standalone or
+// attached to a running daemon.
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <sys/stat.h>
+
+#include "cli/command.h"
+#include "detect/workload_detector.h"
+#include "gpu/collect.h"
+#include "policy/profile.h"
+#include "runtimes/http.h"
+#include "runtimes/runtime.h"
+#include "ui/dashboard_json.h"
+#include "ui/source.h"
+#include "ui/terminal.h"
+
+namespace memopt::cli {
+namespace {
+
+struct WatchCliOptions {
+  std::string daemon_url;
+  std::string token_file;
+  double interval_seconds = 1.0;
+  bool no_color = false;
+  bool plain = false;
+  int frames = 0;
+};
+
+// The standalone sampler: the detector with the GPU backends, the same
+// collectors `ai status` uses, plus the GPU details (temperature, power,
+// throttle) the watch shows and the Snapshot does not carry.
+class StandaloneSampler {
+ public:
+  explicit StandaloneSampler(const GlobalOptions& g)
+      : proc_root_(g.proc_root), gpus_(gpu::GpuRoots{g.proc_root, g.sys_root, g.nvml_library}) {}
+
+  Result<nlohmann::json> status() {
+    detect::DetectorOptions d;
+    d.proc_root = proc_root_;
+    d.read_gpus = [this]() {
+      last_ = gpus_.sample();
+      detect::GpuReading r;
+      r.backend = last_.gpus.empty() ? "none" : last_.gpus.front().backend;
+      for (const gpu::GpuNote& n : last_.notes) {
+        if (n.warning) r.error += (r.error.empty() ? "" : "; ") + n.message;
+      }
+      for (const gpu::GpuDevice& g : last_.gpus) {
+        detect::GpuDevice dev;
+        dev.index = g.index;
+        dev.name = g.name;
+        dev.vendor = gpu::vendor_name(g.vendor);
+        dev.total_bytes = g.memory_total_bytes.value_or(0);
+        dev.used_bytes = g.memory_used_bytes.value_or(0);
+        r.devices.push_back(dev);
+        for (const auto& [pid, bytes] : gpu::process_memory(g)) {
+          r.processes.push_back({static_cast<int>(pid), g.index, bytes});
+        }
+      }
+      return r;
+    };
+    detect::AIWorkloadDetector detector(std::move(d));
+    auto snap = detector.snapshot();
+    if (!snap) return snap.error();
+    nlohmann::json j = snap->to_json();
+    for (auto& jg : j["gpus"]) {
+      const auto idx = jg.value("index", 0u);
+      for (const gpu::GpuDevice& g : last_.gpus) {
+        if (g.index != idx) continue;
+        if (g.temperature_c) jg["temperature_c"] = *g.temperature_c;
+        if (g.power_draw_watts) jg["power_draw_watts"] = *g.power_draw_watts;
+        if (g.power_limit_watts) jg["power_limit_watts"] = *g.power_limit_watts;
+        if (g.utilization_percent) jg["utilization_percent"] = *g.utilization_percent;
+        if (g.throttle) jg["throttle"] = {{"thermal", g.throttle->thermal}, {"power", g.throttle->power}};
+      }
+    }
+    return j;
+  }
+
+ private:
+  std::string proc_root_;
+  gpu::GpuCollector gpus_;
+  gpu::GpuSnapshot last_;
+};
+
+// The active profile and its thresholds, from the user's config and state.
+Result<ui::ProfileView> active_profile_view() {
+  auto set = policy::load_profiles(policy::default_config_path());
+  if (!set) return set.error();
+  auto name = policy::active_profile(policy::default_state_dir());
+  if (!name) return name.error();
+  const policy::Profile* p = set->find(*name);
+  if (!p) return make_error("active profile '" + *name + "' is not defined in " + set->source);
+  return ui::ProfileView{p->name, p->auto_compact_threshold, p->auto_offload_threshold, p->reserve_ram_gb};
+}
+
+Result<std::string> switch_profile() {
+  auto current = policy::active_profile(policy::default_state_dir());
+  const std::string next = ui::next_builtin_profile(current ? *current : "");
+  if (auto st = policy::set_active_profile(policy::default_state_dir(), next); !st) return st.error();
+  return "profile " + next;
+}
+
+// Unloads through the runtime's own API (Ollama keep_alive 0, llama.cpp
+// router /models/unload, ...): the same client the daemon's actuator uses.
+Result<std::string> unload_model(const ui::WorkloadView& w) {
+  if (w.model.empty()) return make_error("the selected row has no model to unload");
+  const auto kind = runtimes::runtime_from_name(w.runtime);
+  if (!kind) return make_error(w.runtime + " has no API this tool can unload through");
+  if (w.endpoint.empty()) return make_error(w.model + ": its runtime's API endpoint is unknown");
+  auto base = runtimes::parse_base_url(w.endpoint, runtimes::default_port(*kind));
+  if (!base) return base.error();
+  auto client = runtimes::make_client(*kind, *base);
+  if (auto st = client->unload(w.model); !st) return st.error();
+  return "unload " + w.model + ": requested";
+}
+
+// The token file must be the user's own and private, as the daemon writes it.
+Result<std::string> read_token(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    return make_error("cannot read the daemon token " + path + ": it does not exist");
+  }
+  if ((st.st_mode & 077) != 0) {
+    return make_error("the daemon token " + path + " is readable by others; chmod 600 it");
+  }
+  std::ifstream in(path);
+  std::string token;
+  std::getline(in, token);
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (token.empty() || token.size() > 512) return make_error("the daemon token " + path + " is empty or malformed");
+  return token;
+}
+
+int run_watch(CliContext& ctx, const WatchCliOptions& o) {
+  std::unique_ptr<ui::DashboardSource> source;
+  if (!o.daemon_url.empty()) {
+    if (o.daemon_url.rfind("http://", 0) != 0) {
+      *ctx.err << "ruvector-memopt: --daemon wants http://HOST:PORT, got '" << o.daemon_url << "'\n";
+      return kExitUsage;
+    }
+    std::string token;
+    if (!o.token_file.empty()) {
+      auto t = read_token(o.token_file);
+      if (!t) return fail(ctx, t.error().message);
+      token = *t;
+    }
+    source = ui::make_daemon_source(o.daemon_url, token);
+  } else {
+    ui::StandaloneHooks hooks;
+    auto sampler = std::make_shared<StandaloneSampler>(ctx.opts);
+    hooks.status = [sampler]() { return sampler->status(); };
+    hooks.active_profile = active_profile_view;
+    hooks.next_profile = switch_profile;
+    hooks.unload = unload_model;
+    source = ui::make_standalone_source(std::move(hooks));
+  }
+
+  if (ctx.opts.json) {
+    auto d = source->sample();
+    if (!d) return fail(ctx, d.error().message);
+    print_json(ctx, ui::dashboard_to_json(*d));
+    return kExitOk;
+  }
+
+  ui::WatchOptions w;
+  w.interval_seconds = o.interval_seconds;
+  // https://no-color.org: any non-empty NO_COLOR turns colour off.
+  const char* no_color = std::getenv("NO_COLOR");
+  w.color = !o.no_color && !(no_color && *no_color);
+  w.max_frames = o.frames;
+  if (o.plain || o.frames > 0 || ui::needs_plain_mode(std::getenv("TERM"), isatty(STDOUT_FILENO))) {
+    int cols = 80;
+    if (const char* c = std::getenv("COLUMNS")) cols = std::clamp(std::atoi(c), 40, 400);
+    return ui::run_plain_watch(*source, w, stdout, cols);
+  }
+  std::string error;
+  if (ui::run_curses_watch(*source, w, error) != 0) return fail(ctx, error);
+  return kExitOk;
+}
+
+RegisterCommands reg(80, [](CliRoot& root) {
+  CLI::App* ai = root.group("ai", "AI workloads: detect, plan, status, watch, ...");
+  auto* cmd = ai->add_subcommand("watch", "Live dashboard: VRAM/RAM bars, history, workloads, actions");
+  auto o = std::make_shared<WatchCliOptions>();
+  cmd->add_option("--daemon", o->daemon_url, "Attach to a running daemon (http://127.0.0.1:7878)");
+  cmd->add_option("--token-file", o->token_file, "Daemon API token file (for u/p/o keys)");
+  cmd->add_option("--interval", o->interval_seconds, "Seconds between readings")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  cmd->add_flag("--no-color", o->no_color, "No colours (also when NO_COLOR is set)");
+  cmd->add_flag("--plain", o->plain, "Plain refreshing text instead of the full screen");
+  cmd->add_option("--frames", o->frames, "Plain mode: print this many frames, then exit")
+      ->check(CLI::Range(1, 1000000));
+  root.bind(cmd, [o](CliContext& ctx) { return run_watch(ctx, *o); });
+});
+
+}  // namespace
+}  // namespace memopt::cli

@@ -1,0 +1,524 @@
+// The generic matcher over the signature table, and workload grouping.
+#include "detect/detector.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+namespace memopt::detect {
+namespace {
+
+using proc::path_basename;
+using proc::ProcessInfo;
+
+bool icontains(std::string_view hay, std::string_view needle) {
+  if (needle.empty()) return true;
+  auto it = std::search(hay.begin(), hay.end(), needle.begin(), needle.end(), [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+  });
+  return it != hay.end();
+}
+
+bool is_python_name(std::string_view base) {
+  // python, python3, python3.12, python3.12d, pythonw: the CPython launchers.
+  return base.starts_with("python");
+}
+
+void add_program(CommandView& v, std::string_view name) {
+  if (name.empty()) return;
+  if (std::find(v.programs.begin(), v.programs.end(), name) == v.programs.end()) {
+    v.programs.emplace_back(name);
+  }
+}
+
+const char* signal_name(Signal s) {
+  switch (s) {
+    case Signal::kProgram: return "program";
+    case Signal::kProgramSuffix: return "program";
+    case Signal::kCommand: return "command";
+    case Signal::kPythonModule: return "python-module";
+    case Signal::kScriptPath: return "script";
+    case Signal::kPythonCwd: return "working-directory";
+    case Signal::kCommPrefix: return "process-title";
+    case Signal::kLibraryPrefix: return "library";
+    case Signal::kLibraryPath: return "library-path";
+    case Signal::kExePath: return "executable-path";
+  }
+  return "?";
+}
+
+// Returns what matched, or "" when the rule does not match.
+std::string match_rule(const SignalRule& r, const ProcessInfo& p, const CommandView& v) {
+  switch (r.signal) {
+    case Signal::kProgram:
+      for (const auto& prog : v.programs)
+        if (prog == r.pattern) return prog;
+      return {};
+    case Signal::kProgramSuffix:
+      for (const auto& prog : v.programs)
+        if (prog.size() > r.pattern.size() && std::string_view(prog).ends_with(r.pattern)) return prog;
+      return {};
+    case Signal::kCommand: {
+      size_t sp = r.pattern.find(' ');
+      std::string_view prog = r.pattern.substr(0, sp);
+      std::string_view sub = r.pattern.substr(sp + 1);
+      if (v.args.empty() || v.args[0] != sub) return {};
+      for (const auto& pr : v.programs)
+        if (pr == prog) return std::string(r.pattern);
+      return {};
+    }
+    case Signal::kPythonModule:
+      if (v.module == r.pattern ||
+          (v.module.size() > r.pattern.size() && std::string_view(v.module).starts_with(r.pattern) &&
+           v.module[r.pattern.size()] == '.')) {
+        return "-m " + v.module;
+      }
+      return {};
+    case Signal::kScriptPath:
+      if (!v.script.empty() && icontains(v.script, r.pattern)) return v.script;
+      return {};
+    case Signal::kPythonCwd:
+      if (v.python && !p.cwd.empty() && icontains(p.cwd, r.pattern)) return p.cwd;
+      return {};
+    case Signal::kCommPrefix:
+      if (std::string_view(p.comm).starts_with(r.pattern)) return p.comm;
+      if (!p.argv.empty() && std::string_view(p.argv[0]).starts_with(r.pattern)) {
+        return p.argv[0].substr(0, p.argv[0].find(' '));
+      }
+      return {};
+    case Signal::kLibraryPrefix: {
+      // Every matching library (up to 4) names the evidence: the provider libs
+      // of ONNX Runtime say as much as the core one.
+      std::string found;
+      int n = 0;
+      for (const auto& lib : p.libraries) {
+        if (!path_basename(lib).starts_with(r.pattern)) continue;
+        if (++n > 4) {
+          found += ", ...";
+          break;
+        }
+        found += (found.empty() ? "" : ", ") + std::string(path_basename(lib));
+      }
+      return found;
+    }
+    case Signal::kLibraryPath:
+      for (const auto& lib : p.libraries)
+        if (lib.find(r.pattern) != std::string::npos) return lib;
+      return {};
+    case Signal::kExePath:
+      if (p.exe.find(r.pattern) != std::string::npos) return p.exe;
+      return {};
+  }
+  return {};
+}
+
+int kind_rank(RuntimeKind k) {
+  switch (k) {
+    case RuntimeKind::kServer: return 2;
+    case RuntimeKind::kEngine: return 1;
+    case RuntimeKind::kFramework: return 0;
+  }
+  return 0;
+}
+
+struct Candidate {
+  const RuntimeSignature* sig;
+  size_t order;
+  double score;
+  std::string flavor;
+  std::vector<Evidence> evidence;
+};
+
+bool is_probeable_address(const proc::ListeningSocket& s) {
+  return s.address == "127.0.0.1" || s.address == "0.0.0.0" || s.address == "::" ||
+         s.address == "::1" || s.address == "::ffff:127.0.0.1" || s.address.starts_with("127.");
+}
+
+std::string probe_host(const proc::ListeningSocket& s) {
+  if (!s.ipv6) return s.address == "0.0.0.0" ? "127.0.0.1" : s.address;
+  if (s.address == "::ffff:127.0.0.1") return "127.0.0.1";
+  return "::1";
+}
+
+std::string endpoint_url(const proc::ListeningSocket& s) {
+  std::string host = probe_host(s);
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(s.port);
+}
+
+bool is_live(const ProcessInfo& p) { return !p.kernel_thread && p.state != 'Z'; }
+
+}  // namespace
+
+CommandView command_view(const ProcessInfo& p) {
+  CommandView v;
+  std::string_view exe_base = path_basename(p.exe);
+  std::string_view arg0 = p.argv.empty() ? std::string_view{} : std::string_view(p.argv[0]);
+  std::string_view arg0_base = path_basename(arg0);
+  v.python = is_python_name(exe_base) || is_python_name(arg0_base);
+  size_t i = 1;
+  if (v.python && !p.argv.empty()) {
+    add_program(v, arg0_base);
+    add_program(v, exe_base);
+    // Interpreter options come first; -X/-W/-Q take a value; -c ends it.
+    while (i < p.argv.size()) {
+      std::string_view a = p.argv[i];
+      if (a == "-m" && i + 1 < p.argv.size()) {
+        v.module = p.argv[i + 1];
+        i += 2;
+        break;
+      }
+      if (a.starts_with("-m") && a.size() > 2) {  // -mvllm.x
+        v.module = std::string(a.substr(2));
+        ++i;
+        break;
+      }
+      if (a == "-c") {
+        i = p.argv.size();
+        break;
+      }
+      if (a == "-X" || a == "-W" || a == "-Q") {
+        i += 2;
+        continue;
+      }
+      if (a.starts_with("-") && a != "-") {
+        ++i;
+        continue;
+      }
+      v.script = std::string(a);
+      add_program(v, path_basename(a));
+      ++i;
+      break;
+    }
+  } else {
+    add_program(v, exe_base);
+    // A process title rewritten with spaces ("ollama runner --model x") keeps
+    // the program in its first word.
+    add_program(v, path_basename(arg0.substr(0, arg0.find(' '))));
+  }
+  for (; i < p.argv.size(); ++i) v.args.push_back(p.argv[i]);
+  return v;
+}
+
+std::string model_from_args(const CommandView& view) {
+  static constexpr std::string_view kFlags[] = {"--model", "-m", "--model-path", "--model_path",
+                                                "--model-id", "--model_id", "--ckpt"};
+  const auto& a = view.args;
+  for (size_t i = 0; i < a.size(); ++i) {
+    std::string_view arg = a[i];
+    for (std::string_view f : kFlags) {
+      if (arg == f && i + 1 < a.size() && !a[i + 1].empty()) return a[i + 1];
+      if (f.starts_with("--") && arg.size() > f.size() + 1 && arg.starts_with(f) && arg[f.size()] == '=') {
+        return std::string(arg.substr(f.size() + 1));
+      }
+    }
+  }
+  // "vllm serve <model>", "text-generation-server serve <model>".
+  if (a.size() >= 2 && a[0] == "serve" && !a[1].starts_with("-")) return a[1];
+  return {};
+}
+
+uint64_t context_from_args(const CommandView& view) {
+  static constexpr std::string_view kFlags[] = {"-c", "--ctx-size", "--ctx_size", "--max-model-len",
+                                                "--max_model_len", "--context-length", "--n_ctx"};
+  const auto& a = view.args;
+  for (size_t i = 0; i < a.size(); ++i) {
+    for (std::string_view f : kFlags) {
+      std::string_view v;
+      if (a[i] == f && i + 1 < a.size()) v = a[i + 1];
+      else if (f.starts_with("--") && a[i].size() > f.size() + 1 && std::string_view(a[i]).starts_with(f) &&
+               a[i][f.size()] == '=')
+        v = std::string_view(a[i]).substr(f.size() + 1);
+      if (v.empty()) continue;
+      uint64_t n = 0;
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      // A context beyond 2^24 tokens is no real setting; ignore it rather than
+      // let a hostile command line drive an estimate.
+      if (ec == std::errc() && p == v.data() + v.size() && n <= (1ull << 24)) return n;
+    }
+  }
+  return 0;
+}
+
+Classification classify_process(const ProcessInfo& p, std::span<const ProbeResult> probes) {
+  Classification out;
+  if (!is_live(p)) return out;
+  CommandView view = command_view(p);
+  std::vector<Candidate> cands;
+  auto sigs = runtime_signatures();
+  for (size_t si = 0; si < sigs.size(); ++si) {
+    const RuntimeSignature& sig = sigs[si];
+    Candidate c{&sig, si, 0, {}, {}};
+    double miss = 1.0;  // noisy-or: P(no signal is right) = prod(1 - c_i)
+    double flavor_conf = 0;
+    for (const SignalRule& r : sig.rules) {
+      std::string what = match_rule(r, p, view);
+      if (what.empty()) continue;
+      miss *= 1.0 - r.confidence;
+      c.evidence.push_back({p.pid, signal_name(r.signal), what, r.confidence});
+      if (!r.flavor.empty() && r.confidence > flavor_conf) {
+        flavor_conf = r.confidence;
+        c.flavor = std::string(r.flavor);
+      }
+    }
+    for (const ProbeResult& pr : probes) {
+      if (pr.pid != p.pid || pr.runtime != sig.id || !pr.matched) continue;
+      constexpr double kProbeConfidence = 0.9;  // the runtime's own endpoint answered
+      miss *= 1.0 - kProbeConfidence;
+      c.evidence.push_back({p.pid, "http-probe",
+                            "GET :" + std::to_string(pr.port) + pr.path + " answered as " +
+                                std::string(sig.name),
+                            kProbeConfidence});
+    }
+    if (c.evidence.empty()) continue;
+    out.any_signal = true;
+    c.score = std::min(0.99, 1.0 - miss);
+    if (c.score >= kMinimumScore) cands.push_back(std::move(c));
+  }
+  if (cands.empty()) return out;
+  // A server's or engine's own signals outrank a framework it happens to load
+  // (vLLM maps torch; Ollama's runner maps libggml): kind first, then score,
+  // then table order.
+  auto better = [](const Candidate& a, const Candidate& b) {
+    if (kind_rank(a.sig->kind) != kind_rank(b.sig->kind)) return kind_rank(a.sig->kind) > kind_rank(b.sig->kind);
+    if (a.score != b.score) return a.score > b.score;
+    return a.order < b.order;
+  };
+  std::sort(cands.begin(), cands.end(), better);
+  Candidate& best = cands.front();
+  out.signature = best.sig;
+  out.score = best.score;
+  out.flavor = best.flavor;
+  out.evidence = std::move(best.evidence);
+  for (size_t i = 1; i < cands.size(); ++i) {
+    out.also.emplace_back(cands[i].sig->name);
+    for (auto& e : cands[i].evidence) {
+      e.detail += " (" + std::string(cands[i].sig->name) + ")";
+      out.evidence.push_back(std::move(e));
+    }
+  }
+  return out;
+}
+
+std::vector<ProbeRequest> plan_probes(const proc::ScanResult& scan, size_t max_probes) {
+  std::vector<ProbeRequest> out;
+  for (const ProcessInfo& p : scan.processes) {
+    if (!is_live(p) || p.listening.empty()) continue;
+    Classification c = classify_process(p);
+    if (c.signature && c.score >= kConfidentScore) continue;  // already sure
+    // A port alone is no evidence: only processes that show some AI signal,
+    // or a python process with a GPU open, are worth a probe.
+    bool worth = c.any_signal || (command_view(p).python && !p.gpu_devices.empty());
+    if (!worth) continue;
+    std::set<std::pair<uint16_t, std::string_view>> done;
+    for (const auto& sock : p.listening) {
+      if (!is_probeable_address(sock)) continue;
+      for (const RuntimeSignature& sig : runtime_signatures()) {
+        for (const HttpProbe& probe : sig.probes) {
+          // With some evidence any probe-able runtime is tried; with only a GPU
+          // open, only those whose default port this is.
+          bool default_port = std::find(sig.default_ports.begin(), sig.default_ports.end(),
+                                        sock.port) != sig.default_ports.end();
+          if (!c.any_signal && !default_port) continue;
+          if (!done.insert({sock.port, sig.id}).second) continue;
+          if (out.size() >= max_probes) return out;
+          out.push_back({p.pid, probe_host(sock), sock.port, std::string(sig.id),
+                         std::string(probe.path), std::string(probe.expect)});
+        }
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<Workload> detect_workloads(const proc::ScanResult& scan,
+                                       std::span<const ProcessGpuMemory> vram,
+                                       std::span<const ProbeResult> probes) {
+  std::unordered_map<int, const ProcessInfo*> by_pid;
+  for (const auto& p : scan.processes) by_pid[p.pid] = &p;
+  std::unordered_map<int, Classification> classes;
+  for (const auto& p : scan.processes) {
+    Classification c = classify_process(p, probes);
+    if (c.signature) classes.emplace(p.pid, std::move(c));
+  }
+  std::unordered_map<int, uint64_t> vram_by_pid;
+  for (const auto& v : vram) vram_by_pid[v.pid] += v.used_bytes;
+
+  // Nearest classified ancestor that may adopt `pid` (bounded walk: a hostile
+  // tree may contain a ppid cycle).
+  auto adopter = [&](int pid, const RuntimeSignature* own) -> int {
+    const ProcessInfo* p = by_pid.count(pid) ? by_pid[pid] : nullptr;
+    for (int steps = 0; p && steps < 64; ++steps) {
+      int parent = p->ppid;
+      if (parent <= 0 || parent == pid) return 0;
+      auto it = classes.find(parent);
+      if (it != classes.end()) {
+        const RuntimeSignature* anc = it->second.signature;
+        if (own == nullptr || anc->kind == RuntimeKind::kServer || anc == own) return parent;
+      }
+      auto pit = by_pid.find(parent);
+      p = pit == by_pid.end() ? nullptr : pit->second;
+    }
+    return 0;
+  };
+  // Group root of every member, resolved to the topmost adopter.
+  std::map<int, int> root_of;  // member pid -> root pid
+  auto find_root = [&](int pid, const RuntimeSignature* own) {
+    int r = pid;
+    for (int steps = 0; steps < 64; ++steps) {
+      auto it = classes.find(r);
+      int up = adopter(r, it == classes.end() ? own : it->second.signature);
+      if (up == 0) break;
+      r = up;
+    }
+    return r;
+  };
+  for (const auto& [pid, c] : classes) root_of[pid] = find_root(pid, c.signature);
+  // Unclassified VRAM holders join the workload of an ancestor when one exists.
+  for (const auto& [pid, bytes] : vram_by_pid) {
+    if (classes.count(pid) || bytes == 0) continue;
+    int up = adopter(pid, nullptr);
+    if (up != 0) root_of[pid] = find_root(up, classes[up].signature);
+  }
+
+  std::map<int, Workload> groups;  // by root pid
+  for (const auto& [pid, root] : root_of) {
+    const Classification& rc = classes.at(root);
+    Workload& w = groups[root];
+    if (w.pids.empty()) {
+      const ProcessInfo& rp = *by_pid.at(root);
+      w.runtime = std::string(rc.signature->id);
+      w.runtime_name = std::string(rc.signature->name);
+      w.flavor = rc.flavor;
+      w.also = rc.also;
+      w.pid = root;
+      w.command = rp.comm;
+      w.container_id = rp.container_id;
+      w.uid = rp.uid;
+      w.confidence = rc.score;
+      w.note = std::string(rc.signature->platform_note);
+    }
+    w.pids.push_back(pid);
+    auto cit = classes.find(pid);
+    if (cit != classes.end()) {
+      if (pid != root && w.flavor.empty()) w.flavor = cit->second.flavor;
+      for (const auto& e : cit->second.evidence) w.evidence.push_back(e);
+    } else {
+      w.evidence.push_back({pid, "child-holds-vram",
+                            "child of pid " + std::to_string(by_pid.at(pid)->ppid) + " (" +
+                                by_pid.at(pid)->comm + ") holds VRAM",
+                            0.8});
+    }
+  }
+
+  std::vector<Workload> out;
+  std::set<int> in_workload;
+  for (auto& [root, w] : groups) {
+    std::sort(w.pids.begin(), w.pids.end());
+    const RuntimeSignature* sig = find_signature(w.runtime);
+    std::set<std::string> accels;
+    std::set<std::string> files_seen;
+    std::map<uint32_t, uint64_t> per_gpu;
+    const proc::ListeningSocket* chosen = nullptr;
+    bool chosen_default = false, chosen_root = false;
+    for (int pid : w.pids) {
+      in_workload.insert(pid);
+      const ProcessInfo& p = *by_pid.at(pid);
+      w.rss_bytes += p.rss_bytes;
+      w.swap_bytes += p.swap_bytes;
+      for (const auto& lib : p.libraries) {
+        std::string_view base = path_basename(lib);
+        for (const auto& a : accelerator_rules())
+          if (base.starts_with(a.library_prefix)) accels.insert(std::string(a.accelerator));
+      }
+      for (const auto& f : p.model_files)
+        if (files_seen.insert(f).second) w.model_files.push_back(f);
+      CommandView pv = command_view(p);
+      if (w.model.empty()) w.model = model_from_args(pv);
+      if (w.context_tokens == 0) w.context_tokens = context_from_args(pv);
+      for (const auto& s : p.listening) {
+        // Prefer the runtime's default port, then the top process's port
+        // (Ollama's runner port is internal), then any.
+        bool is_default = sig && std::find(sig->default_ports.begin(), sig->default_ports.end(),
+                                           s.port) != sig->default_ports.end();
+        bool is_root = pid == root;
+        bool better = !chosen || (is_default && !chosen_default) ||
+                      (is_default == chosen_default && is_root && !chosen_root);
+        if (better) {
+          chosen = &s;
+          chosen_default = is_default;
+          chosen_root = is_root;
+        }
+      }
+    }
+    for (const auto& v : vram) {
+      if (std::binary_search(w.pids.begin(), w.pids.end(), v.pid)) per_gpu[v.gpu_index] += v.used_bytes;
+    }
+    for (const auto& [gpu, bytes] : per_gpu) {
+      w.vram.push_back({gpu, bytes});
+      w.vram_bytes += bytes;
+    }
+    w.accelerators.assign(accels.begin(), accels.end());
+    if (chosen) {
+      w.endpoint = endpoint_url(*chosen);
+      for (const auto& pr : probes) {
+        if (pr.matched && pr.port == chosen->port && pr.runtime == w.runtime &&
+            std::binary_search(w.pids.begin(), w.pids.end(), pr.pid)) {
+          w.endpoint_confirmed = true;
+        }
+      }
+    }
+    if (w.model.empty() && !w.model_files.empty()) {
+      // Prefer a GGUF over other files (a projector or tokenizer may be open too).
+      std::string pick = w.model_files.front();
+      for (const auto& f : w.model_files)
+        if (f.ends_with(".gguf")) {
+          pick = f;
+          break;
+        }
+      w.model = std::string(path_basename(pick));
+    } else if (!w.model.empty() && w.model.find('/') != std::string::npos &&
+               w.model.front() == '/') {
+      w.model = std::string(path_basename(w.model));
+    }
+    out.push_back(std::move(w));
+  }
+  // Non-AI processes that hold VRAM: users ask who is eating it.
+  std::map<int, Workload> others;
+  for (const auto& v : vram) {
+    if (v.used_bytes == 0 || in_workload.count(v.pid)) continue;
+    Workload& w = others[v.pid];
+    if (w.pids.empty()) {
+      w.runtime = "other";
+      w.pid = v.pid;
+      w.pids = {v.pid};
+      auto it = by_pid.find(v.pid);
+      if (it != by_pid.end()) {
+        w.command = it->second->comm;
+        w.rss_bytes = it->second->rss_bytes;
+        w.swap_bytes = it->second->swap_bytes;
+        w.uid = it->second->uid;
+        w.container_id = it->second->container_id;
+      } else {
+        w.command = "pid " + std::to_string(v.pid);  // e.g. a host pid seen from a container
+      }
+      w.runtime_name = w.command;
+    }
+    bool merged = false;
+    for (auto& s : w.vram)
+      if (s.gpu_index == v.gpu_index) s.used_bytes += v.used_bytes, merged = true;
+    if (!merged) w.vram.push_back({v.gpu_index, v.used_bytes});
+    w.vram_bytes += v.used_bytes;
+  }
+  std::vector<Workload> other_list;
+  for (auto& [pid, w] : others) other_list.push_back(std::move(w));
+  std::stable_sort(other_list.begin(), other_list.end(),
+                   [](const Workload& a, const Workload& b) { return a.vram_bytes > b.vram_bytes; });
+  for (auto& w : other_list) out.push_back(std::move(w));
+  return out;
+}
+
+}  // namespace memopt::detect

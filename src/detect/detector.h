@@ -1,0 +1,80 @@
+#pragma once
+// AIWorkloadDetector, pure part: from one process scan (+ per-process VRAM and
+// the answers of HTTP probes) to the list of AI workloads. No I/O here: the
+// probes it wants are planned by plan_probes(), run by the caller (probe.h),
+// and handed back.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "detect/signatures.h"
+#include "detect/snapshot.h"
+#include "proc/process_scanner.h"
+
+namespace memopt::detect {
+
+// What a process's command line says, with the interpreter peeled off
+// ("python3 -u -m vllm.entrypoints.openai.api_server --model x").
+struct CommandView {
+  std::vector<std::string> programs;  // basenames: exe, argv[0], the python script
+  bool python = false;
+  std::string module;                 // python -m <module>
+  std::string script;                 // python <script path>
+  std::vector<std::string> args;      // arguments after the program / module / script
+};
+CommandView command_view(const proc::ProcessInfo& p);
+
+struct Classification {
+  const RuntimeSignature* signature = nullptr;
+  double score = 0;  // noisy-or of the matched rules' confidences, at most 0.99
+  std::string flavor;
+  std::vector<Evidence> evidence;
+  std::vector<std::string> also;  // other runtimes at or above kMinimumScore
+  bool any_signal = false;        // some rule matched, even below kMinimumScore
+};
+
+// An HTTP answer about (pid, port): did GET path answer like `runtime`?
+struct ProbeResult {
+  int pid = 0;
+  uint16_t port = 0;
+  std::string runtime;  // signature id that was probed
+  std::string path;
+  bool matched = false;
+};
+
+// Classifies one process by the signature table plus probe answers about it.
+// Returns a classification with signature == nullptr when nothing reached
+// kMinimumScore.
+Classification classify_process(const proc::ProcessInfo& p, std::span<const ProbeResult> probes = {});
+
+struct ProbeRequest {
+  int pid = 0;
+  std::string host;  // "127.0.0.1" or "::1": probes stay on loopback
+  uint16_t port = 0;
+  std::string runtime;
+  std::string path;
+  std::string expect;  // body must contain this
+};
+
+// Probes worth making: processes with some AI evidence that is not confident
+// enough, listening on loopback or any-address; at most `max_probes`.
+std::vector<ProbeRequest> plan_probes(const proc::ScanResult& scan, size_t max_probes = 8);
+
+// Groups classified processes into workloads (children join the nearest
+// classified ancestor that is a server or the same runtime; VRAM-holding
+// children join their ancestor's workload), attaches VRAM, RSS, endpoint,
+// model files and model name, and lists non-AI VRAM holders as "other".
+std::vector<Workload> detect_workloads(const proc::ScanResult& scan,
+                                       std::span<const ProcessGpuMemory> vram,
+                                       std::span<const ProbeResult> probes = {});
+
+// The model a command line names (--model X, -m X, --model-path X, `serve X`),
+// or "" when none.
+std::string model_from_args(const CommandView& view);
+// The context the command line asks for (-c N, --ctx-size N, --max-model-len
+// N, --context-length N), 0 when none.
+uint64_t context_from_args(const CommandView& view);
+
+}  // namespace memopt::detect

@@ -1,0 +1,258 @@
+// The detector against REAL processes: a sleeper exec'd under each server's
+// command line, a process mapping libraries named like ONNX Runtime's, and a
+// real llama.cpp (node-llama-cpp) holding a tiny generated GGUF. Each must be
+// detected with the right runtime and model, and be gone after it exits.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "detect/detector.h"
+#include "detect/workload_detector.h"
+#include "gguf/model_info.h"
+#include "support/tiny_models.h"
+
+namespace memopt::detect {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Spawned {
+  pid_t pid = -1;
+  std::string ready;  // the line the process printed when ready
+};
+
+// Reads one line from `fd` within `timeout`; "" on timeout or EOF.
+std::string read_line(int fd, std::chrono::milliseconds timeout) {
+  std::string line;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (line.find('\n') == std::string::npos) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return "";
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buf[256];
+    ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n <= 0) return "";
+    line.append(buf, static_cast<size_t>(n));
+  }
+  return line.substr(0, line.find('\n'));
+}
+
+// fork + exec `exe` with `argv` (argv[0] free-form), environment additions
+// `env`, working directory `cwd`; waits for the ready line. `ready_on_stdout`:
+// the process prints it on stdout (node), else on MEMOPT_SLEEPER_READY_FD.
+Spawned spawn(const std::string& exe, const std::vector<std::string>& argv,
+              const std::vector<std::string>& env, const std::string& cwd = "",
+              bool ready_on_stdout = false, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) return {};
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(120);
+    int ready_fd = ::dup(pipefd[1]);  // without CLOEXEC
+    if (ready_on_stdout) ::dup2(pipefd[1], 1);
+    std::vector<std::string> envs = env;
+    envs.push_back("MEMOPT_SLEEPER_READY_FD=" + std::to_string(ready_fd));
+    for (const auto& e : envs) ::putenv(const_cast<char*>(::strdup(e.c_str())));
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execve(exe.c_str(), args.data(), environ);
+    ::_exit(127);
+  }
+  ::close(pipefd[1]);
+  Spawned s{pid, read_line(pipefd[0], timeout)};
+  ::close(pipefd[0]);
+  return s;
+}
+
+void stop(pid_t pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+}
+
+const Workload* with_pid(const std::vector<Workload>& ws, int pid) {
+  for (const auto& w : ws)
+    if (std::find(w.pids.begin(), w.pids.end(), pid) != w.pids.end()) return &w;
+  return nullptr;
+}
+
+std::vector<Workload> scan_now(DetectorOptions o = {}) {
+  o.probe_ports = false;  // nothing here speaks HTTP
+  AIWorkloadDetector d(std::move(o));
+  auto ws = d.detect_active_runtimes();
+  EXPECT_TRUE(ws.ok()) << (ws.ok() ? "" : ws.error().message);
+  return ws.ok() ? *ws : std::vector<Workload>{};
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string t = (fs::temp_directory_path() / "memopt-detect-XXXXXX").string();
+    path_ = ::mkdtemp(t.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(RealProcess, OnnxRuntimeLibrariesMappedByALiveProcess) {
+  TempDir dir;
+  fs::create_directories(dir.path() + "/models");
+  std::string model = dir.path() + "/models/resnet50.onnx";
+  std::ofstream(model) << "onnx";
+  Spawned s = spawn(MEMOPT_DETECT_SLEEPER, {"vision-service", "--threads", "2"},
+                    {std::string("MEMOPT_SLEEPER_DLOPEN=") + MEMOPT_FAKE_ORT + ":" + MEMOPT_FAKE_ORT_CUDA,
+                     "MEMOPT_SLEEPER_OPEN=" + model});
+  ASSERT_EQ(s.ready.rfind("ready", 0), 0u) << "sleeper did not start";
+  auto ws = scan_now();
+  const Workload* w = with_pid(ws, s.pid);
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->runtime, "onnxruntime");
+  EXPECT_EQ(w->pid, s.pid);
+  EXPECT_EQ(w->model, "resnet50.onnx");
+  EXPECT_EQ(w->model_files, std::vector<std::string>{model});
+  EXPECT_NE(std::find(w->accelerators.begin(), w->accelerators.end(), "ONNX Runtime CUDA EP"),
+            w->accelerators.end());
+  bool saw_lib = std::any_of(w->evidence.begin(), w->evidence.end(),
+                             [](const Evidence& e) {
+                               return e.signal == "library" &&
+                                      e.detail.find("libonnxruntime.so.1.20.1") != std::string::npos;
+                             });
+  EXPECT_TRUE(saw_lib);
+  EXPECT_GT(w->rss_bytes, 0u);
+  stop(s.pid);
+  EXPECT_EQ(with_pid(scan_now(), s.pid), nullptr);
+}
+
+TEST(RealProcess, ServerCommandLines) {
+  TempDir dir;
+  fs::create_directories(dir.path() + "/ComfyUI");
+  fs::create_directories(dir.path() + "/stable-diffusion-webui");
+  fs::create_directories(dir.path() + "/models");
+  std::string gguf = dir.path() + "/models/qwen2.5-0.5b-q8_0.gguf";
+  std::ofstream(gguf) << "GGUF";
+  struct Case {
+    std::vector<std::string> argv;
+    std::string cwd;
+    std::string runtime;
+    std::string model;
+    bool listen = false;
+  };
+  std::vector<Case> cases = {
+      {{"python3", "-m", "vllm.entrypoints.openai.api_server", "--model", "Qwen/Qwen2.5-0.5B-Instruct"}, "", "vllm",
+       "Qwen/Qwen2.5-0.5B-Instruct"},
+      {{"/venv/bin/python3", "/venv/bin/vllm", "serve", "meta-llama/Llama-3.2-1B"}, "", "vllm", "meta-llama/Llama-3.2-1B"},
+      {{"python3", "-m", "sglang.launch_server", "--model-path", "qwen/qwen2.5-0.5b-instruct"}, "", "sglang",
+       "qwen/qwen2.5-0.5b-instruct"},
+      {{"text-generation-launcher", "--model-id", "HuggingFaceTB/SmolLM2-135M"}, "", "tgi", "HuggingFaceTB/SmolLM2-135M"},
+      {{"/usr/local/bin/ollama", "serve"}, "", "ollama", "", true},
+      {{"llama-server", "-m", gguf, "--port", "8080"}, "", "llama.cpp", "qwen2.5-0.5b-q8_0.gguf", true},
+      {{"whisper-server", "-m", "/models/ggml-base.en.bin"}, "", "whisper", "ggml-base.en.bin"},
+      {{"python3", "main.py", "--listen"}, dir.path() + "/ComfyUI", "comfyui", ""},
+      {{"python3", "launch.py", "--api"}, dir.path() + "/stable-diffusion-webui", "stable-diffusion", ""},
+  };
+  std::vector<Spawned> procs;
+  for (const auto& c : cases) {
+    Spawned s = spawn(MEMOPT_DETECT_SLEEPER, c.argv, {c.listen ? "MEMOPT_SLEEPER_LISTEN=1" : "X=0"}, c.cwd);
+    ASSERT_EQ(s.ready.rfind("ready", 0), 0u) << c.argv[0];
+    procs.push_back(s);
+  }
+  auto ws = scan_now();
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(cases[i].argv[0] + " -> " + cases[i].runtime);
+    const Workload* w = with_pid(ws, procs[i].pid);
+    ASSERT_NE(w, nullptr);
+    EXPECT_EQ(w->runtime, cases[i].runtime);
+    EXPECT_EQ(w->pid, procs[i].pid);
+    if (!cases[i].model.empty()) {
+      EXPECT_EQ(w->model, cases[i].model);
+    }
+    if (cases[i].listen) {
+      int port = std::stoi(procs[i].ready.substr(6));
+      EXPECT_EQ(w->endpoint, "http://127.0.0.1:" + std::to_string(port));
+    }
+  }
+  for (const auto& p : procs) stop(p.pid);
+  auto after = scan_now();
+  for (const auto& p : procs) EXPECT_EQ(with_pid(after, p.pid), nullptr);
+}
+
+TEST(RealProcess, LlamaCppThroughNodeLlamaCpp) {
+  std::string node_dir = std::string(MEMOPT_SOURCE_DIR) + "/tests/node";
+  std::string node = "/usr/bin/node";
+  if (!fs::exists(node)) node = "/usr/local/bin/node";
+  if (!fs::exists(node) || !fs::exists(node_dir + "/node_modules/node-llama-cpp")) {
+    GTEST_SKIP() << "node or tests/node/node_modules/node-llama-cpp missing (run scripts/setup.sh)";
+  }
+  TempDir dir;
+  fs::create_directories(dir.path() + "/models");
+  std::string model = dir.path() + "/models/" +
+                      memopt::testing::tiny_model_file_name(memopt::testing::TinyArch::kLlamaGqa);
+  ASSERT_TRUE(memopt::testing::write_tiny_model(memopt::testing::TinyArch::kLlamaGqa, model).ok());
+  Spawned s = spawn(node, {"node", node_dir + "/hold_model.mjs", model}, {}, node_dir,
+                    /*ready_on_stdout=*/true, std::chrono::seconds(90));
+  ASSERT_EQ(s.ready.rfind("ready", 0), 0u) << "node-llama-cpp did not load the tiny model";
+  DetectorOptions o;
+  o.read_model = [](const std::string& p) { return gguf::get_model_info(p); };
+  auto ws = scan_now(o);
+  const Workload* w = with_pid(ws, s.pid);
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->runtime, "llama.cpp");
+  EXPECT_EQ(w->flavor, "node-llama-cpp");
+  EXPECT_EQ(w->model, fs::path(model).filename().string());
+  ASSERT_NE(std::find(w->model_files.begin(), w->model_files.end(), model), w->model_files.end());
+  ASSERT_EQ(w->models.size(), 1u);
+  gguf::ModelInfo expect = memopt::testing::tiny_model_info(memopt::testing::TinyArch::kLlamaGqa);
+  EXPECT_EQ(w->models[0].error, "");
+  EXPECT_EQ(w->models[0].architecture, "llama");
+  EXPECT_EQ(w->models[0].block_count, expect.block_count);
+  EXPECT_EQ(w->models[0].parameter_count, expect.parameter_count);
+  EXPECT_EQ(w->models[0].weight_bytes, expect.weight_bytes);
+  EXPECT_GT(w->rss_bytes, 0u);
+  stop(s.pid);
+  EXPECT_EQ(with_pid(scan_now(), s.pid), nullptr);
+}
+
+TEST(RealProcess, RepeatedScansWhileRuntimesComeAndGo) {
+  // Runtime-looking processes start and exit while the detector scans; no
+  // scan may fail or report a workload that is not a table runtime.
+  std::atomic<bool> stop_flag{false};
+  std::thread churn([&] {
+    while (!stop_flag) {
+      Spawned s = spawn(MEMOPT_DETECT_SLEEPER, {"llama-server", "-m", "/models/x.gguf"}, {});
+      ::usleep(2000);
+      stop(s.pid);
+    }
+  });
+  for (int i = 0; i < 25; ++i) {
+    auto ws = scan_now();
+    for (const auto& w : ws) {
+      ASSERT_TRUE(w.runtime == "other" || find_signature(w.runtime) != nullptr) << w.runtime;
+      ASSERT_GT(w.pid, 0);
+      ASSERT_FALSE(w.pids.empty());
+      ASSERT_TRUE(std::is_sorted(w.pids.begin(), w.pids.end()));
+    }
+  }
+  stop_flag = true;
+  churn.join();
+}
+
+}  // namespace
+}  // namespace memopt::detect

@@ -1,0 +1,146 @@
+#pragma once
+// Snapshot: everything `ai status`, `ai detect`, the daemon API and every view
+// render — host memory, GPUs, AI workloads (and non-AI VRAM holders), models
+// loaded in runtimes, and actionable warnings. A plain value type: collectors
+// fill it, pure logic reads it, to_json() is its documented form
+// (docs/json/status.md, schema ruvector-memopt.status/1).
+#include <cstdint>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace memopt::detect {
+
+// One signal that matched, on one process.
+struct Evidence {
+  int pid = 0;
+  std::string signal;  // "program", "command", "python-module", "library", "http-probe", ...
+  std::string detail;  // what matched: "libonnxruntime.so.1.20.1", "vllm serve"
+  double confidence = 0;
+};
+
+struct GpuShare {
+  uint32_t gpu_index = 0;
+  uint64_t used_bytes = 0;
+};
+
+// A GGUF model file as the GGUF reader described it (only the fields views
+// need; the full ModelInfo stays with the reader).
+struct ModelSummary {
+  std::string path;
+  uint64_t file_bytes = 0;
+  std::string architecture;
+  std::string name;
+  std::string file_type_name;  // "Q4_K_M"
+  uint64_t parameter_count = 0;
+  uint64_t weight_bytes = 0;
+  uint64_t context_length = 0;  // trained context
+  uint32_t block_count = 0;
+  std::string error;  // non-empty when the file could not be read as GGUF
+};
+
+// What the estimator predicts for a workload's model (when one can be made).
+struct WorkloadEstimate {
+  uint64_t context_tokens = 0;
+  uint64_t weights_bytes = 0;
+  uint64_t kv_cache_bytes = 0;
+  uint64_t total_bytes = 0;
+};
+
+struct Workload {
+  std::string runtime;       // signature id ("ollama", "llama.cpp", ...) or "other"
+  std::string runtime_name;  // display name ("Ollama"), or the command for "other"
+  std::string flavor;        // variant: "LM Studio", "node-llama-cpp", "Forge", ...
+  std::vector<std::string> accelerators;  // "CUDA", "ONNX Runtime TensorRT EP", ...
+  std::vector<std::string> also;          // other runtimes the same process shows (torch in vLLM)
+  int pid = 0;                            // the group's top process
+  std::vector<int> pids;                  // every process of the workload, ascending
+  std::string command;                    // comm of the top process
+  std::string container_id;               // non-empty when it runs in a container
+  uint32_t uid = 0;
+  double confidence = 0;
+  std::vector<Evidence> evidence;
+  std::string endpoint;  // "http://127.0.0.1:11434", "" when not listening
+  bool endpoint_confirmed = false;  // an HTTP probe answered like the runtime
+  std::string model;     // display name: runtime's name, argv model or file name
+  std::vector<std::string> model_files;
+  std::vector<ModelSummary> models;  // model files the GGUF reader could describe
+  uint64_t context_tokens = 0;       // context the command line asks for (-c, --max-model-len), 0: unknown
+  std::optional<WorkloadEstimate> estimate;
+  uint64_t rss_bytes = 0;
+  uint64_t swap_bytes = 0;
+  std::vector<GpuShare> vram;  // per GPU
+  uint64_t vram_bytes = 0;     // sum over GPUs
+  std::string note;            // e.g. the platform note of DirectML
+
+  bool is_ai() const { return runtime != "other"; }
+};
+
+struct GpuDevice {
+  uint32_t index = 0;
+  std::string name;
+  std::string vendor;  // "nvidia", "amd", "intel"
+  uint64_t total_bytes = 0;
+  uint64_t used_bytes = 0;
+};
+
+// VRAM one process holds on one GPU (from the GPU backends).
+struct ProcessGpuMemory {
+  int pid = 0;
+  uint32_t gpu_index = 0;
+  uint64_t used_bytes = 0;
+};
+
+// A model a runtime reports as loaded (Ollama /api/ps, vLLM metrics, ...).
+struct LoadedModel {
+  std::string runtime;  // signature id
+  std::string name;     // "qwen2:7b"
+  std::string endpoint;
+  uint64_t size_bytes = 0;       // total memory of the loaded model (weights + KV + compute)
+  uint64_t vram_bytes = 0;       // the part in GPU memory
+  uint64_t context_length = 0;   // tokens per sequence, 0 when unknown
+  std::optional<double> kv_cache_usage;    // 0..1 of the KV pool, where known
+  std::optional<uint64_t> kv_cache_bytes;  // KV pool size, where known
+  bool kv_estimated = false;               // the KV figures are our estimate, not the runtime's
+};
+
+struct Warning {
+  std::string severity;  // "info", "warning", "critical"
+  std::string message;   // what is wrong, with figures
+  std::string action;    // what to do (a command to run), may be empty
+};
+
+struct HostMemoryView {
+  uint64_t total_bytes = 0;
+  uint64_t available_bytes = 0;
+  uint64_t swap_total_bytes = 0;
+  uint64_t swap_free_bytes = 0;
+};
+
+struct ScanStats {
+  int processes = 0;
+  int denied_processes = 0;  // processes whose maps/fds could not be read (permission)
+  int vanished_processes = 0;
+  bool as_root = false;      // the scan ran with root rights (denials are then not ours to fix)
+};
+
+struct Snapshot {
+  uint64_t taken_at_unix_ms = 0;
+  HostMemoryView host;
+  std::vector<GpuDevice> gpus;
+  std::string gpu_backend;  // "nvml", "amdgpu", "none", ... empty when not collected
+  std::string gpu_error;    // why GPUs could not be read, "" when fine
+  std::vector<Workload> workloads;  // AI workloads, then non-AI VRAM holders ("other")
+  std::vector<LoadedModel> loaded_models;
+  ScanStats scan;
+  std::string profile;  // active policy profile, "" when none
+  std::vector<Warning> warnings;
+  std::vector<std::string> unsupported;  // runtimes this platform cannot show, with why
+
+  nlohmann::json to_json() const;
+};
+
+nlohmann::json to_json(const Workload& w);
+
+}  // namespace memopt::detect

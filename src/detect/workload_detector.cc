@@ -1,0 +1,189 @@
+#include "detect/workload_detector.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "detect/detector.h"
+#include "detect/probe.h"
+#include "detect/warnings.h"
+#include "proc/host_memory.h"
+#include "proc/process_scanner.h"
+
+namespace memopt::detect {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Detected {
+  proc::ScanResult scan;
+  std::vector<Workload> workloads;
+};
+
+std::vector<ProbeResult> run_probes(const std::vector<ProbeRequest>& reqs, std::chrono::milliseconds timeout) {
+  std::vector<ProbeResult> out;
+  for (const auto& r : reqs) {
+    ProbeResult pr{r.pid, r.port, r.runtime, r.path, false};
+    auto a = loopback_get(r.host, r.port, r.path, timeout);
+    pr.matched = a.ok() && a->status == 200 && a->body.find(r.expect) != std::string::npos;
+    out.push_back(std::move(pr));
+  }
+  return out;
+}
+
+Result<Detected> detect(const DetectorOptions& o, const std::vector<ProcessGpuMemory>& vram) {
+  auto scan = proc::scan_processes(o.proc_root);
+  if (!scan) return scan.error();
+  std::vector<ProbeResult> probes;
+  if (o.probe_ports) probes = run_probes(plan_probes(*scan, o.max_probes), o.probe_timeout);
+  Detected d{std::move(*scan), {}};
+  d.workloads = detect_workloads(d.scan, vram, probes);
+  for (auto& w : d.workloads) {
+    if (!w.is_ai()) continue;
+    bool ollama = w.runtime == "ollama";
+    size_t described = 0;
+    for (const auto& f : w.model_files) {
+      bool is_blob = proc::path_basename(f).starts_with("sha256-");
+      if (ollama && is_blob && (w.model.empty() || w.model.starts_with("sha256-"))) {
+        std::string name = ollama_model_name_for_blob(f);
+        if (!name.empty()) w.model = name;
+      }
+      if (!o.read_model || described >= 8) continue;
+      if (!(f.ends_with(".gguf") || is_blob)) continue;
+      ++described;
+      auto info = o.read_model(f);
+      if (info) {
+        w.models.push_back(summarize_model(*info));
+        if (!w.estimate && o.estimate_model && !info->is_projector) {
+          w.estimate = o.estimate_model(*info, w.context_tokens, w.vram_bytes > 0);
+        }
+      } else if (!is_blob) {  // blobs include non-GGUF layers (license, template)
+        ModelSummary m;
+        m.path = f;
+        m.error = info.error().message;
+        w.models.push_back(std::move(m));
+      }
+    }
+  }
+  return d;
+}
+
+}  // namespace
+
+ModelSummary summarize_model(const gguf::ModelInfo& info) {
+  ModelSummary m;
+  m.path = info.path;
+  m.file_bytes = info.file_bytes;
+  m.architecture = info.architecture;
+  m.name = info.name;
+  m.file_type_name = info.file_type_name;
+  m.parameter_count = info.parameter_count;
+  m.weight_bytes = info.weight_bytes;
+  m.context_length = info.context_length;
+  m.block_count = info.block_count;
+  return m;
+}
+
+std::string ollama_model_name_for_blob(const std::string& blob_path) {
+  fs::path blob(blob_path);
+  std::string base = blob.filename().string();
+  if (!base.starts_with("sha256-") || blob.parent_path().filename() != "blobs") return {};
+  std::string digest = "sha256:" + base.substr(7);
+  fs::path manifests = blob.parent_path().parent_path() / "manifests";
+  std::error_code ec;
+  // Layout (ollama types/model/name.go): manifests/<host>/<namespace>/<model>/<tag>.
+  // Bounded walk: a models folder with thousands of files must not stall a scan.
+  fs::recursive_directory_iterator it(manifests, fs::directory_options::skip_permission_denied, ec);
+  int visited = 0;
+  for (; !ec && it != fs::recursive_directory_iterator() && visited < 4096; it.increment(ec), ++visited) {
+    if (it.depth() > 4) {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (!it->is_regular_file(ec) || it->file_size(ec) > (1u << 20)) continue;
+    std::ifstream in(it->path(), std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.find(digest) == std::string::npos) continue;
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.contains("layers") || !j["layers"].is_array()) continue;
+    bool model_layer = false;
+    for (const auto& l : j["layers"]) {
+      if (l.is_object() && l.value("digest", "") == digest &&
+          l.value("mediaType", "") == "application/vnd.ollama.image.model") {
+        model_layer = true;
+      }
+    }
+    if (!model_layer) continue;
+    fs::path rel = fs::relative(it->path(), manifests, ec);
+    std::vector<std::string> parts;
+    for (const auto& p : rel) parts.push_back(p.string());
+    if (parts.size() != 4) continue;
+    std::string name = parts[2] + ":" + parts[3];
+    bool default_host = parts[0] == "registry.ollama.ai";
+    if (!(default_host && parts[1] == "library")) name = parts[1] + "/" + name;
+    if (!default_host) name = parts[0] + "/" + name;
+    return name;
+  }
+  return {};
+}
+
+Result<std::vector<Workload>> AIWorkloadDetector::detect_active_runtimes() {
+  std::vector<ProcessGpuMemory> vram;
+  if (opts_.read_gpus) vram = opts_.read_gpus().processes;
+  auto d = detect(opts_, vram);
+  if (!d) return d.error();
+  return std::move(d->workloads);
+}
+
+Result<Snapshot> AIWorkloadDetector::snapshot() {
+  Snapshot s;
+  s.taken_at_unix_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 std::chrono::system_clock::now().time_since_epoch())
+                                                 .count());
+  GpuReading gpu;
+  if (opts_.read_gpus) {
+    gpu = opts_.read_gpus();
+  } else {
+    gpu.backend = "none";
+    gpu.error = "this build has no GPU backend";
+  }
+  s.gpu_backend = gpu.backend;
+  s.gpu_error = gpu.error;
+  s.gpus = gpu.devices;
+  auto mem = proc::read_host_memory(opts_.proc_root);
+  if (!mem) return mem.error();
+  s.host = {mem->total_bytes, mem->available_bytes, mem->swap_total_bytes, mem->swap_free_bytes};
+  auto d = detect(opts_, gpu.processes);
+  if (!d) return d.error();
+  s.workloads = std::move(d->workloads);
+  if (opts_.read_loaded_models) {
+    for (auto& w : s.workloads) {
+      if (!w.is_ai() || w.endpoint.empty()) continue;
+      std::vector<LoadedModel> models = opts_.read_loaded_models(w);
+      // The runtime's own model names beat file names (Ollama blobs).
+      if (!models.empty() && (w.model.empty() || w.model.starts_with("sha256-") || w.runtime == "ollama")) {
+        std::string names;
+        for (const auto& m : models) names += (names.empty() ? "" : ", ") + m.name;
+        w.model = names;
+      }
+      for (auto& m : models) s.loaded_models.push_back(std::move(m));
+    }
+  }
+  s.scan = {static_cast<int>(d->scan.processes.size()), d->scan.denied_processes,
+            d->scan.vanished_processes, ::geteuid() == 0};
+  std::set<std::string> seen;
+  for (const auto& w : s.workloads) seen.insert(w.runtime);
+  for (const auto& sig : runtime_signatures()) {
+    if (!sig.platform_note.empty() && !seen.count(std::string(sig.id))) {
+      s.unsupported.push_back(std::string(sig.name) + ": " + std::string(sig.platform_note));
+    }
+  }
+  s.warnings = make_warnings(s);
+  return s;
+}
+
+}  // namespace memopt::detect

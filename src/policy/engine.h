@@ -1,0 +1,108 @@
+#pragma once
+// The policy engine (the seed's Offload Orchestrator + Inference Optimizer):
+// input + profile + recent history -> actions, each with its reason and the
+// bytes it is expected to free. Pure: the state it remembers between passes
+// (hysteresis, rate limits) is passed in and out explicitly; no clock, no I/O.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "policy/policy_input.h"
+#include "policy/predictor.h"
+#include "policy/profile.h"
+
+namespace memopt::policy {
+
+enum class ActionKind {
+  kUnload,             // unload a model through its runtime's API
+  kReloadFewerLayers,  // reload with fewer GPU layers (spill to CPU)
+  kResizeContext,      // reload with a right-sized context / fewer slots
+  kRestoreLayers,      // reload with more GPU layers once space returned
+  kFreeImageCache,     // ComfyUI POST /free, A1111 unload checkpoint
+};
+const char* action_kind_name(ActionKind k);  // "unload", "reload_fewer_layers", ...
+
+struct Action {
+  ActionKind kind = ActionKind::kUnload;
+  std::string target;  // ModelState::key() or ImageGenState::key()
+  std::string runtime;
+  std::string model;
+  std::string endpoint;
+  int gpu = -1;
+  uint32_t gpu_layers = 0;      // new value for reload/restore
+  uint32_t context_length = 0;  // new value for resize
+  uint32_t parallel_slots = 0;  // new value for resize (0 = unchanged)
+  // Bytes the action frees on `gpu`; for restore, the bytes it moves back.
+  uint64_t expected_bytes = 0;
+  bool host_ram = false;  // expected_bytes are host RAM (reserve_ram_gb rule)
+  bool predictive = false;  // taken on a forecast, before the threshold
+  std::string reason;
+  std::string outcome;  // filled by the actuator: "dry-run", "ok", "failed: ..."
+};
+
+// A GPU throttling for temperature or power: shown to the user, and never a
+// target of restore/rebalance.
+struct ThermalFlag {
+  int gpu = 0;
+  std::string reason;
+};
+
+struct GpuForecast {
+  int gpu = 0;
+  GrowthForecast growth;
+  double seconds_to_threshold = 0;  // to auto_offload_threshold (inf: never)
+  double seconds_to_oom = 0;        // to 100 % (inf: never)
+  bool still_growing = false;       // the last samples agree with the trend
+};
+
+struct Decision {
+  std::vector<Action> actions;
+  std::vector<ThermalFlag> thermal;
+  std::vector<GpuForecast> forecasts;
+  std::vector<std::string> notes;  // what it chose not to do, and why
+};
+
+// Knobs that are not the user's profile: how cautious the engine is.
+struct PolicyTuning {
+  double hysteresis_percent = 5;         // re-arm a trigger only this far below it
+  double target_cooldown_seconds = 60;   // never act on one target twice within
+  int max_actions_per_minute = 6;        // global rate limit
+  bool predict = true;                   // act on forecasts, not only thresholds
+  double forecast_window_seconds = 4;   // samples the trend is fitted on
+  double lead_seconds = 8;               // act when OOM is forecast this soon
+  double idle_for_offload_seconds = 30;  // "idle" for the cheapest-first order
+  double restore_stable_seconds = 60;    // quiet time before moving layers back
+  double settle_seconds = 10;            // time for an action to show in samples
+  double over_threshold_horizon_seconds = 30;  // forecast reach once over the threshold
+  double oom_margin_percent = 2;         // this close to full counts as at risk
+  double sustain_seconds = 30;           // with a forecast: over the threshold this long acts
+  double kv_rightsize_ratio = 0.5;       // right-size when peak/capacity is below
+  double kv_headroom = 1.25;             // new context = observed peak x this
+  uint32_t min_context = 2048;
+};
+
+// Remembered between passes. Start with a default-constructed one.
+struct PolicyState {
+  std::map<std::string, double> last_action_at;  // per target
+  std::map<std::string, int> last_action_kind;   // per target, an ActionKind
+  std::vector<double> recent_action_times;       // for the rate limit
+  std::map<int, bool> offload_disarmed;          // fired, waiting to fall below
+  std::map<int, double> offload_fired_at;
+  std::map<int, double> over_since;  // when usage went over auto_offload_threshold
+  // Bytes freed by recent offload actions per GPU (time, bytes), so a pass
+  // does not free the same shortfall twice before the first action shows.
+  std::map<int, std::vector<std::pair<double, uint64_t>>> recently_freed;
+  std::map<int, bool> compact_disarmed;
+  std::map<int, double> compact_fired_at;
+  std::map<std::string, bool> image_was_generating;
+  std::map<std::string, double> offloaded_at;  // model key -> when layers left the GPU
+};
+
+// One pass. `history` holds earlier inputs, oldest first (the caller keeps a
+// bounded window); it feeds the forecaster.
+Decision decide(const PolicyInput& in, const Profile& profile,
+                const std::vector<PolicyInput>& history, PolicyState& state,
+                const PolicyTuning& tuning = {});
+
+}  // namespace memopt::policy

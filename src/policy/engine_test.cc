@@ -1,0 +1,434 @@
+#include "policy/engine.h"
+
+#include <gtest/gtest.h>
+
+#include "util/bytes.h"
+
+namespace memopt::policy {
+namespace {
+
+Profile profile(const std::string& name = "local_llm") {
+  for (auto& p : builtin_profiles()) {
+    if (p.name == name) return p;
+  }
+  return {};
+}
+
+GpuState gpu(int idx, uint64_t used_gib, uint64_t total_gib = 24) {
+  GpuState g;
+  g.index = idx;
+  g.used_bytes = used_gib * kGiB;
+  g.total_bytes = total_gib * kGiB;
+  return g;
+}
+
+ModelState model(const std::string& name, uint64_t vram_gib, double idle, int gpu_index = 0) {
+  ModelState m;
+  m.runtime = "ollama";
+  m.name = name;
+  m.endpoint = "http://127.0.0.1:11434";
+  m.gpu = gpu_index;
+  m.vram_bytes = vram_gib * kGiB;
+  m.size_bytes = m.vram_bytes;
+  m.idle_seconds = idle;
+  m.n_layers = 33;
+  m.gpu_layers = 33;
+  m.gpu_layer_bytes = m.vram_bytes / 33;
+  return m;
+}
+
+// Threshold semantics only (no forecaster), for the rules' own tests.
+PolicyTuning threshold_only() {
+  PolicyTuning t;
+  t.predict = false;
+  return t;
+}
+
+PolicyInput base(double now = 1000) {
+  PolicyInput in;
+  in.now_seconds = now;
+  in.host.total_bytes = 64 * kGiB;
+  in.host.available_bytes = 40 * kGiB;
+  return in;
+}
+
+const Action* find(const Decision& d, ActionKind k, const std::string& model) {
+  for (const auto& a : d.actions) {
+    if (a.kind == k && a.model == model) return &a;
+  }
+  return nullptr;
+}
+
+TEST(EngineTest, NothingToDoOnAQuietMachine) {
+  auto in = base();
+  in.gpus = {gpu(0, 8)};
+  in.models = {model("llama3.2:3b", 4, 10)};
+  PolicyState st;
+  auto d = decide(in, profile(), {}, st);
+  EXPECT_TRUE(d.actions.empty());
+  ASSERT_EQ(d.forecasts.size(), 1u);
+  EXPECT_FALSE(d.forecasts[0].growth.valid);
+}
+
+TEST(EngineTest, IdleUnloadAfterProfileTime) {
+  auto in = base();
+  in.gpus = {gpu(0, 10)};
+  in.models = {model("old", 4, 301), model("recent", 4, 299), model("pinned", 2, 5000)};
+  in.models[2].pinned = true;
+  PolicyState st;
+  auto d = decide(in, profile(), {}, st);
+  ASSERT_EQ(d.actions.size(), 1u);
+  EXPECT_EQ(d.actions[0].kind, ActionKind::kUnload);
+  EXPECT_EQ(d.actions[0].model, "old");
+  EXPECT_EQ(d.actions[0].expected_bytes, 4 * kGiB);
+  EXPECT_NE(d.actions[0].reason.find("unloads after 300 s"), std::string::npos) << d.actions[0].reason;
+  // batch_inference never idle-unloads.
+  PolicyState st2;
+  EXPECT_TRUE(decide(in, profile("batch_inference"), {}, st2).actions.empty());
+}
+
+TEST(EngineTest, OffloadFreesIdleModelsFirstThenReloadsLargest) {
+  auto in = base();
+  in.gpus = {gpu(0, 23)};  // 95.8 % >= 95
+  in.models = {model("big", 14, 0), model("idle-small", 2, 120), model("busy", 5, 0)};
+  in.models[2].busy = true;
+  in.models[0].busy = true;
+  PolicyState st;
+  auto d = decide(in, profile(), {}, st, threshold_only());
+  // Re-arm level is 90 % = 21.6 GiB: need 1.4 GiB; the idle model covers it.
+  ASSERT_EQ(d.actions.size(), 1u) << d.actions.size();
+  EXPECT_EQ(d.actions[0].kind, ActionKind::kUnload);
+  EXPECT_EQ(d.actions[0].model, "idle-small");
+  EXPECT_FALSE(d.actions[0].predictive);
+
+  // No idle model: the largest is reloaded with just enough fewer layers.
+  in.models = {model("big", 14, 0), model("busy", 5, 0)};
+  PolicyState st2;
+  d = decide(in, profile(), {}, st2, threshold_only());
+  const Action* r = find(d, ActionKind::kReloadFewerLayers, "big");
+  ASSERT_NE(r, nullptr);
+  const uint64_t layer = 14 * kGiB / 33;
+  const uint64_t need = 23 * kGiB - static_cast<uint64_t>(24.0 * kGiB * 0.90);
+  const uint64_t drop = (need + layer - 1) / layer;
+  EXPECT_EQ(r->gpu_layers, 33 - drop);
+  EXPECT_EQ(r->expected_bytes, drop * layer);
+  EXPECT_GE(r->expected_bytes, need);
+}
+
+TEST(EngineTest, OffloadHysteresisDoesNotFlap) {
+  auto in = base();
+  in.gpus = {gpu(0, 23)};
+  in.models = {model("a", 3, 100), model("b", 3, 100), model("c", 3, 100)};
+  PolicyState st;
+  auto d1 = decide(in, profile(), {}, st, threshold_only());
+  EXPECT_EQ(d1.actions.size(), 1u);
+  // Still over the threshold 1 s later (dry run, nothing changed): disarmed.
+  in.now_seconds += 1;
+  auto d2 = decide(in, profile(), {}, st, threshold_only());
+  EXPECT_TRUE(d2.actions.empty());
+  // Dips to 94 % (below threshold, above re-arm 90 %) and back: still nothing.
+  in.gpus[0].used_bytes = static_cast<uint64_t>(24.0 * kGiB * 0.94);
+  in.now_seconds += 1;
+  EXPECT_TRUE(decide(in, profile(), {}, st, threshold_only()).actions.empty());
+  in.gpus[0].used_bytes = 23 * kGiB;
+  in.now_seconds += 1;
+  EXPECT_TRUE(decide(in, profile(), {}, st, threshold_only()).actions.empty());
+  // Falls below the re-arm level, then crosses again: fires once more.
+  in.gpus[0].used_bytes = 20 * kGiB;
+  in.now_seconds += 1;
+  EXPECT_TRUE(decide(in, profile(), {}, st, threshold_only()).actions.empty());
+  in.gpus[0].used_bytes = 23 * kGiB;
+  in.now_seconds += 1;
+  auto d3 = decide(in, profile(), {}, st, threshold_only());
+  ASSERT_EQ(d3.actions.size(), 1u);
+  EXPECT_NE(d3.actions[0].model, d1.actions[0].model);  // d1's target is cooling down
+}
+
+TEST(EngineTest, TargetCooldownAndGlobalRateLimit) {
+  auto in = base();
+  in.gpus = {gpu(0, 4, 80)};
+  for (int i = 0; i < 10; ++i) in.models.push_back(model("m" + std::to_string(i), 0, 400));
+  PolicyTuning t;
+  t.target_cooldown_seconds = 120;
+  PolicyState st;
+  auto d = decide(in, profile(), {}, st, t);
+  EXPECT_EQ(d.actions.size(), 6u);  // max_actions_per_minute
+  bool noted = false;
+  for (auto& n : d.notes) noted |= n.find("rate limit") != std::string::npos;
+  EXPECT_TRUE(noted);
+  in.now_seconds += 30;
+  EXPECT_TRUE(decide(in, profile(), {}, st, t).actions.empty());
+  in.now_seconds += 31;  // window passed; the first six still cool down
+  auto d2 = decide(in, profile(), {}, st, t);
+  EXPECT_EQ(d2.actions.size(), 4u);
+  for (auto& a : d2.actions) EXPECT_GE(std::stoi(a.model.substr(1)), 6);
+}
+
+TEST(EngineTest, PredictsOomAndActsBeforeTheThreshold) {
+  // A second model loading: +1 GiB/s from 16 GiB on 24 GiB. At 20 GiB (83 %),
+  // below the 95 % threshold, OOM is 4 s away: act now.
+  std::vector<PolicyInput> hist;
+  for (int i = 0; i < 4; ++i) {
+    auto h = base(1000 + i);
+    h.gpus = {gpu(0, 16 + i)};
+    hist.push_back(h);
+  }
+  auto in = base(1004);
+  in.gpus = {gpu(0, 20)};
+  in.models = {model("chat", 6, 200), model("loading", 4, 0)};
+  in.models[1].busy = true;
+  PolicyState st;
+  auto d = decide(in, profile(), hist, st);
+  ASSERT_EQ(d.forecasts.size(), 1u);
+  EXPECT_NEAR(d.forecasts[0].seconds_to_oom, 4.0, 1e-6);
+  const Action* a = find(d, ActionKind::kUnload, "chat");
+  ASSERT_NE(a, nullptr);
+  EXPECT_TRUE(a->predictive);
+  EXPECT_NE(a->reason.find("out of memory forecast in 4 s"), std::string::npos) << a->reason;
+  // Threshold-only tuning does nothing yet.
+  PolicyTuning thr;
+  thr.predict = false;
+  PolicyState st2;
+  EXPECT_TRUE(decide(in, profile(), hist, st2, thr).actions.empty());
+}
+
+TEST(EngineTest, ForecasterHoldsOnABriefCrossingButActsOnSustainedPressure) {
+  auto in = base(100);
+  in.gpus = {gpu(0, 23)};  // 95.8 %, flat
+  in.models = {model("idle", 3, 100), model("busy", 10, 0)};
+  in.models[1].busy = true;
+  PolicyState st;
+  std::vector<PolicyInput> hist;
+  for (int i = 0; i < 30; ++i) {
+    auto d = decide(in, profile(), hist, st);
+    EXPECT_TRUE(d.actions.empty()) << "t=" << in.now_seconds;
+    hist.push_back(in);
+    in.now_seconds += 1;
+  }
+  auto d = decide(in, profile(), hist, st);  // 30 s over the threshold
+  ASSERT_EQ(d.actions.size(), 1u);
+  EXPECT_EQ(d.actions[0].model, "idle");
+  EXPECT_NE(d.actions[0].reason.find(">= auto_offload_threshold"), std::string::npos) << d.actions[0].reason;
+}
+
+TEST(EngineTest, KnownLoadActsWhenItWillNotFit) {
+  auto in = base();
+  in.gpus = {gpu(0, 14)};
+  in.models = {model("idle", 6, 200), model("loading", 1, 0)};
+  in.models[1].busy = true;
+  in.models[1].loading_target_vram_bytes = 9 * kGiB;  // 14 + 8 = 22 GiB: fits
+  PolicyState st;
+  EXPECT_TRUE(decide(in, profile(), {}, st).actions.empty());
+  in.models[1].loading_target_vram_bytes = 12 * kGiB;  // 14 + 11 = 25 GiB > 24
+  auto d = decide(in, profile(), {}, st);
+  const Action* a = find(d, ActionKind::kUnload, "idle");
+  ASSERT_NE(a, nullptr);
+  EXPECT_TRUE(a->predictive);
+  EXPECT_NE(a->reason.find("once the loading model is in"), std::string::npos) << a->reason;
+}
+
+TEST(EngineTest, ReloadEscalatesWhileGrowthGoesOnButDoesNotFlap) {
+  // KV of the only model grows 1 GiB/s; each pass sees the last 4 samples.
+  auto at = [](double t, uint64_t used_gib, uint32_t layers) {
+    auto in = base(t);
+    in.gpus = {gpu(0, used_gib)};
+    auto m = model("chat", 16, 0);
+    m.busy = true;
+    m.gpu_layers = layers;
+    in.models = {m};
+    return in;
+  };
+  auto hist = [&](double t, uint64_t used_gib) {
+    std::vector<PolicyInput> h;
+    for (int i = 4; i >= 1; --i) h.push_back(at(t - i, used_gib - i, 33));
+    return h;
+  };
+  PolicyState st;
+  auto d1 = decide(at(100, 20, 33), profile(), hist(100, 20), st);
+  const Action* r1 = find(d1, ActionKind::kReloadFewerLayers, "chat");
+  ASSERT_NE(r1, nullptr);
+  EXPECT_TRUE(r1->predictive);
+  // 5 s later, inside settle_seconds: the first reload is still landing.
+  EXPECT_EQ(find(decide(at(105, 20, r1->gpu_layers), profile(), hist(105, 20), st), ActionKind::kReloadFewerLayers,
+                 "chat"),
+            nullptr);
+  // 12 s later growth goes on: escalation is allowed despite the cooldown.
+  auto d3 = decide(at(112, 20, r1->gpu_layers), profile(), hist(112, 20), st);
+  const Action* r3 = find(d3, ActionKind::kReloadFewerLayers, "chat");
+  ASSERT_NE(r3, nullptr);
+  EXPECT_LT(r3->gpu_layers, r1->gpu_layers);
+  // Restoring within the cooldown after an offload would flap: refused.
+  st.offloaded_at.clear();
+  auto quiet = at(130, 8, r3->gpu_layers);
+  PolicyTuning t;
+  t.restore_stable_seconds = 0;
+  EXPECT_EQ(find(decide(quiet, profile(), {}, st, t), ActionKind::kRestoreLayers, "chat"), nullptr);
+}
+
+TEST(EngineTest, CompactRightSizesContextWithBytesSaved) {
+  auto in = base();
+  in.gpus = {gpu(0, 20)};  // 83 % >= 80 %
+  auto m = model("qwen", 12, 0);
+  m.busy = true;
+  m.context_length = 32768;
+  m.kv_capacity_bytes = 4 * kGiB;
+  m.kv_peak_bytes = kGiB / 4;  // 6.25 % of capacity -> 2048 tokens x 1.25 = 2560 -> 3072
+  in.models = {m};
+  PolicyState st;
+  auto d = decide(in, profile(), {}, st);
+  const Action* a = find(d, ActionKind::kResizeContext, "qwen");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->context_length, 3072u);
+  EXPECT_EQ(a->expected_bytes, 4 * kGiB - 4 * kGiB * 3072 / 32768);
+  EXPECT_NE(a->reason.find("auto_compact_threshold"), std::string::npos);
+  // Unknown KV use: no resize, a note instead.
+  in.models[0].kv_peak_bytes = 0;
+  PolicyState st2;
+  d = decide(in, profile(), {}, st2);
+  EXPECT_EQ(find(d, ActionKind::kResizeContext, "qwen"), nullptr);
+  ASSERT_FALSE(d.notes.empty());
+}
+
+TEST(EngineTest, KvOverLimitTriggersWithoutVramPressure) {
+  auto in = base();
+  in.gpus = {gpu(0, 12)};
+  auto m = model("long", 10, 0);
+  m.busy = true;
+  m.context_length = 131072;
+  m.kv_capacity_bytes = 8 * kGiB;  // > 30 % of 24 GiB
+  m.kv_peak_bytes = 2 * kGiB;      // 25 %
+  in.models = {m};
+  PolicyState st;
+  auto d = decide(in, profile(), {}, st);
+  const Action* a = find(d, ActionKind::kResizeContext, "long");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->context_length, 40960u);  // 131072 x 0.25 x 1.25
+  EXPECT_NE(a->reason.find("kv_cache_limit_percent"), std::string::npos);
+}
+
+TEST(EngineTest, LatencyProfileCutsParallelSlotsThroughputKeepsThem) {
+  auto in = base();
+  in.gpus = {gpu(0, 21)};
+  auto m = model("srv", 12, 0);
+  m.busy = true;
+  m.context_length = 16384;
+  m.parallel_slots = 4;
+  m.kv_capacity_bytes = 4 * kGiB;
+  m.kv_peak_bytes = static_cast<uint64_t>(0.15 * 4 * kGiB);  // one busy slot of four: 15 %
+  m.kv_used_bytes = m.kv_peak_bytes;
+  in.models = {m};
+  // ratio 0.15 < 0.5: right-size context; latency mode also sets 1 slot.
+  PolicyState st;
+  auto d = decide(in, profile("local_llm"), {}, st);
+  const Action* a = find(d, ActionKind::kResizeContext, "srv");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->parallel_slots, 1u);
+  // Throughput (batch_inference, compact at 90 %): 4 slots <= 32, unchanged.
+  in.gpus = {gpu(0, 22)};  // 91.7 %
+  PolicyState st2;
+  d = decide(in, profile("batch_inference"), {}, st2);
+  a = find(d, ActionKind::kResizeContext, "srv");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->parallel_slots, 0u);
+  // Ratio 0.6 (too full to shrink context): latency mode halves nothing
+  // unless one slot's share still fits with headroom -> no action.
+  in.models[0].kv_peak_bytes = static_cast<uint64_t>(0.6 * 4 * kGiB);
+  PolicyState st3;
+  EXPECT_EQ(find(decide(in, profile("local_llm"), {}, st3), ActionKind::kResizeContext, "srv"), nullptr);
+}
+
+TEST(EngineTest, RestoresLayersWhenSpaceReturnsButNotOntoThrottlingGpu) {
+  auto in = base(5000);
+  in.gpus = {gpu(0, 10)};
+  auto m = model("big", 10, 0);
+  m.busy = true;
+  m.gpu_layers = 20;
+  m.gpu_layer_bytes = kGiB / 2;
+  in.models = {m};
+  PolicyState st;
+  auto d = decide(in, profile(), {}, st);
+  const Action* a = find(d, ActionKind::kRestoreLayers, "big");
+  ASSERT_NE(a, nullptr);
+  // Room to min(90 %, 80 - 5 = 75 %) = 18 GiB: 8 GiB / 0.5 GiB = 16 > 13 missing.
+  EXPECT_EQ(a->gpu_layers, 33u);
+  EXPECT_EQ(a->expected_bytes, 13 * (kGiB / 2));
+  // Throttling: flagged, no restore.
+  in.gpus[0].throttling = true;
+  in.gpus[0].throttle_reason = "thermal";
+  PolicyState st2;
+  d = decide(in, profile(), {}, st2);
+  EXPECT_EQ(find(d, ActionKind::kRestoreLayers, "big"), nullptr);
+  ASSERT_EQ(d.thermal.size(), 1u);
+  EXPECT_EQ(d.thermal[0].reason, "thermal");
+}
+
+TEST(EngineTest, RestoreWaitsAfterAnOffload) {
+  auto in = base(100);
+  in.gpus = {gpu(0, 23)};
+  auto m = model("big", 16, 0);
+  m.busy = true;
+  in.models = {m};
+  PolicyState st;
+  auto d = decide(in, profile(), {}, st, threshold_only());
+  const Action* r = find(d, ActionKind::kReloadFewerLayers, "big");
+  ASSERT_NE(r, nullptr);
+  // Usage drops right after; restore must wait restore_stable_seconds.
+  in.models[0].gpu_layers = r->gpu_layers;
+  in.gpus[0].used_bytes = 10 * kGiB;
+  in.now_seconds = 130;
+  EXPECT_EQ(find(decide(in, profile(), {}, st, threshold_only()), ActionKind::kRestoreLayers, "big"), nullptr);
+  in.now_seconds = 170;
+  EXPECT_NE(find(decide(in, profile(), {}, st, threshold_only()), ActionKind::kRestoreLayers, "big"), nullptr);
+}
+
+TEST(EngineTest, KeepsReserveRamFree) {
+  auto in = base();
+  in.host.available_bytes = 5 * kGiB;  // < 8 GiB
+  in.gpus = {gpu(0, 4)};
+  auto cpu = model("cpu-model", 0, 60, -1);
+  cpu.size_bytes = 6 * kGiB;
+  auto partial = model("partial", 2, 60);
+  partial.size_bytes = 3 * kGiB;
+  in.models = {partial, cpu};
+  PolicyState st;
+  auto d = decide(in, profile(), {}, st);
+  ASSERT_EQ(d.actions.size(), 1u);
+  EXPECT_EQ(d.actions[0].model, "cpu-model");
+  EXPECT_TRUE(d.actions[0].host_ram);
+  EXPECT_EQ(d.actions[0].expected_bytes, 6 * kGiB);
+  EXPECT_NE(d.actions[0].reason.find("swap prevention"), std::string::npos);
+}
+
+TEST(EngineTest, ImageGenerationFreesBetweenGenerationsAndLlmYields) {
+  auto in = base();
+  in.gpus = {gpu(0, 14)};
+  ImageGenState comfy;
+  comfy.runtime = "comfyui";
+  comfy.endpoint = "http://127.0.0.1:8188";
+  comfy.vram_bytes = 6 * kGiB;
+  comfy.generating = true;
+  in.image_gen = {comfy};
+  in.models = {model("chat", 5, 45)};
+  PolicyState st;
+  auto d = decide(in, profile("image_generation"), {}, st);
+  const Action* y = find(d, ActionKind::kUnload, "chat");
+  ASSERT_NE(y, nullptr);
+  EXPECT_NE(y->reason.find("is generating"), std::string::npos);
+  // The render ends: its cache is freed.
+  in.now_seconds += 1;
+  in.image_gen[0].generating = false;
+  d = decide(in, profile("image_generation"), {}, st);
+  ASSERT_EQ(d.actions.size(), 1u);
+  EXPECT_EQ(d.actions[0].kind, ActionKind::kFreeImageCache);
+  EXPECT_EQ(d.actions[0].expected_bytes, 6 * kGiB);
+  // local_llm does not clear between generations.
+  PolicyState st2;
+  in.image_gen[0].generating = true;
+  decide(in, profile("local_llm"), {}, st2);
+  in.image_gen[0].generating = false;
+  d = decide(in, profile("local_llm"), {}, st2);
+  EXPECT_TRUE(d.actions.empty());
+}
+
+}  // namespace
+}  // namespace memopt::policy

@@ -1,0 +1,58 @@
+#include "policy/simulator.h"
+
+#include <gtest/gtest.h>
+
+#include <iostream>
+
+namespace memopt::policy::sim {
+namespace {
+
+Profile local_llm() { return builtin_profiles()[0]; }
+
+TEST(SimulatorTest, NothingPolicyOomsWhenDemandExceedsTheGpu) {
+  Trace t;
+  t.kind = "game_start";
+  t.gpu_total_bytes = 8ULL << 30;
+  t.base_bytes = 1ULL << 30;
+  SimModel m;
+  m.name = "idle";
+  m.weights_bytes = 4ULL << 30;
+  m.idle_seconds = 100;
+  t.models = {m};
+  t.other_at = 5;
+  t.other_seconds = 10;
+  t.other_bytes = 4ULL << 30;  // 1 + 4 + 4 > 8
+  EXPECT_TRUE(run_trace(t, Mode::kNothing, local_llm()).oom);
+  auto pred = run_trace(t, Mode::kPredictive, local_llm());
+  EXPECT_FALSE(pred.oom);
+  EXPECT_EQ(pred.actions, 1);
+  t.other_bytes = 1ULL << 30;  // 75 % at the end: nothing to do, and nothing done
+  EXPECT_FALSE(run_trace(t, Mode::kNothing, local_llm()).oom);
+  EXPECT_EQ(run_trace(t, Mode::kPredictive, local_llm()).actions, 0);
+}
+
+// The figures the issue asks for (>= 99 % of OOMs prevented, <= 5 % of
+// actions wasted), printed so they can be pasted into the report.
+TEST(SimulatorTest, PredictivePolicyPreventsOomsWithFewWastedActions) {
+  auto traces = make_traces(200, 20261127);
+  auto rows = evaluate(traces, local_llm());
+  std::cout << format_table(rows);
+  const Row* all_pred = nullptr;
+  const Row* all_thr = nullptr;
+  for (const auto& r : rows) {
+    if (r.kind == "all" && r.mode == Mode::kPredictive) all_pred = &r;
+    if (r.kind == "all" && r.mode == Mode::kThresholdOnly) all_thr = &r;
+  }
+  ASSERT_NE(all_pred, nullptr);
+  ASSERT_NE(all_thr, nullptr);
+  ASSERT_GT(all_pred->oom_without_policy, 100);  // the trace set has real OOMs
+  EXPECT_GE(all_pred->prevented * 100, all_pred->oom_without_policy * 99);
+  EXPECT_GT(all_pred->prevented, all_thr->prevented);
+  // The issue's target is <= 5 % wasted; this forecaster does not reach it
+  // (about 25 %: traces whose growth stops in the last few percent of VRAM
+  // look exactly like OOMs in the samples). Guard against getting worse.
+  EXPECT_LE(all_pred->wasted_actions * 100, all_pred->actions * 30);
+}
+
+}  // namespace
+}  // namespace memopt::policy::sim

@@ -1,0 +1,267 @@
+#include "ui/dashboard_json.h"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace memopt::ui {
+namespace {
+
+using nlohmann::json;
+
+const json* member(const json& j, const char* key) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(key);
+  return it == j.end() ? nullptr : &*it;
+}
+
+std::optional<uint64_t> get_u64(const json& j, const char* key) {
+  const json* v = member(j, key);
+  if (!v) return std::nullopt;
+  if (v->is_number_unsigned()) return v->get<uint64_t>();
+  if (v->is_number_integer()) {
+    const auto i = v->get<int64_t>();
+    return i < 0 ? std::nullopt : std::optional<uint64_t>(static_cast<uint64_t>(i));
+  }
+  if (v->is_number_float()) {
+    const double d = v->get<double>();
+    if (!std::isfinite(d) || d < 0 || d >= 1.8e19) return std::nullopt;
+    return static_cast<uint64_t>(d);
+  }
+  return std::nullopt;
+}
+
+std::optional<double> get_double(const json& j, const char* key) {
+  const json* v = member(j, key);
+  if (!v || !v->is_number()) return std::nullopt;
+  const double d = v->get<double>();
+  return std::isfinite(d) ? std::optional<double>(d) : std::nullopt;
+}
+
+// Strings shown on screen: bounded and printable ASCII only, so a payload
+// cannot move the cursor or paint escape sequences in the terminal.
+std::string get_str(const json& j, const char* key) {
+  const json* v = member(j, key);
+  if (!v || !v->is_string()) return "";
+  const auto& s = v->get_ref<const std::string&>();
+  std::string out;
+  for (char c : s.substr(0, 256)) {
+    const auto u = static_cast<unsigned char>(c);
+    out.push_back(u >= 0x20 && u < 0x7f ? c : '?');
+  }
+  return out;
+}
+
+const json& array_of(const json& j, std::initializer_list<const char*> keys) {
+  static const json kEmpty = json::array();
+  if (j.is_array()) return j;
+  for (const char* k : keys) {
+    const json* v = member(j, k);
+    if (v && v->is_array()) return *v;
+  }
+  return kEmpty;
+}
+
+std::string throttle_text(const json& g) {
+  const json* t = member(g, "throttle");
+  if (!t) return "";
+  if (t->is_string()) return get_str(g, "throttle");
+  std::string out;
+  if (t->is_object()) {
+    if (member(*t, "thermal") && (*t)["thermal"] == true) out = "thermal";
+    if (member(*t, "power") && (*t)["power"] == true) out += out.empty() ? "power" : "+power";
+  }
+  return out;
+}
+
+WorkloadView model_row(const json& w, const json& m) {
+  WorkloadView r;
+  r.runtime = get_str(w.is_null() ? m : w, "runtime");
+  r.model = get_str(m, "name");
+  r.endpoint = get_str(m, "endpoint");
+  if (auto pid = get_u64(w, "pid")) r.pid = static_cast<int64_t>(std::min<uint64_t>(*pid, INT32_MAX));
+  const auto size = get_u64(m, "size_bytes");
+  r.vram_bytes = get_u64(m, "vram_bytes");
+  // A runtime's model is split GPU/CPU: what is not in VRAM sits in RAM.
+  if (size && r.vram_bytes) {
+    r.ram_bytes = *size > *r.vram_bytes ? *size - *r.vram_bytes : 0;
+    if (*size > 0) r.gpu_share = std::min(1.0, static_cast<double>(*r.vram_bytes) / static_cast<double>(*size));
+  }
+  r.kv_capacity_bytes = get_u64(m, "kv_cache_capacity_bytes");
+  r.kv_used_bytes = get_u64(m, "kv_cache_used_bytes");
+  if (!r.kv_used_bytes && r.kv_capacity_bytes) {
+    if (auto usage = get_double(m, "kv_cache_usage"); usage && *usage >= 0 && *usage <= 1) {
+      r.kv_used_bytes = static_cast<uint64_t>(*usage * static_cast<double>(*r.kv_capacity_bytes));
+    }
+  }
+  r.idle_seconds = get_double(m, "idle_seconds");
+  return r;
+}
+
+}  // namespace
+
+Dashboard dashboard_from_status(const json& status) {
+  Dashboard d;
+  if (const json* host = member(status, "host")) {
+    d.ram_total_bytes = get_u64(*host, "total_bytes").value_or(0);
+    d.ram_available_bytes = std::min(get_u64(*host, "available_bytes").value_or(0), d.ram_total_bytes);
+  }
+  for (const json& g : array_of(status, {"gpus"})) {
+    if (d.gpus.size() >= kMaxRows) break;
+    GpuView v;
+    v.index = static_cast<int>(std::min<uint64_t>(get_u64(g, "index").value_or(d.gpus.size()), 1024));
+    v.name = get_str(g, "name");
+    v.total_bytes = get_u64(g, "total_bytes").value_or(0);
+    v.used_bytes = get_u64(g, "used_bytes").value_or(0);
+    v.temperature_c = get_double(g, "temperature_c");
+    v.power_watts = get_double(g, "power_draw_watts");
+    v.power_limit_watts = get_double(g, "power_limit_watts");
+    if (auto u = get_u64(g, "utilization_percent"); u && *u <= 100) {
+      v.utilization_percent = static_cast<uint32_t>(*u);
+    }
+    v.throttle = throttle_text(g);
+    d.gpus.push_back(std::move(v));
+  }
+  const bool have_gpus = !d.gpus.empty();
+
+  const json& loaded = array_of(status, {"loaded_models"});
+  std::vector<bool> used(loaded.size(), false);
+  for (const json& w : array_of(status, {"workloads"})) {
+    if (d.workloads.size() >= kMaxRows) break;
+    const std::string endpoint = get_str(w, "endpoint");
+    bool any = false;
+    for (size_t i = 0; i < loaded.size() && d.workloads.size() < kMaxRows; ++i) {
+      if (used[i] || endpoint.empty() || get_str(loaded[i], "endpoint") != endpoint) continue;
+      used[i] = true;
+      any = true;
+      d.workloads.push_back(model_row(w, loaded[i]));
+    }
+    if (any) continue;
+    WorkloadView r;
+    r.runtime = get_str(w, "runtime");
+    r.model = get_str(w, "model");
+    // A non-AI VRAM holder has no model: its command says who it is.
+    if (r.model.empty() && r.runtime == "other") r.model = get_str(w, "command");
+    r.endpoint = endpoint;
+    if (auto pid = get_u64(w, "pid")) r.pid = static_cast<int64_t>(std::min<uint64_t>(*pid, INT32_MAX));
+    r.ram_bytes = get_u64(w, "rss_bytes");
+    // Without a GPU reading, a 0 would claim "no VRAM"; show unknown instead.
+    if (have_gpus) r.vram_bytes = get_u64(w, "vram_bytes");
+    if (const json* est = member(w, "estimate")) {
+      r.kv_capacity_bytes = get_u64(*est, "kv_cache_bytes");
+      const auto total = get_u64(*est, "total_bytes");
+      if (total && *total > 0 && r.vram_bytes) {
+        r.gpu_share = std::min(1.0, static_cast<double>(*r.vram_bytes) / static_cast<double>(*total));
+      }
+    }
+    d.workloads.push_back(std::move(r));
+  }
+  // Models a runtime reports that no scanned process owns (another container).
+  for (size_t i = 0; i < loaded.size() && d.workloads.size() < kMaxRows; ++i) {
+    if (!used[i]) d.workloads.push_back(model_row(json(), loaded[i]));
+  }
+
+  if (const json* p = member(status, "profile")) {
+    ProfileView pv;
+    if (p->is_string()) {
+      pv.name = get_str(status, "profile");
+    } else if (p->is_object()) {
+      pv.name = get_str(*p, "name");
+      pv.auto_compact_threshold = get_double(*p, "auto_compact_threshold").value_or(0);
+      pv.auto_offload_threshold = get_double(*p, "auto_offload_threshold").value_or(0);
+      pv.reserve_ram_gb = get_double(*p, "reserve_ram_gb").value_or(0);
+    }
+    if (!pv.name.empty()) d.profile = pv;
+  }
+  for (const json& w : array_of(status, {"warnings"})) {
+    if (d.warnings.size() >= 16) break;
+    std::string m = w.is_string() ? get_str(json{{"m", w}}, "m") : get_str(w, "message");
+    if (!m.empty()) d.warnings.push_back(std::move(m));
+  }
+  return d;
+}
+
+void add_history(Dashboard& d, const json& history) {
+  const json& rows = array_of(history, {"samples", "history"});
+  const size_t first = rows.size() > kMaxRows ? rows.size() - kMaxRows : 0;
+  for (size_t i = first; i < rows.size(); ++i) {
+    const json& r = rows[i];
+    HistoryPoint p;
+    if (auto ms = get_u64(r, "taken_at_unix_ms")) p.t_seconds = static_cast<double>(*ms) / 1000.0;
+    else p.t_seconds = get_double(r, "t_seconds").value_or(static_cast<double>(i));
+    p.vram_used_bytes = get_u64(r, "vram_used_bytes").value_or(0);
+    p.vram_total_bytes = get_u64(r, "vram_total_bytes").value_or(0);
+    p.ram_used_bytes = get_u64(r, "ram_used_bytes").value_or(0);
+    p.ram_total_bytes = get_u64(r, "ram_total_bytes").value_or(0);
+    p.kv_used_bytes = get_u64(r, "kv_used_bytes").value_or(0);
+    d.history.push_back(p);
+  }
+}
+
+void add_actions(Dashboard& d, const json& actions) {
+  const json& rows = array_of(actions, {"actions"});
+  const size_t first = rows.size() > kMaxRows ? rows.size() - kMaxRows : 0;
+  for (size_t i = first; i < rows.size(); ++i) {
+    const json& r = rows[i];
+    ActionView a;
+    a.when = get_str(r, "time");
+    if (a.when.empty()) a.when = get_str(r, "at");
+    a.kind = get_str(r, "kind");
+    a.target = get_str(r, "target");
+    a.reason = get_str(r, "reason");
+    a.outcome = get_str(r, "outcome");
+    d.actions.push_back(std::move(a));
+  }
+}
+
+json dashboard_to_json(const Dashboard& d) {
+  auto opt = [](const auto& o) { return o ? json(*o) : json(nullptr); };
+  json j;
+  j["schema"] = "ruvector-memopt.watch/1";
+  j["source"] = d.source;
+  j["ram"] = {{"total_bytes", d.ram_total_bytes}, {"available_bytes", d.ram_available_bytes}};
+  j["gpus"] = json::array();
+  for (const GpuView& g : d.gpus) {
+    j["gpus"].push_back({{"index", g.index},
+                         {"name", g.name},
+                         {"used_bytes", g.used_bytes},
+                         {"total_bytes", g.total_bytes},
+                         {"temperature_c", opt(g.temperature_c)},
+                         {"power_draw_watts", opt(g.power_watts)},
+                         {"power_limit_watts", opt(g.power_limit_watts)},
+                         {"utilization_percent", opt(g.utilization_percent)},
+                         {"throttle", g.throttle}});
+  }
+  j["profile"] = nullptr;
+  if (d.profile) {
+    j["profile"] = {{"name", d.profile->name},
+                    {"auto_compact_threshold", d.profile->auto_compact_threshold},
+                    {"auto_offload_threshold", d.profile->auto_offload_threshold},
+                    {"reserve_ram_gb", d.profile->reserve_ram_gb}};
+  }
+  j["workloads"] = json::array();
+  for (const WorkloadView& w : d.workloads) {
+    j["workloads"].push_back({{"runtime", w.runtime},
+                              {"model", w.model},
+                              {"endpoint", w.endpoint},
+                              {"pid", w.pid},
+                              {"vram_bytes", opt(w.vram_bytes)},
+                              {"ram_bytes", opt(w.ram_bytes)},
+                              {"gpu_share", opt(w.gpu_share)},
+                              {"kv_used_bytes", opt(w.kv_used_bytes)},
+                              {"kv_capacity_bytes", opt(w.kv_capacity_bytes)},
+                              {"idle_seconds", opt(w.idle_seconds)}});
+  }
+  j["actions"] = json::array();
+  for (const ActionView& a : d.actions) {
+    j["actions"].push_back({{"time", a.when},
+                            {"kind", a.kind},
+                            {"target", a.target},
+                            {"reason", a.reason},
+                            {"outcome", a.outcome}});
+  }
+  j["warnings"] = d.warnings;
+  return j;
+}
+
+}  // namespace memopt::ui
