@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Cold-process cost of `ruvector-memopt vram status` (and --json): median,
-# min and max wall time over N runs. Target: median under 10 ms with no GPU.
+# min and max wall time over N runs, and the median CPU time (user + sys),
+# which stays meaningful on a loaded machine. Target: median under 10 ms with
+# no GPU. "--version" is the floor: process start and dynamic linking only.
 # Usage: bench/vram_status_cold.sh [BINARY] [RUNS]   (defaults: build/ruvector-memopt, 50)
 set -euo pipefail
 bin=${1:-build/ruvector-memopt}
@@ -10,20 +12,21 @@ runs=${2:-50}
 measure() {
   local label=$1; shift
   "$@" >/dev/null  # warm the page cache: "cold" means a new process, not a cold disk
-  local times=()
+  local out; out=$(mktemp)
+  local TIMEFORMAT='%3R %3U %3S'
   for ((i = 0; i < runs; i++)); do
-    local t0 t1
-    t0=$(date +%s%N)
-    "$@" >/dev/null
-    t1=$(date +%s%N)
-    times+=($(((t1 - t0) / 1000)))
+    { time "$@" >/dev/null; } 2>>"$out"
   done
-  printf '%s\n' "${times[@]}" | sort -n | awk -v label="$label" -v n="$runs" '
-    { v[NR] = $1 }
-    END { med = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-          printf "%-28s median %.2f ms  min %.2f ms  max %.2f ms  (%d runs)\n", label, med / 1000, v[1] / 1000, v[n] / 1000, n }'
+  # median / min / max of one column (milliseconds), plain awk + sort.
+  stats() { sort -n | awk '{ v[NR] = $1 } END { n = NR; m = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+                                              printf "%.1f %.1f %.1f\n", m, v[1], v[n] }'; }
+  read -r mw lw hw < <(awk '{ print $1 * 1000 }' "$out" | stats)
+  read -r mc _ _ < <(awk '{ print ($2 + $3) * 1000 }' "$out" | stats)
+  printf '%-22s wall median %s ms (min %s, max %s)  cpu median %s ms  (%d runs)\n' \
+    "$label" "$mw" "$lw" "$hw" "$mc" "$runs"
+  rm -f "$out"
 }
 
 measure "vram status" "$bin" vram status
 measure "vram status --json" "$bin" --json vram status
-measure "--version (process floor)" "$bin" --version
+measure "--version (floor)" "$bin" --version

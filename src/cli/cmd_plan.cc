@@ -232,6 +232,28 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
   return out;
 }
 
+// `first` + `text` word-wrapped to 80 columns; continuation lines are indented
+// to the width of `first`.
+std::string wrap80(const std::string& first, const std::string& text) {
+  std::string out, line = first;
+  const std::string indent(first.size(), ' ');
+  size_t pos = 0;
+  bool line_has_word = false;
+  while (pos < text.size()) {
+    size_t sp = text.find(' ', pos);
+    const std::string word = text.substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
+    pos = sp == std::string::npos ? text.size() : sp + 1;
+    if (line_has_word && line.size() + 1 + word.size() > 80) {
+      out += line + "\n";
+      line = indent;
+      line_has_word = false;
+    }
+    line += (line_has_word ? " " : "") + word;
+    line_has_word = true;
+  }
+  return out + line + "\n";
+}
+
 void print_plan(std::ostream& out, const gguf::ModelInfo& m, const Devices& d,
                 const PlacementPlan& p) {
   const auto& st = p.settings;
@@ -243,7 +265,7 @@ void print_plan(std::ostream& out, const gguf::ModelInfo& m, const Devices& d,
                      st.ctx_per_seq, st.parallel, gguf::ggml_type_traits(st.type_k)->name,
                      gguf::ggml_type_traits(st.type_v)->name, st.flash_attn ? "on" : "off",
                      st.n_ubatch);
-  out << "Plan     " << p.verdict << "\n";
+  out << wrap80("Plan     ", p.verdict);
   if (d.what_if) out << "         (what-if devices from --vram)\n";
   out << "\n";
   out << fmt::format("{:<10} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "Device", "Layers",
@@ -270,23 +292,24 @@ void print_plan(std::ostream& out, const gguf::ModelInfo& m, const Devices& d,
   out << (p.cpu_only ? "Largest context in RAM: " : "Largest context fully on GPU: ") << join(mc, ", ")
       << "\n";
   if (p.fits) {
-    out << "\nllama.cpp  " << join(p.launch.llama_cpp_args, " ") << "\n";
+    out << "\n" << wrap80("llama.cpp  ", join(p.launch.llama_cpp_args, " "));
     std::vector<std::string> oo, env;
     for (const auto& [k, v] : p.launch.ollama_options) oo.push_back(k + "=" + v);
     for (const auto& [k, v] : p.launch.env) env.push_back(k + "=" + v);
-    out << "Ollama     " << join(oo, " ") << "\n";
-    out << "           " << join(env, " ") << "\n";
-    for (const auto& a : p.launch.numa_advice) out << "NUMA       " << a << "\n";
+    out << wrap80("Ollama     ", join(oo, " "));
+    out << wrap80("           ", join(env, " "));
+    for (const auto& a : p.launch.numa_advice) out << wrap80("NUMA       ", a);
   }
   if (!p.suggestions.empty()) {
     out << "\nOne change that makes it fit fully on the GPU:\n";
     for (const auto& s : p.suggestions) {
-      out << fmt::format("  - {}: {}{}\n      {}; cost: {}\n", s.change, format_bytes(s.gpu_bytes),
-                         s.approximate ? " (approx.)" : "", s.flags, s.cost);
+      out << wrap80("  - ", fmt::format("{}: needs {}{} on the GPU", s.change,
+                                        format_bytes(s.gpu_bytes), s.approximate ? " (approx.)" : ""));
+      out << wrap80("      ", s.flags + "; cost: " + s.cost);
     }
   }
-  for (const auto& w : p.warnings) out << "warning: " << w << "\n";
-  for (const auto& n : d.notes) out << "note: " << n << "\n";
+  for (const auto& w : p.warnings) out << wrap80("warning: ", w);
+  for (const auto& n : d.notes) out << wrap80("note: ", n);
 }
 
 int run_plan(CliContext& ctx, const PlanOptions& o) {

@@ -142,13 +142,27 @@ int run_watch(CliContext& ctx, const WatchCliOptions& o) {
       *ctx.err << "ruvector-memopt: --daemon wants http://HOST:PORT, got '" << o.daemon_url << "'\n";
       return kExitUsage;
     }
+    // The daemon keeps its token in the state dir (daemon/api_auth.h); a
+    // missing file leaves the view read-only, a bad one is an error.
+    std::string token_file = o.token_file;
+    struct stat st {};
+    const std::string default_token = policy::default_state_dir() + "/api_token";
+    if (token_file.empty() && stat(default_token.c_str(), &st) == 0) token_file = default_token;
     std::string token;
-    if (!o.token_file.empty()) {
-      auto t = read_token(o.token_file);
+    if (!token_file.empty()) {
+      auto t = read_token(token_file);
       if (!t) return fail(ctx, t.error().message);
       token = *t;
     }
-    source = ui::make_daemon_source(o.daemon_url, token);
+    source = ui::make_daemon_source(o.daemon_url, token, [](const std::string& name) {
+      std::optional<ui::ProfileView> out;
+      auto set = policy::load_profiles(policy::default_config_path());
+      if (!set) return out;
+      if (const policy::Profile* p = set->find(name)) {
+        out = ui::ProfileView{p->name, p->auto_compact_threshold, p->auto_offload_threshold, p->reserve_ram_gb};
+      }
+      return out;
+    });
   } else {
     ui::StandaloneHooks hooks;
     auto sampler = std::make_shared<StandaloneSampler>(ctx.opts);
@@ -187,7 +201,8 @@ RegisterCommands reg(80, [](CliRoot& root) {
   auto* cmd = ai->add_subcommand("watch", "Live dashboard: VRAM/RAM bars, history, workloads, actions");
   auto o = std::make_shared<WatchCliOptions>();
   cmd->add_option("--daemon", o->daemon_url, "Attach to a running daemon (http://127.0.0.1:7878)");
-  cmd->add_option("--token-file", o->token_file, "Daemon API token file (for u/p/o keys)");
+  cmd->add_option("--token-file", o->token_file,
+                  "Daemon API token file for the u/p/o keys (default: the state dir's api_token)");
   cmd->add_option("--interval", o->interval_seconds, "Seconds between readings")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();

@@ -36,13 +36,18 @@ std::vector<ProbeResult> run_probes(const std::vector<ProbeRequest>& reqs, std::
 }
 
 Result<Detected> detect(const DetectorOptions& o, const std::vector<ProcessGpuMemory>& vram) {
-  auto scan = proc::scan_processes(o.proc_root);
+  // Container ids are read for the workloads only (one cgroup read per
+  // workload instead of one per process).
+  proc::ScanOptions so;
+  so.read_cgroup = false;
+  auto scan = proc::scan_processes(o.proc_root, so);
   if (!scan) return scan.error();
   std::vector<ProbeResult> probes;
   if (o.probe_ports) probes = run_probes(plan_probes(*scan, o.max_probes), o.probe_timeout);
   Detected d{std::move(*scan), {}};
   d.workloads = detect_workloads(d.scan, vram, probes);
   for (auto& w : d.workloads) {
+    w.container_id = proc::read_container_id(o.proc_root, w.pid);
     if (!w.is_ai()) continue;
     bool ollama = w.runtime == "ollama";
     size_t described = 0;

@@ -1,5 +1,11 @@
 // amdgpu and Intel backends on fixture sysfs/procfs trees.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
 
 #include "gpu/collect.h"
 #include "gpu/gpu_backend.h"
@@ -113,6 +119,53 @@ TEST(IntelBackend, XeIntegratedAndDiscrete) {
   ASSERT_EQ(arc.processes.size(), 1u);
   EXPECT_EQ(arc.processes[0].used_bytes, 8 * kGiB);
   EXPECT_EQ(arc.processes[0].shared_bytes, 64 * kMiB);
+}
+
+TEST(IntelBackend, UtilizationAndPowerNeedTwoSamples) {
+  namespace fs = std::filesystem;
+  fs::path tmp = fs::temp_directory_path() / ("memopt-intel-" + std::to_string(::getpid()));
+  fs::remove_all(tmp);
+  fs::copy(testing::fixture("intel-xe"), tmp,
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  GpuRoots roots{(tmp / "proc").string(), (tmp / "sys").string(), "/nonexistent/libnvidia-ml.so.1"};
+  auto backend = make_intel_backend(roots);
+  auto sample = [&] {
+    GpuSnapshot snap;
+    DrmClientSweep sweep(roots.proc_root);
+    backend->sample(snap, sweep);
+    return snap;
+  };
+  auto t0 = std::chrono::steady_clock::now();
+  auto first = sample();
+  auto t1 = std::chrono::steady_clock::now();
+  ASSERT_EQ(first.gpus.size(), 2u);
+  EXPECT_FALSE(first.gpus[1].utilization_percent);
+  EXPECT_NE(first.gpus[1].unavailable.at("utilization_percent").find("previous sample"),
+            std::string::npos);
+  EXPECT_FALSE(first.gpus[1].power_draw_watts);
+
+  // The Arc's only client spends 500 of 1000 GPU timestamp cycles busy on
+  // the render engine; the card uses 2 J.
+  std::ofstream(tmp / "proc/6100/fdinfo/7")
+      << "drm-driver:\txe\ndrm-client-id:\t21\ndrm-pdev:\t0000:03:00.0\n"
+         "drm-resident-vram0:\t8192 MiB\ndrm-cycles-rcs:\t28258400\n"
+         "drm-total-cycles-rcs:\t7655184225\n";
+  std::ofstream(tmp / "sys/class/drm/card1/device/hwmon/hwmon3/energy1_input") << "1002000000\n";
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto t2 = std::chrono::steady_clock::now();
+  auto second = sample();
+  auto t3 = std::chrono::steady_clock::now();
+  ASSERT_EQ(second.gpus.size(), 2u);
+  EXPECT_EQ(second.gpus[1].utilization_percent, 50u);
+  ASSERT_TRUE(second.gpus[1].power_draw_watts);
+  // 2 J over the time between the two samples, bounded by what we measured.
+  double longest = std::chrono::duration<double>(t3 - t0).count();
+  double shortest = std::chrono::duration<double>(t2 - t1).count();
+  EXPECT_GE(*second.gpus[1].power_draw_watts, 2.0 / longest);
+  EXPECT_LE(*second.gpus[1].power_draw_watts, 2.0 / shortest);
+  // The integrated GPU's client has no engine counters: idle, not unknown.
+  EXPECT_EQ(second.gpus[0].utilization_percent, 0u);
+  fs::remove_all(tmp);
 }
 
 TEST(Collect, NoGpuStillWorksAndSaysWhy) {

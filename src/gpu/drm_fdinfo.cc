@@ -64,6 +64,18 @@ std::optional<DrmFdinfo> parse_drm_fdinfo(std::string_view text) {
       info.pdev = std::string(value);
     } else if (key == "drm-client-id") {
       info.client_id = parse_u64(value);
+    } else if (key.starts_with("drm-engine-capacity-")) {
+      if (auto n = parse_u64(value); n && *n > 0)
+        info.engine_capacity[std::string(key.substr(20))] = *n;
+    } else if (key.starts_with("drm-engine-")) {
+      // "123456 ns": the unit is always ns (drm-usage-stats.rst).
+      std::string_view v = value;
+      if (v.ends_with("ns")) v = trim(v.substr(0, v.size() - 2));
+      if (auto n = parse_u64(v)) info.engine_ns[std::string(key.substr(11))] = *n;
+    } else if (key.starts_with("drm-total-cycles-")) {
+      if (auto n = parse_u64(value)) info.engine_total_cycles[std::string(key.substr(17))] = *n;
+    } else if (key.starts_with("drm-cycles-")) {
+      if (auto n = parse_u64(value)) info.engine_cycles[std::string(key.substr(11))] = *n;
     } else if (key.starts_with("drm-")) {
       // drm-<kind>-<region>, kind in {resident, memory, total}.
       std::string_view rest = key.substr(4);
@@ -119,11 +131,65 @@ const std::vector<DrmClient>& DrmClientSweep::clients() {
   return clients_;
 }
 
+namespace {
+bool client_matches(const DrmFdinfo& c, std::string_view pdev, std::string_view driver) {
+  return c.pdev.empty() ? c.driver == driver : c.pdev == pdev;
+}
+}  // namespace
+
+std::vector<DrmFdinfo> DrmClientSweep::clients_for(std::string_view pdev, std::string_view driver) {
+  std::vector<DrmFdinfo> out;
+  for (const auto& c : clients()) {
+    if (client_matches(c.info, pdev, driver)) out.push_back(c.info);
+  }
+  return out;
+}
+
+std::optional<double> drm_busy_percent(const std::vector<DrmFdinfo>& before,
+                                       const std::vector<DrmFdinfo>& after, uint64_t wall_ns) {
+  if (after.empty()) return 0.0;  // no client: nothing can be running
+  std::map<uint64_t, const DrmFdinfo*> prev;
+  for (const auto& c : before) {
+    if (c.client_id) prev[*c.client_id] = &c;
+  }
+  std::map<std::string, double> busy;  // engine class → fraction of one engine
+  bool measured = false;
+  for (const auto& c : after) {
+    if (!c.client_id) continue;
+    auto it = prev.find(*c.client_id);
+    if (it == prev.end()) continue;
+    const DrmFdinfo& b = *it->second;
+    measured = true;
+    for (const auto& [e, cyc] : c.engine_cycles) {
+      auto bc = b.engine_cycles.find(e);
+      auto tc = c.engine_total_cycles.find(e);
+      auto btc = b.engine_total_cycles.find(e);
+      if (bc == b.engine_cycles.end() || tc == c.engine_total_cycles.end() ||
+          btc == b.engine_total_cycles.end())
+        continue;
+      if (cyc < bc->second || tc->second <= btc->second) continue;
+      busy[e] +=
+          static_cast<double>(cyc - bc->second) / static_cast<double>(tc->second - btc->second);
+    }
+    if (wall_ns == 0) continue;
+    for (const auto& [e, ns] : c.engine_ns) {
+      auto bn = b.engine_ns.find(e);
+      if (bn == b.engine_ns.end() || ns < bn->second) continue;
+      auto cap = c.engine_capacity.find(e);
+      double engines = cap != c.engine_capacity.end() ? static_cast<double>(cap->second) : 1.0;
+      busy[e] += static_cast<double>(ns - bn->second) / (static_cast<double>(wall_ns) * engines);
+    }
+  }
+  if (!measured) return std::nullopt;
+  double top = 0;
+  for (const auto& [e, f] : busy) top = std::max(top, f);
+  return std::clamp(top * 100.0, 0.0, 100.0);
+}
+
 DrmUsageByPid DrmClientSweep::usage_for(std::string_view pdev, std::string_view driver) {
   DrmUsageByPid out;
   for (const auto& c : clients()) {
-    bool match = c.info.pdev.empty() ? c.info.driver == driver : c.info.pdev == pdev;
-    if (!match) continue;
+    if (!client_matches(c.info, pdev, driver)) continue;
     auto& regions = out[c.pid];
     for (const auto& [r, b] : c.info.region_bytes) regions[r] += b;
   }

@@ -22,6 +22,13 @@ struct DrmFdinfo {
   // memory); the deprecated drm-memory-<r> is its alias; drm-total-<r> is the
   // fallback when a driver prints only totals.
   std::map<std::string, uint64_t> region_bytes;
+  // Busy counters per engine class, cumulative: drm-engine-<e> (ns),
+  // drm-cycles-<e> and drm-total-cycles-<e> (xe: busy = Δcycles ÷
+  // Δtotal-cycles), drm-engine-capacity-<e> (identical engines, default 1).
+  std::map<std::string, uint64_t> engine_ns;
+  std::map<std::string, uint64_t> engine_cycles;
+  std::map<std::string, uint64_t> engine_total_cycles;
+  std::map<std::string, uint64_t> engine_capacity;
 };
 
 // "1234", "1234 KiB", "12 MiB" → bytes. drm_fdinfo_print_size() prints the
@@ -31,6 +38,14 @@ std::optional<uint64_t> parse_drm_size(std::string_view value);
 
 // Empty when the text has no drm-driver key (not a DRM client).
 std::optional<DrmFdinfo> parse_drm_fdinfo(std::string_view text);
+
+// Device busy percent between two samples of one device's clients, matched
+// by drm-client-id: per engine class, Σ Δcycles ÷ Δtotal-cycles (xe) or
+// Σ Δns ÷ (wall ns × capacity) (i915, amdgpu); the device figure is the
+// busiest class (drm-usage-stats.rst). Counters that go backwards are
+// skipped. Empty when clients exist but none has a baseline.
+std::optional<double> drm_busy_percent(const std::vector<DrmFdinfo>& before,
+                                       const std::vector<DrmFdinfo>& after, uint64_t wall_ns);
 
 // One DRM client attributed to the first pid (lowest) that holds it.
 struct DrmClient {
@@ -52,6 +67,8 @@ class DrmClientSweep {
   // Clients on PCI device `pdev` (or with no drm-pdev but the given driver,
   // for platform devices), summed per pid.
   DrmUsageByPid usage_for(std::string_view pdev, std::string_view driver);
+  // The clients themselves (with engine counters), same matching.
+  std::vector<DrmFdinfo> clients_for(std::string_view pdev, std::string_view driver);
   bool swept() const { return swept_; }
 
  private:

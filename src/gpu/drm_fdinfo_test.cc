@@ -79,3 +79,65 @@ TEST(DrmClientSweep, MissingProcRootIsEmptyNotAnError) {
 
 }  // namespace
 }  // namespace memopt::gpu
+
+namespace memopt::gpu {
+namespace {
+
+DrmFdinfo client(uint64_t id) {
+  DrmFdinfo c;
+  c.driver = "xe";
+  c.client_id = id;
+  return c;
+}
+
+TEST(DrmBusy, XeCyclesOverTotalCyclesSummedOverClients) {
+  auto a0 = client(1), b0 = client(2);
+  a0.engine_cycles["rcs"] = 1000, a0.engine_total_cycles["rcs"] = 10000;
+  b0.engine_cycles["rcs"] = 0, b0.engine_total_cycles["rcs"] = 10000;
+  b0.engine_cycles["ccs"] = 0, b0.engine_total_cycles["ccs"] = 10000;
+  auto a1 = a0, b1 = b0;
+  a1.engine_cycles["rcs"] += 300, a1.engine_total_cycles["rcs"] += 1000;  // 30%
+  b1.engine_cycles["rcs"] += 200, b1.engine_total_cycles["rcs"] += 1000;  // +20% on rcs
+  b1.engine_cycles["ccs"] += 400, b1.engine_total_cycles["ccs"] += 1000;  // 40% on ccs
+  auto busy = drm_busy_percent({a0, b0}, {a1, b1}, 0);
+  ASSERT_TRUE(busy);
+  EXPECT_DOUBLE_EQ(*busy, 50.0);  // the busiest class: rcs 30% + 20%
+}
+
+TEST(DrmBusy, EngineNanosecondsOverWallTimeAndCapacity) {
+  auto c0 = client(5);
+  c0.engine_ns["video"] = 1'000'000;
+  c0.engine_capacity["video"] = 2;
+  auto c1 = c0;
+  c1.engine_ns["video"] += 500'000'000;  // 0.5 s busy in 1 s over 2 engines
+  EXPECT_DOUBLE_EQ(*drm_busy_percent({c0}, {c1}, 1'000'000'000), 25.0);
+}
+
+TEST(DrmBusy, BackwardsCountersNewClientsAndIdle) {
+  auto c0 = client(1);
+  c0.engine_ns["gfx"] = 900;
+  auto c1 = c0;
+  c1.engine_ns["gfx"] = 100;  // went backwards: ignored, not negative
+  EXPECT_DOUBLE_EQ(*drm_busy_percent({c0}, {c1}, 1000), 0.0);
+  EXPECT_FALSE(drm_busy_percent({c0}, {client(9)}, 1000));   // no baseline for client 9
+  EXPECT_DOUBLE_EQ(*drm_busy_percent({c0}, {}, 1000), 0.0);  // no client at all
+  auto c2 = c0;
+  c2.engine_ns["gfx"] = 900 + 5000;  // more busy time than wall time: clamped
+  EXPECT_DOUBLE_EQ(*drm_busy_percent({c0}, {c2}, 1000), 100.0);
+}
+
+TEST(DrmFdinfo, ParsesEngineCountersWithoutMistakingThemForRegions) {
+  auto info = parse_drm_fdinfo(
+      "drm-driver: xe\ndrm-client-id: 3\ndrm-cycles-rcs: 28257900\n"
+      "drm-total-cycles-rcs: 7655183225\ndrm-engine-render: 123 ns\n"
+      "drm-engine-capacity-video: 2\ndrm-total-vram0: 4 MiB\n");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->engine_cycles.at("rcs"), 28257900u);
+  EXPECT_EQ(info->engine_total_cycles.at("rcs"), 7655183225u);
+  EXPECT_EQ(info->engine_ns.at("render"), 123u);
+  EXPECT_EQ(info->engine_capacity.at("video"), 2u);
+  EXPECT_EQ(info->region_bytes.size(), 1u);  // only vram0, not "cycles-rcs"
+}
+
+}  // namespace
+}  // namespace memopt::gpu

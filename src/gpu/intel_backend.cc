@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 
 #include "gpu/drm_cards.h"
 #include "gpu/fs_read.h"
@@ -100,19 +102,21 @@ class IntelBackend final : public GpuBackend {
       d.memory_source = "fdinfo_sum";
     }
     d.unavailable["memory_reserved_bytes"] = "not exposed by " + c.driver;
-    d.unavailable["utilization_percent"] = "needs two fdinfo samples (engine cycles); not sampled";
     d.unavailable["throttle"] = "not read for Intel GPUs";
 
-    // i915: temp1_input; xe: temp2_input (package). Units as amdgpu: m°C, µW.
+    // i915: temp1_input; xe: temp2_input (package). Units (hwmon ABI): m°C,
+    // µW, energy in µJ.
     std::string hw = find_hwmon(dev);
+    std::optional<uint64_t> energy_uj;
     if (!hw.empty()) {
       auto t = read_i64(hw + (c.driver == "xe" ? "/temp2_input" : "/temp1_input"));
       if (t) d.temperature_c = *t / 1000.0;
       if (auto p = read_u64(hw + "/power1_max")) d.power_limit_watts = *p / 1e6;
+      energy_uj = read_u64(hw + "/energy1_input");
     }
     if (!d.temperature_c)
       d.unavailable["temperature_c"] = "no hwmon temperature (usual on integrated GPUs)";
-    d.unavailable["power_draw_watts"] = "Intel exposes only an energy counter; needs two samples";
+    sample_rates(c, fdinfo.clients_for(c.pci_slot, c.driver), energy_uj, d);
 
     std::optional<uint64_t> cur, max;
     if (c.driver == "xe") {
@@ -131,7 +135,42 @@ class IntelBackend final : public GpuBackend {
     return d;
   }
 
+  // Utilization and power are rates: Intel exposes only cumulative engine
+  // counters and an energy counter, so they need the previous sample of the
+  // same card. A one-shot `vram status` has none; the daemon and watch do.
+  void sample_rates(const DrmCard& c, std::vector<DrmFdinfo> clients,
+                    std::optional<uint64_t> energy_uj, GpuDevice& d) {
+    auto now = std::chrono::steady_clock::now();
+    CardState& st = prev_[c.pci_slot];
+    const char* why = "needs a previous sample (shown by the daemon and watch)";
+    if (st.valid) {
+      auto wall = std::chrono::duration_cast<std::chrono::nanoseconds>(now - st.at).count();
+      uint64_t wall_ns = wall > 0 ? static_cast<uint64_t>(wall) : 0;
+      if (auto busy = drm_busy_percent(st.clients, clients, wall_ns)) {
+        d.utilization_percent = static_cast<uint32_t>(std::lround(*busy));
+      }
+      // Energy counters wrap or reset on driver reload: skip a decrease.
+      if (energy_uj && st.energy_uj && *energy_uj >= *st.energy_uj && wall_ns > 0) {
+        d.power_draw_watts = static_cast<double>(*energy_uj - *st.energy_uj) / 1e6 /
+                             (static_cast<double>(wall_ns) / 1e9);
+      }
+      why = "no client or counter common to both samples";
+    }
+    if (!d.utilization_percent) d.unavailable["utilization_percent"] = why;
+    if (!d.power_draw_watts)
+      d.unavailable["power_draw_watts"] = energy_uj ? why : "no hwmon energy1_input";
+    st = CardState{std::move(clients), now, energy_uj, true};
+  }
+
+  struct CardState {
+    std::vector<DrmFdinfo> clients;
+    std::chrono::steady_clock::time_point at;
+    std::optional<uint64_t> energy_uj;
+    bool valid = false;
+  };
+
   GpuRoots roots_;
+  std::map<std::string, CardState> prev_;  // by PCI slot
 };
 
 }  // namespace

@@ -10,10 +10,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <unordered_map>
+#include <thread>
 #include <unordered_set>
 
 namespace memopt::proc {
@@ -249,6 +251,11 @@ int scan_fds(int dirfd, ProcessInfo& p, std::vector<uint64_t>& socket_inodes) {
   std::string target;
   while (dirent* e = ::readdir(d)) {
     if (e->d_name[0] == '.') continue;
+    // Descriptors 0-2 are stdio: a terminal, a pipe, /dev/null or a log. A
+    // listening socket handed over by systemd starts at 3 (sd_listen_fds(3)),
+    // and runtimes open models and GPU devices themselves, so stdio is not
+    // worth a readlink in every process of the machine.
+    if (e->d_name[1] == '\0' && e->d_name[0] >= '0' && e->d_name[0] <= '2') continue;
     if (++count > kMaxFds) break;
     if (read_link_at(fdir, e->d_name, target) != 0) continue;  // closed meanwhile
     std::string_view t = target;
@@ -413,6 +420,88 @@ std::vector<std::pair<uint64_t, ListeningSocket>> parse_listening_sockets(std::s
   return out;
 }
 
+namespace {
+
+bool is_python_path(std::string_view path) { return path_basename(path).starts_with("python"); }
+
+// Reads one process into `out` (or counts it as vanished/denied).
+void scan_one(int root_fd, int pid, const ScanOptions& opts,
+              const std::unordered_map<uint64_t, ListeningSocket>& listeners, std::string& text,
+              std::vector<uint64_t>& inodes, ScanResult& out) {
+  char name[16];
+  std::snprintf(name, sizeof(name), "%d", pid);
+  Fd pdir(::openat(root_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!pdir.ok()) {
+    ++out.vanished_processes;
+    return;
+  }
+  ProcessInfo p;
+  p.pid = pid;
+  int err = read_file_at(pdir.get(), "status", kStatusCap, text);
+  if (err != 0 || text.empty()) {
+    ++out.vanished_processes;
+    return;
+  }
+  parse_status(text, p);
+  if (p.kernel_thread || p.state == 'Z') {
+    // Kernel threads and zombies have no address space, files or cmdline.
+    out.processes.push_back(std::move(p));
+    return;
+  }
+  if (read_file_at(pdir.get(), "cmdline", kCmdlineCap, text) == 0) parse_cmdline(text, p.argv);
+  read_link_at(pdir.get(), "exe", p.exe);
+  p.exe = std::string(strip_deleted(p.exe));
+  // The working directory only tells something about interpreted apps
+  // (`python main.py` run from its ComfyUI folder); not worth a readlink
+  // for every other process.
+  if (opts.read_cwd == CwdPolicy::kAll ||
+      (opts.read_cwd == CwdPolicy::kInterpreters &&
+       (is_python_path(p.exe) || (!p.argv.empty() && is_python_path(p.argv[0]))))) {
+    read_link_at(pdir.get(), "cwd", p.cwd);
+  }
+  if (opts.read_cgroup && read_file_at(pdir.get(), "cgroup", kCgroupCap, text) == 0) {
+    p.container_id = container_id_from_cgroup(text);
+  }
+  bool vanished = false;
+  if (opts.read_maps) {
+    bool truncated = false;
+    err = scan_maps(pdir.get(), p, truncated);
+    if (is_denied(err)) p.details_denied = true;
+    else if (is_gone(err)) vanished = true;
+    if (truncated) {
+      out.warnings.push_back("maps of pid " + std::to_string(pid) + " is over " +
+                             std::to_string(kMapsCap >> 20) + " MiB; read the first part only");
+    }
+  }
+  if (opts.read_fds && !vanished) {
+    inodes.clear();
+    err = scan_fds(pdir.get(), p, inodes);
+    if (is_denied(err)) p.details_denied = true;
+    else if (is_gone(err)) vanished = true;
+    for (uint64_t inode : inodes) {
+      auto it = listeners.find(inode);
+      if (it != listeners.end()) p.listening.push_back(it->second);
+    }
+  }
+  if (vanished) {
+    ++out.vanished_processes;
+    return;
+  }
+  if (p.details_denied) ++out.denied_processes;
+  out.processes.push_back(std::move(p));
+}
+
+}  // namespace
+
+std::string read_container_id(const std::string& proc_root, int pid) {
+  Fd root(::open(proc_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!root.ok()) return {};
+  std::string text;
+  std::string rel = std::to_string(pid) + "/cgroup";
+  if (read_file_at(root.get(), rel.c_str(), kCgroupCap, text) != 0) return {};
+  return container_id_from_cgroup(text);
+}
+
 Result<ScanResult> scan_processes(const std::string& proc_root, const ScanOptions& opts) {
   Fd root(::open(proc_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root.ok()) {
@@ -435,69 +524,45 @@ Result<ScanResult> scan_processes(const std::string& proc_root, const ScanOption
     ::close(dup_fd);
     return make_error("cannot list " + proc_root + ": " + std::strerror(errno));
   }
-  ScanResult result;
-  std::string text;
-  std::vector<uint64_t> inodes;
+  std::vector<int> pids;
   while (dirent* e = ::readdir(dir)) {
     int pid = 0;
     std::string_view name(e->d_name);
     auto [p_end, ec] = std::from_chars(name.data(), name.data() + name.size(), pid);
     if (ec != std::errc() || p_end != name.data() + name.size() || pid <= 0) continue;
-
-    Fd pdir(::openat(root.get(), e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!pdir.ok()) {
-      ++result.vanished_processes;
-      continue;
-    }
-    ProcessInfo p;
-    p.pid = pid;
-    int err = read_file_at(pdir.get(), "status", kStatusCap, text);
-    if (err != 0 || text.empty()) {
-      ++result.vanished_processes;
-      continue;
-    }
-    parse_status(text, p);
-    if (p.kernel_thread || p.state == 'Z') {
-      // Kernel threads and zombies have no address space, files or cmdline.
-      result.processes.push_back(std::move(p));
-      continue;
-    }
-    if (read_file_at(pdir.get(), "cmdline", kCmdlineCap, text) == 0) parse_cmdline(text, p.argv);
-    read_link_at(pdir.get(), "exe", p.exe);
-    p.exe = std::string(strip_deleted(p.exe));
-    read_link_at(pdir.get(), "cwd", p.cwd);
-    if (read_file_at(pdir.get(), "cgroup", kCgroupCap, text) == 0) {
-      p.container_id = container_id_from_cgroup(text);
-    }
-    bool vanished = false;
-    if (opts.read_maps) {
-      bool truncated = false;
-      err = scan_maps(pdir.get(), p, truncated);
-      if (is_denied(err)) p.details_denied = true;
-      else if (is_gone(err)) vanished = true;
-      if (truncated) {
-        result.warnings.push_back("maps of pid " + std::to_string(pid) + " is over " +
-                                  std::to_string(kMapsCap >> 20) + " MiB; read the first part only");
-      }
-    }
-    if (opts.read_fds && !vanished) {
-      inodes.clear();
-      err = scan_fds(pdir.get(), p, inodes);
-      if (is_denied(err)) p.details_denied = true;
-      else if (is_gone(err)) vanished = true;
-      for (uint64_t inode : inodes) {
-        auto it = listeners.find(inode);
-        if (it != listeners.end()) p.listening.push_back(it->second);
-      }
-    }
-    if (vanished) {
-      ++result.vanished_processes;
-      continue;
-    }
-    if (p.details_denied) ++result.denied_processes;
-    result.processes.push_back(std::move(p));
+    pids.push_back(pid);
   }
   ::closedir(dir);
+
+  // Reading a process costs kernel time (maps and fd links are generated on
+  // each read), so the pids are shared among a few threads; each keeps its
+  // own result, merged at the end.
+  size_t n_threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4);
+  if (pids.size() < 64) n_threads = 1;
+  std::vector<ScanResult> partial(n_threads);
+  std::atomic<size_t> next{0};
+  auto worker = [&](ScanResult& out) {
+    std::string text;
+    std::vector<uint64_t> inodes;
+    for (;;) {
+      size_t i = next.fetch_add(16);
+      if (i >= pids.size()) return;
+      for (size_t j = i; j < std::min(i + 16, pids.size()); ++j) {
+        scan_one(root.get(), pids[j], opts, listeners, text, inodes, out);
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < n_threads; ++t) threads.emplace_back(worker, std::ref(partial[t]));
+  worker(partial[0]);
+  for (auto& t : threads) t.join();
+  ScanResult result;
+  for (auto& part : partial) {
+    result.denied_processes += part.denied_processes;
+    result.vanished_processes += part.vanished_processes;
+    for (auto& w : part.warnings) result.warnings.push_back(std::move(w));
+    for (auto& p : part.processes) result.processes.push_back(std::move(p));
+  }
   std::sort(result.processes.begin(), result.processes.end(),
             [](const ProcessInfo& a, const ProcessInfo& b) { return a.pid < b.pid; });
   return result;

@@ -39,9 +39,15 @@ struct ProcessInfo {
   bool details_denied = false;  // maps or fd could not be read (permission)
 };
 
+enum class CwdPolicy { kNone, kInterpreters, kAll };
+
 struct ScanOptions {
   bool read_maps = true;
   bool read_fds = true;
+  bool read_cgroup = true;  // off: fill container ids later with read_container_id()
+  // Whose working directory to read: kInterpreters (python*) by default, as
+  // it only identifies interpreted apps (`python main.py` in ComfyUI/).
+  CwdPolicy read_cwd = CwdPolicy::kInterpreters;
 };
 
 struct ScanResult {
@@ -54,6 +60,9 @@ struct ScanResult {
 // Scans `proc_root` (normally "/proc"). Fails only when the root itself
 // cannot be listed.
 Result<ScanResult> scan_processes(const std::string& proc_root, const ScanOptions& opts = {});
+
+// The container id of one process ("" on the host or when it is gone).
+std::string read_container_id(const std::string& proc_root, int pid);
 
 // True for files that hold model weights: .gguf, .safetensors, .onnx anywhere;
 // .pt/.pth/.ckpt/.bin only under a model folder (models, checkpoints, a

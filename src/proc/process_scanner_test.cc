@@ -149,9 +149,17 @@ TEST(ScanFixture, ReadsEveryField) {
   fp.add_listener({"0100007F", 41234, 5555, false});
   fp.write_net();
 
-  auto r = scan_processes(fp.root());
+  ScanOptions all;
+  all.read_cwd = CwdPolicy::kAll;
+  auto r = scan_processes(fp.root(), all);
   ASSERT_TRUE(r.ok()) << r.error().message;
   ASSERT_EQ(r->processes.size(), 2u);
+  // By default only interpreters' working directories are read.
+  auto dflt = scan_processes(fp.root());
+  ASSERT_TRUE(dflt.ok());
+  EXPECT_EQ(find_pid(*dflt, 1200)->cwd, "");
+  EXPECT_EQ(read_container_id(fp.root(), 1300), std::string(64, 'b'));
+  EXPECT_EQ(read_container_id(fp.root(), 999999), "");
   const ProcessInfo* s = find_pid(*r, 1200);
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->comm, "ollama");

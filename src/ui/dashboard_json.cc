@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fmt/format.h>
+#include <map>
 #include <nlohmann/json.hpp>
 
 namespace memopt::ui {
@@ -181,31 +183,49 @@ Dashboard dashboard_from_status(const json& status) {
   return d;
 }
 
-void add_history(Dashboard& d, const json& history) {
-  const json& rows = array_of(history, {"samples", "history"});
-  const size_t first = rows.size() > kMaxRows ? rows.size() - kMaxRows : 0;
-  for (size_t i = first; i < rows.size(); ++i) {
-    const json& r = rows[i];
+void add_history(Dashboard& d, const json (&answers)[5]) {
+  std::map<uint64_t, uint64_t> sums[5];
+  size_t points = 0;
+  for (size_t k = 0; k < 5; ++k) {
+    for (const json& series : array_of(answers[k], {"series"})) {
+      for (const json& p : array_of(series, {"points"})) {
+        if (++points > 8 * kMaxRows) break;  // bounded whatever the daemon sends
+        if (!p.is_array() || p.size() != 2 || !p[0].is_number() || !p[1].is_number()) continue;
+        const double ts = p[0].get<double>(), v = p[1].get<double>();
+        if (!std::isfinite(ts) || ts < 0 || !std::isfinite(v) || v < 0 || v >= 1.8e19) continue;
+        sums[k][static_cast<uint64_t>(ts)] += static_cast<uint64_t>(v);
+      }
+    }
+  }
+  auto at = [&](size_t k, uint64_t ts) {
+    auto it = sums[k].find(ts);
+    return it == sums[k].end() ? uint64_t{0} : it->second;
+  };
+  for (const auto& [ts, ram_total] : sums[3]) {
     HistoryPoint p;
-    if (auto ms = get_u64(r, "taken_at_unix_ms")) p.t_seconds = static_cast<double>(*ms) / 1000.0;
-    else p.t_seconds = get_double(r, "t_seconds").value_or(static_cast<double>(i));
-    p.vram_used_bytes = get_u64(r, "vram_used_bytes").value_or(0);
-    p.vram_total_bytes = get_u64(r, "vram_total_bytes").value_or(0);
-    p.ram_used_bytes = get_u64(r, "ram_used_bytes").value_or(0);
-    p.ram_total_bytes = get_u64(r, "ram_total_bytes").value_or(0);
-    p.kv_used_bytes = get_u64(r, "kv_used_bytes").value_or(0);
+    p.t_seconds = static_cast<double>(ts);
+    p.vram_used_bytes = at(0, ts);
+    p.vram_total_bytes = at(1, ts);
+    p.ram_total_bytes = ram_total;
+    p.ram_used_bytes = ram_total - std::min(ram_total, at(2, ts));
+    p.kv_used_bytes = at(4, ts);
     d.history.push_back(p);
+  }
+  if (d.history.size() > kMaxRows) {
+    d.history.erase(d.history.begin(), d.history.end() - static_cast<std::ptrdiff_t>(kMaxRows));
   }
 }
 
-void add_actions(Dashboard& d, const json& actions) {
+void add_actions(Dashboard& d, const json& actions, int64_t utc_offset_seconds) {
   const json& rows = array_of(actions, {"actions"});
   const size_t first = rows.size() > kMaxRows ? rows.size() - kMaxRows : 0;
   for (size_t i = first; i < rows.size(); ++i) {
     const json& r = rows[i];
     ActionView a;
-    a.when = get_str(r, "time");
-    if (a.when.empty()) a.when = get_str(r, "at");
+    if (auto ms = get_u64(r, "ts_ms")) {
+      const int64_t day_s = ((static_cast<int64_t>(*ms / 1000) + utc_offset_seconds) % 86400 + 86400) % 86400;
+      a.when = fmt::format("{:02}:{:02}:{:02}", day_s / 3600, (day_s / 60) % 60, day_s % 60);
+    }
     a.kind = get_str(r, "kind");
     a.target = get_str(r, "target");
     a.reason = get_str(r, "reason");

@@ -98,19 +98,45 @@ TEST(DashboardFromStatus, ListsAreCapped) {
   EXPECT_EQ(dashboard_from_status(s).workloads.size(), kMaxRows);
 }
 
-TEST(AddHistoryAndActions, ReadBothShapes) {
+TEST(AddHistory, SumsSeriesOverLabelsPerTimestamp) {
   Dashboard d;
-  add_history(d, json::parse(R"({"samples": [{"taken_at_unix_ms": 1000, "vram_used_bytes": 5,
-      "vram_total_bytes": 10, "kv_used_bytes": 3}, {"taken_at_unix_ms": 3000}]})"));
+  json a[5];
+  // Two GPUs at t=100 and t=101; host memory at both; KV of two models at 101.
+  a[0] = json::parse(R"({"series": [{"labels": "gpu=\"0\"", "points": [[100, 5], [101, 6]]},
+                                    {"labels": "gpu=\"1\"", "points": [[100, 1], [101, 2]]}]})");
+  a[1] = json::parse(R"({"series": [{"points": [[100, 20], [101, 20]]}, {"points": [[100, 4], [101, 4]]}]})");
+  a[2] = json::parse(R"({"series": [{"points": [[100, 30], [101, 25]]}]})");
+  a[3] = json::parse(R"({"series": [{"points": [[100, 64], [101, 64]]}]})");
+  a[4] = json::parse(R"({"series": [{"points": [[101, 3]]}, {"points": [[101, 4], ["x", 1], [-1, 2]]}]})");
+  add_history(d, a);
   ASSERT_EQ(d.history.size(), 2u);
-  EXPECT_EQ(d.history[0].t_seconds, 1.0);
-  EXPECT_EQ(d.history[0].vram_used_bytes, 5u);
-  EXPECT_EQ(d.history[0].kv_used_bytes, 3u);
-  EXPECT_EQ(d.history[1].t_seconds, 3.0);
-  add_actions(d, json::parse(R"([{"time": "10:00:01", "kind": "unload", "target": "ollama/a",
-      "reason": "idle", "outcome": "ok"}])"));
+  EXPECT_EQ(d.history[0].t_seconds, 100);
+  EXPECT_EQ(d.history[0].vram_used_bytes, 6u);
+  EXPECT_EQ(d.history[0].vram_total_bytes, 24u);
+  EXPECT_EQ(d.history[0].ram_used_bytes, 34u);
+  EXPECT_EQ(d.history[0].kv_used_bytes, 0u);
+  EXPECT_EQ(d.history[1].vram_used_bytes, 8u);
+  EXPECT_EQ(d.history[1].ram_used_bytes, 39u);
+  EXPECT_EQ(d.history[1].kv_used_bytes, 7u);
+}
+
+TEST(AddHistory, HostileAnswersAreSkipped) {
+  Dashboard d;
+  json a[5] = {json("x"), json::array(), json::parse(R"({"series": 5})"),
+               json::parse(R"({"series": [{"points": [[1, 1e300], [2, 1, 3], null]}]})"), json()};
+  add_history(d, a);
+  EXPECT_TRUE(d.history.empty());
+}
+
+TEST(AddActions, DaemonRecordsWithLocalTime) {
+  Dashboard d;
+  add_actions(d, json::parse(R"({"actions": [{"ts_ms": 1764237600000, "kind": "unload",
+      "target": "ollama/qwen2:7b", "reason": "idle 400 s", "outcome": "ok", "applied": true}]})"),
+              3600);
   ASSERT_EQ(d.actions.size(), 1u);
+  EXPECT_EQ(d.actions[0].when, "11:00:00");  // 10:00:00 UTC at UTC+1
   EXPECT_EQ(d.actions[0].kind, "unload");
+  EXPECT_EQ(d.actions[0].target, "ollama/qwen2:7b");
   EXPECT_EQ(d.actions[0].outcome, "ok");
 }
 

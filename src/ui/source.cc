@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <array>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "ui/dashboard_json.h"
@@ -22,8 +23,8 @@ constexpr size_t kMaxBody = 8u << 20;
 
 class DaemonSource : public DashboardSource {
  public:
-  DaemonSource(std::string base_url, std::string token)
-      : base_(std::move(base_url)), token_(std::move(token)), client_(base_) {
+  DaemonSource(std::string base_url, std::string token, ProfileLookup lookup)
+      : base_(std::move(base_url)), token_(std::move(token)), lookup_(std::move(lookup)), client_(base_) {
     client_.set_connection_timeout(1, 0);
     client_.set_read_timeout(2, 0);
     client_.set_write_timeout(2, 0);
@@ -35,9 +36,20 @@ class DaemonSource : public DashboardSource {
     Dashboard d = dashboard_from_status(*status);
     d.source = base_;
     // History and actions are extras: a daemon that lacks them still shows.
-    if (auto h = get_json("/api/v1/history")) add_history(d, *h);
-    if (auto a = get_json("/api/v1/actions")) add_actions(d, *a);
+    json answers[5];
+    for (size_t i = 0; i < 5; ++i) {
+      if (auto h = get_json(std::string("/api/v1/history?since=600&series=") + kHistorySeries[i])) {
+        answers[i] = std::move(*h);
+      }
+    }
+    add_history(d, answers);
+    if (auto a = get_json("/api/v1/actions?limit=20")) add_actions(d, *a, utc_offset_seconds());
     last_profile_ = d.profile ? d.profile->name : "";
+    // The status names the profile; its thresholds come from the same config
+    // the daemon reads (it runs as this user on this machine).
+    if (d.profile && lookup_) {
+      if (auto p = lookup_(d.profile->name)) d.profile = *p;
+    }
     return d;
   }
 
@@ -47,20 +59,26 @@ class DaemonSource : public DashboardSource {
     if (!w.endpoint.empty()) body["endpoint"] = w.endpoint;
     auto r = post("/api/v1/unload", body);
     if (!r) return r.error();
-    return "unload " + w.model + ": " + *r;
+    return "unload " + w.model + ": " + outcome_text(*r);
   }
 
   Result<std::string> next_profile() override {
     const std::string next = next_builtin_profile(last_profile_);
     auto r = post("/api/v1/profile", json{{"name", next}});
     if (!r) return r.error();
-    return "profile " + next + ": " + *r;
+    if (r->is_object() && r->contains("profile") && (*r)["profile"].is_string()) {
+      return "profile " + (*r)["profile"].get<std::string>().substr(0, 64);
+    }
+    return "profile " + next;
   }
 
   Result<std::string> optimize() override {
-    auto r = post("/api/v1/optimize", json::object());
+    // A key press is the user asking for it now: applied, not a dry run.
+    auto r = post("/api/v1/optimize", json{{"apply", true}});
     if (!r) return r.error();
-    return "optimize: " + *r;
+    size_t n = 0;
+    if (r->is_object() && r->contains("actions") && (*r)["actions"].is_array()) n = (*r)["actions"].size();
+    return fmt::format("optimize: {} action{}", n, n == 1 ? "" : "s");
   }
 
  private:
@@ -87,37 +105,51 @@ class DaemonSource : public DashboardSource {
     return j;
   }
 
-  // The outcome text of a state-changing call: the daemon's "message" or
-  // "outcome" member, or the HTTP status.
-  Result<std::string> post(const std::string& path, const json& body) {
+  static int64_t utc_offset_seconds() {
+    std::time_t now = std::time(nullptr);
+    std::tm local{};
+    localtime_r(&now, &local);
+    return local.tm_gmtoff;
+  }
+
+  // What a reply says happened: {"action": {"outcome"}}, {"message"}, or ok.
+  static std::string outcome_text(const json& j) {
+    if (j.is_object() && j.contains("action") && j["action"].is_object()) {
+      const json& a = j["action"];
+      if (a.contains("outcome") && a["outcome"].is_string()) return a["outcome"].get<std::string>().substr(0, 200);
+    }
+    if (j.is_object() && j.contains("message") && j["message"].is_string()) {
+      return j["message"].get<std::string>().substr(0, 200);
+    }
+    return "ok";
+  }
+
+  // A state-changing call: the parsed reply, or an error with the daemon's
+  // own message ({"error": ...}) and the HTTP status.
+  Result<json> post(const std::string& path, const json& body) {
     httplib::Headers headers;
     if (!token_.empty()) headers.emplace("Authorization", "Bearer " + token_);
     auto res = client_.Post(path, headers, body.dump(), "application/json");
     const std::string url = base_ + path;
     if (!res) return make_error(fmt::format("POST {}: {}", url, httplib::to_string(res.error())));
     if (res->status == 401) {
-      return make_error(fmt::format("POST {}: 401 unauthorized: pass the daemon's token "
-                                    "(--token-file)",
-                                    url));
+      return make_error(fmt::format("POST {}: 401 unauthorized: pass the daemon's token (--token-file)", url));
     }
     json j = json::parse(res->body.substr(0, kMaxBody), nullptr, false);
-    std::string text;
-    if (j.is_object()) {
-      for (const char* k : {"message", "outcome", "error"}) {
-        if (j.contains(k) && j[k].is_string()) {
-          text = j[k].get<std::string>().substr(0, 200);
-          break;
-        }
-      }
-    }
     if (res->status < 200 || res->status >= 300) {
+      std::string text;
+      if (j.is_object()) {
+        if (j.contains("error") && j["error"].is_string()) text = j["error"].get<std::string>().substr(0, 200);
+        else text = outcome_text(j);
+      }
       return make_error(fmt::format("POST {}: HTTP {}{}{}", url, res->status, text.empty() ? "" : ": ", text));
     }
-    return text.empty() ? std::string("ok") : text;
+    return j.is_discarded() ? json::object() : j;
   }
 
   std::string base_;
   std::string token_;
+  ProfileLookup lookup_;
   httplib::Client client_;
   std::string last_profile_;
 };
@@ -166,8 +198,8 @@ std::string next_builtin_profile(const std::string& current) {
 }
 
 std::unique_ptr<DashboardSource> make_daemon_source(const std::string& base_url,
-                                                    const std::string& token) {
-  return std::make_unique<DaemonSource>(base_url, token);
+                                                    const std::string& token, ProfileLookup lookup) {
+  return std::make_unique<DaemonSource>(base_url, token, std::move(lookup));
 }
 
 std::unique_ptr<DashboardSource> make_standalone_source(StandaloneHooks hooks) {

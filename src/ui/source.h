@@ -4,6 +4,7 @@
 // (its HTTP API). The shell never knows which.
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json_fwd.hpp>
@@ -24,11 +25,16 @@ class DashboardSource {
   virtual Result<std::string> optimize() = 0;
 };
 
+// A profile's thresholds by name (empty when unknown).
+using ProfileLookup = std::function<std::optional<ProfileView>(const std::string& name)>;
+
 // The daemon's API at `base_url` ("http://127.0.0.1:7878"). `token` is the
 // bearer token for the state-changing calls ("" leaves them to answer 401,
-// which is reported as such).
+// which is reported as such). `lookup` gives the thresholds of the profile
+// the daemon names (the API reports only its name).
 std::unique_ptr<DashboardSource> make_daemon_source(const std::string& base_url,
-                                                    const std::string& token);
+                                                    const std::string& token,
+                                                    ProfileLookup lookup = {});
 
 // The standalone sampler: `status` produces the status document
 // (ruvector-memopt.status/1) from this process's own collectors; the three

@@ -63,7 +63,7 @@ void FakeProc::add(const FakeProcess& p) {
   maps += "7ffd0000-7ffd1000 rw-p 00000000 00:00 0                          [stack]\n";
   write_file(dir + "/maps", maps);
   fs::create_directories(fs::path(root_) / dir / "fd");
-  int n = 0;
+  int n = 3;  // 0-2 are stdio, which the scanner does not inspect
   for (const auto& f : p.open_files) {
     fs::create_symlink(f, fs::path(root_) / dir / "fd" / std::to_string(n++));
   }

@@ -1,6 +1,7 @@
-// A replay of the daemon's API for the views' tests: serves a fixed status
-// document (with a GPU and an Ollama model), history and actions, and records
-// every POST (path, Authorization header, body) as a JSON line in RECORD.
+// A replay of the daemon's API (src/daemon/api.h shapes) for the views'
+// tests: serves a fixed status document (a GPU, two Ollama models), history
+// series and actions, and records every POST (path, Authorization header,
+// body) as a JSON line in RECORD.
 // Usage: node fake_daemon.mjs STATUS_JSON RECORD_FILE PORT_FILE
 // The port (chosen by the kernel on 127.0.0.1) is written to PORT_FILE.
 import { createServer } from 'node:http';
@@ -9,7 +10,15 @@ import { readFileSync, appendFileSync, writeFileSync } from 'node:fs';
 const [statusPath, recordPath, portPath] = process.argv.slice(2);
 let status = JSON.parse(readFileSync(statusPath, 'utf8'));
 const actions = [];
-const history = [];
+// Fake history: 30 s of rising VRAM the graph must show.
+const t0 = 1764237600;
+const series = {
+  ruvector_gpu_memory_used_bytes: (i) => (i + 1) * 800 * 1048576,
+  ruvector_gpu_memory_total_bytes: () => 24 * 1073741824,
+  ruvector_host_memory_available_bytes: () => 48 * 1073741824,
+  ruvector_host_memory_total_bytes: () => 64 * 1073741824,
+  ruvector_model_kv_cache_used_bytes: (i) => i * 1048576,
+};
 
 const server = createServer((req, res) => {
   let body = '';
@@ -19,28 +28,33 @@ const server = createServer((req, res) => {
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(obj));
     };
-    if (req.method === 'GET' && req.url === '/api/v1/status') return send(200, status);
-    if (req.method === 'GET' && req.url === '/api/v1/history') return send(200, { samples: history });
-    if (req.method === 'GET' && req.url === '/api/v1/actions') return send(200, { actions });
+    const url = new URL(req.url, 'http://127.0.0.1');
+    if (req.method === 'GET' && url.pathname === '/api/v1/status') return send(200, status);
+    if (req.method === 'GET' && url.pathname === '/api/v1/history') {
+      const f = series[url.searchParams.get('series')];
+      if (!f) return send(200, { schema: 'ruvector-memopt.history/1', series: [] });
+      const points = [];
+      for (let i = 0; i < 30; i++) points.push([t0 + i, f(i)]);
+      return send(200, { schema: 'ruvector-memopt.history/1', series: [{ name: url.searchParams.get('series'), labels: '', resolution_seconds: 1, points }] });
+    }
+    if (req.method === 'GET' && url.pathname === '/api/v1/actions') return send(200, { schema: 'ruvector-memopt.actions/1', actions });
     if (req.method === 'POST') {
       appendFileSync(recordPath, JSON.stringify({ path: req.url, auth: req.headers.authorization || '', body }) + '\n');
       if (req.headers.authorization !== 'Bearer test-token') return send(401, { error: 'unauthorized' });
       if (req.url === '/api/v1/unload') {
         const b = JSON.parse(body);
         status.loaded_models = status.loaded_models.filter((m) => m.name !== b.model);
-        actions.push({ time: '12:00:00', kind: 'unload', target: `${b.runtime}/${b.model}`, reason: 'user request', outcome: 'ok' });
-        return send(200, { message: 'unloaded' });
+        const action = { kind: 'unload', target: `${b.runtime}/${b.model}`, reason: 'requested through the API', outcome: 'ok' };
+        actions.push({ ...action, ts_ms: Date.now(), applied: true });
+        return send(200, { action });
       }
-      return send(200, { message: 'done' });
+      if (req.url === '/api/v1/profile') return send(200, { profile: JSON.parse(body).name });
+      if (req.url === '/api/v1/optimize') return send(200, { schema: 'ruvector-memopt.optimize/1', actions: [], notes: [] });
+      return send(404, { error: 'not found' });
     }
     send(404, { error: 'not found' });
   });
 });
-// Fake history: a rising VRAM line the graph must show.
-for (let i = 0; i < 30; i++) {
-  history.push({ taken_at_unix_ms: 1000 * i, vram_used_bytes: (i + 1) * 800 * 1048576,
-    vram_total_bytes: 24 * 1073741824, kv_used_bytes: i * 1048576 });
-}
 server.listen(0, '127.0.0.1', () => writeFileSync(portPath, String(server.address().port)));
 // Bounded life: never outlive a stuck test.
 setTimeout(() => process.exit(0), 120000).unref();

@@ -139,17 +139,18 @@ wait_for "VRAM % of all GPUs (last 29s)"
 T send-keys -t w Down
 wait_for ">ollama    qwen2:7b"
 T send-keys -t w u
-wait_for "unload qwen2:7b: unloaded"
-wait_for "user request [ok]"
+wait_for "unload qwen2:7b: ok"
+wait_for "unload ollama/qwen2:7b: requested through the API [ok]"
 # The unloaded model's row is gone (it stays named in the actions line).
 if screen | grep -qE "^.ollama +qwen2:7b"; then fail "qwen2:7b row still shown after unload"; fi
 grep -F '"path":"/api/v1/unload"' "$WORK/posts.ndjson" | grep -F 'Bearer test-token' | grep -qF '\"model\":\"qwen2:7b\"' ||
   fail "unload POST not recorded: $(cat "$WORK/posts.ndjson")"
 T send-keys -t w p
-wait_for "profile batch_inference: done"
+wait_for "| profile batch_inference"
 grep -F '"path":"/api/v1/profile"' "$WORK/posts.ndjson" | grep -qF '\"name\":\"batch_inference\"' || fail "profile POST"
 T send-keys -t w o
-wait_for "optimize: done"
+wait_for "optimize: 0 actions"
+grep -F '"path":"/api/v1/optimize"' "$WORK/posts.ndjson" | grep -qF '\"apply\":true' || fail "optimize POST"
 screen >"${WATCH_SCREEN_OUT:-/dev/null}"
 T send-keys -t w q
 wait_dead step4
