@@ -281,6 +281,7 @@ void fill_launch(const Planner& pl, PlacementPlan& plan) {
   a.push_back("-fa");
   a.push_back(s.flash_attn ? "on" : "off");
   if (s.n_ubatch != 512) a.insert(a.end(), {"-ub", std::to_string(s.n_ubatch)});
+  if (s.kv_unified) a.push_back("--kv-unified");
   if (plan.placement.n_cpu_moe > 0) {
     a.push_back("--n-cpu-moe");
     a.push_back(std::to_string(plan.placement.n_cpu_moe));

@@ -13,6 +13,7 @@
 #include "gguf/reader.h"
 #include "support/gguf_models.h"
 #include "support/gguf_writer.h"
+#include "support/tiny_models.h"
 
 namespace memopt::gguf {
 namespace {
@@ -307,6 +308,60 @@ TEST(ModelInfo, HostileHyperParameters) {
   auto t = info_of(type);
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.error().message, "m.gguf: key llama.context_length should be a non-negative integer, not string");
+}
+
+}  // namespace
+}  // namespace memopt::gguf
+
+namespace memopt::gguf {
+namespace {
+
+// The tiny models the real llama.cpp loads (tests/support/tiny_models.h) must
+// read back as the ModelInfo their generator describes.
+TEST(ModelInfo, TinyRuntimeModelsReadBackExactly) {
+  TempDir dir;
+  for (auto arch : testing::all_tiny_archs()) {
+    const std::string path = dir.file(testing::tiny_model_file_name(arch));
+    ASSERT_TRUE(testing::write_tiny_model(arch, path).ok());
+    auto r = get_model_info(path);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    const ModelInfo want = testing::tiny_model_info(arch);
+    const ModelInfo& got = *r;
+    SCOPED_TRACE(path);
+    EXPECT_EQ(got.architecture, want.architecture);
+    EXPECT_EQ(got.name, want.name);
+    EXPECT_EQ(got.file_type_name, want.file_type_name);
+    EXPECT_EQ(got.context_length, want.context_length);
+    EXPECT_EQ(got.embedding_length, want.embedding_length);
+    EXPECT_EQ(got.block_count, want.block_count);
+    EXPECT_EQ(got.feed_forward_length, want.feed_forward_length);
+    EXPECT_EQ(got.head_count, want.head_count);
+    EXPECT_EQ(got.head_count_kv, want.head_count_kv);
+    EXPECT_EQ(got.key_length, want.key_length);
+    EXPECT_EQ(got.value_length, want.value_length);
+    EXPECT_EQ(got.expert_count, want.expert_count);
+    EXPECT_EQ(got.expert_used_count, want.expert_used_count);
+    EXPECT_EQ(got.expert_feed_forward_length, want.expert_feed_forward_length);
+    EXPECT_EQ(got.sliding_window, want.sliding_window);
+    EXPECT_EQ(got.swa_layers, want.swa_layers);
+    EXPECT_EQ(got.recurrent_layers, want.recurrent_layers);
+    EXPECT_EQ(got.vocab_size, want.vocab_size);
+    EXPECT_EQ(got.parameter_count, want.parameter_count);
+    EXPECT_EQ(got.weight_bytes, want.weight_bytes);
+    EXPECT_EQ(got.bytes_per_type, want.bytes_per_type);
+    EXPECT_EQ(got.layer_weight_bytes, want.layer_weight_bytes);
+    EXPECT_EQ(got.layer_expert_bytes, want.layer_expert_bytes);
+    EXPECT_EQ(got.token_embd_bytes, want.token_embd_bytes);
+    EXPECT_EQ(got.output_bytes, want.output_bytes);
+    EXPECT_EQ(got.output_norm_bytes, want.output_norm_bytes);
+    EXPECT_EQ(got.has_output_tensor, want.has_output_tensor);
+    ASSERT_EQ(got.tensors.size(), want.tensors.size());
+    for (size_t i = 0; i < got.tensors.size(); ++i) {
+      EXPECT_EQ(got.tensors[i].name, want.tensors[i].name);
+      EXPECT_EQ(got.tensors[i].shape, want.tensors[i].shape);
+      EXPECT_EQ(got.tensors[i].size_bytes, want.tensors[i].size_bytes);
+    }
+  }
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <memory>
 
 #include "gguf/ggml_type.h"
 
@@ -54,26 +55,35 @@ class HeaderSource {
   HeaderSource(int fd, uint64_t size) : fd_(fd), size_(size) {}
 
   uint64_t size() const { return size_; }
-  const char* data() const { return fd_ < 0 ? mem_.data() : buf_.data(); }
+  const char* data() const { return fd_ < 0 ? mem_.data() : buf_.get(); }
 
   // Makes bytes [0, end) readable; end <= size(). Returns an error text on failure.
   std::string fill(uint64_t end) {
-    if (fd_ < 0 || end <= buf_.size()) return {};
-    // Grow geometrically so a long header costs O(log n) reads, never past EOF.
-    constexpr uint64_t kMinChunk = 256 * 1024;
-    uint64_t want = std::max<uint64_t>({end, static_cast<uint64_t>(buf_.size()) * 2, kMinChunk});
-    want = std::min(want, size_);
-    uint64_t have = buf_.size();
-    buf_.resize(want);
-    while (have < want) {
-      ssize_t n = ::pread(fd_, buf_.data() + have, want - have, static_cast<off_t>(have));
+    if (fd_ < 0 || end <= filled_) return {};
+    if (end > capacity_) {
+      // Reserve address space generously (untouched pages cost nothing, and
+      // never more than the file) so the header is read without copies.
+      constexpr uint64_t kReserve = 8ull << 20;
+      uint64_t cap = std::max<uint64_t>({end, capacity_ * 2, std::min<uint64_t>(size_, kReserve)});
+      cap = std::min(cap, size_);
+      std::unique_ptr<char[]> bigger(new char[cap]);  // default-initialised: no zeroing
+      if (filled_) std::memcpy(bigger.get(), buf_.get(), filled_);
+      buf_ = std::move(bigger);
+      capacity_ = cap;
+    }
+    // Read ahead in 1 MiB steps: a header is read in a few syscalls.
+    constexpr uint64_t kChunk = 1ull << 20;
+    const uint64_t want = std::min(capacity_, std::max(end, filled_ + kChunk));
+    while (filled_ < want) {
+      ssize_t n = ::pread(fd_, buf_.get() + filled_, want - filled_, static_cast<off_t>(filled_));
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return std::string("read failed: ") + std::strerror(errno);
       if (n == 0) {
+        if (filled_ >= end) break;
         return fmt::format("the file ended at byte {} while being read (it was {} bytes: did it shrink?)",
-                           have, size_);
+                           filled_, size_);
       }
-      have += static_cast<uint64_t>(n);
+      filled_ += static_cast<uint64_t>(n);
     }
     return {};
   }
@@ -82,7 +92,9 @@ class HeaderSource {
   std::string_view mem_;
   int fd_ = -1;
   uint64_t size_;
-  std::vector<char> buf_;
+  std::unique_ptr<char[]> buf_;
+  uint64_t capacity_ = 0;
+  uint64_t filled_ = 0;
 };
 
 }  // namespace
@@ -210,7 +222,7 @@ void Parser::read_array(Value& v, uint32_t depth) {
 void Parser::read_tensor_infos(GgufFile& f, uint64_t count) {
   std::vector<uint64_t> info_at;
   info_at.reserve(count);
-  f.tensors.reserve(count);
+  f.tensors.reserve(std::min<uint64_t>(count, src_.size() / sizeof(TensorInfo)));
   std::unordered_map<std::string, size_t> seen;
   for (uint64_t i = 0; i < count; ++i) {
     const uint64_t at = pos_;
@@ -336,8 +348,15 @@ GgufFile Parser::run() {
   if (kv_count > remaining() / 13 || kv_count * 13 + tensor_count * 32 > remaining()) {
     fail(16, fmt::format("metadata count {} cannot fit in a file of {} bytes", kv_count, src_.size()));
   }
+  if (tensor_count > limits_.max_tensor_count) {
+    fail(8, fmt::format("tensor count {} is beyond the limit of {}", tensor_count, limits_.max_tensor_count));
+  }
+  if (kv_count > limits_.max_kv_count) {
+    fail(16, fmt::format("metadata count {} is beyond the limit of {}", kv_count, limits_.max_kv_count));
+  }
 
-  f.metadata.reserve(kv_count);
+  // Reserve no more than the file's size; vectors grow as entries really parse.
+  f.metadata.reserve(std::min<uint64_t>(kv_count, src_.size() / sizeof(MetadataEntry)));
   for (uint64_t i = 0; i < kv_count; ++i) {
     MetadataEntry e;
     e.offset = pos_;

@@ -77,6 +77,10 @@ struct ReadLimits {
   uint64_t max_key_bytes = 65535;
   uint64_t max_tensor_name_bytes = 63;
   uint32_t max_dims = 4;
+  // Far beyond real models (hundreds of keys, a few thousand tensors); keeps
+  // memory bounded when a large file claims absurd counts.
+  uint64_t max_kv_count = 1u << 20;
+  uint64_t max_tensor_count = 1u << 20;
 };
 
 class GgufFile {

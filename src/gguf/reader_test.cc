@@ -377,3 +377,25 @@ TEST(GgufReaderMalformed, NotARegularFile) {
 
 }  // namespace
 }  // namespace memopt::gguf
+
+namespace memopt::gguf {
+namespace {
+
+TEST(GgufReaderMalformed, CountsBeyondLimits) {
+  testing::GgufWriter w;
+  for (int i = 0; i < 5; ++i) w.kv_u32("k" + std::to_string(i), 1);
+  ReadLimits limits;
+  limits.max_kv_count = 4;
+  auto r = parse_gguf(w.build(), "t.gguf", limits);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "t.gguf: byte 16: metadata count 5 is beyond the limit of 4");
+  testing::GgufWriter t;
+  t.tensor("a", {32}, 0).tensor("b", {32}, 0);
+  limits.max_tensor_count = 1;
+  auto rt = parse_gguf(t.build(), "t.gguf", limits);
+  ASSERT_FALSE(rt.ok());
+  EXPECT_EQ(rt.error().message, "t.gguf: byte 8: tensor count 2 is beyond the limit of 1");
+}
+
+}  // namespace
+}  // namespace memopt::gguf

@@ -43,6 +43,19 @@ ctx="$(jget 'settings.ctx_per_seq' <<<"$json")"
 [ "$ctx" = "$(jget 'max_context_fully_on_gpu.q8_0' <<<"$json")" ] || fail "ctx max uses the q8_0 maximum"
 [ "$ctx" -gt 0 ] || fail "ctx max found nothing"
 
+# An Ollama model name, resolved in a store laid out as Ollama does.
+HEX="$(sha256sum "$LLAMA" | cut -d' ' -f1)"
+mkdir -p "$WORK/store/manifests/registry.ollama.ai/library/tiny" "$WORK/store/blobs"
+cp "$LLAMA" "$WORK/store/blobs/sha256-$HEX"
+cat >"$WORK/store/manifests/registry.ollama.ai/library/tiny/latest" <<JSON
+{"schemaVersion":2,"layers":[{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:$HEX","size":$(stat -c %s "$LLAMA")}]}
+JSON
+json="$("$BIN" --json ai plan tiny --ollama-models "$WORK/store" --gpus none --ram 64GiB --ctx 1024)"
+[ "$(jget 'model.architecture' <<<"$json")" = '"llama"' ] || fail "Ollama name resolved"
+[ "$(jget 'devices[0].weights_bytes' <<<"$json")" = 1331712 ] || fail "Ollama model weights"
+expect_rc_early() { set +e; "$BIN" "$@" >/dev/null 2>&1; local rc=$?; set -e; echo $rc; }
+[ "$(expect_rc_early ai plan nosuchmodel:1b --ollama-models "$WORK/store" --gpus none)" = 1 ] || fail "unknown Ollama name"
+
 # Does not fit anywhere: exit 1, plain verdict, no flags.
 set +e
 out="$("$BIN" ai plan "$LLAMA" --vram 1MiB --ram 4MiB 2>&1)"; rc=$?
