@@ -86,16 +86,16 @@ int run_models(CliContext& ctx, const ModelsOptions& o) {
     }
     if (!c.models.empty()) {
       out << "\n"
-          << fit("RUNTIME", 8) << fit("MODEL", 19) << fit("SIZE", 10) << fit("PROCESSOR", 16)
-          << fit("CTX", 7) << fit("KV CACHE", 12) << "UNTIL\n";
+          << fit("RUNTIME", 8) << fit("MODEL", 17) << fit("SIZE", 10) << fit("PROCESSOR", 16)
+          << fit("CTX", 7) << fit("KV CACHE", 14) << "UNTIL\n";
       for (const auto& [client, m] : c.models) {
         std::string size = m.size_bytes ? format_bytes(*m.size_bytes)
                                         : (m.vram_bytes ? format_bytes(*m.vram_bytes) : "-");
         std::string proc = processor_text(m);
         if (m.state != "loaded") proc = m.state;
-        out << fit(std::string(runtime_name(m.runtime)), 8) << fit(m.name, 19) << fit(size, 10)
+        out << fit(std::string(runtime_name(m.runtime)), 8) << fit(m.name, 17) << fit(size, 10)
             << fit(proc, 16) << fit(m.context_tokens ? std::to_string(*m.context_tokens) : "-", 7)
-            << fit(kv_text(m.kv), 12) << fit(expiry_text(m, now), 8) << "\n";
+            << fit(kv_text(m.kv), 14) << expiry_text(m, now) << "\n";
       }
       out << "(KV: use% used/capacity tokens; ~ marks our estimate, not the runtime's.)\n";
     } else if (!rt->infos.empty()) {
