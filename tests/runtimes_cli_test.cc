@@ -420,3 +420,54 @@ TEST(AiBenchmark, RealLlamaCppThroughNode) {
 }
 
 }  // namespace
+
+namespace {
+
+// KV bytes of a plain (non-SWA) model: layers × kv_heads × (k + v) × 2 bytes
+// per cell (research/runtime-apis.md §8), for `cells` cells.
+uint64_t f16_kv_bytes(const memopt::gguf::ModelInfo& mi, uint64_t cells) {
+  uint64_t per_cell = 0;
+  for (uint32_t l = 0; l < mi.block_count; ++l) {
+    per_cell += static_cast<uint64_t>(mi.head_count_kv[l]) * (mi.key_length + mi.value_length) * 2;
+  }
+  return per_cell * cells;
+}
+
+TEST(AiModels, KvBytesEstimatedFromTheGgufForLlamaCppAndOllama) {
+  fs::path dir = fs::temp_directory_path() / ("memopt_rt_kv_" + std::to_string(getpid()));
+  fs::create_directories(dir / "blobs");
+  std::string gguf = (dir / "blobs" / "sha256-tiny").string();
+  ASSERT_TRUE(memopt::testing::write_tiny_model(memopt::testing::TinyArch::kLlamaGqa, gguf));
+  auto mi = memopt::testing::tiny_model_info(memopt::testing::TinyArch::kLlamaGqa);
+
+  ReplayServer llama;
+  json props = json::parse(fixture("llamacpp-props.json"));
+  props["model_path"] = gguf;
+  props["default_generation_settings"]["n_ctx"] = 512;
+  props["total_slots"] = 2;
+  llama.on("GET /props", 200, props.dump());
+  llama.on_fixture("GET /health", "llamacpp-health-ok.json");
+  CliRun r = cli({"--json", "ai", "models", "--llamacpp", llama.url()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json kv = json::parse(r.out)["models"][0]["kv_cache"];
+  EXPECT_EQ(kv["capacity_bytes"]["source"], "estimated");
+  EXPECT_EQ(kv["capacity_bytes"]["value"].get<uint64_t>(), f16_kv_bytes(mi, 2 * 512));
+  EXPECT_EQ(kv["capacity_tokens"]["value"], 1024);
+
+  ReplayServer ollama;
+  serve_ollama(ollama);
+  json show = json::parse(fixture("ollama-show.json"));
+  show["modelfile"] = "# Modelfile\nFROM " + gguf + "\nTEMPLATE x\n";
+  ollama.on("POST /api/show", 200, show.dump());
+  CliRun o = cli({"--json", "ai", "models", "--ollama-host", ollama.url()});
+  ASSERT_EQ(o.rc, 0) << o.err;
+  json gemma = json::parse(o.out)["models"][2];
+  EXPECT_EQ(gemma["kv_cache"]["capacity_bytes"]["value"].get<uint64_t>(), f16_kv_bytes(mi, 4096));
+  EXPECT_EQ(gemma["kv_cache"]["capacity_tokens"]["value"], 4096);
+  EXPECT_EQ(gemma["kv_cache"]["capacity_tokens"]["source"], "estimated");
+  // The show request named the model.
+  EXPECT_EQ(json::parse(ollama.requests_to("POST", "/api/show")[2].body)["model"], "gemma3:27b");
+  fs::remove_all(dir);
+}
+
+}  // namespace
