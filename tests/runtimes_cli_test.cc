@@ -42,15 +42,16 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-// Runs the CLI with `args`; no GPU is visible (empty sys root, missing NVML).
-CliRun cli(std::vector<std::string> args) {
+// Runs the CLI with `args`; no GPU is visible (empty sys root, missing NVML)
+// unless `nvml` names a (fake) libnvidia-ml.so.1.
+CliRun cli(std::vector<std::string> args, const std::string& nvml = "") {
   static int counter = 0;
   fs::path dir = fs::temp_directory_path() / ("memopt_rt_cli_" + std::to_string(getpid()));
   fs::create_directories(dir / "sys");
   std::string out = (dir / ("out" + std::to_string(counter))).string();
   std::string err = (dir / ("err" + std::to_string(counter++))).string();
   std::vector<std::string> full = {MEMOPT_CLI, "--sys-root", (dir / "sys").string(), "--nvml-library",
-                                   (dir / "no-libnvidia-ml.so.1").string()};
+                                   nvml.empty() ? (dir / "no-libnvidia-ml.so.1").string() : nvml};
   full.insert(full.end(), args.begin(), args.end());
   auto t0 = std::chrono::steady_clock::now();
   pid_t pid = fork();
@@ -187,6 +188,31 @@ TEST(AiUnload, OllamaUnloadIsVerifiedByPolling) {
   EXPECT_EQ(json::parse(gen[0].body), json::parse(R"({"model":"qwen3:8b","keep_alive":0})"));
   EXPECT_GE(s.requests_to("GET", "/api/ps").size(), 3u);
 }
+
+#ifdef MEMOPT_FAKE_NVML_DIR
+// Through the real NVML path (a fake libnvidia-ml.so.1 whose GPUs' memory use
+// never changes): the runtime says "unloaded" but the GPUs do not get the
+// memory back, and the command must say so rather than claim it was freed.
+TEST(AiUnload, GpuMemoryThatDoesNotComeBackIsReported) {
+  ReplayServer s;
+  serve_ollama(s);
+  s.on_fixture("POST /api/generate", "ollama-generate-unload.json");
+  s.on_request([&](const memopt::testing::Recorded& r) {
+    if (r.path == "/api/generate") s.on("GET /api/ps", 200, ps_without("qwen3:8b"));
+  });
+  std::string nvml = std::string(MEMOPT_FAKE_NVML_DIR) + "/modern/libnvidia-ml.so.1";
+  CliRun r = cli({"--json", "ai", "unload", "qwen3:8b", "--ollama-host", s.url(), "--wait", "1"}, nvml);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json doc = json::parse(r.out);
+  EXPECT_EQ(doc["unloaded"], true);
+  ASSERT_TRUE(doc["gpu_used_before_bytes"].is_number()) << r.out;
+  EXPECT_EQ(doc["gpu_used_before_bytes"], doc["gpu_used_after_bytes"]);
+  EXPECT_EQ(doc["gpu_memory_returned"], false);
+  s.on_fixture("GET /api/ps", "ollama-ps.json");
+  CliRun t = cli({"ai", "unload", "qwen3:8b", "--ollama-host", s.url(), "--wait", "1"}, nvml);
+  EXPECT_THAT(t.out, HasSubstr("GPUs did not get"));
+}
+#endif
 
 TEST(AiUnload, ModelThatNeverGoesIsReported) {
   ReplayServer s;
