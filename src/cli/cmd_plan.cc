@@ -12,6 +12,7 @@
 #include "estimate/placement.h"
 #include "gguf/ggml_type.h"
 #include "gguf/model_info.h"
+#include "gguf/ollama_store.h"
 #include "gpu/collect.h"
 #include "gpu/host_memory.h"
 #include "util/bytes.h"
@@ -34,11 +35,39 @@ struct PlanOptions {
   std::optional<uint32_t> ngl;
   std::string tensor_split;
   std::optional<uint32_t> n_cpu_moe;
+  bool kv_unified = false;
   uint32_t batch = 2048;
   uint32_t ubatch = 512;
   double reserve_percent = 5.0;
   std::string gpu_overhead = "512MiB";
+  std::vector<std::string> ollama_roots;  // empty: $OLLAMA_MODELS / ~/.ollama/models / service store
 };
+
+std::optional<std::string> env_value(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr) return std::nullopt;
+  return std::string(v);
+}
+
+// A path to a GGUF file, or an Ollama model name resolved in its store.
+Result<std::string> resolve_model_path(const PlanOptions& o) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(o.model, ec)) return o.model;
+  const bool looks_like_path = o.model.find('/') == 0 || o.model.find("./") == 0 ||
+                               o.model.ends_with(".gguf");
+  if (looks_like_path) {
+    return make_error("no GGUF file at '" + o.model + "': give the path of a .gguf model file");
+  }
+  const auto roots = o.ollama_roots.empty()
+                         ? gguf::ollama_store_roots(env_value("OLLAMA_MODELS"), env_value("HOME"))
+                         : o.ollama_roots;
+  auto r = gguf::resolve_ollama_model(o.model, roots);
+  if (!r) {
+    return make_error("'" + o.model + "' is neither a GGUF file nor an Ollama model here: " +
+                      r.error().message);
+  }
+  return r->model_path;
+}
 
 std::vector<std::string> split_list(const std::string& s) {
   std::vector<std::string> out;
@@ -232,6 +261,28 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
   return out;
 }
 
+// `first` + `text` word-wrapped to 80 columns; continuation lines are indented
+// to the width of `first`.
+std::string wrap80(const std::string& first, const std::string& text) {
+  std::string out, line = first;
+  const std::string indent(first.size(), ' ');
+  size_t pos = 0;
+  bool line_has_word = false;
+  while (pos < text.size()) {
+    size_t sp = text.find(' ', pos);
+    const std::string word = text.substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
+    pos = sp == std::string::npos ? text.size() : sp + 1;
+    if (line_has_word && line.size() + 1 + word.size() > 80) {
+      out += line + "\n";
+      line = indent;
+      line_has_word = false;
+    }
+    line += (line_has_word ? " " : "") + word;
+    line_has_word = true;
+  }
+  return out + line + "\n";
+}
+
 void print_plan(std::ostream& out, const gguf::ModelInfo& m, const Devices& d,
                 const PlacementPlan& p) {
   const auto& st = p.settings;
@@ -243,7 +294,7 @@ void print_plan(std::ostream& out, const gguf::ModelInfo& m, const Devices& d,
                      st.ctx_per_seq, st.parallel, gguf::ggml_type_traits(st.type_k)->name,
                      gguf::ggml_type_traits(st.type_v)->name, st.flash_attn ? "on" : "off",
                      st.n_ubatch);
-  out << "Plan     " << p.verdict << "\n";
+  out << wrap80("Plan     ", p.verdict);
   if (d.what_if) out << "         (what-if devices from --vram)\n";
   out << "\n";
   out << fmt::format("{:<10} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "Device", "Layers",
@@ -270,31 +321,33 @@ void print_plan(std::ostream& out, const gguf::ModelInfo& m, const Devices& d,
   out << (p.cpu_only ? "Largest context in RAM: " : "Largest context fully on GPU: ") << join(mc, ", ")
       << "\n";
   if (p.fits) {
-    out << "\nllama.cpp  " << join(p.launch.llama_cpp_args, " ") << "\n";
+    out << "\n" << wrap80("llama.cpp  ", join(p.launch.llama_cpp_args, " "));
     std::vector<std::string> oo, env;
     for (const auto& [k, v] : p.launch.ollama_options) oo.push_back(k + "=" + v);
     for (const auto& [k, v] : p.launch.env) env.push_back(k + "=" + v);
-    out << "Ollama     " << join(oo, " ") << "\n";
-    out << "           " << join(env, " ") << "\n";
-    for (const auto& a : p.launch.numa_advice) out << "NUMA       " << a << "\n";
+    out << wrap80("Ollama     ", join(oo, " "));
+    out << wrap80("           ", join(env, " "));
+    for (const auto& a : p.launch.numa_advice) out << wrap80("NUMA       ", a);
   }
   if (!p.suggestions.empty()) {
-    out << "\nOne change that makes it fit fully on the GPU:\n";
+    out << (p.cpu_only ? "\nOne change that makes it fit in RAM:\n"
+                       : "\nOne change that makes it fit fully on the GPU:\n");
     for (const auto& s : p.suggestions) {
-      out << fmt::format("  - {}: {}{}\n      {}; cost: {}\n", s.change, format_bytes(s.gpu_bytes),
-                         s.approximate ? " (approx.)" : "", s.flags, s.cost);
+      out << wrap80("  - ", p.cpu_only ? s.change
+                                       : fmt::format("{}: needs {}{} on the GPU", s.change,
+                                                     format_bytes(s.gpu_bytes),
+                                                     s.approximate ? " (approx.)" : ""));
+      out << wrap80("      ", s.flags + "; cost: " + s.cost);
     }
   }
-  for (const auto& w : p.warnings) out << "warning: " << w << "\n";
-  for (const auto& n : d.notes) out << "note: " << n << "\n";
+  for (const auto& w : p.warnings) out << wrap80("warning: ", w);
+  for (const auto& n : d.notes) out << wrap80("note: ", n);
 }
 
 int run_plan(CliContext& ctx, const PlanOptions& o) {
-  if (!std::filesystem::is_regular_file(o.model)) {
-    return fail(ctx, "no GGUF file at '" + o.model +
-                         "': give the path of a .gguf model file (ai models lists known ones)");
-  }
-  auto info = gguf::get_model_info(o.model);
+  auto path = resolve_model_path(o);
+  if (!path) return fail(ctx, path.error().message);
+  auto info = gguf::get_model_info(*path);
   if (!info) return fail(ctx, info.error().message);
   if (info->is_projector) {
     return fail(ctx, o.model + " is a vision/audio projector (mmproj), not a language model");
@@ -304,6 +357,7 @@ int run_plan(CliContext& ctx, const PlanOptions& o) {
   s.parallel = o.parallel;
   s.n_batch = o.batch;
   s.n_ubatch = o.ubatch;
+  s.kv_unified = o.kv_unified;
   if (o.ctx == "max") {
     req.ctx_max = true;
     s.ctx_per_seq = 4096;
@@ -356,7 +410,8 @@ RegisterCommands reg(30, [](CliRoot& root) {
   CLI::App* ai = root.group("ai", "AI workloads: detect, plan, ...");
   auto* cmd = ai->add_subcommand("plan", "Plan how a model fits on GPUs and CPU");
   auto o = std::make_shared<PlanOptions>();
-  cmd->add_option("model", o->model, "GGUF model file")->required();
+  cmd->add_option("model", o->model, "GGUF path or Ollama model name")->required();
+  cmd->add_option("--ollama-models", o->ollama_roots, "Ollama model store(s) to search");
   cmd->add_option("--ctx", o->ctx, "Context per sequence in tokens, or 'max'")->capture_default_str();
   cmd->add_option("--parallel", o->parallel, "Parallel sequences (-np, OLLAMA_NUM_PARALLEL)")
       ->capture_default_str()
@@ -371,6 +426,7 @@ RegisterCommands reg(30, [](CliRoot& root) {
   cmd->add_option("--ngl", o->ngl, "Pin the number of GPU layers (llama.cpp -ngl)");
   cmd->add_option("--tensor-split", o->tensor_split, "Pin the split across GPUs, e.g. 3,1");
   cmd->add_option("--n-cpu-moe", o->n_cpu_moe, "Pin: experts of the first N layers on the CPU");
+  cmd->add_flag("--kv-unified", o->kv_unified, "One KV cache shared by all sequences (llama.cpp --kv-unified)");
   cmd->add_option("--batch", o->batch, "Logical batch (-b)")->capture_default_str()->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--ubatch", o->ubatch, "Micro-batch (-ub)")->capture_default_str()->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--reserve-percent", o->reserve_percent,

@@ -86,6 +86,32 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo& m, const GpuTraits
   if (m.embedding_length == 0) {
     return make_error(where + ": embedding_length is missing; cannot size the KV cache");
   }
+  // Bounds far above any real model (the largest today: ~100k embedding,
+  // 256k vocabulary, 128 heads of 576) keep every product below 2^64.
+  if (m.embedding_length > (1u << 24) || m.vocab_size > (1u << 26) ||
+      m.key_length > (1u << 16) || m.value_length > (1u << 16) ||
+      m.key_length_swa > (1u << 16) || m.value_length_swa > (1u << 16)) {
+    return make_error(where + ": implausible dimensions (embedding " +
+                      std::to_string(m.embedding_length) + ", vocabulary " +
+                      std::to_string(m.vocab_size) + ", head size " + std::to_string(m.key_length) +
+                      "); the file's metadata looks corrupt");
+  }
+  for (uint32_t h : m.head_count) {
+    if (h > (1u << 16)) return make_error(where + ": implausible head_count " + std::to_string(h));
+  }
+  for (uint32_t h : m.head_count_kv) {
+    if (h > (1u << 16)) return make_error(where + ": implausible head_count_kv " + std::to_string(h));
+  }
+  for (uint64_t f : m.feed_forward_length) {
+    if (f > (1u << 24)) return make_error(where + ": implausible feed_forward_length " + std::to_string(f));
+  }
+  if (m.expert_count > 4096 || m.expert_feed_forward_length > (1u << 24) ||
+      m.ssm_inner_size > (1u << 24) || m.ssm_state_size > (1u << 16) ||
+      m.ssm_conv_kernel > 1024 || m.ssm_group_count > 4096 || m.wkv_head_size > (1u << 16) ||
+      m.token_shift_count > 64 || m.shortconv_l_cache > 4096) {
+    return make_error(where + ": implausible expert or recurrent-state dimensions; the file's "
+                      "metadata looks corrupt");
+  }
   const uint32_t n_layer = m.block_count;
   ModelCosts c;
   c.layers.resize(n_layer);
@@ -252,9 +278,13 @@ uint64_t compute_buffer_bytes(const ModelCosts& c, uint32_t n_tokens, uint64_t c
 Result<MemoryEstimate> estimate_memory_requirements(const ModelCosts& c, const RunSettings& s,
                                                     const Placement& p, const GpuTraits& gpu) {
   if (s.parallel == 0) return make_error("--parallel must be at least 1");
+  if (s.ctx_per_seq > UINT32_MAX) {
+    return make_error("context " + std::to_string(s.ctx_per_seq) + " is beyond what llama.cpp accepts");
+  }
   if (s.ctx_per_seq == 0) return make_error("the context size must be at least 1 token");
   if (s.n_ubatch == 0 || s.n_batch == 0) return make_error("batch sizes must be at least 1");
-  if (s.ctx_per_seq > (uint64_t{1} << 32) || s.parallel > 4096) {
+  // llama.cpp's n_ctx is a uint32_t.
+  if (s.parallel > 4096 || s.ctx_per_seq * s.parallel > UINT32_MAX) {
     return make_error("context " + std::to_string(s.ctx_per_seq) + " x " +
                       std::to_string(s.parallel) + " sequences is beyond what llama.cpp accepts");
   }
@@ -390,6 +420,21 @@ Result<MemoryEstimate> estimate_memory_requirements(const ModelCosts& c, const R
     if (first_gpu_with_work < 0) first_gpu_with_work = static_cast<int>(d);
     dm.compute_bytes = graph;
     dm.overhead_bytes = gpu.overhead_bytes;
+  }
+  // Pipeline parallelism (llama_context: more than one GPU, every layer and
+  // the output offloaded, KV on the GPUs, no tensor overrides) keeps
+  // GGML_SCHED_MAX_COPIES = 4 copies of each split's inputs so that
+  // micro-batches overlap; the activation handed from one GPU to the next is
+  // n_ubatch x n_embd f32. Charge the 3 extra copies to every GPU with work.
+  int gpus_with_work = 0;
+  for (size_t d = 1; d < est.devices.size(); ++d) {
+    gpus_with_work += (est.devices[d].layers > 0 || est.devices[d].holds_output) ? 1 : 0;
+  }
+  const bool all_on_gpu = !host_runs_layers && p.n_cpu_moe == 0;
+  if (gpus_with_work > 1 && all_on_gpu && s.offload_kqv) {
+    for (size_t d = 1; d < est.devices.size(); ++d) {
+      if (est.devices[d].compute_bytes > 0) est.devices[d].compute_bytes += 3 * n_ubatch * c.n_embd * 4;
+    }
   }
   // op_offload: prompt-processing ops on host-resident weights run on the GPU,
   // which copies the weight into its compute buffer (research §2.4; Ollama's

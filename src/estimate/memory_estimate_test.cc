@@ -236,5 +236,41 @@ TEST(MemoryEstimate, RecurrentStateIgnoresContext) {
   EXPECT_EQ(a->devices[0].kv_bytes, 2048u * 1024u * 2u * 2u);
 }
 
+TEST(MemoryEstimate, UnifiedCacheIsOneStream) {
+  auto s = settings(1024, true, kF16, 4);
+  s.kv_unified = true;
+  const auto e = cpu_estimate(TinyArch::kGemma2Swa, s);
+  EXPECT_EQ(e.n_stream, 1u);
+  EXPECT_EQ(e.kv_cells_full, 4096u);
+  EXPECT_EQ(e.kv_cells_swa, 1024u);  // PAD(128 x 4 sequences + 512, 256)
+  // 2 full layers x 4096 + 2 window layers x 1024 cells, (64 + 64) x 2 B each.
+  EXPECT_EQ(e.devices[0].kv_bytes, (2u * 4096u + 2u * 1024u) * 256u);
+}
+
+TEST(MemoryEstimate, PipelineParallelCopiesOnSeveralGpus) {
+  const auto info = tiny_model_info(TinyArch::kLlamaGqa);
+  Placement one;
+  one.n_gpus = 1;
+  one.n_gpu_layers = 5;
+  Placement two = one;
+  two.n_gpus = 2;
+  auto a = estimate_memory_requirements(info, settings(1024, true), one);
+  auto b = estimate_memory_requirements(info, settings(1024, true), two);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(b->devices[1].compute_bytes, a->devices[1].compute_bytes + 3u * 512u * 128u * 4u);
+  EXPECT_EQ(b->devices[2].compute_bytes, a->devices[1].compute_bytes + 3u * 512u * 128u * 4u);
+}
+
+TEST(MemoryEstimate, CorruptDimensionsAreRejected) {
+  auto info = tiny_model_info(TinyArch::kLlamaGqa);
+  info.head_count_kv[2] = 4000000000u;
+  auto e = estimate_memory_requirements(info, settings(1024, true), Placement{});
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.error().message.find("head_count_kv"), std::string::npos);
+  info = tiny_model_info(TinyArch::kLlamaGqa);
+  EXPECT_FALSE(
+      estimate_memory_requirements(info, settings(uint64_t{1} << 31, true, kF16, 4), Placement{}).ok());
+}
+
 }  // namespace
 }  // namespace memopt::estimate

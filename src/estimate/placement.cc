@@ -104,13 +104,25 @@ class Planner {
   }
 
   // Largest -ngl whose GPU share fits (the host is checked by the caller).
-  // GPU memory grows with ngl, so scanning down stops at the answer.
+  // GPU memory grows with ngl, so a binary search finds it; the answer is
+  // always one that was probed and fits, so a non-monotone step (a split
+  // rounding onto a smaller GPU) can only cost a layer, never overcommit.
   std::optional<uint32_t> best_ngl(const RunSettings& s, uint32_t n_cpu_moe) const {
-    for (int64_t ngl = full_ngl(); ngl >= 0; --ngl) {
-      auto e = probe(s, placement(static_cast<uint32_t>(ngl), n_cpu_moe));
-      if (e && gpus_fit(*e)) return static_cast<uint32_t>(ngl);
+    auto fits_with = [&](uint32_t ngl) {
+      auto e = probe(s, placement(ngl, n_cpu_moe));
+      return e && gpus_fit(*e);
+    };
+    if (!fits_with(0)) return std::nullopt;
+    uint32_t lo = 0, hi = full_ngl();
+    while (lo < hi) {
+      const uint32_t mid = (lo + hi + 1) / 2;
+      if (fits_with(mid)) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
     }
-    return std::nullopt;
+    return lo;
   }
 
   // Smallest --n-cpu-moe that lets every layer's attention and KV sit on the
@@ -269,6 +281,7 @@ void fill_launch(const Planner& pl, PlacementPlan& plan) {
   a.push_back("-fa");
   a.push_back(s.flash_attn ? "on" : "off");
   if (s.n_ubatch != 512) a.insert(a.end(), {"-ub", std::to_string(s.n_ubatch)});
+  if (s.kv_unified) a.push_back("--kv-unified");
   if (plan.placement.n_cpu_moe > 0) {
     a.push_back("--n-cpu-moe");
     a.push_back(std::to_string(plan.placement.n_cpu_moe));

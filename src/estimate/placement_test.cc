@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "support/synthetic_model.h"
 #include "util/bytes.h"
 
@@ -240,6 +242,84 @@ TEST(PlanPlacement, ParallelMultipliesTheContextFlag) {
   EXPECT_EQ(*(it + 1), "16384");
   EXPECT_EQ(plan->launch.ollama_options.at("num_ctx"), "4096");
   EXPECT_EQ(plan->launch.env.at("OLLAMA_NUM_PARALLEL"), "4");
+}
+
+// Property check over many random models, devices and settings (fixed seed):
+// a plan marked loadable never puts more on a device than its limit, a plan
+// that does not load carries no flags, and the layer accounting adds up.
+TEST(PlanPlacement, RandomPlansNeverOvercommit) {
+  std::mt19937_64 rng(20261127);
+  auto pick = [&](uint64_t lo, uint64_t hi) {
+    return std::uniform_int_distribution<uint64_t>(lo, hi)(rng);
+  };
+  int loadable = 0, refused = 0;
+  for (int iter = 0; iter < 300; ++iter) {
+    testing::SyntheticModelSpec spec;
+    spec.n_layer = static_cast<uint32_t>(pick(1, 48));
+    spec.n_head = static_cast<uint32_t>(1u << pick(2, 5));
+    spec.n_embd = spec.n_head * 128;
+    spec.n_head_kv = static_cast<uint32_t>(std::max<uint64_t>(1, spec.n_head >> pick(0, 3)));
+    spec.n_ff = 256 * pick(2, 40);
+    spec.n_vocab = 256 * pick(4, 600);
+    spec.n_ctx_train = 1024 * pick(1, 64);
+    spec.tied_output = pick(0, 1) == 1;
+    if (pick(0, 3) == 0) {
+      spec.n_expert = static_cast<uint32_t>(pick(4, 64));
+      spec.n_expert_used = static_cast<uint32_t>(pick(1, 4));
+      spec.n_ff = 256 * pick(1, 4);
+    }
+    auto costs = prepare_model_costs(testing::synthetic_model_info(spec), GpuTraits{});
+    ASSERT_TRUE(costs.ok());
+    std::vector<GpuDevice> gpus;
+    const uint64_t n_gpus = pick(0, 4);
+    for (uint64_t g = 0; g < n_gpus; ++g) {
+      const uint64_t total = pick(512, 48 * 1024) * kMiB;
+      gpus.push_back({static_cast<int>(g), "gpu", pick(0, total), total, -1});
+    }
+    const HostMemory host{pick(64, 64 * 1024) * kMiB, 1};
+    PlanRequest r;
+    r.settings.ctx_per_seq = 256 * pick(1, 128);
+    r.settings.parallel = static_cast<uint32_t>(pick(1, 4));
+    r.settings.flash_attn = pick(0, 1) == 1;
+    const uint32_t types[] = {1, 8, 2};
+    r.settings.type_k = r.settings.type_v = r.settings.flash_attn ? types[pick(0, 2)] : 1;
+    r.ctx_max = pick(0, 3) == 0;
+    r.reserve_vram_percent = static_cast<double>(pick(0, 10));
+    if (pick(0, 4) == 0) r.pinned_ngl = static_cast<uint32_t>(pick(0, spec.n_layer + 1));
+    auto plan = plan_placement(*costs, gpus, host, r);
+    ASSERT_TRUE(plan.ok()) << plan.error().message;
+    const auto& e = plan->estimate;
+    ASSERT_EQ(e.devices.size(), 1 + gpus.size());
+    ASSERT_EQ(plan->layers.size(), spec.n_layer);
+    if (plan->fits) {
+      ++loadable;
+      EXPECT_LE(e.devices[0].total_bytes(), host.available_bytes) << iter;
+      for (size_t g = 0; g < gpus.size(); ++g) {
+        EXPECT_LE(e.devices[1 + g].total_bytes(), plan->gpu_limit_bytes[g]) << iter;
+        EXPECT_LE(plan->gpu_limit_bytes[g], gpus[g].free_bytes) << iter;
+      }
+      EXPECT_FALSE(plan->launch.llama_cpp_args.empty()) << iter;
+    } else {
+      ++refused;
+      EXPECT_TRUE(plan->launch.llama_cpp_args.empty()) << iter;
+      EXPECT_NE(plan->verdict.find("does not fit"), std::string::npos) << iter;
+    }
+    if (!gpus.empty()) {
+      uint32_t placed = 0;
+      for (uint32_t n : plan->layers_per_gpu) placed += n;
+      EXPECT_EQ(placed, std::min(plan->placement.n_gpu_layers, spec.n_layer + 1)) << iter;
+    } else {
+      EXPECT_EQ(plan->placement.n_gpu_layers, 0u);
+    }
+    for (const auto& sg : plan->suggestions) {
+      uint64_t limit_sum = 0;
+      for (uint64_t l : plan->gpu_limit_bytes) limit_sum += l;
+      EXPECT_LE(sg.gpu_bytes, limit_sum) << iter << " " << sg.change;
+    }
+  }
+  // Both outcomes were exercised.
+  EXPECT_GT(loadable, 50);
+  EXPECT_GT(refused, 10);
 }
 
 }  // namespace

@@ -2,25 +2,25 @@
 // worked out by hand from the tensor shapes the writer was given.
 #include "gguf/model_info.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <filesystem>
 
 #include "gguf/reader.h"
 #include "support/gguf_models.h"
 #include "support/gguf_writer.h"
+#include "support/tiny_models.h"
 
 namespace memopt::gguf {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::GgufValue;
 using testing::GgufWriter;
+using ::testing::HasSubstr;
 
 class TempDir {
  public:
@@ -113,7 +113,8 @@ TEST(ModelInfo, SlidingWindowPatternFromMetadataAndGemma2Defaults) {
   auto spec = testing::tiny_gemma_swa();
   spec.n_layer = 4;
   auto w = testing::tiny_model(spec);
-  w.kv("gemma3.attention.sliding_window_pattern", GgufValue::array_bool({true, false, false, true}));
+  w.kv("gemma3.attention.sliding_window_pattern",
+       GgufValue::array_bool({true, false, false, true}));
   auto r = info_of(w);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_THAT(r->swa_layers, ElementsAre(true, false, false, true));
@@ -191,7 +192,8 @@ TEST(ModelInfo, PerLayerKvHeadsAndRecurrentLayers) {
   bad.kv("jamba.attention.head_count_kv", GgufValue::array_u32({0, 2}));
   auto b = info_of(bad);
   ASSERT_FALSE(b.ok());
-  EXPECT_EQ(b.error().message, "m.gguf: key jamba.attention.head_count_kv has 2 entries but jamba.block_count is 4");
+  EXPECT_EQ(b.error().message,
+            "m.gguf: key jamba.attention.head_count_kv has 2 entries but jamba.block_count is 4");
 }
 
 TEST(ModelInfo, MlaAndOtherKeys) {
@@ -243,20 +245,24 @@ TEST(ModelInfo, SplitModelCombinesEveryPart) {
   EXPECT_EQ(r->file_bytes, parts[0].file_bytes() + parts[1].file_bytes() + parts[2].file_bytes());
   EXPECT_EQ(r->tensors.front().split_index, 0);
   EXPECT_EQ(r->tensors.back().split_index, 2);
-  EXPECT_EQ(r->tensors.back().offset, parts[2].data_offset() + parts[2].tensor_offset(parts[2].tensors().size() - 1));
+  EXPECT_EQ(r->tensors.back().offset,
+            parts[2].data_offset() + parts[2].tensor_offset(parts[2].tensors().size() - 1));
   EXPECT_EQ(r->architecture, "llama");
 
   std::filesystem::remove(paths[2]);
   auto missing = get_model_info(paths[0]);
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.error().message, "cannot open " + paths[2] + ": No such file or directory (part of the split model " +
+  EXPECT_EQ(missing.error().message, "cannot open " + paths[2] +
+                                         ": No such file or directory (part of the split model " +
                                          paths[0] + ")");
   const std::string odd = dir.file("renamed.gguf");
   ASSERT_TRUE(parts[0].write_file(odd).ok());
   auto bad_name = get_model_info(odd);
   ASSERT_FALSE(bad_name.ok());
-  EXPECT_EQ(bad_name.error().message, odd + ": a split model part must be named <name>-NNNNN-of-NNNNN.gguf "
-                                            "(the file says it is one of 3 parts)");
+  EXPECT_EQ(bad_name.error().message,
+            odd +
+                ": a split model part must be named <name>-NNNNN-of-NNNNN.gguf "
+                "(the file says it is one of 3 parts)");
   // Parts in the wrong order.
   ASSERT_TRUE(parts[0].write_file(paths[1]).ok());
   ASSERT_TRUE(parts[1].write_file(paths[2]).ok());
@@ -291,7 +297,8 @@ TEST(ModelInfo, HostileHyperParameters) {
   layers.kv_u32("llama.block_count", 0xffffffffu);
   auto r = info_of(layers);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message, "m.gguf: llama.block_count = 4294967295 is beyond any real model (limit 65536)");
+  EXPECT_EQ(r.error().message,
+            "m.gguf: llama.block_count = 4294967295 is beyond any real model (limit 65536)");
 
   GgufWriter stray;
   stray.kv_str("general.architecture", "llama");
@@ -299,14 +306,70 @@ TEST(ModelInfo, HostileHyperParameters) {
   stray.tensor("blk.5.attn_q.weight", {32}, 0);
   auto s = info_of(stray);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().message, "m.gguf: tensor 'blk.5.attn_q.weight' belongs to layer 5 but llama.block_count is 1");
+  EXPECT_EQ(s.error().message,
+            "m.gguf: tensor 'blk.5.attn_q.weight' belongs to layer 5 but llama.block_count is 1");
 
   GgufWriter type;
   type.kv_str("general.architecture", "llama");
   type.kv_str("llama.context_length", "big");
   auto t = info_of(type);
   ASSERT_FALSE(t.ok());
-  EXPECT_EQ(t.error().message, "m.gguf: key llama.context_length should be a non-negative integer, not string");
+  EXPECT_EQ(t.error().message,
+            "m.gguf: key llama.context_length should be a non-negative integer, not string");
+}
+
+}  // namespace
+}  // namespace memopt::gguf
+
+namespace memopt::gguf {
+namespace {
+
+// The tiny models the real llama.cpp loads (tests/support/tiny_models.h) must
+// read back as the ModelInfo their generator describes.
+TEST(ModelInfo, TinyRuntimeModelsReadBackExactly) {
+  TempDir dir;
+  for (auto arch : testing::all_tiny_archs()) {
+    const std::string path = dir.file(testing::tiny_model_file_name(arch));
+    ASSERT_TRUE(testing::write_tiny_model(arch, path).ok());
+    auto r = get_model_info(path);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    const ModelInfo want = testing::tiny_model_info(arch);
+    const ModelInfo& got = *r;
+    SCOPED_TRACE(path);
+    EXPECT_EQ(got.architecture, want.architecture);
+    EXPECT_EQ(got.name, want.name);
+    EXPECT_EQ(got.file_type_name, want.file_type_name);
+    EXPECT_EQ(got.context_length, want.context_length);
+    EXPECT_EQ(got.embedding_length, want.embedding_length);
+    EXPECT_EQ(got.block_count, want.block_count);
+    EXPECT_EQ(got.feed_forward_length, want.feed_forward_length);
+    EXPECT_EQ(got.head_count, want.head_count);
+    EXPECT_EQ(got.head_count_kv, want.head_count_kv);
+    EXPECT_EQ(got.key_length, want.key_length);
+    EXPECT_EQ(got.value_length, want.value_length);
+    EXPECT_EQ(got.expert_count, want.expert_count);
+    EXPECT_EQ(got.expert_used_count, want.expert_used_count);
+    EXPECT_EQ(got.expert_feed_forward_length, want.expert_feed_forward_length);
+    EXPECT_EQ(got.sliding_window, want.sliding_window);
+    EXPECT_EQ(got.swa_layers, want.swa_layers);
+    EXPECT_EQ(got.recurrent_layers, want.recurrent_layers);
+    EXPECT_EQ(got.vocab_size, want.vocab_size);
+    EXPECT_EQ(got.parameter_count, want.parameter_count);
+    EXPECT_EQ(got.weight_bytes, want.weight_bytes);
+    EXPECT_EQ(got.bytes_per_type, want.bytes_per_type);
+    EXPECT_EQ(got.layer_weight_bytes, want.layer_weight_bytes);
+    EXPECT_EQ(got.layer_expert_bytes, want.layer_expert_bytes);
+    EXPECT_EQ(got.token_embd_bytes, want.token_embd_bytes);
+    EXPECT_EQ(got.output_bytes, want.output_bytes);
+    EXPECT_EQ(got.output_norm_bytes, want.output_norm_bytes);
+    EXPECT_EQ(got.has_output_tensor, want.has_output_tensor);
+    ASSERT_EQ(got.tensors.size(), want.tensors.size());
+    for (size_t i = 0; i < got.tensors.size(); ++i) {
+      EXPECT_EQ(got.tensors[i].name, want.tensors[i].name);
+      EXPECT_EQ(got.tensors[i].shape, want.tensors[i].shape);
+      EXPECT_EQ(got.tensors[i].size_bytes, want.tensors[i].size_bytes);
+    }
+  }
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "gpu/collect.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "gpu/gpu_backend.h"
@@ -55,6 +57,14 @@ GpuSnapshot GpuCollector::sample() {
   GpuSnapshot snap;
   DrmClientSweep fdinfo(roots_.proc_root);
   for (auto& b : backends_) b->sample(snap, fdinfo);
+  if (fdinfo.swept() && fdinfo.unreadable() > 0) {
+    snap.notes.push_back(
+        {"drm",
+         fmt::format("per-process GPU memory of {} processes of other users is not "
+                     "visible; run as root to attribute it",
+                     fdinfo.unreadable()),
+         false});
+  }
   for (size_t i = 0; i < snap.gpus.size(); ++i) {
     GpuDevice& d = snap.gpus[i];
     d.index = static_cast<uint32_t>(i);

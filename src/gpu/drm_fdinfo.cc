@@ -1,6 +1,9 @@
 #include "gpu/drm_fdinfo.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <limits>
 #include <set>
 #include <utility>
@@ -113,7 +116,12 @@ const std::vector<DrmClient>& DrmClientSweep::clients() {
     std::string base = proc_root_ + "/" + std::to_string(pid);
     // A process that exits mid-sweep, or one we may not inspect, has no
     // readable fd/ directory: skip it, it holds nothing we can attribute.
-    for (const auto& fd : list_dir(base + "/fd")) {
+    std::string fd_dir = base + "/fd";
+    if (::access(fd_dir.c_str(), R_OK | X_OK) != 0) {
+      if (errno == EACCES) ++unreadable_;  // another user's process, without root
+      continue;
+    }
+    for (const auto& fd : list_dir(fd_dir)) {
       auto target = read_link(base + "/fd/" + fd);
       if (!target || !(target->starts_with("/dev/dri/") || target->starts_with("/dev/accel/"))) {
         continue;

@@ -70,10 +70,14 @@ class DrmClientSweep {
   // The clients themselves (with engine counters), same matching.
   std::vector<DrmFdinfo> clients_for(std::string_view pdev, std::string_view driver);
   bool swept() const { return swept_; }
+  // Processes whose fds we may not read (other users' without root): their
+  // GPU memory cannot be attributed.
+  size_t unreadable() const { return unreadable_; }
 
  private:
   std::string proc_root_;
   bool swept_ = false;
+  size_t unreadable_ = 0;
   std::vector<DrmClient> clients_;
 };
 

@@ -1,0 +1,91 @@
+// `ruvector-memopt daemon`: the foreground daemon (systemd runs it as is).
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <memory>
+
+#include "cli/command.h"
+#include "daemon/daemon.h"
+#include "daemon/system_sampler.h"
+
+namespace memopt::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) { g_stop.store(true); }
+
+struct DaemonCliOptions {
+  bool apply = false;
+  double interval = 0;
+  std::string listen;
+  bool allow_remote = false;
+  std::vector<std::string> allow_hosts;
+  std::string config;
+  std::string state_dir;
+  std::string history;
+  bool no_api = false;
+  bool no_probe = false;
+  double detect_interval = 10;
+  uint64_t samples = 0;
+  std::vector<std::string> endpoints;
+};
+
+int run_daemon(CliContext& ctx, const DaemonCliOptions& o) {
+  daemon::DaemonOptions d;
+  d.state_dir = o.state_dir;
+  d.config_path = o.config;
+  d.history_path = o.history;
+  if (o.apply) d.apply = true;
+  if (o.interval > 0) d.interval_seconds = o.interval;
+  if (!o.listen.empty()) d.listen = o.listen;
+  d.allow_remote = o.allow_remote;
+  d.allow_hosts = o.allow_hosts;
+  d.serve_api = !o.no_api;
+  d.max_samples = o.samples;
+  daemon::SamplerOptions so;
+  so.proc_root = ctx.opts.proc_root;
+  so.sys_root = ctx.opts.sys_root;
+  so.nvml_library = ctx.opts.nvml_library;
+  so.probe_ports = !o.no_probe;
+  so.detect_interval_seconds = o.detect_interval;
+  so.endpoints = o.endpoints;
+  daemon::Daemon dm(d, daemon::make_system_sampler(so), daemon::make_runtime_actuator());
+  if (auto st = dm.start(); !st) return fail(ctx, st.error().message);
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  spdlog::info("ruvector-memopt daemon: every {} s, {}, API on port {}, state in {}", dm.interval_seconds(),
+               dm.applying() ? "applying actions" : "dry run (--apply to act)", dm.api_port(), o.state_dir);
+  dm.run(g_stop);
+  spdlog::info("stopped");
+  return kExitOk;
+}
+
+RegisterCommands reg(60, [](CliRoot& root) {
+  auto o = std::make_shared<DaemonCliOptions>();
+  o->config = policy::default_config_path();
+  o->state_dir = policy::default_state_dir();
+  auto* cmd = root.app().add_subcommand("daemon", "Run in the foreground: sample, optimize, serve the API");
+  cmd->add_flag("--apply", o->apply, "carry actions out (default: dry run, or apply = true in [daemon])");
+  cmd->add_option("--interval", o->interval, "seconds between samples (default 1, or [daemon] interval_seconds)");
+  cmd->add_option("--listen", o->listen, "API address HOST:PORT (default 127.0.0.1:7878)");
+  cmd->add_flag("--allow-remote", o->allow_remote, "allow --listen on a non-loopback address");
+  cmd->add_option("--allow-host", o->allow_hosts, "extra Host header value the API accepts (repeatable)");
+  cmd->add_option("--config", o->config, "config file")->capture_default_str();
+  cmd->add_option("--state-dir", o->state_dir, "token, active profile and history")->capture_default_str();
+  cmd->add_option("--history", o->history, "history database (default <state-dir>/history.db)");
+  cmd->add_flag("--no-api", o->no_api, "do not serve the HTTP API");
+  cmd->add_flag("--no-probe", o->no_probe, "do not probe listening ports over HTTP");
+  cmd->add_option("--detect-interval", o->detect_interval, "seconds between full workload scans")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
+  cmd->add_option("--samples", o->samples, "stop after this many samples (0 = run until stopped)");
+  cmd->add_option("--endpoint", o->endpoints, "runtime=URL to poll, e.g. ollama=http://127.0.0.1:11434");
+  root.bind(cmd, [o](CliContext& ctx) { return run_daemon(ctx, *o); });
+});
+
+}  // namespace
+}  // namespace memopt::cli

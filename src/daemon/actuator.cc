@@ -1,0 +1,69 @@
+#include "daemon/actuator.h"
+
+#include "runtimes/image_gen.h"
+#include "runtimes/runtime.h"
+
+namespace memopt::daemon {
+namespace {
+
+class RuntimeActuator : public Actuator {
+ public:
+  Status apply(const policy::Action& a) override {
+    auto client = client_for(a.runtime, a.endpoint);
+    if (!client) return client.error();
+    auto& c = **client;
+    using policy::ActionKind;
+    switch (a.kind) {
+      case ActionKind::kUnload:
+        return c.unload(a.model);
+      case ActionKind::kFreeImageCache:
+        return c.unload(a.runtime == "comfyui" ? std::string(runtimes::kComfyModelName) : a.model);
+      case ActionKind::kReloadFewerLayers:
+      case ActionKind::kRestoreLayers: {
+        if (!c.capabilities().reload) return unsupported(a, "-ngl " + std::to_string(a.gpu_layers));
+        runtimes::PreloadOptions o;
+        o.num_gpu = static_cast<int>(a.gpu_layers);
+        return c.preload(a.model, o);
+      }
+      case ActionKind::kResizeContext: {
+        if (!c.capabilities().reload) return unsupported(a, "-c " + std::to_string(a.context_length));
+        runtimes::PreloadOptions o;
+        // Ollama's num_ctx is per sequence; the action's context is the total.
+        const uint32_t slots = a.parallel_slots ? a.parallel_slots : 1;
+        o.num_ctx = static_cast<int>(a.context_length / slots);
+        return c.preload(a.model, o);
+      }
+    }
+    return make_error("unknown action");
+  }
+
+  Status preload(const std::string& runtime, const std::string& endpoint, const std::string& model,
+                 const std::string& keep_alive) override {
+    auto client = client_for(runtime, endpoint);
+    if (!client) return client.error();
+    runtimes::PreloadOptions o;
+    o.keep_alive = keep_alive;
+    return (*client)->preload(model, o);
+  }
+
+ private:
+  static Result<std::unique_ptr<runtimes::RuntimeClient>> client_for(const std::string& runtime,
+                                                                     const std::string& endpoint) {
+    auto kind = runtimes::runtime_from_name(runtime);
+    if (!kind) return make_error("no client for runtime '" + runtime + "'");
+    auto base = runtimes::parse_base_url(endpoint, runtimes::default_port(*kind));
+    if (!base) return base.error();
+    return runtimes::make_client(*kind, *base);
+  }
+
+  static Error unsupported(const policy::Action& a, const std::string& flag) {
+    return make_error(a.runtime + " cannot reload a model with new settings through its API; restart " + a.model +
+                      " with " + flag);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Actuator> make_runtime_actuator() { return std::make_unique<RuntimeActuator>(); }
+
+}  // namespace memopt::daemon

@@ -1,0 +1,24 @@
+#pragma once
+// The only code that changes anything: carries out a policy action through
+// the runtime's own API (Ollama keep_alive 0 / num_gpu / num_ctx, ComfyUI
+// /free, A1111 unload-checkpoint). Where a runtime offers no way, it says so.
+#include <memory>
+#include <string>
+
+#include "policy/engine.h"
+#include "util/result.h"
+
+namespace memopt::daemon {
+
+class Actuator {
+ public:
+  virtual ~Actuator() = default;
+  virtual Status apply(const policy::Action& action) = 0;
+  // Loads `model` ahead of use (POST /api/v1/preload).
+  virtual Status preload(const std::string& runtime, const std::string& endpoint, const std::string& model,
+                         const std::string& keep_alive) = 0;
+};
+
+std::unique_ptr<Actuator> make_runtime_actuator();
+
+}  // namespace memopt::daemon

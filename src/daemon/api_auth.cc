@@ -1,0 +1,143 @@
+#include "daemon/api_auth.h"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "policy/profile.h"
+
+namespace memopt::daemon {
+
+bool ListenAddress::loopback() const {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+Result<ListenAddress> parse_listen(const std::string& text) {
+  ListenAddress a;
+  std::string port;
+  if (!text.empty() && text[0] == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return make_error("--listen '" + text + "': expected [IPv6]:PORT, e.g. [::1]:7878");
+    }
+    a.host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos || text.find(':') != colon) {
+      return make_error("--listen '" + text + "': expected HOST:PORT, e.g. 127.0.0.1:7878");
+    }
+    a.host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (a.host.empty() || port.empty() || port.size() > 5 ||
+      !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return make_error("--listen '" + text + "': expected HOST:PORT with a port 0-65535");
+  }
+  a.port = std::stoi(port);
+  if (a.port > 65535) return make_error("--listen '" + text + "': port must be 0-65535");
+  for (char c : a.host) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == ':' || c == '-')) {
+      return make_error("--listen '" + text + "': '" + a.host + "' is not a host name or address");
+    }
+  }
+  return a;
+}
+
+std::string token_path(const std::string& state_dir) { return state_dir + "/api_token"; }
+
+Result<std::string> load_or_create_token(const std::string& state_dir) {
+  if (auto st = policy::make_private_dir(state_dir); !st) return st.error();
+  const std::string path = token_path(state_dir);
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT) {
+    unsigned char raw[32];
+    if (::getrandom(raw, sizeof raw, 0) != static_cast<ssize_t>(sizeof raw)) {
+      return make_error("cannot get random bytes for the API token: " + std::string(std::strerror(errno)));
+    }
+    static const char* hex = "0123456789abcdef";
+    std::string token;
+    for (unsigned char b : raw) {
+      token += hex[b >> 4];
+      token += hex[b & 15];
+    }
+    // O_EXCL: never write through a file (or link) someone placed there.
+    int w = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (w < 0) return make_error("cannot create " + path + ": " + std::strerror(errno));
+    const std::string line = token + "\n";
+    const bool ok = ::write(w, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(w) == 0;
+    ::close(w);
+    if (!ok) return make_error("cannot write " + path + ": " + std::strerror(errno));
+    return token;
+  }
+  if (fd < 0) return make_error("cannot open " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return make_error(path + " is not a regular file; remove it and restart the daemon");
+  }
+  if (st.st_uid != ::geteuid()) {
+    ::close(fd);
+    return make_error(path + " belongs to uid " + std::to_string(st.st_uid) + ", not to this user; remove it");
+  }
+  if ((st.st_mode & 077) != 0) {
+    ::close(fd);
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return make_error(path + " has mode " + mode + "; others could read the API token. Run: chmod 600 " + path);
+  }
+  char buf[256];
+  const ssize_t n = ::read(fd, buf, sizeof buf);
+  ::close(fd);
+  std::string token(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  if (token.size() < 32 || token.size() > 128) {
+    return make_error(path + " does not hold a token (32-128 characters); remove it and restart the daemon");
+  }
+  return token;
+}
+
+bool bearer_matches(const std::string& authorization, const std::string& token) {
+  const std::string prefix = "Bearer ";
+  if (token.empty() || authorization.size() != prefix.size() + token.size() ||
+      authorization.compare(0, prefix.size(), prefix) != 0) {
+    return false;
+  }
+  // Constant time over the token, so timing does not reveal a prefix.
+  unsigned char diff = 0;
+  for (size_t i = 0; i < token.size(); ++i) {
+    diff |= static_cast<unsigned char>(authorization[prefix.size() + i] ^ token[i]);
+  }
+  return diff == 0;
+}
+
+std::vector<std::string> allowed_hosts(const ListenAddress& listen, int bound_port,
+                                       const std::vector<std::string>& extra) {
+  const std::string p = std::to_string(bound_port);
+  std::vector<std::string> out = {"127.0.0.1:" + p, "localhost:" + p, "[::1]:" + p};
+  if (!listen.loopback() && listen.host != "0.0.0.0" && listen.host != "::") {
+    out.push_back((listen.host.find(':') != std::string::npos ? "[" + listen.host + "]" : listen.host) + ":" + p);
+  }
+  for (const auto& e : extra) out.push_back(e.find(':') == std::string::npos ? e + ":" + p : e);
+  return out;
+}
+
+bool host_allowed(const std::string& host_header, const std::vector<std::string>& allowed) {
+  std::string h = host_header;
+  std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return std::tolower(c); });
+  return std::find(allowed.begin(), allowed.end(), h) != allowed.end();
+}
+
+bool origin_allowed(const std::string& origin_header, const std::vector<std::string>& allowed) {
+  if (origin_header.empty()) return true;
+  const std::string prefix = "http://";
+  if (origin_header.rfind(prefix, 0) != 0) return false;
+  return host_allowed(origin_header.substr(prefix.size()), allowed);
+}
+
+}  // namespace memopt::daemon

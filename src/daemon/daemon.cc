@@ -1,0 +1,330 @@
+#include "daemon/daemon.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <thread>
+
+#include "util/bytes.h"
+
+namespace memopt::daemon {
+namespace {
+
+double mono_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// mtime + size: changes when a file is replaced (rename) or rewritten.
+std::string stamp(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return "absent";
+  return std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + ":" +
+         std::to_string(st.st_size) + ":" + std::to_string(st.st_ino);
+}
+
+std::string lbl(const char* k, const std::string& v) { return std::string(k) + "=\"" + escape_label_value(v) + "\""; }
+
+constexpr size_t kRecentInputs = 30;  // forecaster window at 1 s, with margin
+
+nlohmann::json action_json(const policy::Action& a) {
+  return {{"kind", policy::action_kind_name(a.kind)},
+          {"target", a.target},
+          {"runtime", a.runtime},
+          {"model", a.model},
+          {"gpu", a.gpu},
+          {"gpu_layers", a.gpu_layers},
+          {"context_length", a.context_length},
+          {"parallel_slots", a.parallel_slots},
+          {"expected_bytes", a.expected_bytes},
+          {"host_ram", a.host_ram},
+          {"predictive", a.predictive},
+          {"reason", a.reason},
+          {"outcome", a.outcome}};
+}
+
+int64_t param_int(const std::map<std::string, std::string>& p, const std::string& k, int64_t def, int64_t lo,
+                  int64_t hi) {
+  auto it = p.find(k);
+  if (it == p.end()) return def;
+  try {
+    size_t used = 0;
+    const long long v = std::stoll(it->second, &used);
+    if (used != it->second.size()) return def;
+    return std::clamp<int64_t>(v, lo, hi);
+  } catch (...) {
+    return def;
+  }
+}
+
+}  // namespace
+
+Daemon::Daemon(DaemonOptions options, std::unique_ptr<Sampler> sampler, std::unique_ptr<Actuator> actuator)
+    : o_(std::move(options)), sampler_(std::move(sampler)), actuator_(std::move(actuator)) {}
+
+Daemon::~Daemon() {
+  if (api_) api_->stop();
+}
+
+Status Daemon::start() {
+  auto set = policy::load_profiles(o_.config_path);
+  if (!set) return set.error();
+  profiles_ = *set;
+  config_stamp_ = stamp(o_.config_path);
+  apply_ = o_.apply.value_or(profiles_.daemon.apply);
+  interval_ = o_.interval_seconds.value_or(profiles_.daemon.interval_seconds);
+  if (!(interval_ >= 0.01 && interval_ <= 3600)) return make_error("--interval must be between 0.01 and 3600 seconds");
+  reload_profile_if_changed();
+  if (profile_.name.empty()) return make_error("no usable profile (see the messages above)");
+  if (auto st = policy::make_private_dir(o_.state_dir); !st) return st;
+  if (o_.history_path.empty()) o_.history_path = o_.state_dir + "/history.db";
+  o_.history.retention_days = profiles_.daemon.retention_days;
+  auto h = History::open(o_.history_path, o_.history);
+  if (!h) return h.error();
+  history_ = std::move(*h);
+  if (o_.serve_api) {
+    auto listen = parse_listen(o_.listen.value_or(profiles_.daemon.listen));
+    if (!listen) return listen.error();
+    if (!listen->loopback() && !o_.allow_remote) {
+      return make_error("--listen " + listen->host + " is not a loopback address; the API would be reachable from "
+                        "other machines. Add --allow-remote if that is what you want");
+    }
+    auto token = load_or_create_token(o_.state_dir);
+    if (!token) return token.error();
+    api_ = std::make_unique<ApiServer>(*listen, *token, handlers(), o_.allow_hosts);
+    if (auto st = api_->start(); !st) return st;
+  }
+  started_ = mono_now();
+  view_.apply = apply_;
+  view_.profile = profile_.name;
+  return Ok{};
+}
+
+void Daemon::reload_profile_if_changed() {
+  // Called with mu_ held, or before the API starts.
+  const std::string cs = stamp(o_.config_path);
+  if (cs != config_stamp_) {
+    config_stamp_ = cs;
+    auto set = policy::load_profiles(o_.config_path);
+    if (set) {
+      profiles_ = *set;
+      profile_stamp_.clear();  // re-resolve the active profile's values
+      spdlog::info("reloaded {}", o_.config_path);
+    } else {
+      spdlog::error("{} (keeping the previous profiles)", set.error().message);
+    }
+  }
+  const std::string ps = stamp(policy::active_profile_path(o_.state_dir));
+  if (ps == profile_stamp_) return;
+  profile_stamp_ = ps;
+  auto name = policy::active_profile(o_.state_dir);
+  if (!name) {
+    spdlog::error("{}", name.error().message);
+    if (!profile_.name.empty()) return;
+    name = std::string(policy::kDefaultProfile);
+  }
+  const policy::Profile* p = profiles_.find(*name);
+  if (!p) {
+    spdlog::error("active profile '{}' is not defined in {} or built in; using {}", *name, o_.config_path,
+                  profile_.name.empty() ? std::string(policy::kDefaultProfile) : profile_.name);
+    if (profile_.name.empty()) profile_ = *profiles_.find(policy::kDefaultProfile);
+    return;
+  }
+  if (p->name != profile_.name) spdlog::info("profile: {}", p->name);
+  profile_ = *p;
+  view_.profile = profile_.name;
+}
+
+std::vector<SeriesValue> Daemon::series_of(const Sample& s) const {
+  std::vector<SeriesValue> v;
+  const auto& in = s.input;
+  v.push_back({"ruvector_host_memory_available_bytes", "", static_cast<double>(in.host.available_bytes)});
+  v.push_back({"ruvector_host_memory_total_bytes", "", static_cast<double>(in.host.total_bytes)});
+  for (const auto& g : in.gpus) {
+    const std::string l = lbl("gpu", std::to_string(g.index));
+    v.push_back({"ruvector_gpu_memory_used_bytes", l, static_cast<double>(g.used_bytes)});
+    v.push_back({"ruvector_gpu_memory_total_bytes", l, static_cast<double>(g.total_bytes)});
+  }
+  for (const auto& m : in.models) {
+    const std::string l = lbl("runtime", m.runtime) + "," + lbl("model", m.name);
+    v.push_back({"ruvector_model_vram_bytes", l, static_cast<double>(m.vram_bytes)});
+    v.push_back({"ruvector_model_size_bytes", l, static_cast<double>(m.size_bytes)});
+    if (m.kv_capacity_bytes > 0) {
+      v.push_back({"ruvector_model_kv_cache_used_bytes", l, static_cast<double>(m.kv_used_bytes)});
+    }
+  }
+  return v;
+}
+
+void Daemon::record(policy::Action a, bool applied, int64_t ts_ms) {
+  spdlog::info("{} {} {}: {} [{}]", applied ? "applied" : "would", policy::action_kind_name(a.kind), a.target,
+               a.reason, a.outcome);
+  view_.actions_total[policy::action_kind_name(a.kind)]++;
+  if (auto st = history_->write_action({ts_ms, a, applied}); !st) {
+    view_.collector_errors_total["history"]++;
+    spdlog::error("{}", st.error().message);
+  }
+}
+
+void Daemon::tick(double now) {
+  const double t0 = mono_now();
+  Sample s = sampler_->sample(now);
+  std::lock_guard<std::mutex> lock(mu_);
+  reload_profile_if_changed();
+  for (const auto& e : s.errors) {
+    view_.collector_errors_total[e.collector]++;
+    spdlog::warn("collector {}: {}", e.collector, e.message);
+  }
+  std::vector<policy::PolicyInput> hist(recent_.begin(), recent_.end());
+  policy::Decision d = policy::decide(s.input, profile_, hist, state_);
+  for (auto& a : d.actions) {
+    if (apply_) {
+      auto st = actuator_->apply(a);
+      a.outcome = st ? "ok" : "failed: " + st.error().message;
+    } else {
+      a.outcome = "dry-run";
+    }
+    record(a, apply_, s.unix_ms);
+  }
+  if (auto st = history_->write_sample(s.unix_ms / 1000, series_of(s)); !st) {
+    view_.collector_errors_total["history"]++;
+    spdlog::error("{}", st.error().message);
+  }
+  recent_.push_back(s.input);
+  while (recent_.size() > kRecentInputs) recent_.pop_front();
+  s.status["profile"] = profile_.name;
+  view_.sample = std::move(s);
+  view_.forecasts = std::move(d.forecasts);
+  view_.samples_total++;
+  view_.last_pass_seconds = mono_now() - t0;
+}
+
+void Daemon::run(const std::atomic<bool>& stop) {
+  uint64_t n = 0;
+  double next = mono_now();
+  while (!stop.load()) {
+    tick(mono_now() - started_);
+    if (o_.max_samples && ++n >= o_.max_samples) break;
+    next += interval_;
+    // Late (a slow pass, a suspended machine): start again from now rather
+    // than firing a burst of catch-up samples.
+    if (next < mono_now()) next = mono_now();
+    while (!stop.load() && mono_now() < next) {
+      std::this_thread::sleep_for(std::chrono::duration<double>(std::min(0.1, next - mono_now())));
+    }
+  }
+}
+
+ApiHandlers Daemon::handlers() {
+  ApiHandlers h;
+  h.status = [this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (view_.sample.status.is_null()) return ApiReply{503, {{"error", "no sample taken yet; retry in a second"}}};
+    nlohmann::json doc = view_.sample.status;
+    doc["profile"] = profile_.name;  // the profile now, even if chosen since the sample
+    return ApiReply{200, doc};
+  };
+  h.metrics = [this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    return render_metrics(view_);
+  };
+  h.history = [this](const std::map<std::string, std::string>& p) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = p.find("series");
+    if (it == p.end()) {
+      auto names = history_->series_names();
+      if (!names) return ApiReply{500, {{"error", names.error().message}}};
+      return ApiReply{200, {{"schema", "ruvector-memopt.history/1"}, {"series_names", *names}}};
+    }
+    const int64_t now_s = view_.sample.unix_ms / 1000;
+    const int64_t since = param_int(p, "since", 3600, 1, 3650LL * 86400);
+    auto labels = p.find("labels");
+    auto r = history_->query(it->second, labels == p.end() ? "" : labels->second, now_s - since, now_s);
+    if (!r) return ApiReply{500, {{"error", r.error().message}}};
+    nlohmann::json series = nlohmann::json::array();
+    for (const auto& s : *r) {
+      nlohmann::json pts = nlohmann::json::array();
+      for (const auto& pt : s.points) pts.push_back({pt.ts, pt.value});
+      series.push_back({{"name", s.name}, {"labels", s.labels}, {"resolution_seconds", s.resolution_seconds},
+                        {"points", pts}});
+    }
+    return ApiReply{200, {{"schema", "ruvector-memopt.history/1"}, {"series", series}}};
+  };
+  h.actions = [this](const std::map<std::string, std::string>& p) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto r = history_->recent_actions(static_cast<size_t>(param_int(p, "limit", 100, 1, 1000)));
+    if (!r) return ApiReply{500, {{"error", r.error().message}}};
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& rec : *r) {
+      auto j = action_json(rec.action);
+      j["ts_ms"] = rec.ts_ms;
+      j["applied"] = rec.applied;
+      list.push_back(j);
+    }
+    return ApiReply{200, {{"schema", "ruvector-memopt.actions/1"}, {"actions", list}}};
+  };
+  h.unload = [this](const nlohmann::json& b) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!b.contains("model") || !b["model"].is_string()) return ApiReply{400, {{"error", "body needs \"model\""}}};
+    const std::string model = b["model"];
+    const std::string runtime = b.value("runtime", "");
+    for (const auto& m : view_.sample.input.models) {
+      if (m.name != model || (!runtime.empty() && m.runtime != runtime)) continue;
+      policy::Action a;
+      a.kind = policy::ActionKind::kUnload;
+      a.target = m.key();
+      a.runtime = m.runtime;
+      a.model = m.name;
+      a.endpoint = m.endpoint;
+      a.gpu = m.gpu;
+      a.expected_bytes = m.vram_bytes;
+      a.reason = "requested through the API";
+      auto st = actuator_->apply(a);
+      a.outcome = st ? "ok" : "failed: " + st.error().message;
+      record(a, true, view_.sample.unix_ms);
+      return ApiReply{st ? 200 : 502, {{"action", action_json(a)}}};
+    }
+    return ApiReply{404, {{"error", "no loaded model '" + model + "'" + (runtime.empty() ? "" : " in " + runtime)}}};
+  };
+  h.preload = [this](const nlohmann::json& b) {
+    if (!b.contains("model") || !b["model"].is_string()) return ApiReply{400, {{"error", "body needs \"model\""}}};
+    const std::string runtime = b.value("runtime", "ollama");
+    const std::string endpoint = b.value("endpoint", std::string(runtime == "ollama" ? "http://127.0.0.1:11434" : ""));
+    auto st = actuator_->preload(runtime, endpoint, b["model"], b.value("keep_alive", ""));
+    if (!st) return ApiReply{502, {{"error", st.error().message}}};
+    return ApiReply{200, {{"preloaded", b["model"]}, {"runtime", runtime}}};
+  };
+  h.profile = [this](const nlohmann::json& b) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!b.contains("name") || !b["name"].is_string()) return ApiReply{400, {{"error", "body needs \"name\""}}};
+    const std::string name = b["name"];
+    if (!profiles_.find(name)) return ApiReply{404, {{"error", "no profile '" + name + "'"}}};
+    if (auto st = policy::set_active_profile(o_.state_dir, name); !st) {
+      return ApiReply{500, {{"error", st.error().message}}};
+    }
+    reload_profile_if_changed();
+    return ApiReply{200, {{"profile", profile_.name}}};
+  };
+  h.optimize = [this](const nlohmann::json& b) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const bool apply = b.value("apply", false);
+    std::vector<policy::PolicyInput> hist(recent_.begin(), recent_.end());
+    policy::Decision d = policy::decide(view_.sample.input, profile_, hist, state_);
+    nlohmann::json list = nlohmann::json::array();
+    for (auto& a : d.actions) {
+      if (apply) {
+        auto st = actuator_->apply(a);
+        a.outcome = st ? "ok" : "failed: " + st.error().message;
+      } else {
+        a.outcome = "dry-run";
+      }
+      record(a, apply, view_.sample.unix_ms);
+      list.push_back(action_json(a));
+    }
+    return ApiReply{200, {{"schema", "ruvector-memopt.optimize/1"}, {"profile", profile_.name}, {"actions", list},
+                          {"notes", d.notes}}};
+  };
+  return h;
+}
+
+}  // namespace memopt::daemon

@@ -1,0 +1,76 @@
+#pragma once
+// `ruvector-memopt daemon`: samples every interval, runs the policy
+// (dry-run unless apply), records history and actions, serves the local API
+// and /metrics. Picks up a new active profile (or config) at the next tick.
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/actuator.h"
+#include "daemon/api.h"
+#include "daemon/history.h"
+#include "daemon/metrics.h"
+#include "daemon/sample.h"
+#include "policy/engine.h"
+#include "policy/profile.h"
+
+namespace memopt::daemon {
+
+struct DaemonOptions {
+  std::string state_dir;    // token, active profile, history
+  std::string config_path;  // config.toml
+  std::string history_path;  // default <state_dir>/history.db
+  std::optional<bool> apply;              // --apply overrides the config
+  std::optional<double> interval_seconds;  // --interval
+  std::optional<std::string> listen;       // --listen HOST:PORT
+  bool allow_remote = false;  // listening off loopback must be asked for
+  std::vector<std::string> allow_hosts;   // extra Host names accepted
+  bool serve_api = true;
+  uint64_t max_samples = 0;  // stop after this many (0 = until stopped)
+  HistoryOptions history;
+};
+
+class Daemon {
+ public:
+  Daemon(DaemonOptions options, std::unique_ptr<Sampler> sampler, std::unique_ptr<Actuator> actuator);
+  ~Daemon();
+
+  // Opens history and the API; an error names what could not start.
+  Status start();
+  // Runs until `stop` is set (or max_samples). Call after start().
+  void run(const std::atomic<bool>& stop);
+  int api_port() const { return api_ ? api_->port() : 0; }
+  double interval_seconds() const { return interval_; }
+  bool applying() const { return apply_; }
+
+ private:
+  void tick(double now);
+  void reload_profile_if_changed();
+  std::vector<SeriesValue> series_of(const Sample& s) const;
+  void record(policy::Action a, bool applied, int64_t ts_ms);
+  ApiHandlers handlers();
+
+  DaemonOptions o_;
+  std::unique_ptr<Sampler> sampler_;
+  std::unique_ptr<Actuator> actuator_;
+  std::unique_ptr<History> history_;
+  std::unique_ptr<ApiServer> api_;
+
+  std::mutex mu_;  // guards everything below (the API thread reads it)
+  policy::ProfileSet profiles_;
+  policy::Profile profile_;
+  policy::PolicyState state_;
+  std::deque<policy::PolicyInput> recent_;
+  MetricsView view_;
+  bool apply_ = false;
+  double interval_ = 1.0;
+  std::string profile_stamp_;
+  std::string config_stamp_;
+  double started_ = 0;
+};
+
+}  // namespace memopt::daemon

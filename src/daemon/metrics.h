@@ -1,0 +1,33 @@
+#pragma once
+// /metrics in the Prometheus text exposition format (version 0.0.4), with the
+// conventional names: base units (_bytes, _seconds, _celsius, _watts),
+// _total for counters, labels for dimensions (node_exporter's habits).
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "daemon/sample.h"
+#include "policy/engine.h"
+
+namespace memopt::daemon {
+
+// Everything /metrics renders; the daemon replaces it after each pass.
+struct MetricsView {
+  Sample sample;
+  std::vector<policy::GpuForecast> forecasts;
+  std::string profile;
+  bool apply = false;
+  std::map<std::string, uint64_t> actions_total;           // by action kind
+  std::map<std::string, uint64_t> collector_errors_total;  // by collector
+  uint64_t samples_total = 0;
+  double last_pass_seconds = 0;  // time one sample + policy pass took
+};
+
+// Escapes a label value (backslash, double quote, newline), as the format
+// requires.
+std::string escape_label_value(const std::string& v);
+
+std::string render_metrics(const MetricsView& view);
+
+}  // namespace memopt::daemon

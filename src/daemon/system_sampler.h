@@ -1,0 +1,29 @@
+#pragma once
+// The real machine's sampler: host memory and GPUs every tick (cheap), the
+// runtimes' loaded models every tick (loopback HTTP), and the full AI
+// workload scan (/proc, mapped libraries, port probes) every
+// `detect_interval_seconds`, because a /proc sweep each second would cost
+// more CPU than the daemon's budget. Each collector runs on its own: one
+// that throws or fails is recorded and the others still report.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/sample.h"
+
+namespace memopt::daemon {
+
+struct SamplerOptions {
+  std::string proc_root = "/proc";
+  std::string sys_root = "/sys";
+  std::string nvml_library;
+  double detect_interval_seconds = 10;
+  bool probe_ports = true;
+  // Runtime endpoints always polled ("ollama=http://127.0.0.1:11434"), on top
+  // of those the detector finds.
+  std::vector<std::string> endpoints;
+};
+
+std::unique_ptr<Sampler> make_system_sampler(const SamplerOptions& options);
+
+}  // namespace memopt::daemon

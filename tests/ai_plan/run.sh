@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# ai_plan_cli: runs `ruvector-memopt ai plan` on the tiny models as a user
+# would: CPU-only and what-if GPU plans, launch flags, JSON values, a plan that
+# does not fit, and broken input (exit codes 1 and 2, never a crash).
+# Args: <binary> <make_tiny_models binary>
+set -euo pipefail
+BIN="$1"; MAKE="$2"
+WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+"$MAKE" "$WORK" >/dev/null
+LLAMA="$WORK/tiny-llama-gqa.gguf"; GEMMA="$WORK/tiny-gemma2-swa.gguf"; MOE="$WORK/tiny-qwen3moe.gguf"
+narrow() { awk 'length($0) > 80 { bad = 1 } END { exit bad }' <<<"$1" || fail "a line is wider than 80 columns: $2"; }
+jget() { node -e 'const d=JSON.parse(require("fs").readFileSync(0,"utf8")); console.log(JSON.stringify(eval("d."+process.argv[1])))' "$1"; }
+
+# CPU-only, said plainly; 4 layers + output in RAM; exact weights.
+out="$("$BIN" ai plan "$LLAMA" --gpus none --ram 64GiB --ctx 1024)"
+echo "$out"
+grep -q 'CPU-only plan' <<<"$out" || fail "CPU-only verdict"
+grep -qE '^CPU \(RAM\) +4\+o +1\.3 MiB +1\.0 MiB' <<<"$out" || fail "CPU row"
+grep -q -- '-ngl 0 -c 1024 -np 1 -fa on' <<<"$out" || fail "llama.cpp flags"
+narrow "$out" "cpu-only"
+json="$("$BIN" --json ai plan "$LLAMA" --gpus none --ram 64GiB --ctx 1024)"
+[ "$(jget schema <<<"$json")" = '"ruvector-memopt.ai-plan/1"' ] || fail schema
+[ "$(jget 'devices[0].weights_bytes' <<<"$json")" = 1331712 ] || fail "weights bytes"
+[ "$(jget 'devices[0].kv_bytes' <<<"$json")" = 1048576 ] || fail "kv bytes"
+
+# What-if: two GPUs, small runtime overhead; everything fits, split 2:1-ish.
+json="$("$BIN" --json ai plan "$LLAMA" --vram 100MiB,50MiB --gpu-overhead 1MiB --ram 64GiB --parallel 2 --ctx 1024)"
+[ "$(jget fully_on_gpu <<<"$json")" = true ] || fail "fully on GPU"
+[ "$(jget 'layers_per_gpu.reduce((a,b)=>a+b)' <<<"$json")" = 5 ] || fail "layers per GPU sum"
+args="$(jget 'launch.llama_cpp_args.join(" ")' <<<"$json")"
+grep -q -- '-ngl 5 -c 2048 -np 2 -ts ' <<<"$args" || fail "flags with -ts and -c = ctx x parallel: $args"
+[ "$(jget 'launch.ollama_options.num_ctx' <<<"$json")" = '"1024"' ] || fail "Ollama num_ctx is per sequence"
+[ "$(jget 'kv_cache.streams' <<<"$json")" = 2 ] || fail "two KV streams"
+
+# Sliding window: the window cache is reported next to the full one.
+json="$("$BIN" --json ai plan "$GEMMA" --gpus none --ram 64GiB --ctx 4096)"
+[ "$(jget 'kv_cache.cells_swa' <<<"$json")" = 768 ] || fail "SWA cells"
+
+# --ctx max with a q8_0 cache: the largest context that fits is used.
+json="$("$BIN" --json ai plan "$MOE" --vram 20MiB --gpu-overhead 1MiB --ram 64GiB --ctx max --kv-type q8_0)"
+ctx="$(jget 'settings.ctx_per_seq' <<<"$json")"
+[ "$ctx" = "$(jget 'max_context_fully_on_gpu.q8_0' <<<"$json")" ] || fail "ctx max uses the q8_0 maximum"
+[ "$ctx" -gt 0 ] || fail "ctx max found nothing"
+
+# An Ollama model name, resolved in a store laid out as Ollama does.
+HEX="$(sha256sum "$LLAMA" | cut -d' ' -f1)"
+mkdir -p "$WORK/store/manifests/registry.ollama.ai/library/tiny" "$WORK/store/blobs"
+cp "$LLAMA" "$WORK/store/blobs/sha256-$HEX"
+cat >"$WORK/store/manifests/registry.ollama.ai/library/tiny/latest" <<JSON
+{"schemaVersion":2,"layers":[{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:$HEX","size":$(stat -c %s "$LLAMA")}]}
+JSON
+json="$("$BIN" --json ai plan tiny --ollama-models "$WORK/store" --gpus none --ram 64GiB --ctx 1024)"
+[ "$(jget 'model.architecture' <<<"$json")" = '"llama"' ] || fail "Ollama name resolved"
+[ "$(jget 'devices[0].weights_bytes' <<<"$json")" = 1331712 ] || fail "Ollama model weights"
+expect_rc_early() { set +e; "$BIN" "$@" >/dev/null 2>&1; local rc=$?; set -e; echo $rc; }
+[ "$(expect_rc_early ai plan nosuchmodel:1b --ollama-models "$WORK/store" --gpus none)" = 1 ] || fail "unknown Ollama name"
+
+# Does not fit anywhere: exit 1, plain verdict, no flags.
+set +e
+out="$("$BIN" ai plan "$LLAMA" --vram 1MiB --ram 4MiB 2>&1)"; rc=$?
+set -e
+echo "$out"
+[ $rc -eq 1 ] || fail "does-not-fit exit code $rc"
+grep -q 'does not fit' <<<"$out" || fail "does-not-fit verdict"
+grep -q 'llama.cpp  -ngl' <<<"$out" && fail "flags printed for a plan that will not load"
+narrow "$out" "does-not-fit"
+
+# Broken input.
+expect_rc() {  # expected rc, message regex, args...
+  local want="$1" re="$2"; shift 2
+  set +e; local o; o="$("$BIN" "$@" 2>&1)"; local rc=$?; set -e
+  [ $rc -eq "$want" ] || fail "exit $rc (want $want) for: $* -> $o"
+  grep -qE "$re" <<<"$o" || fail "message '$re' missing for: $* -> $o"
+}
+expect_rc 1 "no GGUF file at" ai plan "$WORK/missing.gguf" --gpus none
+expect_rc 1 "not a KV cache type" ai plan "$LLAMA" --gpus none --kv-type q9_9
+expect_rc 1 "needs flash attention" ai plan "$LLAMA" --gpus none --ram 1GiB --kv-type q8_0 --flash-attn off
+expect_rc 1 "whole number" ai plan "$LLAMA" --gpus none --ctx lots
+expect_rc 1 "vram" ai plan "$LLAMA" --vram 12XB
+expect_rc 2 "flash-attn" ai plan "$LLAMA" --flash-attn maybe
+head -c 4096 /dev/urandom >"$WORK/garbage.gguf"
+expect_rc 1 "garbage.gguf" ai plan "$WORK/garbage.gguf" --gpus none
+head -c 100 "$LLAMA" >"$WORK/truncated.gguf"
+expect_rc 1 "truncated.gguf" ai plan "$WORK/truncated.gguf" --gpus none
+echo "ai plan CLI: ok"
