@@ -11,6 +11,7 @@
 #include "cli/command.h"
 #include "detect/workload_detector.h"
 #include "gpu/collect.h"
+#include "gpu/status_telemetry.h"
 #include "policy/profile.h"
 #include "runtimes/http.h"
 #include "runtimes/runtime.h"
@@ -31,8 +32,8 @@ struct WatchCliOptions {
 };
 
 // The standalone sampler: the detector with the GPU backends, the same
-// collectors `ai status` uses, plus the GPU details (temperature, power,
-// throttle) the watch shows and the Snapshot does not carry.
+// collectors `ai status` uses, plus the GPU telemetry the watch shows
+// (gpu/status_telemetry.h), as the daemon's status has it.
 class StandaloneSampler {
  public:
   explicit StandaloneSampler(const GlobalOptions& g)
@@ -66,17 +67,7 @@ class StandaloneSampler {
     auto snap = detector.snapshot();
     if (!snap) return snap.error();
     nlohmann::json j = snap->to_json();
-    for (auto& jg : j["gpus"]) {
-      const auto idx = jg.value("index", 0u);
-      for (const gpu::GpuDevice& g : last_.gpus) {
-        if (g.index != idx) continue;
-        if (g.temperature_c) jg["temperature_c"] = *g.temperature_c;
-        if (g.power_draw_watts) jg["power_draw_watts"] = *g.power_draw_watts;
-        if (g.power_limit_watts) jg["power_limit_watts"] = *g.power_limit_watts;
-        if (g.utilization_percent) jg["utilization_percent"] = *g.utilization_percent;
-        if (g.throttle) jg["throttle"] = {{"thermal", g.throttle->thermal}, {"power", g.throttle->power}};
-      }
-    }
+    gpu::add_gpu_telemetry(j, last_.gpus);
     return j;
   }
 

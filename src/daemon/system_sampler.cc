@@ -9,6 +9,7 @@
 
 #include "detect/workload_detector.h"
 #include "gpu/collect.h"
+#include "gpu/status_telemetry.h"
 #include "gpu/host_memory.h"
 #include "policy/snapshot_adapter.h"
 #include "runtimes/ollama.h"
@@ -85,6 +86,7 @@ class SystemSampler : public Sampler {
     }
     view.loaded_models = loaded;
     s.status = view.to_json();
+    gpu::add_gpu_telemetry(s.status, gpu_snapshot_.gpus);
     s.input = policy::to_policy_input(view, gpu_snapshot_.gpus, now, extras_);
     for (const auto& g : gpu_snapshot_.gpus) {
       s.telemetry[static_cast<int>(g.index)] = {g.temperature_c, g.power_draw_watts};

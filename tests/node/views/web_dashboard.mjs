@@ -119,6 +119,9 @@ try {
   const used = status.gpus.reduce((a, g) => a + g.used_bytes, 0), total = status.gpus.reduce((a, g) => a + g.total_bytes, 0);
   const ramPct = Math.round(100 * (status.host.total_bytes - status.host.available_bytes) / status.host.total_bytes);
   check(summary === `Memory ${ramPct}% | VRAM ${Math.round(100 * used / total)}%`, `header matches the daemon's status (${summary})`);
+  // The daemon's status carries the GPU telemetry the views show (fake NVML: RTX 4090 at 62 C, 250.5 W).
+  check(status.gpus[0].temperature_c === 62 && status.gpus[0].power_draw_watts === 250.5 && status.gpus[0].throttle.thermal === true,
+    `status gpus[0] telemetry (${JSON.stringify(status.gpus[0])})`);
   const rowsText = await page.$$eval('#workloads tbody tr', (trs) => trs.map((tr) => tr.innerText.replace(/\s+/g, ' ').trim()));
   check(rowsText.some((t) => t.includes('qwen3:8b') && t.includes('7.0 GiB')), `qwen3:8b row with 7.0 GiB VRAM (${rowsText.join(' / ')})`);
   check(rowsText.some((t) => t.includes('gemma3:27b') && t.includes('16.0 GiB') && t.includes('4096 ctx')), 'gemma3:27b row with 16.0 GiB VRAM and its context');
