@@ -41,7 +41,9 @@ GgufWriter big_header_model() {
   uint64_t x = 88172645463325252ull;
   for (uint32_t i = 0; i < kVocab; ++i) {
     // Token texts of 2..12 bytes, like a BPE vocabulary.
-    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
     std::string t = "\xc4\xa0";
     const uint32_t len = 2 + static_cast<uint32_t>(x % 11);
     for (uint32_t k = 0; k < len; ++k) t += static_cast<char>('a' + (x >> (k * 5)) % 26);
@@ -91,7 +93,10 @@ void BM_ReadGgufHeader(benchmark::State& state) {
     benchmark::DoNotOptimize(f);
   }
 }
-BENCHMARK(BM_ReadGgufHeader)->Unit(benchmark::kMillisecond)->Repetitions(15)->ReportAggregatesOnly(true);
+BENCHMARK(BM_ReadGgufHeader)
+    ->Unit(benchmark::kMillisecond)
+    ->Repetitions(15)
+    ->ReportAggregatesOnly(true);
 
 void BM_GetModelInfo(benchmark::State& state) {
   const std::string& path = model_path();
@@ -101,7 +106,10 @@ void BM_GetModelInfo(benchmark::State& state) {
     benchmark::DoNotOptimize(m);
   }
 }
-BENCHMARK(BM_GetModelInfo)->Unit(benchmark::kMillisecond)->Repetitions(15)->ReportAggregatesOnly(true);
+BENCHMARK(BM_GetModelInfo)
+    ->Unit(benchmark::kMillisecond)
+    ->Repetitions(15)
+    ->ReportAggregatesOnly(true);
 
 }  // namespace
 

@@ -21,9 +21,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       continue;
     }
     for (uint64_t i = 0; i < v.size() && i < 64; ++i) {
-      if (v.elem_type() == ValueType::STRING) sink += v.string_at(i).size();
-      else if (v.elem_type() == ValueType::ARRAY) sink += v.item(i).size();
-      else sink += static_cast<uint64_t>(v.double_at(i).value_or(0) != 0);
+      if (v.elem_type() == ValueType::STRING)
+        sink += v.string_at(i).size();
+      else if (v.elem_type() == ValueType::ARRAY)
+        sink += v.item(i).size();
+      else
+        sink += static_cast<uint64_t>(v.double_at(i).value_or(0) != 0);
     }
   }
   for (const auto& t : f->tensors) {

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
   s.n_layer = 4;
   s.n_embd = 256;
   s.n_head = 8;
-  s.n_head_kv = 2;   // GQA 4:1
+  s.n_head_kv = 2;  // GQA 4:1
   s.n_ff = 768;
   s.n_ctx = 4096;
   s.weight_type = 8;  // q8_0

@@ -330,10 +330,13 @@ void print_plan(std::ostream& out, const gguf::ModelInfo& m, const Devices& d,
     for (const auto& a : p.launch.numa_advice) out << wrap80("NUMA       ", a);
   }
   if (!p.suggestions.empty()) {
-    out << "\nOne change that makes it fit fully on the GPU:\n";
+    out << (p.cpu_only ? "\nOne change that makes it fit in RAM:\n"
+                       : "\nOne change that makes it fit fully on the GPU:\n");
     for (const auto& s : p.suggestions) {
-      out << wrap80("  - ", fmt::format("{}: needs {}{} on the GPU", s.change,
-                                        format_bytes(s.gpu_bytes), s.approximate ? " (approx.)" : ""));
+      out << wrap80("  - ", p.cpu_only ? s.change
+                                       : fmt::format("{}: needs {}{} on the GPU", s.change,
+                                                     format_bytes(s.gpu_bytes),
+                                                     s.approximate ? " (approx.)" : ""));
       out << wrap80("      ", s.flags + "; cost: " + s.cost);
     }
   }

@@ -1,6 +1,8 @@
 // Tests of the test-only GGUF writer (tests/support/gguf_writer): the bytes it
 // lays down must match ggml/docs/gguf.md exactly, or every reader test built on
 // it proves nothing.
+#include "support/gguf_writer.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -8,14 +10,13 @@
 #include <cstring>
 #include <filesystem>
 
-#include "support/gguf_writer.h"
-
 namespace memopt::testing {
 namespace {
 
 uint64_t le(const std::string& s, size_t at, int bytes) {
   uint64_t v = 0;
-  for (int k = 0; k < bytes; ++k) v |= static_cast<uint64_t>(static_cast<uint8_t>(s.at(at + k))) << (8 * k);
+  for (int k = 0; k < bytes; ++k)
+    v |= static_cast<uint64_t>(static_cast<uint8_t>(s.at(at + k))) << (8 * k);
   return v;
 }
 
@@ -24,7 +25,7 @@ TEST(GgufWriter, HalfConversion) {
   EXPECT_EQ(float_to_half(-2.0f), 0xc000);
   EXPECT_EQ(float_to_half(0.5f), 0x3800);
   EXPECT_EQ(float_to_half(65504.0f), 0x7bff);
-  EXPECT_EQ(float_to_half(1e6f), 0x7c00);           // overflow -> inf
+  EXPECT_EQ(float_to_half(1e6f), 0x7c00);                   // overflow -> inf
   EXPECT_EQ(float_to_half(5.960464477539063e-8f), 0x0001);  // smallest subnormal
   EXPECT_EQ(float_to_half(0.0f), 0x0000);
   EXPECT_EQ(float_to_bf16(1.0f), 0x3f80);
@@ -37,10 +38,10 @@ TEST(GgufWriter, HeaderAndKvBytesFollowTheSpec) {
   w.kv_u32("llama.block_count", 2);
   const std::string b = w.build();
   EXPECT_EQ(b.substr(0, 4), "GGUF");
-  EXPECT_EQ(le(b, 4, 4), 3u);   // version
-  EXPECT_EQ(le(b, 8, 8), 0u);   // tensor count
-  EXPECT_EQ(le(b, 16, 8), 2u);  // kv count
-  EXPECT_EQ(le(b, 24, 8), 20u); // key length of "general.architecture"
+  EXPECT_EQ(le(b, 4, 4), 3u);    // version
+  EXPECT_EQ(le(b, 8, 8), 0u);    // tensor count
+  EXPECT_EQ(le(b, 16, 8), 2u);   // kv count
+  EXPECT_EQ(le(b, 24, 8), 20u);  // key length of "general.architecture"
   EXPECT_EQ(b.substr(32, 20), "general.architecture");
   EXPECT_EQ(le(b, 52, 4), 8u);  // GGUF_TYPE_STRING
   EXPECT_EQ(le(b, 56, 8), 5u);
@@ -72,16 +73,36 @@ TEST(GgufWriter, EveryValueTypeAndNestedArrays) {
     EXPECT_EQ(le(b, p + 9, 4), type);
     p += 13;
   };
-  expect_kv("a", 0); EXPECT_EQ(le(b, p, 1), 0xabu); p += 1;
-  expect_kv("b", 1); EXPECT_EQ(le(b, p, 1), 0xfeu); p += 1;
-  expect_kv("c", 2); EXPECT_EQ(le(b, p, 2), 0xbeefu); p += 2;
-  expect_kv("d", 3); EXPECT_EQ(le(b, p, 2), 0xfffdu); p += 2;
-  expect_kv("e", 5); EXPECT_EQ(le(b, p, 4), 0xfffffffcu); p += 4;
-  expect_kv("f", 6); EXPECT_EQ(le(b, p, 4), std::bit_cast<uint32_t>(1.5f)); p += 4;
-  expect_kv("g", 7); EXPECT_EQ(le(b, p, 1), 1u); p += 1;
-  expect_kv("h", 10); EXPECT_EQ(le(b, p, 8), 1ull << 40); p += 8;
-  expect_kv("i", 11); EXPECT_EQ(le(b, p, 8), static_cast<uint64_t>(-5)); p += 8;
-  expect_kv("j", 12); EXPECT_EQ(le(b, p, 8), std::bit_cast<uint64_t>(0.25)); p += 8;
+  expect_kv("a", 0);
+  EXPECT_EQ(le(b, p, 1), 0xabu);
+  p += 1;
+  expect_kv("b", 1);
+  EXPECT_EQ(le(b, p, 1), 0xfeu);
+  p += 1;
+  expect_kv("c", 2);
+  EXPECT_EQ(le(b, p, 2), 0xbeefu);
+  p += 2;
+  expect_kv("d", 3);
+  EXPECT_EQ(le(b, p, 2), 0xfffdu);
+  p += 2;
+  expect_kv("e", 5);
+  EXPECT_EQ(le(b, p, 4), 0xfffffffcu);
+  p += 4;
+  expect_kv("f", 6);
+  EXPECT_EQ(le(b, p, 4), std::bit_cast<uint32_t>(1.5f));
+  p += 4;
+  expect_kv("g", 7);
+  EXPECT_EQ(le(b, p, 1), 1u);
+  p += 1;
+  expect_kv("h", 10);
+  EXPECT_EQ(le(b, p, 8), 1ull << 40);
+  p += 8;
+  expect_kv("i", 11);
+  EXPECT_EQ(le(b, p, 8), static_cast<uint64_t>(-5));
+  p += 8;
+  expect_kv("j", 12);
+  EXPECT_EQ(le(b, p, 8), std::bit_cast<uint64_t>(0.25));
+  p += 8;
   expect_kv("k", 9);
   EXPECT_EQ(le(b, p, 4), 8u);  // element type string
   EXPECT_EQ(le(b, p + 4, 8), 2u);
@@ -91,7 +112,7 @@ TEST(GgufWriter, EveryValueTypeAndNestedArrays) {
   EXPECT_EQ(b.substr(p + 29, 2), "yz");
   p += 31;
   expect_kv("l", 9);
-  EXPECT_EQ(le(b, p, 4), 9u);       // array of arrays
+  EXPECT_EQ(le(b, p, 4), 9u);  // array of arrays
   EXPECT_EQ(le(b, p + 4, 8), 2u);
   EXPECT_EQ(le(b, p + 12, 4), 4u);  // inner: u32 x 2
   EXPECT_EQ(le(b, p + 16, 8), 2u);
@@ -107,8 +128,8 @@ TEST(GgufWriter, TensorsAreSizedAndAlignedExactly) {
   GgufWriter w;
   w.set_alignment(64);
   w.tensor_values("a", {2, 3}, 1, {1, 2, 3, 4, 5, 6});  // f16: 12 bytes
-  w.tensor("b", {256, 2}, 12);                             // q4_K: 2 x 144
-  w.tensor("c", {5}, 0, TensorFill::kZero);                // f32: 20 bytes
+  w.tensor("b", {256, 2}, 12);                          // q4_K: 2 x 144
+  w.tensor("c", {5}, 0, TensorFill::kZero);             // f32: 20 bytes
   EXPECT_EQ(w.alignment(), 64u);
   EXPECT_EQ(w.tensor_size_bytes(0), 12u);
   EXPECT_EQ(w.tensor_size_bytes(1), 288u);

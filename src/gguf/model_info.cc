@@ -37,31 +37,34 @@ struct SwaDefault {
   uint32_t window;
 };
 constexpr std::array<SwaDefault, 7> kSwaDefaults = {{
-    {"gemma2", 2, 4096},          // n_swa = 4096 "default value of gemma 2"
+    {"gemma2", 2, 4096},  // n_swa = 4096 "default value of gemma 2"
     {"gemma3", 6, 0},
     {"gemma3n", 5, 0},
     {"gemma-embedding", 6, 0},
     {"cohere2", 4, 0},
     {"gpt-oss", 2, 0},
-    {"llama4", 4, 8192},          // chunked attention, n_swa = 8192 unless the key says 0
+    {"llama4", 4, 8192},  // chunked attention, n_swa = 8192 unless the key says 0
 }};
 
 // Architectures where every layer keeps recurrent state instead of a KV cache.
-constexpr std::array<std::string_view, 6> kRecurrentArchs = {
-    "mamba", "mamba2", "rwkv6", "rwkv6qwen2", "rwkv7", "arwkv7"};
+constexpr std::array<std::string_view, 6> kRecurrentArchs = {"mamba",      "mamba2", "rwkv6",
+                                                             "rwkv6qwen2", "rwkv7",  "arwkv7"};
 
 class Builder {
  public:
   Builder(const GgufFile& meta, ModelInfo& info) : f_(meta), m_(info) {}
 
-  std::string key(std::string_view suffix) const { return fmt::format("{}.{}", m_.architecture, suffix); }
+  std::string key(std::string_view suffix) const {
+    return fmt::format("{}.{}", m_.architecture, suffix);
+  }
 
   std::optional<uint64_t> u64(const std::string& k) const {
     const Value* v = f_.find(k);
     if (!v) return std::nullopt;
     auto u = v->as_uint();
-    if (!u) fail(fmt::format("{}: key {} should be a non-negative integer, not {}", f_.path, k,
-                             value_type_name(v->type())));
+    if (!u)
+      fail(fmt::format("{}: key {} should be a non-negative integer, not {}", f_.path, k,
+                       value_type_name(v->type())));
     return u;
   }
   uint32_t u32(const std::string& k, uint32_t def = 0) const {
@@ -81,7 +84,8 @@ class Builder {
     if (!v->is_array()) {
       auto u = v->as_uint();
       if (!u || *u > std::numeric_limits<T>::max()) {
-        fail(fmt::format("{}: key {} should be a non-negative integer or an array of them", f_.path, k));
+        fail(fmt::format("{}: key {} should be a non-negative integer or an array of them", f_.path,
+                         k));
       }
       return std::vector<T>(n, static_cast<T>(*u));
     }
@@ -125,7 +129,8 @@ void Builder::hyperparameters() {
   }
   m_.block_count = static_cast<uint32_t>(blocks);
   const uint32_t n = m_.block_count;
-  m_.feed_forward_length = per_layer<uint64_t>(key("feed_forward_length"), std::vector<uint64_t>(n, 0));
+  m_.feed_forward_length =
+      per_layer<uint64_t>(key("feed_forward_length"), std::vector<uint64_t>(n, 0));
   m_.head_count = per_layer<uint32_t>(key("attention.head_count"), std::vector<uint32_t>(n, 0));
   // llama.cpp: n_head_kv defaults to n_head (no GQA).
   m_.head_count_kv = per_layer<uint32_t>(key("attention.head_count_kv"), m_.head_count);
@@ -219,9 +224,11 @@ void Builder::recurrence() {
     return;
   }
   if (m_.architecture == "qwen3next") {
-    // Gated DeltaNet layers, with full attention every full_attention_interval-th layer (default 4).
+    // Gated DeltaNet layers, with full attention every full_attention_interval-th layer (default
+    // 4).
     const uint32_t interval = u32(key("full_attention_interval"), 4);
-    for (uint32_t il = 0; il < n; ++il) m_.recurrent_layers[il] = interval == 0 || (il + 1) % interval != 0;
+    for (uint32_t il = 0; il < n; ++il)
+      m_.recurrent_layers[il] = interval == 0 || (il + 1) % interval != 0;
     return;
   }
   // Hybrids (jamba, granitehybrid, nemotron_h, lfm2...): a layer without KV
@@ -244,11 +251,12 @@ void add_weights(ModelInfo& m) {
     const std::string_view name = t.name;
     if (t.layer >= 0) {
       if (static_cast<uint32_t>(t.layer) >= n) {
-        fail(fmt::format("{}: tensor '{}' belongs to layer {} but {}.block_count is {}", m.path, t.name,
-                         t.layer, m.architecture, n));
+        fail(fmt::format("{}: tensor '{}' belongs to layer {} but {}.block_count is {}", m.path,
+                         t.name, t.layer, m.architecture, n));
       }
       m.layer_weight_bytes[t.layer] += t.size_bytes;
-      if (name.find("_exps") != std::string_view::npos) m.layer_expert_bytes[t.layer] += t.size_bytes;
+      if (name.find("_exps") != std::string_view::npos)
+        m.layer_expert_bytes[t.layer] += t.size_bytes;
     } else if (name.starts_with("token_embd.")) {
       m.token_embd_bytes += t.size_bytes;
     } else if (name.starts_with("output_norm.")) {
@@ -280,11 +288,11 @@ uint64_t split_value(const GgufFile& f, const char* k, uint64_t def) {
 std::string llama_ftype_name(uint32_t ftype) {
   // llama.h enum llama_ftype; removed ids (4-6, 33-35) stay empty.
   static constexpr std::array<std::string_view, 39> kNames = {
-      "F32",     "F16",    "Q4_0",    "Q4_1",   "",        "",       "",       "Q8_0",
-      "Q5_0",    "Q5_1",   "Q2_K",    "Q3_K_S", "Q3_K_M",  "Q3_K_L", "Q4_K_S", "Q4_K_M",
-      "Q5_K_S",  "Q5_K_M", "Q6_K",    "IQ2_XXS", "IQ2_XS", "Q2_K_S", "IQ3_XS", "IQ3_XXS",
-      "IQ1_S",   "IQ4_NL", "IQ3_S",   "IQ3_M",  "IQ2_S",   "IQ2_M",  "IQ4_XS", "IQ1_M",
-      "BF16",    "",       "",        "",       "TQ1_0",   "TQ2_0",  "MXFP4_MOE"};
+      "F32",    "F16",    "Q4_0",  "Q4_1",    "",       "",       "",         "Q8_0",
+      "Q5_0",   "Q5_1",   "Q2_K",  "Q3_K_S",  "Q3_K_M", "Q3_K_L", "Q4_K_S",   "Q4_K_M",
+      "Q5_K_S", "Q5_K_M", "Q6_K",  "IQ2_XXS", "IQ2_XS", "Q2_K_S", "IQ3_XS",   "IQ3_XXS",
+      "IQ1_S",  "IQ4_NL", "IQ3_S", "IQ3_M",   "IQ2_S",  "IQ2_M",  "IQ4_XS",   "IQ1_M",
+      "BF16",   "",       "",      "",        "TQ1_0",  "TQ2_0",  "MXFP4_MOE"};
   if (ftype >= kNames.size()) return "";
   return std::string(kNames[ftype]);
 }
@@ -294,24 +302,27 @@ Result<std::vector<std::string>> split_part_paths(const std::string& path) {
   constexpr std::string_view kSuffix = ".gguf";
   const size_t tail = 5 + 4 + 5 + kSuffix.size();  // "NNNNN-of-NNNNN.gguf"
   auto bad = [&] {
-    return make_error(fmt::format("{}: a split model part must be named <name>-NNNNN-of-NNNNN.gguf",
-                                  path));
+    return make_error(
+        fmt::format("{}: a split model part must be named <name>-NNNNN-of-NNNNN.gguf", path));
   };
-  if (path.size() < tail + 1 || path.compare(path.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
+  if (path.size() < tail + 1 ||
+      path.compare(path.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
     return bad();
   }
   const std::string_view t(path.data() + path.size() - tail - 1, tail + 1);
   auto digits = [](std::string_view s) {
     return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
-  if (t[0] != '-' || !digits(t.substr(1, 5)) || t.substr(6, 4) != "-of-" || !digits(t.substr(10, 5))) {
+  if (t[0] != '-' || !digits(t.substr(1, 5)) || t.substr(6, 4) != "-of-" ||
+      !digits(t.substr(10, 5))) {
     return bad();
   }
   const uint32_t count = static_cast<uint32_t>(std::stoul(std::string(t.substr(10, 5))));
   if (count == 0) return bad();
   const std::string prefix = path.substr(0, path.size() - tail - 1);
   std::vector<std::string> out;
-  for (uint32_t i = 1; i <= count; ++i) out.push_back(fmt::format("{}-{:05d}-of-{:05d}.gguf", prefix, i, count));
+  for (uint32_t i = 1; i <= count; ++i)
+    out.push_back(fmt::format("{}-{:05d}-of-{:05d}.gguf", prefix, i, count));
   return out;
 }
 
@@ -324,7 +335,8 @@ Result<ModelInfo> model_info_from_files(const std::vector<GgufFile>& parts) {
     m.gguf_version = meta.version;
     const uint64_t count = split_value(meta, "split.count", 1);
     if (count != std::max<uint64_t>(parts.size(), 1) && !(count == 0 && parts.size() == 1)) {
-      fail(fmt::format("{}: split.count is {} but {} part(s) were given", meta.path, count, parts.size()));
+      fail(fmt::format("{}: split.count is {} but {} part(s) were given", meta.path, count,
+                       parts.size()));
     }
     std::unordered_set<std::string_view> names;
     uint64_t total_tensors = 0;
@@ -332,7 +344,8 @@ Result<ModelInfo> model_info_from_files(const std::vector<GgufFile>& parts) {
       const GgufFile& p = parts[i];
       if (parts.size() > 1) {
         const uint64_t no = split_value(p, "split.no", UINT64_MAX);
-        if (no != i) fail(fmt::format("{}: split.no is {} where part {} was expected", p.path, no, i));
+        if (no != i)
+          fail(fmt::format("{}: split.no is {} where part {} was expected", p.path, no, i));
         if (split_value(p, "split.count", 0) != count) {
           fail(fmt::format("{}: split.count differs from the first part's {}", p.path, count));
         }
@@ -351,8 +364,8 @@ Result<ModelInfo> model_info_from_files(const std::vector<GgufFile>& parts) {
     if (parts.size() > 1) {
       const uint64_t want = split_value(meta, "split.tensors.count", total_tensors);
       if (want != total_tensors) {
-        fail(fmt::format("{}: split.tensors.count is {} but the parts hold {} tensors", meta.path, want,
-                         total_tensors));
+        fail(fmt::format("{}: split.tensors.count is {} but the parts hold {} tensors", meta.path,
+                         want, total_tensors));
       }
     }
 
@@ -388,14 +401,17 @@ Result<ModelInfo> get_model_info(const std::string& path) {
     return model_info_from_files(parts);
   }
   if (count > kMaxSplitParts) {
-    return make_error(fmt::format("{}: split.count {} is beyond the limit of {}", path, count, kMaxSplitParts));
+    return make_error(
+        fmt::format("{}: split.count {} is beyond the limit of {}", path, count, kMaxSplitParts));
   }
   auto paths = split_part_paths(path);
   if (!paths) {
-    return make_error(fmt::format("{} (the file says it is one of {} parts)", paths.error().message, count));
+    return make_error(
+        fmt::format("{} (the file says it is one of {} parts)", paths.error().message, count));
   }
   if (paths->size() != count) {
-    return make_error(fmt::format("{}: the name says {} parts but split.count is {}", path, paths->size(), count));
+    return make_error(fmt::format("{}: the name says {} parts but split.count is {}", path,
+                                  paths->size(), count));
   }
   for (const std::string& p : *paths) {
     if (p == path) {

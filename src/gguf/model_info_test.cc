@@ -2,11 +2,10 @@
 // worked out by hand from the tensor shapes the writer was given.
 #include "gguf/model_info.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <filesystem>
 
@@ -19,9 +18,9 @@ namespace memopt::gguf {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::GgufValue;
 using testing::GgufWriter;
+using ::testing::HasSubstr;
 
 class TempDir {
  public:
@@ -114,7 +113,8 @@ TEST(ModelInfo, SlidingWindowPatternFromMetadataAndGemma2Defaults) {
   auto spec = testing::tiny_gemma_swa();
   spec.n_layer = 4;
   auto w = testing::tiny_model(spec);
-  w.kv("gemma3.attention.sliding_window_pattern", GgufValue::array_bool({true, false, false, true}));
+  w.kv("gemma3.attention.sliding_window_pattern",
+       GgufValue::array_bool({true, false, false, true}));
   auto r = info_of(w);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_THAT(r->swa_layers, ElementsAre(true, false, false, true));
@@ -192,7 +192,8 @@ TEST(ModelInfo, PerLayerKvHeadsAndRecurrentLayers) {
   bad.kv("jamba.attention.head_count_kv", GgufValue::array_u32({0, 2}));
   auto b = info_of(bad);
   ASSERT_FALSE(b.ok());
-  EXPECT_EQ(b.error().message, "m.gguf: key jamba.attention.head_count_kv has 2 entries but jamba.block_count is 4");
+  EXPECT_EQ(b.error().message,
+            "m.gguf: key jamba.attention.head_count_kv has 2 entries but jamba.block_count is 4");
 }
 
 TEST(ModelInfo, MlaAndOtherKeys) {
@@ -244,20 +245,24 @@ TEST(ModelInfo, SplitModelCombinesEveryPart) {
   EXPECT_EQ(r->file_bytes, parts[0].file_bytes() + parts[1].file_bytes() + parts[2].file_bytes());
   EXPECT_EQ(r->tensors.front().split_index, 0);
   EXPECT_EQ(r->tensors.back().split_index, 2);
-  EXPECT_EQ(r->tensors.back().offset, parts[2].data_offset() + parts[2].tensor_offset(parts[2].tensors().size() - 1));
+  EXPECT_EQ(r->tensors.back().offset,
+            parts[2].data_offset() + parts[2].tensor_offset(parts[2].tensors().size() - 1));
   EXPECT_EQ(r->architecture, "llama");
 
   std::filesystem::remove(paths[2]);
   auto missing = get_model_info(paths[0]);
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.error().message, "cannot open " + paths[2] + ": No such file or directory (part of the split model " +
+  EXPECT_EQ(missing.error().message, "cannot open " + paths[2] +
+                                         ": No such file or directory (part of the split model " +
                                          paths[0] + ")");
   const std::string odd = dir.file("renamed.gguf");
   ASSERT_TRUE(parts[0].write_file(odd).ok());
   auto bad_name = get_model_info(odd);
   ASSERT_FALSE(bad_name.ok());
-  EXPECT_EQ(bad_name.error().message, odd + ": a split model part must be named <name>-NNNNN-of-NNNNN.gguf "
-                                            "(the file says it is one of 3 parts)");
+  EXPECT_EQ(bad_name.error().message,
+            odd +
+                ": a split model part must be named <name>-NNNNN-of-NNNNN.gguf "
+                "(the file says it is one of 3 parts)");
   // Parts in the wrong order.
   ASSERT_TRUE(parts[0].write_file(paths[1]).ok());
   ASSERT_TRUE(parts[1].write_file(paths[2]).ok());
@@ -292,7 +297,8 @@ TEST(ModelInfo, HostileHyperParameters) {
   layers.kv_u32("llama.block_count", 0xffffffffu);
   auto r = info_of(layers);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message, "m.gguf: llama.block_count = 4294967295 is beyond any real model (limit 65536)");
+  EXPECT_EQ(r.error().message,
+            "m.gguf: llama.block_count = 4294967295 is beyond any real model (limit 65536)");
 
   GgufWriter stray;
   stray.kv_str("general.architecture", "llama");
@@ -300,14 +306,16 @@ TEST(ModelInfo, HostileHyperParameters) {
   stray.tensor("blk.5.attn_q.weight", {32}, 0);
   auto s = info_of(stray);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().message, "m.gguf: tensor 'blk.5.attn_q.weight' belongs to layer 5 but llama.block_count is 1");
+  EXPECT_EQ(s.error().message,
+            "m.gguf: tensor 'blk.5.attn_q.weight' belongs to layer 5 but llama.block_count is 1");
 
   GgufWriter type;
   type.kv_str("general.architecture", "llama");
   type.kv_str("llama.context_length", "big");
   auto t = info_of(type);
   ASSERT_FALSE(t.ok());
-  EXPECT_EQ(t.error().message, "m.gguf: key llama.context_length should be a non-negative integer, not string");
+  EXPECT_EQ(t.error().message,
+            "m.gguf: key llama.context_length should be a non-negative integer, not string");
 }
 
 }  // namespace

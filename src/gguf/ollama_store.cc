@@ -58,8 +58,9 @@ std::string OllamaModelName::manifest_relpath() const {
 
 Result<OllamaModelName> parse_ollama_name(std::string_view name) {
   auto bad = [&](std::string_view why) {
-    return make_error(fmt::format("'{}' is not an Ollama model name ({}); expected [host/][namespace/]model[:tag]",
-                                  name, why));
+    return make_error(fmt::format(
+        "'{}' is not an Ollama model name ({}); expected [host/][namespace/]model[:tag]", name,
+        why));
   };
   if (name.empty()) return bad("it is empty");
   OllamaModelName n;
@@ -75,7 +76,8 @@ Result<OllamaModelName> parse_ollama_name(std::string_view name) {
   size_t start = 0;
   while (true) {
     const size_t p = rest.find('/', start);
-    parts.emplace_back(rest.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
+    parts.emplace_back(
+        rest.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
     if (p == std::string_view::npos) break;
     start = p + 1;
   }
@@ -104,7 +106,8 @@ std::vector<std::string> ollama_store_roots(std::optional<std::string> ollama_mo
   return roots;
 }
 
-Result<OllamaModelFiles> resolve_ollama_model(std::string_view name, const std::vector<std::string>& roots) {
+Result<OllamaModelFiles> resolve_ollama_model(std::string_view name,
+                                              const std::vector<std::string>& roots) {
   auto parsed = parse_ollama_name(name);
   if (!parsed) return parsed.error();
   const OllamaModelName& n = *parsed;
@@ -128,13 +131,15 @@ Result<OllamaModelFiles> resolve_ollama_model(std::string_view name, const std::
       manifest = lowered;
     }
     if (manifest_bytes > kMaxManifestBytes) {
-      return make_error(fmt::format("{}: {} bytes is too large for an Ollama manifest", manifest, manifest_bytes));
+      return make_error(fmt::format("{}: {} bytes is too large for an Ollama manifest", manifest,
+                                    manifest_bytes));
     }
     std::ifstream in(manifest, std::ios::binary);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded() || !doc.is_object()) {
-      return make_error(fmt::format("{}: not a valid Ollama manifest (JSON could not be parsed)", manifest));
+      return make_error(
+          fmt::format("{}: not a valid Ollama manifest (JSON could not be parsed)", manifest));
     }
     OllamaModelFiles out;
     out.root = root;
@@ -149,13 +154,14 @@ Result<OllamaModelFiles> resolve_ollama_model(std::string_view name, const std::
       const auto dg = layer.find("digest");
       if (mt == layer.end() || !mt->is_string() || dg == layer.end() || !dg->is_string()) continue;
       const std::string media = mt->get<std::string>();
-      if (media != "application/vnd.ollama.image.model" && media != "application/vnd.ollama.image.projector") {
+      if (media != "application/vnd.ollama.image.model" &&
+          media != "application/vnd.ollama.image.projector") {
         continue;
       }
       auto blob = blob_name(dg->get<std::string>());
       if (!blob) {
-        return make_error(fmt::format("{}: layer digest '{}' is not sha256:<64 hex digits>", manifest,
-                                      dg->get<std::string>()));
+        return make_error(fmt::format("{}: layer digest '{}' is not sha256:<64 hex digits>",
+                                      manifest, dg->get<std::string>()));
       }
       const std::string path = root + "/blobs/" + *blob;
       if (media == "application/vnd.ollama.image.projector") {
@@ -168,25 +174,32 @@ Result<OllamaModelFiles> resolve_ollama_model(std::string_view name, const std::
       if (sz != layer.end() && sz->is_number_unsigned()) out.model_bytes = sz->get<uint64_t>();
     }
     if (out.model_path.empty()) {
-      return make_error(fmt::format("{}: no layer of type application/vnd.ollama.image.model (a safetensors or "
-                                    "MLX model has no single GGUF to inspect)", manifest));
+      return make_error(
+          fmt::format("{}: no layer of type application/vnd.ollama.image.model (a safetensors or "
+                      "MLX model has no single GGUF to inspect)",
+                      manifest));
     }
     if (!is_regular(out.model_path)) {
-      return make_error(fmt::format("Ollama model '{}': its weights {} are missing from the store (re-pull it: "
-                                    "ollama pull {})", name, out.model_path, name));
+      return make_error(
+          fmt::format("Ollama model '{}': its weights {} are missing from the store (re-pull it: "
+                      "ollama pull {})",
+                      name, out.model_path, name));
     }
     return out;
   }
   if (!any_store) {
     std::string where;
     for (const auto& r : roots) where += (where.empty() ? "" : ", ") + r;
-    return make_error(fmt::format("no Ollama model store found (looked in {}); set OLLAMA_MODELS to the store "
-                                  "directory", where));
+    return make_error(
+        fmt::format("no Ollama model store found (looked in {}); set OLLAMA_MODELS to the store "
+                    "directory",
+                    where));
   }
   std::string where;
   for (const auto& l : looked) where += (where.empty() ? "" : ", ") + l;
-  return make_error(fmt::format("Ollama model '{}' not found (looked for {}); pull it with: ollama pull {}", name,
-                                where, name));
+  return make_error(
+      fmt::format("Ollama model '{}' not found (looked for {}); pull it with: ollama pull {}", name,
+                  where, name));
 }
 
 }  // namespace memopt::gguf

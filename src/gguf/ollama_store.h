@@ -33,14 +33,15 @@ std::vector<std::string> ollama_store_roots(std::optional<std::string> ollama_mo
                                             std::optional<std::string> home_env);
 
 struct OllamaModelFiles {
-  std::string root;           // the store that held the manifest
+  std::string root;  // the store that held the manifest
   std::string manifest_path;
-  std::string model_path;     // blobs/sha256-... of the image.model layer
-  uint64_t model_bytes = 0;   // the layer's size from the manifest
-  std::string projector_path; // image.projector layer, "" when none
+  std::string model_path;      // blobs/sha256-... of the image.model layer
+  uint64_t model_bytes = 0;    // the layer's size from the manifest
+  std::string projector_path;  // image.projector layer, "" when none
 };
 
 // Resolves `name` in the first root that has its manifest.
-Result<OllamaModelFiles> resolve_ollama_model(std::string_view name, const std::vector<std::string>& roots);
+Result<OllamaModelFiles> resolve_ollama_model(std::string_view name,
+                                              const std::vector<std::string>& roots);
 
 }  // namespace memopt::gguf

@@ -19,7 +19,8 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-constexpr const char* kModelBlob = "sha256-dde5aa3fc5ffc17176b5e8bdc82f587b24b2678c6c66101bf7da77af9f7ccdff";
+constexpr const char* kModelBlob =
+    "sha256-dde5aa3fc5ffc17176b5e8bdc82f587b24b2678c6c66101bf7da77af9f7ccdff";
 
 class OllamaStoreTest : public ::testing::Test {
  protected:
@@ -27,13 +28,15 @@ class OllamaStoreTest : public ::testing::Test {
     root_ = fs::temp_directory_path() / ("memopt_ollama_" + std::to_string(::getpid()));
     fs::create_directories(root_ / "blobs");
     put_manifest("registry.ollama.ai/library/llama3.2/3b");
-    ASSERT_TRUE(testing::tiny_model(testing::tiny_llama_gqa()).write_file((root_ / "blobs" / kModelBlob).string()).ok());
+    ASSERT_TRUE(testing::tiny_model(testing::tiny_llama_gqa())
+                    .write_file((root_ / "blobs" / kModelBlob).string())
+                    .ok());
   }
   void TearDown() override { fs::remove_all(root_); }
   void put_manifest(const std::string& rel) {
     fs::create_directories((root_ / "manifests" / rel).parent_path());
-    fs::copy_file(fs::path(MEMOPT_SHARED_DIR) / "fixtures/ollama-manifest.json", root_ / "manifests" / rel,
-                  fs::copy_options::overwrite_existing);
+    fs::copy_file(fs::path(MEMOPT_SHARED_DIR) / "fixtures/ollama-manifest.json",
+                  root_ / "manifests" / rel, fs::copy_options::overwrite_existing);
   }
   std::vector<std::string> roots() const { return {(root_ / "absent").string(), root_.string()}; }
   fs::path root_;
@@ -60,7 +63,8 @@ TEST(OllamaName, ParsesLikeOllama) {
     EXPECT_FALSE(r.ok()) << bad;
   }
   EXPECT_EQ(parse_ollama_name("../x").error().message,
-            "'../x' is not an Ollama model name ('..' is not a valid part); expected [host/][namespace/]model[:tag]");
+            "'../x' is not an Ollama model name ('..' is not a valid part); expected "
+            "[host/][namespace/]model[:tag]");
 }
 
 TEST(OllamaName, Roots) {
@@ -68,14 +72,16 @@ TEST(OllamaName, Roots) {
               ElementsAre("/home/u/.ollama/models", "/usr/share/ollama/.ollama/models"));
   EXPECT_THAT(ollama_store_roots("/srv/models", "/home/u"),
               ElementsAre("/srv/models", "/usr/share/ollama/.ollama/models"));
-  EXPECT_THAT(ollama_store_roots(std::nullopt, std::nullopt), ElementsAre("/usr/share/ollama/.ollama/models"));
+  EXPECT_THAT(ollama_store_roots(std::nullopt, std::nullopt),
+              ElementsAre("/usr/share/ollama/.ollama/models"));
 }
 
 TEST_F(OllamaStoreTest, ResolvesManifestToModelBlob) {
   auto r = resolve_ollama_model("llama3.2:3b", roots());
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->root, root_.string());
-  EXPECT_EQ(r->manifest_path, (root_ / "manifests/registry.ollama.ai/library/llama3.2/3b").string());
+  EXPECT_EQ(r->manifest_path,
+            (root_ / "manifests/registry.ollama.ai/library/llama3.2/3b").string());
   EXPECT_EQ(r->model_path, (root_ / "blobs" / kModelBlob).string());
   EXPECT_EQ(r->model_bytes, 2019377376u);
   EXPECT_EQ(r->projector_path, "");
@@ -90,7 +96,8 @@ TEST_F(OllamaStoreTest, ClearErrors) {
   auto missing = resolve_ollama_model("qwen2:7b", roots());
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().message,
-            "Ollama model 'qwen2:7b' not found (looked for " + (root_ / "absent").string() + " (no store), " +
+            "Ollama model 'qwen2:7b' not found (looked for " + (root_ / "absent").string() +
+                " (no store), " +
                 (root_ / "manifests/registry.ollama.ai/library/qwen2/7b").string() +
                 "); pull it with: ollama pull qwen2:7b");
   auto no_store = resolve_ollama_model("llama3.2:3b", {(root_ / "absent").string()});

@@ -17,7 +17,8 @@
 namespace memopt::gguf {
 
 // Values are decoded with memcpy; GGUF here is little-endian only.
-static_assert(std::endian::native == std::endian::little, "the GGUF reader assumes a little-endian host");
+static_assert(std::endian::native == std::endian::little,
+              "the GGUF reader assumes a little-endian host");
 
 namespace {
 
@@ -26,11 +27,23 @@ constexpr uint32_t kValueTypeCount = 13;
 // Bytes of one scalar of type t (0 for string/array).
 constexpr uint32_t scalar_bytes(ValueType t) {
   switch (t) {
-    case ValueType::U8: case ValueType::I8: case ValueType::BOOL: return 1;
-    case ValueType::U16: case ValueType::I16: return 2;
-    case ValueType::U32: case ValueType::I32: case ValueType::F32: return 4;
-    case ValueType::U64: case ValueType::I64: case ValueType::F64: return 8;
-    default: return 0;
+    case ValueType::U8:
+    case ValueType::I8:
+    case ValueType::BOOL:
+      return 1;
+    case ValueType::U16:
+    case ValueType::I16:
+      return 2;
+    case ValueType::U32:
+    case ValueType::I32:
+    case ValueType::F32:
+      return 4;
+    case ValueType::U64:
+    case ValueType::I64:
+    case ValueType::F64:
+      return 8;
+    default:
+      return 0;
   }
 }
 
@@ -80,8 +93,9 @@ class HeaderSource {
       if (n < 0) return std::string("read failed: ") + std::strerror(errno);
       if (n == 0) {
         if (filled_ >= end) break;
-        return fmt::format("the file ended at byte {} while being read (it was {} bytes: did it shrink?)",
-                           filled_, size_);
+        return fmt::format(
+            "the file ended at byte {} while being read (it was {} bytes: did it shrink?)", filled_,
+            size_);
       }
       filled_ += static_cast<uint64_t>(n);
     }
@@ -132,7 +146,8 @@ class Parser {
   std::string string(const char* what, uint64_t max_len) {
     const uint64_t at = pos_;
     const uint64_t len = u64(what);
-    if (len > max_len) fail(at, fmt::format("{} length {} exceeds the limit of {} bytes", what, len, max_len));
+    if (len > max_len)
+      fail(at, fmt::format("{} length {} exceeds the limit of {} bytes", what, len, max_len));
     if (len > remaining()) {
       fail(at, fmt::format("{} length {} runs past the end of the file ({} bytes left)", what, len,
                            remaining()));
@@ -204,7 +219,8 @@ void Parser::read_array(Value& v, uint32_t depth) {
       const uint64_t len = u64("string length");
       if (len > remaining()) {
         fail(item_at, fmt::format("string {} of the array has length {}, past the end of the file "
-                                  "({} bytes left)", i, len, remaining()));
+                                  "({} bytes left)",
+                                  i, len, remaining()));
       }
       take(len, "string");
       v.str_offsets_.push_back(item_at - start);
@@ -284,7 +300,8 @@ void Parser::check_tensor_data(GgufFile& f, const std::vector<uint64_t>& info_at
   if (f.tensors.empty()) return;
   if (f.data_offset > f.file_bytes) {
     fail(f.tensor_info_end, fmt::format("the data section would start at byte {}, past the end of "
-                                        "the file ({} bytes)", f.data_offset, f.file_bytes));
+                                        "the file ({} bytes)",
+                                        f.data_offset, f.file_bytes));
   }
   const uint64_t data_bytes = f.file_bytes - f.data_offset;
   for (size_t i = 0; i < f.tensors.size(); ++i) {
@@ -295,24 +312,26 @@ void Parser::check_tensor_data(GgufFile& f, const std::vector<uint64_t>& info_at
                                    f.alignment));
     }
     if (t.offset > data_bytes || t.size_bytes > data_bytes - t.offset) {
-      fail(info_at[i], fmt::format("data ({} bytes at data offset {}) lies past the end of the file "
-                                   "(the data section holds {} bytes)", t.size_bytes, t.offset, data_bytes));
+      fail(info_at[i],
+           fmt::format("data ({} bytes at data offset {}) lies past the end of the file "
+                       "(the data section holds {} bytes)",
+                       t.size_bytes, t.offset, data_bytes));
     }
     t.offset += f.data_offset;
   }
   context_.clear();
   std::vector<size_t> order(f.tensors.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return f.tensors[a].offset < f.tensors[b].offset;
-  });
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return f.tensors[a].offset < f.tensors[b].offset; });
   for (size_t k = 1; k < order.size(); ++k) {
     const TensorInfo& prev = f.tensors[order[k - 1]];
     const TensorInfo& cur = f.tensors[order[k]];
     if (cur.offset < prev.offset + prev.size_bytes && cur.size_bytes > 0) {
-      fail(info_at[order[k]], fmt::format("tensor '{}' (bytes {}..{}) overlaps tensor '{}' (bytes {}..{})",
-                                          cur.name, cur.offset, cur.offset + cur.size_bytes, prev.name,
-                                          prev.offset, prev.offset + prev.size_bytes));
+      fail(info_at[order[k]],
+           fmt::format("tensor '{}' (bytes {}..{}) overlaps tensor '{}' (bytes {}..{})", cur.name,
+                       cur.offset, cur.offset + cur.size_bytes, prev.name, prev.offset,
+                       prev.offset + prev.size_bytes));
     }
   }
 }
@@ -333,26 +352,32 @@ GgufFile Parser::run() {
     fail(4, "GGUF version 1 is not supported (re-convert the model with a current llama.cpp)");
   }
   if (f.version != 0 && (f.version & 0xffffu) == 0) {
-    fail(4, fmt::format("the version field reads 0x{:08x}: a big-endian GGUF, which is not supported",
-                        f.version));
+    fail(4,
+         fmt::format("the version field reads 0x{:08x}: a big-endian GGUF, which is not supported",
+                     f.version));
   }
   if (f.version != 2 && f.version != 3) {
-    fail(4, fmt::format("GGUF version {} is not supported (this reader knows versions 2 and 3)", f.version));
+    fail(4, fmt::format("GGUF version {} is not supported (this reader knows versions 2 and 3)",
+                        f.version));
   }
   const uint64_t tensor_count = u64("tensor count");
   const uint64_t kv_count = u64("metadata count");
   // Smallest encodings: a key/value is 8+0+4+1 bytes, a tensor info 8+4+8+4+8.
   if (tensor_count > remaining() / 32) {
-    fail(8, fmt::format("tensor count {} cannot fit in a file of {} bytes", tensor_count, src_.size()));
+    fail(8, fmt::format("tensor count {} cannot fit in a file of {} bytes", tensor_count,
+                        src_.size()));
   }
   if (kv_count > remaining() / 13 || kv_count * 13 + tensor_count * 32 > remaining()) {
-    fail(16, fmt::format("metadata count {} cannot fit in a file of {} bytes", kv_count, src_.size()));
+    fail(16,
+         fmt::format("metadata count {} cannot fit in a file of {} bytes", kv_count, src_.size()));
   }
   if (tensor_count > limits_.max_tensor_count) {
-    fail(8, fmt::format("tensor count {} is beyond the limit of {}", tensor_count, limits_.max_tensor_count));
+    fail(8, fmt::format("tensor count {} is beyond the limit of {}", tensor_count,
+                        limits_.max_tensor_count));
   }
   if (kv_count > limits_.max_kv_count) {
-    fail(16, fmt::format("metadata count {} is beyond the limit of {}", kv_count, limits_.max_kv_count));
+    fail(16, fmt::format("metadata count {} is beyond the limit of {}", kv_count,
+                         limits_.max_kv_count));
   }
 
   // Reserve no more than the file's size; vectors grow as entries really parse.
@@ -364,7 +389,8 @@ GgufFile Parser::run() {
     e.key = string("key", limits_.max_key_bytes);
     context_ = fmt::format("key '{}'", e.key);
     if (auto it = f.index_.find(e.key); it != f.index_.end()) {
-      fail(e.offset, fmt::format("duplicate key (first at byte {})", f.metadata[it->second].offset));
+      fail(e.offset,
+           fmt::format("duplicate key (first at byte {})", f.metadata[it->second].offset));
     }
     const ValueType t = value_type("value type");
     read_value(e.value, t, 0);
@@ -392,39 +418,58 @@ GgufFile Parser::run() {
 
 std::string_view value_type_name(ValueType t) {
   static constexpr std::string_view kNames[kValueTypeCount] = {
-      "u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool", "string", "array", "u64", "i64", "f64"};
+      "u8",   "i8",     "u16",   "i16", "u32", "i32", "f32",
+      "bool", "string", "array", "u64", "i64", "f64"};
   const auto i = static_cast<uint32_t>(t);
   return i < kValueTypeCount ? kNames[i] : std::string_view("unknown");
 }
 
 std::optional<uint64_t> Value::scalar_uint(ValueType t, const char* p) {
   switch (t) {
-    case ValueType::U8: case ValueType::BOOL: return load<uint8_t>(p);
-    case ValueType::U16: return load<uint16_t>(p);
-    case ValueType::U32: return load<uint32_t>(p);
-    case ValueType::U64: return load<uint64_t>(p);
-    case ValueType::I8: case ValueType::I16: case ValueType::I32: case ValueType::I64: {
+    case ValueType::U8:
+    case ValueType::BOOL:
+      return load<uint8_t>(p);
+    case ValueType::U16:
+      return load<uint16_t>(p);
+    case ValueType::U32:
+      return load<uint32_t>(p);
+    case ValueType::U64:
+      return load<uint64_t>(p);
+    case ValueType::I8:
+    case ValueType::I16:
+    case ValueType::I32:
+    case ValueType::I64: {
       auto s = scalar_int(t, p);
       if (s && *s >= 0) return static_cast<uint64_t>(*s);
       return std::nullopt;
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
 std::optional<int64_t> Value::scalar_int(ValueType t, const char* p) {
   switch (t) {
-    case ValueType::I8: return load<int8_t>(p);
-    case ValueType::I16: return load<int16_t>(p);
-    case ValueType::I32: return load<int32_t>(p);
-    case ValueType::I64: return load<int64_t>(p);
-    case ValueType::U8: case ValueType::BOOL: case ValueType::U16: case ValueType::U32:
+    case ValueType::I8:
+      return load<int8_t>(p);
+    case ValueType::I16:
+      return load<int16_t>(p);
+    case ValueType::I32:
+      return load<int32_t>(p);
+    case ValueType::I64:
+      return load<int64_t>(p);
+    case ValueType::U8:
+    case ValueType::BOOL:
+    case ValueType::U16:
+    case ValueType::U32:
     case ValueType::U64: {
       auto u = scalar_uint(t, p);
-      if (u && *u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return static_cast<int64_t>(*u);
+      if (u && *u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+        return static_cast<int64_t>(*u);
       return std::nullopt;
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -498,7 +543,8 @@ Result<GgufFile> parse(HeaderSource& src, const std::string& name, const ReadLim
 }
 }  // namespace
 
-Result<GgufFile> parse_gguf(std::string_view bytes, const std::string& name, const ReadLimits& limits) {
+Result<GgufFile> parse_gguf(std::string_view bytes, const std::string& name,
+                            const ReadLimits& limits) {
   HeaderSource src(bytes);
   return parse(src, name, limits);
 }

@@ -19,8 +19,19 @@ namespace memopt::gguf {
 
 // gguf_type: metadata value type ids.
 enum class ValueType : uint32_t {
-  U8 = 0, I8 = 1, U16 = 2, I16 = 3, U32 = 4, I32 = 5, F32 = 6, BOOL = 7,
-  STRING = 8, ARRAY = 9, U64 = 10, I64 = 11, F64 = 12,
+  U8 = 0,
+  I8 = 1,
+  U16 = 2,
+  I16 = 3,
+  U32 = 4,
+  I32 = 5,
+  F32 = 6,
+  BOOL = 7,
+  STRING = 8,
+  ARRAY = 9,
+  U64 = 10,
+  I64 = 11,
+  F64 = 12,
 };
 std::string_view value_type_name(ValueType t);  // "u32", "string", "array"...
 
@@ -46,7 +57,7 @@ class Value {
   std::optional<uint64_t> uint_at(uint64_t i) const;
   std::optional<int64_t> int_at(uint64_t i) const;
   std::optional<double> double_at(uint64_t i) const;
-  std::string_view string_at(uint64_t i) const;  // elem_type STRING
+  std::string_view string_at(uint64_t i) const;                 // elem_type STRING
   const Value& item(uint64_t i) const { return items_.at(i); }  // elem_type ARRAY
 
  private:
@@ -58,10 +69,10 @@ class Value {
   ValueType type_ = ValueType::U8;
   ValueType elem_ = ValueType::U8;
   uint64_t count_ = 0;
-  char scalar_[8] = {};                 // raw little-endian scalar
-  std::string bytes_;                   // string value, or an array's payload
-  std::vector<uint64_t> str_offsets_;   // string arrays: offset of each item's length prefix
-  std::vector<Value> items_;            // arrays of arrays
+  char scalar_[8] = {};                // raw little-endian scalar
+  std::string bytes_;                  // string value, or an array's payload
+  std::vector<uint64_t> str_offsets_;  // string arrays: offset of each item's length prefix
+  std::vector<Value> items_;           // arrays of arrays
 };
 
 struct MetadataEntry {
@@ -90,7 +101,7 @@ class GgufFile {
   uint64_t file_bytes = 0;
   uint64_t tensor_info_end = 0;  // end of the header (before padding)
   uint32_t alignment = 32;
-  uint64_t data_offset = 0;      // absolute start of the data section
+  uint64_t data_offset = 0;             // absolute start of the data section
   std::vector<MetadataEntry> metadata;  // file order
   std::vector<TensorInfo> tensors;      // file order; offset is absolute
 

@@ -2,12 +2,11 @@
 // byte offset, what) for every malformed variant the issue lists.
 #include "gguf/reader.h"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <filesystem>
 
@@ -17,10 +16,10 @@
 namespace memopt::gguf {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::GgufValue;
 using testing::GgufValueType;
 using testing::GgufWriter;
+using ::testing::HasSubstr;
 using testing::TensorFill;
 
 class TempDir {
@@ -179,21 +178,25 @@ TEST(GgufReader, LayerOfTensor) {
 TEST(GgufReaderMalformed, NotGguf) {
   GgufWriter w;
   w.raw_magic = "GGML";
-  EXPECT_EQ(error_of(w), "t.gguf: byte 0: not a GGUF file (magic bytes 47474d4c, expected 47475546 \"GGUF\")");
+  EXPECT_EQ(error_of(w),
+            "t.gguf: byte 0: not a GGUF file (magic bytes 47474d4c, expected 47475546 \"GGUF\")");
   auto r = parse_gguf("GG", "short.gguf");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message, "short.gguf: byte 0: truncated: magic needs 4 bytes but the file ends at byte 2");
+  EXPECT_EQ(r.error().message,
+            "short.gguf: byte 0: truncated: magic needs 4 bytes but the file ends at byte 2");
 }
 
 TEST(GgufReaderMalformed, UnsupportedVersions) {
   EXPECT_EQ(error_of(GgufWriter(1)),
-            "t.gguf: byte 4: GGUF version 1 is not supported (re-convert the model with a current llama.cpp)");
+            "t.gguf: byte 4: GGUF version 1 is not supported (re-convert the model with a current "
+            "llama.cpp)");
   EXPECT_EQ(error_of(GgufWriter(4)),
             "t.gguf: byte 4: GGUF version 4 is not supported (this reader knows versions 2 and 3)");
   GgufWriter be;
   be.set_big_endian(true);
   EXPECT_EQ(error_of(be),
-            "t.gguf: byte 4: the version field reads 0x03000000: a big-endian GGUF, which is not supported");
+            "t.gguf: byte 4: the version field reads 0x03000000: a big-endian GGUF, which is not "
+            "supported");
 }
 
 TEST(GgufReaderMalformed, EveryTruncationIsAnErrorNotACrash) {
@@ -210,32 +213,38 @@ TEST(GgufReaderMalformed, EveryTruncationIsAnErrorNotACrash) {
   EXPECT_THAT(r.error().message, HasSubstr("lies past the end of the file"));
   auto mid = parse_gguf(std::string_view(full).substr(0, w.header_bytes() - 3), "cut.gguf");
   EXPECT_EQ(mid.error().message,
-            fmt::format("cut.gguf: byte {}: tensor 'blk.1.ffn_down.weight': truncated: tensor offset needs "
-                        "8 bytes but the file ends at byte {}", w.header_bytes() - 8, w.header_bytes() - 3));
+            fmt::format(
+                "cut.gguf: byte {}: tensor 'blk.1.ffn_down.weight': truncated: tensor offset needs "
+                "8 bytes but the file ends at byte {}",
+                w.header_bytes() - 8, w.header_bytes() - 3));
   auto counts = parse_gguf(std::string_view(full).substr(0, 40), "cut.gguf");
-  EXPECT_EQ(counts.error().message, "cut.gguf: byte 8: tensor count 21 cannot fit in a file of 40 bytes");
+  EXPECT_EQ(counts.error().message,
+            "cut.gguf: byte 8: tensor count 21 cannot fit in a file of 40 bytes");
 }
 
 TEST(GgufReaderMalformed, LengthsNearTwoToThe64) {
   GgufWriter key;
   key.kv_str("general.name", "x");
   key.last_kv().raw_key_length = ~0ull;
-  EXPECT_EQ(error_of(key),
-            "t.gguf: byte 24: metadata entry 0: key length 18446744073709551615 exceeds the limit of "
-            "65535 bytes");
+  EXPECT_EQ(
+      error_of(key),
+      "t.gguf: byte 24: metadata entry 0: key length 18446744073709551615 exceeds the limit of "
+      "65535 bytes");
 
   GgufWriter str;
   str.kv_str("general.name", "x");
   str.last_kv().value.raw_length = ~0ull - 7;
-  EXPECT_EQ(error_of(str),
-            "t.gguf: byte 48: key 'general.name': string length 18446744073709551608 runs past the end "
-            "of the file (8 bytes left)");
+  EXPECT_EQ(
+      error_of(str),
+      "t.gguf: byte 48: key 'general.name': string length 18446744073709551608 runs past the end "
+      "of the file (8 bytes left)");
 
   GgufWriter arr;
   arr.kv("tokenizer.ggml.tokens", GgufValue::array_str({"a", "b"}));
   arr.last_kv().value.raw_length = 1ull << 62;
-  EXPECT_THAT(error_of(arr), HasSubstr("byte 61: key 'tokenizer.ggml.tokens': array of 4611686018427387904 "
-                                       "string items cannot fit in the 27 bytes left in the file"));
+  EXPECT_THAT(error_of(arr),
+              HasSubstr("byte 61: key 'tokenizer.ggml.tokens': array of 4611686018427387904 "
+                        "string items cannot fit in the 27 bytes left in the file"));
 
   GgufWriter nums;
   nums.kv("x", GgufValue::array_u32({1, 2, 3}));
@@ -245,7 +254,8 @@ TEST(GgufReaderMalformed, LengthsNearTwoToThe64) {
   GgufWriter item;
   item.kv("x", GgufValue::array_str({"ab", "cd"}));
   item.last_kv().value.items[1].raw_length = 1ull << 63;
-  EXPECT_THAT(error_of(item), HasSubstr("string 1 of the array has length 9223372036854775808, past the end"));
+  EXPECT_THAT(error_of(item),
+              HasSubstr("string 1 of the array has length 9223372036854775808, past the end"));
 }
 
 TEST(GgufReaderMalformed, AbsurdNesting) {
@@ -281,15 +291,17 @@ TEST(GgufReaderMalformed, UnknownTypeIds) {
     GgufWriter t;
     t.tensor("w", {32}, 0);
     t.last_tensor().raw_type = bad;
-    EXPECT_EQ(error_of(t), "t.gguf: byte 45: tensor 'w': unknown ggml type id " + std::to_string(bad));
+    EXPECT_EQ(error_of(t),
+              "t.gguf: byte 45: tensor 'w': unknown ggml type id " + std::to_string(bad));
   }
 }
 
 TEST(GgufReaderMalformed, TensorDataPastEndOfFile) {
   auto w = two_tensors();
   w.last_tensor().raw_offset = 1ull << 40;
-  EXPECT_THAT(error_of(w), HasSubstr("tensor 'b': data (128 bytes at data offset 1099511627776) lies past "
-                                     "the end of the file (the data section holds 384 bytes)"));
+  EXPECT_THAT(error_of(w),
+              HasSubstr("tensor 'b': data (128 bytes at data offset 1099511627776) lies past "
+                        "the end of the file (the data section holds 384 bytes)"));
   auto big = two_tensors();
   big.last_tensor().raw_offset = ~0ull - 31;  // offset + size overflows 64 bits
   EXPECT_THAT(error_of(big), HasSubstr("lies past the end of the file"));
@@ -304,11 +316,13 @@ TEST(GgufReaderMalformed, OverlappingAndMisalignedTensors) {
   auto w = two_tensors();
   w.last_tensor().raw_offset = 224;  // "a" is 256 bytes at 0
   const uint64_t data = w.data_offset();
-  EXPECT_THAT(error_of(w), HasSubstr(fmt::format("tensor 'b' (bytes {}..{}) overlaps tensor 'a' (bytes {}..{})",
-                                                 data + 224, data + 352, data, data + 256)));
+  EXPECT_THAT(error_of(w),
+              HasSubstr(fmt::format("tensor 'b' (bytes {}..{}) overlaps tensor 'a' (bytes {}..{})",
+                                    data + 224, data + 352, data, data + 256)));
   auto m = two_tensors();
   m.last_tensor().raw_offset = 264;
-  EXPECT_THAT(error_of(m), HasSubstr("tensor 'b': data offset 264 is not a multiple of the alignment 32"));
+  EXPECT_THAT(error_of(m),
+              HasSubstr("tensor 'b': data offset 264 is not a multiple of the alignment 32"));
 }
 
 TEST(GgufReaderMalformed, BadShapes) {
@@ -327,10 +341,12 @@ TEST(GgufReaderMalformed, BadShapes) {
   GgufWriter block;
   block.tensor("w", {256}, 12);
   block.last_tensor().raw_shape = std::vector<uint64_t>{100};
-  EXPECT_THAT(error_of(block), HasSubstr("row of 100 elements is not a multiple of the q4_K block size 256"));
+  EXPECT_THAT(error_of(block),
+              HasSubstr("row of 100 elements is not a multiple of the q4_K block size 256"));
   GgufWriter name;
   name.tensor(std::string(64, 'n'), {32}, 0);
-  EXPECT_THAT(error_of(name), HasSubstr("tensor 0: tensor name length 64 exceeds the limit of 63 bytes"));
+  EXPECT_THAT(error_of(name),
+              HasSubstr("tensor 0: tensor name length 64 exceeds the limit of 63 bytes"));
 }
 
 TEST(GgufReaderMalformed, DuplicatesAndCounts) {
@@ -342,7 +358,8 @@ TEST(GgufReaderMalformed, DuplicatesAndCounts) {
   EXPECT_THAT(error_of(t), HasSubstr("tensor 'w': duplicate tensor name (first at tensor 0)"));
   GgufWriter tc;
   tc.raw_tensor_count = 1ull << 40;
-  EXPECT_EQ(error_of(tc), "t.gguf: byte 8: tensor count 1099511627776 cannot fit in a file of 32 bytes");
+  EXPECT_EQ(error_of(tc),
+            "t.gguf: byte 8: tensor count 1099511627776 cannot fit in a file of 32 bytes");
   GgufWriter kc;
   kc.raw_kv_count = ~0ull;
   EXPECT_THAT(error_of(kc), HasSubstr("byte 16: metadata count 18446744073709551615 cannot fit"));
@@ -364,7 +381,8 @@ TEST(GgufReaderMalformed, NotARegularFile) {
   TempDir dir;
   auto missing = read_gguf(dir.file("nope.gguf"));
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.error().message, "cannot open " + dir.file("nope.gguf") + ": No such file or directory");
+  EXPECT_EQ(missing.error().message,
+            "cannot open " + dir.file("nope.gguf") + ": No such file or directory");
   const std::string fifo = dir.file("fifo.gguf");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   auto f = read_gguf(fifo);  // must not block waiting for a writer

@@ -187,6 +187,9 @@ Result<std::vector<LoadedModel>> LlamaCppClient::loaded_models() const {
   lm.context_tokens = p->n_ctx;
   lm.parallel = p->total_slots;
   lm.state = p->is_sleeping.value_or(false) ? "sleeping" : "loaded";
+  lm.unload_supported = false;
+  lm.unload_note = "single-model llama-server has no unload API: restart it with "
+                   "--sleep-idle-seconds N or in router mode, or stop it";
   // /v1/models gives the alias and meta.size (weight bytes); optional.
   if (auto r = http_.get("/v1/models"); r && r->status == 200) {
     auto j = jsonu::parse(r->body, "GET " + http_.url("/v1/models"));

@@ -46,6 +46,10 @@ struct LoadedModel {
   std::string expires_at;  // RFC3339, Ollama only; empty otherwise
   std::string model_path;  // GGUF path when the runtime reports it
   std::string digest;      // Ollama manifest digest
+  // False where the runtime has no way to free this model short of stopping
+  // it (single-model llama-server, TGI); unload_note says what to do instead.
+  bool unload_supported = true;
+  std::string unload_note;
   std::optional<uint64_t> requests_running;  // from metrics or slots
   std::optional<uint64_t> requests_waiting;
   KVCacheMetrics kv;

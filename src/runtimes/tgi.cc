@@ -47,6 +47,8 @@ Result<std::vector<LoadedModel>> TgiClient::loaded_models() const {
   lm.endpoint = base_url();
   lm.name = t->model_id;
   lm.context_tokens = t->max_total_tokens;
+  lm.unload_supported = false;
+  lm.unload_note = "TGI has no API to free memory: stop or scale down its container";
   if (t->max_batch_total_tokens) {
     lm.kv.capacity_tokens = Figure<uint64_t>::measured(*t->max_batch_total_tokens);
     lm.kv.basis = "capacity: /info max_batch_total_tokens";

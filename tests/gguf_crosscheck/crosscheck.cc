@@ -32,17 +32,28 @@ using nlohmann::json;
 json normal(const Value& v) {
   auto scalar = [](ValueType t, auto get_u, auto get_i, auto get_d) -> json {
     switch (t) {
-      case ValueType::U64: return std::to_string(*get_u());
-      case ValueType::I64: return std::to_string(*get_i());
-      case ValueType::F32: case ValueType::F64: return *get_d();
-      case ValueType::BOOL: return *get_u() != 0;
-      case ValueType::I8: case ValueType::I16: case ValueType::I32: return *get_i();
-      default: return *get_u();
+      case ValueType::U64:
+        return std::to_string(*get_u());
+      case ValueType::I64:
+        return std::to_string(*get_i());
+      case ValueType::F32:
+      case ValueType::F64:
+        return *get_d();
+      case ValueType::BOOL:
+        return *get_u() != 0;
+      case ValueType::I8:
+      case ValueType::I16:
+      case ValueType::I32:
+        return *get_i();
+      default:
+        return *get_u();
     }
   };
   if (!v.is_array()) {
     if (v.type() == ValueType::STRING) return std::string(*v.as_string());
-    return scalar(v.type(), [&] { return v.as_uint(); }, [&] { return v.as_int(); }, [&] { return v.as_double(); });
+    return scalar(
+        v.type(), [&] { return v.as_uint(); }, [&] { return v.as_int(); },
+        [&] { return v.as_double(); });
   }
   json a = json::array();
   for (uint64_t i = 0; i < v.size(); ++i) {
@@ -51,8 +62,9 @@ json normal(const Value& v) {
     } else if (v.elem_type() == ValueType::ARRAY) {
       a.push_back(normal(v.item(i)));
     } else {
-      a.push_back(scalar(v.elem_type(), [&] { return v.uint_at(i); }, [&] { return v.int_at(i); },
-                         [&] { return v.double_at(i); }));
+      a.push_back(scalar(
+          v.elem_type(), [&] { return v.uint_at(i); }, [&] { return v.int_at(i); },
+          [&] { return v.double_at(i); }));
     }
   }
   return a;
@@ -62,21 +74,26 @@ GgufWriter kitchen_sink(uint32_t version) {
   GgufWriter w(version);
   w.kv_str("general.architecture", "llama");
   w.set_alignment(64);
-  w.kv("t.u8", GgufValue::u8(255)).kv("t.i8", GgufValue::i8(-128)).kv("t.u16", GgufValue::u16(65535));
+  w.kv("t.u8", GgufValue::u8(255))
+      .kv("t.i8", GgufValue::i8(-128))
+      .kv("t.u16", GgufValue::u16(65535));
   w.kv("t.i16", GgufValue::i16(-32768)).kv("t.u32", GgufValue::u32(4294967295u));
   w.kv("t.i32", GgufValue::i32(-2147483647)).kv("t.f32", GgufValue::f32(3.14159f));
   w.kv("t.bool", GgufValue::boolean(false)).kv("t.str", GgufValue::str("naïve ✓ 日本"));
-  w.kv("t.u64", GgufValue::u64(18446744073709551615ull)).kv("t.i64", GgufValue::i64(-9223372036854775807ll));
+  w.kv("t.u64", GgufValue::u64(18446744073709551615ull))
+      .kv("t.i64", GgufValue::i64(-9223372036854775807ll));
   w.kv("t.f64", GgufValue::f64(1e-300));
   w.kv("t.empty_str", GgufValue::str(""));
   w.kv("t.strs", GgufValue::array_str({"", "a", "<0x0A>", "▁the"}));
   w.kv("t.f32s", GgufValue::array_f32({0.5f, -1e-5f, 1e30f}));
   w.kv("t.i32s", GgufValue::array_i32({-1, 0, 2147483647}));
   w.kv("t.bools", GgufValue::array_bool({true, false, true}));
-  w.kv("t.u64s", GgufValue::array(GgufValueType::U64, {GgufValue::u64(1), GgufValue::u64(1ull << 63)}));
+  w.kv("t.u64s",
+       GgufValue::array(GgufValueType::U64, {GgufValue::u64(1), GgufValue::u64(1ull << 63)}));
   w.kv("t.i8s", GgufValue::array(GgufValueType::I8, {GgufValue::i8(-5), GgufValue::i8(5)}));
   w.kv("t.empty", GgufValue::array(GgufValueType::U32, {}));
-  w.kv("t.nested", GgufValue::array(GgufValueType::ARRAY, {GgufValue::array_u32({1, 2}), GgufValue::array_u32({3})}));
+  w.kv("t.nested", GgufValue::array(GgufValueType::ARRAY,
+                                    {GgufValue::array_u32({1, 2}), GgufValue::array_u32({3})}));
   // One tensor per family of ggml types, 1 to 4 dimensions.
   w.tensor("f32", {3}, 0);
   w.tensor("f16", {4, 5}, 1);
@@ -104,11 +121,13 @@ void compare(const GgufFile& ours, const json& theirs, uint64_t& keys, uint64_t&
   const std::string& file = ours.path;
   if (theirs.at("version") != ours.version) mismatch(file, "version");
   if (theirs.at("tensorDataOffset") != std::to_string(ours.data_offset)) {
-    mismatch(file, "data offset " + theirs.at("tensorDataOffset").dump() + " vs " + std::to_string(ours.data_offset));
+    mismatch(file, "data offset " + theirs.at("tensorDataOffset").dump() + " vs " +
+                       std::to_string(ours.data_offset));
   }
   const json& md = theirs.at("metadata");
   if (md.size() != ours.metadata.size()) {
-    mismatch(file, "metadata count " + std::to_string(md.size()) + " vs " + std::to_string(ours.metadata.size()));
+    mismatch(file, "metadata count " + std::to_string(md.size()) + " vs " +
+                       std::to_string(ours.metadata.size()));
   }
   std::map<std::string, const json*> by_key;
   for (const auto& e : md) by_key[e.at("key").get<std::string>()] = &e;
@@ -125,7 +144,8 @@ void compare(const GgufFile& ours, const json& theirs, uint64_t& keys, uint64_t&
     }
     const json mine = normal(e.value);
     if (mine != t.at("value")) {
-      mismatch(file, "value of " + e.key + ": " + mine.dump().substr(0, 200) + " vs " + t.at("value").dump().substr(0, 200));
+      mismatch(file, "value of " + e.key + ": " + mine.dump().substr(0, 200) + " vs " +
+                         t.at("value").dump().substr(0, 200));
     }
     ++keys;
   }
@@ -140,7 +160,8 @@ void compare(const GgufFile& ours, const json& theirs, uint64_t& keys, uint64_t&
     if (t.at("shape") != shape) mismatch(file, "shape of " + m.name);
     if (t.at("n_dims") != m.shape.size()) mismatch(file, "n_dims of " + m.name);
     if (t.at("dtype") != m.type) mismatch(file, "type of " + m.name);
-    if (t.at("offset") != std::to_string(m.offset - ours.data_offset)) mismatch(file, "offset of " + m.name);
+    if (t.at("offset") != std::to_string(m.offset - ours.data_offset))
+      mismatch(file, "offset of " + m.name);
     ++tensors;
   }
 }
@@ -153,7 +174,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("memopt_crosscheck_" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("memopt_crosscheck_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::vector<std::string> files;
   auto add = [&](const GgufWriter& w, const std::string& name) {
@@ -169,8 +191,10 @@ int main(int argc, char** argv) {
   add(memopt::testing::tiny_model(memopt::testing::tiny_llama_gqa()), "llama-gqa.gguf");
   add(memopt::testing::tiny_model(memopt::testing::tiny_gemma_swa()), "gemma-swa.gguf");
   add(memopt::testing::tiny_model(memopt::testing::tiny_qwen_moe()), "qwen-moe.gguf");
-  auto parts = memopt::testing::split_model(memopt::testing::tiny_model(memopt::testing::tiny_qwen_moe()), 3);
-  for (uint32_t i = 0; i < parts.size(); ++i) add(parts[i], "qwen-moe-0000" + std::to_string(i + 1) + "-of-00003.gguf");
+  auto parts = memopt::testing::split_model(
+      memopt::testing::tiny_model(memopt::testing::tiny_qwen_moe()), 3);
+  for (uint32_t i = 0; i < parts.size(); ++i)
+    add(parts[i], "qwen-moe-0000" + std::to_string(i + 1) + "-of-00003.gguf");
   // The tiny models the real llama.cpp loads (other areas' integration tests).
   auto tiny = memopt::testing::write_tiny_models(dir.string());
   if (!tiny) {
@@ -193,7 +217,8 @@ int main(int argc, char** argv) {
   while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) text.append(buf, n);
   const int rc = ::pclose(pipe);
   if (rc != 0) {
-    std::cerr << "gguf_dump.mjs failed (exit " << rc << "): is @huggingface/gguf installed in tests/node? "
+    std::cerr << "gguf_dump.mjs failed (exit " << rc
+              << "): is @huggingface/gguf installed in tests/node? "
               << "run scripts/setup.sh\n";
     return 1;
   }
@@ -212,7 +237,7 @@ int main(int argc, char** argv) {
     std::cerr << "gguf_crosscheck: " << fail_count << " differences\n";
     return 1;
   }
-  std::cout << "gguf_crosscheck: " << files.size() << " files, " << keys << " metadata values and " << tensors
-            << " tensors agree with @huggingface/gguf\n";
+  std::cout << "gguf_crosscheck: " << files.size() << " files, " << keys << " metadata values and "
+            << tensors << " tensors agree with @huggingface/gguf\n";
   return 0;
 }

@@ -23,7 +23,9 @@ void add_vocab(GgufWriter& w) {
     types.push_back(1);
   }
   tokens.push_back("\xe2\x96\x81the");
-  tokens.push_back("\xe2\x96\x81" "a");
+  tokens.push_back(
+      "\xe2\x96\x81"
+      "a");
   types.push_back(1);
   types.push_back(1);
   std::vector<float> scores(tokens.size(), 0.0f);

@@ -17,17 +17,17 @@ struct TinyModelSpec {
   uint32_t n_layer = 2;
   uint32_t n_embd = 64;
   uint32_t n_head = 4;
-  uint32_t n_head_kv = 2;     // GQA: 2 query heads per KV head
+  uint32_t n_head_kv = 2;  // GQA: 2 query heads per KV head
   uint32_t n_ff = 128;
   uint32_t n_ctx = 512;
-  uint32_t weight_type = 1;   // ggml type of the 2-D weights (f16); norms stay f32
-  uint32_t n_expert = 0;      // > 0: MoE FFN (ffn_*_exps)
+  uint32_t weight_type = 1;  // ggml type of the 2-D weights (f16); norms stay f32
+  uint32_t n_expert = 0;     // > 0: MoE FFN (ffn_*_exps)
   uint32_t n_expert_used = 0;
   uint32_t n_ff_exp = 0;
-  uint32_t sliding_window = 0;   // written when > 0
-  bool tied_output = false;      // no output.weight
+  uint32_t sliding_window = 0;  // written when > 0
+  bool tied_output = false;     // no output.weight
   uint32_t version = 3;
-  uint32_t file_type = 1;        // general.file_type (llama_ftype)
+  uint32_t file_type = 1;  // general.file_type (llama_ftype)
 };
 
 // Number of tokens in the tiny SentencePiece-style vocabulary.
@@ -36,9 +36,9 @@ inline constexpr uint32_t kTinyVocab = 288;
 // A complete model: metadata, vocabulary, tensors with deterministic values.
 GgufWriter tiny_model(const TinyModelSpec& spec);
 
-TinyModelSpec tiny_llama_gqa();   // llama, 2 layers, 4 heads / 2 KV heads
-TinyModelSpec tiny_gemma_swa();   // gemma3, 6 layers, window 128 (pattern from the architecture)
-TinyModelSpec tiny_qwen_moe();    // qwen2moe, 4 experts, 2 used
+TinyModelSpec tiny_llama_gqa();  // llama, 2 layers, 4 heads / 2 KV heads
+TinyModelSpec tiny_gemma_swa();  // gemma3, 6 layers, window 128 (pattern from the architecture)
+TinyModelSpec tiny_qwen_moe();   // qwen2moe, 4 experts, 2 used
 
 // Splits `whole` into `parts` files as llama.cpp's gguf-split does: part 1
 // keeps the metadata, every part gets split.no / split.count /

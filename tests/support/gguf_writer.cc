@@ -155,17 +155,39 @@ void put_value(Out& o, const GgufValue& v, bool with_type) {
   if (with_type) o.uint(v.raw_type.value_or(static_cast<uint32_t>(v.type)), 4);
   switch (v.type) {
     case GgufValueType::U8:
-    case GgufValueType::BOOL: o.uint(v.u, 1); break;
-    case GgufValueType::U16: o.uint(v.u, 2); break;
-    case GgufValueType::U32: o.uint(v.u, 4); break;
-    case GgufValueType::U64: o.uint(v.u, 8); break;
-    case GgufValueType::I8: o.uint(static_cast<uint64_t>(v.i), 1); break;
-    case GgufValueType::I16: o.uint(static_cast<uint64_t>(v.i), 2); break;
-    case GgufValueType::I32: o.uint(static_cast<uint64_t>(v.i), 4); break;
-    case GgufValueType::I64: o.uint(static_cast<uint64_t>(v.i), 8); break;
-    case GgufValueType::F32: o.uint(std::bit_cast<uint32_t>(static_cast<float>(v.f)), 4); break;
-    case GgufValueType::F64: o.uint(std::bit_cast<uint64_t>(v.f), 8); break;
-    case GgufValueType::STRING: o.str(v.s, v.raw_length); break;
+    case GgufValueType::BOOL:
+      o.uint(v.u, 1);
+      break;
+    case GgufValueType::U16:
+      o.uint(v.u, 2);
+      break;
+    case GgufValueType::U32:
+      o.uint(v.u, 4);
+      break;
+    case GgufValueType::U64:
+      o.uint(v.u, 8);
+      break;
+    case GgufValueType::I8:
+      o.uint(static_cast<uint64_t>(v.i), 1);
+      break;
+    case GgufValueType::I16:
+      o.uint(static_cast<uint64_t>(v.i), 2);
+      break;
+    case GgufValueType::I32:
+      o.uint(static_cast<uint64_t>(v.i), 4);
+      break;
+    case GgufValueType::I64:
+      o.uint(static_cast<uint64_t>(v.i), 8);
+      break;
+    case GgufValueType::F32:
+      o.uint(std::bit_cast<uint32_t>(static_cast<float>(v.f)), 4);
+      break;
+    case GgufValueType::F64:
+      o.uint(std::bit_cast<uint64_t>(v.f), 8);
+      break;
+    case GgufValueType::STRING:
+      o.str(v.s, v.raw_length);
+      break;
     case GgufValueType::ARRAY:
       o.uint(v.raw_elem_type.value_or(static_cast<uint32_t>(v.elem_type)), 4);
       o.uint(v.raw_length.value_or(v.items.size()), 8);
@@ -251,13 +273,14 @@ GgufWriter& GgufWriter::tensor_bytes(std::string name, std::vector<uint64_t> sha
   if (want != tensors_.back().bytes.size()) {
     std::string name = tensors_.back().name;
     tensors_.pop_back();
-    throw std::invalid_argument("tensor_bytes: " + name + ": byte count does not match shape and type");
+    throw std::invalid_argument("tensor_bytes: " + name +
+                                ": byte count does not match shape and type");
   }
   return *this;
 }
 
-GgufWriter& GgufWriter::tensor_values(std::string name, std::vector<uint64_t> shape,
-                                      uint32_t type, const std::vector<float>& values) {
+GgufWriter& GgufWriter::tensor_values(std::string name, std::vector<uint64_t> shape, uint32_t type,
+                                      const std::vector<float>& values) {
   std::string bytes;
   Out o(big_endian_);
   for (float v : values) {
@@ -339,19 +362,29 @@ std::string GgufWriter::tensor_data(size_t i) const {
   Out o(big_endian_);
   auto small = [&] { return (static_cast<float>(rng.next() % 1001) / 1000.0f - 0.5f) * 0.1f; };
   switch (t.type) {
-    case 0: for (uint64_t k = 0; k < size / 4; ++k) o.uint(std::bit_cast<uint32_t>(small()), 4); break;
-    case 1: for (uint64_t k = 0; k < size / 2; ++k) o.uint(float_to_half(small()), 2); break;
-    case 30: for (uint64_t k = 0; k < size / 2; ++k) o.uint(float_to_bf16(small()), 2); break;
+    case 0:
+      for (uint64_t k = 0; k < size / 4; ++k) o.uint(std::bit_cast<uint32_t>(small()), 4);
+      break;
+    case 1:
+      for (uint64_t k = 0; k < size / 2; ++k) o.uint(float_to_half(small()), 2);
+      break;
+    case 30:
+      for (uint64_t k = 0; k < size / 2; ++k) o.uint(float_to_bf16(small()), 2);
+      break;
     case 28:
       for (uint64_t k = 0; k < size / 8; ++k)
         o.uint(std::bit_cast<uint64_t>(static_cast<double>(small())), 8);
       break;
-    case 24: case 25: case 26: case 27: {
+    case 24:
+    case 25:
+    case 26:
+    case 27: {
       const auto w = gguf::ggml_type_traits(t.type)->block_bytes;
       for (uint64_t k = 0; k < size / w; ++k) o.uint(rng.next() % 8, static_cast<int>(w));
       break;
     }
-    default: return out;  // quantized blocks: zeros are valid blocks (scale 0)
+    default:
+      return out;  // quantized blocks: zeros are valid blocks (scale 0)
   }
   return std::move(o.bytes());
 }

@@ -16,17 +16,28 @@ namespace memopt::testing {
 
 // gguf_type: the value type ids stored in the file.
 enum class GgufValueType : uint32_t {
-  U8 = 0, I8 = 1, U16 = 2, I16 = 3, U32 = 4, I32 = 5, F32 = 6, BOOL = 7,
-  STRING = 8, ARRAY = 9, U64 = 10, I64 = 11, F64 = 12,
+  U8 = 0,
+  I8 = 1,
+  U16 = 2,
+  I16 = 3,
+  U32 = 4,
+  I32 = 5,
+  F32 = 6,
+  BOOL = 7,
+  STRING = 8,
+  ARRAY = 9,
+  U64 = 10,
+  I64 = 11,
+  F64 = 12,
 };
 
 // One metadata value (scalar, string or array, arrays may nest).
 struct GgufValue {
   GgufValueType type = GgufValueType::U32;
-  uint64_t u = 0;   // unsigned scalars and bool
-  int64_t i = 0;    // signed scalars
-  double f = 0;     // f32 / f64
-  std::string s;    // string
+  uint64_t u = 0;                                // unsigned scalars and bool
+  int64_t i = 0;                                 // signed scalars
+  double f = 0;                                  // f32 / f64
+  std::string s;                                 // string
   GgufValueType elem_type = GgufValueType::U32;  // arrays
   std::vector<GgufValue> items;                  // arrays
 
@@ -68,14 +79,14 @@ struct GgufTensorSpec {
   std::vector<uint64_t> shape;  // ne[0..n)
   uint32_t type = 0;            // ggml type id
   TensorFill fill = TensorFill::kPattern;
-  std::string bytes;            // kBytes: exactly the tensor's size
+  std::string bytes;  // kBytes: exactly the tensor's size
 
   // Malformed-file hooks.
   std::optional<uint64_t> raw_name_length;
   std::optional<uint32_t> raw_n_dims;
   std::optional<std::vector<uint64_t>> raw_shape;  // dims written instead of `shape`
-  std::optional<uint64_t> raw_offset;  // relative to the data section
-  std::optional<uint32_t> raw_type;    // written instead of `type`
+  std::optional<uint64_t> raw_offset;              // relative to the data section
+  std::optional<uint32_t> raw_type;                // written instead of `type`
 };
 
 struct GgufKv {
@@ -88,11 +99,17 @@ class GgufWriter {
  public:
   explicit GgufWriter(uint32_t version = 3) : version_(version) {}
 
-  GgufWriter& set_version(uint32_t v) { version_ = v; return *this; }
+  GgufWriter& set_version(uint32_t v) {
+    version_ = v;
+    return *this;
+  }
   // Sets general.alignment (u32) and pads offsets to it. Default 32.
   GgufWriter& set_alignment(uint32_t alignment);
   // Writes every integer big-endian (what a big-endian GGUF looks like).
-  GgufWriter& set_big_endian(bool be) { big_endian_ = be; return *this; }
+  GgufWriter& set_big_endian(bool be) {
+    big_endian_ = be;
+    return *this;
+  }
 
   GgufWriter& kv(std::string key, GgufValue value);
   GgufWriter& kv_u32(std::string key, uint32_t v) { return kv(std::move(key), GgufValue::u32(v)); }
@@ -117,10 +134,10 @@ class GgufWriter {
   GgufTensorSpec& last_tensor() { return tensors_.back(); }
 
   // Malformed-file hooks for the header.
-  std::optional<std::string> raw_magic;        // 4 bytes instead of "GGUF"
+  std::optional<std::string> raw_magic;  // 4 bytes instead of "GGUF"
   std::optional<uint64_t> raw_tensor_count;
   std::optional<uint64_t> raw_kv_count;
-  std::optional<uint64_t> extra_data_bytes;    // bytes appended after the data section
+  std::optional<uint64_t> extra_data_bytes;  // bytes appended after the data section
 
   // Exact layout, computed from the specs (independent of raw_* overrides).
   uint32_t alignment() const { return alignment_; }

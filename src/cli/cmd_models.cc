@@ -1,0 +1,269 @@
+// `ai models`, `ai unload`, `ai preload`: what every runtime holds in memory,
+// and the runtime's own way to free or load it.
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/command.h"
+#include "cli/runtime_actions.h"
+#include "cli/runtime_endpoints.h"
+#include "runtimes/models_view.h"
+#include "runtimes/ollama.h"
+#include "util/bytes.h"
+
+namespace memopt::cli {
+namespace {
+
+using namespace memopt::runtimes;
+
+int64_t now_unix() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Pads to `width`, or cuts to width − 1 plus "~" and a space so columns
+// never run together.
+std::string fit(std::string s, size_t width) {
+  if (s.size() >= width) s = s.substr(0, width - 2) + "~";
+  s.resize(width, ' ');
+  return s;
+}
+
+struct ModelsOptions {
+  EndpointOptions endpoints;
+};
+
+struct Collected {
+  std::vector<std::pair<const RuntimeClient*, LoadedModel>> models;
+  std::vector<std::string> problems;
+};
+
+Collected collect_models(const ConnectedRuntimes& rt) {
+  Collected c;
+  c.problems = rt.problems;
+  for (const auto& client : rt.clients) {
+    auto models = client->loaded_models();
+    if (!models) {
+      c.problems.push_back(std::string(client->name()) + ": " + models.error().message);
+      continue;
+    }
+    for (LoadedModel& m : *models) c.models.emplace_back(client.get(), std::move(m));
+  }
+  return c;
+}
+
+int run_models(CliContext& ctx, const ModelsOptions& o) {
+  auto rt = connect_runtimes(o.endpoints);
+  if (!rt) return fail(ctx, rt.error().message);
+  Collected c = collect_models(*rt);
+  const int64_t now = now_unix();
+  if (ctx.opts.json) {
+    nlohmann::json runtimes = nlohmann::json::array();
+    for (const RuntimeInfo& i : rt->infos) {
+      runtimes.push_back({{"runtime", std::string(runtime_name(i.kind))},
+                          {"endpoint", i.base_url},
+                          {"version", i.version},
+                          {"ready", i.ready},
+                          {"status", i.status}});
+    }
+    nlohmann::json models = nlohmann::json::array();
+    for (const auto& [client, m] : c.models) models.push_back(model_to_json(m, now));
+    print_json(ctx, {{"schema", "ruvector-memopt.ai-models/1"},
+                     {"runtimes", runtimes},
+                     {"models", models},
+                     {"problems", c.problems}});
+  } else {
+    std::ostream& out = *ctx.out;
+    if (rt->infos.empty() && c.problems.empty()) {
+      out << "No AI runtime answered on the default ports (Ollama 11434, llama.cpp 8080,\n"
+             "vLLM 8000, SGLang 30000, TGI 3000, ComfyUI 8188, A1111 7860).\n"
+             "Point at one with --endpoint URL or --ollama-host URL.\n";
+    }
+    for (const RuntimeInfo& i : rt->infos) {
+      out << runtime_name(i.kind) << " " << (i.version.empty() ? "" : i.version + " ") << "at "
+          << i.base_url << (i.ready ? "" : " (" + i.status + ")") << "\n";
+    }
+    if (!c.models.empty()) {
+      out << "\n"
+          << fit("RUNTIME", 8) << fit("MODEL", 19) << fit("SIZE", 10) << fit("PROCESSOR", 16)
+          << fit("CTX", 7) << fit("KV CACHE", 12) << "UNTIL\n";
+      for (const auto& [client, m] : c.models) {
+        std::string size = m.size_bytes ? format_bytes(*m.size_bytes)
+                                        : (m.vram_bytes ? format_bytes(*m.vram_bytes) : "-");
+        std::string proc = processor_text(m);
+        if (m.state != "loaded") proc = m.state;
+        out << fit(std::string(runtime_name(m.runtime)), 8) << fit(m.name, 19) << fit(size, 10)
+            << fit(proc, 16) << fit(m.context_tokens ? std::to_string(*m.context_tokens) : "-", 7)
+            << fit(kv_text(m.kv), 12) << fit(expiry_text(m, now), 8) << "\n";
+      }
+      out << "(KV: use% used/capacity tokens; ~ marks our estimate, not the runtime's.)\n";
+    } else if (!rt->infos.empty()) {
+      out << "\nNo model is loaded.\n";
+    }
+    for (const std::string& p : c.problems) out << "warning: " << p << "\n";
+  }
+  // Some runtime failing is a runtime failure, but everything else rendered.
+  return c.problems.empty() ? kExitOk : kExitFailure;
+}
+
+struct UnloadOptions {
+  EndpointOptions endpoints;
+  std::string model;
+  std::string runtime;  // disambiguates a name loaded in two runtimes
+  double wait_s = 30;
+};
+
+// Finds `name` among the loaded models; Ollama's ":latest" may be omitted.
+Result<std::pair<const RuntimeClient*, LoadedModel>> find_model(const Collected& c,
+                                                                const std::string& name,
+                                                                const std::string& runtime) {
+  std::vector<std::pair<const RuntimeClient*, LoadedModel>> hits;
+  for (const auto& [client, m] : c.models) {
+    if (!runtime.empty() && runtime_name(m.runtime) != runtime) continue;
+    if (m.name == name || m.name == name + ":latest") hits.emplace_back(client, m);
+  }
+  if (hits.size() == 1) return hits[0];
+  if (hits.size() > 1) {
+    std::string where;
+    for (const auto& h : hits) where += " " + std::string(runtime_name(h.second.runtime));
+    return make_error("'" + name + "' is loaded in more than one runtime (" + where.substr(1) +
+                      "); choose one with --runtime");
+  }
+  if (c.models.empty() && !c.problems.empty()) {
+    std::string msg = "could not read the runtimes' loaded models:";
+    for (const std::string& p : c.problems) msg += " " + p + ";";
+    msg.pop_back();
+    return make_error(msg);
+  }
+  std::string loaded;
+  for (const auto& [client, m] : c.models) loaded += (loaded.empty() ? "" : ", ") + m.name;
+  std::string msg = "no runtime has '" + name + "' loaded";
+  msg += loaded.empty() ? " (nothing is loaded)" : " (loaded: " + loaded + ")";
+  for (const std::string& p : c.problems) msg += "; also: " + p;
+  return make_error(msg);
+}
+
+int run_unload(CliContext& ctx, const UnloadOptions& o) {
+  auto rt = connect_runtimes(o.endpoints);
+  if (!rt) return fail(ctx, rt.error().message);
+  Collected c = collect_models(*rt);
+  auto hit = find_model(c, o.model, o.runtime);
+  if (!hit) return fail(ctx, hit.error().message);
+  VerifyOptions v;
+  v.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.wait_s * 1000));
+  v.gpu_roots = gpu::GpuRoots{ctx.opts.proc_root, ctx.opts.sys_root, ctx.opts.nvml_library};
+  UnloadReport r = unload_and_verify(*hit->first, hit->second, v);
+  if (ctx.opts.json) {
+    nlohmann::json doc = unload_report_json(r);
+    doc["schema"] = "ruvector-memopt.ai-unload/1";
+    print_json(ctx, doc);
+  } else {
+    print_unload_report(*ctx.out, r);
+  }
+  if (!r.accepted) return fail(ctx, r.error);
+  if (!r.gone) return fail(ctx, r.error);
+  return kExitOk;
+}
+
+struct PreloadCmdOptions {
+  EndpointOptions endpoints;
+  std::string model;
+  std::string runtime = "ollama";
+  std::string keep_alive;
+  std::optional<int> num_ctx, num_gpu;
+};
+
+int run_preload(CliContext& ctx, const PreloadCmdOptions& o) {
+  if (!o.keep_alive.empty() && !valid_keep_alive(o.keep_alive)) {
+    *ctx.err << "ruvector-memopt: --keep-alive '" << o.keep_alive
+             << "' is not a duration: use e.g. 30m, 1h30m, 300 (seconds) or -1 (forever)\n";
+    return kExitUsage;
+  }
+  auto kind = runtime_from_name(o.runtime);
+  if (!kind) {
+    *ctx.err << "ruvector-memopt: unknown --runtime '" << o.runtime << "'\n";
+    return kExitUsage;
+  }
+  auto rt = connect_runtimes(o.endpoints);
+  if (!rt) return fail(ctx, rt.error().message);
+  const RuntimeClient* client = nullptr;
+  for (const auto& cl : rt->clients) {
+    if (cl->kind() == *kind) {
+      client = cl.get();
+      break;
+    }
+  }
+  if (client == nullptr) {
+    std::string msg = "no " + o.runtime + " server answered";
+    for (const std::string& p : rt->problems) msg += "; " + p;
+    return fail(ctx, msg + "; point at it with --endpoint or --" +
+                         (o.runtime == "ollama" ? std::string("ollama-host") : o.runtime));
+  }
+  PreloadOptions po{o.keep_alive, o.num_gpu, o.num_ctx};
+  const auto start = std::chrono::steady_clock::now();
+  Status s = client->preload(o.model, po);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!s) return fail(ctx, s.error().message);
+  // Confirm: the runtime now lists it (Ollama /api/ps, router /models ...).
+  std::optional<LoadedModel> loaded;
+  if (auto models = client->loaded_models(); models) {
+    for (LoadedModel& m : *models) {
+      if ((m.name == o.model || m.name == o.model + ":latest") && m.state != "sleeping") loaded = m;
+    }
+  }
+  if (ctx.opts.json) {
+    print_json(ctx, {{"schema", "ruvector-memopt.ai-preload/1"},
+                     {"runtime", std::string(client->name())},
+                     {"endpoint", client->base_url()},
+                     {"model", o.model},
+                     {"keep_alive", o.keep_alive.empty() ? nlohmann::json(nullptr) : nlohmann::json(o.keep_alive)},
+                     {"seconds", secs},
+                     {"loaded", loaded ? model_to_json(*loaded, now_unix()) : nlohmann::json(nullptr)}});
+  } else {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f s", secs);
+    *ctx.out << "Loaded " << o.model << " in " << client->name() << " (" << client->base_url()
+             << ") in " << buf << ".\n";
+    if (loaded) {
+      *ctx.out << "  holds " << (loaded->size_bytes ? format_bytes(*loaded->size_bytes) : "?")
+               << ", " << processor_text(*loaded) << ", context "
+               << (loaded->context_tokens ? std::to_string(*loaded->context_tokens) : "?")
+               << ", unloads " << expiry_text(*loaded, now_unix()) << "\n";
+    }
+  }
+  if (!loaded) return fail(ctx, client->name().data() + std::string(" accepted the load, but does not list '") + o.model + "' as loaded");
+  return kExitOk;
+}
+
+RegisterCommands reg(32, [](CliRoot& root) {
+  CLI::App* ai = root.group("ai", "AI workloads: detect, plan, models, unload, benchmark, ...");
+
+  auto mo = std::make_shared<ModelsOptions>();
+  auto* models = ai->add_subcommand("models", "List every model loaded by every runtime");
+  add_endpoint_options(models, mo->endpoints);
+  root.bind(models, [mo](CliContext& ctx) { return run_models(ctx, *mo); });
+
+  auto uo = std::make_shared<UnloadOptions>();
+  auto* unload = ai->add_subcommand("unload", "Unload a model through its runtime and verify the memory came back");
+  unload->add_option("model", uo->model, "Model name as `ai models` shows it")->required();
+  unload->add_option("--runtime", uo->runtime, "Runtime holding it, when several do");
+  unload->add_option("--wait", uo->wait_s, "Seconds to wait for the memory to come back")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  add_endpoint_options(unload, uo->endpoints);
+  root.bind(unload, [uo](CliContext& ctx) { return run_unload(ctx, *uo); });
+
+  auto po = std::make_shared<PreloadCmdOptions>();
+  auto* preload = ai->add_subcommand("preload", "Load a model ahead of use (Ollama; vLLM/SGLang wake-up)");
+  preload->add_option("model", po->model, "Model name")->required();
+  preload->add_option("--keep-alive", po->keep_alive, "How long it stays loaded: 30m, 2h, -1 = forever");
+  preload->add_option("--num-ctx", po->num_ctx, "Context per sequence (Ollama)")->check(CLI::Range(1, 1 << 24));
+  preload->add_option("--num-gpu", po->num_gpu, "Layers on the GPU (Ollama)")->check(CLI::Range(0, 100000));
+  preload->add_option("--runtime", po->runtime, "ollama, vllm, sglang, llama.cpp, a1111")->capture_default_str();
+  add_endpoint_options(preload, po->endpoints);
+  root.bind(preload, [po](CliContext& ctx) { return run_preload(ctx, *po); });
+});
+
+}  // namespace
+}  // namespace memopt::cli

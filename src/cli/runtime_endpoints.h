@@ -1,0 +1,35 @@
+#pragma once
+// Endpoint options shared by the runtime commands (ai models, ai unload,
+// ai preload, vram clear, vram defrag, ai benchmark), and the connection step
+// that turns them into runtime clients.
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtimes/runtime.h"
+
+namespace memopt::cli {
+
+struct EndpointOptions {
+  std::vector<std::string> endpoints;  // --endpoint URL (runtime found by probing)
+  std::string ollama_host, llamacpp, vllm, sglang, tgi, comfyui, a1111;
+  int timeout_ms = 1500;
+};
+
+void add_endpoint_options(CLI::App* cmd, EndpointOptions& opts);
+
+struct ConnectedRuntimes {
+  std::vector<std::unique_ptr<runtimes::RuntimeClient>> clients;
+  std::vector<runtimes::RuntimeInfo> infos;  // parallel to clients
+  // Endpoints that were asked for but failed (explicit ones, or a default one
+  // that answered wrongly); a default port with nothing listening is silent.
+  std::vector<std::string> problems;
+};
+
+runtimes::HttpOptions http_options(const EndpointOptions& opts);
+// Explicit endpoints only when any is given; otherwise OLLAMA_HOST and every
+// runtime's default loopback port. Returns a usage error for malformed URLs.
+Result<ConnectedRuntimes> connect_runtimes(const EndpointOptions& opts);
+
+}  // namespace memopt::cli
