@@ -60,6 +60,26 @@ void BM_DrmFdinfoSweep_ThisMachine(benchmark::State& state) {
 }
 BENCHMARK(BM_DrmFdinfoSweep_ThisMachine)->Unit(benchmark::kMicrosecond);
 
+// What the daemon pays between full sweeps: only the indexed DRM fds.
+void BM_DrmFdinfoIndexed_ThisMachine(benchmark::State& state) {
+  memopt::gpu::DrmFdIndex index;
+  memopt::gpu::DrmClientSweep("/proc", &index, true).clients();
+  for (auto _ : state) {
+    memopt::gpu::DrmClientSweep sweep("/proc", &index, false);
+    benchmark::DoNotOptimize(sweep.clients());
+  }
+}
+BENCHMARK(BM_DrmFdinfoIndexed_ThisMachine)->Unit(benchmark::kMicrosecond);
+
+// The AMD fixture through a long-lived collector (daemon): 4 of 5 samples
+// reuse the fd index.
+void BM_CollectorAmdFixture_Daemon(benchmark::State& state) {
+  GpuCollector c(GpuRoots{fixture("amd") + "/proc", fixture("amd") + "/sys",
+                          "/nonexistent/libnvidia-ml.so.1"});
+  for (auto _ : state) benchmark::DoNotOptimize(c.sample());
+}
+BENCHMARK(BM_CollectorAmdFixture_Daemon)->Unit(benchmark::kMicrosecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

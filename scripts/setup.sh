@@ -13,6 +13,7 @@ DEB_PACKAGES=(
   libfmt-dev libspdlog-dev libsqlite3-dev libncurses-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   tmux procps curl prometheus chromium sqlite3
+  python3  # tests/gpu_vram_status_e2e.sh checks the JSON document with it
 )
 
 missing=()

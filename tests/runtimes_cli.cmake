@@ -11,6 +11,12 @@ if(MEMOPT_BUILD_TESTS AND TARGET memopt_runtimes AND TARGET memopt_testsupport)
     MEMOPT_SHARED_DIR="${CMAKE_SOURCE_DIR}/../shared"
     MEMOPT_CLI="$<TARGET_FILE:ruvector-memopt>")
   add_dependencies(test_runtimes_cli ruvector-memopt)
+  # The fake libnvidia-ml.so.1 (tests/gpu_fake_nvml.cmake) lets the unload
+  # verification read "GPU memory" through the real NVML path.
+  if(TARGET test_gpu)
+    add_dependencies(test_runtimes_cli fake_nvml_modern)
+    target_compile_definitions(test_runtimes_cli PRIVATE MEMOPT_FAKE_NVML_DIR="${CMAKE_BINARY_DIR}/fake_nvml")
+  endif()
   gtest_discover_tests(test_runtimes_cli DISCOVERY_MODE PRE_TEST
                        PROPERTIES LABELS integration TIMEOUT 120)
 endif()

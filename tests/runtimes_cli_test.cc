@@ -42,15 +42,16 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-// Runs the CLI with `args`; no GPU is visible (empty sys root, missing NVML).
-CliRun cli(std::vector<std::string> args) {
+// Runs the CLI with `args`; no GPU is visible (empty sys root, missing NVML)
+// unless `nvml` names a (fake) libnvidia-ml.so.1.
+CliRun cli(std::vector<std::string> args, const std::string& nvml = "") {
   static int counter = 0;
   fs::path dir = fs::temp_directory_path() / ("memopt_rt_cli_" + std::to_string(getpid()));
   fs::create_directories(dir / "sys");
   std::string out = (dir / ("out" + std::to_string(counter))).string();
   std::string err = (dir / ("err" + std::to_string(counter++))).string();
   std::vector<std::string> full = {MEMOPT_CLI, "--sys-root", (dir / "sys").string(), "--nvml-library",
-                                   (dir / "no-libnvidia-ml.so.1").string()};
+                                   nvml.empty() ? (dir / "no-libnvidia-ml.so.1").string() : nvml};
   full.insert(full.end(), args.begin(), args.end());
   auto t0 = std::chrono::steady_clock::now();
   pid_t pid = fork();
@@ -187,6 +188,31 @@ TEST(AiUnload, OllamaUnloadIsVerifiedByPolling) {
   EXPECT_EQ(json::parse(gen[0].body), json::parse(R"({"model":"qwen3:8b","keep_alive":0})"));
   EXPECT_GE(s.requests_to("GET", "/api/ps").size(), 3u);
 }
+
+#ifdef MEMOPT_FAKE_NVML_DIR
+// Through the real NVML path (a fake libnvidia-ml.so.1 whose GPUs' memory use
+// never changes): the runtime says "unloaded" but the GPUs do not get the
+// memory back, and the command must say so rather than claim it was freed.
+TEST(AiUnload, GpuMemoryThatDoesNotComeBackIsReported) {
+  ReplayServer s;
+  serve_ollama(s);
+  s.on_fixture("POST /api/generate", "ollama-generate-unload.json");
+  s.on_request([&](const memopt::testing::Recorded& r) {
+    if (r.path == "/api/generate") s.on("GET /api/ps", 200, ps_without("qwen3:8b"));
+  });
+  std::string nvml = std::string(MEMOPT_FAKE_NVML_DIR) + "/modern/libnvidia-ml.so.1";
+  CliRun r = cli({"--json", "ai", "unload", "qwen3:8b", "--ollama-host", s.url(), "--wait", "1"}, nvml);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json doc = json::parse(r.out);
+  EXPECT_EQ(doc["unloaded"], true);
+  ASSERT_TRUE(doc["gpu_used_before_bytes"].is_number()) << r.out;
+  EXPECT_EQ(doc["gpu_used_before_bytes"], doc["gpu_used_after_bytes"]);
+  EXPECT_EQ(doc["gpu_memory_returned"], false);
+  s.on_fixture("GET /api/ps", "ollama-ps.json");
+  CliRun t = cli({"ai", "unload", "qwen3:8b", "--ollama-host", s.url(), "--wait", "1"}, nvml);
+  EXPECT_THAT(t.out, HasSubstr("GPUs did not get"));
+}
+#endif
 
 TEST(AiUnload, ModelThatNeverGoesIsReported) {
   ReplayServer s;
@@ -417,6 +443,57 @@ TEST(AiBenchmark, RealLlamaCppThroughNode) {
   EXPECT_THAT(text.out, HasSubstr("TTFT (ms)"));
   expect_fits_80_columns(text.out);
   EXPECT_THAT(text.err, Not(HasSubstr("[")));  // no progress bar when stderr is not a terminal
+}
+
+}  // namespace
+
+namespace {
+
+// KV bytes of a plain (non-SWA) model: layers × kv_heads × (k + v) × 2 bytes
+// per cell (research/runtime-apis.md §8), for `cells` cells.
+uint64_t f16_kv_bytes(const memopt::gguf::ModelInfo& mi, uint64_t cells) {
+  uint64_t per_cell = 0;
+  for (uint32_t l = 0; l < mi.block_count; ++l) {
+    per_cell += static_cast<uint64_t>(mi.head_count_kv[l]) * (mi.key_length + mi.value_length) * 2;
+  }
+  return per_cell * cells;
+}
+
+TEST(AiModels, KvBytesEstimatedFromTheGgufForLlamaCppAndOllama) {
+  fs::path dir = fs::temp_directory_path() / ("memopt_rt_kv_" + std::to_string(getpid()));
+  fs::create_directories(dir / "blobs");
+  std::string gguf = (dir / "blobs" / "sha256-tiny").string();
+  ASSERT_TRUE(memopt::testing::write_tiny_model(memopt::testing::TinyArch::kLlamaGqa, gguf));
+  auto mi = memopt::testing::tiny_model_info(memopt::testing::TinyArch::kLlamaGqa);
+
+  ReplayServer llama;
+  json props = json::parse(fixture("llamacpp-props.json"));
+  props["model_path"] = gguf;
+  props["default_generation_settings"]["n_ctx"] = 512;
+  props["total_slots"] = 2;
+  llama.on("GET /props", 200, props.dump());
+  llama.on_fixture("GET /health", "llamacpp-health-ok.json");
+  CliRun r = cli({"--json", "ai", "models", "--llamacpp", llama.url()});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  json kv = json::parse(r.out)["models"][0]["kv_cache"];
+  EXPECT_EQ(kv["capacity_bytes"]["source"], "estimated");
+  EXPECT_EQ(kv["capacity_bytes"]["value"].get<uint64_t>(), f16_kv_bytes(mi, 2 * 512));
+  EXPECT_EQ(kv["capacity_tokens"]["value"], 1024);
+
+  ReplayServer ollama;
+  serve_ollama(ollama);
+  json show = json::parse(fixture("ollama-show.json"));
+  show["modelfile"] = "# Modelfile\nFROM " + gguf + "\nTEMPLATE x\n";
+  ollama.on("POST /api/show", 200, show.dump());
+  CliRun o = cli({"--json", "ai", "models", "--ollama-host", ollama.url()});
+  ASSERT_EQ(o.rc, 0) << o.err;
+  json gemma = json::parse(o.out)["models"][2];
+  EXPECT_EQ(gemma["kv_cache"]["capacity_bytes"]["value"].get<uint64_t>(), f16_kv_bytes(mi, 4096));
+  EXPECT_EQ(gemma["kv_cache"]["capacity_tokens"]["value"], 4096);
+  EXPECT_EQ(gemma["kv_cache"]["capacity_tokens"]["source"], "estimated");
+  // The show request named the model.
+  EXPECT_EQ(json::parse(ollama.requests_to("POST", "/api/show")[2].body)["model"], "gemma3:27b");
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "cli/runtime_actions.h"
 #include "cli/runtime_endpoints.h"
+#include "runtimes/kv_estimate.h"
 #include "runtimes/models_view.h"
 #include "runtimes/ollama.h"
 #include "util/bytes.h"
@@ -39,7 +40,28 @@ struct Collected {
   std::vector<std::string> problems;
 };
 
-Collected collect_models(const ConnectedRuntimes& rt) {
+// KV bytes for models whose runtime does not report them (Ollama, llama.cpp):
+// the estimator on the model's GGUF, when that file is readable here.
+void add_kv_estimates(const RuntimeClient& client, LoadedModel& m) {
+  if (m.kv.capacity_bytes.known() || !m.context_tokens) return;
+  KvEstimateInput in;
+  in.ctx_per_seq = *m.context_tokens;
+  if (client.kind() == RuntimeKind::kOllama) {
+    // /api/show's modelfile names the blob; OLLAMA_NUM_PARALLEL defaults to 1
+    // since v0.10 and is not visible through the API.
+    auto d = static_cast<const OllamaClient&>(client).show(m.name);
+    if (!d || d->model_path.empty()) return;
+    in.gguf_path = d->model_path;
+  } else if (client.kind() == RuntimeKind::kLlamaCpp && !m.model_path.empty()) {
+    in.gguf_path = m.model_path;
+    in.parallel = static_cast<uint32_t>(m.parallel.value_or(1));
+  } else {
+    return;
+  }
+  (void)add_kv_estimate(m, in);  // unreadable file: the KV bytes stay unknown
+}
+
+Collected collect_models(const ConnectedRuntimes& rt, bool estimate_kv) {
   Collected c;
   c.problems = rt.problems;
   for (const auto& client : rt.clients) {
@@ -48,7 +70,10 @@ Collected collect_models(const ConnectedRuntimes& rt) {
       c.problems.push_back(std::string(client->name()) + ": " + models.error().message);
       continue;
     }
-    for (LoadedModel& m : *models) c.models.emplace_back(client.get(), std::move(m));
+    for (LoadedModel& m : *models) {
+      if (estimate_kv) add_kv_estimates(*client, m);
+      c.models.emplace_back(client.get(), std::move(m));
+    }
   }
   return c;
 }
@@ -56,7 +81,7 @@ Collected collect_models(const ConnectedRuntimes& rt) {
 int run_models(CliContext& ctx, const ModelsOptions& o) {
   auto rt = connect_runtimes(o.endpoints);
   if (!rt) return fail(ctx, rt.error().message);
-  Collected c = collect_models(*rt);
+  Collected c = collect_models(*rt, true);
   const int64_t now = now_unix();
   if (ctx.opts.json) {
     nlohmann::json runtimes = nlohmann::json::array();
@@ -86,16 +111,16 @@ int run_models(CliContext& ctx, const ModelsOptions& o) {
     }
     if (!c.models.empty()) {
       out << "\n"
-          << fit("RUNTIME", 8) << fit("MODEL", 19) << fit("SIZE", 10) << fit("PROCESSOR", 16)
-          << fit("CTX", 7) << fit("KV CACHE", 12) << "UNTIL\n";
+          << fit("RUNTIME", 8) << fit("MODEL", 17) << fit("SIZE", 10) << fit("PROCESSOR", 16)
+          << fit("CTX", 7) << fit("KV CACHE", 14) << "UNTIL\n";
       for (const auto& [client, m] : c.models) {
         std::string size = m.size_bytes ? format_bytes(*m.size_bytes)
                                         : (m.vram_bytes ? format_bytes(*m.vram_bytes) : "-");
         std::string proc = processor_text(m);
         if (m.state != "loaded") proc = m.state;
-        out << fit(std::string(runtime_name(m.runtime)), 8) << fit(m.name, 19) << fit(size, 10)
+        out << fit(std::string(runtime_name(m.runtime)), 8) << fit(m.name, 17) << fit(size, 10)
             << fit(proc, 16) << fit(m.context_tokens ? std::to_string(*m.context_tokens) : "-", 7)
-            << fit(kv_text(m.kv), 12) << fit(expiry_text(m, now), 8) << "\n";
+            << fit(kv_text(m.kv), 14) << expiry_text(m, now) << "\n";
       }
       out << "(KV: use% used/capacity tokens; ~ marks our estimate, not the runtime's.)\n";
     } else if (!rt->infos.empty()) {
@@ -147,7 +172,7 @@ Result<std::pair<const RuntimeClient*, LoadedModel>> find_model(const Collected&
 int run_unload(CliContext& ctx, const UnloadOptions& o) {
   auto rt = connect_runtimes(o.endpoints);
   if (!rt) return fail(ctx, rt.error().message);
-  Collected c = collect_models(*rt);
+  Collected c = collect_models(*rt, false);
   auto hit = find_model(c, o.model, o.runtime);
   if (!hit) return fail(ctx, hit.error().message);
   VerifyOptions v;

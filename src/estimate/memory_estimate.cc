@@ -322,9 +322,11 @@ Result<MemoryEstimate> estimate_memory_requirements(const ModelCosts& c, const R
   est.n_ctx = n_ctx;
   est.n_ctx_seq = cells_full;
   // The micro-batch is clamped by the batch and by the requested context
-  // (a 300-token context reserves a 300-token graph).
-  const uint64_t n_ubatch =
-      std::min<uint64_t>({s.n_ubatch, s.n_batch, c.causal ? n_ctx_req : s.n_ubatch});
+  // (a 300-token context reserves a 300-token graph). Embedding and reranker
+  // models (non-causal) process a whole sequence at once: llama.cpp requires
+  // n_ubatch >= the input, so the graph spans the context (research §7).
+  const uint64_t n_ubatch = c.causal ? std::min<uint64_t>({s.n_ubatch, s.n_batch, n_ctx_req})
+                                     : std::min<uint64_t>(n_ctx_req, s.ctx_per_seq);
   est.n_ubatch = static_cast<uint32_t>(n_ubatch);
   // Sliding-window cache (llama-kv-cache-iswa.cpp): PAD(min(kv_size,
   // n_swa * (unified ? n_seq : 1) + n_ubatch), 256), unless --swa-full.

@@ -261,6 +261,17 @@ TEST(MemoryEstimate, PipelineParallelCopiesOnSeveralGpus) {
   EXPECT_EQ(b->devices[2].compute_bytes, a->devices[1].compute_bytes + 3u * 512u * 128u * 4u);
 }
 
+TEST(MemoryEstimate, NonCausalModelsReserveTheWholeContext) {
+  auto info = tiny_model_info(TinyArch::kLlamaGqa);
+  info.causal = false;
+  auto e = estimate_memory_requirements(info, settings(4096, true), Placement{});
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->n_ubatch, 4096u);
+  const auto causal = cpu_estimate(TinyArch::kLlamaGqa, settings(4096, true));
+  EXPECT_EQ(causal.n_ubatch, 512u);
+  EXPECT_GT(e->devices[0].compute_bytes, 7 * causal.devices[0].compute_bytes);
+}
+
 TEST(MemoryEstimate, CorruptDimensionsAreRejected) {
   auto info = tiny_model_info(TinyArch::kLlamaGqa);
   info.head_count_kv[2] = 4000000000u;

@@ -55,7 +55,7 @@ std::vector<std::pair<uint32_t, uint64_t>> process_memory(const GpuDevice& gpu) 
 
 GpuSnapshot GpuCollector::sample() {
   GpuSnapshot snap;
-  DrmClientSweep fdinfo(roots_.proc_root);
+  DrmClientSweep fdinfo(roots_.proc_root, &fd_index_, samples_++ % kFdIndexRefreshSamples == 0);
   for (auto& b : backends_) b->sample(snap, fdinfo);
   if (fdinfo.swept() && fdinfo.unreadable() > 0) {
     snap.notes.push_back(

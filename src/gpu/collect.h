@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "gpu/drm_fdinfo.h"
 #include "gpu/gpu_device.h"
 
 namespace memopt::gpu {
@@ -21,10 +22,16 @@ class GpuCollector {
 
   // One pass over all backends. GPUs are numbered 0..n-1 in backend order and
   // each device's processes are sorted largest first.
+  // The /proc/*/fd sweep for DRM clients is redone every
+  // kFdIndexRefreshSamples samples (5 s at the daemon's 1 s); in between only
+  // the known DRM fds are re-read. Device totals are always current.
   GpuSnapshot sample();
+  static constexpr uint64_t kFdIndexRefreshSamples = 5;
 
  private:
   GpuRoots roots_;
+  DrmFdIndex fd_index_;
+  uint64_t samples_ = 0;
   std::vector<std::unique_ptr<GpuBackend>> backends_;
 };
 

@@ -168,6 +168,39 @@ TEST(IntelBackend, UtilizationAndPowerNeedTwoSamples) {
   fs::remove_all(tmp);
 }
 
+TEST(Collect, ReusesTheDrmFdIndexBetweenFullSweeps) {
+  namespace fs = std::filesystem;
+  fs::path tmp = fs::temp_directory_path() / ("memopt-index-" + std::to_string(::getpid()));
+  fs::remove_all(tmp);
+  fs::copy(testing::fixture("amd"), tmp,
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  GpuCollector collector(
+      GpuRoots{(tmp / "proc").string(), (tmp / "sys").string(), "/nonexistent/libnvidia-ml.so.1"});
+  auto pids = [&] {
+    std::vector<uint32_t> out;
+    GpuSnapshot snap = collector.sample();
+    for (const auto& p : snap.gpus.at(0).processes) out.push_back(p.pid);
+    return out;
+  };
+  EXPECT_EQ(pids(), (std::vector<uint32_t>{4242, 4700, 4300}));  // full sweep
+
+  // The compositor exits; a new process opens the GPU.
+  fs::remove_all(tmp / "proc/4300");
+  fs::create_directories(tmp / "proc/4900/fd");
+  fs::create_directories(tmp / "proc/4900/fdinfo");
+  fs::create_symlink("/dev/dri/renderD128", tmp / "proc/4900/fd/3");
+  std::ofstream(tmp / "proc/4900/fdinfo/3")
+      << "drm-driver:\tamdgpu\ndrm-client-id:\t40\ndrm-pdev:\t0000:03:00.0\n"
+         "drm-memory-vram:\t1048576 KiB\n";
+  // Samples 2..5 re-read only the indexed fds: 4300 is gone at once, 4900 is
+  // not seen until the next full sweep (sample 6).
+  for (uint64_t i = 1; i < GpuCollector::kFdIndexRefreshSamples; ++i) {
+    EXPECT_EQ(pids(), (std::vector<uint32_t>{4242, 4700})) << "sample " << i + 1;
+  }
+  EXPECT_EQ(pids(), (std::vector<uint32_t>{4242, 4700, 4900}));
+  fs::remove_all(tmp);
+}
+
 TEST(Collect, NoGpuStillWorksAndSaysWhy) {
   auto snap = collect_gpus(testing::fixture_roots("none"));
   EXPECT_TRUE(snap.gpus.empty());

@@ -101,9 +101,25 @@ std::optional<DrmFdinfo> parse_drm_fdinfo(std::string_view text) {
   return info;
 }
 
+void DrmClientSweep::add_client(uint32_t pid, const std::string& fd,
+                                std::set<std::pair<std::string, uint64_t>>& seen) {
+  auto text = read_small_file(proc_root_ + "/" + std::to_string(pid) + "/fdinfo/" + fd);
+  if (!text) return;  // the process or the fd went away
+  auto info = parse_drm_fdinfo(*text);
+  if (!info) return;  // a reused fd number that is no DRM file any more
+  if (info->client_id && !seen.emplace(info->pdev, *info->client_id).second) return;
+  clients_.push_back({pid, std::move(*info)});
+}
+
 const std::vector<DrmClient>& DrmClientSweep::clients() {
   if (swept_) return clients_;
   swept_ = true;
+  std::set<std::pair<std::string, uint64_t>> seen;
+  if (index_ && index_->built && !rebuild_) {
+    for (const auto& [pid, fd] : index_->fds) add_client(pid, fd, seen);
+    unreadable_ = index_->unreadable;
+    return clients_;
+  }
   std::vector<uint32_t> pids;
   for (const auto& name : list_dir(proc_root_)) {
     if (auto pid = parse_pid(name)) pids.push_back(*pid);
@@ -111,7 +127,7 @@ const std::vector<DrmClient>& DrmClientSweep::clients() {
   // Lowest pid first, so a client shared by a parent and its children is
   // attributed to the same process on every sample.
   std::sort(pids.begin(), pids.end());
-  std::set<std::pair<std::string, uint64_t>> seen;
+  DrmFdIndex fresh;
   for (uint32_t pid : pids) {
     std::string base = proc_root_ + "/" + std::to_string(pid);
     // A process that exits mid-sweep, or one we may not inspect, has no
@@ -121,20 +137,24 @@ const std::vector<DrmClient>& DrmClientSweep::clients() {
       if (errno == EACCES) ++unreadable_;  // another user's process, without root
       continue;
     }
-    for (const auto& fd : list_dir(fd_dir)) {
+    auto fds = list_dir(fd_dir);
+    // Numeric fd order, so the index (and dedup order) is stable.
+    std::sort(fds.begin(), fds.end(), [](const std::string& a, const std::string& b) {
+      return a.size() != b.size() ? a.size() < b.size() : a < b;
+    });
+    for (const auto& fd : fds) {
       auto target = read_link(base + "/fd/" + fd);
       if (!target || !(target->starts_with("/dev/dri/") || target->starts_with("/dev/accel/"))) {
         continue;
       }
-      auto text = read_small_file(base + "/fdinfo/" + fd);
-      if (!text) continue;
-      auto info = parse_drm_fdinfo(*text);
-      if (!info) continue;
-      if (info->client_id) {
-        if (!seen.emplace(info->pdev, *info->client_id).second) continue;
-      }
-      clients_.push_back({pid, std::move(*info)});
+      fresh.fds.emplace_back(pid, fd);
+      add_client(pid, fd, seen);
     }
+  }
+  if (index_) {
+    fresh.unreadable = unreadable_;
+    fresh.built = true;
+    *index_ = std::move(fresh);
   }
   return clients_;
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,9 +60,24 @@ using DrmUsageByPid = std::map<uint32_t, std::map<std::string, uint64_t>>;
 // A sweep of /proc/*/fd for /dev/dri clients, done lazily once per sample and
 // shared by every DRM backend. Duplicate fds (dup, fork, SCM_RIGHTS) of one
 // client are counted once, keyed by (drm-pdev, drm-client-id).
+// Where the DRM fds were at the last full sweep: (pid, fd) pairs in pid
+// order. Reading /proc/*/fd costs milliseconds (every fd of every process is
+// a readlink); re-reading only these fdinfo files costs microseconds.
+// amdgpu_top rebuilds its index every 5 s the same way.
+struct DrmFdIndex {
+  std::vector<std::pair<uint32_t, std::string>> fds;
+  size_t unreadable = 0;
+  bool built = false;
+};
+
 class DrmClientSweep {
  public:
   explicit DrmClientSweep(std::string proc_root) : proc_root_(std::move(proc_root)) {}
+  // With an index: a full sweep refills it when `rebuild` (or when it was
+  // never built); otherwise only the indexed fds are re-read, so a process
+  // that opened the GPU since the last rebuild is not seen until the next.
+  DrmClientSweep(std::string proc_root, DrmFdIndex* index, bool rebuild)
+      : proc_root_(std::move(proc_root)), index_(index), rebuild_(rebuild) {}
 
   const std::vector<DrmClient>& clients();
   // Clients on PCI device `pdev` (or with no drm-pdev but the given driver,
@@ -75,7 +91,12 @@ class DrmClientSweep {
   size_t unreadable() const { return unreadable_; }
 
  private:
+  void add_client(uint32_t pid, const std::string& fd,
+                  std::set<std::pair<std::string, uint64_t>>& seen);
+
   std::string proc_root_;
+  DrmFdIndex* index_ = nullptr;
+  bool rebuild_ = true;
   bool swept_ = false;
   size_t unreadable_ = 0;
   std::vector<DrmClient> clients_;
