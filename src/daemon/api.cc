@@ -4,6 +4,8 @@
 
 #include <thread>
 
+#include "ui/web/web_assets.h"
+
 namespace memopt::daemon {
 
 struct ApiServer::Impl {
@@ -84,6 +86,20 @@ Status ApiServer::start() {
           [&s](const httplib::Request& req, httplib::Response& res) { send(res, s.h.actions(params(req))); });
   svr.Get("/metrics", [&s](const httplib::Request&, httplib::Response& res) {
     res.set_content(s.h.metrics(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  // The web dashboard (src/ui/web/, embedded at build time): read-only files
+  // under a policy that allows no inline script and no other origin.
+  svr.Get(R"(/|/ui/[A-Za-z0-9_.-]+)", [](const httplib::Request& req, httplib::Response& res) {
+    const web::WebAsset* a = web::find_web_asset(req.path);
+    if (a == nullptr) {
+      send_error(res, 404, "no such page: " + req.path.substr(0, 100));
+      return;
+    }
+    res.set_header("Content-Security-Policy", std::string(web::kContentSecurityPolicy));
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Referrer-Policy", "no-referrer");
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(std::string(a->body), std::string(a->content_type));
   });
   auto post = [&svr](const char* path, std::function<ApiReply(const nlohmann::json&)>* handler) {
     svr.Post(path, [handler](const httplib::Request& req, httplib::Response& res) {

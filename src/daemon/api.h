@@ -1,6 +1,7 @@
 #pragma once
 // The daemon's local HTTP API (cpp-httplib, kept out of this header):
 //   GET  /api/v1/status  /api/v1/history  /api/v1/actions  /metrics
+//   GET  /  /ui/<file>   the web dashboard (src/ui/web/web_assets.h)
 //   POST /api/v1/unload  /api/v1/preload  /api/v1/profile  /api/v1/optimize
 // POSTs need "Authorization: Bearer <token>"; every request must carry an
 // allowed Host (and Origin, when present). See docs/readme/daemon.md.

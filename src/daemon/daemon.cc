@@ -1,5 +1,7 @@
 #include "daemon/daemon.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -308,10 +310,25 @@ ApiHandlers Daemon::handlers() {
   h.optimize = [this](const nlohmann::json& b) {
     std::lock_guard<std::mutex> lock(mu_);
     const bool apply = b.value("apply", false);
+    // "kinds": ["unload"] / ["resize_context"] limits the pass to those
+    // actions (the web dashboard's Unload Inactive Models / Compact KV Cache).
+    std::vector<std::string> kinds;
+    if (b.contains("kinds")) {
+      if (!b["kinds"].is_array() || b["kinds"].size() > 16) {
+        return ApiReply{400, {{"error", "\"kinds\" must be an array of action kinds"}}};
+      }
+      for (const auto& k : b["kinds"]) {
+        if (!k.is_string()) return ApiReply{400, {{"error", "\"kinds\" must be an array of action kinds"}}};
+        kinds.push_back(k.get<std::string>());
+      }
+    }
     std::vector<policy::PolicyInput> hist(recent_.begin(), recent_.end());
     policy::Decision d = policy::decide(view_.sample.input, profile_, hist, state_);
     nlohmann::json list = nlohmann::json::array();
     for (auto& a : d.actions) {
+      if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), policy::action_kind_name(a.kind)) == kinds.end()) {
+        continue;
+      }
       if (apply) {
         auto st = actuator_->apply(a);
         a.outcome = st ? "ok" : "failed: " + st.error().message;

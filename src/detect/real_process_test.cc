@@ -82,6 +82,26 @@ void stop(pid_t pid) {
   ::waitpid(pid, nullptr, 0);
 }
 
+// Kills what a test spawned even when an assertion returns early, so no
+// runtime-looking process outlives its test.
+class Reaper {
+ public:
+  ~Reaper() {
+    for (pid_t p : pids_) stop(p);
+  }
+  pid_t keep(pid_t p) {
+    if (p > 0) pids_.push_back(p);
+    return p;
+  }
+  void stop_now(pid_t p) {
+    stop(p);
+    pids_.erase(std::remove(pids_.begin(), pids_.end(), p), pids_.end());
+  }
+
+ private:
+  std::vector<pid_t> pids_;
+};
+
 const Workload* with_pid(const std::vector<Workload>& ws, int pid) {
   for (const auto& w : ws)
     if (std::find(w.pids.begin(), w.pids.end(), pid) != w.pids.end()) return &w;
@@ -120,6 +140,8 @@ TEST(RealProcess, OnnxRuntimeLibrariesMappedByALiveProcess) {
   Spawned s = spawn(MEMOPT_DETECT_SLEEPER, {"vision-service", "--threads", "2"},
                     {std::string("MEMOPT_SLEEPER_DLOPEN=") + MEMOPT_FAKE_ORT + ":" + MEMOPT_FAKE_ORT_CUDA,
                      "MEMOPT_SLEEPER_OPEN=" + model});
+  Reaper reaper;
+  reaper.keep(s.pid);
   ASSERT_EQ(s.ready.rfind("ready", 0), 0u) << "sleeper did not start";
   auto ws = scan_now();
   const Workload* w = with_pid(ws, s.pid);
@@ -137,7 +159,7 @@ TEST(RealProcess, OnnxRuntimeLibrariesMappedByALiveProcess) {
                              });
   EXPECT_TRUE(saw_lib);
   EXPECT_GT(w->rss_bytes, 0u);
-  stop(s.pid);
+  reaper.stop_now(s.pid);
   EXPECT_EQ(with_pid(scan_now(), s.pid), nullptr);
 }
 
@@ -169,8 +191,10 @@ TEST(RealProcess, ServerCommandLines) {
       {{"python3", "launch.py", "--api"}, dir.path() + "/stable-diffusion-webui", "stable-diffusion", ""},
   };
   std::vector<Spawned> procs;
+  Reaper reaper;
   for (const auto& c : cases) {
     Spawned s = spawn(MEMOPT_DETECT_SLEEPER, c.argv, {c.listen ? "MEMOPT_SLEEPER_LISTEN=1" : "X=0"}, c.cwd);
+    reaper.keep(s.pid);
     ASSERT_EQ(s.ready.rfind("ready", 0), 0u) << c.argv[0];
     procs.push_back(s);
   }
@@ -189,7 +213,7 @@ TEST(RealProcess, ServerCommandLines) {
       EXPECT_EQ(w->endpoint, "http://127.0.0.1:" + std::to_string(port));
     }
   }
-  for (const auto& p : procs) stop(p.pid);
+  for (const auto& p : procs) reaper.stop_now(p.pid);
   auto after = scan_now();
   for (const auto& p : procs) EXPECT_EQ(with_pid(after, p.pid), nullptr);
 }
@@ -208,6 +232,8 @@ TEST(RealProcess, LlamaCppThroughNodeLlamaCpp) {
   ASSERT_TRUE(memopt::testing::write_tiny_model(memopt::testing::TinyArch::kLlamaGqa, model).ok());
   Spawned s = spawn(node, {"node", node_dir + "/hold_model.mjs", model}, {}, node_dir,
                     /*ready_on_stdout=*/true, std::chrono::seconds(90));
+  Reaper reaper;
+  reaper.keep(s.pid);
   ASSERT_EQ(s.ready.rfind("ready", 0), 0u) << "node-llama-cpp did not load the tiny model";
   DetectorOptions o;
   o.read_model = [](const std::string& p) { return gguf::get_model_info(p); };
@@ -226,7 +252,7 @@ TEST(RealProcess, LlamaCppThroughNodeLlamaCpp) {
   EXPECT_EQ(w->models[0].parameter_count, expect.parameter_count);
   EXPECT_EQ(w->models[0].weight_bytes, expect.weight_bytes);
   EXPECT_GT(w->rss_bytes, 0u);
-  stop(s.pid);
+  reaper.stop_now(s.pid);
   EXPECT_EQ(with_pid(scan_now(), s.pid), nullptr);
 }
 

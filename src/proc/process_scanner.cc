@@ -4,7 +4,14 @@
 // "the process exited": skipped without noise.
 #include "proc/process_scanner.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -50,8 +57,16 @@ class Fd {
 bool is_gone(int err) { return err == ENOENT || err == ESRCH || err == ENOTDIR; }
 bool is_denied(int err) { return err == EACCES || err == EPERM; }
 
+// status, cmdline and cgroup are generated whole on the first read
+// (single_open seq_files; cmdline copies all of argv), so a read that comes
+// back short has reached the end and the final empty read can be skipped.
+// Not so for multi-record seq_files (maps, net/tcp): they hand out about a
+// page per read.
+enum class ReadKind { kWhole, kRecords };
+
 // Reads at most `cap` bytes of `name` under `dirfd` into `out`. Returns 0 or errno.
-int read_file_at(int dirfd, const char* name, size_t cap, std::string& out, bool* truncated = nullptr) {
+int read_file_at(int dirfd, const char* name, size_t cap, std::string& out,
+                 ReadKind kind = ReadKind::kRecords) {
   out.clear();
   Fd fd(::openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (!fd.ok()) return errno;
@@ -65,10 +80,7 @@ int read_file_at(int dirfd, const char* name, size_t cap, std::string& out, bool
     }
     if (n == 0) return 0;
     out.append(buf, static_cast<size_t>(n));
-  }
-  if (truncated) {
-    char probe;
-    *truncated = ::read(fd.get(), &probe, 1) > 0;
+    if (kind == ReadKind::kWhole && static_cast<size_t>(n) < want) return 0;
   }
   return 0;
 }
@@ -298,16 +310,67 @@ std::string ipv6_text(std::string_view hex32) {
     std::snprintf(buf, sizeof(buf), "::ffff:%u.%u.%u.%u", bytes[12], bytes[13], bytes[14], bytes[15]);
     return buf;
   }
-  if (std::all_of(bytes, bytes + 16, [](uint8_t b) { return b == 0; })) return "::";
-  if (std::all_of(bytes, bytes + 15, [](uint8_t b) { return b == 0; }) && bytes[15] == 1) return "::1";
-  std::string out;
-  char buf[8];
-  for (int i = 0; i < 8; ++i) {
-    std::snprintf(buf, sizeof(buf), "%x", (bytes[2 * i] << 8) | bytes[2 * i + 1]);
-    if (i) out += ':';
-    out += buf;
+  // The same spelling as the netlink path ("::", "::1", "fe80::1").
+  char text[INET6_ADDRSTRLEN] = {};
+  ::inet_ntop(AF_INET6, bytes, text, sizeof(text));
+  return text;
+}
+
+
+// Listening TCP sockets of this network namespace through sock_diag
+// (netlink, linux/inet_diag.h): the kernel filters by state, so this costs
+// a few messages instead of formatting every connection in /proc/net/tcp
+// (which walks the whole established hash). Used only for the live /proc;
+// returns false when netlink is unavailable, and the caller reads the files.
+bool listening_sockets_netlink(std::unordered_map<uint64_t, ListeningSocket>& out) {
+  int fd = ::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_INET_DIAG);
+  if (fd < 0) return false;
+  Fd guard(fd);
+  timeval tv{1, 0};  // never hang a scan on netlink
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  for (int family : {AF_INET, AF_INET6}) {
+    struct {
+      nlmsghdr nlh;
+      inet_diag_req_v2 req;
+    } msg{};
+    msg.nlh.nlmsg_len = sizeof(msg);
+    msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    msg.req.sdiag_family = static_cast<uint8_t>(family);
+    msg.req.sdiag_protocol = IPPROTO_TCP;
+    msg.req.idiag_states = 1u << 10;  // TCP_LISTEN
+    sockaddr_nl sa{};
+    sa.nl_family = AF_NETLINK;
+    if (::sendto(fd, &msg, sizeof(msg), 0, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) < 0) return false;
+    alignas(nlmsghdr) char buf[32768];
+    size_t total = 0;
+    bool done = false;
+    while (!done && total < kNetTcpCap) {
+      ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      total += static_cast<size_t>(n);
+      int len = static_cast<int>(n);
+      for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+        if (h->nlmsg_type == NLMSG_DONE) {
+          done = true;
+          break;
+        }
+        if (h->nlmsg_type == NLMSG_ERROR) return false;
+        if (h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) continue;
+        const auto* d = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
+        if (d->idiag_state != 10 || d->idiag_inode == 0) continue;
+        ListeningSocket sock;
+        sock.port = ntohs(d->id.idiag_sport);
+        sock.ipv6 = d->idiag_family == AF_INET6;
+        char text[INET6_ADDRSTRLEN] = {};
+        ::inet_ntop(d->idiag_family, d->id.idiag_src, text, sizeof(text));
+        sock.address = text;
+        out.emplace(d->idiag_inode, std::move(sock));
+      }
+    }
   }
-  return out;
+  return true;
 }
 
 }  // namespace
@@ -437,7 +500,7 @@ void scan_one(int root_fd, int pid, const ScanOptions& opts,
   }
   ProcessInfo p;
   p.pid = pid;
-  int err = read_file_at(pdir.get(), "status", kStatusCap, text);
+  int err = read_file_at(pdir.get(), "status", kStatusCap, text, ReadKind::kWhole);
   if (err != 0 || text.empty()) {
     ++out.vanished_processes;
     return;
@@ -448,7 +511,7 @@ void scan_one(int root_fd, int pid, const ScanOptions& opts,
     out.processes.push_back(std::move(p));
     return;
   }
-  if (read_file_at(pdir.get(), "cmdline", kCmdlineCap, text) == 0) parse_cmdline(text, p.argv);
+  if (read_file_at(pdir.get(), "cmdline", kCmdlineCap, text, ReadKind::kWhole) == 0) parse_cmdline(text, p.argv);
   read_link_at(pdir.get(), "exe", p.exe);
   p.exe = std::string(strip_deleted(p.exe));
   // The working directory only tells something about interpreted apps
@@ -459,7 +522,7 @@ void scan_one(int root_fd, int pid, const ScanOptions& opts,
        (is_python_path(p.exe) || (!p.argv.empty() && is_python_path(p.argv[0]))))) {
     read_link_at(pdir.get(), "cwd", p.cwd);
   }
-  if (opts.read_cgroup && read_file_at(pdir.get(), "cgroup", kCgroupCap, text) == 0) {
+  if (opts.read_cgroup && read_file_at(pdir.get(), "cgroup", kCgroupCap, text, ReadKind::kWhole) == 0) {
     p.container_id = container_id_from_cgroup(text);
   }
   bool vanished = false;
@@ -510,10 +573,15 @@ Result<ScanResult> scan_processes(const std::string& proc_root, const ScanOption
   }
   // Listening sockets of this network namespace, by inode.
   std::unordered_map<uint64_t, ListeningSocket> listeners;
-  for (auto [name, v6] : {std::pair{"net/tcp", false}, std::pair{"net/tcp6", true}}) {
-    std::string text;
-    if (read_file_at(root.get(), name, kNetTcpCap, text) == 0) {
-      for (auto& [inode, s] : parse_listening_sockets(text, v6)) listeners.emplace(inode, std::move(s));
+  // The live system: netlink; a fixture tree (or netlink refused): the files.
+  bool live = proc_root == "/proc" || proc_root == "/proc/";
+  if (!(live && listening_sockets_netlink(listeners))) {
+    listeners.clear();
+    for (auto [name, v6] : {std::pair{"net/tcp", false}, std::pair{"net/tcp6", true}}) {
+      std::string text;
+      if (read_file_at(root.get(), name, kNetTcpCap, text) == 0) {
+        for (auto& [inode, s] : parse_listening_sockets(text, v6)) listeners.emplace(inode, std::move(s));
+      }
     }
   }
 

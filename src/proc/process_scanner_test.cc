@@ -282,7 +282,10 @@ TEST(ScanReal, SeesItsOwnChildWithFilesAndPort) {
   ::close(listen_fd);  // only the child holds the socket now
   char b;
   ASSERT_EQ(::read(ready[0], &b, 1), 1);
-  auto r = scan_processes("/proc");
+  auto r = scan_processes("/proc");  // listening sockets from netlink sock_diag
+  // The same tree under another spelling takes the /proc/net/tcp path: both
+  // must find the same socket.
+  auto by_file = scan_processes("/proc/self/..");
   ::kill(child, SIGKILL);
   ::waitpid(child, nullptr, 0);
   ASSERT_TRUE(r.ok());
@@ -296,6 +299,12 @@ TEST(ScanReal, SeesItsOwnChildWithFilesAndPort) {
   EXPECT_EQ(p->listening[0].port, port);
   EXPECT_EQ(p->listening[0].address, "127.0.0.1");
   EXPECT_FALSE(p->libraries.empty());  // at least libc / the loader
+  ASSERT_TRUE(by_file.ok());
+  const ProcessInfo* pf = find_pid(*by_file, child);
+  ASSERT_NE(pf, nullptr);
+  ASSERT_EQ(pf->listening.size(), 1u);
+  EXPECT_EQ(pf->listening[0].port, port);
+  EXPECT_EQ(pf->listening[0].address, "127.0.0.1");
   // After it exits, the next scan does not list it.
   auto again = scan_processes("/proc");
   ASSERT_TRUE(again.ok());

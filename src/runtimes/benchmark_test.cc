@@ -168,7 +168,7 @@ TEST(Bench, DeadEndpointFailsWithinTheConnectTimeout) {
   auto t0 = std::chrono::steady_clock::now();
   auto t = detect_bench_target(BaseUrl{"http", "127.0.0.1", port}, fast(), "");
   ASSERT_FALSE(t);
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(300));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1000));
   EXPECT_THAT(t.error().message, HasSubstr("connection refused"));
 }
 

@@ -89,7 +89,7 @@ TEST(Http, ConnectionRefusedIsQuickAndNamed) {
   auto t0 = Clock::now();
   auto r = http.get("/api/ps");
   ASSERT_FALSE(r);
-  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(300));
+  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(1000));  // refused at once, not a timeout
   EXPECT_THAT(r.error().message, HasSubstr("GET http://127.0.0.1:" + std::to_string(port) + "/api/ps"));
   EXPECT_THAT(r.error().message, HasSubstr("connection refused"));
 }

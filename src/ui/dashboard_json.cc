@@ -89,9 +89,10 @@ WorkloadView model_row(const json& w, const json& m) {
     r.ram_bytes = *size > *r.vram_bytes ? *size - *r.vram_bytes : 0;
     if (*size > 0) r.gpu_share = std::min(1.0, static_cast<double>(*r.vram_bytes) / static_cast<double>(*size));
   }
-  r.kv_capacity_bytes = get_u64(m, "kv_cache_capacity_bytes");
-  r.kv_used_bytes = get_u64(m, "kv_cache_used_bytes");
-  if (!r.kv_used_bytes && r.kv_capacity_bytes) {
+  // kv_cache_bytes: the KV cache the model holds (reported or estimated,
+  // docs/json/status.md); kv_cache_usage: the share in use, where known.
+  r.kv_capacity_bytes = get_u64(m, "kv_cache_bytes");
+  if (r.kv_capacity_bytes) {
     if (auto usage = get_double(m, "kv_cache_usage"); usage && *usage >= 0 && *usage <= 1) {
       r.kv_used_bytes = static_cast<uint64_t>(*usage * static_cast<double>(*r.kv_capacity_bytes));
     }
@@ -128,8 +129,11 @@ Dashboard dashboard_from_status(const json& status) {
 
   const json& loaded = array_of(status, {"loaded_models"});
   std::vector<bool> used(loaded.size(), false);
+  // AI workloads (with their loaded models), then models no scanned process
+  // owns, then the non-AI VRAM holders ("other"), so AI work sorts first.
+  std::vector<WorkloadView> others;
   for (const json& w : array_of(status, {"workloads"})) {
-    if (d.workloads.size() >= kMaxRows) break;
+    if (d.workloads.size() + others.size() >= kMaxRows) break;
     const std::string endpoint = get_str(w, "endpoint");
     bool any = false;
     for (size_t i = 0; i < loaded.size() && d.workloads.size() < kMaxRows; ++i) {
@@ -143,6 +147,7 @@ Dashboard dashboard_from_status(const json& status) {
     r.runtime = get_str(w, "runtime");
     r.model = get_str(w, "model");
     // A non-AI VRAM holder has no model: its command says who it is.
+    if (r.model.empty() && r.runtime == "other") r.model = get_str(w, "runtime_name");
     if (r.model.empty() && r.runtime == "other") r.model = get_str(w, "command");
     r.endpoint = endpoint;
     if (auto pid = get_u64(w, "pid")) r.pid = static_cast<int64_t>(std::min<uint64_t>(*pid, INT32_MAX));
@@ -156,11 +161,15 @@ Dashboard dashboard_from_status(const json& status) {
         r.gpu_share = std::min(1.0, static_cast<double>(*r.vram_bytes) / static_cast<double>(*total));
       }
     }
-    d.workloads.push_back(std::move(r));
+    (r.runtime == "other" ? others : d.workloads).push_back(std::move(r));
   }
   // Models a runtime reports that no scanned process owns (another container).
   for (size_t i = 0; i < loaded.size() && d.workloads.size() < kMaxRows; ++i) {
     if (!used[i]) d.workloads.push_back(model_row(json(), loaded[i]));
+  }
+  for (WorkloadView& o : others) {
+    if (d.workloads.size() >= kMaxRows) break;
+    d.workloads.push_back(std::move(o));
   }
 
   if (const json* p = member(status, "profile")) {
@@ -202,6 +211,8 @@ void add_history(Dashboard& d, const json (&answers)[5]) {
     return it == sums[k].end() ? uint64_t{0} : it->second;
   };
   for (const auto& [ts, ram_total] : sums[3]) {
+    // A series missing at this time would read as 0 and draw a false spike.
+    if (!sums[2].contains(ts) || sums[0].contains(ts) != sums[1].contains(ts)) continue;
     HistoryPoint p;
     p.t_seconds = static_cast<double>(ts);
     p.vram_used_bytes = at(0, ts);

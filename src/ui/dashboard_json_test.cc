@@ -26,7 +26,7 @@ const json kStatus = json::parse(R"({
   "loaded_models": [
     {"runtime": "ollama", "name": "llama3.2:3b", "endpoint": "http://127.0.0.1:11434",
      "size_bytes": 4000000000, "vram_bytes": 3000000000, "kv_cache_usage": 0.5,
-     "kv_cache_capacity_bytes": 1000000},
+     "kv_cache_bytes": 1000000},
     {"runtime": "vllm", "name": "Qwen/Qwen2-7B", "endpoint": "http://10.0.0.2:8000",
      "size_bytes": 100, "vram_bytes": 100}
   ],
@@ -118,6 +118,21 @@ TEST(AddHistory, SumsSeriesOverLabelsPerTimestamp) {
   EXPECT_EQ(d.history[1].vram_used_bytes, 8u);
   EXPECT_EQ(d.history[1].ram_used_bytes, 39u);
   EXPECT_EQ(d.history[1].kv_used_bytes, 7u);
+}
+
+TEST(AddHistory, TimestampsMissingASeriesAreSkipped) {
+  Dashboard d;
+  json a[5];
+  a[0] = json::parse(R"({"series": [{"points": [[1, 5], [2, 5]]}]})");
+  a[1] = json::parse(R"({"series": [{"points": [[1, 10], [2, 10], [3, 10]]}]})");
+  a[2] = json::parse(R"({"series": [{"points": [[1, 30], [3, 30], [4, 30]]}]})");
+  a[3] = json::parse(R"({"series": [{"points": [[1, 64], [2, 64], [3, 64], [4, 64]]}]})");
+  add_history(d, a);
+  // t=2 lacks available RAM, t=3 has a total but no used VRAM; t=4 has no GPU series at all.
+  ASSERT_EQ(d.history.size(), 2u);
+  EXPECT_EQ(d.history[0].t_seconds, 1);
+  EXPECT_EQ(d.history[1].t_seconds, 4);
+  EXPECT_EQ(d.history[1].vram_total_bytes, 0u);
 }
 
 TEST(AddHistory, HostileAnswersAreSkipped) {

@@ -9,6 +9,7 @@
 const POLL_MS = 1000;
 const KEEP_POINTS = 600;  // 10 minutes at the daemon's default 1 s interval
 const TOKEN_KEY = 'ruvector-memopt-token';
+const MAX_OTHER_ROWS = 5;
 const samples = [];  // {t (s), vramUsed, vramTotal, ramUsed, ramTotal, kv}
 let token = null;
 let lastStatus = null;
@@ -79,34 +80,56 @@ function say(text, isError) {
 }
 
 // One row per model a runtime reports loaded (joined to its process by the
-// API endpoint), then the workloads no runtime API describes.
+// API endpoint), then the AI workloads no runtime API describes, then models
+// no scanned process owns, and last the non-AI VRAM holders ("other").
 function rows(status) {
   const loaded = Array.isArray(status.loaded_models) ? status.loaded_models : [];
-  const workloads = Array.isArray(status.workloads) ? status.workloads : [];
+  const workloads = (Array.isArray(status.workloads) ? status.workloads : []).filter((w) => w && typeof w === 'object');
   const used = new Set();
   const out = [];
-  for (const w of workloads) {
-    if (!w || typeof w !== 'object') continue;
+  const plain = (w) => {
+    const est = w.estimate && typeof w.estimate === 'object' ? w.estimate : {};
+    const other = w.runtime === 'other';
+    return { runtime: other ? 'other' : String(w.runtime_name || w.runtime || ''),
+      model: String((other ? w.runtime_name || w.command : w.model) || '–'), vram: num(w.vram_bytes),
+      kv: num(est.kv_cache_bytes) !== null ? fmtBytes(est.kv_cache_bytes) + ' (estimate)' : '–', unload: null };
+  };
+  for (const w of workloads.filter((x) => x.runtime !== 'other')) {
     const mine = loaded.filter((m, i) => m && w.endpoint && m.endpoint === w.endpoint && !used.has(i) && used.add(i));
     for (const m of mine) out.push(modelRow(m, w));
-    if (mine.length === 0) {
-      const est = w.estimate && typeof w.estimate === 'object' ? w.estimate : {};
-      out.push({ runtime: String(w.runtime_name || w.runtime || ''), model: String(w.model || w.command || '–'),
-        vram: num(w.vram_bytes), kv: num(est.kv_cache_bytes) !== null ? fmtBytes(est.kv_cache_bytes) + ' (estimate)' : '–',
-        unload: null });
-    }
+    if (mine.length === 0) out.push(plain(w));
   }
   loaded.forEach((m, i) => { if (m && !used.has(i)) out.push(modelRow(m, null)); });
+  // Non-AI VRAM holders: the largest few, then one line for the rest.
+  const others = workloads.filter((x) => x.runtime === 'other');
+  for (const w of others.slice(0, MAX_OTHER_ROWS)) out.push(plain(w));
+  if (others.length > MAX_OTHER_ROWS) {
+    const rest = others.slice(MAX_OTHER_ROWS).reduce((a, w) => a + (num(w.vram_bytes) || 0), 0);
+    out.push({ runtime: 'other', model: `${others.length - MAX_OTHER_ROWS} more non-AI processes`, vram: rest, kv: '', unload: null });
+  }
   return out;
 }
 
 function modelRow(m, w) {
-  let kv = '–';
-  const usage = num(m.kv_cache_usage);
-  if (usage !== null) kv = `${Math.round(usage * 100)}% used`;
-  if (num(m.context_length)) kv += ` · ${m.context_length} ctx`;
+  const cap = num(m.kv_cache_bytes), usage = num(m.kv_cache_usage);
+  const parts = [];
+  if (cap !== null) parts.push(usage !== null ? `${fmtBytes(cap * usage)} of ${fmtBytes(cap)}` : fmtBytes(cap) + (m.kv_estimated ? ' (estimate)' : ''));
+  else if (usage !== null) parts.push(`${Math.round(usage * 100)}% used`);
+  if (num(m.context_length)) parts.push(`${m.context_length} ctx`);
+  const kv = parts.length ? parts.join(' · ') : '–';
   return { runtime: String((w && (w.runtime_name || w.runtime)) || m.runtime || ''), model: String(m.name || ''),
     vram: num(m.vram_bytes), kv, unload: { runtime: String(m.runtime || ''), model: String(m.name || '') } };
+}
+
+// KV cache in use over all models where the runtime reports the share used
+// (the same sum as the daemon's ruvector_model_kv_cache_used_bytes history).
+function kvInUse(status) {
+  let kv = 0;
+  for (const m of Array.isArray(status.loaded_models) ? status.loaded_models : []) {
+    const cap = num(m && m.kv_cache_bytes), usage = num(m && m.kv_cache_usage);
+    if (cap !== null && usage !== null && usage <= 1) kv += cap * usage;
+  }
+  return kv;
 }
 
 function render(status) {
@@ -145,10 +168,7 @@ function render(status) {
     b.setAttribute('aria-checked', String(b.dataset.profile === active));
   }
 
-  let kv = 0;
-  for (const m of Array.isArray(status.loaded_models) ? status.loaded_models : []) {
-    if (num(m && m.kv_cache_used_bytes) !== null) kv += m.kv_cache_used_bytes;
-  }
+  const kv = kvInUse(status);
   const t = num(status.taken_at_unix_ms) !== null ? status.taken_at_unix_ms / 1000 : Date.now() / 1000;
   if (!samples.length || samples[samples.length - 1].t < t) {
     samples.push({ t, vramUsed, vramTotal, ramUsed, ramTotal, kv });
@@ -214,7 +234,10 @@ async function loadHistory() {
       }
     } catch (_) { /* no history yet: the live samples fill the charts */ }
   }));
-  const ts = [...sums[3].keys()].sort((a, b) => a - b);
+  // Only timestamps where every series has a value: a missing one would
+  // read as 0 and draw a false spike.
+  const ts = [...sums[3].keys()].filter((t) => sums[2].has(t) && sums[0].has(t) === sums[1].has(t))
+    .sort((a, b) => a - b);
   for (const t of ts) {
     const ramTotal = sums[3].get(t) || 0;
     samples.push({ t, vramUsed: sums[0].get(t) || 0, vramTotal: sums[1].get(t) || 0,
@@ -288,6 +311,9 @@ function wire() {
 async function main() {
   wire();
   initToken();
+  // Opening the printed URL in a tab already on the page changes only the
+  // fragment: no reload, so read the token here too.
+  window.addEventListener('hashchange', () => { initToken(); if (lastStatus) render(lastStatus); });
   await loadHistory();
   await refresh();
   setInterval(refresh, POLL_MS);

@@ -1,0 +1,200 @@
+// End to end: the web dashboard in Debian's Chromium (headless, driven by
+// playwright-core) against the real daemon running on fixture roots, with a
+// replay Ollama (fixtures/ollama-ps.json) as its runtime.
+// Checks: the page renders the daemon's data (header, AI Mode rows, profile),
+// actions are disabled without the token, the token from the URL fragment
+// enables them and leaves the address bar, a click on Unload reaches Ollama as
+// POST /api/generate {"model", "keep_alive": 0} and the row disappears, the
+// profile switcher persists the choice; a screenshot is saved.
+// Also: `ai dashboard` prints the URL with the token.
+// Usage: node web_dashboard.mjs BINARY SHARED_FIXTURES GPU_FIXTURE FAKE_NVML OUT_DIR
+import { chromium } from 'playwright-core';
+import { createServer } from 'node:http';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [bin, fixtures, gpuFixture, fakeNvml, outDir] = process.argv.slice(2);
+const work = mkdtempSync(join(tmpdir(), 'memopt-web-'));
+mkdirSync(outDir, { recursive: true });
+const failures = [];
+function check(cond, what) {
+  if (!cond) failures.push(what);
+  console.log(`${cond ? 'ok  ' : 'FAIL'} ${what}`);
+}
+// Every wait is bounded: a hung daemon or page fails the test, never hangs it.
+setTimeout(() => { console.error('web_dashboard: timed out'); cleanup(); process.exit(1); }, 100000).unref();
+
+// --- Replay Ollama: /api/version, /api/ps from the shared fixtures; records
+// each POST /api/generate and drops an unloaded model from /api/ps.
+const ps = JSON.parse(readFileSync(join(fixtures, 'ollama-ps.json'), 'utf8'));
+const version = readFileSync(join(fixtures, 'ollama-version.json'), 'utf8');
+const unloadReply = readFileSync(join(fixtures, 'ollama-generate-unload.json'), 'utf8');
+const generates = [];
+const ollama = createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => { body += c; });
+  req.on('end', () => {
+    const json = (code, text) => { res.writeHead(code, { 'content-type': 'application/json' }); res.end(text); };
+    if (req.method === 'GET' && req.url === '/api/version') return json(200, version);
+    if (req.method === 'GET' && req.url === '/api/ps') return json(200, JSON.stringify(ps));
+    if (req.method === 'GET' && req.url === '/') return json(200, '"Ollama is running"');
+    if (req.method === 'POST' && req.url === '/api/generate') {
+      let b = {};
+      try { b = JSON.parse(body); } catch (_) { return json(400, '{"error":"bad json"}'); }
+      generates.push(b);
+      if (b.keep_alive === 0) ps.models = ps.models.filter((m) => m.name !== b.model && m.model !== b.model);
+      return json(200, unloadReply);
+    }
+    json(404, '{"error":"not found"}');
+  });
+});
+await new Promise((r) => ollama.listen(0, '127.0.0.1', r));
+const ollamaPort = ollama.address().port;
+
+// A free loopback port for the daemon's API.
+const apiPort = await new Promise((resolve) => {
+  const s = createServer();
+  s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+});
+
+const stateDir = join(work, 'state');
+const daemon = spawn(bin, ['--proc-root', join(gpuFixture, 'proc'), '--sys-root', join(gpuFixture, 'sys'),
+  '--nvml-library', fakeNvml, 'daemon', '--listen', `127.0.0.1:${apiPort}`, '--interval', '0.5',
+  '--state-dir', stateDir, '--config', join(work, 'config.toml'), '--no-probe'], {
+  env: { ...process.env, OLLAMA_HOST: `127.0.0.1:${ollamaPort}`, XDG_STATE_HOME: join(work, 'xdg-state'),
+    XDG_CONFIG_HOME: join(work, 'xdg-config') },
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+let daemonLog = '';
+daemon.stdout.on('data', (d) => { daemonLog += d; });
+daemon.stderr.on('data', (d) => { daemonLog += d; });
+
+let browser;
+function cleanup() {
+  try { daemon.kill('SIGTERM'); } catch (_) { /* already gone */ }
+  try { ollama.close(); } catch (_) { /* already closed */ }
+  rmSync(work, { recursive: true, force: true });
+}
+
+const base = `http://127.0.0.1:${apiPort}`;
+try {
+  // Wait for the API and its first sample.
+  let ready = false;
+  for (let i = 0; i < 100 && !ready; i++) {
+    try {
+      const r = await fetch(`${base}/api/v1/status`);
+      ready = r.ok;
+    } catch (_) { /* not listening yet */ }
+    if (!ready) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!ready) throw new Error(`daemon API never answered on ${base}\n${daemonLog}`);
+  const tokenPath = join(stateDir, 'api_token');
+  check(existsSync(tokenPath), 'daemon wrote its token file');
+  const token = readFileSync(tokenPath, 'utf8').trim();
+
+  // A fresh profile directory: playwright takes it as launchPersistentContext's
+  // userDataDir (it refuses --user-data-dir in args).
+  browser = await chromium.launchPersistentContext(join(work, 'chromium'), {
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1000, height: 1100 },
+  });
+  const page = await browser.newPage();
+  const consoleErrors = [];
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  const offsite = [];
+  page.on('request', (r) => { if (!r.url().startsWith(base)) offsite.push(r.url()); });
+
+  // 1. Without a token: data shows, actions are disabled.
+  await page.goto(`${base}/`);
+  await page.waitForFunction(() => document.querySelectorAll('#workloads tbody tr').length >= 3, null, { timeout: 15000 });
+  const summary = await page.textContent('#summary');
+  check(/^Memory \d+% \| VRAM \d+%$/.test(summary), `header reads "Memory N% | VRAM N%" (${summary})`);
+  // The fixture GPUs (fake NVML + AMD sysfs) and host memory give exact shares.
+  const status = await (await fetch(`${base}/api/v1/status`)).json();
+  const used = status.gpus.reduce((a, g) => a + g.used_bytes, 0), total = status.gpus.reduce((a, g) => a + g.total_bytes, 0);
+  const ramPct = Math.round(100 * (status.host.total_bytes - status.host.available_bytes) / status.host.total_bytes);
+  check(summary === `Memory ${ramPct}% | VRAM ${Math.round(100 * used / total)}%`, `header matches the daemon's status (${summary})`);
+  const rowsText = await page.$$eval('#workloads tbody tr', (trs) => trs.map((tr) => tr.innerText.replace(/\s+/g, ' ').trim()));
+  check(rowsText.some((t) => t.includes('qwen3:8b') && t.includes('7.0 GiB')), `qwen3:8b row with 7.0 GiB VRAM (${rowsText.join(' / ')})`);
+  check(rowsText.some((t) => t.includes('gemma3:27b') && t.includes('16.0 GiB') && t.includes('4096 ctx')), 'gemma3:27b row with 16.0 GiB VRAM and its context');
+  check(rowsText.some((t) => t.includes('nomic-embed-text:latest') && t.includes('810.0 MiB')), 'nomic-embed-text row with 810.0 MiB');
+  check(await page.isDisabled('#optimize'), 'actions disabled without a token');
+  check(await page.getAttribute('.profile[data-profile="local_llm"]', 'aria-checked') === 'true', 'active profile local_llm marked');
+
+  // 2. The URL `ai dashboard` prints (token in the fragment): actions
+  //    enabled, the fragment removed from the address bar.
+  const printed = execFileSync(bin, ['ai', 'dashboard', '--listen', `127.0.0.1:${apiPort}`, '--state-dir', stateDir],
+    { encoding: 'utf8' });
+  const url = (printed.match(/http:\/\/\S+/) || [''])[0];
+  check(url === `${base}/#token=${token}`, `ai dashboard prints the URL with the token (${url.replace(token, '<token>')})`);
+  await page.goto(url);
+  await page.waitForFunction(() => !document.querySelector('#optimize').disabled, null, { timeout: 10000 });
+  check(!page.url().includes('token'), `token removed from the address bar (${page.url()})`);
+  await page.waitForSelector('button[aria-label="Unload qwen3:8b"]', { timeout: 10000 });
+
+  // 3. Unload qwen3:8b: Ollama sees keep_alive 0, the row goes away.
+  await page.click('button[aria-label="Unload qwen3:8b"]');
+  await page.waitForFunction(() => /unload qwen3:8b: ok/.test(document.querySelector('#message').textContent), null, { timeout: 10000 })
+    .catch(() => {});
+  const msg = await page.textContent('#message');
+  check(/unload qwen3:8b: ok/.test(msg), `page reports the unload (${msg})`);
+  check(generates.some((g) => g.model === 'qwen3:8b' && g.keep_alive === 0), `Ollama got POST /api/generate {"model":"qwen3:8b","keep_alive":0} (${JSON.stringify(generates)})`);
+  const gone = await page.waitForFunction(() => ![...document.querySelectorAll('#workloads tbody tr')].some((tr) => tr.innerText.includes('qwen3:8b')), null, { timeout: 10000 })
+    .then(() => true, () => false);
+  check(gone, 'qwen3:8b row disappears after the unload');
+  const logged = await page.waitForFunction(() => /unload ollama\/qwen3:8b/.test(document.querySelector('#action-log').textContent), null, { timeout: 10000 })
+    .then(() => true, () => false);
+  check(logged, 'the action log lists the unload');
+
+  // 4. Profile switcher: Batch Inference becomes active and is persisted.
+  await page.click('.profile[data-profile="batch_inference"]');
+  const switched = await page.waitForFunction(() => document.querySelector('.profile[data-profile="batch_inference"]').classList.contains('active'), null, { timeout: 10000 })
+    .then(() => true, () => false);
+  check(switched, 'Batch Inference shown as the active profile');
+  const persisted = existsSync(join(stateDir, 'active_profile')) ? readFileSync(join(stateDir, 'active_profile'), 'utf8').trim() : '';
+  check(persisted === 'batch_inference', `active profile persisted (${persisted})`);
+
+  // 5. A wrong token is refused with a message, not silently.
+  await page.evaluate(() => sessionStorage.setItem('ruvector-memopt-token', 'wrong-token-123'));
+  await page.reload();
+  await page.waitForFunction(() => !document.querySelector('#optimize').disabled, null, { timeout: 10000 });
+  await page.click('#optimize');
+  const refused = await page.waitForFunction(() => /401/.test(document.querySelector('#message').textContent), null, { timeout: 10000 })
+    .then(() => true, () => false);
+  check(refused, 'a wrong token is reported as 401');
+  await page.evaluate((t) => sessionStorage.setItem('ruvector-memopt-token', t), token);
+  await page.reload();
+  await page.waitForFunction(() => document.querySelectorAll('#workloads tbody tr').length >= 2, null, { timeout: 10000 });
+  await page.waitForTimeout(1500);  // a few live samples on the charts
+
+  const drawn = await page.evaluate(() => {
+    const c = document.querySelector('#chart-ram');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let colored = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 1] > 100 && d[i] < 100 && d[i + 3] > 0) colored++;
+    return colored;
+  });
+  check(drawn > 20, `RAM chart has a drawn line (${drawn} green pixels)`);
+  check(offsite.length === 0, `no request leaves the daemon's origin (${offsite.join(', ')})`);
+  check(consoleErrors.filter((e) => !/401/.test(e)).length === 0, `no page errors (${consoleErrors.join(' | ')})`);
+  await page.screenshot({ path: join(outDir, 'web_dashboard.png'), fullPage: true });
+  console.log(`screenshot: ${join(outDir, 'web_dashboard.png')}`);
+} catch (e) {
+  failures.push(String(e && e.stack || e));
+  console.error(e);
+  console.error(daemonLog.slice(-4000));
+} finally {
+  if (browser) await browser.close();
+  cleanup();
+}
+if (failures.length) {
+  console.error(`web_dashboard: ${failures.length} failure(s)`);
+  process.exit(1);
+}
+console.log('web_dashboard: all checks passed');
+process.exit(0);
