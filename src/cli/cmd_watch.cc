@@ -127,6 +127,9 @@ Result<std::string> read_token(const std::string& path) {
   if ((st.st_mode & 077) != 0) {
     return make_error("the daemon token " + path + " is readable by others; chmod 600 it");
   }
+  if (st.st_uid != geteuid()) {
+    return make_error("the daemon token " + path + " belongs to another user; pass your own (--token-file)");
+  }
   std::ifstream in(path);
   std::string token;
   std::getline(in, token);
