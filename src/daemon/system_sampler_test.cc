@@ -1,0 +1,127 @@
+#include "daemon/system_sampler.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace memopt::daemon {
+namespace {
+
+std::string fixture(const std::string& name) {
+  std::ifstream in(std::string(MEMOPT_SHARED_DIR) + "/fixtures/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A replay Ollama on loopback serving the recorded /api/ps payload; the
+// expiry of qwen3:8b can be moved, as a request to it would.
+class ReplayOllama {
+ public:
+  ReplayOllama() {
+    body_ = fixture("ollama-ps.json");
+    server_.Get("/api/ps", [this](const httplib::Request&, httplib::Response& res) {
+      std::lock_guard<std::mutex> l(mu_);
+      res.set_content(body_, "application/json");
+    });
+    server_.Post("/api/show", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 404;
+      res.set_content(R"({"error":"not in this replay"})", "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~ReplayOllama() {
+    server_.stop();
+    thread_.join();
+  }
+  void touch_qwen() {
+    std::lock_guard<std::mutex> l(mu_);
+    auto j = nlohmann::json::parse(body_);
+    for (auto& m : j["models"]) {
+      if (m["name"] == "qwen3:8b") m["expires_at"] = "2099-01-01T00:00:00Z";
+    }
+    body_ = j.dump();
+  }
+  int port() const { return port_; }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::string body_;
+  int port_ = 0;
+};
+
+SamplerOptions options(int ollama_port, const std::string& sys_root) {
+  SamplerOptions o;
+  o.sys_root = sys_root;
+  o.nvml_library = "/nonexistent/libnvidia-ml.so.1";
+  o.probe_ports = false;
+  o.detect_interval_seconds = 3600;
+  o.endpoints = {"ollama=http://127.0.0.1:" + std::to_string(ollama_port)};
+  return o;
+}
+
+TEST(SystemSamplerTest, ReportsRuntimeModelsAndTracksIdleTime) {
+  ReplayOllama ollama;
+  auto sampler = make_system_sampler(options(ollama.port(), "/nonexistent-sys"));
+  Sample s0 = sampler->sample(100);
+  ASSERT_GE(s0.input.models.size(), 2u);
+  const policy::ModelState* qwen = nullptr;
+  const policy::ModelState* nomic = nullptr;
+  for (const auto& m : s0.input.models) {
+    if (m.name == "qwen3:8b") qwen = &m;
+    if (m.name == "nomic-embed-text:latest") nomic = &m;
+  }
+  ASSERT_NE(qwen, nullptr);
+  ASSERT_NE(nomic, nullptr);
+  EXPECT_EQ(qwen->runtime, "ollama");
+  EXPECT_EQ(qwen->size_bytes, 7516192768u);
+  EXPECT_TRUE(nomic->pinned);  // expires in 2318: keep_alive -1
+  EXPECT_FALSE(qwen->pinned);
+  EXPECT_GT(s0.input.host.total_bytes, 0u);  // real /proc/meminfo
+  ASSERT_TRUE(s0.status.contains("loaded_models"));
+  EXPECT_GE(s0.status["loaded_models"].size(), 2u);
+  // 50 s later, untouched: idle 50 s. Then a request moves its expiry: 0.
+  Sample s1 = sampler->sample(150);
+  for (const auto& m : s1.input.models) {
+    if (m.name == "qwen3:8b") {
+      EXPECT_EQ(m.idle_seconds, 50);
+    }
+  }
+  ollama.touch_qwen();
+  Sample s2 = sampler->sample(160);
+  for (const auto& m : s2.input.models) {
+    if (m.name == "qwen3:8b") {
+      EXPECT_EQ(m.idle_seconds, 0);
+    }
+    if (m.name == "nomic-embed-text:latest") {
+      EXPECT_EQ(m.idle_seconds, 60);
+    }
+  }
+}
+
+TEST(SystemSamplerTest, AFailingCollectorDoesNotStopTheOthers) {
+  ReplayOllama ollama;
+  SamplerOptions o = options(ollama.port(), "/nonexistent-sys");
+  o.proc_root = "/nonexistent-proc";  // host memory and the scan fail
+  auto sampler = make_system_sampler(o);
+  Sample s = sampler->sample(1);
+  bool host_failed = false;
+  for (const auto& e : s.errors) {
+    if (e.collector == "host") {
+      host_failed = true;
+      EXPECT_NE(e.message.find("/nonexistent-proc"), std::string::npos) << e.message;
+    }
+  }
+  EXPECT_TRUE(host_failed);
+  EXPECT_GE(s.input.models.size(), 2u);  // the runtimes collector still ran
+}
+
+}  // namespace
+}  // namespace memopt::daemon
