@@ -36,8 +36,8 @@ int run_bench(CliContext& ctx, const BenchOptions& o) {
   if (!o.endpoints.endpoints.empty()) {
     url = o.endpoints.endpoints[0];
   } else {
-    // Offer what answers: the runtimes found on their default ports.
-    auto rt = connect_runtimes(o.endpoints);
+    // Offer what answers: the runtimes found running and on default ports.
+    auto rt = connect_runtimes(o.endpoints, ctx.opts.proc_root);
     if (!rt) return fail(ctx, rt.error().message);
     std::string found;
     for (const RuntimeInfo& i : rt->infos) found += "\n  " + std::string(runtime_name(i.kind)) + "  " + i.base_url;

@@ -79,7 +79,7 @@ Collected collect_models(const ConnectedRuntimes& rt, bool estimate_kv) {
 }
 
 int run_models(CliContext& ctx, const ModelsOptions& o) {
-  auto rt = connect_runtimes(o.endpoints);
+  auto rt = connect_runtimes(o.endpoints, ctx.opts.proc_root);
   if (!rt) return fail(ctx, rt.error().message);
   Collected c = collect_models(*rt, true);
   const int64_t now = now_unix();
@@ -170,7 +170,7 @@ Result<std::pair<const RuntimeClient*, LoadedModel>> find_model(const Collected&
 }
 
 int run_unload(CliContext& ctx, const UnloadOptions& o) {
-  auto rt = connect_runtimes(o.endpoints);
+  auto rt = connect_runtimes(o.endpoints, ctx.opts.proc_root);
   if (!rt) return fail(ctx, rt.error().message);
   Collected c = collect_models(*rt, false);
   auto hit = find_model(c, o.model, o.runtime);
@@ -210,7 +210,7 @@ int run_preload(CliContext& ctx, const PreloadCmdOptions& o) {
     *ctx.err << "ruvector-memopt: unknown --runtime '" << o.runtime << "'\n";
     return kExitUsage;
   }
-  auto rt = connect_runtimes(o.endpoints);
+  auto rt = connect_runtimes(o.endpoints, ctx.opts.proc_root);
   if (!rt) return fail(ctx, rt.error().message);
   const RuntimeClient* client = nullptr;
   for (const auto& cl : rt->clients) {

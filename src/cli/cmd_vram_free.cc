@@ -60,7 +60,7 @@ std::string skip_reason(const LoadedModel& m, const ClearOptions& o, int64_t now
 }
 
 int run_clear(CliContext& ctx, const ClearOptions& o) {
-  auto rt = connect_runtimes(o.endpoints);
+  auto rt = connect_runtimes(o.endpoints, ctx.opts.proc_root);
   if (!rt) return fail(ctx, rt.error().message);
   std::vector<std::string> problems = rt->problems;
   const int64_t now = now_unix();
@@ -152,7 +152,7 @@ constexpr const char* kDefragTruth =
     "them (PyTorch's torch.cuda.empty_cache() only works from inside the process).\n";
 
 int run_defrag(CliContext& ctx, const DefragOptions& o) {
-  auto rt = connect_runtimes(o.endpoints);
+  auto rt = connect_runtimes(o.endpoints, ctx.opts.proc_root);
   if (!rt) return fail(ctx, rt.error().message);
   std::vector<std::string> problems = rt->problems;
   std::ostream& out = *ctx.out;

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "detect/system_sources.h"
 #include "runtimes/probe.h"
 
 namespace memopt::cli {
@@ -31,7 +32,7 @@ HttpOptions http_options(const EndpointOptions& o) {
   return h;
 }
 
-Result<ConnectedRuntimes> connect_runtimes(const EndpointOptions& o) {
+Result<ConnectedRuntimes> connect_runtimes(const EndpointOptions& o, const std::string& proc_root) {
   DiscoveryInput in;
   auto add = [&](const std::string& text, std::optional<RuntimeKind> kind) -> Status {
     if (text.empty()) return Ok{};
@@ -53,6 +54,8 @@ Result<ConnectedRuntimes> connect_runtimes(const EndpointOptions& o) {
     if (auto s = add(*text, kind); !s) return s.error();
   }
   if (const char* env = std::getenv("OLLAMA_HOST"); env != nullptr) in.ollama_host_env = env;
+  // Only without explicit endpoints: naming one means "that runtime only".
+  if (in.explicit_endpoints.empty()) in.detected = detect::detected_runtime_endpoints(proc_root);
   auto endpoints = discover_endpoints(in);
   if (!endpoints) return endpoints.error();
 

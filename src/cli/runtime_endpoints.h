@@ -28,8 +28,11 @@ struct ConnectedRuntimes {
 };
 
 runtimes::HttpOptions http_options(const EndpointOptions& opts);
-// Explicit endpoints only when any is given; otherwise OLLAMA_HOST and every
-// runtime's default loopback port. Returns a usage error for malformed URLs.
-Result<ConnectedRuntimes> connect_runtimes(const EndpointOptions& opts);
+// Explicit endpoints only when any is given; otherwise the runtimes the
+// process scan of `proc_root` finds listening (any port), OLLAMA_HOST and
+// every runtime's default loopback port. Returns a usage error for malformed
+// URLs.
+Result<ConnectedRuntimes> connect_runtimes(const EndpointOptions& opts,
+                                           const std::string& proc_root = "/proc");
 
 }  // namespace memopt::cli

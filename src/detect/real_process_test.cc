@@ -16,8 +16,11 @@
 #include <thread>
 
 #include "detect/detector.h"
+#include "detect/system_sources.h"
 #include "detect/workload_detector.h"
 #include "gguf/model_info.h"
+#include "runtimes/probe.h"
+#include "runtimes/runtime.h"
 #include "support/tiny_models.h"
 
 namespace memopt::detect {
@@ -307,6 +310,85 @@ TEST(RealProcess, LlamaCppThroughNodeLlamaCpp) {
   EXPECT_GT(w->rss_bytes, 0u);
   reaper.stop_now(s.pid);
   EXPECT_EQ(with_pid(scan_now(), s.pid), nullptr);
+}
+
+// A stand-in Ollama: a python script named `ollama`, run as `ollama serve`,
+// that answers the fixture payloads on a random loopback port (never 11434).
+constexpr const char* kFixtureOllama = R"(import http.server, os
+fixtures = os.environ["MEMOPT_FIXTURES"]
+routes = {"/api/version": "ollama-version.json", "/api/ps": "ollama-ps.json",
+          "/api/tags": "ollama-tags.json"}
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        name = routes.get(self.path.split("?")[0])
+        if name is None:
+            self.send_error(404)
+            return
+        with open(os.path.join(fixtures, name), "rb") as f:
+            body = f.read()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+print("ready", server.server_address[1], flush=True)
+server.serve_forever()
+)";
+
+// The detector's listening ports feed runtime discovery: an Ollama on a
+// random port is found by the process scan, handed to discover_endpoints
+// as a detected endpoint, and its client reads the fixture's models there.
+TEST(RealProcess, RuntimeOnANonDefaultPortIsDiscoveredFromTheScan) {
+  std::string python = "/usr/bin/python3";
+  if (!fs::exists(python)) GTEST_SKIP() << "python3 missing (scripts/setup.sh installs it)";
+  TempDir dir;
+  std::string script = dir.path() + "/ollama";
+  std::ofstream(script) << kFixtureOllama;
+  Spawned s = spawn(python, {"python3", script, "serve"},
+                    {std::string("MEMOPT_FIXTURES=") + MEMOPT_SHARED_DIR + "/fixtures"}, dir.path(),
+                    /*ready_on_stdout=*/true, std::chrono::seconds(20));
+  Reaper reaper;
+  reaper.keep(s.pid);
+  ASSERT_EQ(s.ready.rfind("ready ", 0), 0u) << "the fixture server did not start";
+  int port = std::stoi(s.ready.substr(6));
+  ASSERT_NE(port, runtimes::default_port(runtimes::RuntimeKind::kOllama));
+
+  std::vector<runtimes::Endpoint> detected = detected_runtime_endpoints("/proc");
+  const runtimes::Endpoint* mine = nullptr;
+  for (const auto& e : detected) {
+    if (e.url.port == port) mine = &e;
+  }
+  ASSERT_NE(mine, nullptr) << detected.size() << " endpoints detected, none on port " << port;
+  EXPECT_EQ(mine->kind, runtimes::RuntimeKind::kOllama);
+  EXPECT_EQ(mine->url.str(), "http://127.0.0.1:" + std::to_string(port));
+  EXPECT_FALSE(mine->explicit_);
+
+  runtimes::DiscoveryInput in;
+  in.detected = detected;
+  auto endpoints = runtimes::discover_endpoints(in);
+  ASSERT_TRUE(endpoints.ok());
+  auto found = std::find_if(endpoints->begin(), endpoints->end(),
+                            [&](const runtimes::Endpoint& e) { return e.url.port == port; });
+  ASSERT_NE(found, endpoints->end());
+  auto client = runtimes::make_client(*found->kind, found->url, {});
+  auto models = client->loaded_models();
+  ASSERT_TRUE(models.ok()) << models.error().message;
+  std::vector<std::string> names;
+  for (const auto& m : *models) names.push_back(m.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"nomic-embed-text:latest", "qwen3:8b", "gemma3:27b"}));
+
+  // An explicit endpoint means "that runtime only": detected ones are dropped.
+  in.explicit_endpoints.push_back({runtimes::RuntimeKind::kVllm, {"http", "127.0.0.1", 8001}, true});
+  auto only = runtimes::discover_endpoints(in);
+  ASSERT_TRUE(only.ok());
+  ASSERT_EQ(only->size(), 1u);
+  EXPECT_EQ(only->front().url.port, 8001);
+
+  reaper.stop_now(s.pid);
+  for (const auto& e : detected_runtime_endpoints("/proc")) EXPECT_NE(e.url.port, port);
 }
 
 TEST(RealProcess, RepeatedScansWhileRuntimesComeAndGo) {

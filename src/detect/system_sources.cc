@@ -107,4 +107,26 @@ DetectorOptions system_detector_options(const SystemRoots& roots) {
   return o;
 }
 
+std::vector<runtimes::Endpoint> detected_runtime_endpoints(const std::string& proc_root,
+                                                           bool probe_ports) {
+  DetectorOptions o;
+  o.proc_root = proc_root;
+  o.full_scan = false;
+  o.probe_ports = probe_ports;
+  std::vector<runtimes::Endpoint> out;
+  auto workloads = AIWorkloadDetector(std::move(o)).detect_active_runtimes();
+  // No scan (an unreadable --proc-root) means no detected endpoints: the
+  // defaults and explicit endpoints still work, so this is not an error here.
+  if (!workloads) return out;
+  for (const Workload& w : *workloads) {
+    if (!w.is_ai() || w.endpoint.empty()) continue;
+    auto kind = client_kind(w);
+    if (!kind) continue;
+    auto url = runtimes::parse_base_url(w.endpoint, 0);
+    if (!url) continue;
+    out.push_back(runtimes::Endpoint{kind, *url, false});
+  }
+  return out;
+}
+
 }  // namespace memopt::detect
