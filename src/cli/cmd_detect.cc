@@ -155,7 +155,12 @@ int run_detect(CliContext& ctx, const DetectOptions& o) {
 }
 
 int run_status(CliContext& ctx, const DetectOptions& o) {
-  detect::AIWorkloadDetector detector(detector_options(ctx, o));
+  detect::DetectorOptions d = detector_options(ctx, o);
+  // A glance must stay fast on a crowded machine: read maps only for the
+  // processes that can be AI work (may_be_ai_work, detector.h); `ai detect`
+  // reads everything.
+  d.full_scan = false;
+  detect::AIWorkloadDetector detector(std::move(d));
   auto snap = detector.snapshot();
   if (!snap) return fail(ctx, "ai status: " + snap.error().message);
   detect::Snapshot& s = *snap;

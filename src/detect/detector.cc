@@ -303,6 +303,25 @@ Classification classify_process(const ProcessInfo& p, std::span<const ProbeResul
   return out;
 }
 
+bool may_be_ai_work(const ProcessInfo& p, std::span<const int> gpu_pids) {
+  if (!is_live(p)) return false;
+  if (!p.model_files.empty() || !p.gpu_devices.empty() || !p.listening.empty()) return true;
+  if (p.rss_bytes >= kMapsRssFloorBytes) return true;
+  if (std::binary_search(gpu_pids.begin(), gpu_pids.end(), p.pid)) return true;
+  // Interpreters: the engine is a library the script loads, so the command
+  // line may name nothing the signature table knows (node app.mjs).
+  static constexpr std::string_view kInterpreters[] = {"python", "node", "java", "bun", "deno",
+                                                       "dotnet"};
+  for (std::string_view path : {std::string_view(p.exe),
+                                p.argv.empty() ? std::string_view() : std::string_view(p.argv[0])}) {
+    std::string_view base = proc::path_basename(path);
+    for (std::string_view interp : kInterpreters) {
+      if (base.starts_with(interp)) return true;
+    }
+  }
+  return classify_process(p).any_signal;
+}
+
 std::vector<ProbeRequest> plan_probes(const proc::ScanResult& scan, size_t max_probes) {
   std::vector<ProbeRequest> out;
   for (const ProcessInfo& p : scan.processes) {

@@ -49,6 +49,27 @@ struct ProbeResult {
 // kMinimumScore.
 Classification classify_process(const proc::ProcessInfo& p, std::span<const ProbeResult> probes = {});
 
+// Resident memory at or above which a process's maps are read even without
+// any other sign of AI work. Why 64 MiB: a process running a model holds its
+// weights in RAM (heap, or the touched pages of the mmapped file) unless
+// they sit on a GPU, and then it holds a GPU device file or appears in the
+// GPU backend's process list. The smallest models people serve (quantized
+// MiniLM/SmolLM-135M GGUF and ONNX, whisper-tiny) are 20-150 MB of weights
+// plus the engine's own resident code, while the idle daemons, shells and
+// sleepers that make up most of a process table stay far below it.
+inline constexpr uint64_t kMapsRssFloorBytes = 64ull << 20;
+
+// The selective scan's rule (`ai status`): true when `p` can be AI work, so
+// its maps (mapped libraries: libllama, libonnxruntime, libtorch...) are
+// worth reading. `p` carries the cheap reads (status, cmdline, exe, cwd,
+// fds). True when any of: the signature table's name/command rules match;
+// it runs under an interpreter that loads engines as libraries (python,
+// node, java, bun, deno, dotnet: node-llama-cpp, onnxruntime-node, DJL...);
+// it holds a model file, a GPU device file or a listening socket; its pid is
+// in `gpu_pids` (sorted) from the GPU backends; its RSS is at least
+// kMapsRssFloorBytes. A full scan (`ai detect`) reads every maps anyway.
+bool may_be_ai_work(const proc::ProcessInfo& p, std::span<const int> gpu_pids);
+
 struct ProbeRequest {
   int pid = 0;
   std::string host;  // "127.0.0.1" or "::1": probes stay on loopback

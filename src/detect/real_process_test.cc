@@ -108,12 +108,39 @@ const Workload* with_pid(const std::vector<Workload>& ws, int pid) {
   return nullptr;
 }
 
-std::vector<Workload> scan_now(DetectorOptions o = {}) {
+std::vector<Workload> scan_once(DetectorOptions o, bool full_scan) {
   o.probe_ports = false;  // nothing here speaks HTTP
+  o.full_scan = full_scan;
   AIWorkloadDetector d(std::move(o));
   auto ws = d.detect_active_runtimes();
   EXPECT_TRUE(ws.ok()) << (ws.ok() ? "" : ws.error().message);
   return ws.ok() ? *ws : std::vector<Workload>{};
+}
+
+// Every real-process case runs through both scans: the selective one of
+// `ai status` (returned, so the tests' assertions hold for it) must find the
+// same workloads of the processes a test spawned as the full one of
+// `ai detect`, with the same runtime, model and accelerators.
+std::vector<Workload> scan_now(DetectorOptions o = {}, const std::vector<pid_t>& spawned = {}) {
+  std::vector<Workload> full = scan_once(o, true);
+  std::vector<Workload> selective = scan_once(std::move(o), false);
+  for (pid_t pid : spawned) {
+    SCOPED_TRACE("pid " + std::to_string(pid));
+    const Workload* f = nullptr;
+    const Workload* s = nullptr;
+    for (const auto& w : full)
+      if (std::find(w.pids.begin(), w.pids.end(), pid) != w.pids.end()) f = &w;
+    for (const auto& w : selective)
+      if (std::find(w.pids.begin(), w.pids.end(), pid) != w.pids.end()) s = &w;
+    EXPECT_EQ(f == nullptr, s == nullptr);
+    if (f && s) {
+      EXPECT_EQ(f->runtime, s->runtime);
+      EXPECT_EQ(f->model, s->model);
+      EXPECT_EQ(f->accelerators, s->accelerators);
+      EXPECT_EQ(f->model_files, s->model_files);
+    }
+  }
+  return selective;
 }
 
 class TempDir {
@@ -143,7 +170,7 @@ TEST(RealProcess, OnnxRuntimeLibrariesMappedByALiveProcess) {
   Reaper reaper;
   reaper.keep(s.pid);
   ASSERT_EQ(s.ready.rfind("ready", 0), 0u) << "sleeper did not start";
-  auto ws = scan_now();
+  auto ws = scan_now({}, {s.pid});
   const Workload* w = with_pid(ws, s.pid);
   ASSERT_NE(w, nullptr);
   EXPECT_EQ(w->runtime, "onnxruntime");
@@ -161,6 +188,30 @@ TEST(RealProcess, OnnxRuntimeLibrariesMappedByALiveProcess) {
   EXPECT_GT(w->rss_bytes, 0u);
   reaper.stop_now(s.pid);
   EXPECT_EQ(with_pid(scan_now(), s.pid), nullptr);
+}
+
+// A small interpreter process whose only AI sign is a mapped library (an
+// app.mjs using onnxruntime-node, no model file open yet): the selective scan
+// reads its maps because it runs under an interpreter. The same process under
+// an anonymous name is left to the full scan (`ai detect`).
+TEST(RealProcess, SmallInterpreterMappingAnAILibraryIsFoundBySelectiveScan) {
+  std::string libs = std::string("MEMOPT_SLEEPER_DLOPEN=") + MEMOPT_FAKE_ORT;
+  Spawned node = spawn(MEMOPT_DETECT_SLEEPER, {"node", "app.mjs"}, {libs});
+  Spawned anon = spawn(MEMOPT_DETECT_SLEEPER, {"vision-worker"}, {libs});
+  Reaper reaper;
+  reaper.keep(node.pid);
+  reaper.keep(anon.pid);
+  ASSERT_EQ(node.ready.rfind("ready", 0), 0u) << "sleeper did not start";
+  ASSERT_EQ(anon.ready.rfind("ready", 0), 0u) << "sleeper did not start";
+  auto selective = scan_once({}, false);
+  const Workload* w = with_pid(selective, node.pid);
+  ASSERT_NE(w, nullptr);
+  EXPECT_EQ(w->runtime, "onnxruntime");
+  EXPECT_EQ(with_pid(selective, anon.pid), nullptr);
+  auto full = scan_once({}, true);
+  ASSERT_NE(with_pid(full, node.pid), nullptr);
+  ASSERT_NE(with_pid(full, anon.pid), nullptr);
+  EXPECT_EQ(with_pid(full, anon.pid)->runtime, "onnxruntime");
 }
 
 TEST(RealProcess, ServerCommandLines) {
@@ -198,7 +249,9 @@ TEST(RealProcess, ServerCommandLines) {
     ASSERT_EQ(s.ready.rfind("ready", 0), 0u) << c.argv[0];
     procs.push_back(s);
   }
-  auto ws = scan_now();
+  std::vector<pid_t> pids;
+  for (const auto& p : procs) pids.push_back(p.pid);
+  auto ws = scan_now({}, pids);
   for (size_t i = 0; i < cases.size(); ++i) {
     SCOPED_TRACE(cases[i].argv[0] + " -> " + cases[i].runtime);
     const Workload* w = with_pid(ws, procs[i].pid);
@@ -237,7 +290,7 @@ TEST(RealProcess, LlamaCppThroughNodeLlamaCpp) {
   ASSERT_EQ(s.ready.rfind("ready", 0), 0u) << "node-llama-cpp did not load the tiny model";
   DetectorOptions o;
   o.read_model = [](const std::string& p) { return gguf::get_model_info(p); };
-  auto ws = scan_now(o);
+  auto ws = scan_now(o, {s.pid});
   const Workload* w = with_pid(ws, s.pid);
   ASSERT_NE(w, nullptr);
   EXPECT_EQ(w->runtime, "llama.cpp");

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -40,6 +41,12 @@ Result<Detected> detect(const DetectorOptions& o, const std::vector<ProcessGpuMe
   // workload instead of one per process).
   proc::ScanOptions so;
   so.read_cgroup = false;
+  std::vector<int> gpu_pids;
+  if (!o.full_scan) {
+    for (const auto& v : vram) gpu_pids.push_back(v.pid);
+    std::sort(gpu_pids.begin(), gpu_pids.end());
+    so.wants_maps = [&gpu_pids](const proc::ProcessInfo& p) { return may_be_ai_work(p, gpu_pids); };
+  }
   auto scan = proc::scan_processes(o.proc_root, so);
   if (!scan) return scan.error();
   std::vector<ProbeResult> probes;

@@ -26,6 +26,9 @@ struct GpuReading {
 
 struct DetectorOptions {
   std::string proc_root = "/proc";
+  // true: read every process's maps (`ai detect`); false: only those of
+  // processes that may_be_ai_work() (detector.h) lets through (`ai status`).
+  bool full_scan = true;
   bool probe_ports = true;
   std::chrono::milliseconds probe_timeout{250};
   size_t max_probes = 8;

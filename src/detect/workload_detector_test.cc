@@ -7,7 +7,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
+#include "detect/detector.h"
 #include "support/fake_proc.h"
 
 namespace memopt::detect {
@@ -144,6 +146,110 @@ TEST(AIWorkloadDetector, MissingMeminfoIsAnErrorNamingTheFile) {
   auto s = AIWorkloadDetector(o).snapshot();
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message.find(fp.root() + "/meminfo"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace memopt::detect
+
+namespace memopt::detect {
+namespace {
+
+// The selective scan of `ai status` (full_scan = false) reads maps only for
+// processes that may be AI work. A small process that maps ONNX Runtime under
+// an anonymous name is still found when it holds a GPU device file, appears
+// in the GPU backend's pids or is big; only the full scan finds the one that
+// shows nothing of that.
+TEST(AIWorkloadDetector, SelectiveScanKeepsLibraryOnlyWorkloadsThatShowAnotherSign) {
+  FakeProc fp;
+  const std::string ort = "/opt/app/lib/libonnxruntime.so.1.20.1";
+  auto worker = [&](int pid, uint64_t rss_kb, std::vector<std::string> fds) {
+    FakeProcess p;
+    p.pid = pid;
+    p.comm = "worker";
+    p.argv = {"/opt/app/worker"};
+    p.exe = "/opt/app/worker";
+    p.rss_kb = rss_kb;
+    p.mapped = {"/usr/lib/x86_64-linux-gnu/libc.so.6", ort};
+    p.open_files = std::move(fds);
+    fp.add(p);
+  };
+  worker(3001, 2048, {"/dev/dri/renderD128"});  // small, holds a GPU device file
+  worker(3002, 2048, {});                        // small, nothing else: maps skipped
+  worker(3003, 200 * 1024, {});                  // above kMapsRssFloorBytes
+  worker(3004, 2048, {});                        // in the GPU backend's pid list
+  FakeProcess sleeper;
+  sleeper.pid = 3005;
+  sleeper.comm = "sleep";
+  sleeper.argv = {"sleep", "3600"};
+  sleeper.exe = "/usr/bin/sleep";
+  sleeper.mapped = {"/usr/lib/x86_64-linux-gnu/libc.so.6"};
+  fp.add(sleeper);
+  fp.write_net();
+
+  auto runtimes_by_pid = [&](bool full) {
+    DetectorOptions o;
+    o.proc_root = fp.root();
+    o.probe_ports = false;
+    o.full_scan = full;
+    o.read_gpus = [] {
+      GpuReading g;
+      g.processes = {{3004, 0, 512ull << 20}};
+      return g;
+    };
+    AIWorkloadDetector d(std::move(o));
+    auto ws = d.detect_active_runtimes();
+    EXPECT_TRUE(ws.ok());
+    std::map<int, std::string> out;
+    if (ws.ok()) {
+      for (const auto& w : *ws) out[w.pid] = w.runtime;
+    }
+    return out;
+  };
+  std::map<int, std::string> full = runtimes_by_pid(true);
+  std::map<int, std::string> selective = runtimes_by_pid(false);
+  EXPECT_EQ(full, (std::map<int, std::string>{
+                      {3001, "onnxruntime"}, {3002, "onnxruntime"}, {3003, "onnxruntime"}, {3004, "onnxruntime"}}));
+  EXPECT_EQ(selective, (std::map<int, std::string>{
+                           {3001, "onnxruntime"}, {3003, "onnxruntime"}, {3004, "onnxruntime"}}));
+}
+
+TEST(MayBeAIWork, CheapSignsOnly) {
+  proc::ProcessInfo p;
+  p.pid = 10;
+  p.comm = "sleep";
+  p.exe = "/usr/bin/sleep";
+  p.argv = {"sleep", "3600"};
+  p.rss_bytes = 1 << 20;
+  EXPECT_FALSE(may_be_ai_work(p, {}));
+  std::vector<int> gpu_pids = {3, 10, 99};
+  EXPECT_TRUE(may_be_ai_work(p, gpu_pids));
+  proc::ProcessInfo big = p;
+  big.rss_bytes = kMapsRssFloorBytes;
+  EXPECT_TRUE(may_be_ai_work(big, {}));
+  big.rss_bytes = kMapsRssFloorBytes - 1;
+  EXPECT_FALSE(may_be_ai_work(big, {}));
+  proc::ProcessInfo node = p;
+  node.exe = "/usr/bin/node";
+  node.argv = {"node", "app.mjs"};
+  EXPECT_TRUE(may_be_ai_work(node, {}));
+  proc::ProcessInfo py = p;
+  py.exe = "/usr/bin/python3.12";
+  py.argv = {"/venv/bin/python", "serve.py"};
+  EXPECT_TRUE(may_be_ai_work(py, {}));
+  proc::ProcessInfo named = p;  // the signature table knows the program
+  named.exe = "/usr/local/bin/ollama";
+  named.argv = {"/usr/local/bin/ollama", "serve"};
+  EXPECT_TRUE(may_be_ai_work(named, {}));
+  proc::ProcessInfo listener = p;
+  listener.listening.push_back({"127.0.0.1", 9000, false});
+  EXPECT_TRUE(may_be_ai_work(listener, {}));
+  proc::ProcessInfo model = p;
+  model.model_files = {"/srv/models/tiny.gguf"};
+  EXPECT_TRUE(may_be_ai_work(model, {}));
+  proc::ProcessInfo kthread = big;
+  kthread.rss_bytes = kMapsRssFloorBytes;
+  kthread.kernel_thread = true;
+  EXPECT_FALSE(may_be_ai_work(kthread, {}));
 }
 
 }  // namespace

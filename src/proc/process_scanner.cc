@@ -109,6 +109,8 @@ std::string_view strip_deleted(std::string_view path) {
   return path;
 }
 
+}  // namespace
+
 // status keys: Name, State, PPid, Uid (real), VmRSS, VmSwap (kB). VmSize is
 // absent for kernel threads, which have no address space.
 void parse_status(std::string_view text, ProcessInfo& p) {
@@ -158,6 +160,21 @@ void parse_cmdline(std::string_view text, std::vector<std::string>& argv) {
   while (!argv.empty() && argv.back().empty()) argv.pop_back();
 }
 
+std::string_view maps_line_path(std::string_view line) {
+  // The path starts at the first '/' after the five fixed fields.
+  int fields = 0;
+  size_t i = 0;
+  while (i < line.size() && fields < 5) {
+    while (i < line.size() && line[i] != ' ') ++i;
+    while (i < line.size() && line[i] == ' ') ++i;
+    ++fields;
+  }
+  if (i >= line.size() || line[i] != '/') return {};
+  return strip_deleted(line.substr(i));
+}
+
+namespace {
+
 // Dedup set + ordered list, bounded.
 class PathSet {
  public:
@@ -188,16 +205,8 @@ int scan_maps(int dirfd, ProcessInfo& p, bool& truncated) {
   char buf[65536];
   size_t total = 0;
   auto handle_line = [&](std::string_view line) {
-    // The path starts at the first '/' after the five fixed fields.
-    int fields = 0;
-    size_t i = 0;
-    while (i < line.size() && fields < 5) {
-      while (i < line.size() && line[i] != ' ') ++i;
-      while (i < line.size() && line[i] == ' ') ++i;
-      ++fields;
-    }
-    if (i >= line.size() || line[i] != '/') return;
-    std::string_view path = strip_deleted(line.substr(i));
+    std::string_view path = maps_line_path(line);
+    if (path.empty()) return;
     if (is_shared_object_path(path)) {
       libs.add(path);
     } else if (is_model_file_path(path)) {
@@ -526,17 +535,7 @@ void scan_one(int root_fd, int pid, const ScanOptions& opts,
     p.container_id = container_id_from_cgroup(text);
   }
   bool vanished = false;
-  if (opts.read_maps) {
-    bool truncated = false;
-    err = scan_maps(pdir.get(), p, truncated);
-    if (is_denied(err)) p.details_denied = true;
-    else if (is_gone(err)) vanished = true;
-    if (truncated) {
-      out.warnings.push_back("maps of pid " + std::to_string(pid) + " is over " +
-                             std::to_string(kMapsCap >> 20) + " MiB; read the first part only");
-    }
-  }
-  if (opts.read_fds && !vanished) {
+  if (opts.read_fds) {
     inodes.clear();
     err = scan_fds(pdir.get(), p, inodes);
     if (is_denied(err)) p.details_denied = true;
@@ -544,6 +543,18 @@ void scan_one(int root_fd, int pid, const ScanOptions& opts,
     for (uint64_t inode : inodes) {
       auto it = listeners.find(inode);
       if (it != listeners.end()) p.listening.push_back(it->second);
+    }
+  }
+  // fds first: what they hold (a model file, a GPU device, a listening
+  // socket) is part of what wants_maps decides on.
+  if (opts.read_maps && !vanished && (!opts.wants_maps || opts.wants_maps(p))) {
+    bool truncated = false;
+    err = scan_maps(pdir.get(), p, truncated);
+    if (is_denied(err)) p.details_denied = true;
+    else if (is_gone(err)) vanished = true;
+    if (truncated) {
+      out.warnings.push_back("maps of pid " + std::to_string(pid) + " is over " +
+                             std::to_string(kMapsCap >> 20) + " MiB; read the first part only");
     }
   }
   if (vanished) {

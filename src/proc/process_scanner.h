@@ -5,6 +5,7 @@
 // GPU device files and listening TCP sockets. Processes that vanish mid-read
 // are skipped; processes whose details are denied (other users') are counted.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,12 @@ struct ScanOptions {
   // Whose working directory to read: kInterpreters (python*) by default, as
   // it only identifies interpreted apps (`python main.py` in ComfyUI/).
   CwdPolicy read_cwd = CwdPolicy::kInterpreters;
+  // Asked after the cheap reads (status, cmdline, exe, cwd and, when
+  // read_fds, the fds with their model files, GPU devices and listening
+  // sockets): is this process's maps worth reading? Unset: every process's.
+  // maps is the costliest file of an idle process (the kernel formats every
+  // mapping), so a caller that only needs AI candidates filters here.
+  std::function<bool(const ProcessInfo&)> wants_maps;
 };
 
 struct ScanResult {
@@ -81,6 +88,15 @@ std::string container_id_from_cgroup(std::string_view cgroup_text);
 // inodes (pairs of inode and socket).
 std::vector<std::pair<uint64_t, ListeningSocket>> parse_listening_sockets(std::string_view text,
                                                                           bool ipv6);
+
+// The /proc text parsers, exposed for the fuzz target and tests.
+// status: Name, State, PPid, Uid, VmRSS, VmSwap (and kernel_thread).
+void parse_status(std::string_view status_text, ProcessInfo& p);
+// cmdline: NUL-separated argv, at most 4096 arguments, empty tails dropped.
+void parse_cmdline(std::string_view cmdline_text, std::vector<std::string>& argv);
+// The path of one maps line ("start-end perms offset dev inode   path"),
+// without a " (deleted)" suffix; "" when the mapping is not a file.
+std::string_view maps_line_path(std::string_view line);
 
 // The basename of a path ("/a/b/libc.so.6" -> "libc.so.6").
 std::string_view path_basename(std::string_view path);
