@@ -10,7 +10,7 @@ WORK=$(mktemp -d /tmp/memopt_footprint_XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
-have=$(ls -d /proc/[0-9]* | wc -l)
+have=$(ls /proc | grep -c '^[0-9]')  # ls -d of a glob races with exiting processes
 for _ in $(seq $((have < 300 ? 300 - have : 0))); do sleep 100000 & PIDS+=($!); done
 export XDG_STATE_HOME=$WORK/state XDG_CONFIG_HOME=$WORK/config
 "$BIN" daemon --listen 127.0.0.1:0 >"$WORK/daemon.log" 2>&1 &

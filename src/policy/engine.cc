@@ -84,7 +84,26 @@ class Pass {
     pts.push_back({in_.now_seconds, g.used_bytes});
     GpuForecast f;
     f.gpu = g.index;
-    f.growth = forecast_growth(pts, t_.forecast_window_seconds);
+    // Where this engine freed memory recently, the samples drop once the
+    // action lands (a drop of at least half what it was to free marks it):
+    // the fit takes that drop as a step, so the growth that goes on stays
+    // visible for the escalation, and the freed bytes count as landed.
+    double step_after = std::numeric_limits<double>::infinity();
+    const auto fl = st_.last_freed.find(g.index);
+    if (fl != st_.last_freed.end()) {
+      const auto [acted_at, freed_bytes] = fl->second;
+      double drop = -0.5 * static_cast<double>(freed_bytes);
+      for (size_t i = 1; i < pts.size(); ++i) {
+        if (pts[i - 1].t_seconds < acted_at) continue;
+        const double step = static_cast<double>(pts[i].used_bytes) - static_cast<double>(pts[i - 1].used_bytes);
+        if (step <= drop) {
+          drop = step;
+          step_after = pts[i - 1].t_seconds;
+        }
+      }
+    }
+    if (std::isfinite(step_after)) f.landed_before_seconds = step_after;
+    f.growth = forecast_growth(pts, t_.forecast_window_seconds, 3, 0.8, step_after);
     // The trend must hold in the last few samples too: a load that just
     // finished still tilts a 10 s line upwards, but is no longer growing.
     if (pts.size() >= 2) {
@@ -148,8 +167,10 @@ class Pass {
 
   // Frees `need` bytes on GPU `g`, cheapest first: idle models (longest idle
   // first), idle image-generation caches, then the largest model reloaded
-  // with fewer GPU layers (it keeps serving, only slower).
-  uint64_t free_on_gpu(const GpuState& g, uint64_t need, const std::string& why, bool predictive) {
+  // with fewer GPU layers (it keeps serving, only slower). Without
+  // `allow_reload` only the fast, free tier is taken.
+  uint64_t free_on_gpu(const GpuState& g, uint64_t need, const std::string& why, bool predictive,
+                       bool allow_reload = true) {
     uint64_t freed = 0;
     std::vector<const ModelState*> idle;
     for (const auto& m : in_.models) {
@@ -183,6 +204,7 @@ class Pass {
     }
     std::vector<const ModelState*> big;
     for (const auto& m : in_.models) {
+      if (!allow_reload) break;
       if (m.gpu == g.index && !m.pinned && m.gpu_layers > 0 && m.gpu_layer_bytes > 0 &&
           !taken_.count(m.key())) {
         big.push_back(&m);
@@ -214,6 +236,19 @@ class Pass {
                          " needed; nothing else is idle or reloadable");
     }
     return freed;
+  }
+
+  // What the fast actions (unload an idle model, free an idle image cache)
+  // can free on GPU `g`, counted as free_on_gpu would take them.
+  uint64_t cheap_bytes(const GpuState& g) const {
+    uint64_t bytes = 0;
+    for (const auto& m : in_.models) {
+      if (m.gpu == g.index && m.vram_bytes > 0 && unloadable(m, t_.idle_for_offload_seconds)) bytes += m.vram_bytes;
+    }
+    for (const auto& ig : in_.image_gen) {
+      if (ig.gpu == g.index && !ig.generating) bytes += ig.vram_bytes;
+    }
+    return bytes;
   }
 
   bool armed(std::map<int, bool>& disarmed, std::map<int, double>& fired_at, int gpu) const {
@@ -255,27 +290,45 @@ class Pass {
     // activations arrive in steps the samples cannot see coming.
     const double margin = std::max(total * t_.oom_margin_percent / 100.0, 256.0 * 1024 * 1024);
     double projected = static_cast<double>(g.used_bytes);
+    uint64_t pending = 0;
+    for (const auto& [t, b] : freed_log) {
+      // Still on its way: not yet settled, and not seen landing.
+      if (in_.now_seconds - t < t_.settle_seconds && t > f.landed_before_seconds) pending += b;
+    }
     bool at_risk = false;  // the forecast says OOM is coming
+    bool fast_tier_only = false;  // the forecast asks only for the free actions
     if (t_.predict) {
       if (loading) {
         projected += static_cast<double>(known_growth);
         at_risk = projected > total - margin;
       } else {
         const bool growing = f.growth.valid && f.growth.slope_bytes_per_s > 0 && f.still_growing;
-        // Over the threshold, look further ahead: the profile already says
-        // this GPU is short of room.
-        const double horizon = over ? t_.over_threshold_horizon_seconds : t_.lead_seconds;
-        at_risk = (growing && f.seconds_to_oom <= horizon) || static_cast<double>(g.used_bytes) > total - margin;
+        at_risk = static_cast<double>(g.used_bytes) > total - margin;
         if (growing) {
-          // Free enough for the growth over twice the lead time: one action
+          // Free enough for the growth over `cover_seconds`: one action
           // covers the near future; a later pass frees more if it goes on.
-          projected += f.growth.slope_bytes_per_s * 2 * t_.lead_seconds;
+          projected += f.growth.slope_bytes_per_s * t_.cover_seconds;
+          // Act at the last sample that still leaves the action time to
+          // land before the earliest plausible OOM (upper bound of the
+          // slope): growth that stops before then never costs an action.
+          // An idle model or cache goes in `unload_seconds`; only when they
+          // cannot cover the shortfall must a reload start earlier.
+          const double interval = history_.empty() ? 0 : in_.now_seconds - history_.back().now_seconds;
+          const double t_oom = f.growth.earliest_seconds_to(g.total_bytes, g.used_bytes);
+          // The fast tier suffices for now if it keeps the GPU below the
+          // OOM margin until a reload decided at the next sample could land;
+          // that pass escalates if the growth goes on.
+          const double slope_hi = std::max(f.growth.slope_upper_bytes_per_s, f.growth.slope_bytes_per_s);
+          const double near_need = static_cast<double>(g.used_bytes) +
+                                   slope_hi * (interval + t_.reload_seconds) - (total - margin) -
+                                   static_cast<double>(pending);
+          const bool cheap_covers = static_cast<double>(cheap_bytes(g)) >= near_need;
+          const bool risk_now = t_oom <= t_.unload_seconds + interval ||
+                                (!cheap_covers && t_oom <= t_.reload_seconds + interval);
+          if (risk_now && !at_risk) fast_tier_only = cheap_covers;
+          at_risk = at_risk || risk_now;
         }
       }
-    }
-    uint64_t pending = 0;
-    for (const auto& [t, b] : freed_log) {
-      if (in_.now_seconds - t < t_.settle_seconds) pending += b;
     }
     if (!over) st_.over_since.erase(g.index);
     else if (!st_.over_since.count(g.index)) st_.over_since[g.index] = in_.now_seconds;
@@ -287,6 +340,7 @@ class Pass {
       const bool sustained = over && in_.now_seconds - st_.over_since[g.index] >= t_.sustain_seconds &&
                              armed(st_.offload_disarmed, st_.offload_fired_at, g.index);
       act = at_risk || sustained;
+      if (sustained) fast_tier_only = false;  // the profile's own rule takes what it needs
     } else {
       act = over && armed(st_.offload_disarmed, st_.offload_fired_at, g.index);
       if (!act && over && in_.now_seconds - st_.offload_fired_at[g.index] < t_.settle_seconds) act = true;
@@ -318,8 +372,11 @@ class Pass {
     }
     st_.offload_disarmed[g.index] = true;
     st_.offload_fired_at[g.index] = in_.now_seconds;
-    const uint64_t freed = free_on_gpu(g, need, why, !over);
-    if (freed > 0) freed_log.emplace_back(in_.now_seconds, freed);
+    const uint64_t freed = free_on_gpu(g, need, why, !over, !fast_tier_only);
+    if (freed > 0) {
+      freed_log.emplace_back(in_.now_seconds, freed);
+      st_.last_freed[g.index] = {in_.now_seconds, freed};
+    }
   }
 
   void compact_rule(const GpuState& g) {

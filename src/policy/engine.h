@@ -4,6 +4,7 @@
 // bytes it is expected to free. Pure: the state it remembers between passes
 // (hysteresis, rate limits) is passed in and out explicitly; no clock, no I/O.
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -54,6 +55,9 @@ struct GpuForecast {
   double seconds_to_threshold = 0;  // to auto_offload_threshold (inf: never)
   double seconds_to_oom = 0;        // to 100 % (inf: never)
   bool still_growing = false;       // the last samples agree with the trend
+  // Offload actions taken at or before this time show in the samples
+  // already (their drop was seen); -inf when none was seen.
+  double landed_before_seconds = -std::numeric_limits<double>::infinity();
 };
 
 struct Decision {
@@ -70,11 +74,17 @@ struct PolicyTuning {
   int max_actions_per_minute = 6;        // global rate limit
   bool predict = true;                   // act on forecasts, not only thresholds
   double forecast_window_seconds = 4;   // samples the trend is fitted on
-  double lead_seconds = 8;               // act when OOM is forecast this soon
+  // How long an action takes to show in the samples once decided (Ollama
+  // frees an unloaded model in about a second; a reload with fewer layers
+  // reads the weights again). A forecast acts only when the earliest
+  // plausible OOM is closer than this plus one sample interval: later would
+  // be too late, earlier acts on growth that may still stop on its own.
+  double unload_seconds = 1;
+  double reload_seconds = 3;
+  double cover_seconds = 16;             // a forecast action frees this much growth
   double idle_for_offload_seconds = 30;  // "idle" for the cheapest-first order
   double restore_stable_seconds = 60;    // quiet time before moving layers back
   double settle_seconds = 10;            // time for an action to show in samples
-  double over_threshold_horizon_seconds = 30;  // forecast reach once over the threshold
   double oom_margin_percent = 2;         // this close to full counts as at risk
   double sustain_seconds = 30;           // with a forecast: over the threshold this long acts
   double kv_rightsize_ratio = 0.5;       // right-size when peak/capacity is below
@@ -93,6 +103,9 @@ struct PolicyState {
   // Bytes freed by recent offload actions per GPU (time, bytes), so a pass
   // does not free the same shortfall twice before the first action shows.
   std::map<int, std::vector<std::pair<double, uint64_t>>> recently_freed;
+  // The latest offload per GPU (time, bytes), kept past the episode: the
+  // forecaster looks for its drop in the samples.
+  std::map<int, std::pair<double, uint64_t>> last_freed;
   std::map<int, bool> compact_disarmed;
   std::map<int, double> compact_fired_at;
   std::map<std::string, bool> image_was_generating;

@@ -165,31 +165,72 @@ TEST(EngineTest, TargetCooldownAndGlobalRateLimit) {
 }
 
 TEST(EngineTest, PredictsOomAndActsBeforeTheThreshold) {
-  // A second model loading: +1 GiB/s from 16 GiB on 24 GiB. At 20 GiB (83 %),
-  // below the 95 % threshold, OOM is 4 s away: act now.
+  // A second model loading: +1 GiB/s from 16 GiB on 24 GiB, one sample a
+  // second. The idle model unloads in `unload_seconds` (1 s), so the engine
+  // acts at the last sample that leaves it time: 2 s before OOM, not at 4 s
+  // (growth that stops in between costs no action).
+  auto at = [](double t, uint64_t used_gib) {
+    auto in = base(t);
+    in.gpus = {gpu(0, used_gib)};
+    in.models = {model("chat", 6, 200), model("loading", 4, 0)};
+    in.models[1].busy = true;
+    return in;
+  };
   std::vector<PolicyInput> hist;
-  for (int i = 0; i < 4; ++i) {
-    auto h = base(1000 + i);
-    h.gpus = {gpu(0, 16 + i)};
-    hist.push_back(h);
-  }
-  auto in = base(1004);
-  in.gpus = {gpu(0, 20)};
-  in.models = {model("chat", 6, 200), model("loading", 4, 0)};
-  in.models[1].busy = true;
+  for (int i = 0; i < 4; ++i) hist.push_back(at(1000 + i, 16 + i));
   PolicyState st;
-  auto d = decide(in, profile(), hist, st);
-  ASSERT_EQ(d.forecasts.size(), 1u);
-  EXPECT_NEAR(d.forecasts[0].seconds_to_oom, 4.0, 1e-6);
+  auto early = decide(at(1004, 20), profile(), hist, st);
+  ASSERT_EQ(early.forecasts.size(), 1u);
+  EXPECT_NEAR(early.forecasts[0].seconds_to_oom, 4.0, 1e-6);
+  EXPECT_TRUE(early.actions.empty());
+  hist.push_back(at(1004, 20));
+  hist.push_back(at(1005, 21));
+  auto d = decide(at(1006, 22), profile(), hist, st);
+  EXPECT_NEAR(d.forecasts[0].seconds_to_oom, 2.0, 1e-6);
   const Action* a = find(d, ActionKind::kUnload, "chat");
   ASSERT_NE(a, nullptr);
   EXPECT_TRUE(a->predictive);
-  EXPECT_NE(a->reason.find("out of memory forecast in 4 s"), std::string::npos) << a->reason;
-  // Threshold-only tuning does nothing yet.
+  EXPECT_NE(a->reason.find("out of memory forecast in 2 s"), std::string::npos) << a->reason;
+  // The idle model covers the growth until a reload could land, so the busy
+  // one keeps all its layers this pass.
+  EXPECT_EQ(find(d, ActionKind::kReloadFewerLayers, "loading"), nullptr);
+  // Threshold-only tuning does nothing yet (92 % < 95 %).
   PolicyTuning thr;
   thr.predict = false;
   PolicyState st2;
-  EXPECT_TRUE(decide(in, profile(), hist, st2, thr).actions.empty());
+  EXPECT_TRUE(decide(at(1006, 22), profile(), hist, st2, thr).actions.empty());
+}
+
+TEST(EngineTest, ForecastSeesGrowthGoOnThroughItsOwnUnload) {
+  // 1 GiB/s on 24 GiB; the idle 3 GiB model is unloaded at 22 GiB and the
+  // samples drop by 3 GiB. The fit takes the drop as a step, so two seconds
+  // later the growth is still forecast and the busy model is reloaded with
+  // fewer layers in time (a plain line through the drop sees no trend).
+  auto at = [](double t, uint64_t used_gib, bool idle_present) {
+    auto in = base(t);
+    in.gpus = {gpu(0, used_gib)};
+    auto busy = model("busy", 12, 0);
+    busy.busy = true;
+    in.models = {busy};
+    if (idle_present) in.models.push_back(model("idle", 3, 300));
+    return in;
+  };
+  std::vector<PolicyInput> hist;
+  for (int i = 0; i < 4; ++i) hist.push_back(at(100 + i, 18 + i, true));
+  PolicyState st;
+  auto d1 = decide(at(104, 22, true), profile(), hist, st);
+  ASSERT_NE(find(d1, ActionKind::kUnload, "idle"), nullptr);
+  EXPECT_EQ(find(d1, ActionKind::kReloadFewerLayers, "busy"), nullptr);
+  hist.push_back(at(104, 22, true));
+  hist.push_back(at(105, 20, false));  // 23 - 3
+  hist.push_back(at(106, 21, false));
+  auto d2 = decide(at(107, 22, false), profile(), hist, st);
+  ASSERT_EQ(d2.forecasts.size(), 1u);
+  EXPECT_NEAR(d2.forecasts[0].growth.slope_bytes_per_s, static_cast<double>(kGiB), 1e6);
+  EXPECT_DOUBLE_EQ(d2.forecasts[0].landed_before_seconds, 104);
+  const Action* r = find(d2, ActionKind::kReloadFewerLayers, "busy");
+  ASSERT_NE(r, nullptr) << (d2.notes.empty() ? "" : d2.notes[0]);
+  EXPECT_TRUE(r->predictive);
 }
 
 TEST(EngineTest, ForecasterHoldsOnABriefCrossingButActsOnSustainedPressure) {

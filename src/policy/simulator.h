@@ -38,6 +38,12 @@ struct Trace {
   double duration_seconds = 120;
 };
 
+// Two disjoint trace sets: the engine's knobs were chosen looking at the
+// tuning set only; the figures to report come from the held-out set, drawn
+// from a seed no tuning looked at.
+constexpr uint32_t kTuningSeed = 20261127;
+constexpr uint32_t kHeldOutSeed = 20261201;
+
 // `count` traces of each kind from `seed`.
 std::vector<Trace> make_traces(int count_per_kind, uint32_t seed);
 

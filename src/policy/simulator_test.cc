@@ -32,10 +32,10 @@ TEST(SimulatorTest, NothingPolicyOomsWhenDemandExceedsTheGpu) {
 }
 
 // The figures the issue asks for (>= 99 % of OOMs prevented, <= 5 % of
-// actions wasted), printed so they can be pasted into the report.
-TEST(SimulatorTest, PredictivePolicyPreventsOomsWithFewWastedActions) {
-  auto traces = make_traces(200, 20261127);
-  auto rows = evaluate(traces, local_llm());
+// actions wasted), judged on the held-out trace set (a seed no tuning looked
+// at) and printed so they can be pasted into the report.
+TEST(SimulatorTest, PredictivePolicyOnTheHeldOutSet) {
+  auto rows = evaluate(make_traces(200, kHeldOutSeed), local_llm());
   std::cout << format_table(rows);
   const Row* all_pred = nullptr;
   const Row* all_thr = nullptr;
@@ -48,10 +48,15 @@ TEST(SimulatorTest, PredictivePolicyPreventsOomsWithFewWastedActions) {
   ASSERT_GT(all_pred->oom_without_policy, 100);  // the trace set has real OOMs
   EXPECT_GE(all_pred->prevented * 100, all_pred->oom_without_policy * 99);
   EXPECT_GT(all_pred->prevented, all_thr->prevented);
-  // The issue's target is <= 5 % wasted; this forecaster does not reach it
-  // (about 25 %: traces whose growth stops in the last few percent of VRAM
-  // look exactly like OOMs in the samples). Guard against getting worse.
-  EXPECT_LE(all_pred->wasted_actions * 100, all_pred->actions * 30);
+  // Fewer wasted actions, in share, than the threshold alone (held-out:
+  // 15.6 % against 17.9 %).
+  EXPECT_LT(all_pred->wasted_actions * all_thr->actions, all_thr->wasted_actions * all_pred->actions);
+  // The issue's target of <= 5 % wasted is NOT reached: 80 of 512 actions
+  // (15.6 %) are wasted on this set. What is left: growth that stops within
+  // the last ~2 s before OOM (the unload must start then to land in time),
+  // flat usage inside the 2 % OOM margin, the profile's sustained-95 % rule,
+  // and the restores after such actions. Guard the achieved figure.
+  EXPECT_LE(all_pred->wasted_actions * 1000, all_pred->actions * 160);
 }
 
 }  // namespace
