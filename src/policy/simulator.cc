@@ -235,6 +235,7 @@ TraceResult run_trace(const Trace& tr, Mode mode, const Profile& profile, const 
         log->push_back("t=" + std::to_string(t) + " used=" + std::to_string(double(used) / double(tr.gpu_total_bytes)) +
                        " " + action_kind_name(a.kind) + " " + a.model + ": " + a.reason);
       }
+      ++r.actions_by_kind[action_kind_name(a.kind)];
       pending.push_back({t + delay, a});
       ++r.actions;
     }
@@ -256,14 +257,17 @@ std::vector<Row> evaluate(const std::vector<Trace>& traces, const Profile& profi
       for (const auto& tr : traces) {
         if (kind != "all" && tr.kind != kind) continue;
         const bool base_oom = run_trace(tr, Mode::kNothing, profile, s, tuning).oom;
-        const TraceResult res = mode == Mode::kNothing ? TraceResult{base_oom, 0}
+        const TraceResult res = mode == Mode::kNothing ? TraceResult{base_oom, 0, {}}
                                                        : run_trace(tr, mode, profile, s, tuning);
         ++row.traces;
         row.oom_without_policy += base_oom;
         row.ooms += res.oom;
         row.prevented += base_oom && !res.oom;
         row.actions += res.actions;
-        if (!base_oom) row.wasted_actions += res.actions;
+        if (!base_oom) {
+          row.wasted_actions += res.actions;
+          for (const auto& [k, n] : res.actions_by_kind) row.wasted_by_kind[k] += n;
+        }
       }
       rows.push_back(row);
     }
@@ -273,8 +277,8 @@ std::vector<Row> evaluate(const std::vector<Trace>& traces, const Profile& profi
 
 std::string format_table(const std::vector<Row>& rows) {
   std::ostringstream os;
-  os << "| traces | policy | n | OOM if nothing done | OOMs | prevented | actions | wasted |\n"
-     << "|---|---|---|---|---|---|---|---|\n";
+  os << "| traces | policy | n | OOM if nothing done | OOMs | prevented | actions | wasted | wasted by kind |\n"
+     << "|---|---|---|---|---|---|---|---|---|\n";
   os.setf(std::ios::fixed);
   os.precision(1);
   for (const auto& r : rows) {
@@ -282,7 +286,13 @@ std::string format_table(const std::vector<Row>& rows) {
     const double waste = r.actions ? 100.0 * r.wasted_actions / r.actions : 0.0;
     os << "| " << r.kind << " | " << mode_name(r.mode) << " | " << r.traces << " | " << r.oom_without_policy
        << " | " << r.ooms << " | " << r.prevented << " (" << prev << "%) | " << r.actions << " | "
-       << r.wasted_actions << " (" << waste << "%) |\n";
+       << r.wasted_actions << " (" << waste << "%) |";
+    const char* sep = " ";
+    for (const auto& [k, n] : r.wasted_by_kind) {
+      os << sep << k << " " << n;
+      sep = ", ";
+    }
+    os << " |\n";
   }
   return os.str();
 }

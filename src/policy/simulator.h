@@ -6,6 +6,7 @@
 // three policies: doing nothing, threshold-only, and predictive. Pure and
 // deterministic (seeded generator), so the figures are reproducible.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,7 @@ const char* mode_name(Mode m);
 struct TraceResult {
   bool oom = false;
   int actions = 0;
+  std::map<std::string, int> actions_by_kind;  // action_kind_name -> count
 };
 
 struct Simulation {
@@ -74,6 +76,11 @@ struct Row {
   int prevented = 0;          // of oom_without_policy, how many did not OOM
   int actions = 0;
   int wasted_actions = 0;  // actions in traces that would not have OOMed
+  // The same wasted actions split by kind: an unload of an idle model costs
+  // the user a reload on the next request, a reload with fewer layers slows
+  // a model in use, a restore follows such a reload. The headline figure
+  // above counts them all alike.
+  std::map<std::string, int> wasted_by_kind;
 };
 
 // Runs every trace under the three modes; one row per (kind, mode) plus "all".

@@ -57,6 +57,11 @@ TEST(SimulatorTest, PredictivePolicyOnTheHeldOutSet) {
   // flat usage inside the 2 % OOM margin, the profile's sustained-95 % rule,
   // and the restores after such actions. Guard the achieved figure.
   EXPECT_LE(all_pred->wasted_actions * 1000, all_pred->actions * 160);
+  // The split by kind adds up to the headline count.
+  int by_kind = 0;
+  for (const auto& [k, n] : all_pred->wasted_by_kind) by_kind += n;
+  EXPECT_EQ(by_kind, all_pred->wasted_actions);
+  EXPECT_GT(all_pred->wasted_by_kind.count("unload"), 0u);
 }
 
 }  // namespace
