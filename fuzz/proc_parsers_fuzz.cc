@@ -61,6 +61,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   std::string id = container_id_from_cgroup(text);
   check(id.empty() || id.size() == 64);
-  for (char c : id) check(std::isxdigit(static_cast<unsigned char>(c)) && !std::isupper(static_cast<unsigned char>(c)));
+  for (char c : id) {
+    auto u = static_cast<unsigned char>(c);
+    check(std::isxdigit(u) && !std::isupper(u));
+  }
   return 0;
 }
