@@ -18,6 +18,7 @@
 #include "ui/dashboard_json.h"
 #include "ui/source.h"
 #include "ui/terminal.h"
+#include "ui/token_file.h"
 
 namespace memopt::cli {
 namespace {
@@ -109,26 +110,6 @@ Result<std::string> unload_model(const ui::WorkloadView& w) {
   return "unload " + w.model + ": requested";
 }
 
-// The token file must be the user's own and private, as the daemon writes it.
-Result<std::string> read_token(const std::string& path) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) {
-    return make_error("cannot read the daemon token " + path + ": it does not exist");
-  }
-  if ((st.st_mode & 077) != 0) {
-    return make_error("the daemon token " + path + " is readable by others; chmod 600 it");
-  }
-  if (st.st_uid != geteuid()) {
-    return make_error("the daemon token " + path + " belongs to another user; pass your own (--token-file)");
-  }
-  std::ifstream in(path);
-  std::string token;
-  std::getline(in, token);
-  while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
-  if (token.empty() || token.size() > 512) return make_error("the daemon token " + path + " is empty or malformed");
-  return token;
-}
-
 int run_watch(CliContext& ctx, const WatchCliOptions& o) {
   std::unique_ptr<ui::DashboardSource> source;
   if (!o.daemon_url.empty()) {
@@ -136,15 +117,11 @@ int run_watch(CliContext& ctx, const WatchCliOptions& o) {
       *ctx.err << "ruvector-memopt: --daemon wants http://HOST:PORT, got '" << o.daemon_url << "'\n";
       return kExitUsage;
     }
-    // The daemon keeps its token in the state dir (daemon/api_auth.h); a
-    // missing file leaves the view read-only, a bad one is an error.
-    std::string token_file = o.token_file;
-    struct stat st {};
-    const std::string default_token = policy::default_state_dir() + "/api_token";
-    if (token_file.empty() && stat(default_token.c_str(), &st) == 0) token_file = default_token;
+    // A missing default file leaves the view read-only, a bad one is an error.
+    const std::string token_file = ui::token_file_or_default(o.token_file);
     std::string token;
     if (!token_file.empty()) {
-      auto t = read_token(token_file);
+      auto t = ui::read_token_file(token_file);
       if (!t) return fail(ctx, t.error().message);
       token = *t;
     }

@@ -1,0 +1,216 @@
+#include "ui/tray_menu.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "ui/tray_client.h"
+
+namespace memopt::ui {
+namespace {
+
+using nlohmann::json;
+
+json load_status() {
+  std::ifstream in(std::string(MEMOPT_SOURCE_DIR) + "/tests/node/views/daemon_status.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return json::parse(ss.str());
+}
+
+std::vector<std::string> labels(const TrayMenu& m) {
+  std::vector<std::string> out;
+  for (const auto& it : m.items) out.push_back(it.type == TrayItem::Type::kSeparator ? "---" : it.label);
+  return out;
+}
+
+const TrayItem* find(const TrayMenu& m, const std::string& label) {
+  for (const auto& it : m.items) {
+    if (it.label == label) return &it;
+  }
+  return nullptr;
+}
+
+TEST(TrayMenu, FromTheDaemonStatusFixture) {
+  const TrayMenu m = tray_menu_from_status(load_status(), true);
+  // RAM: (68719476736 - 51539607552) / 68719476736 = 25%; VRAM:
+  // 19864223744 / 25757220864 = 77.1% -> 77.
+  EXPECT_EQ(m.header, "Memory 25% | VRAM 77%");
+  const std::vector<std::string> want = {
+      "Memory 25% | VRAM 77%",
+      "---",
+      "AI Mode",
+      "  llama3.2:3b (ollama)  VRAM 3.3 GiB",
+      "  qwen2:7b (ollama)  VRAM 3.7 GiB",
+      "---",
+      "Optimize AI Workload",
+      "Compact KV Cache",
+      "Unload Inactive Models",
+      "---",
+      "Profile",
+      "Local LLM",
+      "Batch Inference",
+      "Image Generation",
+      "---",
+      "Open Dashboard",
+      "Quit"};
+  EXPECT_EQ(labels(m), want);
+  ASSERT_NE(find(m, "Local LLM"), nullptr);
+  EXPECT_TRUE(find(m, "Local LLM")->checked);
+  EXPECT_EQ(find(m, "Local LLM")->type, TrayItem::Type::kRadio);
+  EXPECT_FALSE(find(m, "Batch Inference")->checked);
+  EXPECT_FALSE(find(m, "Image Generation")->checked);
+  EXPECT_TRUE(find(m, "Optimize AI Workload")->sensitive);
+  EXPECT_FALSE(find(m, "Memory 25% | VRAM 77%")->sensitive);
+}
+
+TEST(TrayMenu, KvCacheAndOtherProcessesAndNoGpu) {
+  json s = {{"host", {{"total_bytes", 1000}, {"available_bytes", 900}}},
+            {"gpus", json::array()},
+            {"workloads",
+             {{{"runtime", "llamacpp"}, {"pid", 7}, {"endpoint", "http://127.0.0.1:8080"}, {"model", "m.gguf"}},
+              {{"runtime", "other"}, {"pid", 8}, {"command", "Xorg"}, {"vram_bytes", 1 << 20}}}},
+            {"loaded_models",
+             {{{"runtime", "llamacpp"},
+               {"name", "m.gguf"},
+               {"endpoint", "http://127.0.0.1:8080"},
+               {"vram_bytes", 2147483648ULL},
+               {"kv_cache_bytes", 1073741824ULL},
+               {"kv_cache_usage", 0.25}}}},
+            {"profile", "image_generation"}};
+  const TrayMenu m = tray_menu_from_status(s, false);
+  EXPECT_EQ(m.header, "Memory 10% | VRAM no GPU");
+  const auto l = labels(m);
+  ASSERT_GE(l.size(), 4u);
+  EXPECT_EQ(l[3], "  m.gguf (llamacpp)  VRAM 2.0 GiB  KV 256.0 MiB of 1.0 GiB");
+  EXPECT_EQ(l[4], "---");  // Xorg ("other") is not an AI workload
+  EXPECT_TRUE(find(m, "Image Generation")->checked);
+  EXPECT_FALSE(find(m, "Local LLM")->checked);
+  // No token: actions greyed; Open Dashboard and Quit stay.
+  EXPECT_FALSE(find(m, "Compact KV Cache")->sensitive);
+  EXPECT_FALSE(find(m, "Batch Inference")->sensitive);
+  EXPECT_TRUE(find(m, "Open Dashboard")->sensitive);
+  EXPECT_TRUE(find(m, "Quit")->sensitive);
+}
+
+TEST(TrayMenu, HostileStatusStillGivesAMenu) {
+  const TrayMenu m = tray_menu_from_status(json{{"host", "x"}, {"gpus", 3}, {"workloads", {1, "a", nullptr}}}, true);
+  EXPECT_EQ(m.header, "Memory ? | VRAM no GPU");
+  EXPECT_NE(find(m, "  no AI workloads"), nullptr);
+  EXPECT_EQ(m.items.back().label, "Quit");
+}
+
+TEST(TrayMenu, UnreachableDaemon) {
+  const TrayMenu m = tray_menu_unreachable(std::string(500, 'x'));
+  EXPECT_EQ(m.header, "Daemon unreachable");
+  EXPECT_EQ(m.items[1].label.size(), 2u + 120u);
+  EXPECT_FALSE(find(m, "Optimize AI Workload")->sensitive);
+  EXPECT_TRUE(find(m, "Open Dashboard")->sensitive);
+}
+
+TEST(TrayMenu, RequestsAndDashboardUrl) {
+  EXPECT_FALSE(tray_request({TrayActionKind::kQuit, ""}, "t"));
+  EXPECT_FALSE(tray_request({TrayActionKind::kOpenDashboard, ""}, "t"));
+  EXPECT_EQ(tray_dashboard_url("http://127.0.0.1:7878/", "abc"), "http://127.0.0.1:7878/#token=abc");
+  EXPECT_EQ(tray_dashboard_url("http://127.0.0.1:7878", ""), "http://127.0.0.1:7878/");
+}
+
+// A loopback daemon that records what reaches it.
+struct Recorded {
+  std::string method, path, body, authorization;
+};
+
+class FakeDaemon {
+ public:
+  FakeDaemon() {
+    svr_.Post(R"(/api/v1/.*)", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mu_);
+      got_.push_back({req.method, req.path, req.body, req.get_header_value("Authorization")});
+      if (req.get_header_value("Authorization") != "Bearer tok-123") {
+        res.status = 401;
+        res.set_content(R"({"error":"unauthorized"})", "application/json");
+        return;
+      }
+      res.set_content(R"({"ok":true})", "application/json");
+    });
+    svr_.Get("/api/v1/status", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(load_status().dump(), "application/json");
+    });
+    port_ = svr_.bind_to_any_port("127.0.0.1");
+    // The socket listens from bind on: requests queue until the loop runs.
+    thread_ = std::thread([this] { svr_.listen_after_bind(); });
+  }
+  ~FakeDaemon() {
+    svr_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::vector<Recorded> got() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return got_;
+  }
+
+ private:
+  httplib::Server svr_;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<Recorded> got_;
+};
+
+TEST(TrayMenu, EveryActionReachesTheDaemonAsTheWebPageSendsIt) {
+  FakeDaemon d;
+  // Each API action of the real menu, in menu order.
+  const TrayMenu m = tray_menu_from_status(load_status(), true);
+  std::vector<ApiRequest> sent;
+  for (const auto& it : m.items) {
+    if (!it.action) continue;
+    auto r = tray_request(*it.action, "tok-123");
+    if (!r) continue;
+    auto ok = tray_send(d.url(), *r, 2000);
+    ASSERT_TRUE(ok) << it.label << ": " << ok.error().message;
+    EXPECT_EQ(*ok, R"({"ok":true})");
+  }
+  const auto got = d.got();
+  ASSERT_EQ(got.size(), 6u);
+  const std::vector<std::pair<std::string, json>> want = {
+      {"/api/v1/optimize", {{"apply", true}}},
+      {"/api/v1/optimize", {{"apply", true}, {"kinds", json::array({"resize_context"})}}},
+      {"/api/v1/optimize", {{"apply", true}, {"kinds", json::array({"unload"})}}},
+      {"/api/v1/profile", {{"name", "local_llm"}}},
+      {"/api/v1/profile", {{"name", "batch_inference"}}},
+      {"/api/v1/profile", {{"name", "image_generation"}}}};
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(got[i].method, "POST");
+    EXPECT_EQ(got[i].path, want[i].first);
+    EXPECT_EQ(json::parse(got[i].body), want[i].second) << got[i].body;
+    EXPECT_EQ(got[i].authorization, "Bearer tok-123");
+  }
+  // The status as the tray polls it.
+  auto s = tray_fetch_status(d.url(), 2000);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(tray_menu_from_status(*s, true).header, "Memory 25% | VRAM 77%");
+}
+
+TEST(TrayMenu, RefusedTokenAndDeadDaemonAreClearErrors) {
+  std::string dead_url;
+  {
+    FakeDaemon d;
+    auto r = tray_send(d.url(), *tray_request({TrayActionKind::kOptimize, ""}, "wrong"), 2000);
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("401 unauthorized"), std::string::npos) << r.error().message;
+    dead_url = d.url();
+  }
+  auto s = tray_fetch_status(dead_url, 500);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("/api/v1/status"), std::string::npos) << s.error().message;
+  EXPECT_FALSE(tray_fetch_status("not a url", 500));
+}
+
+}  // namespace
+}  // namespace memopt::ui
