@@ -14,6 +14,10 @@ DEB_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   tmux procps curl prometheus chromium sqlite3
   python3  # tests/gpu_vram_status_e2e.sh checks the JSON document with it
+  # The optional native tray (`ruvector-memopt tray`, MEMOPT_TRAY=AUTO builds
+  # it when found) and its test under a virtual X server (tests/tray.cmake):
+  # xvfb-run needs xauth, which --no-install-recommends would leave out.
+  libayatana-appindicator3-dev xvfb xauth
 )
 
 missing=()

@@ -1,0 +1,11 @@
+# `ruvector-memopt tray` under xvfb-run against the views' replay daemon
+# (tests/tray/tray_xvfb.sh). Only where the tray is built (MEMOPT_TRAY) and
+# xvfb-run and node are installed.
+find_program(XVFB_RUN_PROGRAM xvfb-run)
+find_program(NODE_PROGRAM node)
+if(MEMOPT_HAVE_TRAY AND XVFB_RUN_PROGRAM AND NODE_PROGRAM)
+  add_test(NAME tray_xvfb
+           COMMAND bash ${CMAKE_SOURCE_DIR}/tests/tray/tray_xvfb.sh $<TARGET_FILE:ruvector-memopt>
+                   ${CMAKE_SOURCE_DIR}/tests/node/views)
+  set_tests_properties(tray_xvfb PROPERTIES LABELS integration TIMEOUT 240)
+endif()

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# `ruvector-memopt tray` under a virtual X server (xvfb-run -a) against the
+# views' replay daemon (tests/node/views/fake_daemon.mjs): the real GtkMenu
+# built from the daemon's status (--dump-menu), read-only without a token, a
+# clear error for a dead daemon, and the icon's main loop polling and
+# quitting on SIGTERM. Every step is bounded by `timeout`.
+# Usage: tray_xvfb.sh BIN VIEWS_DIR
+set -u
+BIN=$1
+VIEWS=$2
+WORK=$(mktemp -d)
+DAEMON_PID=
+cleanup() {
+  [ -n "$DAEMON_PID" ] && kill "$DAEMON_PID" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# No default token from the real state dir.
+export XDG_STATE_HOME=$WORK/state XDG_CONFIG_HOME=$WORK/config HOME=$WORK
+node "$VIEWS/fake_daemon.mjs" "$VIEWS/daemon_status.json" "$WORK/posts.ndjson" "$WORK/port" &
+DAEMON_PID=$!
+for _ in $(seq 100); do [ -s "$WORK/port" ] && break; sleep 0.1; done
+[ -s "$WORK/port" ] || fail "replay daemon did not start"
+URL=http://127.0.0.1:$(cat "$WORK/port")
+printf 'test-token\n' > "$WORK/token"
+chmod 600 "$WORK/token"
+
+# 1. The menu with a token: every item, the active profile checked.
+timeout 60 xvfb-run -a "$BIN" tray --daemon "$URL" --token-file "$WORK/token" --dump-menu \
+  > "$WORK/menu.txt" 2> "$WORK/err.txt" || { cat "$WORK/err.txt"; fail "dump-menu failed"; }
+cat > "$WORK/want.txt" <<'WANT'
+Memory 25% | VRAM 77%  [greyed]
+---
+AI Mode  [greyed]
+  llama3.2:3b (ollama)  VRAM 3.3 GiB  [greyed]
+  qwen2:7b (ollama)  VRAM 3.7 GiB  [greyed]
+---
+Optimize AI Workload
+Compact KV Cache
+Unload Inactive Models
+---
+Profile  [greyed]
+(*) Local LLM
+( ) Batch Inference
+( ) Image Generation
+---
+Open Dashboard
+Quit
+WANT
+diff -u "$WORK/want.txt" "$WORK/menu.txt" || fail "menu items differ"
+
+# 2. No token: the same menu, actions and profiles greyed; JSON form.
+timeout 60 xvfb-run -a "$BIN" --json tray --daemon "$URL" --dump-menu > "$WORK/menu.json" 2> "$WORK/err.txt" \
+  || { cat "$WORK/err.txt"; fail "dump-menu --json failed"; }
+node -e '
+const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const by = (l) => j.items.find((i) => i.label === l);
+const ok = j.schema === "ruvector-memopt.tray/1" && j.items.length === 17 &&
+  by("Optimize AI Workload").sensitive === false && by("Local LLM").checked === true &&
+  by("Local LLM").sensitive === false && by("Batch Inference").checked === false &&
+  by("Open Dashboard").sensitive === true && by("Quit").sensitive === true;
+process.exit(ok ? 0 : 1);' "$WORK/menu.json" || { cat "$WORK/menu.json"; fail "JSON menu without a token"; }
+
+# 3. A dead daemon: exit 1 naming the URL.
+timeout 60 xvfb-run -a "$BIN" tray --daemon http://127.0.0.1:1 --dump-menu > /dev/null 2> "$WORK/err.txt"
+rc=$?
+[ "$rc" = 1 ] || fail "dead daemon: exit $rc, want 1"
+grep -q 'http://127.0.0.1:1/api/v1/status' "$WORK/err.txt" || { cat "$WORK/err.txt"; fail "dead daemon: message"; }
+
+# 4. The icon itself: polls, then quits cleanly on SIGTERM (no tray host or
+#    session bus here; AppIndicator only warns about that).
+timeout 60 xvfb-run -a bash -c '"$0" tray --daemon "$1" --token-file "$2" --interval 0.5 & p=$!; sleep 2;
+  kill -TERM $p; wait $p' "$BIN" "$URL" "$WORK/token" > /dev/null 2> "$WORK/err.txt"
+rc=$?
+[ "$rc" = 0 ] || { cat "$WORK/err.txt"; fail "tray main loop: exit $rc, want 0"; }
+
+echo "tray: ok"
