@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "cli/command.h"
@@ -20,6 +21,71 @@ std::vector<Entry>& registry() {
   static std::vector<Entry> entries;
   return entries;
 }
+
+// Help text fits an 80-column terminal: CLI11 2.1 never wraps, so long
+// descriptions are wrapped here under their column, and a name too wide for
+// the left column gets a line of its own.
+class WrappingFormatter : public CLI::Formatter {
+ public:
+  static constexpr size_t kWidth = 80;
+
+  std::string make_option(const CLI::Option* opt, bool is_positional) const override {
+    return row(make_option_name(opt, is_positional) + make_option_opts(opt), make_option_desc(opt));
+  }
+  std::string make_subcommand(const CLI::App* sub) const override {
+    return row(sub->get_display_name(true), sub->get_description());
+  }
+  std::string make_description(const CLI::App* app) const override {
+    std::string desc = CLI::Formatter::make_description(app);
+    std::string out;
+    size_t start = 0;
+    while (start < desc.size()) {
+      size_t nl = desc.find('\n', start);
+      std::string line = desc.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+      for (const auto& w : wrap(line, kWidth)) out += w + "\n";
+      if (nl == std::string::npos) break;
+      start = nl + 1;
+    }
+    return out;
+  }
+
+ private:
+  static std::vector<std::string> wrap(const std::string& text, size_t width) {
+    std::vector<std::string> lines;
+    std::string cur;
+    size_t i = 0;
+    while (i < text.size()) {
+      size_t j = text.find(' ', i);
+      std::string word = text.substr(i, j == std::string::npos ? std::string::npos : j - i);
+      i = j == std::string::npos ? text.size() : j + 1;
+      if (word.empty()) continue;
+      if (!cur.empty() && cur.size() + 1 + word.size() > width) {
+        lines.push_back(cur);
+        cur.clear();
+      }
+      cur += (cur.empty() ? "" : " ") + word;
+    }
+    if (!cur.empty() || lines.empty()) lines.push_back(cur);
+    return lines;
+  }
+
+  std::string row(const std::string& name, const std::string& desc) const {
+    const size_t col = get_column_width();
+    std::string left = "  " + name;
+    std::string out;
+    std::vector<std::string> body = wrap(desc, kWidth - col);
+    if (left.size() + 1 > col) {
+      out += left + "\n";
+      left.clear();
+    }
+    for (const auto& line : body) {
+      left.resize(col, ' ');
+      out += left + line + "\n";
+      left.clear();
+    }
+    return out;
+  }
+};
 
 }  // namespace
 
@@ -71,17 +137,19 @@ int main(int argc, char** argv) {
       "ruvector-memopt"};
   app.set_version_flag("--version", std::string("ruvector-memopt ") + MEMOPT_VERSION);
   app.require_subcommand(1);
-  app.get_formatter()->column_width(30);
+  auto formatter = std::make_shared<WrappingFormatter>();
+  formatter->column_width(30);
+  app.formatter(formatter);
 
   CliContext ctx;
-  app.add_flag("--json", ctx.opts.json, "Print machine-readable JSON (schema: docs/json-schema.md)");
+  app.add_flag("--json", ctx.opts.json, "Print machine-readable JSON (schemas: docs/json/)");
   app.add_flag("-v,--verbose", ctx.opts.verbose, "More detail (repeatable)");
   app.add_option("--proc-root", ctx.opts.proc_root, "procfs root to read (for tests and containers)")
       ->capture_default_str();
   app.add_option("--sys-root", ctx.opts.sys_root, "sysfs root to read (for tests and containers)")
       ->capture_default_str();
   app.add_option("--nvml-library", ctx.opts.nvml_library,
-                 "path of libnvidia-ml.so.1 to load (default: the system's)");
+                 "libnvidia-ml.so.1 to load (default: the system's)");
 
   CliRoot root(app, ctx);
   auto& entries = registry();
