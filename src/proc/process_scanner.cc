@@ -338,6 +338,13 @@ std::string ipv6_text(std::string_view hex32) {
 }
 
 
+// NLMSG_OK without its comparison of __u32 with int (a -Wsign-compare
+// warning under clang): the same three checks, with len known non-negative.
+bool nlmsg_ok(const nlmsghdr* h, int len) {
+  return len >= static_cast<int>(sizeof(nlmsghdr)) && h->nlmsg_len >= sizeof(nlmsghdr) &&
+         h->nlmsg_len <= static_cast<unsigned>(len);
+}
+
 // Listening TCP sockets of this network namespace through sock_diag
 // (netlink, linux/inet_diag.h): the kernel filters by state, so this costs
 // a few messages instead of formatting every connection in /proc/net/tcp
@@ -372,7 +379,7 @@ bool listening_sockets_netlink(std::unordered_map<uint64_t, ListeningSocket>& ou
       if (n <= 0) return false;
       total += static_cast<size_t>(n);
       int len = static_cast<int>(n);
-      for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+      for (auto* h = reinterpret_cast<nlmsghdr*>(buf); nlmsg_ok(h, len); h = NLMSG_NEXT(h, len)) {
         if (h->nlmsg_type == NLMSG_DONE) {
           done = true;
           break;
