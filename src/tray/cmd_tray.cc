@@ -149,14 +149,20 @@ class Tray {
   }
 
   void clicked(const ui::TrayAction& a) {
+    // GTK already moved a clicked radio's check; redraw on the next answer
+    // even if it matches the last one (a refused profile switch).
+    shown_key_.clear();
     if (a.kind == ui::TrayActionKind::kQuit) {
       gtk_main_quit();
       return;
     }
     if (a.kind == ui::TrayActionKind::kOpenDashboard) {
-      // The token travels in the #fragment, as `ai dashboard` prints it.
+      // Without the token: a URL handed to the browser lands in its command
+      // line, which every local user can read (/proc/PID/cmdline), and the
+      // token file exists to keep it from them. The page opens read-only;
+      // `ai dashboard` prints the URL that can act.
       GError* err = nullptr;
-      const std::string url = ui::tray_dashboard_url(o_.daemon_url, token_);
+      const std::string url = ui::tray_dashboard_url(o_.daemon_url);
       if (!g_app_info_launch_default_for_uri(url.c_str(), nullptr, &err)) {
         set_message(std::string("cannot open a browser: ") + (err ? err->message : "unknown error"));
         if (err) g_error_free(err);

@@ -156,12 +156,10 @@ std::optional<ApiRequest> tray_request(const TrayAction& a, const std::string& t
   return r;
 }
 
-std::string tray_dashboard_url(const std::string& base_url, const std::string& token) {
+std::string tray_dashboard_url(const std::string& base_url) {
   std::string url = base_url;
   while (!url.empty() && url.back() == '/') url.pop_back();
-  url += "/";
-  if (!token.empty()) url += "#token=" + token;
-  return url;
+  return url + "/";
 }
 
 }  // namespace memopt::ui

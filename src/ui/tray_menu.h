@@ -69,8 +69,8 @@ struct ApiRequest {
 // src/ui/web/app.js); nullopt for Open Dashboard and Quit.
 std::optional<ApiRequest> tray_request(const TrayAction& a, const std::string& token);
 
-// The web dashboard's address with the token in the fragment, as `ai
-// dashboard` prints it (the fragment never reaches the server).
-std::string tray_dashboard_url(const std::string& base_url, const std::string& token);
+// The web dashboard's address (the daemon serves it at "/"), without the
+// token: see Open Dashboard in src/tray/cmd_tray.cc.
+std::string tray_dashboard_url(const std::string& base_url);
 
 }  // namespace memopt::ui

@@ -116,8 +116,8 @@ TEST(TrayMenu, UnreachableDaemon) {
 TEST(TrayMenu, RequestsAndDashboardUrl) {
   EXPECT_FALSE(tray_request({TrayActionKind::kQuit, ""}, "t"));
   EXPECT_FALSE(tray_request({TrayActionKind::kOpenDashboard, ""}, "t"));
-  EXPECT_EQ(tray_dashboard_url("http://127.0.0.1:7878/", "abc"), "http://127.0.0.1:7878/#token=abc");
-  EXPECT_EQ(tray_dashboard_url("http://127.0.0.1:7878", ""), "http://127.0.0.1:7878/");
+  EXPECT_EQ(tray_dashboard_url("http://127.0.0.1:7878//"), "http://127.0.0.1:7878/");
+  EXPECT_EQ(tray_dashboard_url("http://127.0.0.1:7878"), "http://127.0.0.1:7878/");
 }
 
 // A loopback daemon that records what reaches it.
