@@ -17,9 +17,8 @@
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cli/command.h"
 #include "ui/token_file.h"
@@ -45,8 +44,8 @@ constexpr int kActionTimeoutMs = 5000;
 std::string menu_key(const ui::TrayMenu& m) {
   std::string k;
   for (const auto& it : m.items) {
-    k += std::to_string(static_cast<int>(it.type)) + (it.checked ? "x" : "-") + (it.sensitive ? "s" : "g") +
-         it.label + '\n';
+    k += std::to_string(static_cast<int>(it.type)) + (it.checked ? "x" : "-") +
+         (it.sensitive ? "s" : "g") + it.label + '\n';
   }
   return k;
 }
@@ -85,8 +84,9 @@ class Tray {
       }
       gtk_widget_set_sensitive(item, it.sensitive);
       if (it.action) {
-        g_signal_connect_data(item, "activate", G_CALLBACK(&Tray::on_activate), new Click{this, *it.action},
-                              [](gpointer p, GClosure*) { delete static_cast<Click*>(p); }, GConnectFlags(0));
+        g_signal_connect_data(
+            item, "activate", G_CALLBACK(&Tray::on_activate), new Click{this, *it.action},
+            [](gpointer p, GClosure*) { delete static_cast<Click*>(p); }, GConnectFlags(0));
       }
       gtk_menu_shell_append(GTK_MENU_SHELL(menu), item);
       gtk_widget_show(item);
@@ -164,7 +164,8 @@ class Tray {
       GError* err = nullptr;
       const std::string url = ui::tray_dashboard_url(o_.daemon_url);
       if (!g_app_info_launch_default_for_uri(url.c_str(), nullptr, &err)) {
-        set_message(std::string("cannot open a browser: ") + (err ? err->message : "unknown error"));
+        set_message(std::string("cannot open a browser: ") +
+                    (err ? err->message : "unknown error"));
         if (err) g_error_free(err);
       }
       return;
@@ -199,7 +200,8 @@ class Tray {
       }
       lock.unlock();
       auto s = ui::tray_fetch_status(o_.daemon_url, kStatusTimeoutMs);
-      ui::TrayMenu m = s ? ui::tray_menu_from_status(*s, !token_.empty()) : ui::tray_menu_unreachable(s.error().message);
+      ui::TrayMenu m = s ? ui::tray_menu_from_status(*s, !token_.empty())
+                         : ui::tray_menu_unreachable(s.error().message);
       lock.lock();
       if (!message_.empty()) {
         ui::TrayItem last;
@@ -260,7 +262,10 @@ int dump_menu(CliContext& ctx, Tray& tray, const TrayOptions& o, bool have_token
   gtk_widget_destroy(menu);
   g_object_unref(menu);
   if (ctx.opts.json) {
-    *ctx.out << nlohmann::json{{"schema", "ruvector-memopt.tray/1"}, {"daemon", o.daemon_url}, {"items", items}}.dump(2)
+    *ctx.out << nlohmann::json{{"schema", "ruvector-memopt.tray/1"},
+                               {"daemon", o.daemon_url},
+                               {"items", items}}
+                    .dump(2)
              << '\n';
   }
   return kExitOk;
@@ -294,14 +299,16 @@ int run_tray(CliContext& ctx, const TrayOptions& o) {
 
 RegisterCommands reg(70, [](CliRoot& root) {
   auto o = std::make_shared<TrayOptions>();
-  auto* cmd = root.app().add_subcommand("tray", "Tray icon with the AI memory menu (talks to the daemon)");
+  auto* cmd =
+      root.app().add_subcommand("tray", "Tray icon with the AI memory menu (talks to the daemon)");
   cmd->add_option("--daemon", o->daemon_url, "the daemon's API URL")->capture_default_str();
   cmd->add_option("--token-file", o->token_file,
                   "daemon API token file for the actions (default: the state dir's api_token)");
   cmd->add_option("--interval", o->interval_seconds, "seconds between status polls")
       ->capture_default_str()
       ->check(CLI::Range(0.5, 3600.0));
-  cmd->add_flag("--dump-menu", o->dump_menu, "build the menu once, print its items and exit (tests)");
+  cmd->add_flag("--dump-menu", o->dump_menu,
+                "build the menu once, print its items and exit (tests)");
   root.bind(cmd, [o](CliContext& ctx) { return run_tray(ctx, *o); });
 });
 

@@ -19,13 +19,15 @@ Result<std::string> read_token_file(const std::string& path) {
     return make_error("the daemon token " + path + " is readable by others; chmod 600 it");
   }
   if (st.st_uid != geteuid()) {
-    return make_error("the daemon token " + path + " belongs to another user; pass your own (--token-file)");
+    return make_error("the daemon token " + path +
+                      " belongs to another user; pass your own (--token-file)");
   }
   std::ifstream in(path);
   std::string token;
   std::getline(in, token);
   while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
-  if (token.empty() || token.size() > 512) return make_error("the daemon token " + path + " is empty or malformed");
+  if (token.empty() || token.size() > 512)
+    return make_error("the daemon token " + path + " is empty or malformed");
   return token;
 }
 

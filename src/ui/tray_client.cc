@@ -22,7 +22,8 @@ void set_timeouts(httplib::Client& c, int timeout_ms) {
 
 Result<nlohmann::json> tray_fetch_status(const std::string& base_url, int timeout_ms) {
   httplib::Client client(base_url);
-  if (!client.is_valid()) return make_error("not a daemon URL: '" + base_url + "' (want http://HOST:PORT)");
+  if (!client.is_valid())
+    return make_error("not a daemon URL: '" + base_url + "' (want http://HOST:PORT)");
   set_timeouts(client, timeout_ms);
   std::string body;
   bool too_big = false;
@@ -42,13 +43,15 @@ Result<nlohmann::json> tray_fetch_status(const std::string& base_url, int timeou
   }
   if (res->status != 200) return make_error(fmt::format("GET {}: HTTP {}", url, res->status));
   nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return make_error(fmt::format("GET {}: the answer is not a JSON object", url));
+  if (j.is_discarded() || !j.is_object())
+    return make_error(fmt::format("GET {}: the answer is not a JSON object", url));
   return j;
 }
 
 Result<std::string> tray_send(const std::string& base_url, const ApiRequest& r, int timeout_ms) {
   httplib::Client client(base_url);
-  if (!client.is_valid()) return make_error("not a daemon URL: '" + base_url + "' (want http://HOST:PORT)");
+  if (!client.is_valid())
+    return make_error("not a daemon URL: '" + base_url + "' (want http://HOST:PORT)");
   set_timeouts(client, timeout_ms);
   httplib::Headers headers;
   if (!r.authorization.empty()) headers.emplace("Authorization", r.authorization);
@@ -57,7 +60,8 @@ Result<std::string> tray_send(const std::string& base_url, const ApiRequest& r, 
   auto res = client.Post(r.path, headers, r.body, "application/json");
   if (!res) return make_error(fmt::format("POST {}: {}", url, httplib::to_string(res.error())));
   if (res->status == 401) {
-    return make_error(fmt::format("POST {}: 401 unauthorized: pass the daemon's token (--token-file)", url));
+    return make_error(
+        fmt::format("POST {}: 401 unauthorized: pass the daemon's token (--token-file)", url));
   }
   if (res->status < 200 || res->status >= 300) {
     std::string text;

@@ -2,9 +2,8 @@
 // The tray's two calls to the daemon: read the status, send an action. Short
 // timeouts: the tray calls them off the GTK main thread, but a quit must not
 // wait long for a hung daemon either.
-#include <string>
-
 #include <nlohmann/json_fwd.hpp>
+#include <string>
 
 #include "ui/tray_menu.h"
 #include "util/result.h"

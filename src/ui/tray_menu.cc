@@ -1,7 +1,6 @@
 #include "ui/tray_menu.h"
 
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "ui/dashboard_json.h"
@@ -60,7 +59,8 @@ void add_controls(TrayMenu& m, bool can_act, const std::string& active_profile) 
 
 // "llama3.2:3b (ollama)  VRAM 3.3 GiB  KV 256 MiB of 1.0 GiB"
 std::string workload_line(const WorkloadView& w) {
-  std::string line = (w.model.empty() ? std::string("(unknown model)") : w.model) + " (" + w.runtime + ")";
+  std::string line =
+      (w.model.empty() ? std::string("(unknown model)") : w.model) + " (" + w.runtime + ")";
   if (w.vram_bytes) line += "  VRAM " + format_bytes(*w.vram_bytes);
   if (w.kv_used_bytes && w.kv_capacity_bytes) {
     line += "  KV " + format_bytes(*w.kv_used_bytes) + " of " + format_bytes(*w.kv_capacity_bytes);
@@ -79,7 +79,8 @@ constexpr size_t kMaxWorkloadItems = 12;
 
 TrayMenu tray_menu(const Dashboard& d, bool can_act) {
   TrayMenu m;
-  const uint64_t ram_used = d.ram_total_bytes > d.ram_available_bytes ? d.ram_total_bytes - d.ram_available_bytes : 0;
+  const uint64_t ram_used =
+      d.ram_total_bytes > d.ram_available_bytes ? d.ram_total_bytes - d.ram_available_bytes : 0;
   uint64_t vram_used = 0, vram_total = 0;
   for (const GpuView& g : d.gpus) {
     vram_used += g.used_bytes;
@@ -104,7 +105,8 @@ TrayMenu tray_menu(const Dashboard& d, bool can_act) {
     }
   }
   if (ai == 0) m.items.push_back(label("  no AI workloads"));
-  if (ai > shown) m.items.push_back(label("  " + std::to_string(ai - shown) + " more (Open Dashboard)"));
+  if (ai > shown)
+    m.items.push_back(label("  " + std::to_string(ai - shown) + " more (Open Dashboard)"));
   add_controls(m, can_act, d.profile ? d.profile->name : std::string());
   return m;
 }

@@ -3,11 +3,10 @@
 // dashboard shows as a page), built from the daemon's GET /api/v1/status,
 // and the API request each entry sends. Pure: no I/O, no GTK; the GTK shell
 // (src/tray/) only turns this into widgets.
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "ui/dashboard.h"
 
@@ -31,13 +30,13 @@ struct TrayItem {
   enum class Type { kLabel, kSeparator, kAction, kRadio };
   Type type = Type::kLabel;
   std::string label;
-  bool checked = false;    // kRadio: the active profile
-  bool sensitive = true;   // false: shown greyed (no token, daemon down)
+  bool checked = false;   // kRadio: the active profile
+  bool sensitive = true;  // false: shown greyed (no token, daemon down)
   std::optional<TrayAction> action;
 };
 
 struct TrayMenu {
-  std::string header;  // "Memory 25% | VRAM 77%"
+  std::string header;           // "Memory 25% | VRAM 77%"
   std::vector<TrayItem> items;  // header first, Quit last
 };
 
@@ -46,8 +45,9 @@ struct TrayProfile {
   const char* name;
   const char* label;
 };
-inline constexpr TrayProfile kTrayProfiles[] = {
-    {"local_llm", "Local LLM"}, {"batch_inference", "Batch Inference"}, {"image_generation", "Image Generation"}};
+inline constexpr TrayProfile kTrayProfiles[] = {{"local_llm", "Local LLM"},
+                                                {"batch_inference", "Batch Inference"},
+                                                {"image_generation", "Image Generation"}};
 
 // `can_act`: a token is at hand (without one the actions are greyed, as in
 // the web page without a token).

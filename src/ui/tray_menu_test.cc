@@ -25,7 +25,8 @@ json load_status() {
 
 std::vector<std::string> labels(const TrayMenu& m) {
   std::vector<std::string> out;
-  for (const auto& it : m.items) out.push_back(it.type == TrayItem::Type::kSeparator ? "---" : it.label);
+  for (const auto& it : m.items)
+    out.push_back(it.type == TrayItem::Type::kSeparator ? "---" : it.label);
   return out;
 }
 
@@ -41,24 +42,23 @@ TEST(TrayMenu, FromTheDaemonStatusFixture) {
   // RAM: (68719476736 - 51539607552) / 68719476736 = 25%; VRAM:
   // 19864223744 / 25757220864 = 77.1% -> 77.
   EXPECT_EQ(m.header, "Memory 25% | VRAM 77%");
-  const std::vector<std::string> want = {
-      "Memory 25% | VRAM 77%",
-      "---",
-      "AI Mode",
-      "  llama3.2:3b (ollama)  VRAM 3.3 GiB",
-      "  qwen2:7b (ollama)  VRAM 3.7 GiB",
-      "---",
-      "Optimize AI Workload",
-      "Compact KV Cache",
-      "Unload Inactive Models",
-      "---",
-      "Profile",
-      "Local LLM",
-      "Batch Inference",
-      "Image Generation",
-      "---",
-      "Open Dashboard",
-      "Quit"};
+  const std::vector<std::string> want = {"Memory 25% | VRAM 77%",
+                                         "---",
+                                         "AI Mode",
+                                         "  llama3.2:3b (ollama)  VRAM 3.3 GiB",
+                                         "  qwen2:7b (ollama)  VRAM 3.7 GiB",
+                                         "---",
+                                         "Optimize AI Workload",
+                                         "Compact KV Cache",
+                                         "Unload Inactive Models",
+                                         "---",
+                                         "Profile",
+                                         "Local LLM",
+                                         "Batch Inference",
+                                         "Image Generation",
+                                         "---",
+                                         "Open Dashboard",
+                                         "Quit"};
   EXPECT_EQ(labels(m), want);
   ASSERT_NE(find(m, "Local LLM"), nullptr);
   EXPECT_TRUE(find(m, "Local LLM")->checked);
@@ -73,7 +73,10 @@ TEST(TrayMenu, KvCacheAndOtherProcessesAndNoGpu) {
   json s = {{"host", {{"total_bytes", 1000}, {"available_bytes", 900}}},
             {"gpus", json::array()},
             {"workloads",
-             {{{"runtime", "llamacpp"}, {"pid", 7}, {"endpoint", "http://127.0.0.1:8080"}, {"model", "m.gguf"}},
+             {{{"runtime", "llamacpp"},
+               {"pid", 7},
+               {"endpoint", "http://127.0.0.1:8080"},
+               {"model", "m.gguf"}},
               {{"runtime", "other"}, {"pid", 8}, {"command", "Xorg"}, {"vram_bytes", 1 << 20}}}},
             {"loaded_models",
              {{{"runtime", "llamacpp"},
@@ -99,7 +102,8 @@ TEST(TrayMenu, KvCacheAndOtherProcessesAndNoGpu) {
 }
 
 TEST(TrayMenu, HostileStatusStillGivesAMenu) {
-  const TrayMenu m = tray_menu_from_status(json{{"host", "x"}, {"gpus", 3}, {"workloads", {1, "a", nullptr}}}, true);
+  const TrayMenu m = tray_menu_from_status(
+      json{{"host", "x"}, {"gpus", 3}, {"workloads", {1, "a", nullptr}}}, true);
   EXPECT_EQ(m.header, "Memory ? | VRAM no GPU");
   EXPECT_NE(find(m, "  no AI workloads"), nullptr);
   EXPECT_EQ(m.items.back().label, "Quit");
