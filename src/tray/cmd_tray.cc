@@ -19,6 +19,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <vector>
 
 #include "cli/command.h"
 #include "ui/token_file.h"
@@ -33,6 +34,7 @@ struct TrayOptions {
   std::string token_file;
   double interval_seconds = 2.0;
   bool dump_menu = false;
+  std::vector<std::string> clicks;  // --click LABEL (with --dump-menu)
 };
 
 // Short enough that quitting while the daemon hangs stays quick.
@@ -94,6 +96,22 @@ class Tray {
     return menu;
   }
 
+  // --dump-menu --click: sends what the clicks queued, here and now (the
+  // worker thread is not running then); the outcomes, one per request.
+  std::vector<std::string> send_queued() {
+    std::vector<std::string> out;
+    std::deque<ui::ApiRequest> q;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      q.swap(queue_);
+    }
+    for (const auto& r : q) {
+      auto res = ui::tray_send(o_.daemon_url, r, kActionTimeoutMs);
+      out.push_back(res ? r.path + ": done" : res.error().message);
+    }
+    return out;
+  }
+
   int run() {
     indicator_ = app_indicator_new("ruvector-memopt", "utilities-system-monitor",
                                    APP_INDICATOR_CATEGORY_SYSTEM_SERVICES);
@@ -143,7 +161,14 @@ class Tray {
     return G_SOURCE_REMOVE;
   }
 
-  static void on_activate(GtkMenuItem*, gpointer p) {
+  static void on_activate(GtkMenuItem* item, gpointer p) {
+    // A radio item GTK switches off also emits "activate" (from the newly
+    // chosen one's handler, before it); "activate" runs GTK's handler first,
+    // so the item is already off then: only the chosen profile is sent.
+    if (GTK_IS_RADIO_MENU_ITEM(item) &&
+        !gtk_check_menu_item_get_active(GTK_CHECK_MENU_ITEM(item))) {
+      return;
+    }
     auto* c = static_cast<Click*>(p);
     c->tray->clicked(c->action);
   }
@@ -258,6 +283,26 @@ int dump_menu(CliContext& ctx, Tray& tray, const TrayOptions& o, bool have_token
     items.push_back(std::move(it));
     if (!ctx.opts.json) *ctx.out << line << '\n';
   }
+  // Clicks go through GTK's own "activate" signal on the built items.
+  int status = kExitOk;
+  for (const std::string& want : o.clicks) {
+    GtkWidget* hit = nullptr;
+    for (GList* l = children; l != nullptr; l = l->next) {
+      GtkWidget* w = GTK_WIDGET(l->data);
+      const char* text = GTK_IS_MENU_ITEM(w) ? gtk_menu_item_get_label(GTK_MENU_ITEM(w)) : nullptr;
+      if (text != nullptr && want == text) hit = w;
+    }
+    if (hit == nullptr) {
+      *ctx.err << "ruvector-memopt: --click '" << want << "': no such menu item\n";
+      status = kExitUsage;
+      break;
+    }
+    gtk_menu_item_activate(GTK_MENU_ITEM(hit));
+    for (const std::string& outcome : tray.send_queued()) {
+      *ctx.err << want << ": " << outcome << '\n';
+      if (outcome.find(": done") == std::string::npos) status = kExitFailure;
+    }
+  }
   g_list_free(children);
   gtk_widget_destroy(menu);
   g_object_unref(menu);
@@ -268,7 +313,7 @@ int dump_menu(CliContext& ctx, Tray& tray, const TrayOptions& o, bool have_token
                     .dump(2)
              << '\n';
   }
-  return kExitOk;
+  return status;
 }
 
 int run_tray(CliContext& ctx, const TrayOptions& o) {
@@ -309,6 +354,8 @@ RegisterCommands reg(70, [](CliRoot& root) {
       ->check(CLI::Range(0.5, 3600.0));
   cmd->add_flag("--dump-menu", o->dump_menu,
                 "build the menu once, print its items and exit (tests)");
+  cmd->add_option("--click", o->clicks, "with --dump-menu: activate the item LABEL (repeatable)")
+      ->needs("--dump-menu");
   root.bind(cmd, [o](CliContext& ctx) { return run_tray(ctx, *o); });
 });
 

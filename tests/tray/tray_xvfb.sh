@@ -2,8 +2,8 @@
 # `ruvector-memopt tray` under a virtual X server (xvfb-run -a) against the
 # views' replay daemon (tests/node/views/fake_daemon.mjs): the real GtkMenu
 # built from the daemon's status (--dump-menu), read-only without a token, a
-# clear error for a dead daemon, and the icon's main loop polling and
-# quitting on SIGTERM. Every step is bounded by `timeout`.
+# clear error for a dead daemon, clicks on the GTK items reaching the daemon
+# (--click), and the icon's main loop polling and quitting on SIGTERM. Every step is bounded by `timeout`.
 # Usage: tray_xvfb.sh BIN VIEWS_DIR
 set -u
 BIN=$1
@@ -69,7 +69,33 @@ rc=$?
 [ "$rc" = 1 ] || fail "dead daemon: exit $rc, want 1"
 grep -q 'http://127.0.0.1:1/api/v1/status' "$WORK/err.txt" || { cat "$WORK/err.txt"; fail "dead daemon: message"; }
 
-# 4. The icon itself: polls, then quits cleanly on SIGTERM (no tray host or
+# 4. Clicks through GTK's "activate" on the real items reach the daemon as
+#    the web page's buttons send them, with the bearer token.
+: > "$WORK/posts.ndjson"
+timeout 60 xvfb-run -a "$BIN" tray --daemon "$URL" --token-file "$WORK/token" --dump-menu \
+  --click "Optimize AI Workload" --click "Compact KV Cache" --click "Unload Inactive Models" \
+  --click "Batch Inference" > /dev/null 2> "$WORK/err.txt" || { cat "$WORK/err.txt"; fail "clicks failed"; }
+node -e '
+const got = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => JSON.parse(l));
+const want = [
+  ["/api/v1/optimize", {apply: true}],
+  ["/api/v1/optimize", {apply: true, kinds: ["resize_context"]}],
+  ["/api/v1/optimize", {apply: true, kinds: ["unload"]}],
+  ["/api/v1/profile", {name: "batch_inference"}]];
+const ok = got.length === want.length && want.every(([path, body], i) => got[i].path === path &&
+  got[i].auth === "Bearer test-token" && JSON.stringify(JSON.parse(got[i].body)) === JSON.stringify(body));
+process.exit(ok ? 0 : 1);' "$WORK/posts.ndjson" || { cat "$WORK/posts.ndjson"; fail "clicked requests"; }
+
+# 5. A refused token: exit 1 with the daemon's 401 named.
+printf 'wrong-token\n' > "$WORK/bad"
+chmod 600 "$WORK/bad"
+timeout 60 xvfb-run -a "$BIN" tray --daemon "$URL" --token-file "$WORK/bad" --dump-menu \
+  --click "Optimize AI Workload" > /dev/null 2> "$WORK/err.txt"
+rc=$?
+[ "$rc" = 1 ] || fail "refused token: exit $rc, want 1"
+grep -q '401 unauthorized' "$WORK/err.txt" || { cat "$WORK/err.txt"; fail "refused token: message"; }
+
+# 6. The icon itself: polls, then quits cleanly on SIGTERM (no tray host or
 #    session bus here; AppIndicator only warns about that).
 timeout 60 xvfb-run -a bash -c '"$0" tray --daemon "$1" --token-file "$2" --interval 0.5 & p=$!; sleep 2;
   kill -TERM $p; wait $p' "$BIN" "$URL" "$WORK/token" > /dev/null 2> "$WORK/err.txt"
