@@ -15,6 +15,7 @@
 #include "gguf/ollama_store.h"
 #include "gpu/collect.h"
 #include "gpu/host_memory.h"
+#include "policy/profile.h"
 #include "util/bytes.h"
 
 namespace memopt::cli {
@@ -38,7 +39,7 @@ struct PlanOptions {
   bool kv_unified = false;
   uint32_t batch = 2048;
   uint32_t ubatch = 512;
-  double reserve_percent = 5.0;
+  double reserve_percent = -1;  // < 0: from the active profile
   std::string gpu_overhead = "512MiB";
   std::vector<std::string> ollama_roots;  // empty: $OLLAMA_MODELS / ~/.ollama/models / service store
 };
@@ -375,7 +376,19 @@ int run_plan(CliContext& ctx, const PlanOptions& o) {
   s.type_k = s.type_v = *kv;
   req.pinned_kv_type = o.kv_type != "f16";
   s.flash_attn = o.flash_attn == "on";
-  req.reserve_vram_percent = o.reserve_percent;
+  if (o.reserve_percent >= 0) {
+    req.reserve_vram_percent = o.reserve_percent;
+  } else {
+    // The profile's reserve_vram_percent is the share of VRAM AI work may fill
+    // (seed: local_llm 90), so the planner keeps the rest free.
+    auto profiles = policy::load_profiles(policy::default_config_path());
+    if (!profiles) return fail(ctx, profiles.error().message);
+    auto active = policy::active_profile(policy::default_state_dir());
+    if (!active) return fail(ctx, active.error().message);
+    const policy::Profile* prof = profiles->find(*active);
+    if (!prof) return fail(ctx, "active profile '" + *active + "' is not defined (ai profile list)");
+    req.reserve_vram_percent = 100.0 - prof->reserve_vram_percent;
+  }
   auto overhead = parse_bytes(o.gpu_overhead);
   if (!overhead) return fail(ctx, "--gpu-overhead: " + overhead.error().message);
   req.gpu.overhead_bytes = *overhead;
@@ -430,8 +443,8 @@ RegisterCommands reg(30, [](CliRoot& root) {
   cmd->add_option("--batch", o->batch, "Logical batch (-b)")->capture_default_str()->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--ubatch", o->ubatch, "Micro-batch (-ub)")->capture_default_str()->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--reserve-percent", o->reserve_percent,
-                  "GPU memory kept free, percent (local_llm profile: 5)")
-      ->capture_default_str()
+                  "GPU memory kept free, percent (default: 100 minus the active "
+                  "profile's reserve_vram_percent; local_llm: 10)")
       ->check(CLI::Range(0.0, 90.0));
   cmd->add_option("--gpu-overhead", o->gpu_overhead, "Runtime overhead per GPU (CUDA context...)")
       ->capture_default_str();

@@ -37,8 +37,9 @@ struct PlanRequest {
   std::optional<uint32_t> pinned_n_cpu_moe;    // user's --n-cpu-moe
   bool pinned_kv_type = false;                 // the user chose the KV type
   // Share of each GPU's memory kept free for the desktop and other programs.
-  // 5% is the seed's default (`vram_reserve_percent = 5` in its [ai_mode]
-  // settings, used by the local_llm profile); profiles override it.
+  // `ai plan` sets it from the active profile: 100 minus the profile's
+  // reserve_vram_percent, the share AI work may fill (seed: local_llm 90, so
+  // 10% stays free); 5% is the seed tray's `vram_reserve_percent`.
   double reserve_vram_percent = 5.0;
   GpuTraits gpu;
 };

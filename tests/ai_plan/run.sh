@@ -83,4 +83,16 @@ head -c 4096 /dev/urandom >"$WORK/garbage.gguf"
 expect_rc 1 "garbage.gguf" ai plan "$WORK/garbage.gguf" --gpus none
 head -c 100 "$LLAMA" >"$WORK/truncated.gguf"
 expect_rc 1 "truncated.gguf" ai plan "$WORK/truncated.gguf" --gpus none
+# The GPU margin follows the active profile (100 - reserve_vram_percent):
+# local_llm 90 -> 10% kept free, batch_inference 95 -> 5%; --reserve-percent wins.
+export XDG_STATE_HOME="$WORK/state" XDG_CONFIG_HOME="$WORK/config"
+gpu_limit() { "$BIN" --json ai plan "$LLAMA" --vram 100MiB --gpu-overhead 1MiB --ram 64GiB --ctx 1024 "$@" |
+  jget 'devices.find(d=>d.kind=="gpu").limit_bytes'; }
+[ "$(gpu_limit)" = 94371840 ] || fail "local_llm margin: $(gpu_limit)"
+"$BIN" ai profile batch_inference >/dev/null
+[ "$(gpu_limit)" = 99614720 ] || fail "batch_inference margin: $(gpu_limit)"
+[ "$(gpu_limit --reserve-percent 0)" = 104857600 ] || fail "pinned margin"
+mkdir -p "$WORK/config/ruvector-memopt"
+printf '[ai_mode.batch_inference]\nreserve_vram_percent = "lots"\n' >"$WORK/config/ruvector-memopt/config.toml"
+expect_rc 1 "config.toml" ai plan "$LLAMA" --vram 100MiB
 echo "ai plan CLI: ok"
