@@ -15,6 +15,7 @@
 #include <fstream>
 #include <thread>
 
+#include "support/temp_dir.h"
 #include "detect/detector.h"
 #include "detect/system_sources.h"
 #include "detect/workload_detector.h"
@@ -146,21 +147,7 @@ std::vector<Workload> scan_now(DetectorOptions o = {}, const std::vector<pid_t>&
   return selective;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string t = (fs::temp_directory_path() / "memopt-detect-XXXXXX").string();
-    path_ = ::mkdtemp(t.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 TEST(RealProcess, OnnxRuntimeLibrariesMappedByALiveProcess) {
   TempDir dir;

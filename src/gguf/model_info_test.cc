@@ -1,5 +1,6 @@
 // get_model_info on writer-made models: every field checked against values
 // worked out by hand from the tensor shapes the writer was given.
+#include "support/temp_dir.h"
 #include "gguf/model_info.h"
 
 #include <fmt/format.h>
@@ -22,20 +23,7 @@ using testing::GgufValue;
 using testing::GgufWriter;
 using ::testing::HasSubstr;
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = std::filesystem::temp_directory_path() /
-            ("memopt_info_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  static inline int counter_ = 0;
-  std::filesystem::path path_;
-};
+using testing::TempDir;
 
 Result<ModelInfo> info_of(const GgufWriter& w) {
   auto f = parse_gguf(w.build(), "m.gguf");

@@ -1,5 +1,6 @@
 // GGUF reader: exact values from writer-made files, and a clear error (file,
 // byte offset, what) for every malformed variant the issue lists.
+#include "support/temp_dir.h"
 #include "gguf/reader.h"
 
 #include <fmt/format.h>
@@ -22,20 +23,7 @@ using testing::GgufWriter;
 using ::testing::HasSubstr;
 using testing::TensorFill;
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = std::filesystem::temp_directory_path() /
-            ("memopt_reader_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  static inline int counter_ = 0;
-  std::filesystem::path path_;
-};
+using testing::TempDir;
 
 Result<GgufFile> parse(const GgufWriter& w) { return parse_gguf(w.build(), "t.gguf"); }
 
