@@ -88,6 +88,43 @@ print(int(ok), f"pid {pid} ours {o:.0f} MiB, nvidia-smi {smi[pid]} MiB (4096 MiB
 PY
 )
 check "process-memory" "${res%% *}" "${res#* }"
+
+# 4. The detector names the same process a PyTorch workload holding it.
+"$bin" --json ai status --no-probe >"$out/ai-status.json"
+res=$(python3 - "$out/ai-status.json" "$torch_pid" <<'PY'
+import json, sys
+doc, pid = json.load(open(sys.argv[1])), int(sys.argv[2])
+w = [w for w in doc["workloads"] if pid in w["pids"]]
+if not w:
+    print(0, f"pid {pid} not among workloads {[x['runtime'] for x in doc['workloads']]}"); sys.exit()
+w = w[0]
+ok = w["runtime"] == "pytorch" and (w["vram_bytes"] or 0) >= 4 << 30
+print(int(ok), f"pid {pid}: runtime {w['runtime']}, vram {(w['vram_bytes'] or 0) / 2**20:.0f} MiB")
+PY
+)
+check "ai-status-workload" "${res%% *}" "${res#* }"
+
+# 5. The daemon's /metrics carries the same GPU and workload bytes.
+sd=$(mktemp -d)
+"$bin" daemon --state-dir "$sd" --listen 127.0.0.1:17878 --no-probe --samples 6 >"$out/daemon.log" 2>&1 &
+dpid=$!
+sleep 4
+res=$(python3 - "$out/idle.json" "$torch_pid" <<'PY'
+import json, sys, urllib.request
+pid = sys.argv[2]
+try:
+    text = urllib.request.urlopen("http://127.0.0.1:17878/metrics", timeout=5).read().decode()
+except Exception as e:
+    print(0, f"/metrics: {e}"); sys.exit()
+open(sys.argv[1].replace("idle.json", "metrics.txt"), "w").write(text)
+used = [l for l in text.splitlines() if l.startswith("ruvector_gpu_memory_used_bytes{")]
+wl = [l for l in text.splitlines() if l.startswith("ruvector_workload_vram_bytes{") and "pytorch" in l]
+ok = bool(used) and bool(wl) and float(wl[0].rsplit(" ", 1)[1]) >= 4 * 2**30
+print(int(ok), f"{len(used)} GPU gauge(s): {used[:1]}; pytorch workload: {wl[:1]}")
+PY
+)
+check "daemon-metrics" "${res%% *}" "${res#* }"
+wait "$dpid" || true
 kill "$torch_pid" 2>/dev/null || true
 
 # 3. Cold process time with real NVML (nvmlInit included).
