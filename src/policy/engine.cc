@@ -89,33 +89,85 @@ class Pass {
     // the fit takes that drop as a step, so the growth that goes on stays
     // visible for the escalation, and the freed bytes count as landed.
     double step_after = std::numeric_limits<double>::infinity();
-    const auto fl = st_.last_freed.find(g.index);
-    if (fl != st_.last_freed.end()) {
-      const auto [acted_at, freed_bytes] = fl->second;
-      double drop = -0.5 * static_cast<double>(freed_bytes);
+    std::vector<std::pair<double, uint64_t>> acted;  // (decided, bytes) of recent offloads
+    for (const auto& fr : st_.recently_freed[g.index]) acted.emplace_back(fr.at, fr.bytes);
+    if (const auto fl = st_.last_freed.find(g.index); fl != st_.last_freed.end()) acted.push_back(fl->second);
+    for (const auto& [acted_at, freed_bytes] : acted) {
+      // The latest such drop is the step (two in one window are rare: the
+      // fit then sees the older one as noise).
+      const double drop = -0.5 * static_cast<double>(freed_bytes);
       for (size_t i = 1; i < pts.size(); ++i) {
         if (pts[i - 1].t_seconds < acted_at) continue;
         const double step = static_cast<double>(pts[i].used_bytes) - static_cast<double>(pts[i - 1].used_bytes);
-        if (step <= drop) {
-          drop = step;
+        if (step <= drop && (!std::isfinite(step_after) || pts[i - 1].t_seconds > step_after)) {
           step_after = pts[i - 1].t_seconds;
         }
       }
     }
     if (std::isfinite(step_after)) f.landed_before_seconds = step_after;
     f.growth = forecast_growth(pts, t_.forecast_window_seconds, 3, 0.8, step_after);
+    // Growth that has just started (or sped up) is a kink the window's line
+    // cuts across: it fits badly, or too flat. The last second alone (four
+    // samples or more once the engine watches) shows the new rate; where it
+    // is steeper, it is the one that may be right.
+    const GrowthForecast recent = forecast_growth(pts, t_.recent_window_seconds, 4, 0.8, step_after);
+    if (recent.valid && recent.slope_bytes_per_s > 0 &&
+        (!f.growth.valid || recent.slope_bytes_per_s > f.growth.slope_bytes_per_s)) {
+      const double upper = std::max(f.growth.valid ? f.growth.slope_upper_bytes_per_s : 0.0,
+                                    recent.slope_bytes_per_s);
+      if (!f.growth.valid) f.growth = recent;
+      f.growth.slope_upper_bytes_per_s = upper;
+    }
     // The trend must hold in the last few samples too: a load that just
     // finished still tilts a 10 s line upwards, but is no longer growing.
+    // Judged over the last second at least: with fast sampling, one step of
+    // a quarter second is within the counters' noise.
     if (pts.size() >= 2) {
-      const auto& a = pts[pts.size() - 2];
+      size_t ia = pts.size() - 2;
+      while (ia > 0 && pts.back().t_seconds - pts[ia].t_seconds < t_.sample_interval_seconds - 1e-6) --ia;
+      // Not across the drop of a landed action: from the first sample after it.
+      while (ia + 1 < pts.size() && pts[ia].t_seconds <= step_after) ++ia;
+      const auto& a = pts[ia];
       const auto& b = pts.back();
       const double step = static_cast<double>(b.used_bytes) - static_cast<double>(a.used_bytes);
-      f.still_growing = step > 0.25 * f.growth.slope_bytes_per_s * (b.t_seconds - a.t_seconds);
+      // One sample after the drop says nothing yet: the fit (which models
+      // the drop) decides alone.
+      f.still_growing = ia + 1 == pts.size() ||
+                        step > 0.25 * f.growth.slope_bytes_per_s * (b.t_seconds - a.t_seconds);
     }
     f.seconds_to_threshold =
         f.growth.seconds_to(bytes_at_percent(g.total_bytes, p_.auto_offload_threshold), g.used_bytes);
     f.seconds_to_oom = f.growth.seconds_to(g.total_bytes, g.used_bytes);
     return f;
+  }
+
+  // The interval until the next sample. While an OOM may be near (the
+  // forecast's earliest OOM, or the last step's rise taken as a rate, is
+  // within reload_seconds + watch_seconds), and for watch_seconds after, it
+  // is the fast one: the last moment to act must not fall between two
+  // samples of the configured interval, and just after an action freed
+  // memory the fit has too few points to judge the growth that goes on.
+  double watch(const GpuState& g, const GpuForecast& f) {
+    const double slow = t_.sample_interval_seconds;
+    if (!(t_.fast_sample_seconds > 0 && t_.fast_sample_seconds < slow)) return slow;
+    const double horizon = t_.reload_seconds + t_.watch_seconds;
+    bool near = f.growth.earliest_seconds_to(g.total_bytes, g.used_bytes) <= horizon;
+    if (!history_.empty()) {
+      for (const auto& hg : history_.back().gpus) {
+        if (hg.index != g.index || hg.used_bytes >= g.used_bytes) continue;
+        const double dt = in_.now_seconds - history_.back().now_seconds;
+        const double rate = static_cast<double>(g.used_bytes - hg.used_bytes) / std::max(dt, 1e-3);
+        near = near || static_cast<double>(g.total_bytes - std::min(g.used_bytes, g.total_bytes)) <= rate * horizon;
+      }
+    }
+    if (near) st_.watch_until[g.index] = in_.now_seconds + t_.watch_seconds;
+    if (in_.now_seconds >= st_.watch_until[g.index]) return slow;
+    request_sample(t_.fast_sample_seconds);
+    return t_.fast_sample_seconds;
+  }
+
+  void request_sample(double seconds) {
+    if (d_.next_sample_seconds <= 0 || seconds < d_.next_sample_seconds) d_.next_sample_seconds = seconds;
   }
 
   // Records `a` unless its target was acted on recently or the global rate
@@ -146,6 +198,9 @@ class Pass {
     st_.last_action_kind[a.target] = static_cast<int>(a.kind);
     st_.recent_action_times.push_back(in_.now_seconds);
     if (a.gpu >= 0) gpus_acted_.insert(a.gpu);
+    const bool slow = a.kind == ActionKind::kReloadFewerLayers || a.kind == ActionKind::kResizeContext ||
+                      a.kind == ActionKind::kRestoreLayers;
+    land_delay_ = std::max(land_delay_, slow ? t_.reload_seconds : t_.unload_seconds);
     d_.actions.push_back(std::move(a));
     return true;
   }
@@ -238,15 +293,22 @@ class Pass {
     return freed;
   }
 
+  bool cooling(const std::string& target) const {
+    auto it = st_.last_action_at.find(target);
+    return it != st_.last_action_at.end() && in_.now_seconds - it->second < t_.target_cooldown_seconds;
+  }
+
   // What the fast actions (unload an idle model, free an idle image cache)
   // can free on GPU `g`, counted as free_on_gpu would take them.
   uint64_t cheap_bytes(const GpuState& g) const {
     uint64_t bytes = 0;
     for (const auto& m : in_.models) {
-      if (m.gpu == g.index && m.vram_bytes > 0 && unloadable(m, t_.idle_for_offload_seconds)) bytes += m.vram_bytes;
+      if (m.gpu == g.index && m.vram_bytes > 0 && unloadable(m, t_.idle_for_offload_seconds) && !cooling(m.key())) {
+        bytes += m.vram_bytes;  // (one already on its way counts as pending)
+      }
     }
     for (const auto& ig : in_.image_gen) {
-      if (ig.gpu == g.index && !ig.generating) bytes += ig.vram_bytes;
+      if (ig.gpu == g.index && !ig.generating && !cooling(ig.key())) bytes += ig.vram_bytes;
     }
     return bytes;
   }
@@ -263,8 +325,14 @@ class Pass {
     auto& freed_log = st_.recently_freed[g.index];
     if (g.used_bytes < rearm) {
       st_.offload_disarmed[g.index] = false;
-      freed_log.clear();  // the episode is over
+      // Below the re-arm level the threshold's episode is over. A forecast
+      // acts below it, though, and what it freed is still on its way.
+      if (!t_.predict) freed_log.clear();
     }
+    // Frees older than settle_seconds have shown or never will.
+    std::erase_if(freed_log, [&](const PolicyState::Freed& fr) {
+      return in_.now_seconds - fr.at >= t_.settle_seconds;
+    });
     // Growth the planner already knows about: models still loading will
     // reach their estimated size. Where there is such a load, it explains the
     // trend better than a line through the samples does.
@@ -288,22 +356,30 @@ class Pass {
     const double total = static_cast<double>(g.total_bytes);
     // The last bytes before OOM: compute buffers and a new request's
     // activations arrive in steps the samples cannot see coming.
-    const double margin = std::max(total * t_.oom_margin_percent / 100.0, 256.0 * 1024 * 1024);
+    const double margin = std::max(total * t_.oom_margin_percent / 100.0, static_cast<double>(t_.oom_margin_min_bytes));
     double projected = static_cast<double>(g.used_bytes);
     uint64_t pending = 0;
-    for (const auto& [t, b] : freed_log) {
+    double pending_lands_at = in_.now_seconds;
+    for (const auto& fr : freed_log) {
       // Still on its way: not yet settled, and not seen landing.
-      if (in_.now_seconds - t < t_.settle_seconds && t > f.landed_before_seconds) pending += b;
+      if (in_.now_seconds - fr.at < t_.settle_seconds && fr.at > f.landed_before_seconds) {
+        pending += fr.bytes;
+        pending_lands_at = std::max(pending_lands_at, fr.lands_at);
+      }
     }
     bool at_risk = false;  // the forecast says OOM is coming
     bool fast_tier_only = false;  // the forecast asks only for the free actions
     if (t_.predict) {
       if (loading) {
         projected += static_cast<double>(known_growth);
-        at_risk = projected > total - margin;
+        at_risk = projected > total - t_.loading_margin_fraction * margin;
       } else {
         const bool growing = f.growth.valid && f.growth.slope_bytes_per_s > 0 && f.still_growing;
-        at_risk = static_cast<double>(g.used_bytes) > total - margin;
+        const double interval = watch(g, f);
+        // Inside the OOM margin even once what is on its way has landed.
+        const bool margin_risk = static_cast<double>(g.used_bytes) - static_cast<double>(pending) > total - margin;
+        double t_oom = std::numeric_limits<double>::infinity();
+        double slope_hi = 0;
         if (growing) {
           // Free enough for the growth over `cover_seconds`: one action
           // covers the near future; a later pass frees more if it goes on.
@@ -313,42 +389,43 @@ class Pass {
           // slope): growth that stops before then never costs an action.
           // An idle model or cache goes in `unload_seconds`; only when they
           // cannot cover the shortfall must a reload start earlier.
-          const double interval = history_.empty() ? 0 : in_.now_seconds - history_.back().now_seconds;
-          const double t_oom = f.growth.earliest_seconds_to(g.total_bytes, g.used_bytes);
-          // The fast tier suffices for now if it keeps the GPU below the
-          // OOM margin until a reload decided at the next sample could land;
-          // that pass escalates if the growth goes on.
-          const double slope_hi = std::max(f.growth.slope_upper_bytes_per_s, f.growth.slope_bytes_per_s);
-          const double near_need = static_cast<double>(g.used_bytes) +
-                                   slope_hi * (interval + t_.reload_seconds) - (total - margin) -
-                                   static_cast<double>(pending);
-          const bool cheap_covers = static_cast<double>(cheap_bytes(g)) >= near_need;
-          const bool risk_now = t_oom <= t_.unload_seconds + interval ||
-                                (!cheap_covers && t_oom <= t_.reload_seconds + interval);
-          if (risk_now && !at_risk) fast_tier_only = cheap_covers;
-          at_risk = at_risk || risk_now;
+          t_oom = f.growth.earliest_seconds_to(g.total_bytes, g.used_bytes);
+          // Memory already being freed moves that moment out, if it lands
+          // before it: the line then has `pending` more bytes to climb.
+          if (pending > 0 && pending_lands_at - in_.now_seconds <= t_oom) {
+            t_oom = f.growth.earliest_seconds_to(g.total_bytes + pending, g.used_bytes);
+          }
+          slope_hi = std::max(f.growth.slope_upper_bytes_per_s, f.growth.slope_bytes_per_s);
         }
+        // The fast tier suffices for now if it keeps the GPU below the OOM
+        // margin until a reload decided at the next sample could land; that
+        // pass escalates if the growth goes on.
+        const double near_need = static_cast<double>(g.used_bytes) + slope_hi * (interval + t_.reload_seconds) -
+                                 (total - margin) - static_cast<double>(pending);
+        const bool cheap_covers = static_cast<double>(cheap_bytes(g)) >= near_need;
+        const bool risk_now = t_oom <= t_.unload_seconds + interval ||
+                              (!cheap_covers && t_oom <= t_.reload_seconds + interval);
+        at_risk = margin_risk || risk_now;
+        fast_tier_only = cheap_covers;
       }
     }
-    if (!over) st_.over_since.erase(g.index);
-    else if (!st_.over_since.count(g.index)) st_.over_since[g.index] = in_.now_seconds;
     bool act;
     if (t_.predict) {
-      // With a forecast, a brief crossing alone does not act: a load that
-      // settles at 96 % never runs out, and freeing for it wastes an unload.
-      // Sustained pressure does, as the profile asks.
-      const bool sustained = over && in_.now_seconds - st_.over_since[g.index] >= t_.sustain_seconds &&
-                             armed(st_.offload_disarmed, st_.offload_fired_at, g.index);
-      act = at_risk || sustained;
-      if (sustained) fast_tier_only = false;  // the profile's own rule takes what it needs
+      // With a forecast, crossing the threshold alone does not act, however
+      // long usage stays there: a plateau at 96 % never runs out, and
+      // freeing for it is an action taken when no OOM would have happened
+      // (the simulator counts it as wasted). What acts is a forecast OOM, a
+      // planned load that will not fit, or usage inside the OOM margin.
+      // `mode = "threshold"` in [daemon] keeps the profile's threshold rule.
+      act = at_risk;
     } else {
       act = over && armed(st_.offload_disarmed, st_.offload_fired_at, g.index);
       if (!act && over && in_.now_seconds - st_.offload_fired_at[g.index] < t_.settle_seconds) act = true;
     }
     if (!act) {
       if (over && t_.predict) {
-        d_.notes.push_back("GPU " + std::to_string(g.index) + " above auto_offload_threshold but not growing "
-                           "towards OOM; holding");
+        d_.notes.push_back("GPU " + std::to_string(g.index) + " above auto_offload_threshold but no OOM "
+                           "forecast; holding");
       }
       return;
     }
@@ -374,7 +451,8 @@ class Pass {
     st_.offload_fired_at[g.index] = in_.now_seconds;
     const uint64_t freed = free_on_gpu(g, need, why, !over, !fast_tier_only);
     if (freed > 0) {
-      freed_log.emplace_back(in_.now_seconds, freed);
+      if (t_.predict) st_.watch_until[g.index] = in_.now_seconds + t_.watch_seconds;
+      freed_log.push_back({in_.now_seconds, in_.now_seconds + land_delay_, freed});
       st_.last_freed[g.index] = {in_.now_seconds, freed};
     }
   }
@@ -558,6 +636,7 @@ class Pass {
   Decision d_;
   std::set<std::string> taken_;
   std::set<int> gpus_acted_;
+  double land_delay_ = 0;  // the slowest action emitted in this pass, seconds
 };
 
 }  // namespace

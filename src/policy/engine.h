@@ -65,6 +65,10 @@ struct Decision {
   std::vector<ThermalFlag> thermal;
   std::vector<GpuForecast> forecasts;
   std::vector<std::string> notes;  // what it chose not to do, and why
+  // > 0: take the next sample this soon (seconds) rather than at the
+  // configured interval: usage is heading for OOM and the moment to act
+  // must not fall between two samples. 0: the configured interval.
+  double next_sample_seconds = 0;
 };
 
 // Knobs that are not the user's profile: how cautious the engine is.
@@ -74,6 +78,7 @@ struct PolicyTuning {
   int max_actions_per_minute = 6;        // global rate limit
   bool predict = true;                   // act on forecasts, not only thresholds
   double forecast_window_seconds = 4;   // samples the trend is fitted on
+  double recent_window_seconds = 1;     // and the last of them, for a kink
   // How long an action takes to show in the samples once decided (Ollama
   // frees an unloaded model in about a second; a reload with fewer layers
   // reads the weights again). A forecast acts only when the earliest
@@ -82,11 +87,24 @@ struct PolicyTuning {
   double unload_seconds = 1;
   double reload_seconds = 3;
   double cover_seconds = 16;             // a forecast action frees this much growth
+  // The caller's sample interval, and the faster one the engine asks for
+  // (Decision::next_sample_seconds) while the earliest plausible OOM is
+  // within reload_seconds + watch_seconds. 0 = never faster.
+  double sample_interval_seconds = 1;
+  double fast_sample_seconds = 0.25;
+  double watch_seconds = 5;
   double idle_for_offload_seconds = 30;  // "idle" for the cheapest-first order
   double restore_stable_seconds = 60;    // quiet time before moving layers back
   double settle_seconds = 10;            // time for an action to show in samples
-  double oom_margin_percent = 2;         // this close to full counts as at risk
-  double sustain_seconds = 30;           // with a forecast: over the threshold this long acts
+  // This close to full counts as at risk: what the samples cannot resolve
+  // (the counters' wobble, allocations made in blocks of MiB).
+  double oom_margin_percent = 1;
+  uint64_t oom_margin_min_bytes = 128ULL << 20;
+  // Share of that margin a planned load keeps on top of its planned size.
+  // 0: the planner's estimate of a load is never under what llama.cpp
+  // allocates (measured in src/estimate: total never under in 36 real
+  // configurations, compute up to +7.5 %), so it is already a bound.
+  double loading_margin_fraction = 0;
   double kv_rightsize_ratio = 0.5;       // right-size when peak/capacity is below
   double kv_headroom = 1.25;             // new context = observed peak x this
   uint32_t min_context = 2048;
@@ -99,13 +117,18 @@ struct PolicyState {
   std::vector<double> recent_action_times;       // for the rate limit
   std::map<int, bool> offload_disarmed;          // fired, waiting to fall below
   std::map<int, double> offload_fired_at;
-  std::map<int, double> over_since;  // when usage went over auto_offload_threshold
   // Bytes freed by recent offload actions per GPU (time, bytes), so a pass
   // does not free the same shortfall twice before the first action shows.
-  std::map<int, std::vector<std::pair<double, uint64_t>>> recently_freed;
+  struct Freed {
+    double at = 0;        // decided
+    double lands_at = 0;  // expected to show in the samples (decided + the slowest action's delay)
+    uint64_t bytes = 0;
+  };
+  std::map<int, std::vector<Freed>> recently_freed;
   // The latest offload per GPU (time, bytes), kept past the episode: the
   // forecaster looks for its drop in the samples.
   std::map<int, std::pair<double, uint64_t>> last_freed;
+  std::map<int, double> watch_until;  // per GPU: sample fast until then
   std::map<int, bool> compact_disarmed;
   std::map<int, double> compact_fired_at;
   std::map<std::string, bool> image_was_generating;

@@ -44,6 +44,14 @@ PolicyTuning threshold_only() {
   return t;
 }
 
+// The forecaster at one sample a second, never faster: the lead an action
+// needs is then its own delay plus that second.
+PolicyTuning one_hz() {
+  PolicyTuning t;
+  t.fast_sample_seconds = 0;
+  return t;
+}
+
 PolicyInput base(double now = 1000) {
   PolicyInput in;
   in.now_seconds = now;
@@ -166,9 +174,10 @@ TEST(EngineTest, TargetCooldownAndGlobalRateLimit) {
 
 TEST(EngineTest, PredictsOomAndActsBeforeTheThreshold) {
   // A second model loading: +1 GiB/s from 16 GiB on 24 GiB, one sample a
-  // second. The idle model unloads in `unload_seconds` (1 s), so the engine
-  // acts at the last sample that leaves it time: 2 s before OOM, not at 4 s
-  // (growth that stops in between costs no action).
+  // second, never faster (one_hz). The idle model unloads in
+  // `unload_seconds` (1 s), so the engine acts at the last sample that leaves
+  // it time: 2 s before OOM, not at 4 s (growth that stops in between costs
+  // no action).
   auto at = [](double t, uint64_t used_gib) {
     auto in = base(t);
     in.gpus = {gpu(0, used_gib)};
@@ -179,13 +188,13 @@ TEST(EngineTest, PredictsOomAndActsBeforeTheThreshold) {
   std::vector<PolicyInput> hist;
   for (int i = 0; i < 4; ++i) hist.push_back(at(1000 + i, 16 + i));
   PolicyState st;
-  auto early = decide(at(1004, 20), profile(), hist, st);
+  auto early = decide(at(1004, 20), profile(), hist, st, one_hz());
   ASSERT_EQ(early.forecasts.size(), 1u);
   EXPECT_NEAR(early.forecasts[0].seconds_to_oom, 4.0, 1e-6);
   EXPECT_TRUE(early.actions.empty());
   hist.push_back(at(1004, 20));
   hist.push_back(at(1005, 21));
-  auto d = decide(at(1006, 22), profile(), hist, st);
+  auto d = decide(at(1006, 22), profile(), hist, st, one_hz());
   EXPECT_NEAR(d.forecasts[0].seconds_to_oom, 2.0, 1e-6);
   const Action* a = find(d, ActionKind::kUnload, "chat");
   ASSERT_NE(a, nullptr);
@@ -218,13 +227,13 @@ TEST(EngineTest, ForecastSeesGrowthGoOnThroughItsOwnUnload) {
   std::vector<PolicyInput> hist;
   for (int i = 0; i < 4; ++i) hist.push_back(at(100 + i, 18 + i, true));
   PolicyState st;
-  auto d1 = decide(at(104, 22, true), profile(), hist, st);
+  auto d1 = decide(at(104, 22, true), profile(), hist, st, one_hz());
   ASSERT_NE(find(d1, ActionKind::kUnload, "idle"), nullptr);
   EXPECT_EQ(find(d1, ActionKind::kReloadFewerLayers, "busy"), nullptr);
   hist.push_back(at(104, 22, true));
   hist.push_back(at(105, 20, false));  // 23 - 3
   hist.push_back(at(106, 21, false));
-  auto d2 = decide(at(107, 22, false), profile(), hist, st);
+  auto d2 = decide(at(107, 22, false), profile(), hist, st, one_hz());
   ASSERT_EQ(d2.forecasts.size(), 1u);
   EXPECT_NEAR(d2.forecasts[0].growth.slope_bytes_per_s, static_cast<double>(kGiB), 1e6);
   EXPECT_DOUBLE_EQ(d2.forecasts[0].landed_before_seconds, 104);
@@ -233,23 +242,173 @@ TEST(EngineTest, ForecastSeesGrowthGoOnThroughItsOwnUnload) {
   EXPECT_TRUE(r->predictive);
 }
 
-TEST(EngineTest, ForecasterHoldsOnABriefCrossingButActsOnSustainedPressure) {
+TEST(EngineTest, ForecasterLeavesAPlateauAboveTheThresholdAlone) {
+  // 95.8 % for two minutes, flat: it never runs out, so the predictive
+  // policy frees nothing (it says why); mode = "threshold" acts at once.
   auto in = base(100);
-  in.gpus = {gpu(0, 23)};  // 95.8 %, flat
+  in.gpus = {gpu(0, 23)};
   in.models = {model("idle", 3, 100), model("busy", 10, 0)};
   in.models[1].busy = true;
   PolicyState st;
   std::vector<PolicyInput> hist;
-  for (int i = 0; i < 30; ++i) {
+  for (int i = 0; i < 120; ++i) {
     auto d = decide(in, profile(), hist, st);
     EXPECT_TRUE(d.actions.empty()) << "t=" << in.now_seconds;
+    EXPECT_EQ(d.next_sample_seconds, 0) << "t=" << in.now_seconds;  // nothing to watch
+    if (i == 119) {
+      ASSERT_FALSE(d.notes.empty());
+      EXPECT_NE(d.notes[0].find("no OOM forecast; holding"), std::string::npos) << d.notes[0];
+    }
     hist.push_back(in);
+    if (hist.size() > 30) hist.erase(hist.begin());
     in.now_seconds += 1;
   }
-  auto d = decide(in, profile(), hist, st);  // 30 s over the threshold
+  PolicyState st2;
+  auto d = decide(in, profile(), hist, st2, threshold_only());
   ASSERT_EQ(d.actions.size(), 1u);
   EXPECT_EQ(d.actions[0].model, "idle");
   EXPECT_NE(d.actions[0].reason.find(">= auto_offload_threshold"), std::string::npos) << d.actions[0].reason;
+}
+
+TEST(EngineTest, SamplesFasterWhileAnOomIsNearAndActsAtTheLastMoment) {
+  // +1 GiB/s from 16 GiB on 24 GiB at one sample a second. At 22 GiB the
+  // earliest OOM is 2 s away: within reload_seconds + watch_seconds, so the
+  // engine asks for a sample in 0.25 s, and with that lead (unload 1 s +
+  // 0.25 s) waits until OOM is 1.25 s away before it unloads.
+  auto at = [](double t) {
+    auto in = base(t);
+    GpuState g = gpu(0, 0);
+    g.used_bytes = static_cast<uint64_t>((16 + (t - 1000)) * static_cast<double>(kGiB));
+    in.gpus = {g};
+    in.models = {model("chat", 6, 200), model("loading", 4, 0)};
+    in.models[1].busy = true;
+    return in;
+  };
+  std::vector<PolicyInput> hist;
+  PolicyState st;
+  for (int i = 0; i < 4; ++i) {
+    auto d = decide(at(1000 + i), profile(), hist, st);
+    EXPECT_TRUE(d.actions.empty());
+    hist.push_back(at(1000 + i));
+  }
+  auto d4 = decide(at(1004), profile(), hist, st);  // 20 GiB: OOM in 4 s
+  EXPECT_EQ(d4.next_sample_seconds, 0.25);
+  hist.push_back(at(1004));
+  auto d5 = decide(at(1005), profile(), hist, st);
+  EXPECT_EQ(d5.next_sample_seconds, 0.25);
+  hist.push_back(at(1005));
+  double t = 1006;
+  for (; t < 1007; t += 0.25) {
+    auto d = decide(at(t), profile(), hist, st);
+    EXPECT_EQ(d.next_sample_seconds, 0.25) << "t=" << t;
+    if (!d.actions.empty()) {
+      ASSERT_EQ(d.actions.size(), 1u);
+      EXPECT_EQ(d.actions[0].model, "chat");
+      EXPECT_NE(d.actions[0].reason.find("out of memory forecast in 1.25 s"), std::string::npos)
+          << d.actions[0].reason;
+      break;
+    }
+    hist.push_back(at(t));
+  }
+  EXPECT_DOUBLE_EQ(t, 1006.75);  // 22.75 GiB: the last sample that leaves the unload its second
+  // At one sample a second the same growth is acted on at 22 GiB, 0.75 s of
+  // growth earlier, where it might still have stopped.
+  PolicyState st2;
+  std::vector<PolicyInput> h2;
+  for (int i = 0; i < 6; ++i) h2.push_back(at(1000 + i));
+  EXPECT_FALSE(decide(at(1006), profile(), h2, st2, one_hz()).actions.empty());
+}
+
+TEST(EngineTest, AnUnloadThatLandsInTimeNeedsNoReload) {
+  // 8 GiB GPU, +1 GiB/s sampled every 0.25 s. The idle model (3 GiB) is
+  // unloaded when OOM is 1.25 s away; a quarter second later OOM is a
+  // second away, but the unload lands before it and moves it out by 3 s of
+  // growth, enough for a reload decided later to land: the busy model is
+  // not reloaded now. (Usage is below the threshold's re-arm level here; the
+  // engine used to forget what it had freed there and reloaded the model.)
+  auto at = [](double t, bool idle_present) {
+    auto in = base(t);
+    GpuState g = gpu(0, 0, 8);
+    g.used_bytes = static_cast<uint64_t>((2 + t - 100) * static_cast<double>(kGiB));
+    in.gpus = {g};
+    auto busy = model("busy", 1, 0);
+    busy.busy = true;
+    in.models = {busy};
+    if (idle_present) in.models.push_back(model("idle", 3, 200));
+    return in;
+  };
+  std::vector<PolicyInput> hist;
+  PolicyState st;
+  double t = 100;
+  bool unloaded = false;
+  for (; t < 107 && !unloaded; t += 0.25) {
+    Decision d = decide(at(t, true), profile(), hist, st);
+    unloaded = find(d, ActionKind::kUnload, "idle") != nullptr;
+    hist.push_back(at(t, true));
+  }
+  ASSERT_TRUE(unloaded);
+  EXPECT_DOUBLE_EQ(t - 0.25, 104.75);  // at 6.75 GiB: OOM 1.25 s away
+  // 7 GiB: OOM 1 s away, sooner than a reload (3 s) could land; but the
+  // unload lands at 105.75, before it, and then 3 GiB more are free.
+  auto next = decide(at(t, true), profile(), hist, st);  // still present: the unload has not landed
+  EXPECT_EQ(find(next, ActionKind::kReloadFewerLayers, "busy"), nullptr)
+      << (next.notes.empty() ? "" : next.notes[0]);
+  EXPECT_TRUE(next.actions.empty());
+}
+
+TEST(EngineTest, GrowthThatJustStartedIsJudgedByItsNewRate) {
+  // Flat at 10 of 24 GiB for 3 s, then +2 GiB/s sampled every 0.25 s: the
+  // 4 s line cuts across the kink (too flat); the last second shows the
+  // rate, and the earliest OOM is judged by it.
+  std::vector<PolicyInput> hist;
+  auto at = [](double t) {
+    auto in = base(t);
+    GpuState g = gpu(0, 0);
+    const double gib = t < 103 ? 10 : 10 + 2 * (t - 103);
+    g.used_bytes = static_cast<uint64_t>(gib * static_cast<double>(kGiB));
+    in.gpus = {g};
+    return in;
+  };
+  for (double t = 100; t < 104.5; t += 0.25) hist.push_back(at(t));
+  PolicyState st;
+  auto d = decide(at(104.5), profile(), hist, st);
+  ASSERT_EQ(d.forecasts.size(), 1u);
+  // The 4 s line through flat and rising samples fits too badly to use
+  // (R^2 < 0.8); the last second's line is the forecast: 13 GiB now, 11 to
+  // go at 2 GiB/s.
+  EXPECT_TRUE(d.forecasts[0].growth.valid);
+  EXPECT_NEAR(d.forecasts[0].growth.slope_bytes_per_s, 2.0 * static_cast<double>(kGiB), 1e6);
+  EXPECT_NEAR(d.forecasts[0].seconds_to_oom, 5.5, 1e-3);
+  EXPECT_EQ(d.next_sample_seconds, 0.25);  // within reload + watch seconds
+  const GrowthForecast long_line = forecast_growth(
+      [&] {
+        std::vector<UsagePoint> p;
+        for (const auto& h : hist) p.push_back({h.now_seconds, h.gpus[0].used_bytes});
+        p.push_back({104.5, at(104.5).gpus[0].used_bytes});
+        return p;
+      }(),
+      4.0);
+  EXPECT_FALSE(long_line.valid) << long_line.r2;
+}
+
+TEST(EngineTest, FlatUsageInsideTheOomMarginFreesAnIdleModelOnly) {
+  // 23.9 of 24 GiB, flat: inside the 1 % margin (240 MiB). The idle model
+  // goes; the busy one keeps its layers (the fast tier covers it).
+  auto in = base(100);
+  GpuState g = gpu(0, 0);
+  g.used_bytes = 24 * kGiB - 100 * (1ULL << 20);
+  in.gpus = {g};
+  in.models = {model("idle", 3, 100), model("busy", 10, 0)};
+  in.models[1].busy = true;
+  PolicyState st;
+  auto d = decide(in, profile(), {}, st);
+  ASSERT_EQ(d.actions.size(), 1u);
+  EXPECT_EQ(d.actions[0].model, "idle");
+  EXPECT_EQ(d.actions[0].kind, ActionKind::kUnload);
+  // 300 MiB below full: outside the margin, nothing.
+  in.gpus[0].used_bytes = 24 * kGiB - 300 * (1ULL << 20);
+  PolicyState st2;
+  EXPECT_TRUE(decide(in, profile(), {}, st2).actions.empty());
 }
 
 TEST(EngineTest, KnownLoadActsWhenItWillNotFit) {
@@ -259,6 +418,10 @@ TEST(EngineTest, KnownLoadActsWhenItWillNotFit) {
   in.models[1].busy = true;
   in.models[1].loading_target_vram_bytes = 9 * kGiB;  // 14 + 8 = 22 GiB: fits
   PolicyState st;
+  EXPECT_TRUE(decide(in, profile(), {}, st).actions.empty());
+  // 14 + 9.9 = 23.9 GiB: the planner's figure is a bound (never under what
+  // llama.cpp allocates), so no margin is kept on top of it.
+  in.models[1].loading_target_vram_bytes = 9 * kGiB + 9 * kGiB / 10;
   EXPECT_TRUE(decide(in, profile(), {}, st).actions.empty());
   in.models[1].loading_target_vram_bytes = 12 * kGiB;  // 14 + 11 = 25 GiB > 24
   auto d = decide(in, profile(), {}, st);
@@ -285,16 +448,16 @@ TEST(EngineTest, ReloadEscalatesWhileGrowthGoesOnButDoesNotFlap) {
     return h;
   };
   PolicyState st;
-  auto d1 = decide(at(100, 20, 33), profile(), hist(100, 20), st);
+  auto d1 = decide(at(100, 20, 33), profile(), hist(100, 20), st, one_hz());
   const Action* r1 = find(d1, ActionKind::kReloadFewerLayers, "chat");
   ASSERT_NE(r1, nullptr);
   EXPECT_TRUE(r1->predictive);
   // 5 s later, inside settle_seconds: the first reload is still landing.
-  EXPECT_EQ(find(decide(at(105, 20, r1->gpu_layers), profile(), hist(105, 20), st), ActionKind::kReloadFewerLayers,
+  EXPECT_EQ(find(decide(at(105, 20, r1->gpu_layers), profile(), hist(105, 20), st, one_hz()), ActionKind::kReloadFewerLayers,
                  "chat"),
             nullptr);
   // 12 s later growth goes on: escalation is allowed despite the cooldown.
-  auto d3 = decide(at(112, 20, r1->gpu_layers), profile(), hist(112, 20), st);
+  auto d3 = decide(at(112, 20, r1->gpu_layers), profile(), hist(112, 20), st, one_hz());
   const Action* r3 = find(d3, ActionKind::kReloadFewerLayers, "chat");
   ASSERT_NE(r3, nullptr);
   EXPECT_LT(r3->gpu_layers, r1->gpu_layers);

@@ -167,9 +167,13 @@ Status parse_daemon_table(const toml::table& t, const std::string& path, DaemonC
       auto v = node.value_exact<std::string>();
       if (!v) why = "must be a string HOST:PORT";
       else d.listen = *v;
+    } else if (key == "mode") {
+      auto v = node.value_exact<std::string>();
+      if (!v || (*v != "predictive" && *v != "threshold")) why = "must be \"predictive\" or \"threshold\"";
+      else d.mode = *v;
     } else {
       return make_error(where(path, node) + ": unknown key 'daemon." + key +
-                        "' (known: apply, interval_seconds, retention_days, listen)");
+                        "' (known: apply, interval_seconds, retention_days, listen, mode)");
     }
     if (!why.empty()) {
       return make_error(where(path, node) + ": key 'daemon." + key + "' " + why);

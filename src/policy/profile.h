@@ -40,6 +40,9 @@ struct DaemonConfig {
   double interval_seconds = 1.0;
   int64_t retention_days = 7;
   std::string listen = "127.0.0.1:7878";
+  // "predictive": act on forecast OOMs (and sample faster while one is
+  // near); "threshold": act whenever VRAM crosses auto_offload_threshold.
+  std::string mode = "predictive";
 };
 
 struct ProfileSet {

@@ -54,6 +54,7 @@ prefer_throughput = true
 [daemon]
 apply = true
 interval_seconds = 2
+mode = "threshold"
 )",
                             "cfg.toml");
   ASSERT_TRUE(set.ok()) << set.error().message;
@@ -70,6 +71,8 @@ interval_seconds = 2
   EXPECT_EQ(set->profiles.size(), 4u);
   EXPECT_TRUE(set->daemon.apply);
   EXPECT_EQ(set->daemon.interval_seconds, 2);
+  EXPECT_EQ(set->daemon.mode, "threshold");
+  EXPECT_EQ(parse_profiles("", "c")->daemon.mode, "predictive");  // the default
 }
 
 TEST(ProfileTest, UnknownKeyNamesFileLineAndKey) {
@@ -116,6 +119,11 @@ TEST(ProfileTest, StructuralErrors) {
   auto d = parse_profiles("[daemon]\nfoo = 1\n", "c.toml");
   ASSERT_FALSE(d.ok());
   EXPECT_NE(d.error().message.find("daemon.foo"), std::string::npos);
+  auto m = parse_profiles("[daemon]\nmode = \"psychic\"\n", "c.toml");
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().message.find("c.toml:2"), std::string::npos) << m.error().message;
+  EXPECT_NE(m.error().message.find("key 'daemon.mode' must be \"predictive\" or \"threshold\""), std::string::npos)
+      << m.error().message;
 }
 
 class TempDir : public ::testing::Test {

@@ -119,9 +119,15 @@ uint64_t model_gpu_bytes(const Live& m, double t) {
 }
 
 // Deterministic sample noise, as the driver's counters wobble by a few MiB.
+// A full mix of the sample time (splitmix64's finaliser): a plain
+// multiplicative hash of consecutive times is a sawtooth, which a line fit
+// reads as a slope.
 uint64_t noise(double t, uint64_t amplitude) {
-  const uint64_t h = static_cast<uint64_t>(t * 1000.0) * 0x9E3779B97F4A7C15ULL;
-  return amplitude ? (h >> 20) % amplitude : 0;
+  uint64_t h = static_cast<uint64_t>(std::llround(t * 1000.0)) + 0x9E3779B97F4A7C15ULL;
+  h = (h ^ (h >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  h = (h ^ (h >> 27)) * 0x94D049BB133111EBULL;
+  h ^= h >> 31;
+  return amplitude ? h % amplitude : 0;
 }
 
 }  // namespace
@@ -148,6 +154,7 @@ TraceResult run_trace(const Trace& tr, Mode mode, const Profile& profile, const 
                       const PolicyTuning& tuning_in, std::vector<std::string>* log) {
   PolicyTuning tuning = tuning_in;
   tuning.predict = mode == Mode::kPredictive;
+  tuning.sample_interval_seconds = s.tick_seconds;
   Profile p = profile;
   p.idle_unload_seconds = 0;  // judged here: OOM prevention only
   std::vector<Live> models;
@@ -162,10 +169,20 @@ TraceResult run_trace(const Trace& tr, Mode mode, const Profile& profile, const 
   PolicyState state;
   std::deque<PolicyInput> history;
   std::vector<Pending> pending;
-  for (double t = 0; t <= tr.duration_seconds; t += s.tick_seconds) {
+  // The world runs on a fine clock (`world_step_seconds`): memory grows
+  // between the policy's samples and an allocation fails the moment usage
+  // passes the GPU's size, not at the next sample. Actions land at their own
+  // time (decision + delay). The policy is sampled at the times it asks for
+  // (Decision::next_sample_seconds), else every `tick_seconds`.
+  const double dt = s.world_step_seconds;
+  const long steps = static_cast<long>(std::llround(tr.duration_seconds / dt));
+  double next_sample = 0;
+  uint64_t prev_used = 0;
+  for (long i = 0; i <= steps; ++i) {
+    const double t = static_cast<double>(i) * dt;
     // Actions decided earlier take effect now.
     for (auto it = pending.begin(); it != pending.end();) {
-      if (it->at > t) {
+      if (it->at > t + 1e-9) {
         ++it;
         continue;
       }
@@ -183,11 +200,11 @@ TraceResult run_trace(const Trace& tr, Mode mode, const Profile& profile, const 
     uint64_t used = tr.base_bytes;
     for (auto& m : models) {
       if (!m.present) continue;
-      if (m.spec.busy && m.kv < m.spec.kv_max_bytes) {
+      if (i > 0 && m.spec.busy && m.kv < m.spec.kv_max_bytes) {
         m.kv = std::min(m.spec.kv_max_bytes,
-                        m.kv + static_cast<uint64_t>(static_cast<double>(m.spec.kv_growth_bytes_per_s) * s.tick_seconds));
+                        m.kv + static_cast<uint64_t>(static_cast<double>(m.spec.kv_growth_bytes_per_s) * dt));
       }
-      if (!m.spec.busy) m.idle += s.tick_seconds;
+      if (i > 0 && !m.spec.busy) m.idle += dt;
       used += model_gpu_bytes(m, t);
     }
     if (tr.other_at >= 0 && t >= tr.other_at) {
@@ -196,9 +213,17 @@ TraceResult run_trace(const Trace& tr, Mode mode, const Profile& profile, const 
     }
     if (used > tr.gpu_total_bytes) {
       r.oom = true;
+      r.oom_at_seconds = t;
       return r;
     }
-    if (mode == Mode::kNothing) continue;
+    // How close growth came to OOM, in seconds of its current rate.
+    if (i > 0 && used > prev_used) {
+      const double rate = static_cast<double>(used - prev_used) / dt;
+      r.min_slack_seconds =
+          std::min(r.min_slack_seconds, static_cast<double>(tr.gpu_total_bytes - used) / rate);
+    }
+    prev_used = used;
+    if (mode == Mode::kNothing || t + 1e-9 < next_sample) continue;
     PolicyInput in;
     in.now_seconds = t;
     GpuState g;
@@ -239,8 +264,13 @@ TraceResult run_trace(const Trace& tr, Mode mode, const Profile& profile, const 
       pending.push_back({t + delay, a});
       ++r.actions;
     }
+    const double interval = d.next_sample_seconds > 0 ? std::min(d.next_sample_seconds, s.tick_seconds) : s.tick_seconds;
+    ++r.samples;
+    if (interval < s.tick_seconds) ++r.fast_samples;
+    next_sample = t + interval;
     history.push_back(std::move(in));
-    while (history.size() > 30) history.pop_front();
+    // The daemon keeps the last 30 s of inputs (daemon.cc).
+    while (!history.empty() && t - history.front().now_seconds > 30) history.pop_front();
   }
   return r;
 }
@@ -256,9 +286,15 @@ std::vector<Row> evaluate(const std::vector<Trace>& traces, const Profile& profi
       row.mode = mode;
       for (const auto& tr : traces) {
         if (kind != "all" && tr.kind != kind) continue;
-        const bool base_oom = run_trace(tr, Mode::kNothing, profile, s, tuning).oom;
-        const TraceResult res = mode == Mode::kNothing ? TraceResult{base_oom, 0, {}}
-                                                       : run_trace(tr, mode, profile, s, tuning);
+        const TraceResult base = run_trace(tr, Mode::kNothing, profile, s, tuning);
+        const bool base_oom = base.oom;
+        const TraceResult res = mode == Mode::kNothing ? base : run_trace(tr, mode, profile, s, tuning);
+        // No OOM, but growth came closer to it than an unload plus one fast
+        // sample: a policy that sees usage only cannot tell this trace from
+        // its twin whose growth goes on, and must act in both.
+        const bool too_close =
+            !base_oom && base.min_slack_seconds < s.action_delay_seconds + tuning.fast_sample_seconds;
+        row.too_close += too_close;
         ++row.traces;
         row.oom_without_policy += base_oom;
         row.ooms += res.oom;
@@ -266,6 +302,7 @@ std::vector<Row> evaluate(const std::vector<Trace>& traces, const Profile& profi
         row.actions += res.actions;
         if (!base_oom) {
           row.wasted_actions += res.actions;
+          if (too_close) row.wasted_too_close += res.actions;
           for (const auto& [k, n] : res.actions_by_kind) row.wasted_by_kind[k] += n;
         }
       }
@@ -277,16 +314,17 @@ std::vector<Row> evaluate(const std::vector<Trace>& traces, const Profile& profi
 
 std::string format_table(const std::vector<Row>& rows) {
   std::ostringstream os;
-  os << "| traces | policy | n | OOM if nothing done | OOMs | prevented | actions | wasted | wasted by kind |\n"
-     << "|---|---|---|---|---|---|---|---|---|\n";
+  os << "| traces | policy | n | OOM if nothing done | too close to call | OOMs | prevented | actions | wasted | "
+        "of which too close | wasted by kind |\n"
+     << "|---|---|---|---|---|---|---|---|---|---|---|\n";
   os.setf(std::ios::fixed);
   os.precision(1);
   for (const auto& r : rows) {
     const double prev = r.oom_without_policy ? 100.0 * r.prevented / r.oom_without_policy : 100.0;
     const double waste = r.actions ? 100.0 * r.wasted_actions / r.actions : 0.0;
     os << "| " << r.kind << " | " << mode_name(r.mode) << " | " << r.traces << " | " << r.oom_without_policy
-       << " | " << r.ooms << " | " << r.prevented << " (" << prev << "%) | " << r.actions << " | "
-       << r.wasted_actions << " (" << waste << "%) |";
+       << " | " << r.too_close << " | " << r.ooms << " | " << r.prevented << " (" << prev << "%) | " << r.actions
+       << " | " << r.wasted_actions << " (" << waste << "%) | " << r.wasted_too_close << " |";
     const char* sep = " ";
     for (const auto& [k, n] : r.wasted_by_kind) {
       os << sep << k << " " << n;

@@ -1,11 +1,16 @@
 #pragma once
 // Trace-driven simulator that judges the policy engine: synthetic traces in
 // the shape of recorded ones (context growth, a second model loading, a game
-// starting) are replayed against a simulated GPU, with the engine's actions
-// taking effect after a realistic delay. Counts OOMs and wasted actions for
-// three policies: doing nothing, threshold-only, and predictive. Pure and
-// deterministic (seeded generator), so the figures are reproducible.
+// starting) are replayed against a simulated GPU whose clock runs in small
+// steps (an allocation fails the moment usage passes the GPU's size, not at
+// the policy's next sample), with the engine sampled at the times it asks
+// for and its actions taking effect after a realistic delay. Counts OOMs and
+// wasted actions for three policies: doing nothing, threshold-only, and
+// predictive, and the traces too close to call for any policy that sees
+// usage only. Pure and deterministic (seeded generator), so the figures are
+// reproducible.
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -53,12 +58,19 @@ const char* mode_name(Mode m);
 
 struct TraceResult {
   bool oom = false;
+  double oom_at_seconds = 0;  // when the GPU ran out (the world's clock)
   int actions = 0;
   std::map<std::string, int> actions_by_kind;  // action_kind_name -> count
+  // Nothing mode: the least time to OOM at the growth rate of the moment
+  // (GPU bytes left / rate) over the trace; +inf when usage never grew.
+  double min_slack_seconds = std::numeric_limits<double>::infinity();
+  int samples = 0;       // policy passes
+  int fast_samples = 0;  // of which followed by a shorter interval (watching)
 };
 
 struct Simulation {
-  double tick_seconds = 1.0;
+  double tick_seconds = 1.0;          // the daemon's sample interval
+  double world_step_seconds = 0.05;   // the simulated GPU's clock
   double action_delay_seconds = 1.0;  // unload: Ollama frees in about a second
   double reload_delay_seconds = 3.0;  // reload with fewer layers
   uint64_t sample_noise_bytes = 32ULL << 20;
@@ -76,6 +88,12 @@ struct Row {
   int prevented = 0;          // of oom_without_policy, how many did not OOM
   int actions = 0;
   int wasted_actions = 0;  // actions in traces that would not have OOMed
+  // Traces that do not OOM but whose growth came within one unload plus one
+  // fast sample of it (at the rate of the moment): no policy that sees only
+  // usage can leave them alone and still save their twins whose growth
+  // goes on. The wasted actions taken in them: the latency floor.
+  int too_close = 0;
+  int wasted_too_close = 0;
   // The same wasted actions split by kind: an unload of an idle model costs
   // the user a reload on the next request, a reload with fewer layers slows
   // a model in use, a restore follows such a reload. The headline figure
