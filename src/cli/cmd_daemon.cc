@@ -57,8 +57,9 @@ int run_daemon(CliContext& ctx, const DaemonCliOptions& o) {
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
-  spdlog::info("ruvector-memopt daemon: every {} s, {}, API on port {}, state in {}", dm.interval_seconds(),
-               dm.applying() ? "applying actions" : "dry run (--apply to act)", dm.api_port(), o.state_dir);
+  spdlog::info("ruvector-memopt daemon: every {} s, {} policy, {}, API on port {}, state in {}", dm.interval_seconds(),
+               dm.predictive() ? "predictive" : "threshold", dm.applying() ? "applying actions" : "dry run (--apply to act)",
+               dm.api_port(), o.state_dir);
   dm.run(g_stop);
   spdlog::info("stopped");
   return kExitOk;
@@ -70,7 +71,8 @@ RegisterCommands reg(60, [](CliRoot& root) {
   o->state_dir = policy::default_state_dir();
   auto* cmd = root.app().add_subcommand("daemon", "Run in the foreground: sample, optimize, serve the API");
   cmd->add_flag("--apply", o->apply, "carry actions out (default: dry run, or apply = true in [daemon])");
-  cmd->add_option("--interval", o->interval, "seconds between samples (default 1, or [daemon] interval_seconds)");
+  cmd->add_option("--interval", o->interval,
+                  "seconds between samples (default 1, or [daemon] interval_seconds; 0.25 while an OOM may be near)");
   cmd->add_option("--listen", o->listen, "API address HOST:PORT (default 127.0.0.1:7878)");
   cmd->add_flag("--allow-remote", o->allow_remote, "allow --listen on a non-loopback address");
   cmd->add_option("--allow-host", o->allow_hosts, "extra Host header value the API accepts (repeatable)");

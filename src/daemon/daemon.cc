@@ -27,7 +27,10 @@ std::string stamp(const std::string& path) {
 
 std::string lbl(const char* k, const std::string& v) { return std::string(k) + "=\"" + escape_label_value(v) + "\""; }
 
-constexpr size_t kRecentInputs = 30;  // forecaster window at 1 s, with margin
+// Inputs the forecaster sees: the last 30 s (its window is 4 s), and never
+// more than this many (fast sampling while an OOM is near).
+constexpr double kRecentSeconds = 30;
+constexpr size_t kRecentInputs = 256;
 
 nlohmann::json action_json(const policy::Action& a) {
   return {{"kind", policy::action_kind_name(a.kind)},
@@ -78,6 +81,9 @@ Status Daemon::start() {
   if (!(interval_ >= 0.01 && interval_ <= 3600)) return make_error("--interval must be between 0.01 and 3600 seconds");
   reload_profile_if_changed();
   if (profile_.name.empty()) return make_error("no usable profile (see the messages above)");
+  tuning_.predict = profiles_.daemon.mode != "threshold";
+  tuning_.sample_interval_seconds = interval_;
+  next_interval_ = interval_;
   if (auto st = policy::make_private_dir(o_.state_dir); !st) return st;
   if (o_.history_path.empty()) o_.history_path = o_.state_dir + "/history.db";
   o_.history.retention_days = profiles_.daemon.retention_days;
@@ -110,6 +116,7 @@ void Daemon::reload_profile_if_changed() {
     auto set = policy::load_profiles(o_.config_path);
     if (set) {
       profiles_ = *set;
+      tuning_.predict = profiles_.daemon.mode != "threshold";
       profile_stamp_.clear();  // re-resolve the active profile's values
       spdlog::info("reloaded {}", o_.config_path);
     } else {
@@ -178,7 +185,8 @@ void Daemon::tick(double now) {
     spdlog::warn("collector {}: {}", e.collector, e.message);
   }
   std::vector<policy::PolicyInput> hist(recent_.begin(), recent_.end());
-  policy::Decision d = policy::decide(s.input, profile_, hist, state_);
+  policy::Decision d = policy::decide(s.input, profile_, hist, state_, tuning_);
+  next_interval_ = d.next_sample_seconds > 0 ? std::min(d.next_sample_seconds, interval_) : interval_;
   for (auto& a : d.actions) {
     if (apply_) {
       auto st = actuator_->apply(a);
@@ -193,11 +201,16 @@ void Daemon::tick(double now) {
     spdlog::error("{}", st.error().message);
   }
   recent_.push_back(s.input);
-  while (recent_.size() > kRecentInputs) recent_.pop_front();
+  while (!recent_.empty() && (recent_.size() > kRecentInputs ||
+                              s.input.now_seconds - recent_.front().now_seconds > kRecentSeconds)) {
+    recent_.pop_front();
+  }
   s.status["profile"] = profile_.name;
   view_.sample = std::move(s);
   view_.forecasts = std::move(d.forecasts);
   view_.samples_total++;
+  view_.sample_interval_seconds = next_interval_;
+  view_.predictive = tuning_.predict;
   view_.last_pass_seconds = mono_now() - t0;
 }
 
@@ -207,7 +220,7 @@ void Daemon::run(const std::atomic<bool>& stop) {
   while (!stop.load()) {
     tick(mono_now() - started_);
     if (o_.max_samples && ++n >= o_.max_samples) break;
-    next += interval_;
+    next += next_interval_;
     // Late (a slow pass, a suspended machine): start again from now rather
     // than firing a burst of catch-up samples.
     if (next < mono_now()) next = mono_now();
@@ -323,7 +336,7 @@ ApiHandlers Daemon::handlers() {
       }
     }
     std::vector<policy::PolicyInput> hist(recent_.begin(), recent_.end());
-    policy::Decision d = policy::decide(view_.sample.input, profile_, hist, state_);
+    policy::Decision d = policy::decide(view_.sample.input, profile_, hist, state_, tuning_);
     nlohmann::json list = nlohmann::json::array();
     for (auto& a : d.actions) {
       if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), policy::action_kind_name(a.kind)) == kinds.end()) {

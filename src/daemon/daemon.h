@@ -46,9 +46,12 @@ class Daemon {
   int api_port() const { return api_ ? api_->port() : 0; }
   double interval_seconds() const { return interval_; }
   bool applying() const { return apply_; }
+  bool predictive() const { return tuning_.predict; }
+  // Seconds until the next sample: the interval, or the policy's sooner one.
+  double next_interval_seconds() const { return next_interval_; }
 
  private:
-  void tick(double now);
+  void tick(double now);  // sets next_interval_
   void reload_profile_if_changed();
   std::vector<SeriesValue> series_of(const Sample& s) const;
   void record(policy::Action a, bool applied, int64_t ts_ms);
@@ -64,10 +67,12 @@ class Daemon {
   policy::ProfileSet profiles_;
   policy::Profile profile_;
   policy::PolicyState state_;
+  policy::PolicyTuning tuning_;
   std::deque<policy::PolicyInput> recent_;
   MetricsView view_;
   bool apply_ = false;
   double interval_ = 1.0;
+  double next_interval_ = 1.0;  // the policy may ask for a sooner sample
   std::string profile_stamp_;
   std::string config_stamp_;
   double started_ = 0;

@@ -4,6 +4,7 @@
 #include <httplib.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -194,6 +195,69 @@ TEST_F(DaemonTest, ProfileChosenFromTheCliIsPickedUpAtOnce) {
     seen = nlohmann::json::parse(client().Get("/api/v1/status")->body)["profile"];
   }
   EXPECT_EQ(seen, "batch_inference");
+}
+
+// VRAM growing 1.5 GiB/s from 12 of 24 GiB (OOM 8 s after the start);
+// records when it was sampled.
+class GrowingSampler : public Sampler {
+ public:
+  explicit GrowingSampler(std::vector<double>* times) : times_(times) {}
+  Sample sample(double now) override {
+    times_->push_back(now);
+    Sample s;
+    s.unix_ms = 1'700'000'000'000 + static_cast<int64_t>(now * 1000);
+    s.status = {{"schema", "ruvector-memopt.status/1"}};
+    s.input.now_seconds = now;
+    s.input.host = {64 * kGiB, 40 * kGiB};
+    policy::GpuState g;
+    g.total_bytes = 24 * kGiB;
+    g.used_bytes = static_cast<uint64_t>((12 + 1.5 * now) * static_cast<double>(kGiB));
+    s.input.gpus = {g};
+    return s;
+  }
+
+ private:
+  std::vector<double>* times_;
+};
+
+TEST_F(DaemonTest, SamplesFasterWhileAnOomIsForecast) {
+  // At the default 1 s interval, the second sample's rise taken as a rate
+  // puts OOM 7 s away, within reload + watch seconds (8): from then on the
+  // daemon samples every 0.25 s.
+  opts_.interval_seconds = 1.0;
+  opts_.serve_api = false;
+  opts_.max_samples = 9;
+  std::vector<double> times;
+  Daemon d(opts_, std::make_unique<GrowingSampler>(&times), std::make_unique<RecordingActuator>());
+  ASSERT_TRUE(d.start().ok());
+  EXPECT_TRUE(d.predictive());
+  std::atomic<bool> stop{false};
+  d.run(stop);
+  ASSERT_EQ(times.size(), 9u);
+  std::vector<double> gaps;
+  for (size_t i = 1; i < times.size(); ++i) gaps.push_back(times[i] - times[i - 1]);
+  EXPECT_GE(gaps[0], 0.9);  // one sample: nothing to go by yet
+  std::vector<double> late(gaps.end() - 5, gaps.end());
+  std::sort(late.begin(), late.end());
+  EXPECT_LT(late[2], 0.5) << "median of the last five gaps";  // 0.25 s, however loaded the machine
+  EXPECT_DOUBLE_EQ(d.next_interval_seconds(), 0.25);
+}
+
+TEST_F(DaemonTest, ThresholdModeFromTheConfig) {
+  {
+    std::ofstream c(opts_.config_path);
+    c << "[daemon]\nmode = \"threshold\"\n";
+  }
+  opts_.serve_api = false;
+  opts_.max_samples = 3;
+  opts_.interval_seconds = 0.01;
+  std::vector<double> times;
+  Daemon d(opts_, std::make_unique<GrowingSampler>(&times), std::make_unique<RecordingActuator>());
+  ASSERT_TRUE(d.start().ok());
+  EXPECT_FALSE(d.predictive());
+  std::atomic<bool> stop{false};
+  d.run(stop);
+  EXPECT_DOUBLE_EQ(d.next_interval_seconds(), 0.01);  // never faster than asked, never slower
 }
 
 TEST_F(DaemonTest, NonLoopbackListenMustBeAskedFor) {

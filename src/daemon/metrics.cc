@@ -148,7 +148,9 @@ std::string render_metrics(const MetricsView& v) {
     }
   }
   Family(os, "ruvector_policy_profile_info", "gauge", "The active profile (value is always 1).")
-      .add(label("profile", v.profile) + "," + label("mode", v.apply ? "apply" : "dry-run"), 1);
+      .add(label("profile", v.profile) + "," + label("mode", v.apply ? "apply" : "dry-run") + "," +
+               label("policy", v.predictive ? "predictive" : "threshold"),
+           1);
   {
     Family f(os, "ruvector_collector_errors_total", "counter", "Failed collector runs, by collector.");
     for (const auto& [c, n] : v.collector_errors_total) f.add(label("collector", c), static_cast<double>(n));
@@ -157,6 +159,9 @@ std::string render_metrics(const MetricsView& v) {
       .add("", static_cast<double>(v.samples_total));
   Family(os, "ruvector_daemon_pass_seconds", "gauge", "Time the last sample and policy pass took.")
       .add("", v.last_pass_seconds);
+  Family(os, "ruvector_daemon_sample_interval_seconds", "gauge",
+         "Seconds until the next sample: the configured interval, or the fast one while an OOM may be near.")
+      .add("", v.sample_interval_seconds);
   return os.str();
 }
 

@@ -22,6 +22,8 @@ struct MetricsView {
   std::map<std::string, uint64_t> collector_errors_total;  // by collector
   uint64_t samples_total = 0;
   double last_pass_seconds = 0;  // time one sample + policy pass took
+  bool predictive = true;  // [daemon] mode
+  double sample_interval_seconds = 0;  // until the next sample (shorter while an OOM may be near)
 };
 
 // Escapes a label value (backslash, double quote, newline), as the format

@@ -28,6 +28,7 @@ TEST(MetricsTest, ConventionalNamesAndLabels) {
   v.collector_errors_total["gpu"] = 2;
   v.profile = "local_llm";
   v.samples_total = 9;
+  v.sample_interval_seconds = 0.25;
   const std::string t = render_metrics(v);
   EXPECT_NE(t.find("# TYPE ruvector_gpu_memory_used_bytes gauge\n"), std::string::npos);
   EXPECT_NE(t.find("ruvector_gpu_memory_used_bytes{gpu=\"0\",name=\"RTX 4090\"} 1000\n"), std::string::npos) << t;
@@ -43,7 +44,9 @@ TEST(MetricsTest, ConventionalNamesAndLabels) {
   EXPECT_NE(t.find("ruvector_collector_errors_total{collector=\"gpu\"} 2\n"), std::string::npos);
   EXPECT_NE(t.find("ruvector_host_memory_available_bytes 32\n"), std::string::npos);
   EXPECT_NE(t.find("ruvector_daemon_samples_total 9\n"), std::string::npos);
-  EXPECT_NE(t.find("ruvector_policy_profile_info{profile=\"local_llm\",mode=\"dry-run\"} 1\n"), std::string::npos);
+  EXPECT_NE(t.find("ruvector_daemon_sample_interval_seconds 0.25\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("ruvector_policy_profile_info{profile=\"local_llm\",mode=\"dry-run\",policy=\"predictive\"} 1\n"),
+            std::string::npos);
 }
 
 TEST(MetricsTest, LabelValuesAreEscaped) {
