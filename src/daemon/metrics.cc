@@ -88,7 +88,7 @@ std::string render_metrics(const MetricsView& v) {
     Family f(os, "ruvector_gpu_oom_forecast_seconds", "gauge",
              "Seconds until GPU memory runs out at the current growth rate (absent when not growing).");
     for (const auto& fc : v.forecasts) {
-      if (std::isfinite(fc.seconds_to_oom)) f.add(gpu_label(fc.gpu), fc.seconds_to_oom);
+      if (std::isfinite(fc.seconds_to_oom) && fc.still_growing) f.add(gpu_label(fc.gpu), fc.seconds_to_oom);
     }
   }
   Family(os, "ruvector_host_memory_total_bytes", "gauge", "Host RAM size.").add("", static_cast<double>(in.host.total_bytes));

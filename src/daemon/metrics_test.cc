@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 namespace memopt::daemon {
 namespace {
 
@@ -47,6 +49,21 @@ TEST(MetricsTest, ConventionalNamesAndLabels) {
   EXPECT_NE(t.find("ruvector_daemon_sample_interval_seconds 0.25\n"), std::string::npos) << t;
   EXPECT_NE(t.find("ruvector_policy_profile_info{profile=\"local_llm\",mode=\"dry-run\",policy=\"predictive\"} 1\n"),
             std::string::npos);
+}
+
+TEST(MetricsTest, OomForecastOnlyWhileGrowing) {
+  MetricsView v;
+  policy::GpuForecast f;
+  f.gpu = 0;
+  f.seconds_to_oom = 7.5;
+  f.still_growing = true;
+  v.forecasts = {f};
+  EXPECT_NE(render_metrics(v).find("ruvector_gpu_oom_forecast_seconds{gpu=\"0\"} 7.5\n"), std::string::npos);
+  v.forecasts[0].still_growing = false;  // the line still slopes, the last samples are flat
+  EXPECT_EQ(render_metrics(v).find("ruvector_gpu_oom_forecast_seconds{"), std::string::npos);
+  v.forecasts[0].still_growing = true;
+  v.forecasts[0].seconds_to_oom = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(render_metrics(v).find("ruvector_gpu_oom_forecast_seconds{"), std::string::npos);
 }
 
 TEST(MetricsTest, LabelValuesAreEscaped) {
