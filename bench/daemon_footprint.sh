@@ -24,7 +24,7 @@ sleep "$SECS"
 c1=$(cpu); t1=$(date +%s.%N)
 rss=$(awk '/VmRSS/ {print $2}' /proc/$D/status)
 hwm=$(awk '/VmHWM/ {print $2}' /proc/$D/status)
-procs=$(ls -d /proc/[0-9]* | wc -l)
+procs=$(ls /proc | grep -c '^[0-9]')  # not a glob: a process may exit mid-listing
 python3 - "$c0" "$c1" "$t0" "$t1" "$TICK" "$rss" "$hwm" "$procs" "$SECS" <<'PY'
 import sys
 c0, c1, t0, t1, tick, rss, hwm, procs, secs = sys.argv[1:]

@@ -93,15 +93,6 @@ RegisterCommands::RegisterCommands(int order, Registrar registrar) {
   registry().push_back({order, std::move(registrar)});
 }
 
-void print_json(CliContext& ctx, const nlohmann::json& doc) {
-  *ctx.out << doc.dump(2) << "\n";
-}
-
-int fail(CliContext& ctx, const std::string& message) {
-  *ctx.err << "ruvector-memopt: " << message << "\n";
-  return kExitFailure;
-}
-
 CLI::App* CliRoot::group(const std::string& name, const std::string& description) {
   for (CLI::App* sub : app_.get_subcommands([](CLI::App*) { return true; })) {
     if (sub->get_name() == name) return sub;

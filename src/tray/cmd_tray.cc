@@ -1,362 +1,48 @@
-// `ruvector-memopt tray`: the native tray icon (Ayatana AppIndicator, GTK 3)
-// with the seed's tray menu, talking to the daemon's API. Built only where
-// ayatana-appindicator3-0.1 is found (CMakeLists.txt, MEMOPT_TRAY); the menu
-// itself is ui::TrayMenu (src/ui/tray_menu.h), this file only draws it.
-//
-// Threads: GTK runs on the main thread. One worker thread does all HTTP (the
-// 2 s status poll and the clicked actions, with short timeouts) and hands
-// each new menu to the main loop with g_idle_add, so a slow or hung daemon
-// never freezes the menu.
-#include <glib-unix.h>
-#include <gtk/gtk.h>
-#include <libayatana-appindicator/app-indicator.h>
+// `ruvector-memopt tray`: parses the tray's options (so --help and mistakes
+// are answered here, like every command's) and hands over to the helper
+// `ruvector-memopt-tray` beside this binary (src/tray/tray_main.cc), which
+// is the only program that loads GTK. The helper is run with execv: no
+// shell, the arguments passed as they were parsed.
+#include <unistd.h>
 
-#include <chrono>
-#include <condition_variable>
-#include <csignal>
-#include <deque>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <memory>
-#include <mutex>
-#include <nlohmann/json.hpp>
-#include <thread>
+#include <string>
 #include <vector>
 
 #include "cli/command.h"
-#include "ui/token_file.h"
-#include "ui/tray_client.h"
-#include "ui/tray_menu.h"
+#include "tray/tray_options.h"
 
 namespace memopt::cli {
 namespace {
 
-struct TrayOptions {
-  std::string daemon_url = "http://127.0.0.1:7878";
-  std::string token_file;
-  double interval_seconds = 2.0;
-  bool dump_menu = false;
-  std::vector<std::string> clicks;  // --click LABEL (with --dump-menu)
-};
-
-// Short enough that quitting while the daemon hangs stays quick.
-constexpr int kStatusTimeoutMs = 1500;
-constexpr int kActionTimeoutMs = 5000;
-
-// What a menu shows, as one string: a new menu replaces the shown one only
-// when this differs (replacing it closes it under the user's pointer).
-std::string menu_key(const ui::TrayMenu& m) {
-  std::string k;
-  for (const auto& it : m.items) {
-    k += std::to_string(static_cast<int>(it.type)) + (it.checked ? "x" : "-") +
-         (it.sensitive ? "s" : "g") + it.label + '\n';
+int exec_helper(CliContext& ctx, const TrayOptions& o) {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return fail(ctx, "tray: cannot find this program's own path (/proc/self/exe): " + ec.message());
+  const std::string helper = (self.parent_path() / "ruvector-memopt-tray").string();
+  if (::access(helper.c_str(), X_OK) != 0) {
+    return fail(ctx, "tray: the tray helper " + helper + " is missing (" + std::strerror(errno) +
+                         "); it is built with the binary where libayatana-appindicator3 is installed");
   }
-  return k;
-}
-
-class Tray;
-
-struct Click {
-  Tray* tray;
-  ui::TrayAction action;
-};
-
-class Tray {
- public:
-  Tray(TrayOptions o, std::string token) : o_(std::move(o)), token_(std::move(token)) {}
-
-  // A GtkMenu for `m` (floating reference, as gtk_menu_new gives it).
-  GtkWidget* build(const ui::TrayMenu& m) {
-    GtkWidget* menu = gtk_menu_new();
-    GSList* group = nullptr;
-    for (const auto& it : m.items) {
-      GtkWidget* item = nullptr;
-      switch (it.type) {
-        case ui::TrayItem::Type::kSeparator:
-          item = gtk_separator_menu_item_new();
-          break;
-        case ui::TrayItem::Type::kRadio:
-          item = gtk_radio_menu_item_new_with_label(group, it.label.c_str());
-          group = gtk_radio_menu_item_get_group(GTK_RADIO_MENU_ITEM(item));
-          // set_active emits "toggled", not "activate": no request here.
-          gtk_check_menu_item_set_active(GTK_CHECK_MENU_ITEM(item), it.checked);
-          break;
-        case ui::TrayItem::Type::kLabel:
-        case ui::TrayItem::Type::kAction:
-          item = gtk_menu_item_new_with_label(it.label.c_str());
-          break;
-      }
-      gtk_widget_set_sensitive(item, it.sensitive);
-      if (it.action) {
-        g_signal_connect_data(
-            item, "activate", G_CALLBACK(&Tray::on_activate), new Click{this, *it.action},
-            [](gpointer p, GClosure*) { delete static_cast<Click*>(p); }, GConnectFlags(0));
-      }
-      gtk_menu_shell_append(GTK_MENU_SHELL(menu), item);
-      gtk_widget_show(item);
-    }
-    return menu;
-  }
-
-  // --dump-menu --click: sends what the clicks queued, here and now (the
-  // worker thread is not running then); the outcomes, one per request.
-  std::vector<std::string> send_queued() {
-    std::vector<std::string> out;
-    std::deque<ui::ApiRequest> q;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      q.swap(queue_);
-    }
-    for (const auto& r : q) {
-      auto res = ui::tray_send(o_.daemon_url, r, kActionTimeoutMs);
-      out.push_back(res ? r.path + ": done" : res.error().message);
-    }
-    return out;
-  }
-
-  int run() {
-    indicator_ = app_indicator_new("ruvector-memopt", "utilities-system-monitor",
-                                   APP_INDICATOR_CATEGORY_SYSTEM_SERVICES);
-    app_indicator_set_title(indicator_, "ruvector-memopt");
-    app_indicator_set_status(indicator_, APP_INDICATOR_STATUS_ACTIVE);
-    // A menu before the first answer: AppIndicator shows nothing without one.
-    show(ui::tray_menu_unreachable("waiting for " + o_.daemon_url));
-    g_unix_signal_add(SIGINT, &Tray::on_signal, nullptr);
-    g_unix_signal_add(SIGTERM, &Tray::on_signal, nullptr);
-    worker_ = std::thread([this] { work(); });
-    gtk_main();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    worker_.join();
-    // Updates the worker queued before it stopped: run them while `this` lives.
-    while (g_main_context_iteration(nullptr, FALSE)) {
-    }
-    g_object_unref(indicator_);
-    return kExitOk;
-  }
-
- private:
-  struct Update {
-    Tray* tray;
-    ui::TrayMenu menu;
-  };
-
-  void show(const ui::TrayMenu& m) {
-    const std::string key = menu_key(m);
-    if (key == shown_key_) return;
-    shown_key_ = key;
-    app_indicator_set_menu(indicator_, GTK_MENU(build(m)));
-    app_indicator_set_label(indicator_, m.header.c_str(), "Memory 100% | VRAM 100%");
-  }
-
-  static gboolean on_update(gpointer p) {
-    std::unique_ptr<Update> u(static_cast<Update*>(p));
-    u->tray->show(u->menu);
-    return G_SOURCE_REMOVE;
-  }
-
-  static gboolean on_signal(gpointer) {
-    gtk_main_quit();
-    return G_SOURCE_REMOVE;
-  }
-
-  static void on_activate(GtkMenuItem* item, gpointer p) {
-    // A radio item GTK switches off also emits "activate" (from the newly
-    // chosen one's handler, before it); "activate" runs GTK's handler first,
-    // so the item is already off then: only the chosen profile is sent.
-    if (GTK_IS_RADIO_MENU_ITEM(item) &&
-        !gtk_check_menu_item_get_active(GTK_CHECK_MENU_ITEM(item))) {
-      return;
-    }
-    auto* c = static_cast<Click*>(p);
-    c->tray->clicked(c->action);
-  }
-
-  void clicked(const ui::TrayAction& a) {
-    // GTK already moved a clicked radio's check; redraw on the next answer
-    // even if it matches the last one (a refused profile switch).
-    shown_key_.clear();
-    if (a.kind == ui::TrayActionKind::kQuit) {
-      gtk_main_quit();
-      return;
-    }
-    if (a.kind == ui::TrayActionKind::kOpenDashboard) {
-      // Without the token: a URL handed to the browser lands in its command
-      // line, which every local user can read (/proc/PID/cmdline), and the
-      // token file exists to keep it from them. The page opens read-only;
-      // `ai dashboard` prints the URL that can act.
-      GError* err = nullptr;
-      const std::string url = ui::tray_dashboard_url(o_.daemon_url);
-      if (!g_app_info_launch_default_for_uri(url.c_str(), nullptr, &err)) {
-        set_message(std::string("cannot open a browser: ") +
-                    (err ? err->message : "unknown error"));
-        if (err) g_error_free(err);
-      }
-      return;
-    }
-    auto r = ui::tray_request(a, token_);
-    if (!r) return;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (queue_.size() < 16) queue_.push_back(*r);  // a burst of clicks is not a backlog
-    }
-    cv_.notify_all();
-  }
-
-  void set_message(const std::string& text) {
-    std::lock_guard<std::mutex> lock(mu_);
-    message_ = text.substr(0, 120);
-  }
-
-  // The worker: actions first (a click should not wait for the poll), then
-  // the status, then sleep until the next poll or click.
-  void work() {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!stop_) {
-      while (!queue_.empty() && !stop_) {
-        const ui::ApiRequest r = queue_.front();
-        queue_.pop_front();
-        lock.unlock();
-        auto res = ui::tray_send(o_.daemon_url, r, kActionTimeoutMs);
-        const std::string text = res ? r.path + ": done" : res.error().message;
-        lock.lock();
-        message_ = text.substr(0, 120);
-      }
-      lock.unlock();
-      auto s = ui::tray_fetch_status(o_.daemon_url, kStatusTimeoutMs);
-      ui::TrayMenu m = s ? ui::tray_menu_from_status(*s, !token_.empty())
-                         : ui::tray_menu_unreachable(s.error().message);
-      lock.lock();
-      if (!message_.empty()) {
-        ui::TrayItem last;
-        last.label = message_;
-        last.sensitive = false;
-        m.items.insert(m.items.begin() + 1, last);
-      }
-      g_idle_add(&Tray::on_update, new Update{this, std::move(m)});
-      cv_.wait_for(lock, std::chrono::duration<double>(o_.interval_seconds),
-                   [this] { return stop_ || !queue_.empty(); });
-    }
-  }
-
-  TrayOptions o_;
-  std::string token_;
-  AppIndicator* indicator_ = nullptr;
-  std::string shown_key_;
-  std::thread worker_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<ui::ApiRequest> queue_;  // guarded by mu_
-  std::string message_;               // guarded by mu_: the last action's outcome
-  bool stop_ = false;                 // guarded by mu_
-};
-
-// --dump-menu: the real GtkMenu built from one status read, its items
-// printed (the test hook: it needs a display, not a tray host).
-int dump_menu(CliContext& ctx, Tray& tray, const TrayOptions& o, bool have_token) {
-  auto s = ui::tray_fetch_status(o.daemon_url, kStatusTimeoutMs);
-  if (!s) return fail(ctx, s.error().message);
-  GtkWidget* menu = tray.build(ui::tray_menu_from_status(*s, have_token));
-  g_object_ref_sink(menu);
-  nlohmann::json items = nlohmann::json::array();
-  GList* children = gtk_container_get_children(GTK_CONTAINER(menu));
-  for (GList* l = children; l != nullptr; l = l->next) {
-    GtkWidget* w = GTK_WIDGET(l->data);
-    if (GTK_IS_SEPARATOR_MENU_ITEM(w)) {
-      items.push_back({{"type", "separator"}});
-      if (!ctx.opts.json) *ctx.out << "---\n";
-      continue;
-    }
-    const char* text = gtk_menu_item_get_label(GTK_MENU_ITEM(w));
-    const std::string label = text ? text : "";
-    const bool sensitive = gtk_widget_get_sensitive(w);
-    nlohmann::json it = {{"type", "item"}, {"label", label}, {"sensitive", sensitive}};
-    std::string line = label;
-    if (GTK_IS_RADIO_MENU_ITEM(w)) {
-      const bool on = gtk_check_menu_item_get_active(GTK_CHECK_MENU_ITEM(w));
-      it["type"] = "radio";
-      it["checked"] = on;
-      line = (on ? "(*) " : "( ) ") + line;
-    }
-    if (!sensitive) line += "  [greyed]";
-    items.push_back(std::move(it));
-    if (!ctx.opts.json) *ctx.out << line << '\n';
-  }
-  // Clicks go through GTK's own "activate" signal on the built items.
-  int status = kExitOk;
-  for (const std::string& want : o.clicks) {
-    GtkWidget* hit = nullptr;
-    for (GList* l = children; l != nullptr; l = l->next) {
-      GtkWidget* w = GTK_WIDGET(l->data);
-      const char* text = GTK_IS_MENU_ITEM(w) ? gtk_menu_item_get_label(GTK_MENU_ITEM(w)) : nullptr;
-      if (text != nullptr && want == text) hit = w;
-    }
-    if (hit == nullptr) {
-      *ctx.err << "ruvector-memopt: --click '" << want << "': no such menu item\n";
-      status = kExitUsage;
-      break;
-    }
-    gtk_menu_item_activate(GTK_MENU_ITEM(hit));
-    for (const std::string& outcome : tray.send_queued()) {
-      *ctx.err << want << ": " << outcome << '\n';
-      if (outcome.find(": done") == std::string::npos) status = kExitFailure;
-    }
-  }
-  g_list_free(children);
-  gtk_widget_destroy(menu);
-  g_object_unref(menu);
-  if (ctx.opts.json) {
-    *ctx.out << nlohmann::json{{"schema", "ruvector-memopt.tray/1"},
-                               {"daemon", o.daemon_url},
-                               {"items", items}}
-                    .dump(2)
-             << '\n';
-  }
-  return status;
-}
-
-int run_tray(CliContext& ctx, const TrayOptions& o) {
-  if (o.daemon_url.rfind("http://", 0) != 0) {
-    *ctx.err << "ruvector-memopt: --daemon wants http://HOST:PORT, got '" << o.daemon_url << "'\n";
-    return kExitUsage;
-  }
-  if (ctx.opts.json && !o.dump_menu) {
-    *ctx.err << "ruvector-memopt: tray is a desktop icon; --json goes with --dump-menu "
-                "(or use `ai watch --json`)\n";
-    return kExitUsage;
-  }
-  // A missing default token file leaves the menu read-only (actions greyed),
-  // a bad one is an error.
-  std::string token;
-  if (const std::string path = ui::token_file_or_default(o.token_file); !path.empty()) {
-    auto t = ui::read_token_file(path);
-    if (!t) return fail(ctx, t.error().message);
-    token = *t;
-  }
-  if (!gtk_init_check(nullptr, nullptr)) {
-    return fail(ctx, "cannot open a display for the tray (is DISPLAY or WAYLAND_DISPLAY set?)");
-  }
-  Tray tray(o, token);
-  if (o.dump_menu) return dump_menu(ctx, tray, o, !token.empty());
-  return tray.run();
+  std::vector<std::string> args = tray_args(o, ctx.opts.json);
+  args.insert(args.begin(), helper);
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ctx.out->flush();
+  ctx.err->flush();
+  ::execv(helper.c_str(), argv.data());
+  return fail(ctx, "tray: cannot run " + helper + ": " + std::strerror(errno));
 }
 
 RegisterCommands reg(70, [](CliRoot& root) {
   auto o = std::make_shared<TrayOptions>();
-  auto* cmd =
-      root.app().add_subcommand("tray", "Tray icon with the AI memory menu (talks to the daemon)");
-  cmd->add_option("--daemon", o->daemon_url, "the daemon's API URL")->capture_default_str();
-  cmd->add_option("--token-file", o->token_file,
-                  "daemon API token file for the actions (default: the state dir's api_token)");
-  cmd->add_option("--interval", o->interval_seconds, "seconds between status polls")
-      ->capture_default_str()
-      ->check(CLI::Range(0.5, 3600.0));
-  cmd->add_flag("--dump-menu", o->dump_menu,
-                "build the menu once, print its items and exit (tests)");
-  cmd->add_option("--click", o->clicks, "with --dump-menu: activate the item LABEL (repeatable)")
-      ->needs("--dump-menu");
-  root.bind(cmd, [o](CliContext& ctx) { return run_tray(ctx, *o); });
+  auto* cmd = root.app().add_subcommand("tray", "Tray icon with the AI memory menu (talks to the daemon)");
+  add_tray_options(cmd, *o);
+  root.bind(cmd, [o](CliContext& ctx) { return exec_helper(ctx, *o); });
 });
 
 }  // namespace
