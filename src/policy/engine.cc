@@ -451,7 +451,11 @@ class Pass {
     st_.offload_fired_at[g.index] = in_.now_seconds;
     const uint64_t freed = free_on_gpu(g, need, why, !over, !fast_tier_only);
     if (freed > 0) {
-      if (t_.predict) st_.watch_until[g.index] = in_.now_seconds + t_.watch_seconds;
+      // Watch how it lands (and whether the growth goes on) closely.
+      if (t_.predict && t_.fast_sample_seconds > 0 && t_.fast_sample_seconds < t_.sample_interval_seconds) {
+        st_.watch_until[g.index] = in_.now_seconds + t_.watch_seconds;
+        request_sample(t_.fast_sample_seconds);
+      }
       freed_log.push_back({in_.now_seconds, in_.now_seconds + land_delay_, freed});
       st_.last_freed[g.index] = {in_.now_seconds, freed};
     }
