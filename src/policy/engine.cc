@@ -147,9 +147,13 @@ class Pass {
   // is the fast one: the last moment to act must not fall between two
   // samples of the configured interval, and just after an action freed
   // memory the fit has too few points to judge the growth that goes on.
+  bool can_sample_faster() const {
+    return t_.fast_sample_seconds > 0 && t_.fast_sample_seconds < t_.sample_interval_seconds;
+  }
+
   double watch(const GpuState& g, const GpuForecast& f) {
     const double slow = t_.sample_interval_seconds;
-    if (!(t_.fast_sample_seconds > 0 && t_.fast_sample_seconds < slow)) return slow;
+    if (!can_sample_faster()) return slow;
     const double horizon = t_.reload_seconds + t_.watch_seconds;
     bool near = f.growth.earliest_seconds_to(g.total_bytes, g.used_bytes) <= horizon;
     if (!history_.empty()) {
@@ -452,7 +456,7 @@ class Pass {
     const uint64_t freed = free_on_gpu(g, need, why, !over, !fast_tier_only);
     if (freed > 0) {
       // Watch how it lands (and whether the growth goes on) closely.
-      if (t_.predict && t_.fast_sample_seconds > 0 && t_.fast_sample_seconds < t_.sample_interval_seconds) {
+      if (t_.predict && can_sample_faster()) {
         st_.watch_until[g.index] = in_.now_seconds + t_.watch_seconds;
         request_sample(t_.fast_sample_seconds);
       }

@@ -67,7 +67,7 @@ const Action* find(const Decision& d, ActionKind k, const std::string& model) {
   return nullptr;
 }
 
-TEST(EngineTest, NothingToDoOnAQuietMachine) {
+TEST(EngineTest, QuietMachineGetsNoActions) {
   auto in = base();
   in.gpus = {gpu(0, 8)};
   in.models = {model("llama3.2:3b", 4, 10)};
