@@ -1,54 +1,164 @@
-// /proc/meminfo reader; values are in kB (kernel fs/proc/meminfo.c prints KiB).
-#include "proc/host_memory.h"
+#include "gpu/host_memory.h"
 
-#include <charconv>
-#include <fstream>
+#include <fmt/format.h>
 
-namespace memopt::proc {
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
 
-Result<HostMemory> parse_meminfo(std::string_view text) {
-  HostMemory m;
-  bool has_total = false, has_available = false;
-  uint64_t free_kb = 0, buffers_kb = 0, cached_kb = 0;
+#include "gpu/fs_read.h"
+
+namespace memopt::gpu {
+namespace {
+
+// "  123456 kB" → bytes; /proc/meminfo's "kB" is KiB (fs/proc/meminfo.c
+// prints pages << (PAGE_SHIFT - 10)).
+std::optional<uint64_t> kib_value(std::string_view v) {
+  v = trim(v);
+  if (v.ends_with("kB")) v = trim(v.substr(0, v.size() - 2));
+  auto n = parse_u64(v);
+  if (!n || *n > std::numeric_limits<uint64_t>::max() / 1024) return std::nullopt;
+  return *n * 1024;
+}
+
+template <typename F>
+void for_each_line(std::string_view text, F&& f) {
   while (!text.empty()) {
     size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    std::string_view key = line.substr(0, colon);
-    std::string_view val = line.substr(colon + 1);
-    while (!val.empty() && val.front() == ' ') val.remove_prefix(1);
-    uint64_t kb = 0;
-    auto [p, ec] = std::from_chars(val.data(), val.data() + val.size(), kb);
-    if (ec != std::errc() || kb > (UINT64_MAX >> 10)) continue;
-    if (key == "MemTotal") m.total_bytes = kb << 10, has_total = true;
-    else if (key == "MemAvailable") m.available_bytes = kb << 10, has_available = true;
-    else if (key == "MemFree") free_kb = kb;
-    else if (key == "Buffers") buffers_kb = kb;
-    else if (key == "Cached") cached_kb = kb;
-    else if (key == "SwapTotal") m.swap_total_bytes = kb << 10;
-    else if (key == "SwapFree") m.swap_free_bytes = kb << 10;
+    f(text.substr(0, nl));
+    if (nl == std::string_view::npos) break;
+    text = text.substr(nl + 1);
   }
-  if (!has_total) return make_error("meminfo has no MemTotal line");
-  // Kernels before 3.14 lack MemAvailable; free + buffers + cache is the
-  // classic approximation (procps `free` did the same).
-  if (!has_available) m.available_bytes = (free_kb + buffers_kb + cached_kb) << 10;
-  if (m.available_bytes > m.total_bytes) m.available_bytes = m.total_bytes;
-  if (m.swap_free_bytes > m.swap_total_bytes) m.swap_free_bytes = m.swap_total_bytes;
+}
+
+}  // namespace
+
+Result<MemInfo> parse_meminfo(std::string_view text) {
+  MemInfo m;
+  bool total = false, avail = false, free = false;
+  uint64_t buffers = 0;
+  for_each_line(text, [&](std::string_view line) {
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return;
+    std::string_view key = line.substr(0, colon);
+    auto v = kib_value(line.substr(colon + 1));
+    if (!v) return;
+    if (key == "MemTotal")
+      total = true, m.total_bytes = *v;
+    else if (key == "MemFree")
+      free = true, m.free_bytes = *v;
+    else if (key == "MemAvailable")
+      avail = true, m.available_bytes = *v;
+    else if (key == "Buffers")
+      buffers = *v;
+    else if (key == "Cached")
+      m.cached_bytes = *v;
+    else if (key == "SwapTotal")
+      m.swap_total_bytes = *v;
+    else if (key == "SwapFree")
+      m.swap_free_bytes = *v;
+  });
+  if (!total) return make_error("no MemTotal line");
+  if (!avail) {
+    // Pre-3.14 kernels: the classic free + buffers + cache estimate.
+    if (!free) return make_error("neither MemAvailable nor MemFree line");
+    m.available_bytes = m.free_bytes + buffers + m.cached_bytes;
+  }
+  m.available_bytes = std::min(m.available_bytes, m.total_bytes);
+  m.swap_free_bytes = std::min(m.swap_free_bytes, m.swap_total_bytes);
   return m;
 }
 
-Result<HostMemory> read_host_memory(const std::string& proc_root) {
-  std::string path = proc_root + "/meminfo";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("cannot read " + path + " (is procfs mounted? pass --proc-root)");
-  std::string text(64 * 1024, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  auto r = parse_meminfo(text);
-  if (!r) return make_error(path + ": " + r.error().message);
-  return r;
+std::optional<MemoryPressure> parse_pressure(std::string_view text) {
+  MemoryPressure p;
+  bool some = false;
+  for_each_line(text, [&](std::string_view line) {
+    bool is_some = line.starts_with("some ");
+    bool is_full = line.starts_with("full ");
+    if (!is_some && !is_full) return;
+    double a10 = -1, a60 = -1, a300 = -1;
+    std::string s(line.substr(5));
+    // "avg10=0.00 avg60=0.00 avg300=0.00 total=0"
+    if (std::sscanf(s.c_str(), "avg10=%lf avg60=%lf avg300=%lf", &a10, &a60, &a300) != 3) return;
+    if (a10 < 0 || a60 < 0 || a300 < 0 || a10 > 100 || a60 > 100 || a300 > 100) return;
+    if (is_some) {
+      some = true;
+      p.some_avg10 = a10, p.some_avg60 = a60, p.some_avg300 = a300;
+    } else {
+      p.full_avg10 = a10, p.full_avg60 = a60, p.full_avg300 = a300;
+    }
+  });
+  if (!some) return std::nullopt;
+  return p;
 }
 
-}  // namespace memopt::proc
+std::optional<std::vector<int>> parse_cpulist(std::string_view text) {
+  // The kernel's cpulist format (lib/bitmap.c bitmap_print_to_pagebuf).
+  constexpr int kMaxCpu = 1 << 16;  // more than any machine; bounds the vector
+  std::vector<int> cpus;
+  text = trim(text);
+  if (text.empty()) return cpus;  // a memory-only node has no CPUs
+  while (!text.empty()) {
+    size_t comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    size_t dash = part.find('-');
+    auto lo = parse_u64(part.substr(0, dash));
+    auto hi = dash == std::string_view::npos ? lo : parse_u64(part.substr(dash + 1));
+    if (!lo || !hi || *lo > *hi || *hi >= kMaxCpu) return std::nullopt;
+    for (uint64_t c = *lo; c <= *hi; ++c) cpus.push_back(static_cast<int>(c));
+    if (cpus.size() > static_cast<size_t>(kMaxCpu)) return std::nullopt;
+  }
+  return cpus;
+}
+
+void parse_node_meminfo(std::string_view text, NumaNode& node) {
+  for_each_line(text, [&](std::string_view line) {
+    // "Node 0 MemTotal:       32786372 kB"
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return;
+    std::string_view head = line.substr(0, colon);
+    size_t sp = head.rfind(' ');
+    std::string_view key = sp == std::string_view::npos ? head : head.substr(sp + 1);
+    auto v = kib_value(line.substr(colon + 1));
+    if (!v) return;
+    if (key == "MemTotal")
+      node.total_bytes = *v;
+    else if (key == "MemFree")
+      node.free_bytes = *v;
+  });
+}
+
+Result<HostMemory> read_host_memory(const std::string& proc_root, const std::string& sys_root) {
+  HostMemory h;
+  std::string path = proc_root + "/meminfo";
+  auto text = read_small_file(path);
+  if (!text)
+    return make_error(fmt::format("cannot read {}: is procfs mounted there? (--proc-root)", path));
+  auto mi = parse_meminfo(*text);
+  if (!mi) return make_error(fmt::format("{}: {}", path, mi.error().message));
+  h.meminfo = *mi;
+  if (auto p = read_small_file(proc_root + "/pressure/memory")) h.pressure = parse_pressure(*p);
+
+  std::string nodes = sys_root + "/devices/system/node";
+  for (const auto& name : list_dir(nodes)) {
+    if (!name.starts_with("node")) continue;
+    auto id = parse_u64(std::string_view(name).substr(4));
+    if (!id || *id > 4096) continue;
+    NumaNode n;
+    n.id = static_cast<int>(*id);
+    std::string dir = nodes + "/" + name;
+    if (auto m = read_small_file(dir + "/meminfo")) parse_node_meminfo(*m, n);
+    if (auto c = read_line(dir + "/cpulist")) {
+      n.cpulist = *c;
+      if (auto cpus = parse_cpulist(*c)) n.cpus = std::move(*cpus);
+    }
+    h.numa_nodes.push_back(std::move(n));
+  }
+  std::sort(h.numa_nodes.begin(), h.numa_nodes.end(),
+            [](const NumaNode& a, const NumaNode& b) { return a.id < b.id; });
+  return h;
+}
+
+}  // namespace memopt::gpu
