@@ -8,7 +8,7 @@ if(MEMOPT_BUILD_TESTS AND TARGET memopt_runtimes AND TARGET memopt_testsupport)
                         GTest::gtest GTest::gmock GTest::gtest_main)
   target_compile_definitions(test_runtimes_cli PRIVATE
     MEMOPT_SOURCE_DIR="${CMAKE_SOURCE_DIR}" MEMOPT_BINARY_DIR="${CMAKE_BINARY_DIR}"
-    MEMOPT_SHARED_DIR="${CMAKE_SOURCE_DIR}/../shared"
+    MEMOPT_FIXTURES_DIR="${CMAKE_SOURCE_DIR}/tests/fixtures"
     MEMOPT_CLI="$<TARGET_FILE:ruvector-memopt>")
   add_dependencies(test_runtimes_cli ruvector-memopt)
   # The fake libnvidia-ml.so.1 (tests/gpu_fake_nvml.cmake) lets the unload

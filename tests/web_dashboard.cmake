@@ -5,7 +5,7 @@ find_program(NODE_PROGRAM node)
 if(NODE_PROGRAM AND EXISTS /usr/bin/chromium AND TARGET fake_nvml_modern)
   add_test(NAME web_dashboard
            COMMAND ${NODE_PROGRAM} ${CMAKE_SOURCE_DIR}/tests/node/views/web_dashboard.mjs
-                   $<TARGET_FILE:ruvector-memopt> ${CMAKE_SOURCE_DIR}/../shared/fixtures
+                   $<TARGET_FILE:ruvector-memopt> ${CMAKE_SOURCE_DIR}/tests/fixtures/runtimes
                    ${CMAKE_SOURCE_DIR}/tests/fixtures/gpu/amd $<TARGET_FILE:fake_nvml_modern>
                    ${CMAKE_BINARY_DIR}/artifacts)
   set_tests_properties(web_dashboard PROPERTIES LABELS integration TIMEOUT 120)

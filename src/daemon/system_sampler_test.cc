@@ -12,7 +12,7 @@ namespace memopt::daemon {
 namespace {
 
 std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(MEMOPT_SHARED_DIR) + "/fixtures/" + name);
+  std::ifstream in(std::string(MEMOPT_FIXTURES_DIR) + "/runtimes/" + name);
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();

@@ -1,5 +1,5 @@
-// Fixture /proc trees for every runtime in the signature table (facts:
-// ../shared/research/gpu-monitoring.md §7), scanned by the real scanner and
+// Fixture /proc trees for every runtime in the signature table (facts: the
+// runtimes' sources listed in signatures.cc), scanned by the real scanner and
 // classified by the real detector.
 #include "detect/detector.h"
 

@@ -1,5 +1,9 @@
 // The signature table. Each confidence is a judgement of how specific the
-// signal is (sources: ../shared/research/gpu-monitoring.md §7.1-7.2):
+// signal is. The signals come from the runtimes' own code and docs: ollama/ollama
+// llm/llama_server.go and envconfig/config.go, llama.cpp tools/server/README.md,
+// the process titles vLLM and SGLang set (VLLM::EngineCore, sglang::scheduler),
+// TGI launcher/src/main.rs, LostRuins/koboldcpp koboldcpp.py, whisper.cpp
+// examples/server/README.md, the lmstudio.ai CLI docs. Confidences:
 //  0.95  the runtime's own program/subcommand or process title (no one else uses it)
 //  0.9   the runtime's own library or install path
 //  0.8   a library the runtime ships that forks/embedders also use (libllama)

@@ -3,7 +3,7 @@
 // signals (program name, python module, mapped library, path fragment, comm
 // prefix...) with the confidence each one carries. Detection is the table
 // read by one generic matcher (detector.cc); adding a runtime is adding an
-// entry here. Facts: ../shared/research/gpu-monitoring.md §7.
+// entry here. Facts: the runtimes' own sources, listed in signatures.cc.
 #include <cstdint>
 #include <span>
 #include <string_view>

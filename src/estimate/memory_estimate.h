@@ -7,8 +7,8 @@
 // Weights and KV cache follow llama.cpp's allocation rules exactly
 // (src/llama-model.cpp load_tensors, src/llama-kv-cache*.cpp, ggml-alloc.c);
 // compute buffers are an upper-bound model of ggml-alloc's peak, checked
-// against the real llama.cpp by tests/estimate_accuracy.cmake. The formulas
-// and their sources are in ../shared/research/memory-estimation.md §2.
+// against the real llama.cpp by tests/estimate_accuracy.cmake. Each formula
+// in memory_estimate.cc names the ggml-org/llama.cpp or ggml function it follows.
 #include <cstdint>
 #include <string>
 #include <vector>

@@ -1,5 +1,5 @@
 // Ollama store resolution against a store laid out like Ollama's, using the
-// real manifest captured in ../shared/fixtures/ollama-manifest.json.
+// real manifest captured in tests/fixtures/runtimes/ollama-manifest.json.
 #include "gguf/ollama_store.h"
 
 #include <gmock/gmock.h>
@@ -35,7 +35,7 @@ class OllamaStoreTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(root_); }
   void put_manifest(const std::string& rel) {
     fs::create_directories((root_ / "manifests" / rel).parent_path());
-    fs::copy_file(fs::path(MEMOPT_SHARED_DIR) / "fixtures/ollama-manifest.json",
+    fs::copy_file(fs::path(MEMOPT_FIXTURES_DIR) / "runtimes/ollama-manifest.json",
                   root_ / "manifests" / rel, fs::copy_options::overwrite_existing);
   }
   std::vector<std::string> roots() const { return {(root_ / "absent").string(), root_.string()}; }

@@ -1,5 +1,5 @@
 // Every runtime client against the replay server serving the documented
-// payloads from ../shared/fixtures, and the failures it must explain.
+// payloads from tests/fixtures/runtimes, and the failures it must explain.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

@@ -49,7 +49,8 @@ void check_histograms(const MetricsPage& page, const std::string& file) {
 
 TEST(Prometheus, EveryMetricsFixtureParsesWithoutIssues) {
   int files = 0;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(MEMOPT_SHARED_DIR) + "/fixtures")) {
+  const std::string dir = std::string(MEMOPT_FIXTURES_DIR) + "/runtimes";
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
     std::string name = e.path().filename().string();
     if (name.find("metrics") == std::string::npos || e.path().extension() != ".txt") continue;
     ++files;

@@ -1,7 +1,7 @@
 #pragma once
 // ReplayServer: an in-process HTTP server on 127.0.0.1 (ephemeral port) for
 // runtime-client tests. It serves canned payloads (usually the files in
-// ../shared/fixtures), every failure mode a client must survive (error
+// tests/fixtures/runtimes), every failure mode a client must survive (error
 // status, malformed body, a body that never ends, a slow answer, a stream cut
 // in the middle), and records every request so tests can assert exactly what
 // a client sent.
@@ -22,7 +22,7 @@
 namespace memopt::testing {
 
 inline std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(MEMOPT_SHARED_DIR) + "/fixtures/" + name, std::ios::binary);
+  std::ifstream in(std::string(MEMOPT_FIXTURES_DIR) + "/runtimes/" + name, std::ios::binary);
   if (!in) throw std::runtime_error("missing fixture " + name);
   std::stringstream ss;
   ss << in.rdbuf();
