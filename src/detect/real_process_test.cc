@@ -23,6 +23,7 @@
 #include "runtimes/probe.h"
 #include "runtimes/runtime.h"
 #include "support/tiny_models.h"
+#include "support/tool_guard.h"
 
 namespace memopt::detect {
 namespace {
@@ -265,9 +266,9 @@ TEST(RealProcess, LlamaCppThroughNodeLlamaCpp) {
   std::string node_dir = std::string(MEMOPT_SOURCE_DIR) + "/tests/node";
   std::string node = "/usr/bin/node";
   if (!fs::exists(node)) node = "/usr/local/bin/node";
-  if (!fs::exists(node) || !fs::exists(node_dir + "/node_modules/node-llama-cpp")) {
-    GTEST_SKIP() << "node or tests/node/node_modules/node-llama-cpp missing (run scripts/setup.sh)";
-  }
+  MEMOPT_REQUIRE_TOOL(fs::exists(node), "node", "apt-get install nodejs npm");
+  MEMOPT_REQUIRE_TOOL(fs::exists(node_dir + "/node_modules/node-llama-cpp"), "node-llama-cpp",
+                      "cd tests/node && npm install");
   TempDir dir;
   fs::create_directories(dir.path() + "/models");
   std::string model = dir.path() + "/models/" +
@@ -330,12 +331,12 @@ server.serve_forever()
 // as a detected endpoint, and its client reads the fixture's models there.
 TEST(RealProcess, RuntimeOnANonDefaultPortIsDiscoveredFromTheScan) {
   std::string python = "/usr/bin/python3";
-  if (!fs::exists(python)) GTEST_SKIP() << "python3 missing (scripts/setup.sh installs it)";
+  MEMOPT_REQUIRE_TOOL(fs::exists(python), "python3", "apt-get install python3");
   TempDir dir;
   std::string script = dir.path() + "/ollama";
   std::ofstream(script) << kFixtureOllama;
   Spawned s = spawn(python, {"python3", script, "serve"},
-                    {std::string("MEMOPT_FIXTURES=") + MEMOPT_SHARED_DIR + "/fixtures"}, dir.path(),
+                    {std::string("MEMOPT_FIXTURES=") + MEMOPT_FIXTURES_DIR + "/runtimes"}, dir.path(),
                     /*ready_on_stdout=*/true, std::chrono::seconds(20));
   Reaper reaper;
   reaper.keep(s.pid);
