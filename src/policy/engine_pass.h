@@ -1,0 +1,80 @@
+#pragma once
+// Inside the policy engine (engine.h is its interface): one pass of
+// decide(). The pass runs the rule families in a fixed order over one
+// input; each family lives in a file of its own:
+//   engine.cc           the pass itself and what every rule shares (emit,
+//                       cooldowns, rate limit, thermal flags)
+//   engine_forecast.cc  the per-GPU growth forecast and the fast-sample watch
+//   engine_pressure.cc  freeing VRAM under pressure (offload) and host RAM
+//                       under the reserve, cheapest first
+//   engine_context.cc   context right-sizing (auto_compact, kv_cache_limit)
+//   engine_image.cc     image-generation caches, and LLMs yielding to a render
+//   engine_idle.cc      unloading models idle past the profile's limit
+//   engine_restore.cc   moving layers back once the GPU has room
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "policy/engine.h"
+
+namespace memopt::policy::engine_detail {
+
+uint64_t bytes_at_percent(uint64_t total, double percent);
+std::string pct_text(uint64_t used, uint64_t total);  // "91.2%"
+std::string secs(double s);                           // "4.5 s"
+
+// One pass of the engine: the inputs and what has been decided so far.
+class Pass {
+ public:
+  Pass(const PolicyInput& in, const Profile& profile, const std::vector<PolicyInput>& history,
+       PolicyState& state, const PolicyTuning& tuning)
+      : in_(in), p_(profile), history_(history), st_(state), t_(tuning) {}
+
+  Decision run();
+
+ private:
+  // engine.cc: shared by every rule.
+  void prune_rate_window();
+  void thermal_rule(const GpuState& g);
+  void request_sample(double seconds);
+  bool emit(Action a);
+  Action model_action(ActionKind kind, const ModelState& m) const;
+  bool unloadable(const ModelState& m, double min_idle) const;
+  bool cooling(const std::string& target) const;
+  bool armed(std::map<int, bool>& disarmed, std::map<int, double>& fired_at, int gpu) const;
+
+  // engine_forecast.cc
+  GpuForecast forecast(const GpuState& g);
+  bool can_sample_faster() const;
+  double watch(const GpuState& g, const GpuForecast& f);
+
+  // engine_pressure.cc
+  void offload_rule(const GpuState& g, const GpuForecast& f);
+  uint64_t cheap_bytes(const GpuState& g) const;
+  uint64_t free_on_gpu(const GpuState& g, uint64_t need, const std::string& why, bool predictive,
+                       bool allow_reload = true);
+  void ram_reserve_rule();
+
+  // engine_context.cc
+  void compact_rule(const GpuState& g);
+  // engine_image.cc
+  void image_generation_rule();
+  // engine_idle.cc
+  void idle_unload_rule();
+  // engine_restore.cc
+  void restore_rule(const GpuState& g, const GpuForecast& f);
+
+  const PolicyInput& in_;
+  const Profile& p_;
+  const std::vector<PolicyInput>& history_;
+  PolicyState& st_;
+  const PolicyTuning& t_;
+  Decision d_;
+  std::set<std::string> taken_;
+  std::set<int> gpus_acted_;
+  double land_delay_ = 0;  // the slowest action emitted in this pass, seconds
+};
+
+}  // namespace memopt::policy::engine_detail

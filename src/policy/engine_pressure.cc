@@ -1,0 +1,274 @@
+// The policy pass (engine_pass.h): freeing memory under pressure. VRAM:
+// on a forecast OOM (or, in threshold mode, over auto_offload_threshold),
+// cheapest first. Host RAM: idle models' RAM when below reserve_ram_gb.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "policy/engine_pass.h"
+#include "util/bytes.h"
+
+namespace memopt::policy::engine_detail {
+
+void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
+  if (g.total_bytes == 0) return;
+  const uint64_t thr = bytes_at_percent(g.total_bytes, p_.auto_offload_threshold);
+  const uint64_t rearm = bytes_at_percent(g.total_bytes, p_.auto_offload_threshold - t_.hysteresis_percent);
+  auto& freed_log = st_.recently_freed[g.index];
+  if (g.used_bytes < rearm) {
+    st_.offload_disarmed[g.index] = false;
+    // Below the re-arm level the threshold's episode is over. A forecast
+    // acts below it, though, and what it freed is still on its way.
+    if (!t_.predict) freed_log.clear();
+  }
+  // Frees older than settle_seconds have shown or never will.
+  std::erase_if(freed_log, [&](const PolicyState::Freed& fr) {
+    return in_.now_seconds - fr.at >= t_.settle_seconds;
+  });
+  // Growth the planner already knows about: models still loading will
+  // reach their estimated size. Where there is such a load, it explains the
+  // trend better than a line through the samples does.
+  uint64_t known_growth = 0;
+  bool loading = false;
+  for (const auto& m : in_.models) {
+    if (m.gpu == g.index && m.loading_target_vram_bytes > m.vram_bytes) {
+      known_growth += m.loading_target_vram_bytes - m.vram_bytes;
+      loading = true;
+    }
+  }
+  // A load that finished within the forecast window still tilts the
+  // fitted line; its growth was known, so the line says nothing new.
+  for (const auto& h : history_) {
+    if (in_.now_seconds - h.now_seconds > t_.forecast_window_seconds) continue;
+    for (const auto& m : h.models) {
+      if (m.gpu == g.index && m.loading_target_vram_bytes > m.vram_bytes) loading = true;
+    }
+  }
+  const bool over = g.used_bytes >= thr;
+  const double total = static_cast<double>(g.total_bytes);
+  // The last bytes before OOM: compute buffers and a new request's
+  // activations arrive in steps the samples cannot see coming.
+  const double margin = std::max(total * t_.oom_margin_percent / 100.0, static_cast<double>(t_.oom_margin_min_bytes));
+  double projected = static_cast<double>(g.used_bytes);
+  uint64_t pending = 0;
+  double pending_lands_at = in_.now_seconds;
+  for (const auto& fr : freed_log) {
+    // Still on its way: not yet settled, and not seen landing.
+    if (in_.now_seconds - fr.at < t_.settle_seconds && fr.at > f.landed_before_seconds) {
+      pending += fr.bytes;
+      pending_lands_at = std::max(pending_lands_at, fr.lands_at);
+    }
+  }
+  bool at_risk = false;  // the forecast says OOM is coming
+  bool fast_tier_only = false;  // the forecast asks only for the free actions
+  if (t_.predict) {
+    if (loading) {
+      projected += static_cast<double>(known_growth);
+      at_risk = projected > total - t_.loading_margin_fraction * margin;
+    } else {
+      const bool growing = f.growth.valid && f.growth.slope_bytes_per_s > 0 && f.still_growing;
+      const double interval = watch(g, f);
+      // Inside the OOM margin even once what is on its way has landed.
+      const bool margin_risk = static_cast<double>(g.used_bytes) - static_cast<double>(pending) > total - margin;
+      double t_oom = std::numeric_limits<double>::infinity();
+      double slope_hi = 0;
+      if (growing) {
+        // Free enough for the growth over `cover_seconds`: one action
+        // covers the near future; a later pass frees more if it goes on.
+        projected += f.growth.slope_bytes_per_s * t_.cover_seconds;
+        // Act at the last sample that still leaves the action time to
+        // land before the earliest plausible OOM (upper bound of the
+        // slope): growth that stops before then never costs an action.
+        // An idle model or cache goes in `unload_seconds`; only when they
+        // cannot cover the shortfall must a reload start earlier.
+        t_oom = f.growth.earliest_seconds_to(g.total_bytes, g.used_bytes);
+        // Memory already being freed moves that moment out, if it lands
+        // before it: the line then has `pending` more bytes to climb.
+        if (pending > 0 && pending_lands_at - in_.now_seconds <= t_oom) {
+          t_oom = f.growth.earliest_seconds_to(g.total_bytes + pending, g.used_bytes);
+        }
+        slope_hi = std::max(f.growth.slope_upper_bytes_per_s, f.growth.slope_bytes_per_s);
+      }
+      // The fast tier suffices for now if it keeps the GPU below the OOM
+      // margin until a reload decided at the next sample could land; that
+      // pass escalates if the growth goes on.
+      const double near_need = static_cast<double>(g.used_bytes) + slope_hi * (interval + t_.reload_seconds) -
+                               (total - margin) - static_cast<double>(pending);
+      const bool cheap_covers = static_cast<double>(cheap_bytes(g)) >= near_need;
+      const bool risk_now = t_oom <= t_.unload_seconds + interval ||
+                            (!cheap_covers && t_oom <= t_.reload_seconds + interval);
+      at_risk = margin_risk || risk_now;
+      fast_tier_only = cheap_covers;
+    }
+  }
+  bool act;
+  if (t_.predict) {
+    // With a forecast, crossing the threshold alone does not act, however
+    // long usage stays there: a plateau at 96 % never runs out, and
+    // freeing for it is an action taken when no OOM would have happened
+    // (the simulator counts it as wasted). What acts is a forecast OOM, a
+    // planned load that will not fit, or usage inside the OOM margin.
+    // `mode = "threshold"` in [daemon] keeps the profile's threshold rule.
+    act = at_risk;
+  } else {
+    act = over && armed(st_.offload_disarmed, st_.offload_fired_at, g.index);
+    if (!act && over && in_.now_seconds - st_.offload_fired_at[g.index] < t_.settle_seconds) act = true;
+  }
+  if (!act) {
+    if (over && t_.predict) {
+      d_.notes.push_back("GPU " + std::to_string(g.index) + " above auto_offload_threshold but no OOM "
+                         "forecast; holding");
+    }
+    return;
+  }
+  // Free enough for the projected usage to sit at the re-arm level, minus
+  // what actions of the last `settle_seconds` are already freeing.
+  if (projected <= static_cast<double>(rearm)) return;
+  const uint64_t want = static_cast<uint64_t>(projected - static_cast<double>(rearm));
+  if (want <= pending) return;
+  const uint64_t need = want - pending;
+  const std::string at = "GPU " + std::to_string(g.index) + " VRAM at " + pct_text(g.used_bytes, g.total_bytes);
+  std::string why;
+  if (t_.predict && loading) {
+    why = at + " will reach " + pct_text(static_cast<uint64_t>(projected), g.total_bytes) +
+          " once the loading model is in";
+  } else if (t_.predict && std::isfinite(f.seconds_to_oom) && f.seconds_to_oom > 0) {
+    why = at + (over ? " (over auto_offload_threshold)" : "") + " growing " +
+          format_bytes(static_cast<uint64_t>(f.growth.slope_bytes_per_s)) + "/s: out of memory forecast in " +
+          secs(f.seconds_to_oom);
+  } else {
+    why = at + " >= " + (over ? "auto_offload_threshold " + pct_text(thr, g.total_bytes) : "the OOM margin");
+  }
+  st_.offload_disarmed[g.index] = true;
+  st_.offload_fired_at[g.index] = in_.now_seconds;
+  const uint64_t freed = free_on_gpu(g, need, why, !over, !fast_tier_only);
+  if (freed > 0) {
+    // Watch how it lands (and whether the growth goes on) closely.
+    if (t_.predict && can_sample_faster()) {
+      st_.watch_until[g.index] = in_.now_seconds + t_.watch_seconds;
+      request_sample(t_.fast_sample_seconds);
+    }
+    freed_log.push_back({in_.now_seconds, in_.now_seconds + land_delay_, freed});
+    st_.last_freed[g.index] = {in_.now_seconds, freed};
+  }
+}
+
+// What the fast actions (unload an idle model, free an idle image cache)
+// can free on GPU `g`, counted as free_on_gpu would take them.
+uint64_t Pass::cheap_bytes(const GpuState& g) const {
+  uint64_t bytes = 0;
+  for (const auto& m : in_.models) {
+    if (m.gpu == g.index && m.vram_bytes > 0 && unloadable(m, t_.idle_for_offload_seconds) && !cooling(m.key())) {
+      bytes += m.vram_bytes;  // (one already on its way counts as pending)
+    }
+  }
+  for (const auto& ig : in_.image_gen) {
+    if (ig.gpu == g.index && !ig.generating && !cooling(ig.key())) bytes += ig.vram_bytes;
+  }
+  return bytes;
+}
+
+// Frees `need` bytes on GPU `g`, cheapest first: idle models (longest idle
+// first), idle image-generation caches, then the largest model reloaded
+// with fewer GPU layers (it keeps serving, only slower). Without
+// `allow_reload` only the fast, free tier is taken.
+uint64_t Pass::free_on_gpu(const GpuState& g, uint64_t need, const std::string& why, bool predictive,
+                     bool allow_reload) {
+  uint64_t freed = 0;
+  std::vector<const ModelState*> idle;
+  for (const auto& m : in_.models) {
+    if (m.gpu == g.index && m.vram_bytes > 0 && unloadable(m, t_.idle_for_offload_seconds)) {
+      idle.push_back(&m);
+    }
+  }
+  std::sort(idle.begin(), idle.end(),
+            [](auto* a, auto* b) { return a->idle_seconds > b->idle_seconds; });
+  for (const ModelState* m : idle) {
+    if (freed >= need) return freed;
+    Action a = model_action(ActionKind::kUnload, *m);
+    a.expected_bytes = m->vram_bytes;
+    a.predictive = predictive;
+    a.reason = why + "; " + m->name + " idle for " + secs(m->idle_seconds) + " is cheapest to free";
+    if (emit(std::move(a))) freed += m->vram_bytes;
+  }
+  for (const auto& ig : in_.image_gen) {
+    if (freed >= need) return freed;
+    if (ig.gpu != g.index || ig.generating || ig.vram_bytes == 0) continue;
+    Action a;
+    a.kind = ActionKind::kFreeImageCache;
+    a.target = ig.key();
+    a.runtime = ig.runtime;
+    a.endpoint = ig.endpoint;
+    a.gpu = ig.gpu;
+    a.expected_bytes = ig.vram_bytes;
+    a.predictive = predictive;
+    a.reason = why + "; " + ig.runtime + " is between generations";
+    if (emit(std::move(a))) freed += ig.vram_bytes;
+  }
+  std::vector<const ModelState*> big;
+  for (const auto& m : in_.models) {
+    if (!allow_reload) break;
+    if (m.gpu == g.index && !m.pinned && m.gpu_layers > 0 && m.gpu_layer_bytes > 0 &&
+        !taken_.count(m.key())) {
+      big.push_back(&m);
+    }
+  }
+  std::sort(big.begin(), big.end(), [](auto* a, auto* b) { return a->vram_bytes > b->vram_bytes; });
+  for (const ModelState* m : big) {
+    if (freed >= need) return freed;
+    const uint64_t rest = need - freed;
+    // ceil(rest / layer) layers leave the GPU; the planner's per-layer size
+    // is what llama.cpp allocates per offloaded layer (weights of one block).
+    uint64_t drop = (rest + m->gpu_layer_bytes - 1) / m->gpu_layer_bytes;
+    drop = std::min<uint64_t>(drop, m->gpu_layers);
+    Action a = model_action(ActionKind::kReloadFewerLayers, *m);
+    a.gpu_layers = m->gpu_layers - static_cast<uint32_t>(drop);
+    a.expected_bytes = drop * m->gpu_layer_bytes;
+    a.predictive = predictive;
+    a.reason = why + "; reload " + m->name + " with " + std::to_string(a.gpu_layers) + " of " +
+               std::to_string(m->n_layers) + " layers on GPU " + std::to_string(g.index);
+    const uint64_t bytes = a.expected_bytes;
+    if (emit(std::move(a))) {
+      freed += bytes;
+      st_.offloaded_at[m->key()] = in_.now_seconds;
+    }
+  }
+  if (freed < need) {
+    d_.notes.push_back("GPU " + std::to_string(g.index) + ": could free only " +
+                       format_bytes(freed) + " of the " + format_bytes(need) +
+                       " needed; nothing else is idle or reloadable");
+  }
+  return freed;
+}
+
+void Pass::ram_reserve_rule() {
+  const uint64_t reserve = static_cast<uint64_t>(p_.reserve_ram_gb * static_cast<double>(kGiB));
+  if (in_.host.total_bytes == 0 || in_.host.available_bytes >= reserve) return;
+  const uint64_t need = reserve - in_.host.available_bytes;
+  std::vector<const ModelState*> c;
+  for (const auto& m : in_.models) {
+    if (m.size_bytes > m.vram_bytes && unloadable(m, t_.idle_for_offload_seconds)) c.push_back(&m);
+  }
+  std::sort(c.begin(), c.end(), [](auto* a, auto* b) {
+    return a->size_bytes - a->vram_bytes > b->size_bytes - b->vram_bytes;
+  });
+  uint64_t freed = 0;
+  for (const ModelState* m : c) {
+    if (freed >= need) break;
+    Action a = model_action(ActionKind::kUnload, *m);
+    a.expected_bytes = m->size_bytes - m->vram_bytes;
+    a.host_ram = true;
+    a.reason = "host RAM available " + format_bytes(in_.host.available_bytes) +
+               " < reserve_ram_gb " + format_bytes(reserve) + " (swap prevention); " + m->name +
+               " holds " + format_bytes(a.expected_bytes) + " of RAM and is idle";
+    const uint64_t b = a.expected_bytes;
+    if (emit(std::move(a))) freed += b;
+  }
+  if (freed < need) {
+    d_.notes.push_back("host RAM below reserve_ram_gb by " + format_bytes(need) + "; idle models free only " +
+                       format_bytes(freed));
+  }
+}
+
+}  // namespace memopt::policy::engine_detail
