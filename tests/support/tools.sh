@@ -23,6 +23,7 @@ tool_present() {
     # xvfb-run starts the X server through xauth.
     xvfb) command -v xvfb-run >/dev/null 2>&1 && command -v xauth >/dev/null 2>&1 ;;
     node-llama-cpp | playwright-core) [ -d "$npm/$1" ] ;;
+    huggingface-gguf) [ -d "$npm/@huggingface/gguf" ] ;;
     clang | fuzz) command -v clang++ >/dev/null 2>&1 ;;
     # Decided at configure time (tests/support/tools.cmake passes absent:NAME).
     tray) return 0 ;;
@@ -38,7 +39,9 @@ tool_hint() {
     prometheus | promtool) echo "apt-get install prometheus" ;;
     xvfb) echo "apt-get install xvfb xauth" ;;
     node) echo "apt-get install nodejs npm" ;;
-    node-llama-cpp | playwright-core) echo "cd tests/node && npm install (pinned in package.json)" ;;
+    node-llama-cpp | playwright-core | huggingface-gguf)
+      echo "cd tests/node && npm install (pinned in package.json)"
+      ;;
     tray) echo "apt-get install libayatana-appindicator3-dev, then configure again" ;;
     clang | fuzz) echo "apt-get install clang libclang-rt-14-dev (clang++, libFuzzer)" ;;
     *) echo "unknown tool: add it to tests/support/tools.sh" ;;
