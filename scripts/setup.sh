@@ -11,6 +11,7 @@ DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache clang libclang-rt-14-dev
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libcpp-httplib-dev
   libfmt-dev libspdlog-dev libsqlite3-dev libncurses-dev
+  libssl-dev openssl  # the daemon's API over TLS; tests make a self-signed certificate
   libgtest-dev libgmock-dev libbenchmark-dev
   tmux procps curl prometheus chromium sqlite3
   python3  # tests/gpu_vram_status_e2e.sh checks the JSON document with it

@@ -22,6 +22,7 @@ struct DaemonCliOptions {
   std::string listen;
   bool allow_remote = false;
   std::vector<std::string> allow_hosts;
+  std::string tls_cert, tls_key;
   std::string config;
   std::string state_dir;
   std::string history;
@@ -42,6 +43,8 @@ int run_daemon(CliContext& ctx, const DaemonCliOptions& o) {
   if (!o.listen.empty()) d.listen = o.listen;
   d.allow_remote = o.allow_remote;
   d.allow_hosts = o.allow_hosts;
+  d.tls_cert = o.tls_cert;
+  d.tls_key = o.tls_key;
   d.serve_api = !o.no_api;
   d.max_samples = o.samples;
   daemon::SamplerOptions so;
@@ -74,7 +77,12 @@ RegisterCommands reg(60, [](CliRoot& root) {
   cmd->add_option("--interval", o->interval,
                   "seconds between samples (default 1, or [daemon] interval_seconds; 0.25 while an OOM may be near)");
   cmd->add_option("--listen", o->listen, "API address HOST:PORT (default 127.0.0.1:7878)");
-  cmd->add_flag("--allow-remote", o->allow_remote, "allow --listen on a non-loopback address");
+  cmd->add_flag(
+      "--allow-remote", o->allow_remote,
+      "allow --listen off loopback: needs TLS, and every request a token (api_token_read to read)");
+  cmd->add_option("--tls-cert", o->tls_cert,
+                  "TLS certificate chain, PEM (default [daemon] tls_cert)");
+  cmd->add_option("--tls-key", o->tls_key, "TLS private key, PEM (default [daemon] tls_key)");
   cmd->add_option("--allow-host", o->allow_hosts, "extra Host header value the API accepts (repeatable)");
   cmd->add_option("--config", o->config, "config file")->capture_default_str();
   cmd->add_option("--state-dir", o->state_dir, "token, active profile and history")->capture_default_str();

@@ -1,10 +1,14 @@
 #pragma once
 // The daemon's local HTTP API (cpp-httplib, kept out of this header):
-//   GET  /api/v1/status  /api/v1/history  /api/v1/actions  /metrics
+//   GET  /api/v1/status  /api/v1/history  /api/v1/actions  /metrics  /healthz
 //   GET  /  /ui/<file>   the web dashboard (src/ui/web/web_assets.h)
 //   POST /api/v1/unload  /api/v1/preload  /api/v1/profile  /api/v1/optimize
-// POSTs need "Authorization: Bearer <token>"; every request must carry an
-// allowed Host (and Origin, when present). See docs/readme/daemon.md.
+// POSTs need "Authorization: Bearer <token>"; with allow_remote every request
+// needs a token (the read-only one suffices for GETs) and TLS. Every request
+// must carry a Host allowed for the address it arrived on (and Origin, when
+// present). Connections go through HttpFront (daemon/http_front.h): whole-
+// request deadlines, per-client caps, a worker kept for /metrics.
+// See docs/readme/daemon.md.
 #include <functional>
 #include <map>
 #include <memory>
@@ -13,6 +17,7 @@
 #include <vector>
 
 #include "daemon/api_auth.h"
+#include "daemon/http_front.h"
 #include "util/result.h"
 
 namespace memopt::daemon {
@@ -33,18 +38,39 @@ struct ApiHandlers {
   std::function<ApiReply(const nlohmann::json&)> unload, preload, profile, optimize;
 };
 
+struct ApiConfig {
+  ListenAddress listen;
+  std::string token;       // acts (POSTs) and reads
+  std::string read_token;  // reads only: dashboards, Prometheus
+  std::vector<std::string> extra_hosts;
+  // Off: every address `listen` resolves to must be loopback (checked where
+  // it binds). On: every request needs a token, and TLS is required.
+  bool allow_remote = false;
+  std::string tls_cert, tls_key;  // PEM files; both or neither
+  FrontLimits limits;
+};
+
+// One POST body checked and handed to its handler, as the server does it:
+// not JSON or not an object, or a known field of the wrong type, is a 400
+// that names the field. `path` is e.g. "/api/v1/optimize". Exposed for the
+// fuzz target (fuzz/api_json_fuzz.cc) and tests.
+ApiReply dispatch_post(const ApiHandlers& handlers, const std::string& path,
+                       const std::string& body);
+
 class ApiServer {
  public:
-  ApiServer(ListenAddress listen, std::string token, ApiHandlers handlers,
-            std::vector<std::string> extra_hosts = {});
+  ApiServer(ApiConfig config, ApiHandlers handlers);
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
 
   // Binds and serves on a background thread; the error names the address.
   Status start();
+  // Returns at once: unfinished requests are dropped, answers cut.
   void stop();
   int port() const { return port_; }
+  // ruvector_api_* counters (connections by outcome), for /metrics.
+  std::string metrics_text() const;
 
  private:
   struct Impl;

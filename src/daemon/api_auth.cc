@@ -1,6 +1,8 @@
 #include "daemon/api_auth.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,8 +15,36 @@
 
 namespace memopt::daemon {
 
+bool is_loopback_ip(const std::string& text) {
+  in_addr v4{};
+  if (::inet_pton(AF_INET, text.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, text.c_str(), &v6) != 1) return false;
+  if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+  return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+}
+
 bool ListenAddress::loopback() const {
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  in6_addr any{};
+  if (::inet_pton(AF_INET, host.c_str(), &any) == 1 ||
+      ::inet_pton(AF_INET6, host.c_str(), &any) == 1) {
+    return is_loopback_ip(host);
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (::getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0) return false;
+  bool all = res != nullptr;
+  char buf[INET6_ADDRSTRLEN];
+  for (addrinfo* a = res; a; a = a->ai_next) {
+    const void* addr =
+        a->ai_family == AF_INET6
+            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr)
+            : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr);
+    if (!::inet_ntop(a->ai_family, addr, buf, sizeof buf) || !is_loopback_ip(buf)) all = false;
+  }
+  ::freeaddrinfo(res);
+  return all;
 }
 
 Result<ListenAddress> parse_listen(const std::string& text) {
@@ -50,15 +80,18 @@ Result<ListenAddress> parse_listen(const std::string& text) {
 }
 
 std::string token_path(const std::string& state_dir) { return state_dir + "/api_token"; }
+std::string read_token_path(const std::string& state_dir) { return state_dir + "/api_token_read"; }
 
-Result<std::string> load_or_create_token(const std::string& state_dir) {
+namespace {
+
+Result<std::string> load_or_create_token_at(const std::string& state_dir, const std::string& path) {
   if (auto st = policy::make_private_dir(state_dir); !st) return st.error();
-  const std::string path = token_path(state_dir);
   int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT) {
     unsigned char raw[32];
     if (::getrandom(raw, sizeof raw, 0) != static_cast<ssize_t>(sizeof raw)) {
-      return make_error("cannot get random bytes for the API token: " + std::string(std::strerror(errno)));
+      return make_error("cannot get random bytes for the API token: " +
+                        std::string(std::strerror(errno)));
     }
     static const char* hex = "0123456789abcdef";
     std::string token;
@@ -70,7 +103,8 @@ Result<std::string> load_or_create_token(const std::string& state_dir) {
     int w = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (w < 0) return make_error("cannot create " + path + ": " + std::strerror(errno));
     const std::string line = token + "\n";
-    const bool ok = ::write(w, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(w) == 0;
+    const bool ok = ::write(w, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                    ::fsync(w) == 0;
     ::close(w);
     if (!ok) return make_error("cannot write " + path + ": " + std::strerror(errno));
     return token;
@@ -83,23 +117,37 @@ Result<std::string> load_or_create_token(const std::string& state_dir) {
   }
   if (st.st_uid != ::geteuid()) {
     ::close(fd);
-    return make_error(path + " belongs to uid " + std::to_string(st.st_uid) + ", not to this user; remove it");
+    return make_error(path + " belongs to uid " + std::to_string(st.st_uid) +
+                      ", not to this user; remove it");
   }
   if ((st.st_mode & 077) != 0) {
     ::close(fd);
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return make_error(path + " has mode " + mode + "; others could read the API token. Run: chmod 600 " + path);
+    return make_error(path + " has mode " + mode +
+                      "; others could read the API token. Run: chmod 600 " + path);
   }
   char buf[256];
   const ssize_t n = ::read(fd, buf, sizeof buf);
   ::close(fd);
   std::string token(buf, n > 0 ? static_cast<size_t>(n) : 0);
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) token.pop_back();
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' '))
+    token.pop_back();
   if (token.size() < 32 || token.size() > 128) {
-    return make_error(path + " does not hold a token (32-128 characters); remove it and restart the daemon");
+    return make_error(
+        path + " does not hold a token (32-128 characters); remove it and restart the daemon");
   }
   return token;
+}
+
+}  // namespace
+
+Result<std::string> load_or_create_token(const std::string& state_dir) {
+  return load_or_create_token_at(state_dir, token_path(state_dir));
+}
+
+Result<std::string> load_or_create_read_token(const std::string& state_dir) {
+  return load_or_create_token_at(state_dir, read_token_path(state_dir));
 }
 
 bool bearer_matches(const std::string& authorization, const std::string& token) {
@@ -121,8 +169,32 @@ std::vector<std::string> allowed_hosts(const ListenAddress& listen, int bound_po
   const std::string p = std::to_string(bound_port);
   std::vector<std::string> out = {"127.0.0.1:" + p, "localhost:" + p, "[::1]:" + p};
   if (!listen.loopback() && listen.host != "0.0.0.0" && listen.host != "::") {
-    out.push_back((listen.host.find(':') != std::string::npos ? "[" + listen.host + "]" : listen.host) + ":" + p);
+    out.push_back(
+        (listen.host.find(':') != std::string::npos ? "[" + listen.host + "]" : listen.host) + ":" +
+        p);
   }
+  for (const auto& e : extra) out.push_back(e.find(':') == std::string::npos ? e + ":" + p : e);
+  return out;
+}
+
+std::vector<std::string> allowed_hosts_for(const ListenAddress& listen, const std::string& local_ip,
+                                           int bound_port, const std::vector<std::string>& extra) {
+  if (is_loopback_ip(local_ip)) {
+    auto out = allowed_hosts(ListenAddress{"127.0.0.1", bound_port}, bound_port);
+    for (const auto& e : extra)
+      out.push_back(e.find(':') == std::string::npos ? e + ":" + std::to_string(bound_port) : e);
+    return out;
+  }
+  const std::string p = std::to_string(bound_port);
+  std::string ip = local_ip;
+  // A v4 client of a dual-stack socket arrives as ::ffff:a.b.c.d.
+  if (ip.rfind("::ffff:", 0) == 0 && ip.find('.') != std::string::npos) ip = ip.substr(7);
+  std::vector<std::string> out = {(ip.find(':') != std::string::npos ? "[" + ip + "]" : ip) + ":" +
+                                  p};
+  in6_addr any{};
+  const bool literal = ::inet_pton(AF_INET, listen.host.c_str(), &any) == 1 ||
+                       ::inet_pton(AF_INET6, listen.host.c_str(), &any) == 1;
+  if (!literal) out.push_back(listen.host + ":" + p);
   for (const auto& e : extra) out.push_back(e.find(':') == std::string::npos ? e + ":" + p : e);
   return out;
 }
@@ -133,9 +205,10 @@ bool host_allowed(const std::string& host_header, const std::vector<std::string>
   return std::find(allowed.begin(), allowed.end(), h) != allowed.end();
 }
 
-bool origin_allowed(const std::string& origin_header, const std::vector<std::string>& allowed) {
+bool origin_allowed(const std::string& origin_header, const std::vector<std::string>& allowed,
+                    const std::string& scheme) {
   if (origin_header.empty()) return true;
-  const std::string prefix = "http://";
+  const std::string prefix = scheme + "://";
   if (origin_header.rfind(prefix, 0) != 0) return false;
   return host_allowed(origin_header.substr(prefix.size()), allowed);
 }

@@ -87,19 +87,27 @@ Status Daemon::start() {
   if (auto st = policy::make_private_dir(o_.state_dir); !st) return st;
   if (o_.history_path.empty()) o_.history_path = o_.state_dir + "/history.db";
   o_.history.retention_days = profiles_.daemon.retention_days;
-  auto h = History::open(o_.history_path, o_.history);
-  if (!h) return h.error();
-  history_ = std::move(*h);
+  // The guard runs whatever the history file is: damaged or foreign files
+  // are moved aside, an unwritable one leaves history off until it can be
+  // reopened (history_ready()).
+  history_ready();
   if (o_.serve_api) {
     auto listen = parse_listen(o_.listen.value_or(profiles_.daemon.listen));
     if (!listen) return listen.error();
-    if (!listen->loopback() && !o_.allow_remote) {
-      return make_error("--listen " + listen->host + " is not a loopback address; the API would be reachable from "
-                        "other machines. Add --allow-remote if that is what you want");
-    }
     auto token = load_or_create_token(o_.state_dir);
     if (!token) return token.error();
-    api_ = std::make_unique<ApiServer>(*listen, *token, handlers(), o_.allow_hosts);
+    auto read_token = load_or_create_read_token(o_.state_dir);
+    if (!read_token) return read_token.error();
+    ApiConfig api;
+    api.listen = *listen;
+    api.token = *token;
+    api.read_token = *read_token;
+    api.extra_hosts = o_.allow_hosts;
+    api.allow_remote = o_.allow_remote;
+    api.tls_cert = o_.tls_cert.empty() ? profiles_.daemon.tls_cert : o_.tls_cert;
+    api.tls_key = o_.tls_key.empty() ? profiles_.daemon.tls_key : o_.tls_key;
+    api.limits = o_.api_limits;
+    api_ = std::make_unique<ApiServer>(std::move(api), handlers());
     if (auto st = api_->start(); !st) return st;
   }
   started_ = mono_now();
@@ -165,10 +173,43 @@ std::vector<SeriesValue> Daemon::series_of(const Sample& s) const {
   return v;
 }
 
+constexpr double kHistoryRetrySeconds = 60;
+
+bool Daemon::history_ready() {
+  if (history_) return true;
+  const double now = mono_now();
+  if (now < history_retry_at_) return false;
+  history_retry_at_ = now + kHistoryRetrySeconds;
+  const int64_t unix_now = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  HistoryOpen h = History::open_or_recover(o_.history_path, o_.history, unix_now);
+  if (!h.moved_aside.empty()) {
+    history_moved_aside_++;
+    spdlog::warn("{}; moved it to {} and started a new history", h.moved_reason, h.moved_aside);
+  }
+  if (!h.history) {
+    spdlog::error("{}; running without history (the policy is not affected), retrying in {} s", h.error,
+                  kHistoryRetrySeconds);
+    return false;
+  }
+  history_ = std::move(h.history);
+  return true;
+}
+
+void Daemon::write_history_sample(const Sample& s) {
+  if (!history_ready()) return;
+  if (auto st = history_->write_sample(s.unix_ms / 1000, series_of(s)); !st) {
+    view_.collector_errors_total["history"]++;
+    spdlog::error("{}", st.error().message);
+  }
+}
+
 void Daemon::record(policy::Action a, bool applied, int64_t ts_ms) {
   spdlog::info("{} {} {}: {} [{}]", applied ? "applied" : "would", policy::action_kind_name(a.kind), a.target,
                a.reason, a.outcome);
   view_.actions_total[policy::action_kind_name(a.kind)]++;
+  if (!history_ready()) return;
   if (auto st = history_->write_action({ts_ms, a, applied}); !st) {
     view_.collector_errors_total["history"]++;
     spdlog::error("{}", st.error().message);
@@ -196,10 +237,7 @@ void Daemon::tick(double now) {
     }
     record(a, apply_, s.unix_ms);
   }
-  if (auto st = history_->write_sample(s.unix_ms / 1000, series_of(s)); !st) {
-    view_.collector_errors_total["history"]++;
-    spdlog::error("{}", st.error().message);
-  }
+  write_history_sample(s);
   recent_.push_back(s.input);
   while (!recent_.empty() && (recent_.size() > kRecentInputs ||
                               s.input.now_seconds - recent_.front().now_seconds > kRecentSeconds)) {
@@ -241,10 +279,11 @@ ApiHandlers Daemon::handlers() {
   };
   h.metrics = [this] {
     std::lock_guard<std::mutex> lock(mu_);
-    return render_metrics(view_);
+    return render_metrics(view_) + history_metrics_text(history_ != nullptr, history_moved_aside_);
   };
   h.history = [this](const std::map<std::string, std::string>& p) {
     std::lock_guard<std::mutex> lock(mu_);
+    if (!history_) return ApiReply{503, {{"error", "history is off (see the daemon's log); the guard still runs"}}};
     auto it = p.find("series");
     if (it == p.end()) {
       auto names = history_->series_names();
@@ -267,6 +306,7 @@ ApiHandlers Daemon::handlers() {
   };
   h.actions = [this](const std::map<std::string, std::string>& p) {
     std::lock_guard<std::mutex> lock(mu_);
+    if (!history_) return ApiReply{503, {{"error", "history is off (see the daemon's log); the guard still runs"}}};
     auto r = history_->recent_actions(static_cast<size_t>(param_int(p, "limit", 100, 1, 1000)));
     if (!r) return ApiReply{500, {{"error", r.error().message}}};
     nlohmann::json list = nlohmann::json::array();

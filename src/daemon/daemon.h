@@ -29,6 +29,8 @@ struct DaemonOptions {
   std::optional<std::string> listen;       // --listen HOST:PORT
   bool allow_remote = false;  // listening off loopback must be asked for
   std::vector<std::string> allow_hosts;   // extra Host names accepted
+  std::string tls_cert, tls_key;          // PEM files (--tls-cert/--tls-key, else [daemon])
+  FrontLimits api_limits;                 // deadlines and connection caps of the API
   bool serve_api = true;
   uint64_t max_samples = 0;  // stop after this many (0 = until stopped)
   HistoryOptions history;
@@ -49,12 +51,19 @@ class Daemon {
   bool predictive() const { return tuning_.predict; }
   // Seconds until the next sample: the interval, or the policy's sooner one.
   double next_interval_seconds() const { return next_interval_; }
+  // The API's handlers on this daemon, for callers without HTTP (the fuzz
+  // target fuzz/api_json_fuzz.cc).
+  ApiHandlers api_handlers() { return handlers(); }
 
  private:
   void tick(double now);  // sets next_interval_
   void reload_profile_if_changed();
   std::vector<SeriesValue> series_of(const Sample& s) const;
   void record(policy::Action a, bool applied, int64_t ts_ms);
+  // History is optional at run time: opened (or reopened, at most every
+  // kHistoryRetrySeconds, after a full disk) here; false while it is off.
+  bool history_ready();
+  void write_history_sample(const Sample& s);
   ApiHandlers handlers();
 
   DaemonOptions o_;
@@ -73,6 +82,8 @@ class Daemon {
   bool apply_ = false;
   double interval_ = 1.0;
   double next_interval_ = 1.0;  // the policy may ask for a sooner sample
+  uint64_t history_moved_aside_ = 0;
+  double history_retry_at_ = 0;
   std::string profile_stamp_;
   std::string config_stamp_;
   double started_ = 0;

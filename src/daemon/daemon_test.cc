@@ -1,10 +1,16 @@
 #include "daemon/daemon.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -268,6 +274,260 @@ TEST_F(DaemonTest, NonLoopbackListenMustBeAskedFor) {
   EXPECT_NE(r.error().message.find("--allow-remote"), std::string::npos);
 }
 
+// A client that sends its request one header line at a time, a line every
+// `gap`: under a per-read timeout it never times out (issue 13, finding 1).
+class SlowClient {
+ public:
+  explicit SlowClient(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    send_line("GET /api/v1/status HTTP/1.1");
+  }
+  ~SlowClient() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  bool send_line(const std::string& l) {
+    const std::string b = l + "\r\n";
+    return ::send(fd_, b.data(), b.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(b.size());
+  }
+  // What the server said before closing (empty while it keeps waiting).
+  std::string answer(int wait_ms) {
+    timeval tv{wait_ms / 1000, (wait_ms % 1000) * 1000};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[512];
+    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+TEST_F(DaemonTest, SlowClientsDoNotStarveMetricsAndTheRequestHasOneDeadline) {
+  opts_.api_limits.request_deadline_seconds = 1.5;
+  start();
+  // Twice as many slow clients as the old pool had threads, each sending a
+  // header line every 300 ms: well inside any per-read timeout.
+  std::vector<std::unique_ptr<SlowClient>> slow;
+  for (int i = 0; i < 8; ++i) {
+    slow.push_back(std::make_unique<SlowClient>(daemon_->api_port()));
+    ASSERT_TRUE(slow.back()->connected());
+  }
+  std::atomic<bool> done{false};
+  std::thread drip([&] {
+    for (int k = 0; !done && k < 30; ++k) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      for (auto& c : slow) c->send_line("X-Drip: " + std::to_string(k));
+    }
+  });
+  auto c = client();
+  c.set_read_timeout(2, 0);
+  for (int i = 0; i < 5; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto m = c.Get("/metrics");
+    ASSERT_TRUE(m) << "/metrics did not answer with 8 slow clients connected";
+    EXPECT_EQ(m->status, 200);
+    EXPECT_LT(seconds_since(t0), 0.5);
+    auto h = c.Get("/healthz");
+    ASSERT_TRUE(h);
+    EXPECT_EQ(h->body, "ok\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // The whole request had 1.5 s: the drip is cut with a 408, though no
+  // single read ever waited more than 300 ms.
+  const std::string said = slow[0]->answer(3000);
+  done = true;
+  drip.join();
+  EXPECT_EQ(said.rfind("HTTP/1.1 408", 0), 0u) << said;
+  auto m = c.Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("ruvector_api_connections_total{outcome=\"timed_out\"} 8"),
+            std::string::npos)
+      << m->body;
+}
+
+TEST_F(DaemonTest, StopDoesNotWaitForIdleOrSlowClients) {
+  start();
+  std::vector<std::unique_ptr<SlowClient>> slow;
+  for (int i = 0; i < 6; ++i) slow.push_back(std::make_unique<SlowClient>(daemon_->api_port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto t0 = std::chrono::steady_clock::now();
+  stop_ = true;
+  runner_.join();
+  daemon_.reset();
+  EXPECT_LT(seconds_since(t0), 1.0) << "shutdown waited for clients";
+}
+
+TEST_F(DaemonTest, AClientPastItsShareLosesItsOldestUnfinishedRequest) {
+  opts_.api_limits.max_per_client = 4;
+  start();
+  std::vector<std::unique_ptr<SlowClient>> slow;
+  for (int i = 0; i < 4; ++i) slow.push_back(std::make_unique<SlowClient>(daemon_->api_port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // A fifth connection from the same address: the oldest slow one goes.
+  auto m = client().Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, 200);
+  EXPECT_EQ(slow[0]->answer(1000).rfind("HTTP/1.1 503", 0), 0u);
+  EXPECT_NE(m->body.find("ruvector_api_connections_total{outcome=\"evicted\"} 1"),
+            std::string::npos)
+      << m->body;
+}
+
+TEST_F(DaemonTest, WrongJsonTypesAre400sNamingTheField) {
+  start();
+  auto c = client();
+  httplib::Headers ok = {{"Authorization", "Bearer " + token()}};
+  auto r = c.Post("/api/v1/optimize", ok, R"({"apply":"yes"})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(nlohmann::json::parse(r->body)["error"],
+            "field \"apply\" must be true or false, not string");
+  r = c.Post("/api/v1/unload", ok, R"({"model":"llama3.2:3b","runtime":5})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(nlohmann::json::parse(r->body)["error"],
+            "field \"runtime\" must be a string, not number");
+  EXPECT_TRUE(actuator_->applied.empty());
+  // Every field every handler reads, with a wrong type: a 400 that names it.
+  const std::vector<std::pair<std::string, std::string>> fields = {
+      {"/api/v1/unload", "model"},     {"/api/v1/unload", "runtime"},
+      {"/api/v1/preload", "model"},    {"/api/v1/preload", "runtime"},
+      {"/api/v1/preload", "endpoint"}, {"/api/v1/preload", "keep_alive"},
+      {"/api/v1/profile", "name"},     {"/api/v1/optimize", "apply"},
+      {"/api/v1/optimize", "kinds"}};
+  ApiHandlers h = daemon_->api_handlers();
+  for (const auto& [path, field] : fields) {
+    for (const char* bad : {"7", "null", "{\"a\":1}", "[1]", "1.5e300"}) {
+      nlohmann::json body = {{"model", "m"}, {"name", "local_llm"}};
+      body[field] = nlohmann::json::parse(bad);
+      ApiReply rep = dispatch_post(h, path, body.dump());
+      EXPECT_EQ(rep.status, 400) << path << " " << field << "=" << bad;
+      EXPECT_NE(rep.body.value("error", "").find('"' + field + '"'), std::string::npos)
+          << rep.body.dump();
+    }
+  }
+  EXPECT_TRUE(actuator_->applied.empty());
+}
+
+// A self-signed certificate for 127.0.0.1, made by the openssl CLI.
+void make_cert(const std::string& dir) {
+  const std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+      dir + "/key.pem -out " + dir + "/cert.pem >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl (Debian package openssl) is needed: " << cmd;
+}
+
+TEST_F(DaemonTest, RemoteNeedsTlsAndATokenForEveryRequest) {
+  opts_.allow_remote = true;
+  {
+    Daemon d(opts_, std::make_unique<FakeSampler>(), std::make_unique<RecordingActuator>());
+    auto r = d.start();
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find("needs TLS"), std::string::npos) << r.error().message;
+  }
+  make_cert(dir_);
+  opts_.tls_cert = dir_ + "/cert.pem";
+  opts_.tls_key = dir_ + "/key.pem";
+  auto act = std::make_unique<RecordingActuator>();
+  actuator_ = act.get();
+  daemon_ = std::make_unique<Daemon>(opts_, std::make_unique<FakeSampler>(), std::move(act));
+  auto st = daemon_->start();
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  runner_ = std::thread([this] { daemon_->run(stop_); });
+  httplib::SSLClient c("127.0.0.1", daemon_->api_port());
+  c.set_ca_cert_path((dir_ + "/cert.pem").c_str());
+  c.enable_server_certificate_verification(true);
+  auto anon = c.Get("/api/v1/status");
+  ASSERT_TRUE(anon) << httplib::to_string(anon.error());
+  EXPECT_EQ(anon->status, 401);
+  EXPECT_EQ(c.Get("/metrics")->status, 401);
+  std::string read;
+  std::ifstream(opts_.state_dir + "/api_token_read") >> read;
+  ASSERT_EQ(read.size(), 64u);
+  EXPECT_NE(read, token());
+  httplib::Headers reader = {{"Authorization", "Bearer " + read}};
+  auto m = c.Get("/metrics", reader);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->status, 200);
+  // The read-only token cannot act; the other one can.
+  auto no = c.Post("/api/v1/profile", reader, R"({"name":"batch_inference"})", "application/json");
+  ASSERT_TRUE(no);
+  EXPECT_EQ(no->status, 403);
+  httplib::Headers actor = {{"Authorization", "Bearer " + token()}};
+  auto yes = c.Post("/api/v1/profile", actor, R"({"name":"batch_inference"})", "application/json");
+  ASSERT_TRUE(yes);
+  EXPECT_EQ(yes->status, 200) << yes->body;
+  // Plain HTTP to the TLS port gets nothing readable.
+  httplib::Client plain("127.0.0.1", daemon_->api_port());
+  plain.set_read_timeout(2, 0);
+  auto p = plain.Get("/api/v1/status", reader);
+  EXPECT_TRUE(!p || p->status != 200);
+}
+
+TEST_F(DaemonTest, ANameThatOnlyStartsWith127IsNotLoopback) {
+  opts_.listen = "127.0.0.1.example:0";
+  Daemon d(opts_, std::make_unique<FakeSampler>(), std::make_unique<RecordingActuator>());
+  auto r = d.start();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("127.0.0.1.example"), std::string::npos) << r.error().message;
+  EXPECT_EQ(d.api_port(), 0);
+}
+
+TEST_F(DaemonTest, ADamagedHistoryIsMovedAsideAndTheGuardRuns) {
+  ASSERT_TRUE(policy::make_private_dir(opts_.state_dir).ok());
+  std::ofstream(opts_.state_dir + "/history.db") << std::string(4096, 'z');
+  start();
+  auto m = client().Get("/metrics");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("ruvector_history_moved_aside_total 1\n"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("ruvector_history_available 1\n"), std::string::npos);
+  size_t moved = 0;
+  for (const auto& e : std::filesystem::directory_iterator(opts_.state_dir)) {
+    moved += e.path().filename().string().rfind("history.db.damaged-", 0) == 0;
+  }
+  EXPECT_EQ(moved, 1u);
+}
+
+TEST_F(DaemonTest, AFullDiskAtStartDegradesHistoryNotThePolicy) {
+  ASSERT_TRUE(policy::make_private_dir(opts_.state_dir).ok());
+  ASSERT_TRUE(load_or_create_token(opts_.state_dir).ok());
+  ASSERT_TRUE(load_or_create_read_token(opts_.state_dir).ok());
+  opts_.apply = true;
+  struct rlimit old {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto* previous = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit tiny = old;
+  tiny.rlim_cur = 0;  // no file may grow: the disk is full
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &tiny), 0);
+  auto act = std::make_unique<RecordingActuator>();
+  actuator_ = act.get();
+  daemon_ = std::make_unique<Daemon>(opts_, std::make_unique<FakeSampler>(), std::move(act));
+  auto st = daemon_->start();
+  runner_ = std::thread([this] { daemon_->run(stop_); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  std::string metrics;
+  if (auto m = client().Get("/metrics")) metrics = m->body;
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, previous);
+  ASSERT_TRUE(st.ok()) << st.error().message;
+  // The idle model was unloaded for real although nothing could be recorded.
+  ASSERT_FALSE(actuator_->applied.empty());
+  EXPECT_EQ(actuator_->applied[0], "ollama/llama3.2:3b");
+  EXPECT_NE(metrics.find("ruvector_history_available 0\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("ruvector_history_moved_aside_total 0\n"), std::string::npos);
+  EXPECT_EQ(client().Get("/api/v1/actions")->status, 503);
+}
+
 TEST(ApiAuthTest, ListenParsingAndHostRules) {
   auto a = parse_listen("127.0.0.1:7878");
   ASSERT_TRUE(a.ok());
@@ -292,6 +552,43 @@ TEST(ApiAuthTest, ListenParsingAndHostRules) {
   EXPECT_FALSE(bearer_matches("Bearer abd", "abc"));
   EXPECT_FALSE(bearer_matches("bearer abc", "abc"));
   EXPECT_FALSE(bearer_matches("Bearer ", ""));
+}
+
+TEST(ApiAuthTest, LoopbackIsAnAddressNotAPrefix) {
+  EXPECT_TRUE(is_loopback_ip("127.0.0.1"));
+  EXPECT_TRUE(is_loopback_ip("127.255.0.9"));
+  EXPECT_TRUE(is_loopback_ip("::1"));
+  EXPECT_TRUE(is_loopback_ip("::ffff:127.0.0.1"));
+  EXPECT_FALSE(is_loopback_ip("127.0.0.1.example"));
+  EXPECT_FALSE(is_loopback_ip("1270.0.0.1"));
+  EXPECT_FALSE(is_loopback_ip("0.0.0.0"));
+  EXPECT_FALSE(is_loopback_ip("::"));
+  EXPECT_FALSE(is_loopback_ip("localhost"));  // a name, not an address
+  EXPECT_FALSE(parse_listen("127.0.0.1.example:80")->loopback());
+  EXPECT_FALSE(parse_listen("127.attacker.example:80")->loopback());
+  EXPECT_TRUE(parse_listen("localhost:80")->loopback());  // resolves to loopback only
+  EXPECT_TRUE(parse_listen("[::1]:80")->loopback());
+}
+
+// A request that arrives on a public address may not claim a loopback Host:
+// the check uses the address the connection arrived on, not the header.
+TEST(ApiAuthTest, HostRulesFollowTheAddressTheConnectionArrivedOn) {
+  auto any = *parse_listen("0.0.0.0:7878");
+  auto pub = allowed_hosts_for(any, "192.0.2.10", 7878);
+  EXPECT_FALSE(host_allowed("127.0.0.1:7878", pub));
+  EXPECT_FALSE(host_allowed("localhost:7878", pub));
+  EXPECT_TRUE(host_allowed("192.0.2.10:7878", pub));
+  auto v6 = allowed_hosts_for(any, "2001:db8::5", 7878, {"box.lan"});
+  EXPECT_TRUE(host_allowed("[2001:db8::5]:7878", v6));
+  EXPECT_TRUE(host_allowed("box.lan:7878", v6));
+  EXPECT_FALSE(host_allowed("[::1]:7878", v6));
+  auto mapped = allowed_hosts_for(any, "::ffff:192.0.2.10", 7878);
+  EXPECT_TRUE(host_allowed("192.0.2.10:7878", mapped));
+  auto lo = allowed_hosts_for(any, "127.0.0.1", 7878);
+  EXPECT_TRUE(host_allowed("localhost:7878", lo));
+  EXPECT_FALSE(host_allowed("192.0.2.10:7878", lo));
+  EXPECT_TRUE(origin_allowed("https://192.0.2.10:7878", pub, "https"));
+  EXPECT_FALSE(origin_allowed("http://192.0.2.10:7878", pub, "https"));
 }
 
 }  // namespace

@@ -1,9 +1,14 @@
 #include "daemon/history.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
 
 namespace memopt::daemon {
 namespace {
@@ -19,7 +24,9 @@ class Stmt {
   sqlite3_stmt* get() const { return s_; }
   void bind(int i, int64_t v) { sqlite3_bind_int64(s_, i, v); }
   void bind(int i, double v) { sqlite3_bind_double(s_, i, v); }
-  void bind(int i, const std::string& v) { sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
+  void bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
   int step() { return sqlite3_step(s_); }
   void reset() {
     sqlite3_reset(s_);
@@ -67,8 +74,9 @@ INSERT OR IGNORE INTO meta(key, value) VALUES('format', 'ruvector-memopt.history
 
 policy::ActionKind kind_from_name(const std::string& s) {
   using policy::ActionKind;
-  for (ActionKind k : {ActionKind::kUnload, ActionKind::kReloadFewerLayers, ActionKind::kResizeContext,
-                       ActionKind::kRestoreLayers, ActionKind::kFreeImageCache}) {
+  for (ActionKind k :
+       {ActionKind::kUnload, ActionKind::kReloadFewerLayers, ActionKind::kResizeContext,
+        ActionKind::kRestoreLayers, ActionKind::kFreeImageCache}) {
     if (s == policy::action_kind_name(k)) return k;
   }
   return ActionKind::kUnload;
@@ -95,38 +103,198 @@ Status History::exec(const char* sql) const {
   return Ok{};
 }
 
-Result<std::unique_ptr<History>> History::open(const std::string& path, HistoryOptions options) {
+namespace {
+
+constexpr const char* kFormat = "ruvector-memopt.history/1";
+
+// Why a history file could not be opened: a file to move aside (damaged,
+// not ours) or a place we cannot write (full disk, permissions).
+enum class OpenFailure { kNone, kDamaged, kForeign, kUnavailable };
+
+bool damaged_code(int rc) {
+  const int primary = rc & 0xff;
+  return primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT;
+}
+
+// Creates the file ourselves (0600, no link followed, ours and regular) so
+// SQLite never creates or chmods through a link someone placed there.
+Status prepare_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == ELOOP) return make_error("history " + path + " is a symbolic link; remove it");
+    return make_error("cannot open history " + path + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  Status out = Ok{};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    out = make_error("history " + path + " is not a regular file; remove it");
+  } else if (st.st_uid != ::geteuid()) {
+    out = make_error("history " + path + " belongs to uid " + std::to_string(st.st_uid) +
+                     ", not to this user; remove it");
+  } else if ((st.st_mode & 077) != 0 && ::fchmod(fd, 0600) != 0) {
+    out = make_error("cannot make history " + path + " private: " + std::strerror(errno));
+  }
+  ::close(fd);
+  return out;
+}
+
+Result<std::unique_ptr<History>> open_classified(
+    const std::string& path, HistoryOptions options, OpenFailure* why,
+    Result<std::unique_ptr<History>> (*make)(sqlite3*, const std::string&, HistoryOptions)) {
+  *why = OpenFailure::kUnavailable;
+  if (auto st = prepare_file(path); !st) return st.error();
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
                       nullptr) != SQLITE_OK) {
     std::string m = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     return make_error("cannot open history " + path + ": " + m);
   }
-  // The history shows what runs on this machine: readable by its user only.
-  ::chmod(path.c_str(), 0600);
-  std::unique_ptr<History> h(new History(db, path, options));
   sqlite3_busy_timeout(db, 2000);
+  auto fail = [&](const std::string& what, OpenFailure f) -> Error {
+    std::string m = what + ": " + sqlite3_errmsg(db);
+    if (f == OpenFailure::kUnavailable && damaged_code(sqlite3_extended_errcode(db)))
+      f = OpenFailure::kDamaged;
+    *why = f;
+    sqlite3_close(db);
+    return make_error("history " + path + ": " + m);
+  };
+  // Another program's database (or ours from elsewhere): look before
+  // writing anything, so a foreign file is never modified.
+  {
+    sqlite3_stmt* q = nullptr;
+    if (sqlite3_prepare_v2(
+            db, "SELECT count(*), sum(name = 'meta') FROM sqlite_master WHERE type = 'table'", -1,
+            &q, nullptr) != SQLITE_OK) {
+      sqlite3_finalize(q);
+      return fail("read the schema", OpenFailure::kUnavailable);
+    }
+    int rc = sqlite3_step(q);
+    const int64_t tables = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    const int64_t meta = rc == SQLITE_ROW ? sqlite3_column_int64(q, 1) : 0;
+    sqlite3_finalize(q);
+    q = nullptr;
+    if (rc != SQLITE_ROW) return fail("read the schema", OpenFailure::kUnavailable);
+    if (tables > 0) {
+      std::string format;
+      if (meta > 0 && sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'format'", -1, &q,
+                                         nullptr) == SQLITE_OK) {
+        if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0)) {
+          format = reinterpret_cast<const char*>(sqlite3_column_text(q, 0));
+        }
+      }
+      sqlite3_finalize(q);
+      if (format != kFormat) {
+        *why = OpenFailure::kForeign;
+        sqlite3_close(db);
+        return make_error("history " + path + " is another program's database (" +
+                          (format.empty() ? std::string("no ruvector-memopt format mark")
+                                          : "format '" + format.substr(0, 60) + "'") +
+                          "), or from another version of ruvector-memopt");
+      }
+    }
+  }
+  {
+    sqlite3_stmt* q = nullptr;
+    std::string verdict = "unreadable";
+    int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &q, nullptr);
+    if (rc == SQLITE_OK) {
+      rc = sqlite3_step(q);
+      if (rc == SQLITE_ROW && sqlite3_column_text(q, 0))
+        verdict = reinterpret_cast<const char*>(sqlite3_column_text(q, 0));
+    }
+    sqlite3_finalize(q);
+    if (verdict != "ok") {
+      if (rc == SQLITE_ROW || damaged_code(sqlite3_extended_errcode(db))) {
+        *why = OpenFailure::kDamaged;
+        sqlite3_close(db);
+        return make_error("history " + path + " is damaged (" + verdict.substr(0, 200) + ")");
+      }
+      return fail("check", OpenFailure::kUnavailable);
+    }
+  }
+  auto h = make(db, path, options);
+  if (!h) {
+    // make() closed the database; a damaged file shows itself here too.
+    const std::string& m = h.error().message;
+    *why =
+        (m.find("not a database") != std::string::npos || m.find("malformed") != std::string::npos)
+            ? OpenFailure::kDamaged
+            : OpenFailure::kUnavailable;
+    return h.error();
+  }
+  *why = OpenFailure::kNone;
+  return h;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<History>> History::open(const std::string& path, HistoryOptions options) {
+  OpenFailure why;
+  return open_classified(path, options, &why, &History::create);
+}
+
+Result<std::unique_ptr<History>> History::create(sqlite3* db, const std::string& path,
+                                                 HistoryOptions options) {
+  std::unique_ptr<History> h(new History(db, path, options));
   // WAL: writers append to the log and a crash leaves the main file intact;
   // synchronous=NORMAL fsyncs at checkpoints only (a crash may lose the
   // last samples, never the database; sqlite.org/wal.html).
-  if (auto st = h->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !st) {
-    return make_error(st.error().message + " (is " + path +
-                      " a SQLite file? move it away to start a new history)");
-  }
-  {
-    Stmt check(db, "PRAGMA quick_check");
-    if (!check.ok() || check.step() != SQLITE_ROW || check.text(0) != "ok") {
-      return make_error("history " + path + " is damaged (" + (check.ok() ? check.text(0) : "unreadable") +
-                        "); move it away and the daemon starts a new one");
-    }
-  }
+  if (auto st = h->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"); !st)
+    return st.error();
   if (auto st = h->exec(kSchema); !st) return st.error();
-  Stmt fmt(db, "SELECT value FROM meta WHERE key='format'");
-  if (!fmt.ok() || fmt.step() != SQLITE_ROW || fmt.text(0) != "ruvector-memopt.history/1") {
-    return make_error("history " + path + " was not written by this version of ruvector-memopt");
-  }
   return h;
+}
+
+HistoryOpen History::open_or_recover(const std::string& path, HistoryOptions options,
+                                     int64_t unix_now) {
+  HistoryOpen out;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    OpenFailure why = OpenFailure::kNone;
+    auto h = open_classified(path, options, &why, &History::create);
+    if (h) {
+      out.history = std::move(*h);
+      return out;
+    }
+    out.error = h.error().message;
+    if (attempt > 0 || (why != OpenFailure::kDamaged && why != OpenFailure::kForeign)) return out;
+    // Keep the file for a post-mortem (or its owner), out of the way.
+    char stamp[32];
+    const time_t t = static_cast<time_t>(unix_now);
+    struct tm tm {};
+    ::gmtime_r(&t, &tm);
+    std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    std::string aside = path + ".damaged-" + stamp;
+    for (int n = 1; ::access(aside.c_str(), F_OK) == 0 && n < 100; ++n) {
+      aside = path + ".damaged-" + stamp + "." + std::to_string(n);
+    }
+    if (::rename(path.c_str(), aside.c_str()) != 0) {
+      out.error += "; cannot move it aside to " + aside + ": " + std::strerror(errno);
+      return out;
+    }
+    for (const char* suffix : {"-wal", "-shm"}) {
+      const std::string from = path + suffix;
+      if (::access(from.c_str(), F_OK) == 0) ::rename(from.c_str(), (aside + suffix).c_str());
+    }
+    out.moved_aside = aside;
+    out.moved_reason = out.error;
+  }
+  return out;
+}
+
+std::string history_metrics_text(bool available, uint64_t moved_aside_total) {
+  return "# HELP ruvector_history_available 1 while history is recorded; 0 when it is off (full "
+         "disk, "
+         "unwritable file): the policy runs either way.\n"
+         "# TYPE ruvector_history_available gauge\n"
+         "ruvector_history_available " +
+         std::string(available ? "1" : "0") +
+         "\n"
+         "# HELP ruvector_history_moved_aside_total Damaged or foreign history files moved aside.\n"
+         "# TYPE ruvector_history_moved_aside_total counter\n"
+         "ruvector_history_moved_aside_total " +
+         std::to_string(moved_aside_total) + "\n";
 }
 
 Result<int64_t> History::series_id(const std::string& name, const std::string& labels) {
@@ -206,7 +374,8 @@ Status History::roll_up(int64_t ts) {
 
 Status History::write_action(const ActionRecord& r) {
   Stmt ins(db_,
-           "INSERT INTO actions(ts_ms, kind, target, runtime, model, gpu, expected_bytes, predictive, applied, "
+           "INSERT INTO actions(ts_ms, kind, target, runtime, model, gpu, expected_bytes, "
+           "predictive, applied, "
            "reason, outcome) VALUES(?,?,?,?,?,?,?,?,?,?,?)");
   ins.bind(1, r.ts_ms);
   ins.bind(2, std::string(policy::action_kind_name(r.action.kind)));
@@ -223,7 +392,8 @@ Status History::write_action(const ActionRecord& r) {
   return Ok{};
 }
 
-Result<std::vector<HistorySeries>> History::query(const std::string& name, const std::string& labels, int64_t from,
+Result<std::vector<HistorySeries>> History::query(const std::string& name,
+                                                  const std::string& labels, int64_t from,
                                                   int64_t to, size_t max_points) const {
   auto last = last_timestamp();
   if (!last) return last.error();
@@ -247,11 +417,13 @@ Result<std::vector<HistorySeries>> History::query(const std::string& name, const
     if (out.empty() || out.back().labels != l) {
       out.push_back({name, l, res, {}});
     }
-    out.back().points.push_back({sqlite3_column_int64(q.get(), 1), sqlite3_column_double(q.get(), 2)});
+    out.back().points.push_back(
+        {sqlite3_column_int64(q.get(), 1), sqlite3_column_double(q.get(), 2)});
   }
   if (rc != SQLITE_DONE) return sql_error("query");
   for (auto& s : out) {
-    if (s.points.size() > max_points) s.points.erase(s.points.begin(), s.points.end() - static_cast<long>(max_points));
+    if (s.points.size() > max_points)
+      s.points.erase(s.points.begin(), s.points.end() - static_cast<long>(max_points));
   }
   return out;
 }
@@ -266,7 +438,8 @@ Result<std::vector<std::string>> History::series_names() const {
 
 Result<std::vector<ActionRecord>> History::recent_actions(size_t limit) const {
   Stmt q(db_,
-         "SELECT ts_ms, kind, target, runtime, model, gpu, expected_bytes, predictive, applied, reason, outcome "
+         "SELECT ts_ms, kind, target, runtime, model, gpu, expected_bytes, predictive, applied, "
+         "reason, outcome "
          "FROM actions ORDER BY id DESC LIMIT ?");
   if (!q.ok()) return sql_error("read actions");
   q.bind(1, static_cast<int64_t>(limit));

@@ -45,11 +45,22 @@ struct ActionRecord {
   bool applied = false;
 };
 
+struct HistoryOpen;
+
 class History {
  public:
   // Opens (creating) the database at `path`; checks it is a history file
-  // this program wrote and that SQLite finds it intact.
-  static Result<std::unique_ptr<History>> open(const std::string& path, HistoryOptions options = {});
+  // this program wrote and that SQLite finds it intact. Never follows a
+  // symbolic link at `path`; the file is made 0600.
+  static Result<std::unique_ptr<History>> open(const std::string& path,
+                                               HistoryOptions options = {});
+  // As open(), but the guard must run whatever is at `path`: a damaged file
+  // or another program's database is renamed to
+  // <path>.damaged-<UTC time> (with its -wal/-shm) and a new history is
+  // started; a file that cannot be written (full disk, permissions) leaves
+  // history off, with the reason. `unix_now` stamps the moved file.
+  static HistoryOpen open_or_recover(const std::string& path, HistoryOptions options,
+                                     int64_t unix_now);
   ~History();
   History(const History&) = delete;
   History& operator=(const History&) = delete;
@@ -62,8 +73,9 @@ class History {
   // Points of series `name` (all label sets, or one when `labels` is set) in
   // [from, to]; minute averages when the range reaches past the raw
   // retention. At most `max_points` per series (the newest).
-  Result<std::vector<HistorySeries>> query(const std::string& name, const std::string& labels, int64_t from,
-                                           int64_t to, size_t max_points = 5000) const;
+  Result<std::vector<HistorySeries>> query(const std::string& name, const std::string& labels,
+                                           int64_t from, int64_t to,
+                                           size_t max_points = 5000) const;
   // Names of the stored series.
   Result<std::vector<std::string>> series_names() const;
   Result<std::vector<ActionRecord>> recent_actions(size_t limit) const;
@@ -74,6 +86,10 @@ class History {
 
  private:
   History(sqlite3* db, std::string path, HistoryOptions options);
+  // WAL mode and the schema on an opened, checked database (closed on error
+  // by the destructor).
+  static Result<std::unique_ptr<History>> create(sqlite3* db, const std::string& path,
+                                                 HistoryOptions options);
   Status exec(const char* sql) const;
   void rollback() const;
   Result<int64_t> series_id(const std::string& name, const std::string& labels);
@@ -86,5 +102,17 @@ class History {
   std::map<std::pair<std::string, std::string>, int64_t> ids_;
   int64_t last_minute_ = -1;
 };
+
+// What open_or_recover found and did.
+struct HistoryOpen {
+  std::unique_ptr<History> history;  // null: history is off (see `error`)
+  std::string moved_aside;           // where a damaged/foreign file went
+  std::string moved_reason;          // why it was moved
+  std::string error;                 // why history is off
+};
+
+// /metrics lines for the history's health: ruvector_history_available and
+// ruvector_history_moved_aside_total.
+std::string history_metrics_text(bool available, uint64_t moved_aside_total);
 
 }  // namespace memopt::daemon

@@ -1,10 +1,15 @@
 #include "daemon/history.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace memopt::daemon {
 namespace {
@@ -25,9 +30,10 @@ TEST_F(HistoryTest, WritesAndQueriesRawPoints) {
   auto h = History::open(path_);
   ASSERT_TRUE(h.ok()) << h.error().message;
   for (int64_t t = 1000; t < 1010; ++t) {
-    ASSERT_TRUE((*h)->write_sample(t, {{"ruvector_gpu_memory_used_bytes", "gpu=\"0\"", double(t * 10)},
-                                       {"ruvector_gpu_memory_used_bytes", "gpu=\"1\"", 5}})
-                    .ok());
+    ASSERT_TRUE(
+        (*h)->write_sample(t, {{"ruvector_gpu_memory_used_bytes", "gpu=\"0\"", double(t * 10)},
+                               {"ruvector_gpu_memory_used_bytes", "gpu=\"1\"", 5}})
+            .ok());
   }
   auto q = (*h)->query("ruvector_gpu_memory_used_bytes", "", 1000, 1009);
   ASSERT_TRUE(q.ok());
@@ -109,12 +115,123 @@ TEST_F(HistoryTest, ActionsRoundTripAndReopen) {
 }
 
 TEST_F(HistoryTest, RefusesAFileThatIsNotAHistory) {
-  std::ofstream(path_) << "this is not sqlite at all, just text that is long enough to look like a header....";
+  std::ofstream(path_)
+      << "this is not sqlite at all, just text that is long enough to look like a header....";
   auto h = History::open(path_);
   ASSERT_FALSE(h.ok());
   EXPECT_NE(h.error().message.find(path_), std::string::npos) << h.error().message;
   auto none = History::open(dir_ + "/missing-dir/h.db");
   ASSERT_FALSE(none.ok());
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// 2026-12-03 22:31:00 UTC: the stamp of a moved-aside file.
+constexpr int64_t kNow = 1796337060;
+
+// A file that is not a database at all ("file is not a database"): moved
+// aside with a timestamp, untouched; a new history starts and works.
+TEST_F(HistoryTest, RecoverMovesAFileThatIsNotADatabaseAside) {
+  const std::string junk(8192, 'x');
+  std::ofstream(path_) << junk;
+  HistoryOpen r = History::open_or_recover(path_, {}, kNow);
+  ASSERT_TRUE(r.history) << r.error;
+  EXPECT_EQ(r.moved_aside, path_ + ".damaged-20261203T223100Z");
+  EXPECT_NE(r.moved_reason.find("not a database"), std::string::npos) << r.moved_reason;
+  EXPECT_EQ(slurp(r.moved_aside), junk);
+  ASSERT_TRUE(r.history->write_sample(100, {{"m", "", 1}}).ok());
+  EXPECT_EQ(*r.history->last_timestamp(), 100);
+}
+
+// A history cut short (a crash while copying it, a bad sector): moved aside.
+TEST_F(HistoryTest, RecoverMovesATruncatedHistoryAside) {
+  {
+    auto h = History::open(path_);
+    ASSERT_TRUE(h.ok());
+    std::vector<SeriesValue> many;
+    for (int i = 0; i < 400; ++i)
+      many.push_back({"m", "i=\"" + std::to_string(i) + "\"", double(i)});
+    for (int64_t t = 0; t < 20; ++t) ASSERT_TRUE((*h)->write_sample(1000 + t, many).ok());
+  }
+  const std::string full = slurp(path_);
+  ASSERT_GT(full.size(), 64u * 1024) << "the history must span many pages for the cut to matter";
+  std::filesystem::resize_file(path_, full.size() / 2 + 100);  // mid-page
+  std::filesystem::remove(path_ + "-wal");
+  HistoryOpen r = History::open_or_recover(path_, {}, kNow);
+  ASSERT_TRUE(r.history) << r.error;
+  EXPECT_FALSE(r.moved_aside.empty()) << "a truncated history was kept in place";
+  EXPECT_EQ(*r.history->last_timestamp(), 0);  // a new, empty history
+}
+
+// Another program's SQLite database at our path is neither accepted nor
+// modified: it is moved aside byte for byte.
+TEST_F(HistoryTest, RecoverMovesAForeignDatabaseAsideUnmodified) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(
+          db, "CREATE TABLE invoices(id INTEGER, total REAL); INSERT INTO invoices VALUES(1, 9.5);",
+          nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  const std::string before = slurp(path_);
+  auto plain = History::open(path_);
+  ASSERT_FALSE(plain.ok());
+  EXPECT_NE(plain.error().message.find("another program's database"), std::string::npos)
+      << plain.error().message;
+  EXPECT_EQ(slurp(path_), before) << "open() modified a foreign database";
+  HistoryOpen r = History::open_or_recover(path_, {}, kNow);
+  ASSERT_TRUE(r.history) << r.error;
+  ASSERT_FALSE(r.moved_aside.empty());
+  EXPECT_EQ(slurp(r.moved_aside), before);
+}
+
+// A full disk at start: the file is fine, it cannot be written. History is
+// off (with the reason), nothing is moved, and the file is left as it was.
+TEST_F(HistoryTest, FullDiskLeavesHistoryOffAndTheFileInPlace) {
+  struct rlimit old {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old), 0);
+  auto* previous = std::signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of a kill
+  struct rlimit tiny = old;
+  tiny.rlim_cur = 0;  // every write that grows a file fails, as on a full disk
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &tiny), 0);
+  HistoryOpen r = History::open_or_recover(path_, {}, kNow);
+  ::setrlimit(RLIMIT_FSIZE, &old);
+  std::signal(SIGXFSZ, previous);
+  EXPECT_FALSE(r.history);
+  EXPECT_TRUE(r.moved_aside.empty()) << r.moved_aside;
+  EXPECT_NE(r.error.find(path_), std::string::npos) << r.error;
+  EXPECT_TRUE(std::filesystem::exists(path_));
+  // Space again: the same file opens as a history.
+  EXPECT_TRUE(History::open_or_recover(path_, {}, kNow).history);
+}
+
+// The history path as a symbolic link (to a file another program reads):
+// refused, and the link's target is neither chmod-ed nor written.
+TEST_F(HistoryTest, NeverFollowsALinkAtItsPath) {
+  const std::string target = dir_ + "/someone_elses_file";
+  std::ofstream(target) << "keep me";
+  ASSERT_EQ(::chmod(target.c_str(), 0644), 0);
+  ASSERT_EQ(::symlink(target.c_str(), path_.c_str()), 0);
+  auto h = History::open(path_);
+  ASSERT_FALSE(h.ok());
+  EXPECT_NE(h.error().message.find("symbolic link"), std::string::npos) << h.error().message;
+  struct stat st {};
+  ASSERT_EQ(::stat(target.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0644u);
+  EXPECT_EQ(slurp(target), "keep me");
+}
+
+TEST_F(HistoryTest, NewHistoryIsPrivate) {
+  ASSERT_TRUE(History::open(path_).ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
 }  // namespace

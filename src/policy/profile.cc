@@ -1,17 +1,19 @@
 #include "policy/profile.h"
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace memopt::policy {
 namespace {
@@ -171,9 +173,16 @@ Status parse_daemon_table(const toml::table& t, const std::string& path, DaemonC
       auto v = node.value_exact<std::string>();
       if (!v || (*v != "predictive" && *v != "threshold")) why = "must be \"predictive\" or \"threshold\"";
       else d.mode = *v;
+    } else if (key == "tls_cert" || key == "tls_key") {
+      auto v = node.value_exact<std::string>();
+      if (!v || v->empty())
+        why = "must be the path of a PEM file";
+      else
+        (key == "tls_cert" ? d.tls_cert : d.tls_key) = *v;
     } else {
-      return make_error(where(path, node) + ": unknown key 'daemon." + key +
-                        "' (known: apply, interval_seconds, retention_days, listen, mode)");
+      return make_error(
+          where(path, node) + ": unknown key 'daemon." + key +
+          "' (known: apply, interval_seconds, retention_days, listen, mode, tls_cert, tls_key)");
     }
     if (!why.empty()) {
       return make_error(where(path, node) + ": key 'daemon." + key + "' " + why);
@@ -299,11 +308,26 @@ Result<ProfileSet> load_profiles(const std::string& path) {
 }
 
 namespace {
+// The user's home: $HOME, else the passwd entry. Never /tmp: a shared
+// directory would let another user place the state (and the API token).
+std::string home_dir() {
+  const char* home = std::getenv("HOME");
+  if (home && *home == '/') return home;
+  struct passwd pw {};
+  struct passwd* found = nullptr;
+  char buf[4096];
+  if (::getpwuid_r(::geteuid(), &pw, buf, sizeof buf, &found) == 0 && found && found->pw_dir &&
+      found->pw_dir[0] == '/') {
+    return found->pw_dir;
+  }
+  return "";
+}
+
 std::string xdg_dir(const char* var, const char* fallback_under_home) {
   const char* v = std::getenv(var);
   if (v && *v == '/') return v;
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : "/tmp") + "/" + fallback_under_home;
+  const std::string home = home_dir();
+  return home.empty() ? "" : home + "/" + fallback_under_home;
 }
 }  // namespace
 
@@ -311,7 +335,10 @@ std::string default_config_path() {
   return xdg_dir("XDG_CONFIG_HOME", ".config") + "/ruvector-memopt/config.toml";
 }
 
-std::string default_state_dir() { return xdg_dir("XDG_STATE_HOME", ".local/state") + "/ruvector-memopt"; }
+std::string default_state_dir() {
+  const std::string base = xdg_dir("XDG_STATE_HOME", ".local/state");
+  return base.empty() ? "" : base + "/ruvector-memopt";
+}
 
 std::string active_profile_path(const std::string& state_dir) { return state_dir + "/active_profile"; }
 
@@ -331,16 +358,61 @@ Result<std::string> active_profile(const std::string& state_dir) {
   return name;
 }
 
+namespace {
+std::string mode_text(mode_t m) {
+  char b[8];
+  std::snprintf(b, sizeof b, "%04o", static_cast<unsigned>(m & 07777));
+  return b;
+}
+}  // namespace
+
 Status make_private_dir(const std::string& dir) {
+  if (dir.empty()) {
+    return make_error(
+        "no state directory: HOME is not set and this user has no home directory; set "
+        "XDG_STATE_HOME (or pass --state-dir) to a directory only you can write");
+  }
   std::string cur;
   std::stringstream ss(dir);
   std::string part;
-  if (!dir.empty() && dir[0] == '/') cur = "/";
+  std::vector<std::string> parents;  // every directory above `dir`
+  if (dir[0] == '/') cur = "/";
   while (std::getline(ss, part, '/')) {
     if (part.empty()) continue;
+    if (!cur.empty()) parents.push_back(cur);
     cur += part + "/";
     if (::mkdir(cur.c_str(), 0700) != 0 && errno != EEXIST) {
       return make_error("cannot create directory " + cur + ": " + std::strerror(errno));
+    }
+  }
+  const uid_t me = ::geteuid();
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0)
+    return make_error("cannot read " + dir + ": " + std::strerror(errno));
+  if (!S_ISDIR(st.st_mode)) return make_error(dir + " is not a directory");
+  if (st.st_uid != me) {
+    return make_error(
+        "state directory " + dir + " belongs to uid " + std::to_string(st.st_uid) +
+        ", not to this user (uid " + std::to_string(me) +
+        "); it could hold another user's files. Use a directory of your own (--state-dir)");
+  }
+  if ((st.st_mode & 022) != 0) {
+    return make_error(
+        "state directory " + dir + " has mode " + mode_text(st.st_mode) +
+        ": group or others may write it and replace the files inside. Run: chmod 700 " + dir);
+  }
+  // A parent someone else controls can swap the whole directory.
+  for (const auto& p : parents) {
+    struct stat ps {};
+    if (::stat(p.c_str(), &ps) != 0) continue;
+    if (ps.st_uid != me && ps.st_uid != 0) {
+      return make_error("state directory " + dir + " lies under " + p + ", which belongs to uid " +
+                        std::to_string(ps.st_uid) + "; use a directory under your own home");
+    }
+    if ((ps.st_mode & 022) != 0 && (ps.st_mode & S_ISVTX) == 0) {
+      return make_error("state directory " + dir + " lies under " + p + " (mode " +
+                        mode_text(ps.st_mode) +
+                        "), which others may write; use a directory under your own home");
     }
   }
   return Ok{};
@@ -351,7 +423,13 @@ Status set_active_profile(const std::string& state_dir, const std::string& name)
   if (auto st = make_private_dir(state_dir); !st) return st;
   const std::string path = active_profile_path(state_dir);
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // O_EXCL|O_NOFOLLOW: never write through a file or link placed at the
+  // temp name; a stale one of ours (a crash) is removed (the link itself,
+  // not its target) and the create tried once more.
+  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+  int fd = ::open(tmp.c_str(), flags, 0600);
+  if (fd < 0 && errno == EEXIST && ::unlink(tmp.c_str()) == 0)
+    fd = ::open(tmp.c_str(), flags, 0600);
   if (fd < 0) return make_error("cannot write " + tmp + ": " + std::strerror(errno));
   const std::string line = name + "\n";
   bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());

@@ -43,6 +43,9 @@ struct DaemonConfig {
   // "predictive": act on forecast OOMs (and sample faster while one is
   // near); "threshold": act whenever VRAM crosses auto_offload_threshold.
   std::string mode = "predictive";
+  // TLS for the API (PEM files); required with --allow-remote.
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 struct ProfileSet {
@@ -65,14 +68,20 @@ Result<ProfileSet> load_profiles(const std::string& path);
 
 // XDG locations (env is read only here, at the edge).
 std::string default_config_path();  // $XDG_CONFIG_HOME/ruvector-memopt/config.toml
-std::string default_state_dir();    // $XDG_STATE_HOME/ruvector-memopt
+// $XDG_STATE_HOME/ruvector-memopt, else $HOME/.local/state/ruvector-memopt,
+// else the passwd entry's home; "" when none is known (never a shared /tmp:
+// make_private_dir("") then says what to set).
+std::string default_state_dir();
 
 inline constexpr std::string_view kDefaultProfile = "local_llm";
 // Name of the active profile stored in `state_dir` (kDefaultProfile if none).
 Result<std::string> active_profile(const std::string& state_dir);
 // Persists `name` atomically (write temp file, fsync, rename).
 Status set_active_profile(const std::string& state_dir, const std::string& name);
-// Creates `dir` and its parents (mode 0700 for new ones).
+// Creates `dir` and its parents (mode 0700 for new ones), then refuses a
+// `dir` that another user owns or that group or others may write, and a
+// parent that another user (not root) owns or that others may write without
+// the sticky bit: whoever controls them controls the files inside.
 Status make_private_dir(const std::string& dir);
 // Path of the file holding the active profile name.
 std::string active_profile_path(const std::string& state_dir);
