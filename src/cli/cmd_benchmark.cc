@@ -29,8 +29,7 @@ std::string ms(double s) {
 
 int run_bench(CliContext& ctx, const BenchOptions& o) {
   if (o.endpoints.endpoints.size() > 1) {
-    *ctx.err << "ruvector-memopt: ai benchmark takes one --endpoint\n";
-    return kExitUsage;
+    return usage_error(ctx, "ai benchmark takes one --endpoint");
   }
   std::string url;
   if (!o.endpoints.endpoints.empty()) {
@@ -46,14 +45,12 @@ int run_bench(CliContext& ctx, const BenchOptions& o) {
     } else if (rt->infos.empty()) {
       return fail(ctx, "no inference server found on the default ports; pass --endpoint URL");
     } else {
-      *ctx.err << "ruvector-memopt: several servers answer; choose one with --endpoint:" << found << "\n";
-      return kExitUsage;
+      return usage_error(ctx, "several servers answer; choose one with --endpoint:" + found);
     }
   }
   auto base = parse_base_url(url, 80);
   if (!base) {
-    *ctx.err << "ruvector-memopt: --endpoint: " << base.error().message << "\n";
-    return kExitUsage;
+    return usage_error(ctx, "--endpoint: " + base.error().message);
   }
   HttpOptions http = http_options(o.endpoints);
   auto target = detect_bench_target(*base, http, o.model);

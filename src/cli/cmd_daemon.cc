@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/option_checks.h"
 #include "daemon/daemon.h"
 #include "daemon/system_sampler.h"
 
@@ -75,7 +76,8 @@ RegisterCommands reg(60, [](CliRoot& root) {
   auto* cmd = root.app().add_subcommand("daemon", "Run in the foreground: sample, optimize, serve the API");
   cmd->add_flag("--apply", o->apply, "carry actions out (default: dry run, or apply = true in [daemon])");
   cmd->add_option("--interval", o->interval,
-                  "seconds between samples (default 1, or [daemon] interval_seconds; 0.25 while an OOM may be near)");
+                  "seconds between samples (default 1, or [daemon] interval_seconds; 0.25 while an OOM may be near)")
+      ->check(finite_in(0, 3600, true));
   cmd->add_option("--listen", o->listen, "API address HOST:PORT (default 127.0.0.1:7878)");
   cmd->add_flag(
       "--allow-remote", o->allow_remote,
@@ -91,8 +93,9 @@ RegisterCommands reg(60, [](CliRoot& root) {
   cmd->add_flag("--no-probe", o->no_probe, "do not probe listening ports over HTTP");
   cmd->add_option("--detect-interval", o->detect_interval, "seconds between full workload scans")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 3600.0));
-  cmd->add_option("--samples", o->samples, "stop after this many samples (0 = run until stopped)");
+      ->check(finite_in(0, 3600));
+  cmd->add_option("--samples", o->samples, "stop after this many samples (0 = run until stopped)")
+      ->check(whole_up_to(UINT64_MAX / 2));
   cmd->add_option("--endpoint", o->endpoints, "runtime=URL to poll, e.g. ollama=http://127.0.0.1:11434");
   root.bind(cmd, [o](CliContext& ctx) { return run_daemon(ctx, *o); });
 });

@@ -8,6 +8,7 @@
 #include "detect/workload_detector.h"
 #include "policy/profile.h"
 #include "util/bytes.h"
+#include "util/text.h"
 
 namespace memopt::cli {
 namespace {
@@ -27,39 +28,19 @@ detect::DetectorOptions detector_options(const CliContext& ctx, const DetectOpti
   return detect::system_detector_options(r);
 }
 
-std::string fit(std::string_view s, size_t width) {
-  if (s.size() <= width) return std::string(s);
-  if (width <= 1) return std::string(s.substr(0, width));
-  return std::string(s.substr(0, width - 1)) + "~";
-}
-
 std::string short_endpoint(const std::string& url) {
   std::string_view u = url;
   if (u.starts_with("http://")) u.remove_prefix(7);
   return std::string(u);
 }
 
-// Greedy word wrap for notes longer than a terminal line.
-std::string wrap(std::string_view text, size_t width, std::string_view indent) {
-  std::string out, line;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t sp = text.find(' ', start);
-    std::string_view word = text.substr(start, sp == std::string_view::npos ? std::string_view::npos : sp - start);
-    if (!line.empty() && line.size() + 1 + word.size() > width) {
-      out += line + "\n";
-      line = std::string(indent);
-    } else if (!line.empty() && line != indent) {
-      line += ' ';
-    }
-    line += word;
-    if (sp == std::string_view::npos) break;
-    start = sp + 1;
-  }
-  return out + line;
-}
-
 std::string bytes_or_dash(uint64_t b) { return b ? format_bytes(b) : "-"; }
+
+// RUNTIME PID MODEL VRAM RAM ENDPOINT: 13+7+20+10+10+15 plus five spaces,
+// 80 columns. Sizes are at most "1023.9 GiB" (format_bytes), pids 7 digits
+// (pid_max 4194304), endpoints "127.0.0.1:11434".
+const std::vector<Column> kWorkloadColumns = {{13, false}, {7, true},  {20, false},
+                                              {10, true},  {10, true}, {15, false}};
 
 std::string runtime_label(const detect::Workload& w) {
   return w.flavor.empty() ? w.runtime_name : w.flavor;
@@ -125,14 +106,15 @@ int run_detect(CliContext& ctx, const DetectOptions& o) {
   if (!any_ai) {
     out << "No AI workloads found among " << s.scan.processes << " processes.\n";
   } else {
-    // 15 + 8 + 22 + 10 + 9 + 16 = 80 columns.
-    out << fmt::format("{:<15}{:>7} {:<22}{:>10}{:>9} {}\n", "RUNTIME", "PID", "MODEL", "VRAM", "RAM",
-                       "ENDPOINT");
+    out << table_row(kWorkloadColumns, {"RUNTIME", "PID", "MODEL", "VRAM", "RAM", "ENDPOINT"})
+        << "\n";
     for (const auto& w : s.workloads) {
       if (!w.is_ai()) continue;
-      out << fmt::format("{:<15}{:>7} {:<22}{:>10}{:>9} {}\n", fit(runtime_label(w), 14), w.pid,
-                         fit(w.model.empty() ? "-" : w.model, 21), bytes_or_dash(w.vram_bytes),
-                         format_bytes(w.rss_bytes), fit(short_endpoint(w.endpoint), 16));
+      out << table_row(kWorkloadColumns,
+                       {runtime_label(w), std::to_string(w.pid), w.model.empty() ? "-" : w.model,
+                        bytes_or_dash(w.vram_bytes), format_bytes(w.rss_bytes),
+                        short_endpoint(w.endpoint)})
+          << "\n";
       if (ctx.opts.verbose > 0) print_evidence(out, w);
     }
   }
@@ -140,16 +122,18 @@ int run_detect(CliContext& ctx, const DetectOptions& o) {
   for (const auto& w : s.workloads) {
     if (w.is_ai()) continue;
     if (!header) out << "\nOther processes holding VRAM:\n", header = true;
-    out << fmt::format("  {:<20}{:>7}{:>12}\n", fit(w.command, 19), w.pid, format_bytes(w.vram_bytes));
+    out << "  " << table_row({{19, false}, {7, true}, {11, true}},
+                             {w.command, std::to_string(w.pid), format_bytes(w.vram_bytes)})
+        << "\n";
   }
-  if (!s.gpu_error.empty()) out << "\nVRAM: " << s.gpu_error << "\n";
+  if (!s.gpu_error.empty()) out << "\n" << wrap_hanging("VRAM: ", s.gpu_error);
   if (s.scan.denied_processes > 0) {
     int n = s.scan.denied_processes;
     out << n << (n == 1 ? " process" : " processes") << " could not be inspected (permission denied)"
         << (s.scan.as_root ? ".\n" : "; run as root to see them.\n");
   }
   if (ctx.opts.verbose > 0) {
-    for (const auto& u : s.unsupported) out << "not detectable here: " << wrap(u, 78, "  ") << "\n";
+    for (const auto& u : s.unsupported) out << wrap_block("not detectable here: ", u, 2);
   }
   return kExitOk;
 }
@@ -177,11 +161,11 @@ int run_status(CliContext& ctx, const DetectOptions& o) {
   out << fmt::format("RAM    {} {} / {} used, {} available\n", usage_bar(used, s.host.total_bytes, 20),
                      format_bytes(used), format_bytes(s.host.total_bytes), format_bytes(s.host.available_bytes));
   if (s.gpus.empty()) {
-    out << "GPU    none found" << (s.gpu_error.empty() ? "" : " (" + s.gpu_error + ")") << "\n";
+    out << wrap_hanging("GPU    ", s.gpu_error.empty() ? "none found" : "none found (" + s.gpu_error + ")");
   }
   for (const auto& g : s.gpus) {
     out << fmt::format("GPU {:<2} {} {} / {}  {}\n", g.index, usage_bar(g.used_bytes, g.total_bytes, 20),
-                       format_bytes(g.used_bytes), format_bytes(g.total_bytes), fit(g.name, 24));
+                       format_bytes(g.used_bytes), format_bytes(g.total_bytes), fit(g.name, 22));
   }
   if (!s.profile.empty()) out << "Profile: " << s.profile << "\n";
   out << "\n";
@@ -198,18 +182,20 @@ int run_status(CliContext& ctx, const DetectOptions& o) {
     if (kv == "-" && w.estimate && w.estimate->kv_cache_bytes) {
       kv = format_bytes(w.estimate->kv_cache_bytes) + " est.";
     }
-    out << fmt::format("  {:<15} pid {:<7} {}\n", fit(runtime_label(w), 15), w.pid,
+    out << fmt::format("  {} pid {} {}\n", pad_right(runtime_label(w), 15), pad_right(std::to_string(w.pid), 7),
                        fit(w.model.empty() ? "(model unknown)" : w.model, 48));
-    out << fmt::format("  {:<15} VRAM {:<10} RAM {:<10} KV {:<12} {}\n", "", bytes_or_dash(w.vram_bytes),
-                       format_bytes(w.rss_bytes), kv, fit(short_endpoint(w.endpoint), 16));
+    // 4 + 5 + 10 + 5 + 10 + 4 + 16 + 1 + 15 = 70 columns.
+    out << fmt::format("    VRAM {} RAM {} KV {} {}\n", pad_right(bytes_or_dash(w.vram_bytes), 10),
+                       pad_right(format_bytes(w.rss_bytes), 10), pad_right(kv, 16),
+                       fit(short_endpoint(w.endpoint), 15));
   }
   if (!any_ai) out << "No AI workloads running (" << s.scan.processes << " processes scanned).\n";
   if (!s.warnings.empty()) {
     out << "\nWarnings:\n";
     for (const auto& w : s.warnings) {
-      out << "  " << (w.severity == "critical" ? "!!" : w.severity == "warning" ? "! " : "- ") << " "
-          << w.message << "\n";
-      if (!w.action.empty()) out << "     -> " << w.action << "\n";
+      const char* mark = w.severity == "critical" ? "!!" : w.severity == "warning" ? "! " : "- ";
+      out << wrap_hanging(std::string("  ") + mark + " ", w.message);
+      if (!w.action.empty()) out << wrap_hanging("     -> ", w.action);
     }
   }
   return kExitOk;

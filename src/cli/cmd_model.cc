@@ -15,6 +15,7 @@
 #include "gguf/ollama_store.h"
 #include "gguf/reader.h"
 #include "util/bytes.h"
+#include "util/text.h"
 
 namespace memopt::cli {
 namespace {
@@ -28,59 +29,6 @@ struct InspectOptions {
       ollama_roots;  // empty: $OLLAMA_MODELS / ~/.ollama/models / service store
   size_t top = 10;
 };
-
-// Model files can hold any bytes in their strings; JSON output must be UTF-8,
-// so invalid sequences become U+FFFD.
-std::string valid_utf8(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t len = c < 0x80           ? 1
-                 : (c >> 5) == 0x6  ? 2
-                 : (c >> 4) == 0xe  ? 3
-                 : (c >> 3) == 0x1e ? 4
-                                    : 0;
-    bool ok = len > 0 && i + len <= s.size();
-    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 0x2;
-    if (ok && len == 2 && c < 0xc2) ok = false;  // overlong
-    if (ok) {
-      out.append(s.substr(i, len));
-      i += len;
-    } else {
-      out += "\xef\xbf\xbd";
-      ++i;
-    }
-  }
-  return out;
-}
-
-// A printable line must not carry control characters from a hostile file.
-std::string printable(std::string_view s, size_t max_chars) {
-  std::string out;
-  for (char c : valid_utf8(s)) out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
-  // Count code points, not bytes, when cutting.
-  size_t chars = 0, cut = out.size();
-  for (size_t i = 0; i < out.size(); ++i) {
-    if ((static_cast<unsigned char>(out[i]) >> 6) != 0x2) {
-      if (chars == max_chars) {
-        cut = i;
-        break;
-      }
-      ++chars;
-    }
-  }
-  if (cut < out.size()) {
-    // Leave room for the ellipsis.
-    size_t back = cut;
-    do {
-      --back;
-    } while (back > 0 && (static_cast<unsigned char>(out[back]) >> 6) == 0x2);
-    out = out.substr(0, back) + "\xe2\x80\xa6";
-  }
-  return out;
-}
 
 // Metadata as JSON; arrays longer than max_items become {count, first}.
 json value_json(const gguf::Value& v, uint64_t max_items) {
@@ -289,9 +237,9 @@ void print_human(std::ostream& out, const ModelInfo& m, const InspectOptions& o,
   std::string kind = m.architecture.empty() ? "no architecture" : m.architecture;
   if (!m.file_type_name.empty()) kind += ", " + m.file_type_name;
   if (m.is_projector) kind += ", multimodal projector";
-  out << printable(fmt::format("{}  ({}, GGUF v{})", title, kind, m.gguf_version), 79) << "\n";
+  out << fit(fmt::format("{}  ({}, GGUF v{})", title, kind, m.gguf_version), 79) << "\n";
   auto line = [&](std::string_view label, const std::string& text) {
-    out << fmt::format("  {:<12}", label) << printable(text, 65) << "\n";
+    out << "  " << pad_right(label, 12) << fit(text, 65) << "\n";
   };
   if (ollama) line("ollama", o.target);
   line("file", m.path);
@@ -373,7 +321,7 @@ void print_human(std::ostream& out, const ModelInfo& m, const InspectOptions& o,
     const double share =
         m.weight_bytes ? 100.0 * static_cast<double>(r.bytes) / static_cast<double>(m.weight_bytes)
                        : 0;
-    out << fmt::format("  {:<10} {:>8} {:>14} {:>6.1f}%", printable(r.type, 10), r.tensors,
+    out << fmt::format("  {} {:>8} {:>14} {:>6.1f}%", pad_right(r.type, 10), r.tensors,
                        format_bytes(r.bytes), share)
         << "\n";
   }
@@ -381,9 +329,10 @@ void print_human(std::ostream& out, const ModelInfo& m, const InspectOptions& o,
   if (!top.empty()) {
     out << "\n  largest tensors\n";
     for (const auto* t : top) {
-      out << fmt::format("  {:<36} {:<7} {:<17} {:>11}", printable(t->name, 36),
-                         printable(type_name(t->type), 7), printable(shape_text(t->shape), 17),
-                         format_bytes(t->size_bytes))
+      out << "  "
+          << table_row({{36, false}, {7, false}, {17, false}, {11, true}},
+                       {t->name, type_name(t->type), shape_text(t->shape),
+                        format_bytes(t->size_bytes)})
           << "\n";
     }
   }

@@ -5,12 +5,14 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/option_checks.h"
 #include "cli/runtime_actions.h"
 #include "cli/runtime_endpoints.h"
 #include "runtimes/kv_estimate.h"
 #include "runtimes/models_view.h"
 #include "runtimes/ollama.h"
 #include "util/bytes.h"
+#include "util/text.h"
 
 namespace memopt::cli {
 namespace {
@@ -23,12 +25,14 @@ int64_t now_unix() {
       .count();
 }
 
-// Pads to `width`, or cuts to width − 1 plus "~" and a space so columns
-// never run together.
-std::string fit(std::string s, size_t width) {
-  if (s.size() >= width) s = s.substr(0, width - 2) + "~";
-  s.resize(width, ' ');
-  return s;
+// RUNTIME MODEL SIZE PROCESSOR CTX KV-CACHE UNTIL, one space between columns.
+const std::vector<Column> kModelColumns = {{7, false}, {16, false}, {9, false}, {15, false},
+                                           {6, false}, {13, false}, {8, false}};
+
+std::string runtime_names() {
+  std::string names;
+  for (RuntimeKind k : all_runtime_kinds()) names += (names.empty() ? "" : ", ") + std::string(runtime_name(k));
+  return names;
 }
 
 struct ModelsOptions {
@@ -111,16 +115,19 @@ int run_models(CliContext& ctx, const ModelsOptions& o) {
     }
     if (!c.models.empty()) {
       out << "\n"
-          << fit("RUNTIME", 8) << fit("MODEL", 17) << fit("SIZE", 10) << fit("PROCESSOR", 16)
-          << fit("CTX", 7) << fit("KV CACHE", 14) << "UNTIL\n";
+          << table_row(kModelColumns,
+                       {"RUNTIME", "MODEL", "SIZE", "PROCESSOR", "CTX", "KV CACHE", "UNTIL"})
+          << "\n";
       for (const auto& [client, m] : c.models) {
         std::string size = m.size_bytes ? format_bytes(*m.size_bytes)
                                         : (m.vram_bytes ? format_bytes(*m.vram_bytes) : "-");
         std::string proc = processor_text(m);
         if (m.state != "loaded") proc = m.state;
-        out << fit(std::string(runtime_name(m.runtime)), 8) << fit(m.name, 17) << fit(size, 10)
-            << fit(proc, 16) << fit(m.context_tokens ? std::to_string(*m.context_tokens) : "-", 7)
-            << fit(kv_text(m.kv), 14) << expiry_text(m, now) << "\n";
+        out << table_row(kModelColumns,
+                         {std::string(runtime_name(m.runtime)), m.name, size, proc,
+                          m.context_tokens ? std::to_string(*m.context_tokens) : "-",
+                          kv_text(m.kv), expiry_text(m, now)})
+            << "\n";
       }
       out << "(KV: use% used/capacity tokens; ~ marks our estimate, not the runtime's.)\n";
     } else if (!rt->infos.empty()) {
@@ -170,6 +177,9 @@ Result<std::pair<const RuntimeClient*, LoadedModel>> find_model(const Collected&
 }
 
 int run_unload(CliContext& ctx, const UnloadOptions& o) {
+  if (!o.runtime.empty() && !runtime_from_name(o.runtime)) {
+    return usage_error(ctx, "--runtime: unknown runtime '" + o.runtime + "' (" + runtime_names() + ")");
+  }
   auto rt = connect_runtimes(o.endpoints, ctx.opts.proc_root);
   if (!rt) return fail(ctx, rt.error().message);
   Collected c = collect_models(*rt, false);
@@ -201,14 +211,13 @@ struct PreloadCmdOptions {
 
 int run_preload(CliContext& ctx, const PreloadCmdOptions& o) {
   if (!o.keep_alive.empty() && !valid_keep_alive(o.keep_alive)) {
-    *ctx.err << "ruvector-memopt: --keep-alive '" << o.keep_alive
-             << "' is not a duration: use e.g. 30m, 1h30m, 300 (seconds) or -1 (forever)\n";
-    return kExitUsage;
+    return usage_error(ctx, "--keep-alive '" + o.keep_alive +
+                                "' is not a duration: use e.g. 30m, 1h30m, 300 (seconds) or -1 "
+                                "(forever)");
   }
   auto kind = runtime_from_name(o.runtime);
   if (!kind) {
-    *ctx.err << "ruvector-memopt: unknown --runtime '" << o.runtime << "'\n";
-    return kExitUsage;
+    return usage_error(ctx, "--runtime: unknown runtime '" + o.runtime + "' (" + runtime_names() + ")");
   }
   auto rt = connect_runtimes(o.endpoints, ctx.opts.proc_root);
   if (!rt) return fail(ctx, rt.error().message);
@@ -274,7 +283,7 @@ RegisterCommands reg(32, [](CliRoot& root) {
   unload->add_option("model", uo->model, "Model name as `ai models` shows it")->required();
   unload->add_option("--runtime", uo->runtime, "Runtime holding it, when several do");
   unload->add_option("--wait", uo->wait_s, "Seconds to wait for the memory to come back")
-      ->check(CLI::Range(0.0, 3600.0))
+      ->check(finite_in(0, 3600))
       ->capture_default_str();
   add_endpoint_options(unload, uo->endpoints);
   root.bind(unload, [uo](CliContext& ctx) { return run_unload(ctx, *uo); });

@@ -4,11 +4,13 @@
 // Ollama settings.
 #include <fmt/format.h>
 
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/option_checks.h"
 #include "estimate/placement.h"
 #include "gguf/ggml_type.h"
 #include "gguf/model_info.h"
@@ -17,6 +19,7 @@
 #include "gpu/host_memory.h"
 #include "policy/profile.h"
 #include "util/bytes.h"
+#include "util/text.h"
 
 namespace memopt::cli {
 namespace {
@@ -80,11 +83,76 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
-Result<uint64_t> parse_count(const std::string& s, const std::string& what) {
+Result<uint64_t> parse_count(const std::string& s) {
   if (s.empty() || s.size() > 12 || s.find_first_not_of("0123456789") != std::string::npos) {
-    return make_error(what + " must be a whole number, got '" + s + "'");
+    return make_error("'" + s + "' is not a whole number");
   }
   return std::stoull(s);
+}
+
+// The option values, parsed: each parser is also the option's CLI11 check,
+// so a bad value is a usage error before the model is read.
+Result<uint64_t> parse_ctx(const std::string& s) {
+  if (s == "max") return uint64_t{0};
+  auto n = parse_count(s);
+  if (!n) return make_error(n.error().message + " of tokens, or 'max'");
+  return n;
+}
+
+Result<uint32_t> parse_kv_type(const std::string& s) {
+  auto kv = estimate::kv_type_from_name(s);
+  if (!kv) {
+    return make_error("'" + s +
+                      "' is not a KV cache type llama.cpp accepts (f16, bf16, q8_0, q4_0, q4_1, "
+                      "iq4_nl, q5_0, q5_1)");
+  }
+  return *kv;
+}
+
+Result<std::vector<uint64_t>> parse_size_list(const std::string& s) {
+  std::vector<uint64_t> out;
+  for (const auto& item : split_list(s)) {
+    auto b = parse_bytes(item);
+    if (!b) return b.error();
+    out.push_back(*b);
+  }
+  if (out.empty()) return make_error("'" + s + "' holds no size; give e.g. 24GiB,12GiB");
+  return out;
+}
+
+// Proportions: finite, not negative, not all zero (llama.cpp --tensor-split).
+Result<std::vector<double>> parse_tensor_split(const std::string& s) {
+  std::vector<double> out;
+  double sum = 0;
+  for (const auto& item : split_list(s)) {
+    double v = -1;
+    size_t used = 0;
+    try {
+      v = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != item.size() || !std::isfinite(v) || v < 0) {
+      return make_error("'" + item + "' in '" + s + "' is not a proportion; give e.g. 3,1");
+    }
+    out.push_back(v);
+    sum += v;
+  }
+  if (!s.empty() && !(sum > 0)) return make_error("'" + s + "' gives no GPU a share; give e.g. 3,1");
+  return out;
+}
+
+// "auto", "none" or GPU indices "0,1"; empty: every GPU.
+Result<std::vector<int>> parse_gpu_list(const std::string& s) {
+  std::vector<int> out;
+  if (s == "auto" || s == "none") return out;
+  for (const auto& item : split_list(s)) {
+    auto n = parse_count(item);
+    if (!n || *n > 1024) return make_error("'" + item + "' is not a GPU index (or use auto, none)");
+    out.push_back(static_cast<int>(*n));
+  }
+  if (out.empty()) return make_error("'" + s + "' names no GPU (use auto, none or 0,1)");
+  return out;
 }
 
 // GPUs from the machine (GPU backend) or from --vram; host RAM from
@@ -100,23 +168,17 @@ Result<Devices> resolve_devices(const PlanOptions& o, const GlobalOptions& g) {
   Devices d;
   if (!o.vram.empty()) {
     d.what_if = true;
+    auto sizes = parse_size_list(o.vram);
+    if (!sizes) return make_error("--vram: " + sizes.error().message);
     int id = 0;
-    for (const auto& item : split_list(o.vram)) {
-      auto b = parse_bytes(item);
-      if (!b) return make_error("--vram: " + b.error().message);
-      d.gpus.push_back({id, fmt::format("what-if GPU {}", id), *b, 0, -1});
+    for (uint64_t b : *sizes) {
+      d.gpus.push_back({id, fmt::format("what-if GPU {}", id), b, 0, -1});
       ++id;
     }
-    if (d.gpus.empty()) return make_error("--vram needs at least one size, e.g. 24GiB,12GiB");
   } else if (o.gpus != "none") {
-    std::vector<int> wanted;
-    if (o.gpus != "auto") {
-      for (const auto& item : split_list(o.gpus)) {
-        auto n = parse_count(item, "--gpus");
-        if (!n) return n.error();
-        wanted.push_back(static_cast<int>(*n));
-      }
-    }
+    auto parsed = parse_gpu_list(o.gpus);
+    if (!parsed) return make_error("--gpus: " + parsed.error().message);
+    const std::vector<int>& wanted = *parsed;
     auto snap = gpu::collect_gpus(gpu::GpuRoots{g.proc_root, g.sys_root, g.nvml_library});
     for (const auto& dev : snap.gpus) {
       const int idx = static_cast<int>(dev.index);
@@ -262,28 +324,6 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
   return out;
 }
 
-// `first` + `text` word-wrapped to 80 columns; continuation lines are indented
-// to the width of `first`.
-std::string wrap80(const std::string& first, const std::string& text) {
-  std::string out, line = first;
-  const std::string indent(first.size(), ' ');
-  size_t pos = 0;
-  bool line_has_word = false;
-  while (pos < text.size()) {
-    size_t sp = text.find(' ', pos);
-    const std::string word = text.substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
-    pos = sp == std::string::npos ? text.size() : sp + 1;
-    if (line_has_word && line.size() + 1 + word.size() > 80) {
-      out += line + "\n";
-      line = indent;
-      line_has_word = false;
-    }
-    line += (line_has_word ? " " : "") + word;
-    line_has_word = true;
-  }
-  return out + line + "\n";
-}
-
 void print_plan(std::ostream& out, const gguf::ModelInfo& m, const Devices& d,
                 const PlacementPlan& p) {
   const auto& st = p.settings;
@@ -295,7 +335,7 @@ void print_plan(std::ostream& out, const gguf::ModelInfo& m, const Devices& d,
                      st.ctx_per_seq, st.parallel, gguf::ggml_type_traits(st.type_k)->name,
                      gguf::ggml_type_traits(st.type_v)->name, st.flash_attn ? "on" : "off",
                      st.n_ubatch);
-  out << wrap80("Plan     ", p.verdict);
+  out << wrap_hanging("Plan     ", p.verdict);
   if (d.what_if) out << "         (what-if devices from --vram)\n";
   out << "\n";
   out << fmt::format("{:<10} {:>6} {:>10} {:>10} {:>10} {:>10} {:>10}\n", "Device", "Layers",
@@ -322,27 +362,27 @@ void print_plan(std::ostream& out, const gguf::ModelInfo& m, const Devices& d,
   out << (p.cpu_only ? "Largest context in RAM: " : "Largest context fully on GPU: ") << join(mc, ", ")
       << "\n";
   if (p.fits) {
-    out << "\n" << wrap80("llama.cpp  ", join(p.launch.llama_cpp_args, " "));
+    out << "\n" << wrap_hanging("llama.cpp  ", join(p.launch.llama_cpp_args, " "));
     std::vector<std::string> oo, env;
     for (const auto& [k, v] : p.launch.ollama_options) oo.push_back(k + "=" + v);
     for (const auto& [k, v] : p.launch.env) env.push_back(k + "=" + v);
-    out << wrap80("Ollama     ", join(oo, " "));
-    out << wrap80("           ", join(env, " "));
-    for (const auto& a : p.launch.numa_advice) out << wrap80("NUMA       ", a);
+    out << wrap_hanging("Ollama     ", join(oo, " "));
+    out << wrap_hanging("           ", join(env, " "));
+    for (const auto& a : p.launch.numa_advice) out << wrap_hanging("NUMA       ", a);
   }
   if (!p.suggestions.empty()) {
     out << (p.cpu_only ? "\nOne change that makes it fit in RAM:\n"
                        : "\nOne change that makes it fit fully on the GPU:\n");
     for (const auto& s : p.suggestions) {
-      out << wrap80("  - ", p.cpu_only ? s.change
+      out << wrap_hanging("  - ", p.cpu_only ? s.change
                                        : fmt::format("{}: needs {}{} on the GPU", s.change,
                                                      format_bytes(s.gpu_bytes),
                                                      s.approximate ? " (approx.)" : ""));
-      out << wrap80("      ", s.flags + "; cost: " + s.cost);
+      out << wrap_hanging("      ", s.flags + "; cost: " + s.cost);
     }
   }
-  for (const auto& w : p.warnings) out << wrap80("warning: ", w);
-  for (const auto& n : d.notes) out << wrap80("note: ", n);
+  for (const auto& w : p.warnings) out << wrap_hanging("warning: ", w);
+  for (const auto& n : d.notes) out << wrap_hanging("note: ", n);
 }
 
 int run_plan(CliContext& ctx, const PlanOptions& o) {
@@ -359,20 +399,17 @@ int run_plan(CliContext& ctx, const PlanOptions& o) {
   s.n_batch = o.batch;
   s.n_ubatch = o.ubatch;
   s.kv_unified = o.kv_unified;
+  // The checks on the options (RegisterCommands below) passed these.
   if (o.ctx == "max") {
     req.ctx_max = true;
     s.ctx_per_seq = 4096;
   } else {
-    auto n = parse_count(o.ctx, "--ctx");
-    if (!n) return fail(ctx, n.error().message + " (or 'max')");
+    auto n = parse_ctx(o.ctx);
+    if (!n) return usage_error(ctx, "--ctx: " + n.error().message);
     s.ctx_per_seq = *n;
   }
-  auto kv = estimate::kv_type_from_name(o.kv_type);
-  if (!kv) {
-    return fail(ctx, "--kv-type '" + o.kv_type +
-                         "' is not a KV cache type llama.cpp accepts (f16, bf16, q8_0, q4_0, q4_1, "
-                         "iq4_nl, q5_0, q5_1)");
-  }
+  auto kv = parse_kv_type(o.kv_type);
+  if (!kv) return usage_error(ctx, "--kv-type: " + kv.error().message);
   s.type_k = s.type_v = *kv;
   req.pinned_kv_type = o.kv_type != "f16";
   s.flash_attn = o.flash_attn == "on";
@@ -390,20 +427,13 @@ int run_plan(CliContext& ctx, const PlanOptions& o) {
     req.reserve_vram_percent = 100.0 - prof->reserve_vram_percent;
   }
   auto overhead = parse_bytes(o.gpu_overhead);
-  if (!overhead) return fail(ctx, "--gpu-overhead: " + overhead.error().message);
+  if (!overhead) return usage_error(ctx, "--gpu-overhead: " + overhead.error().message);
   req.gpu.overhead_bytes = *overhead;
   req.pinned_ngl = o.ngl;
   req.pinned_n_cpu_moe = o.n_cpu_moe;
-  for (const auto& item : split_list(o.tensor_split)) {
-    try {
-      size_t used = 0;
-      double v = std::stod(item, &used);
-      if (used != item.size() || v < 0) throw std::invalid_argument(item);
-      req.pinned_tensor_split.push_back(v);
-    } catch (const std::exception&) {
-      return fail(ctx, "--tensor-split '" + o.tensor_split + "': give proportions such as 3,1");
-    }
-  }
+  auto split = parse_tensor_split(o.tensor_split);
+  if (!split) return usage_error(ctx, "--tensor-split: " + split.error().message);
+  req.pinned_tensor_split = *split;
   auto devices = resolve_devices(o, ctx.opts);
   if (!devices) return fail(ctx, devices.error().message);
   auto costs = estimate::prepare_model_costs(*info, req.gpu);
@@ -425,29 +455,41 @@ RegisterCommands reg(30, [](CliRoot& root) {
   auto o = std::make_shared<PlanOptions>();
   cmd->add_option("model", o->model, "GGUF path or Ollama model name")->required();
   cmd->add_option("--ollama-models", o->ollama_roots, "Ollama model store(s) to search");
-  cmd->add_option("--ctx", o->ctx, "Context per sequence in tokens, or 'max'")->capture_default_str();
+  cmd->add_option("--ctx", o->ctx, "Context per sequence in tokens, or 'max'")
+      ->capture_default_str()
+      ->check(parsed_by(parse_ctx));
   cmd->add_option("--parallel", o->parallel, "Parallel sequences (-np, OLLAMA_NUM_PARALLEL)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
-  cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16, q8_0, q4_0, ...")->capture_default_str();
+  cmd->add_option("--kv-type", o->kv_type, "KV cache type: f16, q8_0, q4_0, ...")
+      ->capture_default_str()
+      ->check(parsed_by(parse_kv_type));
   cmd->add_option("--flash-attn", o->flash_attn, "Flash attention")
       ->capture_default_str()
       ->check(CLI::IsMember({"on", "off"}));
-  cmd->add_option("--gpus", o->gpus, "GPUs to plan for: auto, none, or indices 0,1")->capture_default_str();
-  cmd->add_option("--vram", o->vram, "What-if GPUs: free memory of each, e.g. 24GiB,12GiB");
-  cmd->add_option("--ram", o->ram, "RAM to plan for (default: MemAvailable)");
-  cmd->add_option("--ngl", o->ngl, "Pin the number of GPU layers (llama.cpp -ngl)");
-  cmd->add_option("--tensor-split", o->tensor_split, "Pin the split across GPUs, e.g. 3,1");
-  cmd->add_option("--n-cpu-moe", o->n_cpu_moe, "Pin: experts of the first N layers on the CPU");
+  cmd->add_option("--gpus", o->gpus, "GPUs to plan for: auto, none, or indices 0,1")
+      ->capture_default_str()
+      ->check(parsed_by(parse_gpu_list));
+  cmd->add_option("--vram", o->vram, "What-if GPUs: free memory of each, e.g. 24GiB,12GiB")
+      ->check(parsed_by(parse_size_list));
+  cmd->add_option("--ram", o->ram, "RAM to plan for (default: MemAvailable)")
+      ->check(parsed_by([](const std::string& v) { return parse_bytes(v); }));
+  cmd->add_option("--ngl", o->ngl, "Pin the number of GPU layers (llama.cpp -ngl)")
+      ->check(whole_up_to(100000));
+  cmd->add_option("--tensor-split", o->tensor_split, "Pin the split across GPUs, e.g. 3,1")
+      ->check(parsed_by(parse_tensor_split));
+  cmd->add_option("--n-cpu-moe", o->n_cpu_moe, "Pin: experts of the first N layers on the CPU")
+      ->check(whole_up_to(100000));
   cmd->add_flag("--kv-unified", o->kv_unified, "One KV cache shared by all sequences (llama.cpp --kv-unified)");
   cmd->add_option("--batch", o->batch, "Logical batch (-b)")->capture_default_str()->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--ubatch", o->ubatch, "Micro-batch (-ub)")->capture_default_str()->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--reserve-percent", o->reserve_percent,
                   "GPU memory kept free, percent (default: 100 minus the active "
                   "profile's reserve_vram_percent; local_llm: 10)")
-      ->check(CLI::Range(0.0, 90.0));
+      ->check(finite_in(0, 90));
   cmd->add_option("--gpu-overhead", o->gpu_overhead, "Runtime overhead per GPU (CUDA context...)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(parsed_by([](const std::string& v) { return parse_bytes(v); }));
   root.bind(cmd, [o](CliContext& ctx) { return run_plan(ctx, *o); });
 });
 

@@ -10,6 +10,7 @@
 #include "policy/engine.h"
 #include "policy/profile.h"
 #include "util/bytes.h"
+#include "util/text.h"
 
 namespace memopt::cli {
 namespace {
@@ -66,7 +67,7 @@ int run_profile(CliContext& ctx, const ProfileOptions& o) {
   if (verb == "show") {
     const std::string name = o.args.size() > 1 ? o.args[1] : *active;
     const policy::Profile* p = set->find(name);
-    if (!p) return fail(ctx, "no profile '" + name + "'; `ruvector-memopt ai profile list` shows them");
+    if (!p) return usage_error(ctx, "ai profile show: no profile '" + name + "'; `ruvector-memopt ai profile list` shows them");
     if (ctx.opts.json) {
       print_json(ctx, {{"schema", "ruvector-memopt.profile/1"}, {"active", *active}, {"profile", profile_json(*p)}});
       return kExitOk;
@@ -78,9 +79,9 @@ int run_profile(CliContext& ctx, const ProfileOptions& o) {
     }
     return kExitOk;
   }
-  if (o.args.size() != 1) return fail(ctx, "usage: ai profile [list | show <name> | <name>]");
+  if (o.args.size() != 1) return usage_error(ctx, "usage: ai profile [list | show <name> | <name>]");
   const policy::Profile* p = set->find(verb);
-  if (!p) return fail(ctx, "no profile '" + verb + "'; `ruvector-memopt ai profile list` shows them");
+  if (!p) return usage_error(ctx, "ai profile: no profile '" + verb + "'; `ruvector-memopt ai profile list` shows them");
   if (auto st = policy::set_active_profile(o.state_dir, p->name); !st) return fail(ctx, st.error().message);
   if (ctx.opts.json) {
     print_json(ctx, {{"schema", "ruvector-memopt.profile/1"}, {"active", p->name}, {"profile", profile_json(*p)}});
@@ -142,7 +143,9 @@ int run_optimize(CliContext& ctx, const OptimizeOptions& o) {
     print_json(ctx, {{"schema", "ruvector-memopt.optimize/1"}, {"profile", profile->name}, {"applied", o.apply},
                      {"actions", list}, {"notes", d.notes}, {"collector_errors", errors}});
   } else {
-    for (const auto& e : s.errors) *ctx.err << "warning: " << e.collector << ": " << e.message << "\n";
+    for (const auto& e : s.errors) {
+      *ctx.err << "warning: " << terminal_safe(e.collector + ": " + e.message, true) << "\n";
+    }
     *ctx.out << "profile " << profile->name << ": " << d.actions.size() << " action(s)"
              << (o.apply ? "" : " (dry run; --apply to carry them out)") << "\n";
     for (const auto& a : d.actions) {

@@ -11,41 +11,18 @@
 #include "gpu/gpu_json.h"
 #include "gpu/host_memory.h"
 #include "util/bytes.h"
+#include "util/text.h"
 
 namespace memopt::cli {
 namespace {
 
 using gpu::GpuDevice;
 
-std::string clip(std::string s, size_t width) {
-  if (s.size() > width) s = s.substr(0, width - 1) + "~";
-  return s;
-}
-
-// Word-wraps `text` to 80 columns, continuation lines indented by `indent`.
-std::string wrap80(const std::string& text, size_t indent) {
-  std::string out, line;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t sp = text.find(' ', pos);
-    std::string word = text.substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
-    pos = sp == std::string::npos ? text.size() : sp + 1;
-    if (!line.empty() && line.size() + 1 + word.size() > 80) {
-      out += line + "\n";
-      line = std::string(indent, ' ');
-    } else if (!line.empty() && line.find_first_not_of(' ') != std::string::npos) {
-      line += ' ';
-    }
-    line += word;
-  }
-  return out + line + "\n";
-}
-
 void print_gpu(std::ostream& out, const GpuDevice& g, const std::string& proc_root) {
   std::string where = g.backend;
   if (!g.pci_bus_id.empty()) where += ", " + g.pci_bus_id;
   if (g.numa_node) where += fmt::format(", NUMA {}", *g.numa_node);
-  out << fmt::format("GPU {}  {}  ({})\n", g.index, clip(g.name, 40), where);
+  out << fmt::format("GPU {}  {}  ({})\n", g.index, fit(g.name, 40), where);
 
   const char* label = g.integrated ? "Shared" : "VRAM  ";
   if (g.memory_total_bytes && g.memory_used_bytes) {
@@ -106,14 +83,14 @@ void print_gpu(std::ostream& out, const GpuDevice& g, const std::string& proc_ro
       out << fmt::format("    GI {} CI {}  {}  {}\n",
                          m.gpu_instance_id ? std::to_string(*m.gpu_instance_id) : "?",
                          m.compute_instance_id ? std::to_string(*m.compute_instance_id) : "?", mem,
-                         clip(m.uuid, 24));
+                         fit(m.uuid, 24));
     }
   }
 
   if (g.processes.empty()) {
     auto it = g.unavailable.find("processes");
     if (it != g.unavailable.end())
-      out << "  processes: not available: " << clip(it->second, 60) << "\n";
+      out << "  processes: not available: " << fit(it->second, 60) << "\n";
     else
       out << "  no process holds memory on this GPU\n";
     return;
@@ -123,7 +100,7 @@ void print_gpu(std::ostream& out, const GpuDevice& g, const std::string& proc_ro
     std::string name = gpu::process_name(proc_root, p.pid);
     if (name.empty()) name = "(not in /proc)";  // exited, or another pid namespace
     std::string mem = p.used_bytes ? format_bytes(*p.used_bytes + p.shared_bytes) : "n/a";
-    out << fmt::format("  {:>8}  {:<16}  {:<8}  {:>12}\n", p.pid, clip(name, 16),
+    out << fmt::format("  {:>8}  {}  {:<8}  {:>12}\n", p.pid, pad_right(name, 16),
                        gpu::process_kind_name(p.kind), mem);
   }
 }
@@ -150,7 +127,7 @@ void print_host(std::ostream& out, const gpu::HostMemory& h) {
     for (const auto& n : h.numa_nodes) {
       out << fmt::format("  NUMA node {}: {} free of {}, CPUs {}\n", n.id,
                          format_bytes(n.free_bytes), format_bytes(n.total_bytes),
-                         clip(n.cpulist, 30));
+                         fit(n.cpulist, 30));
     }
   }
 }
@@ -183,7 +160,7 @@ int run_status(CliContext& ctx) {
     bool noted = false;
     for (const auto& n : snap.notes) {
       if (!n.warning && ctx.opts.verbose == 0) continue;
-      out << wrap80((n.warning ? "warning: " : "note: ") + n.message, 2);
+      out << wrap_block("", (n.warning ? "warning: " : "note: ") + n.message, 2);
       noted = true;
     }
     if (noted) out << "\n";

@@ -6,29 +6,21 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/option_checks.h"
 #include "cli/runtime_actions.h"
 #include "cli/runtime_endpoints.h"
 #include "runtimes/models_view.h"
 #include "runtimes/vllm.h"
 #include "util/bytes.h"
+#include "util/text.h"
 
 namespace memopt::cli {
 namespace {
 
 using namespace memopt::runtimes;
 
-// Breaks `line` at spaces so no output line passes 80 columns; continuation
-// lines are indented by 8.
-std::string wrap80(const std::string& line) {
-  std::string out, rest = line;
-  while (rest.size() > 80) {
-    size_t cut = rest.rfind(' ', 80);
-    if (cut == std::string::npos || cut < 10) cut = 80;
-    out += rest.substr(0, cut) + "\n";
-    rest = "        " + rest.substr(cut + (rest[cut] == ' ' ? 1 : 0));
-  }
-  return out + rest + "\n";
-}
+// Lines of the report: at most 80 columns, continuation lines indented by 8.
+std::string wrap80(const std::string& line) { return wrap_block("", line, 8); }
 
 int64_t now_unix() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -251,7 +243,7 @@ RegisterCommands reg(41, [](CliRoot& root) {
   clear->add_flag("--include-busy", co->include_busy, "Also unload models serving requests");
   clear->add_flag("--include-pinned", co->include_pinned, "Also unload models pinned with keep_alive -1");
   clear->add_option("--wait", co->wait_s, "Seconds to wait for each model's memory")
-      ->check(CLI::Range(0.0, 3600.0))
+      ->check(finite_in(0, 3600))
       ->capture_default_str();
   add_endpoint_options(clear, co->endpoints);
   root.bind(clear, [co](CliContext& ctx) { return run_clear(ctx, *co); });
@@ -261,7 +253,7 @@ RegisterCommands reg(41, [](CliRoot& root) {
   defrag->add_option("model", dO->model, "Only this model (default: every model)");
   defrag->add_flag("--dry-run", dO->dry_run, "Only print what would be reloaded");
   defrag->add_option("--wait", dO->wait_s, "Seconds to wait for each unload")
-      ->check(CLI::Range(0.0, 3600.0))
+      ->check(finite_in(0, 3600))
       ->capture_default_str();
   add_endpoint_options(defrag, dO->endpoints);
   root.bind(defrag, [dO](CliContext& ctx) { return run_defrag(ctx, *dO); });

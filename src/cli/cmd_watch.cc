@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "cli/command.h"
+#include "cli/option_checks.h"
 #include "detect/workload_detector.h"
 #include "gpu/collect.h"
 #include "gpu/status_telemetry.h"
@@ -114,8 +115,7 @@ int run_watch(CliContext& ctx, const WatchCliOptions& o) {
   std::unique_ptr<ui::DashboardSource> source;
   if (!o.daemon_url.empty()) {
     if (o.daemon_url.rfind("http://", 0) != 0) {
-      *ctx.err << "ruvector-memopt: --daemon wants http://HOST:PORT, got '" << o.daemon_url << "'\n";
-      return kExitUsage;
+      return usage_error(ctx, "--daemon wants http://HOST:PORT, got '" + o.daemon_url + "'");
     }
     // A missing default file leaves the view read-only, a bad one is an error.
     const std::string token_file = ui::token_file_or_default(o.token_file);
@@ -175,7 +175,7 @@ RegisterCommands reg(80, [](CliRoot& root) {
   cmd->add_option("--token-file", o->token_file,
                   "Daemon API token file for the u/p/o keys (default: the state dir's api_token)");
   cmd->add_option("--interval", o->interval_seconds, "Seconds between readings")
-      ->check(CLI::Range(0.1, 3600.0))
+      ->check(finite_in(0.1, 3600))
       ->capture_default_str();
   cmd->add_flag("--no-color", o->no_color, "No colours (also when NO_COLOR is set)");
   cmd->add_flag("--plain", o->plain, "Plain refreshing text instead of the full screen");

@@ -35,6 +35,8 @@ struct CliContext {
 void print_json(CliContext& ctx, const nlohmann::json& doc);
 // Prints "ruvector-memopt: <message>" on stderr and returns kExitFailure.
 int fail(CliContext& ctx, const std::string& message);
+// The same for a usage error (a bad argument): returns kExitUsage.
+int usage_error(CliContext& ctx, const std::string& message);
 
 class CliRoot {
  public:

@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "memopt_version.h"
+#include "util/text.h"
 
 namespace memopt::cli {
 namespace {
@@ -42,7 +43,7 @@ class WrappingFormatter : public CLI::Formatter {
     while (start < desc.size()) {
       size_t nl = desc.find('\n', start);
       std::string line = desc.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
-      for (const auto& w : wrap(line, kWidth)) out += w + "\n";
+      for (const auto& w : wrap_lines(line, kWidth)) out += w + "\n";
       if (nl == std::string::npos) break;
       start = nl + 1;
     }
@@ -50,30 +51,11 @@ class WrappingFormatter : public CLI::Formatter {
   }
 
  private:
-  static std::vector<std::string> wrap(const std::string& text, size_t width) {
-    std::vector<std::string> lines;
-    std::string cur;
-    size_t i = 0;
-    while (i < text.size()) {
-      size_t j = text.find(' ', i);
-      std::string word = text.substr(i, j == std::string::npos ? std::string::npos : j - i);
-      i = j == std::string::npos ? text.size() : j + 1;
-      if (word.empty()) continue;
-      if (!cur.empty() && cur.size() + 1 + word.size() > width) {
-        lines.push_back(cur);
-        cur.clear();
-      }
-      cur += (cur.empty() ? "" : " ") + word;
-    }
-    if (!cur.empty() || lines.empty()) lines.push_back(cur);
-    return lines;
-  }
-
   std::string row(const std::string& name, const std::string& desc) const {
     const size_t col = get_column_width();
     std::string left = "  " + name;
     std::string out;
-    std::vector<std::string> body = wrap(desc, kWidth - col);
+    std::vector<std::string> body = wrap_lines(desc, kWidth - col);
     if (left.size() + 1 > col) {
       out += left + "\n";
       left.clear();
@@ -107,6 +89,21 @@ void CliRoot::bind(CLI::App* cmd, std::function<int(CliContext&)> run) {
   CliContext* ctx = &ctx_;
   cmd->fallthrough();
   cmd->callback([ctx, run = std::move(run)]() {
+    // Human output goes through the terminal-safe filter (util/text.h), so
+    // no name, path or runtime answer a command prints can drive the
+    // terminal; JSON escapes control characters itself.
+    std::ostream* const plain_out = ctx->out;
+    TerminalSafeBuf safe_buf(plain_out->rdbuf());
+    std::ostream safe_out(&safe_buf);
+    if (!ctx->opts.json) ctx->out = &safe_out;
+    struct Restore {
+      CliContext* ctx;
+      std::ostream* out;
+      ~Restore() {
+        ctx->out->flush();
+        ctx->out = out;
+      }
+    } restore{ctx, plain_out};
     try {
       ctx->exit_code = run(*ctx);
     } catch (const CLI::Error&) {
@@ -131,6 +128,10 @@ int main(int argc, char** argv) {
   auto formatter = std::make_shared<WrappingFormatter>();
   formatter->column_width(30);
   app.formatter(formatter);
+  // A bad value is echoed in the message; it must not drive the terminal.
+  app.failure_message([](const CLI::App* a, const CLI::Error& e) {
+    return memopt::terminal_safe(CLI::FailureMessage::simple(a, e), true);
+  });
 
   CliContext ctx;
   app.add_flag("--json", ctx.opts.json, "Print machine-readable JSON (schemas: docs/json/)");

@@ -117,6 +117,17 @@ Action Pass::model_action(ActionKind kind, const ModelState& m) const {
   return a;
 }
 
+Action Pass::image_cache_action(const ImageGenState& ig) {
+  Action a;
+  a.kind = ActionKind::kFreeImageCache;
+  a.target = ig.key();
+  a.runtime = ig.runtime;
+  a.endpoint = ig.endpoint;
+  a.gpu = ig.gpu;
+  a.expected_bytes = ig.vram_bytes;
+  return a;
+}
+
 bool Pass::unloadable(const ModelState& m, double min_idle) const {
   return !m.busy && !m.pinned && m.idle_seconds >= min_idle && !taken_.count(m.key());
 }

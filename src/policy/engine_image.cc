@@ -14,13 +14,7 @@ void Pass::image_generation_rule() {
     was = ig.generating;
     if (!p_.clear_cache_between_generations) continue;
     if (finished && ig.vram_bytes > 0) {
-      Action a;
-      a.kind = ActionKind::kFreeImageCache;
-      a.target = ig.key();
-      a.runtime = ig.runtime;
-      a.endpoint = ig.endpoint;
-      a.gpu = ig.gpu;
-      a.expected_bytes = ig.vram_bytes;
+      Action a = image_cache_action(ig);
       a.reason = ig.runtime + " finished a generation; profile " + p_.name +
                  " clears caches between generations";
       emit(std::move(a));

@@ -41,6 +41,8 @@ class Pass {
   void request_sample(double seconds);
   bool emit(Action a);
   Action model_action(ActionKind kind, const ModelState& m) const;
+  // Frees `ig`'s cache, all of its VRAM.
+  static Action image_cache_action(const ImageGenState& ig);
   bool unloadable(const ModelState& m, double min_idle) const;
   bool cooling(const std::string& target) const;
   bool armed(std::map<int, bool>& disarmed, std::map<int, double>& fired_at, int gpu) const;
@@ -52,6 +54,14 @@ class Pass {
 
   // engine_pressure.cc
   void offload_rule(const GpuState& g, const GpuForecast& f);
+  struct Risk {
+    bool at_risk = false;         // an OOM may come before a later action could land
+    bool fast_tier_only = false;  // the free actions cover it
+  };
+  Risk growth_risk(const GpuState& g, const GpuForecast& f, double margin, uint64_t pending,
+                   double pending_lands_at, double& projected);
+  std::string offload_reason(const GpuState& g, const GpuForecast& f, bool over, uint64_t thr,
+                             bool loading, double projected) const;
   uint64_t cheap_bytes(const GpuState& g) const;
   uint64_t free_on_gpu(const GpuState& g, uint64_t need, const std::string& why, bool predictive,
                        bool allow_reload = true);

@@ -11,6 +11,63 @@
 
 namespace memopt::policy::engine_detail {
 
+// The forecast's verdict on growing usage with no planned load: whether
+// an OOM may come before an action decided at the next sample could land
+// (or usage is inside the OOM margin already), and whether the fast tier
+// (idle models, idle caches) covers it. Adds the growth to `projected`.
+Pass::Risk Pass::growth_risk(const GpuState& g, const GpuForecast& f, double margin, uint64_t pending,
+                             double pending_lands_at, double& projected) {
+  const double total = static_cast<double>(g.total_bytes);
+  const bool growing = f.growth.valid && f.growth.slope_bytes_per_s > 0 && f.still_growing;
+  const double interval = watch(g, f);
+  // Inside the OOM margin even once what is on its way has landed.
+  const bool margin_risk = static_cast<double>(g.used_bytes) - static_cast<double>(pending) > total - margin;
+  double t_oom = std::numeric_limits<double>::infinity();
+  double slope_hi = 0;
+  if (growing) {
+    // Free enough for the growth over `cover_seconds`: one action
+    // covers the near future; a later pass frees more if it goes on.
+    projected += f.growth.slope_bytes_per_s * t_.cover_seconds;
+    // Act at the last sample that still leaves the action time to
+    // land before the earliest plausible OOM (upper bound of the
+    // slope): growth that stops before then never costs an action.
+    // An idle model or cache goes in `unload_seconds`; only when they
+    // cannot cover the shortfall must a reload start earlier.
+    t_oom = f.growth.earliest_seconds_to(g.total_bytes, g.used_bytes);
+    // Memory already being freed moves that moment out, if it lands
+    // before it: the line then has `pending` more bytes to climb.
+    if (pending > 0 && pending_lands_at - in_.now_seconds <= t_oom) {
+      t_oom = f.growth.earliest_seconds_to(g.total_bytes + pending, g.used_bytes);
+    }
+    slope_hi = std::max(f.growth.slope_upper_bytes_per_s, f.growth.slope_bytes_per_s);
+  }
+  // The fast tier suffices for now if it keeps the GPU below the OOM
+  // margin until a reload decided at the next sample could land; that
+  // pass escalates if the growth goes on.
+  const double near_need = static_cast<double>(g.used_bytes) + slope_hi * (interval + t_.reload_seconds) -
+                           (total - margin) - static_cast<double>(pending);
+  const bool cheap_covers = static_cast<double>(cheap_bytes(g)) >= near_need;
+  const bool risk_now = t_oom <= t_.unload_seconds + interval ||
+                        (!cheap_covers && t_oom <= t_.reload_seconds + interval);
+  return {margin_risk || risk_now, cheap_covers};
+}
+
+// Why the offload acts, as the action's reason says it.
+std::string Pass::offload_reason(const GpuState& g, const GpuForecast& f, bool over, uint64_t thr,
+                                 bool loading, double projected) const {
+  const std::string at = "GPU " + std::to_string(g.index) + " VRAM at " + pct_text(g.used_bytes, g.total_bytes);
+  if (t_.predict && loading) {
+    return at + " will reach " + pct_text(static_cast<uint64_t>(projected), g.total_bytes) +
+           " once the loading model is in";
+  }
+  if (t_.predict && std::isfinite(f.seconds_to_oom) && f.seconds_to_oom > 0) {
+    return at + (over ? " (over auto_offload_threshold)" : "") + " growing " +
+           format_bytes(static_cast<uint64_t>(f.growth.slope_bytes_per_s)) + "/s: out of memory forecast in " +
+           secs(f.seconds_to_oom);
+  }
+  return at + " >= " + (over ? "auto_offload_threshold " + pct_text(thr, g.total_bytes) : "the OOM margin");
+}
+
 void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
   if (g.total_bytes == 0) return;
   const uint64_t thr = bytes_at_percent(g.total_bytes, p_.auto_offload_threshold);
@@ -67,39 +124,9 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
       projected += static_cast<double>(known_growth);
       at_risk = projected > total - t_.loading_margin_fraction * margin;
     } else {
-      const bool growing = f.growth.valid && f.growth.slope_bytes_per_s > 0 && f.still_growing;
-      const double interval = watch(g, f);
-      // Inside the OOM margin even once what is on its way has landed.
-      const bool margin_risk = static_cast<double>(g.used_bytes) - static_cast<double>(pending) > total - margin;
-      double t_oom = std::numeric_limits<double>::infinity();
-      double slope_hi = 0;
-      if (growing) {
-        // Free enough for the growth over `cover_seconds`: one action
-        // covers the near future; a later pass frees more if it goes on.
-        projected += f.growth.slope_bytes_per_s * t_.cover_seconds;
-        // Act at the last sample that still leaves the action time to
-        // land before the earliest plausible OOM (upper bound of the
-        // slope): growth that stops before then never costs an action.
-        // An idle model or cache goes in `unload_seconds`; only when they
-        // cannot cover the shortfall must a reload start earlier.
-        t_oom = f.growth.earliest_seconds_to(g.total_bytes, g.used_bytes);
-        // Memory already being freed moves that moment out, if it lands
-        // before it: the line then has `pending` more bytes to climb.
-        if (pending > 0 && pending_lands_at - in_.now_seconds <= t_oom) {
-          t_oom = f.growth.earliest_seconds_to(g.total_bytes + pending, g.used_bytes);
-        }
-        slope_hi = std::max(f.growth.slope_upper_bytes_per_s, f.growth.slope_bytes_per_s);
-      }
-      // The fast tier suffices for now if it keeps the GPU below the OOM
-      // margin until a reload decided at the next sample could land; that
-      // pass escalates if the growth goes on.
-      const double near_need = static_cast<double>(g.used_bytes) + slope_hi * (interval + t_.reload_seconds) -
-                               (total - margin) - static_cast<double>(pending);
-      const bool cheap_covers = static_cast<double>(cheap_bytes(g)) >= near_need;
-      const bool risk_now = t_oom <= t_.unload_seconds + interval ||
-                            (!cheap_covers && t_oom <= t_.reload_seconds + interval);
-      at_risk = margin_risk || risk_now;
-      fast_tier_only = cheap_covers;
+      const Risk r = growth_risk(g, f, margin, pending, pending_lands_at, projected);
+      at_risk = r.at_risk;
+      fast_tier_only = r.fast_tier_only;
     }
   }
   bool act;
@@ -128,18 +155,7 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
   const uint64_t want = static_cast<uint64_t>(projected - static_cast<double>(rearm));
   if (want <= pending) return;
   const uint64_t need = want - pending;
-  const std::string at = "GPU " + std::to_string(g.index) + " VRAM at " + pct_text(g.used_bytes, g.total_bytes);
-  std::string why;
-  if (t_.predict && loading) {
-    why = at + " will reach " + pct_text(static_cast<uint64_t>(projected), g.total_bytes) +
-          " once the loading model is in";
-  } else if (t_.predict && std::isfinite(f.seconds_to_oom) && f.seconds_to_oom > 0) {
-    why = at + (over ? " (over auto_offload_threshold)" : "") + " growing " +
-          format_bytes(static_cast<uint64_t>(f.growth.slope_bytes_per_s)) + "/s: out of memory forecast in " +
-          secs(f.seconds_to_oom);
-  } else {
-    why = at + " >= " + (over ? "auto_offload_threshold " + pct_text(thr, g.total_bytes) : "the OOM margin");
-  }
+  const std::string why = offload_reason(g, f, over, thr, loading, projected);
   st_.offload_disarmed[g.index] = true;
   st_.offload_fired_at[g.index] = in_.now_seconds;
   const uint64_t freed = free_on_gpu(g, need, why, !over, !fast_tier_only);
@@ -195,13 +211,7 @@ uint64_t Pass::free_on_gpu(const GpuState& g, uint64_t need, const std::string& 
   for (const auto& ig : in_.image_gen) {
     if (freed >= need) return freed;
     if (ig.gpu != g.index || ig.generating || ig.vram_bytes == 0) continue;
-    Action a;
-    a.kind = ActionKind::kFreeImageCache;
-    a.target = ig.key();
-    a.runtime = ig.runtime;
-    a.endpoint = ig.endpoint;
-    a.gpu = ig.gpu;
-    a.expected_bytes = ig.vram_bytes;
+    Action a = image_cache_action(ig);
     a.predictive = predictive;
     a.reason = why + "; " + ig.runtime + " is between generations";
     if (emit(std::move(a))) freed += ig.vram_bytes;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "util/bytes.h"
+#include "util/text.h"
 
 namespace memopt::ui {
 namespace {
@@ -49,7 +50,7 @@ std::string pad_left(const std::string& s, int width) {
 
 ScreenLine plain(std::string text, Style style = Style::kNormal) {
   ScreenLine l;
-  l.text = std::move(text);
+  l.text = terminal_safe(text);  // names and messages come from other programs
   if (style != Style::kNormal && !l.text.empty()) {
     l.spans.push_back({0, static_cast<int>(l.text.size()), style});
   }

@@ -74,31 +74,43 @@ size_t count_columns(std::string_view safe) {
 }
 
 // Greedy word wrap of already-safe text: the first line holds `first`
-// columns, later ones `rest`; a word wider than its line is cut.
+// columns, later ones `rest`; a word wider than its line is cut. Runs of
+// spaces inside a line are kept (aligned labels); a line never starts with
+// the spaces it was broken at.
 std::vector<std::string> wrap_safe(std::string_view safe, size_t first, size_t rest) {
   std::vector<std::string> lines;
   std::string cur;
   size_t cur_cols = 0;
   auto room = [&]() { return std::max<size_t>(lines.empty() ? first : rest, 1); };
+  size_t gap = 0;  // spaces seen since the last word
+  bool first_word = true;
   size_t pos = 0;
   while (pos < safe.size()) {
     const size_t sp = safe.find(' ', pos);
     std::string_view word = safe.substr(pos, (sp == std::string::npos ? safe.size() : sp) - pos);
     pos = sp == std::string::npos ? safe.size() : sp + 1;
-    if (word.empty()) continue;
+    if (word.empty()) {
+      ++gap;
+      continue;
+    }
+    size_t spaces = first_word ? gap : gap + 1;
+    gap = 0;
     size_t cols = count_columns(word);
-    if (cur_cols > 0 && cur_cols + 1 + cols > room()) {
+    if (!first_word && cur_cols + spaces + cols > room()) {
       lines.push_back(std::move(cur));
       cur.clear();
       cur_cols = 0;
     }
+    if (cur_cols == 0 && !first_word) spaces = 0;
+    first_word = false;
+    cur.append(spaces, ' ');
+    cur_cols += spaces;
     while (cur_cols == 0 && cols > room()) {
       const size_t cut = offset_of_column(word, room());
       cols -= room();
       lines.emplace_back(word.substr(0, cut));
       word.remove_prefix(cut);
     }
-    if (cur_cols > 0) cur += ' ', ++cur_cols;
     cur.append(word);
     cur_cols += cols;
   }
@@ -186,6 +198,26 @@ std::string wrap_block(std::string_view first, std::string_view text, size_t ind
   std::string out;
   for (size_t i = 0; i < lines.size(); ++i) {
     out += (i == 0 ? head : std::string(indent, ' ')) + lines[i] + "\n";
+  }
+  return out;
+}
+
+std::string wrap_hanging(std::string_view first, std::string_view text, size_t width) {
+  return wrap_block(first, text, text_width(first), width);
+}
+
+std::string table_row(const std::vector<Column>& columns, const std::vector<std::string>& cells) {
+  std::string out;
+  for (size_t i = 0; i < columns.size(); ++i) {
+    const std::string cell = i < cells.size() ? cells[i] : std::string();
+    if (i > 0) out += ' ';
+    if (columns[i].right_aligned) {
+      out += pad_left(cell, columns[i].width);
+    } else if (i + 1 == columns.size()) {
+      out += fit(cell, columns[i].width);
+    } else {
+      out += pad_right(cell, columns[i].width);
+    }
   }
   return out;
 }

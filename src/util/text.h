@@ -43,6 +43,20 @@ std::vector<std::string> wrap_lines(std::string_view text, size_t width);
 std::string wrap_block(std::string_view first, std::string_view text, size_t indent,
                        size_t width = 80);
 
+// wrap_block with a hanging indent: continuation lines start under the
+// first character of `text` ("warning: a long\n         message").
+std::string wrap_hanging(std::string_view first, std::string_view text, size_t width = 80);
+
+// A column of a fixed-width table.
+struct Column {
+  size_t width = 0;
+  bool right_aligned = false;  // numbers and sizes
+};
+// One row of a table: each cell fitted and padded to its column, one space
+// between columns, so no value can run into its neighbour whatever its
+// width. The last column is not padded (no trailing spaces); its width caps it.
+std::string table_row(const std::vector<Column>& columns, const std::vector<std::string>& cells);
+
 // A streambuf that writes terminal_safe text (newlines kept) to `dest`: the
 // last line of defence for human output, whatever a command forgot. Whole
 // lines are passed on as they complete, the rest on flush.

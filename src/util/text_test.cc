@@ -63,7 +63,9 @@ TEST(Wrap, BreaksAtSpacesAndCutsLongWords) {
             (std::vector<std::string>{"the quick", "brown fox"}));
   EXPECT_EQ(wrap_lines("abcdefghij", 4), (std::vector<std::string>{"abcd", "efgh", "ij"}));
   EXPECT_EQ(wrap_lines("", 10), (std::vector<std::string>{""}));
-  EXPECT_EQ(wrap_lines("a  b", 10), (std::vector<std::string>{"a b"}));
+  EXPECT_EQ(wrap_lines("skip    a  b", 20), (std::vector<std::string>{"skip    a  b"}));
+  EXPECT_EQ(wrap_lines("aaa    bbb", 5), (std::vector<std::string>{"aaa", "bbb"}));
+  EXPECT_EQ(wrap_lines("  lead", 10), (std::vector<std::string>{"  lead"}));
   EXPECT_EQ(wrap_lines("x\x1by", 3), (std::vector<std::string>{"x\\x", "1by"}));
 }
 
@@ -82,6 +84,38 @@ TEST(Wrap, BlockIndentsContinuationLinesAndFitsTheWidth) {
   }
   EXPECT_EQ(lines, 5u);  // 71 + 72 + 72 + 72 + 13 x's, then " tail"
   EXPECT_NE(out.find("x tail\n"), std::string::npos);
+}
+
+TEST(TableRow, ColumnsNeverRunTogetherWhateverTheValuesWidth) {
+  // The `ai detect` shape: an empty VRAM cell before a wide RAM value once
+  // printed as "-105.8 MiB".
+  const std::vector<Column> cols = {{6, false}, {10, true}, {10, true}, {8, false}};
+  EXPECT_EQ(table_row(cols, {"ollama", "-", "105.8 MiB", "x"}),
+            "ollama          -  105.8 MiB x");
+  for (size_t a = 0; a <= 14; ++a) {
+    for (size_t b = 0; b <= 14; ++b) {
+      const std::string va(a, '1'), vb(b, '2');
+      const std::string row = table_row(cols, {"name", va, vb, "end"});
+      SCOPED_TRACE(row);
+      ASSERT_EQ(row.size(), 6 + 1 + 10 + 1 + 10 + 1 + 3u);
+      // Separators stand where the columns end, whatever filled them.
+      EXPECT_EQ(row[6], ' ');
+      EXPECT_EQ(row[17], ' ');
+      EXPECT_EQ(row[28], ' ');
+      const std::string cell_a = row.substr(7, 10), cell_b = row.substr(18, 10);
+      EXPECT_EQ(cell_a.substr(cell_a.find_first_not_of(' ') == std::string::npos
+                                  ? 10
+                                  : cell_a.find_first_not_of(' ')),
+                a <= 10 ? va : std::string(9, '1') + "~");
+      EXPECT_EQ(cell_b.substr(cell_b.find_first_not_of(' ') == std::string::npos
+                                  ? 10
+                                  : cell_b.find_first_not_of(' ')),
+                b <= 10 ? vb : std::string(9, '2') + "~");
+    }
+  }
+  EXPECT_EQ(table_row(cols, {"a\x1b", "1"}),
+            "a\\x1b  " + std::string(9, ' ') + "1 " + std::string(10, ' ') + " ");
+  EXPECT_EQ(table_row({{4, false}, {3, false}}, {"ab", "cdef"}), "ab   cd~");  // last: no padding
 }
 
 TEST(TerminalSafeBuf, EscapesWhatPassesThroughAndKeepsLines) {
