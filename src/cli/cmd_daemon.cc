@@ -76,7 +76,8 @@ RegisterCommands reg(60, [](CliRoot& root) {
   auto* cmd = root.app().add_subcommand("daemon", "Run in the foreground: sample, optimize, serve the API");
   cmd->add_flag("--apply", o->apply, "carry actions out (default: dry run, or apply = true in [daemon])");
   cmd->add_option("--interval", o->interval,
-                  "seconds between samples (default 1, or [daemon] interval_seconds; 0.25 while an OOM may be near)")
+                  "seconds between samples (default 1, or [daemon] interval_seconds; 0.25 while "
+                  "an OOM may be near)")
       ->check(finite_in(0, 3600, true));
   cmd->add_option("--listen", o->listen, "API address HOST:PORT (default 127.0.0.1:7878)");
   cmd->add_flag(

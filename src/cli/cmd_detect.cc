@@ -161,7 +161,8 @@ int run_status(CliContext& ctx, const DetectOptions& o) {
   out << fmt::format("RAM    {} {} / {} used, {} available\n", usage_bar(used, s.host.total_bytes, 20),
                      format_bytes(used), format_bytes(s.host.total_bytes), format_bytes(s.host.available_bytes));
   if (s.gpus.empty()) {
-    out << wrap_hanging("GPU    ", s.gpu_error.empty() ? "none found" : "none found (" + s.gpu_error + ")");
+    out << wrap_hanging("GPU    ",
+                        s.gpu_error.empty() ? "none found" : "none found (" + s.gpu_error + ")");
   }
   for (const auto& g : s.gpus) {
     out << fmt::format("GPU {:<2} {} {} / {}  {}\n", g.index, usage_bar(g.used_bytes, g.total_bytes, 20),
@@ -182,7 +183,8 @@ int run_status(CliContext& ctx, const DetectOptions& o) {
     if (kv == "-" && w.estimate && w.estimate->kv_cache_bytes) {
       kv = format_bytes(w.estimate->kv_cache_bytes) + " est.";
     }
-    out << fmt::format("  {} pid {} {}\n", pad_right(runtime_label(w), 15), pad_right(std::to_string(w.pid), 7),
+    out << fmt::format("  {} pid {} {}\n", pad_right(runtime_label(w), 15),
+                       pad_right(std::to_string(w.pid), 7),
                        fit(w.model.empty() ? "(model unknown)" : w.model, 48));
     // 4 + 5 + 10 + 5 + 10 + 4 + 16 + 1 + 15 = 70 columns.
     out << fmt::format("    VRAM {} RAM {} KV {} {}\n", pad_right(bytes_or_dash(w.vram_bytes), 10),

@@ -31,7 +31,9 @@ const std::vector<Column> kModelColumns = {{7, false}, {16, false}, {9, false}, 
 
 std::string runtime_names() {
   std::string names;
-  for (RuntimeKind k : all_runtime_kinds()) names += (names.empty() ? "" : ", ") + std::string(runtime_name(k));
+  for (RuntimeKind k : all_runtime_kinds()) {
+    names += (names.empty() ? "" : ", ") + std::string(runtime_name(k));
+  }
   return names;
 }
 
@@ -178,7 +180,8 @@ Result<std::pair<const RuntimeClient*, LoadedModel>> find_model(const Collected&
 
 int run_unload(CliContext& ctx, const UnloadOptions& o) {
   if (!o.runtime.empty() && !runtime_from_name(o.runtime)) {
-    return usage_error(ctx, "--runtime: unknown runtime '" + o.runtime + "' (" + runtime_names() + ")");
+    return usage_error(ctx,
+                       "--runtime: unknown runtime '" + o.runtime + "' (" + runtime_names() + ")");
   }
   auto rt = connect_runtimes(o.endpoints, ctx.opts.proc_root);
   if (!rt) return fail(ctx, rt.error().message);
@@ -217,7 +220,8 @@ int run_preload(CliContext& ctx, const PreloadCmdOptions& o) {
   }
   auto kind = runtime_from_name(o.runtime);
   if (!kind) {
-    return usage_error(ctx, "--runtime: unknown runtime '" + o.runtime + "' (" + runtime_names() + ")");
+    return usage_error(ctx,
+                       "--runtime: unknown runtime '" + o.runtime + "' (" + runtime_names() + ")");
   }
   auto rt = connect_runtimes(o.endpoints, ctx.opts.proc_root);
   if (!rt) return fail(ctx, rt.error().message);

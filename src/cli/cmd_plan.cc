@@ -138,7 +138,9 @@ Result<std::vector<double>> parse_tensor_split(const std::string& s) {
     out.push_back(v);
     sum += v;
   }
-  if (!s.empty() && !(sum > 0)) return make_error("'" + s + "' gives no GPU a share; give e.g. 3,1");
+  if (!s.empty() && !(sum > 0)) {
+    return make_error("'" + s + "' gives no GPU a share; give e.g. 3,1");
+  }
   return out;
 }
 

@@ -67,7 +67,10 @@ int run_profile(CliContext& ctx, const ProfileOptions& o) {
   if (verb == "show") {
     const std::string name = o.args.size() > 1 ? o.args[1] : *active;
     const policy::Profile* p = set->find(name);
-    if (!p) return usage_error(ctx, "ai profile show: no profile '" + name + "'; `ruvector-memopt ai profile list` shows them");
+    if (!p) {
+      return usage_error(ctx, "ai profile show: no profile '" + name +
+                                  "'; `ruvector-memopt ai profile list` shows them");
+    }
     if (ctx.opts.json) {
       print_json(ctx, {{"schema", "ruvector-memopt.profile/1"}, {"active", *active}, {"profile", profile_json(*p)}});
       return kExitOk;
@@ -79,9 +82,14 @@ int run_profile(CliContext& ctx, const ProfileOptions& o) {
     }
     return kExitOk;
   }
-  if (o.args.size() != 1) return usage_error(ctx, "usage: ai profile [list | show <name> | <name>]");
+  if (o.args.size() != 1) {
+    return usage_error(ctx, "usage: ai profile [list | show <name> | <name>]");
+  }
   const policy::Profile* p = set->find(verb);
-  if (!p) return usage_error(ctx, "ai profile: no profile '" + verb + "'; `ruvector-memopt ai profile list` shows them");
+  if (!p) {
+    return usage_error(ctx, "ai profile: no profile '" + verb +
+                                "'; `ruvector-memopt ai profile list` shows them");
+  }
   if (auto st = policy::set_active_profile(o.state_dir, p->name); !st) return fail(ctx, st.error().message);
   if (ctx.opts.json) {
     print_json(ctx, {{"schema", "ruvector-memopt.profile/1"}, {"active", p->name}, {"profile", profile_json(*p)}});

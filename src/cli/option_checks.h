@@ -4,9 +4,9 @@
 // value ("--ctx: 'lots' is not ..."), before the command does anything.
 // CLI::Range alone is not enough for floating-point options: NaN compares
 // false with both bounds and passes it.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -53,7 +53,8 @@ inline Result<uint64_t> parse_whole(const std::string& value, uint64_t max) {
   const bool digits = !value.empty() && value.size() <= 19 &&
                       value.find_first_not_of("0123456789") == std::string::npos;
   if (!digits || std::stoull(value) > max) {
-    return make_error(fmt::format("'{}' is not a whole number from 0 to {}", terminal_safe(value), max));
+    return make_error(
+        fmt::format("'{}' is not a whole number from 0 to {}", terminal_safe(value), max));
   }
   return std::stoull(value);
 }

@@ -9,11 +9,16 @@ namespace memopt::policy {
 
 const char* action_kind_name(ActionKind k) {
   switch (k) {
-    case ActionKind::kUnload: return "unload";
-    case ActionKind::kReloadFewerLayers: return "reload_fewer_layers";
-    case ActionKind::kResizeContext: return "resize_context";
-    case ActionKind::kRestoreLayers: return "restore_layers";
-    case ActionKind::kFreeImageCache: return "free_image_cache";
+    case ActionKind::kUnload:
+      return "unload";
+    case ActionKind::kReloadFewerLayers:
+      return "reload_fewer_layers";
+    case ActionKind::kResizeContext:
+      return "resize_context";
+    case ActionKind::kRestoreLayers:
+      return "restore_layers";
+    case ActionKind::kFreeImageCache:
+      return "free_image_cache";
   }
   return "unknown";
 }
@@ -68,7 +73,8 @@ void Pass::prune_rate_window() {
 }
 
 void Pass::request_sample(double seconds) {
-  if (d_.next_sample_seconds <= 0 || seconds < d_.next_sample_seconds) d_.next_sample_seconds = seconds;
+  if (d_.next_sample_seconds <= 0 || seconds < d_.next_sample_seconds)
+    d_.next_sample_seconds = seconds;
 }
 
 // Records `a` unless its target was acted on recently or the global rate
@@ -78,14 +84,15 @@ bool Pass::emit(Action a) {
   auto it = st_.last_action_at.find(a.target);
   // Moving more layers off a model whose growth goes on is escalation, not
   // flapping: allowed once the previous reload has had time to show.
-  const bool escalation = a.kind == ActionKind::kReloadFewerLayers &&
-                          st_.last_action_kind[a.target] == static_cast<int>(ActionKind::kReloadFewerLayers) &&
-                          it != st_.last_action_at.end() && in_.now_seconds - it->second >= t_.settle_seconds;
+  const bool escalation =
+      a.kind == ActionKind::kReloadFewerLayers &&
+      st_.last_action_kind[a.target] == static_cast<int>(ActionKind::kReloadFewerLayers) &&
+      it != st_.last_action_at.end() && in_.now_seconds - it->second >= t_.settle_seconds;
   if (!escalation && it != st_.last_action_at.end() &&
       in_.now_seconds - it->second < t_.target_cooldown_seconds) {
     d_.notes.push_back("held back " + std::string(action_kind_name(a.kind)) + " of " + a.target +
-                       ": acted on it " + secs(in_.now_seconds - it->second) +
-                       " ago (cooldown " + secs(t_.target_cooldown_seconds) + ")");
+                       ": acted on it " + secs(in_.now_seconds - it->second) + " ago (cooldown " +
+                       secs(t_.target_cooldown_seconds) + ")");
     return false;
   }
   if (static_cast<int>(st_.recent_action_times.size()) >= t_.max_actions_per_minute) {
@@ -99,8 +106,8 @@ bool Pass::emit(Action a) {
   st_.last_action_kind[a.target] = static_cast<int>(a.kind);
   st_.recent_action_times.push_back(in_.now_seconds);
   if (a.gpu >= 0) gpus_acted_.insert(a.gpu);
-  const bool slow = a.kind == ActionKind::kReloadFewerLayers || a.kind == ActionKind::kResizeContext ||
-                    a.kind == ActionKind::kRestoreLayers;
+  const bool slow = a.kind == ActionKind::kReloadFewerLayers ||
+                    a.kind == ActionKind::kResizeContext || a.kind == ActionKind::kRestoreLayers;
   land_delay_ = std::max(land_delay_, slow ? t_.reload_seconds : t_.unload_seconds);
   d_.actions.push_back(std::move(a));
   return true;
@@ -134,7 +141,8 @@ bool Pass::unloadable(const ModelState& m, double min_idle) const {
 
 bool Pass::cooling(const std::string& target) const {
   auto it = st_.last_action_at.find(target);
-  return it != st_.last_action_at.end() && in_.now_seconds - it->second < t_.target_cooldown_seconds;
+  return it != st_.last_action_at.end() &&
+         in_.now_seconds - it->second < t_.target_cooldown_seconds;
 }
 
 bool Pass::armed(std::map<int, bool>& disarmed, std::map<int, double>& fired_at, int gpu) const {
@@ -144,8 +152,9 @@ bool Pass::armed(std::map<int, bool>& disarmed, std::map<int, double>& fired_at,
 
 }  // namespace engine_detail
 
-Decision decide(const PolicyInput& in, const Profile& profile, const std::vector<PolicyInput>& history,
-                PolicyState& state, const PolicyTuning& tuning) {
+Decision decide(const PolicyInput& in, const Profile& profile,
+                const std::vector<PolicyInput>& history, PolicyState& state,
+                const PolicyTuning& tuning) {
   return engine_detail::Pass(in, profile, history, state, tuning).run();
 }
 

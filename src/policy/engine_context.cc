@@ -12,7 +12,8 @@ namespace memopt::policy::engine_detail {
 void Pass::compact_rule(const GpuState& g) {
   if (g.total_bytes == 0) return;
   const uint64_t thr = bytes_at_percent(g.total_bytes, p_.auto_compact_threshold);
-  const uint64_t rearm = bytes_at_percent(g.total_bytes, p_.auto_compact_threshold - t_.hysteresis_percent);
+  const uint64_t rearm =
+      bytes_at_percent(g.total_bytes, p_.auto_compact_threshold - t_.hysteresis_percent);
   if (g.used_bytes < rearm) st_.compact_disarmed[g.index] = false;
   const bool gpu_trigger =
       g.used_bytes >= thr && armed(st_.compact_disarmed, st_.compact_fired_at, g.index);
@@ -43,7 +44,8 @@ void Pass::compact_rule(const GpuState& g) {
       // n_embd_kv x type size; research/memory-estimation.md), so peak
       // tokens = context x ratio; keep `kv_headroom` above it.
       const double want = static_cast<double>(m.context_length) * ratio * t_.kv_headroom;
-      new_ctx = static_cast<uint64_t>(std::ceil(std::max<double>(want, t_.min_context) / 1024.0)) * 1024;
+      new_ctx =
+          static_cast<uint64_t>(std::ceil(std::max<double>(want, t_.min_context) / 1024.0)) * 1024;
     } else if (new_slots < slots &&
                ratio * t_.kv_headroom <= static_cast<double>(new_slots) / slots) {
       new_ctx = static_cast<uint64_t>(m.context_length) / slots * new_slots;
@@ -52,13 +54,14 @@ void Pass::compact_rule(const GpuState& g) {
     Action a = model_action(ActionKind::kResizeContext, m);
     a.context_length = static_cast<uint32_t>(new_ctx);
     a.parallel_slots = new_slots != slots ? new_slots : 0;
-    a.expected_bytes = m.kv_capacity_bytes - static_cast<uint64_t>(static_cast<double>(m.kv_capacity_bytes) *
-                                                                  static_cast<double>(new_ctx) / m.context_length);
-    std::string trig = over_limit ? "KV cache " + format_bytes(m.kv_capacity_bytes) +
-                                        " > kv_cache_limit_percent of GPU " + std::to_string(g.index)
-                                  : "GPU " + std::to_string(g.index) + " VRAM at " +
-                                        pct_text(g.used_bytes, g.total_bytes) +
-                                        " >= auto_compact_threshold";
+    a.expected_bytes = m.kv_capacity_bytes -
+                       static_cast<uint64_t>(static_cast<double>(m.kv_capacity_bytes) *
+                                             static_cast<double>(new_ctx) / m.context_length);
+    std::string trig =
+        over_limit ? "KV cache " + format_bytes(m.kv_capacity_bytes) +
+                         " > kv_cache_limit_percent of GPU " + std::to_string(g.index)
+                   : "GPU " + std::to_string(g.index) + " VRAM at " +
+                         pct_text(g.used_bytes, g.total_bytes) + " >= auto_compact_threshold";
     a.reason = trig + "; " + m.name + " peaked at " + pct_text(peak, m.kv_capacity_bytes) +
                " of its " + std::to_string(m.context_length) + "-token context: resize to " +
                std::to_string(new_ctx) + " saves " + format_bytes(a.expected_bytes);

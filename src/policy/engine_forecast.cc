@@ -28,14 +28,16 @@ GpuForecast Pass::forecast(const GpuState& g) {
   double step_after = std::numeric_limits<double>::infinity();
   std::vector<std::pair<double, uint64_t>> acted;  // (decided, bytes) of recent offloads
   for (const auto& fr : st_.recently_freed[g.index]) acted.emplace_back(fr.at, fr.bytes);
-  if (const auto fl = st_.last_freed.find(g.index); fl != st_.last_freed.end()) acted.push_back(fl->second);
+  if (const auto fl = st_.last_freed.find(g.index); fl != st_.last_freed.end())
+    acted.push_back(fl->second);
   for (const auto& [acted_at, freed_bytes] : acted) {
     // The latest such drop is the step (two in one window are rare: the
     // fit then sees the older one as noise).
     const double drop = -0.5 * static_cast<double>(freed_bytes);
     for (size_t i = 1; i < pts.size(); ++i) {
       if (pts[i - 1].t_seconds < acted_at) continue;
-      const double step = static_cast<double>(pts[i].used_bytes) - static_cast<double>(pts[i - 1].used_bytes);
+      const double step =
+          static_cast<double>(pts[i].used_bytes) - static_cast<double>(pts[i - 1].used_bytes);
       if (step <= drop && (!std::isfinite(step_after) || pts[i - 1].t_seconds > step_after)) {
         step_after = pts[i - 1].t_seconds;
       }
@@ -50,8 +52,8 @@ GpuForecast Pass::forecast(const GpuState& g) {
   const GrowthForecast recent = forecast_growth(pts, t_.recent_window_seconds, 4, 0.8, step_after);
   if (recent.valid && recent.slope_bytes_per_s > 0 &&
       (!f.growth.valid || recent.slope_bytes_per_s > f.growth.slope_bytes_per_s)) {
-    const double upper = std::max(f.growth.valid ? f.growth.slope_upper_bytes_per_s : 0.0,
-                                  recent.slope_bytes_per_s);
+    const double upper =
+        std::max(f.growth.valid ? f.growth.slope_upper_bytes_per_s : 0.0, recent.slope_bytes_per_s);
     if (!f.growth.valid) f.growth = recent;
     f.growth.slope_upper_bytes_per_s = upper;
   }
@@ -61,7 +63,8 @@ GpuForecast Pass::forecast(const GpuState& g) {
   // a quarter second is within the counters' noise.
   if (pts.size() >= 2) {
     size_t ia = pts.size() - 2;
-    while (ia > 0 && pts.back().t_seconds - pts[ia].t_seconds < t_.sample_interval_seconds - 1e-6) --ia;
+    while (ia > 0 && pts.back().t_seconds - pts[ia].t_seconds < t_.sample_interval_seconds - 1e-6)
+      --ia;
     // Not across the drop of a landed action: from the first sample after it.
     while (ia + 1 < pts.size() && pts[ia].t_seconds <= step_after) ++ia;
     const auto& a = pts[ia];
@@ -98,7 +101,8 @@ double Pass::watch(const GpuState& g, const GpuForecast& f) {
       if (hg.index != g.index || hg.used_bytes >= g.used_bytes) continue;
       const double dt = in_.now_seconds - history_.back().now_seconds;
       const double rate = static_cast<double>(g.used_bytes - hg.used_bytes) / std::max(dt, 1e-3);
-      near = near || static_cast<double>(g.total_bytes - std::min(g.used_bytes, g.total_bytes)) <= rate * horizon;
+      near = near || static_cast<double>(g.total_bytes - std::min(g.used_bytes, g.total_bytes)) <=
+                         rate * horizon;
     }
   }
   if (near) st_.watch_until[g.index] = in_.now_seconds + t_.watch_seconds;

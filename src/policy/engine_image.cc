@@ -23,11 +23,12 @@ void Pass::image_generation_rule() {
       // A render and an LLM fighting over one GPU is the users' top
       // complaint here (research pain point 7): idle LLMs yield.
       for (const auto& m : in_.models) {
-        if (m.gpu != ig.gpu || m.vram_bytes == 0 || !unloadable(m, t_.idle_for_offload_seconds)) continue;
+        if (m.gpu != ig.gpu || m.vram_bytes == 0 || !unloadable(m, t_.idle_for_offload_seconds))
+          continue;
         Action a = model_action(ActionKind::kUnload, m);
         a.expected_bytes = m.vram_bytes;
-        a.reason = ig.runtime + " is generating on GPU " + std::to_string(ig.gpu) + "; idle " + m.name +
-                   " yields its VRAM (profile " + p_.name + ")";
+        a.reason = ig.runtime + " is generating on GPU " + std::to_string(ig.gpu) + "; idle " +
+                   m.name + " yields its VRAM (profile " + p_.name + ")";
         emit(std::move(a));
       }
     }

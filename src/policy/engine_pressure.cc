@@ -15,13 +15,14 @@ namespace memopt::policy::engine_detail {
 // an OOM may come before an action decided at the next sample could land
 // (or usage is inside the OOM margin already), and whether the fast tier
 // (idle models, idle caches) covers it. Adds the growth to `projected`.
-Pass::Risk Pass::growth_risk(const GpuState& g, const GpuForecast& f, double margin, uint64_t pending,
-                             double pending_lands_at, double& projected) {
+Pass::Risk Pass::growth_risk(const GpuState& g, const GpuForecast& f, double margin,
+                             uint64_t pending, double pending_lands_at, double& projected) {
   const double total = static_cast<double>(g.total_bytes);
   const bool growing = f.growth.valid && f.growth.slope_bytes_per_s > 0 && f.still_growing;
   const double interval = watch(g, f);
   // Inside the OOM margin even once what is on its way has landed.
-  const bool margin_risk = static_cast<double>(g.used_bytes) - static_cast<double>(pending) > total - margin;
+  const bool margin_risk =
+      static_cast<double>(g.used_bytes) - static_cast<double>(pending) > total - margin;
   double t_oom = std::numeric_limits<double>::infinity();
   double slope_hi = 0;
   if (growing) {
@@ -44,8 +45,9 @@ Pass::Risk Pass::growth_risk(const GpuState& g, const GpuForecast& f, double mar
   // The fast tier suffices for now if it keeps the GPU below the OOM
   // margin until a reload decided at the next sample could land; that
   // pass escalates if the growth goes on.
-  const double near_need = static_cast<double>(g.used_bytes) + slope_hi * (interval + t_.reload_seconds) -
-                           (total - margin) - static_cast<double>(pending);
+  const double near_need = static_cast<double>(g.used_bytes) +
+                           slope_hi * (interval + t_.reload_seconds) - (total - margin) -
+                           static_cast<double>(pending);
   const bool cheap_covers = static_cast<double>(cheap_bytes(g)) >= near_need;
   const bool risk_now = t_oom <= t_.unload_seconds + interval ||
                         (!cheap_covers && t_oom <= t_.reload_seconds + interval);
@@ -55,23 +57,26 @@ Pass::Risk Pass::growth_risk(const GpuState& g, const GpuForecast& f, double mar
 // Why the offload acts, as the action's reason says it.
 std::string Pass::offload_reason(const GpuState& g, const GpuForecast& f, bool over, uint64_t thr,
                                  bool loading, double projected) const {
-  const std::string at = "GPU " + std::to_string(g.index) + " VRAM at " + pct_text(g.used_bytes, g.total_bytes);
+  const std::string at =
+      "GPU " + std::to_string(g.index) + " VRAM at " + pct_text(g.used_bytes, g.total_bytes);
   if (t_.predict && loading) {
     return at + " will reach " + pct_text(static_cast<uint64_t>(projected), g.total_bytes) +
            " once the loading model is in";
   }
   if (t_.predict && std::isfinite(f.seconds_to_oom) && f.seconds_to_oom > 0) {
     return at + (over ? " (over auto_offload_threshold)" : "") + " growing " +
-           format_bytes(static_cast<uint64_t>(f.growth.slope_bytes_per_s)) + "/s: out of memory forecast in " +
-           secs(f.seconds_to_oom);
+           format_bytes(static_cast<uint64_t>(f.growth.slope_bytes_per_s)) +
+           "/s: out of memory forecast in " + secs(f.seconds_to_oom);
   }
-  return at + " >= " + (over ? "auto_offload_threshold " + pct_text(thr, g.total_bytes) : "the OOM margin");
+  return at + " >= " +
+         (over ? "auto_offload_threshold " + pct_text(thr, g.total_bytes) : "the OOM margin");
 }
 
 void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
   if (g.total_bytes == 0) return;
   const uint64_t thr = bytes_at_percent(g.total_bytes, p_.auto_offload_threshold);
-  const uint64_t rearm = bytes_at_percent(g.total_bytes, p_.auto_offload_threshold - t_.hysteresis_percent);
+  const uint64_t rearm =
+      bytes_at_percent(g.total_bytes, p_.auto_offload_threshold - t_.hysteresis_percent);
   auto& freed_log = st_.recently_freed[g.index];
   if (g.used_bytes < rearm) {
     st_.offload_disarmed[g.index] = false;
@@ -106,7 +111,8 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
   const double total = static_cast<double>(g.total_bytes);
   // The last bytes before OOM: compute buffers and a new request's
   // activations arrive in steps the samples cannot see coming.
-  const double margin = std::max(total * t_.oom_margin_percent / 100.0, static_cast<double>(t_.oom_margin_min_bytes));
+  const double margin =
+      std::max(total * t_.oom_margin_percent / 100.0, static_cast<double>(t_.oom_margin_min_bytes));
   double projected = static_cast<double>(g.used_bytes);
   uint64_t pending = 0;
   double pending_lands_at = in_.now_seconds;
@@ -117,7 +123,7 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
       pending_lands_at = std::max(pending_lands_at, fr.lands_at);
     }
   }
-  bool at_risk = false;  // the forecast says OOM is coming
+  bool at_risk = false;         // the forecast says OOM is coming
   bool fast_tier_only = false;  // the forecast asks only for the free actions
   if (t_.predict) {
     if (loading) {
@@ -140,11 +146,13 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
     act = at_risk;
   } else {
     act = over && armed(st_.offload_disarmed, st_.offload_fired_at, g.index);
-    if (!act && over && in_.now_seconds - st_.offload_fired_at[g.index] < t_.settle_seconds) act = true;
+    if (!act && over && in_.now_seconds - st_.offload_fired_at[g.index] < t_.settle_seconds)
+      act = true;
   }
   if (!act) {
     if (over && t_.predict) {
-      d_.notes.push_back("GPU " + std::to_string(g.index) + " above auto_offload_threshold but no OOM "
+      d_.notes.push_back("GPU " + std::to_string(g.index) +
+                         " above auto_offload_threshold but no OOM "
                          "forecast; holding");
     }
     return;
@@ -175,7 +183,8 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
 uint64_t Pass::cheap_bytes(const GpuState& g) const {
   uint64_t bytes = 0;
   for (const auto& m : in_.models) {
-    if (m.gpu == g.index && m.vram_bytes > 0 && unloadable(m, t_.idle_for_offload_seconds) && !cooling(m.key())) {
+    if (m.gpu == g.index && m.vram_bytes > 0 && unloadable(m, t_.idle_for_offload_seconds) &&
+        !cooling(m.key())) {
       bytes += m.vram_bytes;  // (one already on its way counts as pending)
     }
   }
@@ -189,8 +198,8 @@ uint64_t Pass::cheap_bytes(const GpuState& g) const {
 // first), idle image-generation caches, then the largest model reloaded
 // with fewer GPU layers (it keeps serving, only slower). Without
 // `allow_reload` only the fast, free tier is taken.
-uint64_t Pass::free_on_gpu(const GpuState& g, uint64_t need, const std::string& why, bool predictive,
-                     bool allow_reload) {
+uint64_t Pass::free_on_gpu(const GpuState& g, uint64_t need, const std::string& why,
+                           bool predictive, bool allow_reload) {
   uint64_t freed = 0;
   std::vector<const ModelState*> idle;
   for (const auto& m : in_.models) {
@@ -276,8 +285,8 @@ void Pass::ram_reserve_rule() {
     if (emit(std::move(a))) freed += b;
   }
   if (freed < need) {
-    d_.notes.push_back("host RAM below reserve_ram_gb by " + format_bytes(need) + "; idle models free only " +
-                       format_bytes(freed));
+    d_.notes.push_back("host RAM below reserve_ram_gb by " + format_bytes(need) +
+                       "; idle models free only " + format_bytes(freed));
   }
 }
 

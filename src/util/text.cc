@@ -187,14 +187,13 @@ std::vector<std::string> wrap_lines(std::string_view text, size_t width) {
   return wrap_safe(terminal_safe(text), width, width);
 }
 
-std::string wrap_block(std::string_view first, std::string_view text, size_t indent,
-                       size_t width) {
+std::string wrap_block(std::string_view first, std::string_view text, size_t indent, size_t width) {
   const std::string head = terminal_safe(first);
   const size_t head_cols = count_columns(head);
   // Continuation lines keep room for a few words, whatever the indent.
   indent = std::min(indent, width > 10 ? width - 10 : 0);
-  const auto lines = wrap_safe(terminal_safe(text), width > head_cols ? width - head_cols : 1,
-                               width - indent);
+  const auto lines =
+      wrap_safe(terminal_safe(text), width > head_cols ? width - head_cols : 1, width - indent);
   std::string out;
   for (size_t i = 0; i < lines.size(); ++i) {
     out += (i == 0 ? head : std::string(indent, ' ')) + lines[i] + "\n";

@@ -17,12 +17,14 @@ TEST(TerminalSafe, EscapesC0DelAndKeepsNewlinesOnlyWhenAsked) {
 }
 
 TEST(TerminalSafe, EscapesC1BidiAndInvalidUtf8) {
-  EXPECT_EQ(terminal_safe("a\xc2\x9b" "31mb"), "a\\u009b31mb");  // C1 CSI
-  EXPECT_EQ(terminal_safe("x\xe2\x80\xaey"), "x\\u202ey");        // RIGHT-TO-LEFT OVERRIDE
-  EXPECT_EQ(terminal_safe("\xe2\x81\xa6z"), "\\u2066z");           // LEFT-TO-RIGHT ISOLATE
+  EXPECT_EQ(terminal_safe("a\xc2\x9b"
+                          "31mb"),
+            "a\\u009b31mb");                                          // C1 CSI
+  EXPECT_EQ(terminal_safe("x\xe2\x80\xaey"), "x\\u202ey");            // RIGHT-TO-LEFT OVERRIDE
+  EXPECT_EQ(terminal_safe("\xe2\x81\xa6z"), "\\u2066z");              // LEFT-TO-RIGHT ISOLATE
   EXPECT_EQ(terminal_safe("bad\xff\xc0\xaf"), "bad\\xff\\xc0\\xaf");  // invalid, overlong
-  EXPECT_EQ(terminal_safe("\xed\xa0\x80"), "\\xed\\xa0\\x80");      // a surrogate
-  EXPECT_EQ(terminal_safe("cut\xe2\x82"), "cut\\xe2\\x82");         // truncated sequence
+  EXPECT_EQ(terminal_safe("\xed\xa0\x80"), "\\xed\\xa0\\x80");        // a surrogate
+  EXPECT_EQ(terminal_safe("cut\xe2\x82"), "cut\\xe2\\x82");           // truncated sequence
 }
 
 TEST(TerminalSafe, LeavesPrintableTextAndIsIdempotent) {
@@ -35,7 +37,10 @@ TEST(TerminalSafe, LeavesPrintableTextAndIsIdempotent) {
 
 TEST(ValidUtf8, ReplacesInvalidBytesOnly) {
   EXPECT_EQ(valid_utf8("ok \xc3\xa9"), "ok \xc3\xa9");
-  EXPECT_EQ(valid_utf8("a\xff" "b"), "a\xef\xbf\xbd" "b");
+  EXPECT_EQ(valid_utf8("a\xff"
+                       "b"),
+            "a\xef\xbf\xbd"
+            "b");
   EXPECT_EQ(valid_utf8("\x1b"), "\x1b");  // valid UTF-8; JSON escapes it
 }
 
@@ -46,8 +51,13 @@ TEST(Fit, CutsWithTildeCountingCodePointsAfterEscaping) {
   EXPECT_EQ(fit("abc", 1), "~");
   EXPECT_EQ(fit("abc", 0), "");
   EXPECT_EQ(fit("\xc3\xa9\xc3\xa9\xc3\xa9", 2), "\xc3\xa9~");  // never mid-character
-  EXPECT_EQ(fit("a\x1b" "b", 5), "a\\x1~");                     // escapes count as shown
-  EXPECT_EQ(text_width("a\x1b" "b"), 6u);
+  EXPECT_EQ(fit("a\x1b"
+                "b",
+                5),
+            "a\\x1~");  // escapes count as shown
+  EXPECT_EQ(text_width("a\x1b"
+                       "b"),
+            6u);
   EXPECT_EQ(text_width("\xc3\xa9t\xc3\xa9"), 3u);
 }
 
@@ -90,8 +100,7 @@ TEST(TableRow, ColumnsNeverRunTogetherWhateverTheValuesWidth) {
   // The `ai detect` shape: an empty VRAM cell before a wide RAM value once
   // printed as "-105.8 MiB".
   const std::vector<Column> cols = {{6, false}, {10, true}, {10, true}, {8, false}};
-  EXPECT_EQ(table_row(cols, {"ollama", "-", "105.8 MiB", "x"}),
-            "ollama          -  105.8 MiB x");
+  EXPECT_EQ(table_row(cols, {"ollama", "-", "105.8 MiB", "x"}), "ollama          -  105.8 MiB x");
   for (size_t a = 0; a <= 14; ++a) {
     for (size_t b = 0; b <= 14; ++b) {
       const std::string va(a, '1'), vb(b, '2');
@@ -123,7 +132,9 @@ TEST(TerminalSafeBuf, EscapesWhatPassesThroughAndKeepsLines) {
   {
     TerminalSafeBuf buf(sink.rdbuf());
     std::ostream out(&buf);
-    out << "model \x1b[31mred\n" << "pid " << 42 << '\n' << "half \xe2\x80";
+    out << "model \x1b[31mred\n"
+        << "pid " << 42 << '\n'
+        << "half \xe2\x80";
     out.flush();  // a character cut by the flush stays whole
     out << "\xae end";
   }

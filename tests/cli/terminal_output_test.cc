@@ -3,10 +3,9 @@
 // C1, bidi overrides) prints none of them raw, shows them escaped, and keeps
 // the `ai detect` table's columns apart whatever the width of the values.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
@@ -121,7 +120,9 @@ std::string trim(const std::string& s) {
 
 // Hostile strings: an OSC title change ended by BEL, a screen clear, the C1
 // CSI (U+009B) and a right-to-left override.
-const std::string kHostile = "\x1b]0;pwned\a\x1b[2J\xc2\x9b" "31m\xe2\x80\xae";
+const std::string kHostile =
+    "\x1b]0;pwned\a\x1b[2J\xc2\x9b"
+    "31m\xe2\x80\xae";
 
 // RSS of every width format_bytes prints, "1.0 KiB" to "1023.0 GiB"; the
 // detector finds no VRAM here, so each row has "-" before its RAM value (the
@@ -155,9 +156,10 @@ void add_hostile_tree(FakeProc& fp) {
     p.rss_kb = rss.first;
     fp.add(p);
   }
-  fp.write_file("meminfo",
-                "MemTotal:       65536000 kB\nMemFree:        30000000 kB\n"
-                "MemAvailable:   40000000 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n");
+  fp.write_file(
+      "meminfo",
+      "MemTotal:       65536000 kB\nMemFree:        30000000 kB\n"
+      "MemAvailable:   40000000 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n");
 }
 
 TEST(TerminalOutput, DetectAndStatusShowHostileCommandLinesEscaped) {
@@ -176,8 +178,8 @@ TEST(TerminalOutput, DetectAndStatusShowHostileCommandLinesEscaped) {
     for (const auto& l : lines_of(r.out)) EXPECT_LE(columns(l), 80u) << l;
   }
   // What the hostile strings hold is shown, escaped, not dropped.
-  const CliRun v = cli(home, {"--proc-root", fp.root(), "-v", "ai", "detect", "--no-probe",
-                              "--no-runtimes"});
+  const CliRun v =
+      cli(home, {"--proc-root", fp.root(), "-v", "ai", "detect", "--no-probe", "--no-runtimes"});
   EXPECT_NE(v.out.find("\\x1b]0;pwned\\x07"), std::string::npos) << v.out;
 }
 
@@ -185,8 +187,8 @@ TEST(TerminalOutput, DetectTableKeepsColumnsApartForEveryWidth) {
   TempDir home;
   FakeProc fp;
   add_hostile_tree(fp);
-  const CliRun r = cli(home, {"--proc-root", fp.root(), "ai", "detect", "--no-probe",
-                              "--no-runtimes"});
+  const CliRun r =
+      cli(home, {"--proc-root", fp.root(), "ai", "detect", "--no-probe", "--no-runtimes"});
   ASSERT_EQ(r.rc, 0) << r.err;
   const auto lines = lines_of(r.out);
   ASSERT_FALSE(lines.empty());
