@@ -126,6 +126,7 @@ struct HttpFront::Impl {
   std::atomic<uint64_t> served{0}, evicted{0}, refused{0}, timed_out{0}, bad_request{0},
       tls_failed{0};
   uint64_t next_seq = 0;
+  double accept_paused_until = 0;  // out of file descriptors: let some close
 
   ~Impl() {
     if (tls) ::SSL_CTX_free(tls);
@@ -187,7 +188,15 @@ struct HttpFront::Impl {
       socklen_t len = sizeof peer;
       const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &len,
                                SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) return;  // EAGAIN, or a transient error (EMFILE): poll again
+      if (fd < 0) {
+        // Out of descriptors, the listener stays readable: without a pause
+        // this thread would spin instead of finishing the requests it holds.
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+          accept_paused_until = mono_now() + 0.1;
+          refused++;
+        }
+        return;
+      }
       auto c = std::make_unique<Conn>();
       c->fd = fd;
       c->req.peer_ip = ip_of(peer, &c->req.peer_port);
@@ -325,7 +334,8 @@ struct HttpFront::Impl {
       fds.clear();
       its.clear();
       fds.push_back({wake[0], POLLIN, 0});
-      fds.push_back({listen_fd, POLLIN, 0});
+      fds.push_back(
+          {listen_fd, static_cast<short>(mono_now() < accept_paused_until ? 0 : POLLIN), 0});
       double next_deadline = mono_now() + 1;
       for (auto it = pending.begin(); it != pending.end(); ++it) {
         fds.push_back({(*it)->fd, static_cast<short>((*it)->want_write ? POLLOUT : POLLIN), 0});
