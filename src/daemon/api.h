@@ -8,7 +8,7 @@
 // must carry a Host allowed for the address it arrived on (and Origin, when
 // present). Connections go through HttpFront (daemon/http_front.h): whole-
 // request deadlines, per-client caps, a worker kept for /metrics.
-// See docs/readme/daemon.md.
+// See README.md, "Local API" and "API security".
 #include <functional>
 #include <map>
 #include <memory>
