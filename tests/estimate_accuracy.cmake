@@ -11,3 +11,18 @@ memopt_tool_test(NAME estimate_accuracy TOOLS node node-llama-cpp
     --out ${CMAKE_BINARY_DIR}/estimate_accuracy.jsonl
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/node
   LABELS integration TIMEOUT 300)
+
+# The estimator at real size: zero-weight GGUFs shaped like 20 current model
+# families (tests/node/estimate_families.mjs) against llama.cpp's no_alloc dry
+# run, the CI subset of the grid (tests/node/estimate_real_accuracy.mjs). The
+# full grid and its table: docs/estimate-accuracy.md.
+add_executable(estimate_probe ${CMAKE_SOURCE_DIR}/tests/tools/estimate_probe.cc)
+target_compile_options(estimate_probe PRIVATE ${MEMOPT_WARNINGS})
+target_link_libraries(estimate_probe PRIVATE memopt_estimate memopt_gguf memopt_util)
+memopt_tool_test(NAME estimate_accuracy_real TOOLS node node-llama-cpp
+  COMMAND node ${CMAKE_SOURCE_DIR}/tests/node/estimate_real_accuracy.mjs
+    --probe $<TARGET_FILE:estimate_probe> --subset ci
+    --work ${CMAKE_BINARY_DIR}/real_models
+    --out ${CMAKE_BINARY_DIR}/estimate_accuracy_real.jsonl
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/node
+  LABELS integration TIMEOUT 600)

@@ -8,7 +8,7 @@
 namespace memopt::estimate {
 namespace {
 
-constexpr uint64_t kCtxPad = 256;   // llama.cpp pads n_ctx and KV sizes to 256 cells
+constexpr uint64_t kCtxPad = 256;  // llama.cpp pads n_ctx and KV sizes to 256 cells
 constexpr uint32_t kMaxLayers = 100000;
 
 uint64_t pad(uint64_t x, uint64_t n) { return (x + n - 1) / n * n; }
@@ -31,7 +31,8 @@ uint64_t gpu_tensor_bytes(const gguf::TensorInfo& t, const GpuTraits& gpu) {
   if (traits && traits->quantized && gpu.quantized_row_padding > 0 && !t.shape.empty()) {
     const uint64_t ne0 = t.shape[0];
     if (ne0 % gpu.quantized_row_padding != 0) {
-      auto extra = gguf::ggml_row_bytes(t.type, gpu.quantized_row_padding - ne0 % gpu.quantized_row_padding);
+      auto extra =
+          gguf::ggml_row_bytes(t.type, gpu.quantized_row_padding - ne0 % gpu.quantized_row_padding);
       if (extra) size += *extra;
     }
   }
@@ -55,7 +56,50 @@ uint64_t recurrent_floats(const gguf::ModelInfo& m) {
   return 0;
 }
 
+// Architectures without KV memory (llama_model::create_memory returns none)
+// and, of those, the ones whose graph ends in pooling instead of logits.
+bool arch_in(const std::string& arch, std::initializer_list<const char*> names) {
+  for (const char* n : names) {
+    if (arch == n) return true;
+  }
+  return false;
+}
+bool arch_without_memory(const std::string& arch) {
+  return arch_in(arch, {"bert", "modern-bert", "nomic-bert", "nomic-bert-moe", "neo-bert",
+                        "jina-bert-v2", "jina-bert-v3", "eurobert", "gemma-embedding",
+                        "wavtokenizer-dec", "dream", "llada", "llada-moe", "rnd1"});
+}
+bool arch_without_logits(const std::string& arch) {
+  return arch_in(arch, {"bert", "modern-bert", "nomic-bert", "nomic-bert-moe", "neo-bert",
+                        "jina-bert-v2", "jina-bert-v3", "eurobert", "gemma-embedding"});
+}
+
+// ggml-cpu's repack (ggml_repack_get_optimal_repack_type, x86 AVX2 branch).
+bool cpu_repacks(uint32_t type, uint64_t rows) {
+  const bool repackable = type == static_cast<uint32_t>(gguf::GgmlType::Q4_0) ||
+                          type == static_cast<uint32_t>(gguf::GgmlType::Q4_K) ||
+                          type == static_cast<uint32_t>(gguf::GgmlType::IQ4_NL) ||
+                          type == static_cast<uint32_t>(gguf::GgmlType::MXFP4);
+  return repackable && rows % 8 == 0;
+}
+
 }  // namespace
+
+const std::vector<std::string>& checked_architectures() {
+  // The families of tests/node/estimate_families.mjs, checked against
+  // llama.cpp by tests/estimate_accuracy.cmake (which also asserts this list
+  // equals the families'). Sorted: looked up by binary search.
+  static const std::vector<std::string> kChecked = {
+      "bert",    "cohere2",       "deepseek2", "gemma2",   "gemma3",   "gemma3n",  "glm4moe",
+      "gpt-oss", "granitehybrid", "lfm2",      "llama",    "llama4",   "mistral3", "olmo2",
+      "phi3",    "qwen2",         "qwen3",     "qwen3moe", "qwen3next"};
+  return kChecked;
+}
+
+bool architecture_checked(const std::string& architecture) {
+  const auto& c = checked_architectures();
+  return std::binary_search(c.begin(), c.end(), architecture);
+}
 
 uint64_t MemoryEstimate::total_bytes() const {
   uint64_t t = 0;
@@ -88,9 +132,9 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo& m, const GpuTraits
   }
   // Bounds far above any real model (the largest today: ~100k embedding,
   // 256k vocabulary, 128 heads of 576) keep every product below 2^64.
-  if (m.embedding_length > (1u << 24) || m.vocab_size > (1u << 26) ||
-      m.key_length > (1u << 16) || m.value_length > (1u << 16) ||
-      m.key_length_swa > (1u << 16) || m.value_length_swa > (1u << 16)) {
+  if (m.embedding_length > (1u << 24) || m.vocab_size > (1u << 26) || m.key_length > (1u << 16) ||
+      m.value_length > (1u << 16) || m.key_length_swa > (1u << 16) ||
+      m.value_length_swa > (1u << 16)) {
     return make_error(where + ": implausible dimensions (embedding " +
                       std::to_string(m.embedding_length) + ", vocabulary " +
                       std::to_string(m.vocab_size) + ", head size " + std::to_string(m.key_length) +
@@ -100,16 +144,19 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo& m, const GpuTraits
     if (h > (1u << 16)) return make_error(where + ": implausible head_count " + std::to_string(h));
   }
   for (uint32_t h : m.head_count_kv) {
-    if (h > (1u << 16)) return make_error(where + ": implausible head_count_kv " + std::to_string(h));
+    if (h > (1u << 16))
+      return make_error(where + ": implausible head_count_kv " + std::to_string(h));
   }
   for (uint64_t f : m.feed_forward_length) {
-    if (f > (1u << 24)) return make_error(where + ": implausible feed_forward_length " + std::to_string(f));
+    if (f > (1u << 24))
+      return make_error(where + ": implausible feed_forward_length " + std::to_string(f));
   }
   if (m.expert_count > 4096 || m.expert_feed_forward_length > (1u << 24) ||
-      m.ssm_inner_size > (1u << 24) || m.ssm_state_size > (1u << 16) ||
-      m.ssm_conv_kernel > 1024 || m.ssm_group_count > 4096 || m.wkv_head_size > (1u << 16) ||
-      m.token_shift_count > 64 || m.shortconv_l_cache > 4096) {
-    return make_error(where + ": implausible expert or recurrent-state dimensions; the file's "
+      m.ssm_inner_size > (1u << 24) || m.ssm_state_size > (1u << 16) || m.ssm_conv_kernel > 1024 ||
+      m.ssm_group_count > 4096 || m.wkv_head_size > (1u << 16) || m.token_shift_count > 64 ||
+      m.shortconv_l_cache > 4096) {
+    return make_error(where +
+                      ": implausible expert or recurrent-state dimensions; the file's "
                       "metadata looks corrupt");
   }
   const uint32_t n_layer = m.block_count;
@@ -122,8 +169,9 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo& m, const GpuTraits
   c.sliding_window = m.sliding_window;
   c.is_mla = m.key_length_mla > 0;
   c.causal = m.causal;
-  const uint32_t kv_layers =
-      m.shared_kv_layers < n_layer ? n_layer - m.shared_kv_layers : n_layer;
+  c.has_memory = !arch_without_memory(m.architecture);
+  c.has_logits = !arch_without_logits(m.architecture);
+  const uint32_t kv_layers = m.shared_kv_layers < n_layer ? n_layer - m.shared_kv_layers : n_layer;
   const uint64_t rec = recurrent_floats(m);
   uint64_t ff_max = 0;
   for (uint32_t il = 0; il < n_layer; ++il) {
@@ -133,7 +181,8 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo& m, const GpuTraits
                                   m.head_count_kv.empty() ? L.n_head : m.head_count_kv.back());
     L.swa = at_or<bool>(m.swa_layers, il, false) && m.sliding_window > 0;
     L.recurrent = at_or<bool>(m.recurrent_layers, il, false);
-    const uint32_t d_default = L.n_head > 0 ? static_cast<uint32_t>(m.embedding_length / L.n_head) : 0;
+    const uint32_t d_default =
+        L.n_head > 0 ? static_cast<uint32_t>(m.embedding_length / L.n_head) : 0;
     uint32_t dk = m.key_length ? m.key_length : d_default;
     uint32_t dv = m.value_length ? m.value_length : d_default;
     if (L.swa) {
@@ -142,7 +191,7 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo& m, const GpuTraits
     }
     L.d_k = dk;
     L.d_v = c.is_mla ? 0 : dv;  // MLA caches K only; V is a view of it
-    L.has_kv = !L.recurrent && L.n_head_kv > 0 && il < kv_layers;
+    L.has_kv = c.has_memory && !L.recurrent && L.n_head_kv > 0 && il < kv_layers;
     L.recurrent_floats = L.recurrent ? rec : 0;
     c.q_dim = std::max<uint64_t>(c.q_dim, uint64_t{L.n_head} * dk);
     c.kv_dim = std::max<uint64_t>(c.kv_dim, uint64_t{L.n_head_kv} * (dk + dv));
@@ -153,8 +202,17 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo& m, const GpuTraits
                             (m.expert_feed_forward_length ? m.expert_feed_forward_length : ff_max)
                       : ff_max;
 
-  bool has_output = false;
+  bool has_output = false, any_ffn_up = false, any_ffn_gate = false;
   for (const auto& t : m.tensors) {
+    // An up projection twice the FFN width carries the gate too (phi3's fused
+    // gate_up); only an up projection of the FFN width alone is ungated.
+    if (t.name.find(".ffn_up.") != std::string::npos && t.shape.size() >= 2) {
+      any_ffn_up = true;
+      any_ffn_gate = any_ffn_gate || (ff_max > 0 && t.shape[1] >= 2 * ff_max);
+    }
+    any_ffn_gate = any_ffn_gate || t.name.find(".ffn_gate.") != std::string::npos ||
+                   t.name.find(".ffn_gate_exps") != std::string::npos ||
+                   t.name.find(".ffn_gate_up") != std::string::npos;
     const uint64_t host = pad(t.size_bytes, kCpuAlignment);
     const uint64_t dev = gpu_tensor_bytes(t, gpu);
     if (t.layer >= 0) {
@@ -171,6 +229,12 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo& m, const GpuTraits
         L.experts_gpu += dev;
       }
       if (t.shape.size() >= 2) L.largest_matrix = std::max(L.largest_matrix, t.size_bytes);
+      // A Q projection wider than the heads carries a fused output gate
+      // (qwen3next: n_head x d_k x 2), alive with the attention activations.
+      if (t.shape.size() >= 2 && has_suffix(t.name, ".attn_q.weight")) {
+        const uint64_t q_heads = uint64_t{L.n_head} * L.d_k;
+        if (t.shape[1] > q_heads) c.q_gate = std::max(c.q_gate, t.shape[1] - q_heads);
+      }
       if (t.name.find("post_attention_norm") != std::string::npos ||
           t.name.find("post_ffw_norm") != std::string::npos) {
         c.post_norms = true;
@@ -178,6 +242,15 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo& m, const GpuTraits
     } else if (t.name == "token_embd.weight") {
       c.token_embd_host = host;
       c.token_embd_gpu = dev;
+      if (t.shape.size() >= 2 && cpu_repacks(t.type, t.shape[1])) c.tied_output_host_repack = host;
+    } else if (t.name == "per_layer_token_embd.weight" && !t.shape.empty()) {
+      // gemma3n: every layer's input slice is computed up front and kept.
+      c.other_host += host;
+      c.persistent += t.shape[0];
+    } else if (t.name == "altup_proj.weight" && t.shape.size() >= 3) {
+      // gemma3n AltUp: the extra predicted streams live across all layers.
+      c.other_host += host;
+      c.persistent += t.shape[2] * m.embedding_length;
     } else if (t.name == "output.weight" || t.name == "output_norm.weight" ||
                has_suffix(t.name, "output_norm.bias") || t.name == "output.bias") {
       c.output_host += host;
@@ -190,6 +263,8 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo& m, const GpuTraits
   // No output.weight: llama.cpp creates token_embd a second time as the output
   // tensor (TENSOR_DUPLICATED); on a GPU that is a second copy.
   c.tied_output = !has_output && c.token_embd_host > 0;
+  c.ffn_gated = any_ffn_gate || !any_ffn_up;
+  if (!c.tied_output) c.tied_output_host_repack = 0;
   uint64_t params = m.parameter_count, bytes = m.weight_bytes;
   if (params == 0) {
     for (const auto& t : m.tensors) {
@@ -199,7 +274,8 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo& m, const GpuTraits
       bytes += t.size_bytes;
     }
   }
-  if (params > 0) c.bits_per_weight = static_cast<double>(bytes) * 8.0 / static_cast<double>(params);
+  if (params > 0)
+    c.bits_per_weight = static_cast<double>(bytes) * 8.0 / static_cast<double>(params);
   return c;
 }
 
@@ -239,47 +315,79 @@ std::vector<int> assign_layer_devices(uint32_t n_layer, const Placement& p) {
 // Compute buffer of one device: ggml-alloc's peak while the worst-case
 // prompt graph (n_tokens = the micro-batch, every KV cell visible) runs.
 // The graph is a chain; ggml-alloc frees each activation after its last use,
-// so the peak is the widest point, measured in f32 values per token:
-//   attention: residual + normed input (2E), Q before/after RoPE (2Q),
-//              K and V with their RoPE copy (2(Kd + Vd)), + 8 small tensors;
+// so the peak is the widest point, in f32 values per token:
+//   attention: the residual and normed input (2E), the widest of the residual
+//              copy and the K+V projections (max(E, Kd + Vd)), Q before and
+//              after RoPE (2Q), K+V with RoPE (Kd + Vd), a fused output gate,
+//              Q rotated by the Hadamard matrix when the K cache is quantized
+//              (llama-kv-cache.cpp attn_rot_k), + 8 small tensors; without
+//              flash attention the f32 KQ scores (n_head x visible cells);
 //   FFN:       residual, normed input, output (3E) + gate, up and activation
 //              (3 F_active; MoE: n_used x expert width, + 3 router values per
-//              expert) + 8;
-//   output:    residual and normed input (2E) + logits (n_vocab) + 8;
-//   post-norm architectures (gemma2/3) keep one more E-wide tensor alive.
-// The attention phase adds what scales with the visible cells: without flash
-// attention the f32 KQ scores (n_head x cells); with it nothing (the scores
-// stay inside the fused kernel). Every phase carries the KQ masks, one per KV
-// cache (full and sliding-window), f32 without and f16 with flash attention.
+//              expert; an ungated MLP: up only, 1 F) + 8;
+//   output:    residual, normed and selected rows (3E) + logits (n_vocab) + 8,
+//              plus E for where ggml-alloc places the logits among the last
+//              layer's freed blocks (measured: 2E-4.5E besides the logits at
+//              real sizes); pooling models keep 2E + 8;
+//   post-norm architectures (gemma2/3) keep one more E-wide tensor alive in
+//   the layers, and gemma3n its per-layer inputs and AltUp streams.
+// The KQ masks (one per KV cache, f32 without and f16 with flash attention)
+// are graph inputs that ggml-alloc frees after the last layer's attention, so
+// they count in the layer phases and not in the output phase: with flash
+// attention at a large vocabulary the logits, not the context, set the peak.
 // Fitted as an upper bound against llama.cpp's own no_alloc figures (CPU
-// backend; tests/estimate_accuracy.cmake asserts 0..+15%); the cell terms
-// match llama.cpp exactly. Same shape as research §8's rules of thumb.
+// backend) for 20 model families at real size (tests/estimate_accuracy.cmake,
+// docs/estimate-accuracy.md).
 uint64_t compute_buffer_bytes(const ModelCosts& c, uint32_t n_tokens, uint64_t cells_full,
-                              uint64_t cells_swa, bool flash_attn) {
+                              uint64_t cells_swa, bool flash_attn, bool rotated_kv) {
   const uint64_t e = c.n_embd;
-  const uint64_t post = c.post_norms ? e : 0;
+  // Allocator slack: ggml-alloc's greedy best-fit leaves holes between the
+  // blocks it reuses; at real sizes the peak sat up to 0.51 E values per
+  // token above the live tensors counted below (llama4, glm4moe, qwen3next);
+  // encoders' graphs (no KV memory) did not need it.
+  const uint64_t slack = c.has_memory ? e / 2 + e / 64 : 0;
+  const uint64_t layer_extra = (c.post_norms ? e : 0) + c.persistent + slack;
   uint64_t n_head = 0, kv_width = 0;
   for (const auto& L : c.layers) {
     n_head = std::max<uint64_t>(n_head, L.n_head);
     kv_width = std::max<uint64_t>(kv_width, uint64_t{L.n_head_kv} * (L.d_k + L.d_v));
   }
-  const uint64_t attn = 2 * e + 2 * c.q_dim + 2 * kv_width + 8 + post;
-  const uint64_t ffn = 3 * e + 3 * c.n_ff_active + 3 * uint64_t{c.n_expert} + 8 + post;
-  const uint64_t out = 2 * e + c.n_vocab + 8;
-  // The KQ scores live only during attention; the masks are graph inputs and
-  // stay allocated for the whole graph.
+  const uint64_t attn_rot = rotated_kv ? c.q_dim : 0;
+  const uint64_t attn = 2 * e + std::max(e, kv_width) + 2 * c.q_dim + kv_width + c.q_gate +
+                        attn_rot + 8 + layer_extra;
+  // The FFN phase also carries the KQ mask: at long contexts with flash
+  // attention it is the peak, and there it sat up to 0.8 E above the counted
+  // tensors (mistral-small 3.2 at 128k): a whole E of slack, not half.
+  const uint64_t ffn = 3 * e + (c.ffn_gated ? 3 : 1) * c.n_ff_active + 3 * uint64_t{c.n_expert} +
+                       8 + layer_extra + (c.has_memory ? e / 2 : 0);
+  const uint64_t out = (c.has_logits ? 4 * e + c.n_vocab + 8 : 2 * e + 8) + slack;
+  // Without KV memory (encoders) attention spans the micro-batch itself.
+  if (!c.has_memory) cells_full = n_tokens;
   const uint64_t cells_max = std::max(cells_full, cells_swa);
   const uint64_t kq_bytes = flash_attn ? 0 : 4 * n_head * cells_max;
   const uint64_t mask_bytes = (flash_attn ? 2 : 4) * (cells_full + cells_swa);
-  const uint64_t per_token_bytes = std::max({4 * attn + kq_bytes, 4 * ffn, 4 * out}) + mask_bytes;
+  const uint64_t per_token_bytes =
+      std::max({4 * attn + kq_bytes + mask_bytes, 4 * ffn + mask_bytes, 4 * out});
   return uint64_t{n_tokens} * per_token_bytes;
 }
 
-Result<MemoryEstimate> estimate_memory_requirements(const ModelCosts& c, const RunSettings& s,
-                                                    const Placement& p, const GpuTraits& gpu) {
+namespace {
+
+// llama_context's sizing of the KV cache for one run.
+struct ContextCells {
+  uint64_t n_ctx = 0, n_ctx_req = 0;
+  uint64_t cells_full = 0;  // per stream
+  uint64_t cells_swa = 0;   // per stream, 0 when no sliding-window layer has KV
+  uint32_t n_stream = 1;
+  uint64_t n_ubatch = 0;
+  bool any_full = false;
+};
+
+Status check_settings(const RunSettings& s) {
   if (s.parallel == 0) return make_error("--parallel must be at least 1");
   if (s.ctx_per_seq > UINT32_MAX) {
-    return make_error("context " + std::to_string(s.ctx_per_seq) + " is beyond what llama.cpp accepts");
+    return make_error("context " + std::to_string(s.ctx_per_seq) +
+                      " is beyond what llama.cpp accepts");
   }
   if (s.ctx_per_seq == 0) return make_error("the context size must be at least 1 token");
   if (s.n_ubatch == 0 || s.n_batch == 0) return make_error("batch sizes must be at least 1");
@@ -295,66 +403,57 @@ Result<MemoryEstimate> estimate_memory_requirements(const ModelCosts& c, const R
     return make_error(std::string("a quantized V cache (") + std::string(tv->name) +
                       ") needs flash attention: llama.cpp refuses it without -fa on");
   }
-  const uint32_t n_layer = c.n_layer();
-  const uint32_t n_seq = s.parallel;
-  MemoryEstimate est;
-  est.devices.resize(1 + p.n_gpus);
-  for (uint32_t g = 0; g < p.n_gpus; ++g) {
-    est.devices[1 + g].is_gpu = true;
-    est.devices[1 + g].gpu_index = static_cast<int>(g);
-  }
-  est.layer_device = assign_layer_devices(n_layer, p);
-  est.output_device = est.layer_device[n_layer];
-  est.layer_device.resize(n_layer);
+  return Ok{};
+}
 
-  // Context sizing (llama_context constructor): n_ctx padded to 256; without
-  // a unified cache each sequence gets its own stream of PAD(n_ctx/n_seq, 256).
-  const uint64_t n_ctx_req = s.ctx_per_seq * n_seq;
-  uint64_t n_ctx = pad(n_ctx_req, kCtxPad);
-  uint64_t cells_full = n_ctx;
-  est.n_stream = 1;
+ContextCells size_context(const ModelCosts& c, const RunSettings& s) {
+  ContextCells k;
+  const uint64_t n_seq = s.parallel;
+  // llama_context constructor: n_ctx padded to 256; without a unified cache
+  // each sequence gets its own stream of PAD(n_ctx/n_seq, 256).
+  k.n_ctx_req = s.ctx_per_seq * n_seq;
+  k.n_ctx = pad(k.n_ctx_req, kCtxPad);
+  k.cells_full = k.n_ctx;
   if (!s.kv_unified) {
-    const uint64_t per_seq = pad(n_ctx / n_seq, kCtxPad);
-    n_ctx = per_seq * n_seq;
-    cells_full = per_seq;
-    est.n_stream = n_seq;
+    const uint64_t per_seq = pad(k.n_ctx / n_seq, kCtxPad);
+    k.n_ctx = per_seq * n_seq;
+    k.cells_full = per_seq;
+    k.n_stream = static_cast<uint32_t>(n_seq);
   }
-  est.n_ctx = n_ctx;
-  est.n_ctx_seq = cells_full;
   // The micro-batch is clamped by the batch and by the requested context
   // (a 300-token context reserves a 300-token graph). Embedding and reranker
   // models (non-causal) process a whole sequence at once: llama.cpp requires
   // n_ubatch >= the input, so the graph spans the context (research §7).
-  const uint64_t n_ubatch = c.causal ? std::min<uint64_t>({s.n_ubatch, s.n_batch, n_ctx_req})
-                                     : std::min<uint64_t>(n_ctx_req, s.ctx_per_seq);
-  est.n_ubatch = static_cast<uint32_t>(n_ubatch);
+  k.n_ubatch = c.causal ? std::min<uint64_t>({s.n_ubatch, s.n_batch, k.n_ctx_req})
+                        : std::min<uint64_t>(k.n_ctx_req, s.ctx_per_seq);
   // Sliding-window cache (llama-kv-cache-iswa.cpp): PAD(min(kv_size,
   // n_swa * (unified ? n_seq : 1) + n_ubatch), 256), unless --swa-full.
-  bool any_swa = false, any_full = false;
+  bool any_swa = false;
   for (const auto& L : c.layers) {
     if (!L.has_kv) continue;
-    (L.swa ? any_swa : any_full) = true;
+    (L.swa ? any_swa : k.any_full) = true;
   }
-  uint64_t cells_swa = 0;
   if (any_swa) {
-    cells_swa = s.swa_full ? cells_full
-                           : std::min<uint64_t>(cells_full,
-                                                pad(uint64_t{c.sliding_window} *
-                                                            (s.kv_unified ? n_seq : 1) +
-                                                        n_ubatch,
-                                                    kCtxPad));
+    k.cells_swa =
+        s.swa_full ? k.cells_full
+                   : std::min<uint64_t>(
+                         k.cells_full,
+                         pad(uint64_t{c.sliding_window} * (s.kv_unified ? n_seq : 1) + k.n_ubatch,
+                             kCtxPad));
   }
-  est.kv_cells_full = any_full ? cells_full : 0;
-  est.kv_cells_swa = cells_swa;
+  return k;
+}
 
+// Weights, KV cache and recurrent state of every repeating layer on its device.
+Status place_layers(const ModelCosts& c, const RunSettings& s, const Placement& p,
+                    const ContextCells& k, MemoryEstimate& est) {
   // Without flash attention V is stored transposed and every layer's V row is
   // padded to the widest one (n_embd_v_gqa_max).
   uint64_t v_width_max = 0;
   for (const auto& L : c.layers) {
     if (L.has_kv) v_width_max = std::max<uint64_t>(v_width_max, uint64_t{L.n_head_kv} * L.d_v);
   }
-
-  for (uint32_t il = 0; il < n_layer; ++il) {
+  for (uint32_t il = 0; il < c.n_layer(); ++il) {
     const auto& L = c.layers[il];
     const int d = est.layer_device[il];
     DeviceMemory& dm = est.devices[d];
@@ -371,13 +470,14 @@ Result<MemoryEstimate> estimate_memory_requirements(const ModelCosts& c, const R
     }
     const int kv_dev = s.offload_kqv ? d : 0;
     if (L.has_kv) {
-      const uint64_t cells = (L.swa ? cells_swa : cells_full) * est.n_stream;
+      const uint64_t cells = (L.swa ? k.cells_swa : k.cells_full) * k.n_stream;
       const uint64_t k_width = uint64_t{L.n_head_kv} * L.d_k;
       const uint64_t v_width = s.flash_attn ? uint64_t{L.n_head_kv} * L.d_v : v_width_max;
       auto k_row = gguf::ggml_row_bytes(s.type_k, k_width);
       auto v_row = c.is_mla ? std::optional<uint64_t>(0) : gguf::ggml_row_bytes(s.type_v, v_width);
       if (!k_row || !v_row) {
-        return make_error("KV cache type " + std::string(!k_row ? tk->name : tv->name) +
+        const auto bad = gguf::ggml_type_traits(!k_row ? s.type_k : s.type_v);
+        return make_error("KV cache type " + std::string(bad ? bad->name : "?") +
                           " needs rows that are a multiple of its block size; layer " +
                           std::to_string(il) + " has K width " + std::to_string(k_width) +
                           " and V width " + std::to_string(v_width) + "; use f16");
@@ -386,28 +486,47 @@ Result<MemoryEstimate> estimate_memory_requirements(const ModelCosts& c, const R
     }
     if (L.recurrent) {
       // Always f32, one state per sequence, independent of the context.
-      est.devices[kv_dev].recurrent_bytes += L.recurrent_floats * 4 * std::max<uint32_t>(n_seq, 1);
+      est.devices[kv_dev].recurrent_bytes +=
+          L.recurrent_floats * 4 * std::max<uint32_t>(s.parallel, 1);
     }
   }
-  // Input layer: token_embd always stays in host memory. Output layer: on the
-  // output device, plus a second token_embd copy there when the output is tied.
+  return Ok{};
+}
+
+// Input layer: token_embd always stays in host memory. Output layer: on the
+// output device, plus a second token_embd copy there when the output is tied
+// (on a GPU always; on the host when the CPU backend repacks it).
+void place_input_output(const ModelCosts& c, MemoryEstimate& est) {
   DeviceMemory& host = est.devices[0];
   host.weights_bytes += c.token_embd_host + c.other_host;
   DeviceMemory& out_dev = est.devices[est.output_device];
   out_dev.holds_output = true;
   if (est.output_device == 0) {
-    out_dev.weights_bytes += c.output_host;
+    out_dev.weights_bytes += c.output_host + c.tied_output_host_repack;
   } else {
     out_dev.weights_bytes += c.output_gpu + (c.tied_output ? c.token_embd_gpu : 0);
   }
+}
 
-  // Compute buffers: every device that runs layers or the output reserves
-  // the worst-case graph (upper bound: its widest point is the same).
-  const uint64_t graph = compute_buffer_bytes(c, static_cast<uint32_t>(n_ubatch),
-                                              any_full ? cells_full : 0, cells_swa, s.flash_attn);
+// Compute buffers: every device that runs layers or the output reserves the
+// worst-case graph; multi-GPU pipelines and op_offload add to the GPUs'.
+void place_compute(const ModelCosts& c, const RunSettings& s, const Placement& p,
+                   const ContextCells& k, const GpuTraits& gpu, MemoryEstimate& est) {
+  // llama-kv-cache.cpp: a quantized K cache with head sizes a multiple of 64
+  // is read through a Hadamard rotation of Q.
+  auto tk = gguf::ggml_type_traits(s.type_k);
+  bool rotated = tk && tk->quantized, any_kv = false;
+  for (const auto& L : c.layers) {
+    any_kv = any_kv || L.has_kv;
+    rotated = rotated && (!L.has_kv || L.d_k % 64 == 0);
+  }
+  rotated = rotated && any_kv;
+  const uint64_t graph =
+      compute_buffer_bytes(c, static_cast<uint32_t>(k.n_ubatch), k.any_full ? k.cells_full : 0,
+                           k.cells_swa, s.flash_attn, rotated);
   bool host_runs_layers = est.output_device == 0;
   uint64_t largest_host_matrix = 0;
-  for (uint32_t il = 0; il < n_layer; ++il) {
+  for (uint32_t il = 0; il < c.n_layer(); ++il) {
     if (est.layer_device[il] == 0) {
       host_runs_layers = true;
       largest_host_matrix = std::max(largest_host_matrix, c.layers[il].largest_matrix);
@@ -415,11 +534,12 @@ Result<MemoryEstimate> estimate_memory_requirements(const ModelCosts& c, const R
       largest_host_matrix = std::max(largest_host_matrix, c.layers[il].largest_matrix);
     }
   }
-  int first_gpu_with_work = -1;
+  int first_gpu_with_work = -1, gpus_with_work = 0;
   for (size_t d = 1; d < est.devices.size(); ++d) {
     DeviceMemory& dm = est.devices[d];
     if (dm.layers == 0 && !dm.holds_output) continue;
     if (first_gpu_with_work < 0) first_gpu_with_work = static_cast<int>(d);
+    ++gpus_with_work;
     dm.compute_bytes = graph;
     dm.overhead_bytes = gpu.overhead_bytes;
   }
@@ -428,14 +548,11 @@ Result<MemoryEstimate> estimate_memory_requirements(const ModelCosts& c, const R
   // GGML_SCHED_MAX_COPIES = 4 copies of each split's inputs so that
   // micro-batches overlap; the activation handed from one GPU to the next is
   // n_ubatch x n_embd f32. Charge the 3 extra copies to every GPU with work.
-  int gpus_with_work = 0;
-  for (size_t d = 1; d < est.devices.size(); ++d) {
-    gpus_with_work += (est.devices[d].layers > 0 || est.devices[d].holds_output) ? 1 : 0;
-  }
   const bool all_on_gpu = !host_runs_layers && p.n_cpu_moe == 0;
   if (gpus_with_work > 1 && all_on_gpu && s.offload_kqv) {
     for (size_t d = 1; d < est.devices.size(); ++d) {
-      if (est.devices[d].compute_bytes > 0) est.devices[d].compute_bytes += 3 * n_ubatch * c.n_embd * 4;
+      if (est.devices[d].compute_bytes > 0)
+        est.devices[d].compute_bytes += 3 * k.n_ubatch * c.n_embd * 4;
     }
   }
   // op_offload: prompt-processing ops on host-resident weights run on the GPU,
@@ -444,15 +561,43 @@ Result<MemoryEstimate> estimate_memory_requirements(const ModelCosts& c, const R
   if (first_gpu_with_work > 0 && largest_host_matrix > 0) {
     est.devices[first_gpu_with_work].compute_bytes += largest_host_matrix;
   }
-  if (host_runs_layers || first_gpu_with_work < 0) {
-    host.compute_bytes = graph;
-  } else {
-    // Only the input embedding lookup runs on the host.
-    host.compute_bytes = n_ubatch * (c.n_embd + 8) * 4;
-  }
+  DeviceMemory& host = est.devices[0];
+  // Only the input embedding lookup runs on the host when everything else is
+  // offloaded.
+  host.compute_bytes =
+      host_runs_layers || first_gpu_with_work < 0 ? graph : k.n_ubatch * (c.n_embd + 8) * 4;
   // Output (logits) buffer, host memory (llama_context::output_reserve):
   // n_vocab floats per output row, one row per sequence between prompts.
-  host.output_bytes = c.n_vocab * 4 * std::max<uint32_t>(n_seq, 1);
+  host.output_bytes = c.n_vocab * 4 * std::max<uint32_t>(s.parallel, 1);
+}
+
+}  // namespace
+
+Result<MemoryEstimate> estimate_memory_requirements(const ModelCosts& c, const RunSettings& s,
+                                                    const Placement& p, const GpuTraits& gpu) {
+  if (auto ok = check_settings(s); !ok) return ok.error();
+  const uint32_t n_layer = c.n_layer();
+  MemoryEstimate est;
+  est.devices.resize(1 + p.n_gpus);
+  for (uint32_t g = 0; g < p.n_gpus; ++g) {
+    est.devices[1 + g].is_gpu = true;
+    est.devices[1 + g].gpu_index = static_cast<int>(g);
+  }
+  est.layer_device = assign_layer_devices(n_layer, p);
+  est.output_device = est.layer_device[n_layer];
+  est.layer_device.resize(n_layer);
+
+  const ContextCells k = size_context(c, s);
+  est.n_ctx = k.n_ctx;
+  est.n_ctx_seq = k.cells_full;
+  est.n_stream = k.n_stream;
+  est.n_ubatch = static_cast<uint32_t>(k.n_ubatch);
+  est.kv_cells_full = k.any_full ? k.cells_full : 0;
+  est.kv_cells_swa = k.cells_swa;
+
+  if (auto ok = place_layers(c, s, p, k, est); !ok) return ok.error();
+  place_input_output(c, est);
+  place_compute(c, s, p, k, gpu, est);
   return est;
 }
 

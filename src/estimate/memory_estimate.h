@@ -27,9 +27,9 @@ struct RunSettings {
   uint32_t type_k = 1;          // ggml type id of the K cache (1 = f16)
   uint32_t type_v = 1;
   bool flash_attn = true;
-  bool kv_unified = false;      // llama.cpp --kv-unified
-  bool swa_full = false;        // llama.cpp --swa-full
-  bool offload_kqv = true;      // KV of a GPU layer lives on that GPU (llama.cpp default)
+  bool kv_unified = false;  // llama.cpp --kv-unified
+  bool swa_full = false;    // llama.cpp --swa-full
+  bool offload_kqv = true;  // KV of a GPU layer lives on that GPU (llama.cpp default)
 };
 
 // Allocation rules of a GPU backend.
@@ -47,24 +47,24 @@ struct GpuTraits {
 
 // Where the layers go, as llama.cpp's -ngl / -ts / --n-cpu-moe express it.
 struct Placement {
-  uint32_t n_gpu_layers = 0;          // the last N layers; block_count + 1 includes the output
-  std::vector<double> tensor_split;   // per GPU proportions; empty = equal
+  uint32_t n_gpu_layers = 0;         // the last N layers; block_count + 1 includes the output
+  std::vector<double> tensor_split;  // per GPU proportions; empty = equal
   uint32_t n_gpus = 0;
-  uint32_t n_cpu_moe = 0;             // expert tensors of the first N layers stay on the CPU
+  uint32_t n_cpu_moe = 0;  // expert tensors of the first N layers stay on the CPU
 };
 
 // One device's share. Device 0 is the host (CPU RAM), 1..n are the GPUs.
 struct DeviceMemory {
   bool is_gpu = false;
   int gpu_index = -1;
-  uint32_t layers = 0;              // repeating layers whose attention runs here
+  uint32_t layers = 0;  // repeating layers whose attention runs here
   bool holds_output = false;
   uint64_t weights_bytes = 0;
   uint64_t kv_bytes = 0;
   uint64_t recurrent_bytes = 0;
   uint64_t compute_bytes = 0;
-  uint64_t output_bytes = 0;        // logits buffer (host)
-  uint64_t overhead_bytes = 0;      // runtime overhead (GPUs)
+  uint64_t output_bytes = 0;    // logits buffer (host)
+  uint64_t overhead_bytes = 0;  // runtime overhead (GPUs)
   uint64_t total_bytes() const {
     return weights_bytes + kv_bytes + recurrent_bytes + compute_bytes + output_bytes +
            overhead_bytes;
@@ -76,13 +76,13 @@ struct MemoryEstimate {
   uint64_t n_ctx = 0;                 // total KV cells asked of llama.cpp (-c), padded
   uint64_t n_ctx_seq = 0;             // cells per stream
   uint32_t n_stream = 1;
-  uint64_t kv_cells_full = 0;         // per stream, full-attention layers
-  uint64_t kv_cells_swa = 0;          // per stream, sliding-window layers (0: none)
-  uint32_t n_ubatch = 0;              // effective micro-batch (tokens in the worst-case graph)
-  std::vector<int> layer_device;      // per layer: 0 host, 1 + i GPU i
+  uint64_t kv_cells_full = 0;     // per stream, full-attention layers
+  uint64_t kv_cells_swa = 0;      // per stream, sliding-window layers (0: none)
+  uint32_t n_ubatch = 0;          // effective micro-batch (tokens in the worst-case graph)
+  std::vector<int> layer_device;  // per layer: 0 host, 1 + i GPU i
   int output_device = 0;
   uint64_t total_bytes() const;
-  uint64_t gpu_bytes() const;         // sum over GPUs
+  uint64_t gpu_bytes() const;  // sum over GPUs
   uint64_t kv_total_bytes() const;
 };
 
@@ -96,20 +96,32 @@ struct ModelCosts {
     uint32_t n_head = 0, n_head_kv = 0;
     uint32_t d_k = 0, d_v = 0;
     bool swa = false, recurrent = false, has_kv = true;
-    uint64_t recurrent_floats = 0;               // n_embd_r + n_embd_s per sequence
+    uint64_t recurrent_floats = 0;  // n_embd_r + n_embd_s per sequence
   };
   std::vector<Layer> layers;
   uint64_t token_embd_host = 0, token_embd_gpu = 0;
-  uint64_t output_host = 0, output_gpu = 0;       // output.weight + output_norm (+ duplicate)
+  uint64_t output_host = 0, output_gpu = 0;  // output.weight + output_norm (+ duplicate)
   bool tied_output = false;
   uint64_t other_host = 0;
   uint64_t n_embd = 0, n_vocab = 0, n_ff_active = 0, q_dim = 0, kv_dim = 0;
   uint32_t n_expert = 0;
   uint32_t n_ctx_train = 0;
   uint32_t sliding_window = 0;
-  bool post_norms = false;   // gemma2/3-style extra norms after attention and FFN
+  bool post_norms = false;  // gemma2/3-style extra norms after attention and FFN
   bool is_mla = false;
   bool causal = true;
+  // Encoder / embedding architectures (bert family, gemma-embedding, diffusion
+  // LMs): llama.cpp creates no KV memory for them (llama_model::create_memory).
+  bool has_memory = true;
+  bool has_logits = true;   // false: the graph ends in pooling, not an LM head
+  bool ffn_gated = true;    // gate + up (SwiGLU/GeGLU); false: up only (bert's GELU MLP)
+  uint64_t q_gate = 0;      // attention-output gate fused into Q (qwen3next), floats/token
+  uint64_t persistent = 0;  // floats/token alive through every layer (gemma3n
+                            // per-layer inputs and AltUp streams)
+  // A tied output on the host: the CPU backend repacks Q4_0/Q4_K/IQ4_NL/MXFP4
+  // matrices for mul_mat (x86 AVX2, rows a multiple of 8) into its own
+  // CPU_REPACK buffer, so the output becomes a second copy of token_embd there.
+  uint64_t tied_output_host_repack = 0;
   double bits_per_weight = 0;  // weight bytes x 8 / parameters (0: unknown)
   uint32_t n_layer() const { return static_cast<uint32_t>(layers.size()); }
 };
@@ -135,7 +147,13 @@ std::vector<int> assign_layer_devices(uint32_t n_layer, const Placement& placeme
 
 // Compute-buffer model (documented in the .cc) for one device.
 uint64_t compute_buffer_bytes(const ModelCosts& costs, uint32_t n_tokens, uint64_t cells_full,
-                              uint64_t cells_swa, bool flash_attn);
+                              uint64_t cells_swa, bool flash_attn, bool rotated_kv = false);
+
+// Whether llama.cpp's allocation for `architecture` has been checked against
+// the estimator (tests/node/estimate_families.mjs, docs/estimate-accuracy.md).
+bool architecture_checked(const std::string& architecture);
+// The checked architectures, sorted.
+const std::vector<std::string>& checked_architectures();
 
 inline constexpr uint64_t kCpuAlignment = 32;  // ggml TENSOR_ALIGNMENT
 

@@ -6,14 +6,16 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "support/synthetic_model.h"
 #include "support/tiny_models.h"
 
 namespace memopt::estimate {
 namespace {
 
-using testing::TinyArch;
 using testing::tiny_model_info;
+using testing::TinyArch;
 
 constexpr uint32_t kF16 = 1, kQ8_0 = 8, kQ4_0 = 2;
 
@@ -34,9 +36,12 @@ MemoryEstimate cpu_estimate(TinyArch arch, const RunSettings& s) {
   return e.ok() ? *e : MemoryEstimate{};
 }
 
+// Tiny models (64 wide): the allocator slack fitted at real sizes is a larger
+// share of their graphs, so +16% here; real sizes are held to +10% by
+// tests/node/estimate_real_accuracy.mjs.
 void expect_compute_within(uint64_t ours, uint64_t llama) {
   EXPECT_GE(ours, llama);
-  EXPECT_LE(static_cast<double>(ours), static_cast<double>(llama) * 1.15);
+  EXPECT_LE(static_cast<double>(ours), static_cast<double>(llama) * 1.16);
 }
 
 TEST(MemoryEstimate, LlamaGqaMatchesLlamaCppOnCpu) {
@@ -127,8 +132,8 @@ TEST(MemoryEstimate, TiedOutputIsDuplicatedOnTheGpu) {
   auto e = estimate_memory_requirements(info, settings(1024, true), p);
   ASSERT_TRUE(e.ok());
   const uint64_t embd = 128 * 288 * 2;
-  EXPECT_EQ(e->devices[0].weights_bytes, embd);            // input layer stays on the CPU
-  EXPECT_EQ(e->devices[1].weights_bytes, 1262080u);        // everything else + a second token_embd
+  EXPECT_EQ(e->devices[0].weights_bytes, embd);      // input layer stays on the CPU
+  EXPECT_EQ(e->devices[1].weights_bytes, 1262080u);  // everything else + a second token_embd
   EXPECT_TRUE(e->devices[1].holds_output);
   // -ngl 4: llama.cpp offloads the output first (i_gpu_start = 5 - 4), so
   // layer 0 stays on the CPU and the duplicate is still made.
@@ -280,7 +285,74 @@ TEST(MemoryEstimate, CorruptDimensionsAreRejected) {
   EXPECT_NE(e.error().message.find("head_count_kv"), std::string::npos);
   info = tiny_model_info(TinyArch::kLlamaGqa);
   EXPECT_FALSE(
-      estimate_memory_requirements(info, settings(uint64_t{1} << 31, true, kF16, 4), Placement{}).ok());
+      estimate_memory_requirements(info, settings(uint64_t{1} << 31, true, kF16, 4), Placement{})
+          .ok());
+}
+
+}  // namespace
+}  // namespace memopt::estimate
+
+namespace memopt::estimate {
+namespace {
+
+TEST(MemoryEstimate, CheckedArchitecturesAreSortedAndLookedUp) {
+  const auto& c = checked_architectures();
+  EXPECT_TRUE(std::is_sorted(c.begin(), c.end()));
+  EXPECT_EQ(c.size(), 19u);
+  EXPECT_TRUE(architecture_checked("qwen3next"));
+  EXPECT_TRUE(architecture_checked("bert"));
+  EXPECT_FALSE(architecture_checked("qwen2moe"));  // only a tiny unit-test model, never run
+  EXPECT_FALSE(architecture_checked("rwkv7"));
+  EXPECT_FALSE(architecture_checked(""));
+}
+
+// Real-size rules found by the accuracy grid (docs/estimate-accuracy.md).
+TEST(MemoryEstimate, TiedQ4KOutputIsASecondCopyOnTheHost) {
+  testing::SyntheticModelSpec spec;
+  spec.tied_output = true;
+  spec.weight_type = 12;  // Q4_K: the CPU backend repacks the output matrix
+  const auto m = testing::synthetic_model_info(spec);
+  auto costs = prepare_model_costs(m, GpuTraits{});
+  ASSERT_TRUE(costs.ok());
+  EXPECT_EQ(costs->tied_output_host_repack, costs->token_embd_host);
+  spec.weight_type = 14;  // Q6_K is not repacked on x86: no second copy
+  auto q6 = prepare_model_costs(testing::synthetic_model_info(spec), GpuTraits{});
+  ASSERT_TRUE(q6.ok());
+  EXPECT_EQ(q6->tied_output_host_repack, 0u);
+  auto e = estimate_memory_requirements(*costs, RunSettings{}, Placement{}, GpuTraits{});
+  ASSERT_TRUE(e.ok());
+  uint64_t layers = 0;
+  for (const auto& L : costs->layers) layers += L.weights_host;
+  EXPECT_EQ(e->devices[0].weights_bytes,
+            layers + 2 * costs->token_embd_host + costs->output_host + costs->other_host);
+}
+
+TEST(MemoryEstimate, EncodersHaveNoKvAndNoLogitsPhase) {
+  testing::SyntheticModelSpec spec;
+  auto m = testing::synthetic_model_info(spec);
+  m.architecture = "bert";
+  m.causal = false;
+  auto e = estimate_memory_requirements(m, settings(2048, true), Placement{});
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->devices[0].kv_bytes, 0u);
+  EXPECT_EQ(e->kv_cells_full, 0u);
+  // The graph spans the whole 2048-token input and ends in pooling: far below
+  // 2048 tokens x a 128k-entry logits row.
+  EXPECT_EQ(e->n_ubatch, 2048u);
+  EXPECT_LT(e->devices[0].compute_bytes, 2048ull * 128256 * 4);
+}
+
+TEST(MemoryEstimate, FlashAttentionMaskDoesNotGrowTheLogitsPeak) {
+  // Llama-3.1-8B shape: with flash attention the logits (128k vocabulary) set
+  // the peak and the f16 mask is freed before them, so 4k and 128k contexts
+  // need the same compute buffer (llama.cpp: 266.5 and 274.5 MiB).
+  const auto m = testing::synthetic_model_info(testing::SyntheticModelSpec{});
+  const auto small = estimate_memory_requirements(m, settings(4096, true), Placement{});
+  const auto large = estimate_memory_requirements(m, settings(131072, true), Placement{});
+  ASSERT_TRUE(small.ok() && large.ok());
+  EXPECT_EQ(small->devices[0].compute_bytes, large->devices[0].compute_bytes);
+  EXPECT_GE(large->devices[0].compute_bytes, 274.5 * 1048576);
+  EXPECT_LE(large->devices[0].compute_bytes, 274.5 * 1048576 * 1.10);
 }
 
 }  // namespace

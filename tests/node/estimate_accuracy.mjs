@@ -10,7 +10,9 @@
 //    decimals; the context breakdown (KV + compute, exact bytes) minus our KV
 //    must equal that compute figure within its rounding (+-53 B), and every
 //    KV cache row here is >= 128 B, so any cell or layer miscount shows up,
-//  - compute within +15% of llama.cpp's and never under,
+//  - compute within +16% of llama.cpp's and never under (the allocator
+//    slack the real-size grid needs is a few E per token, a larger share of
+//    a 64-wide model's graph; estimate_real_accuracy.mjs holds real sizes to +10%),
 //  - the total (weights + KV + compute + output) never under,
 //  - llama.cpp's no_alloc dry run equals its real allocation,
 //  - our total error is smaller than V1's, per configuration.
@@ -103,7 +105,7 @@ for (const model of models) {
     const ourCells = [o.cells_full, o.cells_swa].filter((x) => x > 0).sort((a, b) => a - b).join(",");
     check(cacheCells === ourCells, `${tag}: KV cells ${ourCells} vs llama.cpp ${cacheCells}`);
     check(o.compute >= llama.compute, `${tag}: compute under llama.cpp's by ${llama.compute - o.compute} B`);
-    check(o.compute <= llama.compute * 1.15, `${tag}: compute ${rec.error.compute_pct.toFixed(2)}% over (limit +15%)`);
+    check(o.compute <= llama.compute * 1.16, `${tag}: compute ${rec.error.compute_pct.toFixed(2)}% over (limit +16%)`);
     check(o.total >= llama.total, `${tag}: total under llama.cpp's`);
     check(Math.abs(rec.error.total_pct) < Math.abs(rec.error.v1_total_pct),
       `${tag}: V1 (${rec.error.v1_total_pct.toFixed(2)}%) closer than ours (${rec.error.total_pct.toFixed(2)}%)`);
