@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/option_checks.h"
 #include "policy/profile.h"
 
 namespace memopt::cli {
@@ -19,6 +20,20 @@ struct DashboardOptions {
   std::string listen;     // HOST:PORT; default: [daemon] listen from the config
   std::string state_dir;  // default: $XDG_STATE_HOME/ruvector-memopt
 };
+
+// HOST:PORT (an IPv6 host in brackets), the port 1-65535: what goes into
+// the printed URL.
+Result<std::string> parse_listen(const std::string& v) {
+  const size_t colon = v.rfind(':');
+  const std::string host = colon == std::string::npos ? "" : v.substr(0, colon);
+  const std::string port = colon == std::string::npos ? "" : v.substr(colon + 1);
+  const bool port_ok = !port.empty() && port.size() <= 5 &&
+                       port.find_first_not_of("0123456789") == std::string::npos &&
+                       std::stoul(port) >= 1 && std::stoul(port) <= 65535;
+  const bool host_ok = !host.empty() && host.find_first_of("/#?@ ") == std::string::npos;
+  if (!port_ok || !host_ok) return make_error("'" + v + "' is not HOST:PORT, e.g. 127.0.0.1:7878");
+  return v;
+}
 
 // The token is only printed when the file is private and the user's own,
 // as the daemon writes it.
@@ -68,7 +83,8 @@ RegisterCommands reg(81, [](CliRoot& root) {
   CLI::App* ai = root.group("ai", "AI workloads: detect, plan, status, watch, ...");
   auto* cmd = ai->add_subcommand("dashboard", "Print the web dashboard's URL (with the API token)");
   auto o = std::make_shared<DashboardOptions>();
-  cmd->add_option("--listen", o->listen, "The daemon's HOST:PORT (default: the config's [daemon] listen)");
+  cmd->add_option("--listen", o->listen, "The daemon's HOST:PORT (default: the config's [daemon] listen)")
+      ->check(parsed_by(parse_listen));
   cmd->add_option("--state-dir", o->state_dir, "The daemon's state dir (default: $XDG_STATE_HOME/ruvector-memopt)");
   root.bind(cmd, [o](CliContext& ctx) { return run_dashboard(ctx, *o); });
 });

@@ -77,5 +77,7 @@ expect_usage "--wait|-1" vram defrag --wait=-1
 expect_usage "--requests|0" ai benchmark --requests 0
 expect_usage "--timeout-ms|10" ai models --timeout-ms 10
 expect_usage "--top|5000" model inspect x.gguf --top 5000
+expect_usage "--listen|localhost" ai dashboard --listen localhost
+expect_usage "--listen|h:99999" ai dashboard --listen h:99999
 [ $fail -eq 0 ] && echo "usage_errors: $n bad invocations, each exit 2 naming the option and value"
 exit $fail
