@@ -283,6 +283,12 @@ nlohmann::json plan_json(const gguf::ModelInfo& m, const Devices& d, const Place
         {"context_length", m.context_length},
         {"weight_bytes", m.weight_bytes},
         {"expert_count", m.expert_count}}},
+      // Architectures outside the accuracy grid (docs/estimate-accuracy.md)
+      // are estimated by the same rules but said to be unchecked.
+      {"estimate_checked", estimate::architecture_checked(m.architecture)},
+      {"estimate_label", estimate::architecture_checked(m.architecture)
+                             ? "checked against llama.cpp"
+                             : "unchecked for " + m.architecture},
       {"fits", p.fits},
       {"fully_on_gpu", p.fully_on_gpu},
       {"cpu_only", p.cpu_only},
@@ -337,6 +343,11 @@ void print_plan(std::ostream& out, const gguf::ModelInfo& m, const Devices& d,
                      st.ctx_per_seq, st.parallel, gguf::ggml_type_traits(st.type_k)->name,
                      gguf::ggml_type_traits(st.type_v)->name, st.flash_attn ? "on" : "off",
                      st.n_ubatch);
+  if (!estimate::architecture_checked(m.architecture)) {
+    out << wrap_hanging("Estimate ", "unchecked for " + m.architecture +
+                                         ": llama.cpp's allocation for this architecture has not "
+                                         "been compared with ours; treat the figures as approximate");
+  }
   out << wrap_hanging("Plan     ", p.verdict);
   if (d.what_if) out << "         (what-if devices from --vram)\n";
   out << "\n";
