@@ -45,6 +45,8 @@ struct PlanOptions {
   double reserve_percent = -1;  // < 0: from the active profile
   std::string gpu_overhead = "512MiB";
   std::vector<std::string> ollama_roots;  // empty: $OLLAMA_MODELS / ~/.ollama/models / service store
+  std::string emit;                       // "llama-args": print only llama.cpp's arguments
+  bool no_spill = false;                  // refuse plans that keep weights in RAM
 };
 
 std::optional<std::string> env_value(const char* name) {
@@ -291,6 +293,7 @@ nlohmann::json plan_json(const gguf::ModelInfo& m, const Devices& d, const Place
                              : "unchecked for " + m.architecture},
       {"fits", p.fits},
       {"fully_on_gpu", p.fully_on_gpu},
+      {"refused_spill", p.verdict.rfind("refused (--no-spill)", 0) == 0},
       {"cpu_only", p.cpu_only},
       {"what_if", d.what_if},
       {"verdict", p.verdict},
@@ -398,6 +401,32 @@ void print_plan(std::ostream& out, const gguf::ModelInfo& m, const Devices& d,
   for (const auto& n : d.notes) out << wrap_hanging("note: ", n);
 }
 
+// --no-spill: a plan that keeps layers or experts in RAM is refused; say which
+// context per KV type fits fully on the GPUs instead ("never offload, only
+// shrink the context").
+void refuse_spill(const gguf::ModelInfo& m, estimate::PlacementPlan& p) {
+  const uint32_t on_cpu = m.block_count + 1 - std::min(p.placement.n_gpu_layers, m.block_count + 1);
+  std::string what = on_cpu > 0 ? fmt::format("{} of {} layers", on_cpu, m.block_count + 1) : "";
+  if (p.placement.n_cpu_moe > 0) {
+    what += fmt::format("{}the experts of {} layers", what.empty() ? "" : " and ",
+                        p.placement.n_cpu_moe);
+  }
+  std::vector<std::string> fits;
+  for (const auto& c : p.max_context) {
+    if (c.max_ctx_per_seq > 0)
+      fits.push_back(fmt::format("{} up to {}", c.kv_type, c.max_ctx_per_seq));
+  }
+  p.verdict =
+      fmt::format("refused (--no-spill): this plan keeps {} in RAM. ",
+                  what.empty() ? "weights" : what) +
+      (fits.empty()
+           ? std::string("No context fits fully on the GPUs with any KV cache type; "
+                         "a smaller quantization or more GPU memory is needed.")
+           : "Fully on the GPUs, per sequence: " + join(fits, ", ") + " (--ctx N --kv-type T).");
+  p.fits = false;
+  p.launch = {};
+}
+
 int run_plan(CliContext& ctx, const PlanOptions& o) {
   auto path = resolve_model_path(o);
   if (!path) return fail(ctx, path.error().message);
@@ -453,6 +482,15 @@ int run_plan(CliContext& ctx, const PlanOptions& o) {
   if (!costs) return fail(ctx, costs.error().message);
   auto plan = estimate::plan_placement(*costs, devices->gpus, devices->host, req);
   if (!plan) return fail(ctx, o.model + ": " + plan.error().message);
+  const bool spills = !plan->cpu_only && !plan->fully_on_gpu;
+  if (o.no_spill && spills) refuse_spill(*info, *plan);
+  if (o.emit == "llama-args") {
+    // Only the arguments, for `llama-server -m MODEL $(ruvector-memopt ai plan
+    // MODEL --emit llama-args)`; a plan that will not load prints none.
+    if (!plan->fits) return fail(ctx, plan->verdict);
+    *ctx.out << join(plan->launch.llama_cpp_args, " ") << "\n";
+    return kExitOk;
+  }
   if (ctx.opts.json) {
     print_json(ctx, plan_json(*info, *devices, *plan));
   } else {
@@ -503,6 +541,10 @@ RegisterCommands reg(30, [](CliRoot& root) {
   cmd->add_option("--gpu-overhead", o->gpu_overhead, "Runtime overhead per GPU (CUDA context...)")
       ->capture_default_str()
       ->check(parsed_by([](const std::string& v) { return parse_bytes(v); }));
+  cmd->add_option("--emit", o->emit, "Print only this: llama-args (llama.cpp's arguments)")
+      ->check(CLI::IsMember({"llama-args"}));
+  cmd->add_flag("--no-spill", o->no_spill,
+                "Refuse plans that keep weights in RAM; say which context fits on the GPUs");
   root.bind(cmd, [o](CliContext& ctx) { return run_plan(ctx, *o); });
 });
 
