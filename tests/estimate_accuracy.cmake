@@ -26,3 +26,13 @@ memopt_tool_test(NAME estimate_accuracy_real TOOLS node node-llama-cpp
     --out ${CMAKE_BINARY_DIR}/estimate_accuracy_real.jsonl
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/node
   LABELS integration TIMEOUT 600)
+
+# `ai plan --emit llama-args` / `--no-spill`: llama.cpp creates a context with
+# exactly the emitted arguments on the tiny models (tests/node/estimate_emit_args.mjs).
+memopt_tool_test(NAME estimate_emit_args TOOLS node node-llama-cpp
+  COMMAND node ${CMAKE_SOURCE_DIR}/tests/node/estimate_emit_args.mjs
+    --memopt $<TARGET_FILE:ruvector-memopt>
+    --make-models $<TARGET_FILE:make_tiny_models>
+    --work ${CMAKE_BINARY_DIR}/emit_models
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/node
+  LABELS integration TIMEOUT 300)
