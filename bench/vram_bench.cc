@@ -6,7 +6,7 @@
 
 #include "gpu/collect.h"
 #include "gpu/drm_fdinfo.h"
-#include "gpu/host_memory.h"
+#include "proc/host_memory.h"
 
 namespace {
 
@@ -47,7 +47,7 @@ void BM_SampleFakeNvml(benchmark::State& state) {
 BENCHMARK(BM_SampleFakeNvml)->Unit(benchmark::kMicrosecond);
 
 void BM_HostMemory_ThisMachine(benchmark::State& state) {
-  for (auto _ : state) benchmark::DoNotOptimize(memopt::gpu::read_host_memory("/proc", "/sys"));
+  for (auto _ : state) benchmark::DoNotOptimize(memopt::proc::read_host_memory("/proc", "/sys"));
 }
 BENCHMARK(BM_HostMemory_ThisMachine)->Unit(benchmark::kMicrosecond);
 

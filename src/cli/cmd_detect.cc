@@ -4,8 +4,8 @@
 #include <memory>
 
 #include "cli/command.h"
-#include "detect/system_sources.h"
-#include "detect/workload_detector.h"
+#include "assembler/assembler.h"
+#include "snapshot/snapshot_json.h"
 #include "policy/profile.h"
 #include "util/bytes.h"
 #include "util/text.h"
@@ -18,14 +18,19 @@ struct DetectOptions {
   bool no_runtimes = false;
 };
 
-detect::DetectorOptions detector_options(const CliContext& ctx, const DetectOptions& o) {
-  detect::SystemRoots r;
-  r.proc_root = ctx.opts.proc_root;
-  r.sys_root = ctx.opts.sys_root;
-  r.nvml_library = ctx.opts.nvml_library;
-  r.probe_ports = !o.no_probe;
-  r.query_runtimes = !o.no_runtimes;
-  return detect::system_detector_options(r);
+// One reading of the machine through the one assembler. `full_scan`: read
+// every process's maps (`ai detect`) or only those that may be AI work (the
+// glance of `ai status`).
+Result<snapshot::Snapshot> read_snapshot(const CliContext& ctx, const DetectOptions& o, bool full_scan) {
+  assembler::AssembleOptions a;
+  a.proc_root = ctx.opts.proc_root;
+  a.sys_root = ctx.opts.sys_root;
+  a.nvml_library = ctx.opts.nvml_library;
+  a.full_scan = full_scan;
+  a.probe_ports = !o.no_probe;
+  a.query_runtimes = !o.no_runtimes;
+  assembler::SnapshotAssembler assembler(std::move(a));
+  return assembler.assemble(assembler::monotonic_seconds());
 }
 
 std::string short_endpoint(const std::string& url) {
@@ -42,11 +47,11 @@ std::string bytes_or_dash(uint64_t b) { return b ? format_bytes(b) : "-"; }
 const std::vector<Column> kWorkloadColumns = {{13, false}, {7, true},  {20, false},
                                               {10, true},  {10, true}, {15, false}};
 
-std::string runtime_label(const detect::Workload& w) {
+std::string runtime_label(const snapshot::Workload& w) {
   return w.flavor.empty() ? w.runtime_name : w.flavor;
 }
 
-void print_evidence(std::ostream& out, const detect::Workload& w) {
+void print_evidence(std::ostream& out, const snapshot::Workload& w) {
   if (!w.flavor.empty()) out << "    runtime: " << w.runtime_name << " (" << w.flavor << ")\n";
   if (w.pids.size() > 1) {
     std::string pids;
@@ -81,15 +86,14 @@ void print_evidence(std::ostream& out, const detect::Workload& w) {
 }
 
 int run_detect(CliContext& ctx, const DetectOptions& o) {
-  detect::AIWorkloadDetector detector(detector_options(ctx, o));
-  auto snap = detector.snapshot();
+  auto snap = read_snapshot(ctx, o, /*full_scan=*/true);
   if (!snap) return fail(ctx, "ai detect: " + snap.error().message);
-  const detect::Snapshot& s = *snap;
+  const snapshot::Snapshot& s = *snap;
   if (ctx.opts.json) {
     nlohmann::json j;
     j["schema"] = "ruvector-memopt.detect/1";
     nlohmann::json ws = nlohmann::json::array();
-    for (const auto& w : s.workloads) ws.push_back(detect::to_json(w));
+    for (const auto& w : s.workloads) ws.push_back(snapshot::to_json(w));
     j["workloads"] = ws;
     j["scan"] = {{"processes", s.scan.processes},
                  {"denied_processes", s.scan.denied_processes},
@@ -139,34 +143,32 @@ int run_detect(CliContext& ctx, const DetectOptions& o) {
 }
 
 int run_status(CliContext& ctx, const DetectOptions& o) {
-  detect::DetectorOptions d = detector_options(ctx, o);
   // A glance must stay fast on a crowded machine: read maps only for the
   // processes that can be AI work (may_be_ai_work, detector.h); `ai detect`
   // reads everything.
-  d.full_scan = false;
-  detect::AIWorkloadDetector detector(std::move(d));
-  auto snap = detector.snapshot();
+  auto snap = read_snapshot(ctx, o, /*full_scan=*/false);
   if (!snap) return fail(ctx, "ai status: " + snap.error().message);
-  detect::Snapshot& s = *snap;
+  snapshot::Snapshot& s = *snap;
   // The active profile (src/policy); a missing state file means the default.
   if (auto prof = policy::active_profile(policy::default_state_dir())) s.profile = *prof;
   if (ctx.opts.json) {
-    nlohmann::json j = s.to_json();
-    j["schema"] = "ruvector-memopt.status/1";
+    nlohmann::json j = snapshot::to_json(s);
     print_json(ctx, j);
     return kExitOk;
   }
   std::ostream& out = *ctx.out;
-  uint64_t used = s.host.total_bytes - std::min(s.host.total_bytes, s.host.available_bytes);
-  out << fmt::format("RAM    {} {} / {} used, {} available\n", usage_bar(used, s.host.total_bytes, 20),
-                     format_bytes(used), format_bytes(s.host.total_bytes), format_bytes(s.host.available_bytes));
+  const auto& mem = s.host.meminfo;
+  const uint64_t used = s.ram_used_bytes();
+  out << fmt::format("RAM    {} {} / {} used, {} available\n", usage_bar(used, mem.total_bytes, 20),
+                     format_bytes(used), format_bytes(mem.total_bytes), format_bytes(mem.available_bytes));
   if (s.gpus.empty()) {
     out << wrap_hanging("GPU    ",
                         s.gpu_error.empty() ? "none found" : "none found (" + s.gpu_error + ")");
   }
   for (const auto& g : s.gpus) {
-    out << fmt::format("GPU {:<2} {} {} / {}  {}\n", g.index, usage_bar(g.used_bytes, g.total_bytes, 20),
-                       format_bytes(g.used_bytes), format_bytes(g.total_bytes), fit(g.name, 22));
+    const uint64_t g_used = g.memory_used_bytes.value_or(0), g_total = g.memory_total_bytes.value_or(0);
+    out << fmt::format("GPU {:<2} {} {} / {}  {}\n", g.index, usage_bar(g_used, g_total, 20),
+                       format_bytes(g_used), format_bytes(g_total), fit(g.name, 22));
   }
   if (!s.profile.empty()) out << "Profile: " << s.profile << "\n";
   out << "\n";
@@ -176,9 +178,10 @@ int run_status(CliContext& ctx, const DetectOptions& o) {
     if (!any_ai) out << "AI workloads:\n", any_ai = true;
     std::string kv = "-";
     for (const auto& m : s.loaded_models) {
-      if (m.endpoint != w.endpoint || !m.kv_cache_bytes) continue;
-      kv = format_bytes(*m.kv_cache_bytes) + (m.kv_estimated ? " est." : "");
-      if (m.kv_cache_usage) kv += fmt::format(" {:.0f}%", *m.kv_cache_usage * 100);
+      if (m.endpoint != w.endpoint || !m.kv.capacity_bytes.known()) continue;
+      kv = format_bytes(*m.kv.capacity_bytes.value) +
+           (m.kv.capacity_bytes.source == runtimes::Provenance::kEstimated ? " est." : "");
+      if (m.kv.usage_ratio.known()) kv += fmt::format(" {:.0f}%", *m.kv.usage_ratio.value * 100);
     }
     if (kv == "-" && w.estimate && w.estimate->kv_cache_bytes) {
       kv = format_bytes(w.estimate->kv_cache_bytes) + " est.";

@@ -16,7 +16,7 @@
 #include "gguf/model_info.h"
 #include "gguf/ollama_store.h"
 #include "gpu/collect.h"
-#include "gpu/host_memory.h"
+#include "proc/host_memory.h"
 #include "policy/profile.h"
 #include "util/bytes.h"
 #include "util/text.h"
@@ -206,7 +206,7 @@ Result<Devices> resolve_devices(const PlanOptions& o, const GlobalOptions& g) {
       if (!found) return make_error(fmt::format("--gpus: no usable GPU {} on this machine", w));
     }
   }
-  auto host = gpu::read_host_memory(g.proc_root, g.sys_root);
+  auto host = proc::read_host_memory(g.proc_root, g.sys_root);
   if (!o.ram.empty()) {
     auto b = parse_bytes(o.ram);
     if (!b) return make_error("--ram: " + b.error().message);

@@ -147,11 +147,11 @@ int run_optimize(CliContext& ctx, const OptimizeOptions& o) {
                       {"outcome", a.outcome}});
     }
     nlohmann::json errors = nlohmann::json::array();
-    for (const auto& e : s.errors) errors.push_back({{"collector", e.collector}, {"message", e.message}});
+    for (const auto& e : s.snapshot.errors) errors.push_back({{"collector", e.collector}, {"message", e.message}});
     print_json(ctx, {{"schema", "ruvector-memopt.optimize/1"}, {"profile", profile->name}, {"applied", o.apply},
                      {"actions", list}, {"notes", d.notes}, {"collector_errors", errors}});
   } else {
-    for (const auto& e : s.errors) {
+    for (const auto& e : s.snapshot.errors) {
       *ctx.err << "warning: " << terminal_safe(e.collector + ": " + e.message, true) << "\n";
     }
     *ctx.out << "profile " << profile->name << ": " << d.actions.size() << " action(s)"

@@ -7,9 +7,9 @@
 
 #include "cli/command.h"
 #include "gpu/collect.h"
-#include "gpu/fs_read.h"
+#include "util/fs_read.h"
 #include "gpu/gpu_json.h"
-#include "gpu/host_memory.h"
+#include "proc/host_memory.h"
 #include "util/bytes.h"
 #include "util/text.h"
 
@@ -97,7 +97,7 @@ void print_gpu(std::ostream& out, const GpuDevice& g, const std::string& proc_ro
   }
   out << fmt::format("  {:>8}  {:<16}  {:<8}  {:>12}\n", "PID", "NAME", "KIND", "MEMORY");
   for (const auto& p : g.processes) {
-    std::string name = gpu::process_name(proc_root, p.pid);
+    std::string name = process_name(proc_root, p.pid);
     if (name.empty()) name = "(not in /proc)";  // exited, or another pid namespace
     std::string mem = p.used_bytes ? format_bytes(*p.used_bytes + p.shared_bytes) : "n/a";
     out << fmt::format("  {:>8}  {}  {:<8}  {:>12}\n", p.pid, pad_right(name, 16),
@@ -105,7 +105,7 @@ void print_gpu(std::ostream& out, const GpuDevice& g, const std::string& proc_ro
   }
 }
 
-void print_host(std::ostream& out, const gpu::HostMemory& h) {
+void print_host(std::ostream& out, const proc::HostMemory& h) {
   const auto& m = h.meminfo;
   uint64_t used = m.total_bytes - m.available_bytes;
   out << "Host memory\n";
@@ -135,7 +135,7 @@ void print_host(std::ostream& out, const gpu::HostMemory& h) {
 int run_status(CliContext& ctx) {
   gpu::GpuRoots roots{ctx.opts.proc_root, ctx.opts.sys_root, ctx.opts.nvml_library};
   gpu::GpuSnapshot snap = gpu::collect_gpus(roots);
-  auto host = gpu::read_host_memory(ctx.opts.proc_root, ctx.opts.sys_root);
+  auto host = proc::read_host_memory(ctx.opts.proc_root, ctx.opts.sys_root);
 
   if (ctx.opts.json) {
     nlohmann::json gpus = nlohmann::json::array();

@@ -10,9 +10,7 @@
 
 #include "cli/command.h"
 #include "cli/option_checks.h"
-#include "detect/workload_detector.h"
-#include "gpu/collect.h"
-#include "gpu/status_telemetry.h"
+#include "assembler/assembler.h"
 #include "policy/profile.h"
 #include "runtimes/http.h"
 #include "runtimes/runtime.h"
@@ -33,50 +31,30 @@ struct WatchCliOptions {
   int frames = 0;
 };
 
-// The standalone sampler: the detector with the GPU backends, the same
-// collectors `ai status` uses, plus the GPU telemetry the watch shows
-// (gpu/status_telemetry.h), as the daemon's status has it.
+// The standalone sampler: the one assembler, kept across frames so loaded
+// models are tracked (idle time, KV peak) as the daemon tracks them.
 class StandaloneSampler {
  public:
-  explicit StandaloneSampler(const GlobalOptions& g)
-      : proc_root_(g.proc_root), gpus_(gpu::GpuRoots{g.proc_root, g.sys_root, g.nvml_library}) {}
+  explicit StandaloneSampler(const GlobalOptions& g) : assembler_(options(g)) {}
 
-  Result<nlohmann::json> status() {
-    detect::DetectorOptions d;
-    d.proc_root = proc_root_;
-    d.read_gpus = [this]() {
-      last_ = gpus_.sample();
-      detect::GpuReading r;
-      r.backend = last_.gpus.empty() ? "none" : last_.gpus.front().backend;
-      for (const gpu::GpuNote& n : last_.notes) {
-        if (n.warning) r.error += (r.error.empty() ? "" : "; ") + n.message;
-      }
-      for (const gpu::GpuDevice& g : last_.gpus) {
-        detect::GpuDevice dev;
-        dev.index = g.index;
-        dev.name = g.name;
-        dev.vendor = gpu::vendor_name(g.vendor);
-        dev.total_bytes = g.memory_total_bytes.value_or(0);
-        dev.used_bytes = g.memory_used_bytes.value_or(0);
-        r.devices.push_back(dev);
-        for (const auto& [pid, bytes] : gpu::process_memory(g)) {
-          r.processes.push_back({static_cast<int>(pid), g.index, bytes});
-        }
-      }
-      return r;
-    };
-    detect::AIWorkloadDetector detector(std::move(d));
-    auto snap = detector.snapshot();
-    if (!snap) return snap.error();
-    nlohmann::json j = snap->to_json();
-    gpu::add_gpu_telemetry(j, last_.gpus);
-    return j;
+  Result<snapshot::Snapshot> status() {
+    auto s = assembler_.assemble(assembler::monotonic_seconds());
+    if (s) {
+      if (auto prof = policy::active_profile(policy::default_state_dir())) s->profile = *prof;
+    }
+    return s;
   }
 
  private:
-  std::string proc_root_;
-  gpu::GpuCollector gpus_;
-  gpu::GpuSnapshot last_;
+  static assembler::AssembleOptions options(const GlobalOptions& g) {
+    assembler::AssembleOptions a;
+    a.proc_root = g.proc_root;
+    a.sys_root = g.sys_root;
+    a.nvml_library = g.nvml_library;
+    a.full_scan = false;  // a live view: the selective scan, as `ai status`
+    return a;
+  }
+  assembler::SnapshotAssembler assembler_;
 };
 
 // The active profile and its thresholds, from the user's config and state.

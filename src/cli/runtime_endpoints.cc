@@ -2,7 +2,8 @@
 
 #include <cstdlib>
 
-#include "detect/system_sources.h"
+#include "detect/workload_detector.h"
+#include "runtimes/registry.h"
 #include "runtimes/probe.h"
 
 namespace memopt::cli {
@@ -12,13 +13,14 @@ using namespace memopt::runtimes;
 void add_endpoint_options(CLI::App* cmd, EndpointOptions& o) {
   cmd->add_option("--endpoint", o.endpoints,
                   "Runtime base URL to query (repeatable; the runtime is detected)");
-  cmd->add_option("--ollama-host", o.ollama_host, "Ollama URL (default: $OLLAMA_HOST or :11434)");
-  cmd->add_option("--llamacpp", o.llamacpp, "llama.cpp server URL (default port 8080)");
-  cmd->add_option("--vllm", o.vllm, "vLLM server URL (default port 8000)");
-  cmd->add_option("--sglang", o.sglang, "SGLang server URL (default port 30000)");
-  cmd->add_option("--tgi", o.tgi, "TGI server URL (default port 3000)");
-  cmd->add_option("--comfyui", o.comfyui, "ComfyUI URL (default port 8188)");
-  cmd->add_option("--a1111", o.a1111, "AUTOMATIC1111 URL (default port 7860)");
+  // One option per runtime the registry gives an API client and a flag.
+  for (const RuntimeDescriptor* d : all_runtimes()) {
+    if (!d->has_client() || d->cli_flag.empty()) continue;
+    std::string help = std::string(d->name) + " URL (default ";
+    if (!d->host_env.empty()) help += "$" + std::string(d->host_env) + " or ";
+    help += "port " + std::to_string(d->api_port()) + ")";
+    cmd->add_option("--" + std::string(d->cli_flag), o.by_runtime[std::string(d->id())], help);
+  }
   cmd->add_option("--timeout-ms", o.timeout_ms, "Per-request read timeout in ms")
       ->check(CLI::Range(50, 600000))
       ->capture_default_str();
@@ -34,26 +36,25 @@ HttpOptions http_options(const EndpointOptions& o) {
 
 Result<ConnectedRuntimes> connect_runtimes(const EndpointOptions& o, const std::string& proc_root) {
   DiscoveryInput in;
-  auto add = [&](const std::string& text, std::optional<RuntimeKind> kind) -> Status {
-    if (text.empty()) return Ok{};
-    int port = kind ? default_port(*kind) : 80;
-    auto url = kind == RuntimeKind::kOllama ? parse_ollama_host(text) : parse_base_url(text, port);
-    if (!url) return url.error();
-    in.explicit_endpoints.push_back(Endpoint{kind, *url, true});
-    return Ok{};
-  };
   for (const std::string& e : o.endpoints) {
-    if (auto s = add(e, std::nullopt); !s) return s.error();
+    if (e.empty()) continue;
+    auto url = parse_base_url(e, 80);
+    if (!url) return url.error();
+    in.explicit_endpoints.push_back(Endpoint{std::nullopt, *url, true});
   }
-  const std::pair<const std::string*, RuntimeKind> named[] = {
-      {&o.ollama_host, RuntimeKind::kOllama}, {&o.llamacpp, RuntimeKind::kLlamaCpp},
-      {&o.vllm, RuntimeKind::kVllm},          {&o.sglang, RuntimeKind::kSglang},
-      {&o.tgi, RuntimeKind::kTgi},            {&o.comfyui, RuntimeKind::kComfyUI},
-      {&o.a1111, RuntimeKind::kA1111}};
-  for (const auto& [text, kind] : named) {
-    if (auto s = add(*text, kind); !s) return s.error();
+  for (const RuntimeDescriptor* d : all_runtimes()) {
+    auto it = o.by_runtime.find(std::string(d->id()));
+    if (it == o.by_runtime.end() || it->second.empty()) continue;
+    auto url = parse_endpoint(*d, it->second);
+    if (!url) return make_error("--" + std::string(d->cli_flag) + " " + it->second + ": " + url.error().message);
+    in.explicit_endpoints.push_back(Endpoint{d->kind, *url, true});
   }
-  if (const char* env = std::getenv("OLLAMA_HOST"); env != nullptr) in.ollama_host_env = env;
+  for (const RuntimeDescriptor* d : all_runtimes()) {
+    if (d->host_env.empty()) continue;
+    if (const char* env = std::getenv(std::string(d->host_env).c_str()); env != nullptr) {
+      in.host_env[std::string(d->host_env)] = env;
+    }
+  }
   // Only without explicit endpoints: naming one means "that runtime only".
   if (in.explicit_endpoints.empty()) in.detected = detect::detected_runtime_endpoints(proc_root);
   auto endpoints = discover_endpoints(in);

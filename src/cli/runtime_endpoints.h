@@ -3,6 +3,7 @@
 // ai preload, vram clear, vram defrag, ai benchmark), and the connection step
 // that turns them into runtime clients.
 #include <CLI/CLI.hpp>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,7 +14,9 @@ namespace memopt::cli {
 
 struct EndpointOptions {
   std::vector<std::string> endpoints;  // --endpoint URL (runtime found by probing)
-  std::string ollama_host, llamacpp, vllm, sglang, tgi, comfyui, a1111;
+  // One option per runtime with an API, from the registry (--ollama-host,
+  // --llamacpp, --vllm, ...): runtime id -> URL as typed.
+  std::map<std::string, std::string> by_runtime;
   int timeout_ms = 1500;
 };
 

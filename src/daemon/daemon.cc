@@ -1,5 +1,7 @@
 #include "daemon/daemon.h"
 
+#include "snapshot/snapshot_json.h"
+
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
@@ -221,7 +223,7 @@ void Daemon::tick(double now) {
   Sample s = sampler_->sample(now);
   std::lock_guard<std::mutex> lock(mu_);
   reload_profile_if_changed();
-  for (const auto& e : s.errors) {
+  for (const auto& e : s.snapshot.errors) {
     view_.collector_errors_total[e.collector]++;
     spdlog::warn("collector {}: {}", e.collector, e.message);
   }
@@ -243,7 +245,7 @@ void Daemon::tick(double now) {
                               s.input.now_seconds - recent_.front().now_seconds > kRecentSeconds)) {
     recent_.pop_front();
   }
-  s.status["profile"] = profile_.name;
+  s.snapshot.profile = profile_.name;
   view_.sample = std::move(s);
   view_.forecasts = std::move(d.forecasts);
   view_.samples_total++;
@@ -272,8 +274,8 @@ ApiHandlers Daemon::handlers() {
   ApiHandlers h;
   h.status = [this] {
     std::lock_guard<std::mutex> lock(mu_);
-    if (view_.sample.status.is_null()) return ApiReply{503, {{"error", "no sample taken yet; retry in a second"}}};
-    nlohmann::json doc = view_.sample.status;
+    if (view_.samples_total == 0) return ApiReply{503, {{"error", "no sample taken yet; retry in a second"}}};
+    nlohmann::json doc = snapshot::to_json(view_.sample.snapshot);
     doc["profile"] = profile_.name;  // the profile now, even if chosen since the sample
     return ApiReply{200, doc};
   };

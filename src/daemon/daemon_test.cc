@@ -27,7 +27,7 @@ class FakeSampler : public Sampler {
   Sample sample(double now) override {
     Sample s;
     s.unix_ms = 1'700'000'000'000 + static_cast<int64_t>(now * 1000);
-    s.status = {{"schema", "ruvector-memopt.status/1"}, {"host", {{"total_bytes", 64 * kGiB}}}};
+    s.snapshot.host.meminfo.total_bytes = 64 * kGiB;
     s.input.now_seconds = now;
     s.input.host = {64 * kGiB, 40 * kGiB};
     policy::GpuState g;
@@ -43,7 +43,7 @@ class FakeSampler : public Sampler {
     m.size_bytes = 3 * kGiB;
     m.idle_seconds = 1000;
     s.input.models = {m};
-    s.errors.push_back({"flaky", "collector crashed"});
+    s.snapshot.errors.push_back({"flaky", "collector crashed"});
     return s;
   }
 };
@@ -212,7 +212,6 @@ class GrowingSampler : public Sampler {
     times_->push_back(now);
     Sample s;
     s.unix_ms = 1'700'000'000'000 + static_cast<int64_t>(now * 1000);
-    s.status = {{"schema", "ruvector-memopt.status/1"}};
     s.input.now_seconds = now;
     s.input.host = {64 * kGiB, 40 * kGiB};
     policy::GpuState g;

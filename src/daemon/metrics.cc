@@ -70,14 +70,14 @@ std::string render_metrics(const MetricsView& v) {
   }
   {
     Family f(os, "ruvector_gpu_temperature_celsius", "gauge", "GPU temperature.");
-    for (const auto& [i, t] : v.sample.telemetry) {
-      if (t.temperature_c) f.add(gpu_label(i), *t.temperature_c);
+    for (const auto& g : v.sample.snapshot.gpus) {
+      if (g.temperature_c) f.add(gpu_label(static_cast<int>(g.index)), *g.temperature_c);
     }
   }
   {
     Family f(os, "ruvector_gpu_power_watts", "gauge", "GPU power draw.");
-    for (const auto& [i, t] : v.sample.telemetry) {
-      if (t.power_watts) f.add(gpu_label(i), *t.power_watts);
+    for (const auto& g : v.sample.snapshot.gpus) {
+      if (g.power_draw_watts) f.add(gpu_label(static_cast<int>(g.index)), *g.power_draw_watts);
     }
   }
   {
@@ -96,14 +96,16 @@ std::string render_metrics(const MetricsView& v) {
       .add("", static_cast<double>(in.host.available_bytes));
   {
     Family f(os, "ruvector_workload_vram_bytes", "gauge", "GPU memory held by an AI workload (process group).");
-    for (const auto& w : v.sample.workloads) {
+    for (const auto& w : v.sample.snapshot.workloads) {
+      if (!w.is_ai()) continue;
       f.add(label("runtime", w.runtime) + "," + label("model", w.model) + "," + label("pid", std::to_string(w.pid)),
             static_cast<double>(w.vram_bytes));
     }
   }
   {
     Family f(os, "ruvector_workload_ram_bytes", "gauge", "Resident host memory of an AI workload.");
-    for (const auto& w : v.sample.workloads) {
+    for (const auto& w : v.sample.snapshot.workloads) {
+      if (!w.is_ai()) continue;
       f.add(label("runtime", w.runtime) + "," + label("model", w.model) + "," + label("pid", std::to_string(w.pid)),
             static_cast<double>(w.rss_bytes));
     }
@@ -134,6 +136,24 @@ std::string render_metrics(const MetricsView& v) {
     Family f(os, "ruvector_model_kv_cache_capacity_bytes", "gauge", "KV cache allocated for the model's context.");
     for (const auto& m : in.models) {
       if (m.kv_capacity_bytes > 0) f.add(model_labels(m), static_cast<double>(m.kv_capacity_bytes));
+    }
+  }
+  {
+    Family f(os, "ruvector_model_context_tokens", "gauge", "Context a loaded model holds per sequence.");
+    for (const auto& m : v.sample.snapshot.loaded_models) {
+      if (m.context_tokens) {
+        f.add(label("runtime", std::string(runtimes::runtime_name(m.runtime))) + "," + label("model", m.name),
+              static_cast<double>(*m.context_tokens));
+      }
+    }
+  }
+  {
+    Family f(os, "ruvector_model_parallel_sequences", "gauge", "Sequences (slots) a loaded model serves at once.");
+    for (const auto& m : v.sample.snapshot.loaded_models) {
+      if (m.parallel) {
+        f.add(label("runtime", std::string(runtimes::runtime_name(m.runtime))) + "," + label("model", m.name),
+              static_cast<double>(*m.parallel));
+      }
     }
   }
   {

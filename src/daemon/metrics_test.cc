@@ -25,7 +25,9 @@ TEST(MetricsTest, ConventionalNamesAndLabels) {
   m.kv_capacity_bytes = 500;
   m.kv_used_bytes = 100;
   v.sample.input.models = {m};
-  v.sample.telemetry[0] = {71.5, 250};
+  v.sample.snapshot.gpus.resize(1);
+  v.sample.snapshot.gpus[0].temperature_c = 71.5;
+  v.sample.snapshot.gpus[0].power_draw_watts = 250;
   v.actions_total["unload"] = 3;
   v.collector_errors_total["gpu"] = 2;
   v.profile = "local_llm";

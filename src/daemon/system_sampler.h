@@ -1,10 +1,9 @@
 #pragma once
-// The real machine's sampler: host memory and GPUs every tick (cheap), the
-// runtimes' loaded models every tick (loopback HTTP), and the full AI
-// workload scan (/proc, mapped libraries, port probes) every
-// `detect_interval_seconds`, because a /proc sweep each second would cost
-// more CPU than the daemon's budget. Each collector runs on its own: one
-// that throws or fails is recorded and the others still report.
+// The real machine's sampler: the one snapshot assembler (assembler.h) with
+// the daemon's settings — host memory, GPUs and the runtimes' models every
+// tick, the full AI workload scan (/proc, mapped libraries, port probes) every
+// `detect_interval_seconds`, because a /proc sweep each second would cost more
+// CPU than the daemon's budget — and the policy's digest of each Snapshot.
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,7 +19,7 @@ struct SamplerOptions {
   double detect_interval_seconds = 10;
   bool probe_ports = true;
   // Runtime endpoints always polled ("ollama=http://127.0.0.1:11434"), on top
-  // of those the detector finds.
+  // of those the detector finds, and the default Ollama address (OLLAMA_HOST).
   std::vector<std::string> endpoints;
 };
 

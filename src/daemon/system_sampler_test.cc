@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <nlohmann/json.hpp>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -85,8 +87,7 @@ TEST(SystemSamplerTest, ReportsRuntimeModelsAndTracksIdleTime) {
   EXPECT_TRUE(nomic->pinned);  // expires in 2318: keep_alive -1
   EXPECT_FALSE(qwen->pinned);
   EXPECT_GT(s0.input.host.total_bytes, 0u);  // real /proc/meminfo
-  ASSERT_TRUE(s0.status.contains("loaded_models"));
-  EXPECT_GE(s0.status["loaded_models"].size(), 2u);
+  EXPECT_GE(s0.snapshot.loaded_models.size(), 2u);
   // 50 s later, untouched: idle 50 s. Then a request moves its expiry: 0.
   Sample s1 = sampler->sample(150);
   for (const auto& m : s1.input.models) {
@@ -113,7 +114,7 @@ TEST(SystemSamplerTest, AFailingCollectorDoesNotStopTheOthers) {
   auto sampler = make_system_sampler(o);
   Sample s = sampler->sample(1);
   bool host_failed = false;
-  for (const auto& e : s.errors) {
+  for (const auto& e : s.snapshot.errors) {
     if (e.collector == "host") {
       host_failed = true;
       EXPECT_NE(e.message.find("/nonexistent-proc"), std::string::npos) << e.message;

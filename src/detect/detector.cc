@@ -34,7 +34,8 @@ void add_program(CommandView& v, std::string_view name) {
   }
 }
 
-const char* signal_name(Signal s) {
+const char* signal_name(runtimes::Signal s) {
+  using runtimes::Signal;
   switch (s) {
     case Signal::kProgram: return "program";
     case Signal::kProgramSuffix: return "program";
@@ -51,7 +52,8 @@ const char* signal_name(Signal s) {
 }
 
 // Returns what matched, or "" when the rule does not match.
-std::string match_rule(const SignalRule& r, const ProcessInfo& p, const CommandView& v) {
+std::string match_rule(const runtimes::SignalRule& r, const ProcessInfo& p, const CommandView& v) {
+  using runtimes::Signal;
   switch (r.signal) {
     case Signal::kProgram:
       for (const auto& prog : v.programs)
@@ -115,17 +117,17 @@ std::string match_rule(const SignalRule& r, const ProcessInfo& p, const CommandV
   return {};
 }
 
-int kind_rank(RuntimeKind k) {
+int kind_rank(runtimes::RuntimeRole k) {
   switch (k) {
-    case RuntimeKind::kServer: return 2;
-    case RuntimeKind::kEngine: return 1;
-    case RuntimeKind::kFramework: return 0;
+    case runtimes::RuntimeRole::kServer: return 2;
+    case runtimes::RuntimeRole::kEngine: return 1;
+    case runtimes::RuntimeRole::kFramework: return 0;
   }
   return 0;
 }
 
 struct Candidate {
-  const RuntimeSignature* sig;
+  const runtimes::RuntimeDescriptor* sig;
   size_t order;
   double score;
   std::string flavor;
@@ -221,12 +223,16 @@ std::string model_from_args(const CommandView& view) {
   return {};
 }
 
-uint64_t context_from_args(const CommandView& view) {
-  static constexpr std::string_view kFlags[] = {"-c", "--ctx-size", "--ctx_size", "--max-model-len",
-                                                "--max_model_len", "--context-length", "--n_ctx"};
+namespace {
+
+// The first value of any of `flags` ("-c 8192", "--ctx-size=8192") that is a
+// number no larger than `max`; 0 when none. A value beyond `max` is no real
+// setting and is ignored rather than let a hostile command line drive an
+// estimate.
+uint64_t numeric_flag(const CommandView& view, std::span<const std::string_view> flags, uint64_t max) {
   const auto& a = view.args;
   for (size_t i = 0; i < a.size(); ++i) {
-    for (std::string_view f : kFlags) {
+    for (std::string_view f : flags) {
       std::string_view v;
       if (a[i] == f && i + 1 < a.size()) v = a[i + 1];
       else if (f.starts_with("--") && a[i].size() > f.size() + 1 && std::string_view(a[i]).starts_with(f) &&
@@ -235,12 +241,25 @@ uint64_t context_from_args(const CommandView& view) {
       if (v.empty()) continue;
       uint64_t n = 0;
       auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-      // A context beyond 2^24 tokens is no real setting; ignore it rather than
-      // let a hostile command line drive an estimate.
-      if (ec == std::errc() && p == v.data() + v.size() && n <= (1ull << 24)) return n;
+      if (ec == std::errc() && p == v.data() + v.size() && n <= max) return n;
     }
   }
   return 0;
+}
+
+}  // namespace
+
+uint64_t context_from_args(const CommandView& view) {
+  static constexpr std::string_view kFlags[] = {"-c", "--ctx-size", "--ctx_size", "--max-model-len",
+                                                "--max_model_len", "--context-length", "--n_ctx"};
+  return numeric_flag(view, kFlags, 1ull << 24);
+}
+
+uint64_t parallel_from_args(const CommandView& view) {
+  // llama-server -np / --parallel; vLLM --max-num-seqs is a batch limit, not
+  // a split of the context, so it is not read here.
+  static constexpr std::string_view kFlags[] = {"-np", "--parallel"};
+  return numeric_flag(view, kFlags, 1024);
 }
 
 Classification classify_process(const ProcessInfo& p, std::span<const ProbeResult> probes) {
@@ -248,13 +267,13 @@ Classification classify_process(const ProcessInfo& p, std::span<const ProbeResul
   if (!is_live(p)) return out;
   CommandView view = command_view(p);
   std::vector<Candidate> cands;
-  auto sigs = runtime_signatures();
+  auto sigs = runtimes::all_runtimes();
   for (size_t si = 0; si < sigs.size(); ++si) {
-    const RuntimeSignature& sig = sigs[si];
+    const runtimes::RuntimeDescriptor& sig = *sigs[si];
     Candidate c{&sig, si, 0, {}, {}};
     double miss = 1.0;  // noisy-or: P(no signal is right) = prod(1 - c_i)
     double flavor_conf = 0;
-    for (const SignalRule& r : sig.rules) {
+    for (const runtimes::SignalRule& r : sig.rules) {
       std::string what = match_rule(r, p, view);
       if (what.empty()) continue;
       miss *= 1.0 - r.confidence;
@@ -265,7 +284,7 @@ Classification classify_process(const ProcessInfo& p, std::span<const ProbeResul
       }
     }
     for (const ProbeResult& pr : probes) {
-      if (pr.pid != p.pid || pr.runtime != sig.id || !pr.matched) continue;
+      if (pr.pid != p.pid || pr.runtime != sig.id() || !pr.matched) continue;
       constexpr double kProbeConfidence = 0.9;  // the runtime's own endpoint answered
       miss *= 1.0 - kProbeConfidence;
       c.evidence.push_back({p.pid, "http-probe",
@@ -283,7 +302,7 @@ Classification classify_process(const ProcessInfo& p, std::span<const ProbeResul
   // (vLLM maps torch; Ollama's runner maps libggml): kind first, then score,
   // then table order.
   auto better = [](const Candidate& a, const Candidate& b) {
-    if (kind_rank(a.sig->kind) != kind_rank(b.sig->kind)) return kind_rank(a.sig->kind) > kind_rank(b.sig->kind);
+    if (kind_rank(a.sig->role) != kind_rank(b.sig->role)) return kind_rank(a.sig->role) > kind_rank(b.sig->role);
     if (a.score != b.score) return a.score > b.score;
     return a.order < b.order;
   };
@@ -335,16 +354,17 @@ std::vector<ProbeRequest> plan_probes(const proc::ScanResult& scan, size_t max_p
     std::set<std::pair<uint16_t, std::string_view>> done;
     for (const auto& sock : p.listening) {
       if (!is_probeable_address(sock)) continue;
-      for (const RuntimeSignature& sig : runtime_signatures()) {
-        for (const HttpProbe& probe : sig.probes) {
+      for (const runtimes::RuntimeDescriptor* d : runtimes::all_runtimes()) {
+        const runtimes::RuntimeDescriptor& sig = *d;
+        for (const runtimes::HttpProbe& probe : sig.probes) {
           // With some evidence any probe-able runtime is tried; with only a GPU
           // open, only those whose default port this is.
           bool default_port = std::find(sig.default_ports.begin(), sig.default_ports.end(),
                                         sock.port) != sig.default_ports.end();
           if (!c.any_signal && !default_port) continue;
-          if (!done.insert({sock.port, sig.id}).second) continue;
+          if (!done.insert({sock.port, sig.id()}).second) continue;
           if (out.size() >= max_probes) return out;
-          out.push_back({p.pid, probe_host(sock), sock.port, std::string(sig.id),
+          out.push_back({p.pid, probe_host(sock), sock.port, std::string(sig.id()),
                          std::string(probe.path), std::string(probe.expect)});
         }
       }
@@ -353,39 +373,35 @@ std::vector<ProbeRequest> plan_probes(const proc::ScanResult& scan, size_t max_p
   return out;
 }
 
-std::vector<Workload> detect_workloads(const proc::ScanResult& scan,
-                                       std::span<const ProcessGpuMemory> vram,
-                                       std::span<const ProbeResult> probes) {
-  std::unordered_map<int, const ProcessInfo*> by_pid;
-  for (const auto& p : scan.processes) by_pid[p.pid] = &p;
-  std::unordered_map<int, Classification> classes;
-  for (const auto& p : scan.processes) {
-    Classification c = classify_process(p, probes);
-    if (c.signature) classes.emplace(p.pid, std::move(c));
-  }
-  std::unordered_map<int, uint64_t> vram_by_pid;
-  for (const auto& v : vram) vram_by_pid[v.pid] += v.used_bytes;
+namespace {
 
+using ByPid = std::unordered_map<int, const ProcessInfo*>;
+using Classes = std::unordered_map<int, Classification>;
+
+// Groups classified processes (and unclassified children holding VRAM) under
+// their topmost adopting ancestor: a server owns its model runners, an engine
+// its own kind. Returns member pid -> root pid.
+std::map<int, int> group_processes(const ByPid& by_pid, Classes& classes,
+                                   const std::unordered_map<int, uint64_t>& vram_by_pid) {
   // Nearest classified ancestor that may adopt `pid` (bounded walk: a hostile
   // tree may contain a ppid cycle).
-  auto adopter = [&](int pid, const RuntimeSignature* own) -> int {
-    const ProcessInfo* p = by_pid.count(pid) ? by_pid[pid] : nullptr;
+  auto adopter = [&](int pid, const runtimes::RuntimeDescriptor* own) -> int {
+    auto start = by_pid.find(pid);
+    const ProcessInfo* p = start == by_pid.end() ? nullptr : start->second;
     for (int steps = 0; p && steps < 64; ++steps) {
       int parent = p->ppid;
       if (parent <= 0 || parent == pid) return 0;
       auto it = classes.find(parent);
       if (it != classes.end()) {
-        const RuntimeSignature* anc = it->second.signature;
-        if (own == nullptr || anc->kind == RuntimeKind::kServer || anc == own) return parent;
+        const runtimes::RuntimeDescriptor* anc = it->second.signature;
+        if (own == nullptr || anc->role == runtimes::RuntimeRole::kServer || anc == own) return parent;
       }
       auto pit = by_pid.find(parent);
       p = pit == by_pid.end() ? nullptr : pit->second;
     }
     return 0;
   };
-  // Group root of every member, resolved to the topmost adopter.
-  std::map<int, int> root_of;  // member pid -> root pid
-  auto find_root = [&](int pid, const RuntimeSignature* own) {
+  auto find_root = [&](int pid, const runtimes::RuntimeDescriptor* own) {
     int r = pid;
     for (int steps = 0; steps < 64; ++steps) {
       auto it = classes.find(r);
@@ -395,6 +411,7 @@ std::vector<Workload> detect_workloads(const proc::ScanResult& scan,
     }
     return r;
   };
+  std::map<int, int> root_of;
   for (const auto& [pid, c] : classes) root_of[pid] = find_root(pid, c.signature);
   // Unclassified VRAM holders join the workload of an ancestor when one exists.
   for (const auto& [pid, bytes] : vram_by_pid) {
@@ -402,14 +419,19 @@ std::vector<Workload> detect_workloads(const proc::ScanResult& scan,
     int up = adopter(pid, nullptr);
     if (up != 0) root_of[pid] = find_root(up, classes[up].signature);
   }
+  return root_of;
+}
 
+// The group's identity (from its root) and each member's evidence.
+std::map<int, Workload> name_groups(const std::map<int, int>& root_of, const ByPid& by_pid,
+                                    const Classes& classes) {
   std::map<int, Workload> groups;  // by root pid
   for (const auto& [pid, root] : root_of) {
     const Classification& rc = classes.at(root);
     Workload& w = groups[root];
     if (w.pids.empty()) {
       const ProcessInfo& rp = *by_pid.at(root);
-      w.runtime = std::string(rc.signature->id);
+      w.runtime = std::string(rc.signature->id());
       w.runtime_name = std::string(rc.signature->name);
       w.flavor = rc.flavor;
       w.also = rc.also;
@@ -432,80 +454,77 @@ std::vector<Workload> detect_workloads(const proc::ScanResult& scan,
                             0.8});
     }
   }
+  return groups;
+}
 
-  std::vector<Workload> out;
-  std::set<int> in_workload;
-  for (auto& [root, w] : groups) {
-    std::sort(w.pids.begin(), w.pids.end());
-    const RuntimeSignature* sig = find_signature(w.runtime);
-    std::set<std::string> accels;
-    std::set<std::string> files_seen;
-    std::map<uint32_t, uint64_t> per_gpu;
-    const proc::ListeningSocket* chosen = nullptr;
-    bool chosen_default = false, chosen_root = false;
-    for (int pid : w.pids) {
-      in_workload.insert(pid);
-      const ProcessInfo& p = *by_pid.at(pid);
-      w.rss_bytes += p.rss_bytes;
-      w.swap_bytes += p.swap_bytes;
-      for (const auto& lib : p.libraries) {
-        std::string_view base = path_basename(lib);
-        for (const auto& a : accelerator_rules())
-          if (base.starts_with(a.library_prefix)) accels.insert(std::string(a.accelerator));
-      }
-      for (const auto& f : p.model_files)
-        if (files_seen.insert(f).second) w.model_files.push_back(f);
-      CommandView pv = command_view(p);
-      if (w.model.empty()) w.model = model_from_args(pv);
-      if (w.context_tokens == 0) w.context_tokens = context_from_args(pv);
-      for (const auto& s : p.listening) {
-        // Prefer the runtime's default port, then the top process's port
-        // (Ollama's runner port is internal), then any.
-        bool is_default = sig && std::find(sig->default_ports.begin(), sig->default_ports.end(),
-                                           s.port) != sig->default_ports.end();
-        bool is_root = pid == root;
-        bool better = !chosen || (is_default && !chosen_default) ||
-                      (is_default == chosen_default && is_root && !chosen_root);
-        if (better) {
-          chosen = &s;
-          chosen_default = is_default;
-          chosen_root = is_root;
-        }
-      }
+// What the members of a group hold and ask for: memory, accelerators, model
+// files and flags, the API endpoint (and whether a probe confirmed it).
+void describe_group(Workload& w, const ByPid& by_pid, std::span<const ProcessGpuMemory> vram,
+                    std::span<const ProbeResult> probes) {
+  std::sort(w.pids.begin(), w.pids.end());
+  const runtimes::RuntimeDescriptor* sig = runtimes::find_runtime(w.runtime);
+  std::set<std::string> accels;
+  std::set<std::string> files_seen;
+  const proc::ListeningSocket* chosen = nullptr;
+  bool chosen_default = false, chosen_root = false;
+  for (int pid : w.pids) {
+    const ProcessInfo& p = *by_pid.at(pid);
+    w.rss_bytes += p.rss_bytes;
+    w.swap_bytes += p.swap_bytes;
+    for (const auto& lib : p.libraries) {
+      std::string_view base = path_basename(lib);
+      for (const auto& a : accelerator_rules())
+        if (base.starts_with(a.library_prefix)) accels.insert(std::string(a.accelerator));
     }
-    for (const auto& v : vram) {
-      if (std::binary_search(w.pids.begin(), w.pids.end(), v.pid)) per_gpu[v.gpu_index] += v.used_bytes;
-    }
-    for (const auto& [gpu, bytes] : per_gpu) {
-      w.vram.push_back({gpu, bytes});
-      w.vram_bytes += bytes;
-    }
-    w.accelerators.assign(accels.begin(), accels.end());
-    if (chosen) {
-      w.endpoint = endpoint_url(*chosen);
-      for (const auto& pr : probes) {
-        if (pr.matched && pr.port == chosen->port && pr.runtime == w.runtime &&
-            std::binary_search(w.pids.begin(), w.pids.end(), pr.pid)) {
-          w.endpoint_confirmed = true;
-        }
+    for (const auto& f : p.model_files)
+      if (files_seen.insert(f).second) w.model_files.push_back(f);
+    CommandView pv = command_view(p);
+    if (w.model.empty()) w.model = model_from_args(pv);
+    if (w.context_tokens == 0) w.context_tokens = context_from_args(pv);
+    if (w.parallel == 0) w.parallel = parallel_from_args(pv);
+    for (const auto& s : p.listening) {
+      // Prefer the runtime's default port, then the top process's port
+      // (Ollama's runner port is internal), then any.
+      bool is_default = sig && std::find(sig->default_ports.begin(), sig->default_ports.end(),
+                                         s.port) != sig->default_ports.end();
+      bool is_root = pid == w.pid;
+      bool better = !chosen || (is_default && !chosen_default) ||
+                    (is_default == chosen_default && is_root && !chosen_root);
+      if (better) {
+        chosen = &s;
+        chosen_default = is_default;
+        chosen_root = is_root;
       }
     }
-    if (w.model.empty() && !w.model_files.empty()) {
-      // Prefer a GGUF over other files (a projector or tokenizer may be open too).
-      std::string pick = w.model_files.front();
-      for (const auto& f : w.model_files)
-        if (f.ends_with(".gguf")) {
-          pick = f;
-          break;
-        }
-      w.model = std::string(path_basename(pick));
-    } else if (!w.model.empty() && w.model.find('/') != std::string::npos &&
-               w.model.front() == '/') {
-      w.model = std::string(path_basename(w.model));
-    }
-    out.push_back(std::move(w));
   }
-  // Non-AI processes that hold VRAM: users ask who is eating it.
+  refresh_vram(std::span<Workload>(&w, 1), vram);
+  w.accelerators.assign(accels.begin(), accels.end());
+  if (chosen) {
+    w.endpoint = endpoint_url(*chosen);
+    for (const auto& pr : probes) {
+      if (pr.matched && pr.port == chosen->port && pr.runtime == w.runtime &&
+          std::binary_search(w.pids.begin(), w.pids.end(), pr.pid)) {
+        w.endpoint_confirmed = true;
+      }
+    }
+  }
+  if (w.model.empty() && !w.model_files.empty()) {
+    // Prefer a GGUF over other files (a projector or tokenizer may be open too).
+    std::string pick = w.model_files.front();
+    for (const auto& f : w.model_files)
+      if (f.ends_with(".gguf")) {
+        pick = f;
+        break;
+      }
+    w.model = std::string(path_basename(pick));
+  } else if (!w.model.empty() && w.model.find('/') != std::string::npos && w.model.front() == '/') {
+    w.model = std::string(path_basename(w.model));
+  }
+}
+
+// Non-AI processes that hold VRAM, largest first: users ask who is eating it.
+std::vector<Workload> vram_holders(const ByPid& by_pid, std::span<const ProcessGpuMemory> vram,
+                                   const std::set<int>& in_workload) {
   std::map<int, Workload> others;
   for (const auto& v : vram) {
     if (v.used_bytes == 0 || in_workload.count(v.pid)) continue;
@@ -526,17 +545,54 @@ std::vector<Workload> detect_workloads(const proc::ScanResult& scan,
       }
       w.runtime_name = w.command;
     }
-    bool merged = false;
-    for (auto& s : w.vram)
-      if (s.gpu_index == v.gpu_index) s.used_bytes += v.used_bytes, merged = true;
-    if (!merged) w.vram.push_back({v.gpu_index, v.used_bytes});
-    w.vram_bytes += v.used_bytes;
   }
-  std::vector<Workload> other_list;
-  for (auto& [pid, w] : others) other_list.push_back(std::move(w));
-  std::stable_sort(other_list.begin(), other_list.end(),
+  std::vector<Workload> out;
+  for (auto& [pid, w] : others) out.push_back(std::move(w));
+  refresh_vram(out, vram);
+  std::stable_sort(out.begin(), out.end(),
                    [](const Workload& a, const Workload& b) { return a.vram_bytes > b.vram_bytes; });
-  for (auto& w : other_list) out.push_back(std::move(w));
+  return out;
+}
+
+}  // namespace
+
+void refresh_vram(std::span<Workload> workloads, std::span<const ProcessGpuMemory> vram) {
+  for (Workload& w : workloads) {
+    std::map<uint32_t, uint64_t> per_gpu;
+    for (const auto& v : vram) {
+      if (std::binary_search(w.pids.begin(), w.pids.end(), v.pid)) per_gpu[v.gpu_index] += v.used_bytes;
+    }
+    w.vram.clear();
+    w.vram_bytes = 0;
+    for (const auto& [gpu, bytes] : per_gpu) {
+      w.vram.push_back({gpu, bytes});
+      w.vram_bytes += bytes;
+    }
+  }
+}
+
+std::vector<Workload> detect_workloads(const proc::ScanResult& scan,
+                                       std::span<const ProcessGpuMemory> vram,
+                                       std::span<const ProbeResult> probes) {
+  ByPid by_pid;
+  for (const auto& p : scan.processes) by_pid[p.pid] = &p;
+  Classes classes;
+  for (const auto& p : scan.processes) {
+    Classification c = classify_process(p, probes);
+    if (c.signature) classes.emplace(p.pid, std::move(c));
+  }
+  std::unordered_map<int, uint64_t> vram_by_pid;
+  for (const auto& v : vram) vram_by_pid[v.pid] += v.used_bytes;
+
+  std::map<int, Workload> groups = name_groups(group_processes(by_pid, classes, vram_by_pid), by_pid, classes);
+  std::vector<Workload> out;
+  std::set<int> in_workload;
+  for (auto& [root, w] : groups) {
+    describe_group(w, by_pid, vram, probes);
+    in_workload.insert(w.pids.begin(), w.pids.end());
+    out.push_back(std::move(w));
+  }
+  for (auto& w : vram_holders(by_pid, vram, in_workload)) out.push_back(std::move(w));
   return out;
 }
 

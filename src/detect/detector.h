@@ -10,10 +10,27 @@
 #include <vector>
 
 #include "detect/signatures.h"
-#include "detect/snapshot.h"
+#include "runtimes/registry.h"
+#include "snapshot/snapshot.h"
 #include "proc/process_scanner.h"
 
 namespace memopt::detect {
+
+// The detector's output types are the Snapshot's (snapshot/snapshot.h).
+using snapshot::Evidence;
+using snapshot::GpuShare;
+using snapshot::ModelSummary;
+using snapshot::ScanStats;
+using snapshot::Workload;
+using snapshot::WorkloadEstimate;
+
+// VRAM one process holds on one GPU (from the GPU backends): the detector's
+// input for joining processes to GPUs.
+struct ProcessGpuMemory {
+  int pid = 0;
+  uint32_t gpu_index = 0;
+  uint64_t used_bytes = 0;
+};
 
 // What a process's command line says, with the interpreter peeled off
 // ("python3 -u -m vllm.entrypoints.openai.api_server --model x").
@@ -27,7 +44,7 @@ struct CommandView {
 CommandView command_view(const proc::ProcessInfo& p);
 
 struct Classification {
-  const RuntimeSignature* signature = nullptr;
+  const runtimes::RuntimeDescriptor* signature = nullptr;
   double score = 0;  // noisy-or of the matched rules' confidences, at most 0.99
   std::string flavor;
   std::vector<Evidence> evidence;
@@ -97,5 +114,11 @@ std::string model_from_args(const CommandView& view);
 // The context the command line asks for (-c N, --ctx-size N, --max-model-len
 // N, --context-length N), 0 when none.
 uint64_t context_from_args(const CommandView& view);
+// Parallel sequences the command line asks for (-np, --parallel), 0 when none.
+uint64_t parallel_from_args(const CommandView& view);
+
+// Sets each workload's VRAM (per GPU and total) from a reading of the
+// per-process memory, keeping the grouping of the scan it came from.
+void refresh_vram(std::span<Workload> workloads, std::span<const ProcessGpuMemory> vram);
 
 }  // namespace memopt::detect

@@ -1,4 +1,6 @@
-#include "detect/probe.h"
+// The detector's port probe, through the one HTTP client (runtimes/http.h),
+// against one-shot loopback servers.
+#include "detect/workload_detector.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -52,44 +54,50 @@ class OneShotServer {
   std::thread thread_;
 };
 
-TEST(LoopbackGet, ReadsStatusAndBody) {
-  OneShotServer s("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n# HELP vllm:num_requests_running x\n");
-  auto a = loopback_get("127.0.0.1", s.port(), "/metrics");
-  ASSERT_TRUE(a.ok()) << a.error().message;
-  EXPECT_EQ(a->status, 200);
-  EXPECT_EQ(a->body, "# HELP vllm:num_requests_running x\n");
+ProbeRequest request(uint16_t port, std::string path, std::string expect) {
+  return ProbeRequest{42, "127.0.0.1", port, "vllm", std::move(path), std::move(expect)};
 }
 
-TEST(LoopbackGet, BoundedBody) {
-  OneShotServer s("HTTP/1.0 200 OK\r\n\r\n" + std::string(100000, 'x'));
-  auto a = loopback_get("127.0.0.1", s.port(), "/", std::chrono::milliseconds(1000), 1000);
-  ASSERT_TRUE(a.ok());
-  EXPECT_EQ(a->body.size(), 1000u);
+TEST(PortProbe, MatchesOnStatusAndBody) {
+  OneShotServer s(
+      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n"
+      "# HELP vllm:num_requests_running x\n");
+  EXPECT_TRUE(probe_answers(request(s.port(), "/metrics", "vllm:"), std::chrono::milliseconds(1000)));
+  EXPECT_NE(s.request().find("GET /metrics HTTP/1.1"), std::string::npos) << s.request();
 }
 
-TEST(LoopbackGet, SilentServerTimesOutQuickly) {
+TEST(PortProbe, OtherBodyOrStatusDoesNotMatch) {
+  {
+    OneShotServer s("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{\"version\":\"0.5\"}");
+    EXPECT_FALSE(probe_answers(request(s.port(), "/metrics", "vllm:"), std::chrono::milliseconds(1000)));
+  }
+  {
+    OneShotServer s("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\nvllm: not here");
+    EXPECT_FALSE(probe_answers(request(s.port(), "/metrics", "vllm:"), std::chrono::milliseconds(1000)));
+  }
+  {
+    OneShotServer s("SSH-2.0-OpenSSH_9.2\r\n");
+    EXPECT_FALSE(probe_answers(request(s.port(), "/", "SSH"), std::chrono::milliseconds(1000)));
+  }
+}
+
+TEST(PortProbe, SilentServerTimesOutQuickly) {
   OneShotServer s("", /*silent=*/true);
   auto t0 = std::chrono::steady_clock::now();
-  auto a = loopback_get("127.0.0.1", s.port(), "/props", std::chrono::milliseconds(150));
+  EXPECT_FALSE(probe_answers(request(s.port(), "/props", "x"), std::chrono::milliseconds(150)));
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
-  EXPECT_FALSE(a.ok());
   EXPECT_LT(ms.count(), 500);
 }
 
-TEST(LoopbackGet, NotHttpAndRefusedAndNonLoopback) {
-  {
-    OneShotServer s("SSH-2.0-OpenSSH_9.2\r\n");
-    auto a = loopback_get("127.0.0.1", s.port(), "/");
-    ASSERT_FALSE(a.ok());
-    EXPECT_NE(a.error().message.find("no HTTP answer"), std::string::npos);
-  }
-  auto refused = loopback_get("127.0.0.1", 1, "/");
-  ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.error().message.find("127.0.0.1:1"), std::string::npos);
-  auto remote = loopback_get("10.0.0.1", 80, "/");
-  ASSERT_FALSE(remote.ok());
-  EXPECT_NE(remote.error().message.find("loopback"), std::string::npos);
-  EXPECT_FALSE(loopback_get("127.0.0.1", 80, "/x\r\nEvil: 1").ok());
+TEST(PortProbe, OnlyLoopbackAndCleanPaths) {
+  EXPECT_TRUE(is_loopback_host("127.0.0.1"));
+  EXPECT_TRUE(is_loopback_host("127.8.9.10"));
+  EXPECT_TRUE(is_loopback_host("::1"));
+  EXPECT_FALSE(is_loopback_host("10.0.0.1"));
+  EXPECT_FALSE(is_loopback_host("127.0.0.1.example"));
+  EXPECT_FALSE(is_loopback_host("localhost"));  // a name could resolve anywhere
+  EXPECT_FALSE(probe_answers(request(1, "/x\r\nEvil: 1", "x"), std::chrono::milliseconds(100)));
+  EXPECT_FALSE(probe_answers(request(1, "/", "x"), std::chrono::milliseconds(100)));  // refused
 }
 
 }  // namespace

@@ -17,7 +17,7 @@
 
 #include "support/temp_dir.h"
 #include "detect/detector.h"
-#include "detect/system_sources.h"
+#include "runtimes/registry.h"
 #include "detect/workload_detector.h"
 #include "gguf/model_info.h"
 #include "runtimes/probe.h"
@@ -393,7 +393,7 @@ TEST(RealProcess, RepeatedScansWhileRuntimesComeAndGo) {
   for (int i = 0; i < 25; ++i) {
     auto ws = scan_now();
     for (const auto& w : ws) {
-      ASSERT_TRUE(w.runtime == "other" || find_signature(w.runtime) != nullptr) << w.runtime;
+      ASSERT_TRUE(w.runtime == "other" || runtimes::find_runtime(w.runtime) != nullptr) << w.runtime;
       ASSERT_GT(w.pid, 0);
       ASSERT_FALSE(w.pids.empty());
       ASSERT_TRUE(std::is_sorted(w.pids.begin(), w.pids.end()));

@@ -16,12 +16,17 @@ double offload_slowdown(double cpu_fraction, double ratio) {
 std::vector<Warning> make_warnings(const Snapshot& s, const WarningThresholds& t) {
   std::vector<Warning> out;
   // Models partly in system RAM (reported by the runtime: size vs size_vram).
-  for (const auto& m : s.loaded_models) {
-    if (m.size_bytes == 0 || m.vram_bytes >= m.size_bytes) continue;
-    double cpu = 1.0 - static_cast<double>(m.vram_bytes) / static_cast<double>(m.size_bytes);
+  for (const auto& model : s.loaded_models) {
+    // Only a runtime that says both how much it holds and how much of it is
+    // on the GPU tells us about offload (Ollama's size / size_vram).
+    if (!model.size_bytes || !model.vram_bytes) continue;
+    const uint64_t size = *model.size_bytes, vram = *model.vram_bytes;
+    const auto& m = model;
+    if (size == 0 || vram >= size) continue;
+    double cpu = 1.0 - static_cast<double>(vram) / static_cast<double>(size);
     if (cpu < 0.01) continue;
     int pct = static_cast<int>(std::lround(cpu * 100));
-    if (m.vram_bytes == 0) {
+    if (vram == 0) {
       out.push_back({"warning", fmt::format("{} runs entirely on CPU", m.name),
                      fmt::format("`ruvector-memopt ai plan {}` shows what fits on the GPU", m.name)});
       continue;
@@ -33,7 +38,7 @@ std::vector<Warning> make_warnings(const Snapshot& s, const WarningThresholds& t
   }
   // Non-AI VRAM holders.
   uint64_t other_total = 0;
-  std::vector<const Workload*> others;
+  std::vector<const snapshot::Workload*> others;
   for (const auto& w : s.workloads) {
     if (w.is_ai() || w.vram_bytes == 0) continue;
     other_total += w.vram_bytes;
@@ -50,7 +55,12 @@ std::vector<Warning> make_warnings(const Snapshot& s, const WarningThresholds& t
                    "close them to give the models more room"});
   }
   // Full GPUs.
-  for (const auto& g : s.gpus) {
+  for (const auto& d : s.gpus) {
+    struct {
+      uint32_t index;
+      const std::string& name;
+      uint64_t total_bytes, used_bytes;
+    } g{d.index, d.name, d.memory_total_bytes.value_or(0), d.memory_used_bytes.value_or(0)};
     if (g.total_bytes == 0) continue;
     double used = static_cast<double>(g.used_bytes) / static_cast<double>(g.total_bytes);
     if (used > t.vram_used_max) {
@@ -61,12 +71,12 @@ std::vector<Warning> make_warnings(const Snapshot& s, const WarningThresholds& t
     }
   }
   // Low RAM.
-  if (s.host.total_bytes > 0) {
-    double avail = static_cast<double>(s.host.available_bytes) / static_cast<double>(s.host.total_bytes);
+  if (const auto& mem = s.host.meminfo; mem.total_bytes > 0) {
+    double avail = static_cast<double>(mem.available_bytes) / static_cast<double>(mem.total_bytes);
     if (avail < t.ram_available_min) {
       out.push_back({"critical",
-                     fmt::format("only {} of {} RAM available ({:.0f}%)", format_bytes(s.host.available_bytes),
-                                 format_bytes(s.host.total_bytes), avail * 100),
+                     fmt::format("only {} of {} RAM available ({:.0f}%)", format_bytes(mem.available_bytes),
+                                 format_bytes(mem.total_bytes), avail * 100),
                      "models offloaded to CPU may be swapped out; free RAM or offload fewer layers"});
     }
   }

@@ -2,9 +2,12 @@
 // Actionable warnings from a Snapshot: pure, so every threshold is tested.
 #include <vector>
 
-#include "detect/snapshot.h"
+#include "snapshot/snapshot.h"
 
 namespace memopt::detect {
+
+using snapshot::Snapshot;
+using snapshot::Warning;
 
 struct WarningThresholds {
   double ram_available_min = 0.10;  // warn when less than 10% of RAM is available

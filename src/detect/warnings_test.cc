@@ -13,6 +13,23 @@ const Warning* find_warning(const std::vector<Warning>& ws, std::string_view par
   return nullptr;
 }
 
+proc::HostMemory host(uint64_t total, uint64_t available) {
+  proc::HostMemory h;
+  h.meminfo.total_bytes = total;
+  h.meminfo.available_bytes = available;
+  return h;
+}
+
+gpu::GpuDevice device(uint32_t index, const std::string& name, uint64_t total, uint64_t used) {
+  gpu::GpuDevice g;
+  g.index = index;
+  g.name = name;
+  g.vendor = gpu::Vendor::kNvidia;
+  g.memory_total_bytes = total;
+  g.memory_used_bytes = used;
+  return g;
+}
+
 TEST(OffloadSlowdown, BandwidthModel) {
   EXPECT_DOUBLE_EQ(offload_slowdown(0.0, 13), 1.0);
   EXPECT_DOUBLE_EQ(offload_slowdown(1.0, 13), 13.0);
@@ -22,9 +39,9 @@ TEST(OffloadSlowdown, BandwidthModel) {
 
 TEST(Warnings, PartialOffloadNamesTheModelAndThePlanCommand) {
   Snapshot s;
-  s.host = {16ull << 30, 8ull << 30, 0, 0};
-  LoadedModel m;
-  m.runtime = "ollama";
+  s.host = host(16ull << 30, 8ull << 30);
+  runtimes::LoadedModel m;
+  m.runtime = runtimes::RuntimeKind::kOllama;
   m.name = "qwen2:7b";
   m.size_bytes = 10ull << 30;
   m.vram_bytes = 7ull << 30;  // 30% on CPU
@@ -47,15 +64,15 @@ TEST(Warnings, PartialOffloadNamesTheModelAndThePlanCommand) {
 
 TEST(Warnings, NonAiVramHolders) {
   Snapshot s;
-  s.host = {16ull << 30, 8ull << 30, 0, 0};
-  Workload ff;
+  s.host = host(16ull << 30, 8ull << 30);
+  snapshot::Workload ff;
   ff.runtime = "other";
   ff.runtime_name = "firefox";
   ff.vram_bytes = 1900ull << 20;
-  Workload xorg = ff;
+  snapshot::Workload xorg = ff;
   xorg.runtime_name = "Xorg";
   xorg.vram_bytes = 1200ull << 20;
-  Workload ai;
+  snapshot::Workload ai;
   ai.runtime = "ollama";
   ai.vram_bytes = 8ull << 30;
   s.workloads = {ai, ff, xorg};
@@ -65,7 +82,7 @@ TEST(Warnings, NonAiVramHolders) {
   EXPECT_EQ(w->message, "3.0 GiB VRAM held by non-AI processes: firefox (1.9 GiB), Xorg (1.2 GiB)");
   // Below the threshold: silent.
   s.workloads = {ai};
-  Workload small = ff;
+  snapshot::Workload small = ff;
   small.vram_bytes = 100ull << 20;
   s.workloads.push_back(small);
   EXPECT_EQ(find_warning(make_warnings(s), "non-AI"), nullptr);
@@ -73,9 +90,9 @@ TEST(Warnings, NonAiVramHolders) {
 
 TEST(Warnings, FullGpuLowRamAndDeniedProcesses) {
   Snapshot s;
-  s.host = {16ull << 30, 1ull << 30, 0, 0};  // 6% available
-  s.gpus.push_back({0, "RTX 4090", "nvidia", 24ull << 30, 23ull << 30});
-  s.gpus.push_back({1, "RTX 3060", "nvidia", 12ull << 30, 2ull << 30});
+  s.host = host(16ull << 30, 1ull << 30);  // 6% available
+  s.gpus.push_back(device(0, "RTX 4090", 24ull << 30, 23ull << 30));
+  s.gpus.push_back(device(1, "RTX 3060", 12ull << 30, 2ull << 30));
   s.scan.denied_processes = 3;
   auto ws = make_warnings(s);
   const Warning* g = find_warning(ws, "GPU 0");
@@ -90,40 +107,6 @@ TEST(Warnings, FullGpuLowRamAndDeniedProcesses) {
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->message, "3 processes could not be inspected (permission denied)");
   EXPECT_NE(d->action.find("root"), std::string::npos);
-}
-
-TEST(SnapshotJson, CarriesEveryMemberWithBytesAsIntegers) {
-  Snapshot s;
-  s.taken_at_unix_ms = 1700000000000;
-  s.host = {16ull << 30, 8ull << 30, 2ull << 30, 1ull << 30};
-  s.gpus.push_back({0, "RTX 4090", "nvidia", 24ull << 30, 10ull << 30});
-  s.gpu_backend = "nvml";
-  Workload w;
-  w.runtime = "llama.cpp";
-  w.runtime_name = "llama.cpp";
-  w.flavor = "node-llama-cpp";
-  w.pid = 42;
-  w.pids = {42};
-  w.evidence.push_back({42, "library", "libllama.so", 0.8});
-  w.endpoint = "http://127.0.0.1:8080";
-  w.model = "tiny.gguf";
-  w.vram = {{0, 3ull << 30}};
-  w.vram_bytes = 3ull << 30;
-  w.estimate = WorkloadEstimate{4096, 1ull << 30, 512ull << 20, 2ull << 30};
-  s.workloads.push_back(w);
-  s.profile = "local_llm";
-  nlohmann::json j = s.to_json();
-  EXPECT_EQ(j["host"]["used_bytes"].get<uint64_t>(), 8ull << 30);
-  EXPECT_EQ(j["gpus"][0]["total_bytes"].get<uint64_t>(), 24ull << 30);
-  const auto& wj = j["workloads"][0];
-  EXPECT_EQ(wj["runtime"], "llama.cpp");
-  EXPECT_EQ(wj["flavor"], "node-llama-cpp");
-  EXPECT_EQ(wj["vram"][0]["used_bytes"].get<uint64_t>(), 3ull << 30);
-  EXPECT_EQ(wj["evidence"][0]["signal"], "library");
-  EXPECT_EQ(wj["estimate"]["kv_cache_bytes"].get<uint64_t>(), 512ull << 20);
-  EXPECT_TRUE(wj["container_id"].is_null());
-  EXPECT_EQ(j["profile"], "local_llm");
-  EXPECT_TRUE(j["gpu_error"].is_null());
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "detect/workload_detector.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,9 +12,9 @@
 #include <set>
 
 #include "detect/detector.h"
-#include "detect/probe.h"
 #include "detect/warnings.h"
-#include "proc/host_memory.h"
+#include "runtimes/http.h"
+#include "runtimes/registry.h"
 #include "proc/process_scanner.h"
 
 namespace memopt::detect {
@@ -27,16 +29,11 @@ struct Detected {
 
 std::vector<ProbeResult> run_probes(const std::vector<ProbeRequest>& reqs, std::chrono::milliseconds timeout) {
   std::vector<ProbeResult> out;
-  for (const auto& r : reqs) {
-    ProbeResult pr{r.pid, r.port, r.runtime, r.path, false};
-    auto a = loopback_get(r.host, r.port, r.path, timeout);
-    pr.matched = a.ok() && a->status == 200 && a->body.find(r.expect) != std::string::npos;
-    out.push_back(std::move(pr));
-  }
+  for (const auto& r : reqs) out.push_back({r.pid, r.port, r.runtime, r.path, probe_answers(r, timeout)});
   return out;
 }
 
-Result<Detected> detect(const DetectorOptions& o, const std::vector<ProcessGpuMemory>& vram) {
+Result<Detected> detect(const DetectorOptions& o, std::span<const ProcessGpuMemory> vram) {
   // Container ids are read for the workloads only (one cgroup read per
   // workload instead of one per process).
   proc::ScanOptions so;
@@ -71,7 +68,7 @@ Result<Detected> detect(const DetectorOptions& o, const std::vector<ProcessGpuMe
       if (info) {
         w.models.push_back(summarize_model(*info));
         if (!w.estimate && o.estimate_model && !info->is_projector) {
-          w.estimate = o.estimate_model(*info, w.context_tokens, w.vram_bytes > 0);
+          w.estimate = o.estimate_model(*info, w.context_tokens, w.parallel, w.vram_bytes > 0);
         }
       } else if (!is_blob) {  // blobs include non-GGUF layers (license, template)
         ModelSummary m;
@@ -143,59 +140,67 @@ std::string ollama_model_name_for_blob(const std::string& blob_path) {
   return {};
 }
 
-Result<std::vector<Workload>> AIWorkloadDetector::detect_active_runtimes() {
-  std::vector<ProcessGpuMemory> vram;
-  if (opts_.read_gpus) vram = opts_.read_gpus().processes;
-  auto d = detect(opts_, vram);
+bool is_loopback_host(std::string_view host) {
+  if (host == "::1" || host == "[::1]") return true;
+  in_addr a{};
+  const std::string h(host);
+  return ::inet_pton(AF_INET, h.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+bool probe_answers(const ProbeRequest& r, std::chrono::milliseconds timeout) {
+  // Probes stay on loopback: the planner only asks for loopback hosts, and
+  // this refuses anything else before a socket is opened.
+  if (!is_loopback_host(r.host)) return false;
+  if (r.path.empty() || r.path[0] != '/' || r.path.find_first_of("\r\n ") != std::string::npos) return false;
+  runtimes::HttpOptions http;
+  http.connect_timeout = timeout;
+  http.read_timeout = timeout;
+  http.total_timeout = timeout;
+  // A vLLM /metrics page runs to hundreds of KB; more than this is no probe answer.
+  http.max_body_bytes = 4ull << 20;
+  const std::string host = r.host.find(':') != std::string::npos ? "[" + r.host + "]" : r.host;
+  runtimes::HttpClient client(runtimes::BaseUrl{"http", host, r.port}, http);
+  auto answer = client.get(r.path, "*/*");
+  return answer && answer->status == 200 && answer->body.find(r.expect) != std::string::npos;
+}
+
+Result<Detection> AIWorkloadDetector::detect(std::span<const ProcessGpuMemory> vram) {
+  auto d = memopt::detect::detect(opts_, vram);
+  if (!d) return d.error();
+  Detection out;
+  out.workloads = std::move(d->workloads);
+  out.scan = {static_cast<int>(d->scan.processes.size()), d->scan.denied_processes,
+              d->scan.vanished_processes, false};
+  return out;
+}
+
+Result<std::vector<Workload>> AIWorkloadDetector::detect_active_runtimes(
+    std::span<const ProcessGpuMemory> vram) {
+  auto d = detect(vram);
   if (!d) return d.error();
   return std::move(d->workloads);
 }
 
-Result<Snapshot> AIWorkloadDetector::snapshot() {
-  Snapshot s;
-  s.taken_at_unix_ms = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                 std::chrono::system_clock::now().time_since_epoch())
-                                                 .count());
-  GpuReading gpu;
-  if (opts_.read_gpus) {
-    gpu = opts_.read_gpus();
-  } else {
-    gpu.backend = "none";
-    gpu.error = "this build has no GPU backend";
+std::vector<runtimes::Endpoint> detected_runtime_endpoints(const std::string& proc_root,
+                                                           bool probe_ports) {
+  DetectorOptions o;
+  o.proc_root = proc_root;
+  o.full_scan = false;
+  o.probe_ports = probe_ports;
+  std::vector<runtimes::Endpoint> out;
+  auto workloads = AIWorkloadDetector(std::move(o)).detect_active_runtimes();
+  // No scan (an unreadable --proc-root) means no detected endpoints: the
+  // defaults and explicit endpoints still work, so this is not an error here.
+  if (!workloads) return out;
+  for (const Workload& w : *workloads) {
+    if (!w.is_ai() || w.endpoint.empty()) continue;
+    const runtimes::RuntimeDescriptor* d = runtimes::api_runtime(w.runtime, w.flavor);
+    if (d == nullptr) continue;
+    auto url = runtimes::parse_base_url(w.endpoint, 0);
+    if (!url) continue;
+    out.push_back(runtimes::Endpoint{d->kind, *url, false});
   }
-  s.gpu_backend = gpu.backend;
-  s.gpu_error = gpu.error;
-  s.gpus = gpu.devices;
-  auto mem = proc::read_host_memory(opts_.proc_root);
-  if (!mem) return mem.error();
-  s.host = {mem->total_bytes, mem->available_bytes, mem->swap_total_bytes, mem->swap_free_bytes};
-  auto d = detect(opts_, gpu.processes);
-  if (!d) return d.error();
-  s.workloads = std::move(d->workloads);
-  if (opts_.read_loaded_models) {
-    for (auto& w : s.workloads) {
-      if (!w.is_ai() || w.endpoint.empty()) continue;
-      std::vector<LoadedModel> models = opts_.read_loaded_models(w);
-      // The runtime's own model names beat file names (Ollama blobs).
-      if (!models.empty() && (w.model.empty() || w.model.starts_with("sha256-") || w.runtime == "ollama")) {
-        std::string names;
-        for (const auto& m : models) names += (names.empty() ? "" : ", ") + m.name;
-        w.model = names;
-      }
-      for (auto& m : models) s.loaded_models.push_back(std::move(m));
-    }
-  }
-  s.scan = {static_cast<int>(d->scan.processes.size()), d->scan.denied_processes,
-            d->scan.vanished_processes, ::geteuid() == 0};
-  std::set<std::string> seen;
-  for (const auto& w : s.workloads) seen.insert(w.runtime);
-  for (const auto& sig : runtime_signatures()) {
-    if (!sig.platform_note.empty() && !seen.count(std::string(sig.id))) {
-      s.unsupported.push_back(std::string(sig.name) + ": " + std::string(sig.platform_note));
-    }
-  }
-  s.warnings = make_warnings(s);
-  return s;
+  return out;
 }
 
 }  // namespace memopt::detect

@@ -7,22 +7,16 @@
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
-#include "detect/snapshot.h"
+#include "detect/detector.h"
+#include "runtimes/probe.h"
 #include "gguf/model_info.h"
 #include "util/result.h"
 
 namespace memopt::detect {
-
-// What the GPU backends report, in the detector's terms.
-struct GpuReading {
-  std::string backend;  // "nvml", "amdgpu", "none", ...
-  std::string error;    // why GPUs could not be read, "" when fine
-  std::vector<GpuDevice> devices;
-  std::vector<ProcessGpuMemory> processes;
-};
 
 struct DetectorOptions {
   std::string proc_root = "/proc";
@@ -32,32 +26,50 @@ struct DetectorOptions {
   bool probe_ports = true;
   std::chrono::milliseconds probe_timeout{250};
   size_t max_probes = 8;
-  // Reads GPUs and per-process VRAM; unset: no GPU data in the snapshot.
-  std::function<GpuReading()> read_gpus;
   // Reads a GGUF file's ModelInfo; unset: models are listed by path only.
   std::function<Result<gguf::ModelInfo>(const std::string& path)> read_model;
   // Estimates a workload's memory from its model at a context (0: the
-  // runtime's default) with the layers on the GPU or not; unset: no estimate.
+  // runtime's default) and parallel sequences (0: one), with the layers on
+  // the GPU or not; unset: no estimate.
   std::function<std::optional<WorkloadEstimate>(const gguf::ModelInfo&, uint64_t context_tokens,
-                                                bool on_gpu)>
+                                                uint64_t parallel, bool on_gpu)>
       estimate_model;
-  // Asks a workload's runtime (at its endpoint) which models it holds;
-  // unset: none asked.
-  std::function<std::vector<LoadedModel>(const Workload&)> read_loaded_models;
+};
+
+// One process scan's result: the workloads and how the scan went.
+struct Detection {
+  std::vector<Workload> workloads;
+  ScanStats scan;
 };
 
 class AIWorkloadDetector {
  public:
   explicit AIWorkloadDetector(DetectorOptions opts) : opts_(std::move(opts)) {}
 
-  // detect_active_runtimes: the workloads only (no host memory, no warnings).
-  Result<std::vector<Workload>> detect_active_runtimes();
-  // Everything `ai status` shows.
-  Result<Snapshot> snapshot();
+  // Scans processes; `vram` is the GPU backends' per-process memory (it
+  // joins workloads and selects which processes a selective scan reads).
+  Result<Detection> detect(std::span<const ProcessGpuMemory> vram = {});
+  // detect_active_runtimes: the workloads only.
+  Result<std::vector<Workload>> detect_active_runtimes(std::span<const ProcessGpuMemory> vram = {});
 
  private:
   DetectorOptions opts_;
 };
+
+// The runtimes the process scan of `proc_root` finds listening, as endpoints
+// for runtime discovery (runtimes::DiscoveryInput::detected): a runtime on a
+// port other than its default (llama-server --port 9091) is then queried like
+// one on its default. One selective scan (no GPUs, no model files); ambiguous
+// ports get the loopback probe unless `probe_ports` is false. Workloads whose
+// runtime has no API client (Whisper, PyTorch...) are left out.
+std::vector<runtimes::Endpoint> detected_runtime_endpoints(const std::string& proc_root,
+                                                           bool probe_ports = true);
+
+// True for an IPv4 127.0.0.0/8 literal or ::1: the only hosts a probe is sent to.
+bool is_loopback_host(std::string_view host);
+// One detector probe: GET r.path on r.host:r.port (loopback only), answered
+// 200 with r.expect in the body within `timeout`.
+bool probe_answers(const ProbeRequest& r, std::chrono::milliseconds timeout);
 
 // "registry.ollama.ai/library/qwen2/7b" manifest path parts -> "qwen2:7b".
 // Looks in <models>/manifests for the manifest whose model layer is the blob

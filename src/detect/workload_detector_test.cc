@@ -19,7 +19,6 @@ namespace fs = std::filesystem;
 using memopt::testing::FakeProc;
 using memopt::testing::FakeProcess;
 
-const char* kMeminfo = "MemTotal: 16777216 kB\nMemAvailable: 8388608 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n";
 
 TEST(OllamaBlobName, FromTheManifestThatNamesTheBlob) {
   FakeProc fp;  // just a temporary directory here
@@ -41,111 +40,6 @@ TEST(OllamaBlobName, FromTheManifestThatNamesTheBlob) {
   EXPECT_EQ(ollama_model_name_for_blob(models + "/blobs/sha256-cccc"), "");
   EXPECT_EQ(ollama_model_name_for_blob("/nonexistent/blobs/sha256-dd"), "");
   EXPECT_EQ(ollama_model_name_for_blob(models + "/elsewhere/model.gguf"), "");
-}
-
-TEST(AIWorkloadDetector, SnapshotJoinsGpusModelsRuntimesAndWarnings) {
-  FakeProc fp;
-  fp.write_file("meminfo", kMeminfo);
-  FakeProcess serve;
-  serve.pid = 1200;
-  serve.comm = "ollama";
-  serve.argv = {"/usr/bin/ollama", "serve"};
-  serve.exe = "/usr/bin/ollama";
-  serve.open_files = {"socket:[4242]"};
-  fp.add(serve);
-  FakeProcess runner;
-  runner.pid = 1300;
-  runner.ppid = 1200;
-  runner.comm = "llama-server";
-  const std::string blob = "/var/lib/ollama/models/blobs/sha256-abc";
-  runner.argv = {"/usr/lib/ollama/llama-server", "--model", blob, "-c", "8192"};
-  runner.exe = "/usr/lib/ollama/llama-server";
-  runner.mapped = {"/usr/lib/ollama/libggml-base.so", blob};
-  runner.cgroup = "0::/system.slice/docker-" + std::string(64, 'd') + ".scope\n";
-  fp.add(runner);
-  FakeProcess firefox;
-  firefox.pid = 2000;
-  firefox.comm = "firefox";
-  firefox.argv = {"/usr/lib/firefox/firefox"};
-  firefox.exe = "/usr/lib/firefox/firefox";
-  fp.add(firefox);
-  fp.add_listener({"0100007F", 11434, 4242, false});
-  fp.write_net();
-
-  DetectorOptions o;
-  o.proc_root = fp.root();
-  o.probe_ports = false;
-  o.read_gpus = [] {
-    GpuReading g;
-    g.backend = "nvml";
-    g.devices = {{0, "RTX 4090", "nvidia", 24ull << 30, 9ull << 30}};
-    g.processes = {{1300, 0, 6ull << 30}, {2000, 0, 1900ull << 20}};
-    return g;
-  };
-  o.read_model = [&](const std::string& path) -> Result<gguf::ModelInfo> {
-    EXPECT_EQ(path, blob);
-    gguf::ModelInfo m;
-    m.path = path;
-    m.architecture = "qwen2";
-    m.block_count = 28;
-    m.file_type_name = "Q4_K_M";
-    return m;
-  };
-  uint64_t asked_ctx = 0;
-  o.estimate_model = [&](const gguf::ModelInfo&, uint64_t ctx, bool on_gpu) -> std::optional<WorkloadEstimate> {
-    asked_ctx = ctx;
-    EXPECT_TRUE(on_gpu);
-    return WorkloadEstimate{ctx, 4ull << 30, 448ull << 20, 5ull << 30};
-  };
-  o.read_loaded_models = [](const Workload& w) {
-    EXPECT_EQ(w.endpoint, "http://127.0.0.1:11434");
-    LoadedModel m;
-    m.runtime = "ollama";
-    m.name = "qwen2:7b";
-    m.endpoint = w.endpoint;
-    m.size_bytes = 10ull << 30;
-    m.vram_bytes = 7ull << 30;
-    return std::vector<LoadedModel>{m};
-  };
-  AIWorkloadDetector d(o);
-  auto s = d.snapshot();
-  ASSERT_TRUE(s.ok()) << s.error().message;
-  EXPECT_EQ(s->host.total_bytes, 16ull << 30);
-  ASSERT_EQ(s->gpus.size(), 1u);
-  ASSERT_EQ(s->workloads.size(), 2u);
-  const Workload& w = s->workloads[0];
-  EXPECT_EQ(w.runtime, "ollama");
-  EXPECT_EQ(w.pids, (std::vector<int>{1200, 1300}));
-  EXPECT_EQ(w.model, "qwen2:7b");  // the runtime's name beats the blob's
-  EXPECT_EQ(w.vram_bytes, 6ull << 30);
-  EXPECT_EQ(w.context_tokens, 8192u);
-  EXPECT_EQ(asked_ctx, 8192u);
-  ASSERT_EQ(w.models.size(), 1u);
-  EXPECT_EQ(w.models[0].architecture, "qwen2");
-  ASSERT_TRUE(w.estimate.has_value());
-  EXPECT_EQ(w.estimate->kv_cache_bytes, 448ull << 20);
-  EXPECT_EQ(w.container_id, "");  // the top process runs on the host
-  EXPECT_EQ(s->workloads[1].runtime, "other");
-  EXPECT_EQ(s->workloads[1].runtime_name, "firefox");
-  ASSERT_EQ(s->loaded_models.size(), 1u);
-  bool offload = false, other = false;
-  for (const auto& wa : s->warnings) {
-    offload = offload || wa.message == "qwen2:7b is 30% on CPU: expect ~5x slower generation";
-    other = other || wa.message == "1.9 GiB VRAM held by non-AI processes: firefox (1.9 GiB)";
-  }
-  EXPECT_TRUE(offload);
-  EXPECT_TRUE(other);
-  ASSERT_EQ(s->unsupported.size(), 1u);
-  EXPECT_NE(s->unsupported[0].find("DirectML: Windows only"), std::string::npos);
-}
-
-TEST(AIWorkloadDetector, MissingMeminfoIsAnErrorNamingTheFile) {
-  FakeProc fp;
-  DetectorOptions o;
-  o.proc_root = fp.root();
-  auto s = AIWorkloadDetector(o).snapshot();
-  ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.error().message.find(fp.root() + "/meminfo"), std::string::npos);
 }
 
 }  // namespace
@@ -191,13 +85,9 @@ TEST(AIWorkloadDetector, SelectiveScanKeepsLibraryOnlyWorkloadsThatShowAnotherSi
     o.proc_root = fp.root();
     o.probe_ports = false;
     o.full_scan = full;
-    o.read_gpus = [] {
-      GpuReading g;
-      g.processes = {{3004, 0, 512ull << 20}};
-      return g;
-    };
+    const std::vector<ProcessGpuMemory> vram = {{3004, 0, 512ull << 20}};
     AIWorkloadDetector d(std::move(o));
-    auto ws = d.detect_active_runtimes();
+    auto ws = d.detect_active_runtimes(vram);
     EXPECT_TRUE(ws.ok());
     std::map<int, std::string> out;
     if (ws.ok()) {

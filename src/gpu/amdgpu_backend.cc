@@ -6,7 +6,7 @@
 #include <algorithm>
 
 #include "gpu/drm_cards.h"
-#include "gpu/fs_read.h"
+#include "util/fs_read.h"
 #include "gpu/gpu_backend.h"
 
 namespace memopt::gpu {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
-#include "gpu/fs_read.h"
+#include "util/fs_read.h"
 
 namespace memopt::gpu {
 

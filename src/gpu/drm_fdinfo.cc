@@ -8,7 +8,7 @@
 #include <set>
 #include <utility>
 
-#include "gpu/fs_read.h"
+#include "util/fs_read.h"
 
 namespace memopt::gpu {
 namespace {

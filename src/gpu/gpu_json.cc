@@ -2,7 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gpu/fs_read.h"
+#include "util/fs_read.h"
 
 namespace memopt::gpu {
 namespace {
@@ -96,7 +96,7 @@ nlohmann::json note_to_json(const GpuNote& n) {
   return {{"backend", n.backend}, {"message", n.message}, {"warning", n.warning}};
 }
 
-nlohmann::json host_to_json(const HostMemory& h) {
+nlohmann::json host_to_json(const proc::HostMemory& h) {
   nlohmann::json pressure = nullptr;
   if (h.pressure) {
     const auto& p = *h.pressure;

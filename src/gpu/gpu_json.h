@@ -5,13 +5,13 @@
 #include <string>
 
 #include "gpu/gpu_device.h"
-#include "gpu/host_memory.h"
+#include "proc/host_memory.h"
 
 namespace memopt::gpu {
 
 // Process names come from `proc_root`/PID/comm ("" once the process is gone).
 nlohmann::json gpu_to_json(const GpuDevice& gpu, const std::string& proc_root);
 nlohmann::json note_to_json(const GpuNote& note);
-nlohmann::json host_to_json(const HostMemory& host);
+nlohmann::json host_to_json(const proc::HostMemory& host);
 
 }  // namespace memopt::gpu

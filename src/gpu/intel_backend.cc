@@ -9,9 +9,9 @@
 #include <cmath>
 
 #include "gpu/drm_cards.h"
-#include "gpu/fs_read.h"
+#include "util/fs_read.h"
 #include "gpu/gpu_backend.h"
-#include "gpu/host_memory.h"
+#include "proc/host_memory.h"
 
 namespace memopt::gpu {
 namespace {
@@ -80,7 +80,7 @@ class IntelBackend final : public GpuBackend {
     if (d.integrated) {
       // Shared memory: the pool is the host's RAM, not 0 bytes of VRAM.
       auto text = read_small_file(roots_.proc_root + "/meminfo");
-      auto mi = text ? parse_meminfo(*text) : Result<MemInfo>(make_error("unreadable"));
+      auto mi = text ? proc::parse_meminfo(*text) : Result<proc::MemInfo>(make_error("unreadable"));
       if (mi) {
         d.memory_total_bytes = mi->total_bytes;
         d.memory_free_bytes = mi->available_bytes;

@@ -11,9 +11,9 @@
 #include <climits>
 #include <cstring>
 
-#include "gpu/fs_read.h"
+#include "util/fs_read.h"
 #include "gpu/gpu_backend.h"
-#include "gpu/host_memory.h"
+#include "proc/host_memory.h"
 
 namespace memopt::gpu {
 namespace {
@@ -371,7 +371,7 @@ class NvmlBackend final : public GpuBackend {
       // says NOT_SUPPORTED. The GPU allocates host RAM, so show that pool, as
       // nvtop PR #411 and nvitop PR #208 do.
       auto text = read_small_file(roots_.proc_root + "/meminfo");
-      auto mi = text ? parse_meminfo(*text) : Result<MemInfo>(make_error("unreadable"));
+      auto mi = text ? proc::parse_meminfo(*text) : Result<proc::MemInfo>(make_error("unreadable"));
       d.integrated = true;
       d.unavailable["memory_reserved_bytes"] = "unified memory: no framebuffer";
       if (mi) {

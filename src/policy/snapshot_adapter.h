@@ -1,30 +1,14 @@
 #pragma once
-// From the Snapshot every view renders (src/detect) and the GPU backends'
-// devices (src/gpu) to the policy engine's compact input. Pure: what the
-// Snapshot cannot say (idle time, slots, layers) comes in `extras`, which the
-// daemon tracks between samples.
-#include <map>
-#include <string>
-
-#include "detect/snapshot.h"
-#include "gpu/gpu_device.h"
+// From the typed Snapshot every view renders (src/snapshot) to the policy
+// engine's compact input. Pure. Everything the engine needs is in the
+// Snapshot: the GPUs with their throttle state, host memory, the loaded
+// models with what their runtimes report and what the assembler tracked
+// across readings (idle time, KV peak, layers).
 #include "policy/policy_input.h"
+#include "snapshot/snapshot.h"
 
 namespace memopt::policy {
 
-// Per loaded model, keyed by ModelState::key() ("ollama/qwen2:7b").
-struct ModelExtras {
-  double idle_seconds = 0;
-  bool busy = false;
-  bool pinned = false;
-  uint32_t n_layers = 0;        // repeating layers + output, from the model file
-  uint32_t parallel_slots = 1;
-  uint64_t kv_capacity_bytes = 0;
-  uint64_t kv_used_bytes = 0;
-  uint64_t kv_peak_bytes = 0;
-};
-
-PolicyInput to_policy_input(const detect::Snapshot& snapshot, const std::vector<gpu::GpuDevice>& gpus,
-                            double now_seconds, const std::map<std::string, ModelExtras>& extras);
+PolicyInput to_policy_input(const snapshot::Snapshot& snapshot, double now_seconds);
 
 }  // namespace memopt::policy

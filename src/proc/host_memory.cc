@@ -1,4 +1,4 @@
-#include "gpu/host_memory.h"
+#include "proc/host_memory.h"
 
 #include <fmt/format.h>
 
@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <limits>
 
-#include "gpu/fs_read.h"
+#include "util/fs_read.h"
 
-namespace memopt::gpu {
+namespace memopt::proc {
 namespace {
 
 // "  123456 kB" → bytes; /proc/meminfo's "kB" is KiB (fs/proc/meminfo.c
@@ -161,4 +161,4 @@ Result<HostMemory> read_host_memory(const std::string& proc_root, const std::str
   return h;
 }
 
-}  // namespace memopt::gpu
+}  // namespace memopt::proc

@@ -10,7 +10,7 @@
 
 #include "util/result.h"
 
-namespace memopt::gpu {
+namespace memopt::proc {
 
 struct MemInfo {
   uint64_t total_bytes = 0;
@@ -55,4 +55,4 @@ void parse_node_meminfo(std::string_view text, NumaNode& node);
 // optional pressure and NUMA files.
 Result<HostMemory> read_host_memory(const std::string& proc_root, const std::string& sys_root);
 
-}  // namespace memopt::gpu
+}  // namespace memopt::proc

@@ -1,11 +1,22 @@
-#include "gpu/host_memory.h"
+#include "proc/host_memory.h"
 
 #include <gtest/gtest.h>
 
-#include "gpu/test_roots.h"
 
-namespace memopt::gpu {
+namespace memopt::proc {
 namespace {
+
+std::string fixture(const std::string& name) {
+  return std::string(MEMOPT_SOURCE_DIR) + "/tests/fixtures/gpu/" + name;
+}
+
+TEST(HostMemory, RealHostMemoryIsConsistent) {
+  auto h = read_host_memory("/proc", "/sys");
+  ASSERT_TRUE(h) << h.error().message;
+  EXPECT_GT(h->meminfo.total_bytes, 0u);
+  EXPECT_LE(h->meminfo.available_bytes, h->meminfo.total_bytes);
+  EXPECT_LE(h->meminfo.swap_free_bytes, h->meminfo.swap_total_bytes);
+}
 
 TEST(Meminfo, ParsesKiBLines) {
   auto m = parse_meminfo(
@@ -64,7 +75,7 @@ TEST(Cpulist, ExpandsRangesAndRejectsNonsense) {
 }
 
 TEST(HostMemory, ReadsFixtureWithNumaAndPressure) {
-  auto h = read_host_memory(testing::fixture("amd") + "/proc", testing::fixture("amd") + "/sys");
+  auto h = read_host_memory(fixture("amd") + "/proc", fixture("amd") + "/sys");
   ASSERT_TRUE(h) << h.error().message;
   EXPECT_EQ(h->meminfo.total_bytes, 65536000ULL * 1024);
   ASSERT_TRUE(h->pressure);
@@ -84,7 +95,7 @@ TEST(HostMemory, MissingMeminfoNamesTheFile) {
 }
 
 TEST(HostMemory, NoSwapNoPsiNoNuma) {
-  auto h = read_host_memory(testing::fixture("none") + "/proc", testing::fixture("none") + "/sys");
+  auto h = read_host_memory(fixture("none") + "/proc", fixture("none") + "/sys");
   ASSERT_TRUE(h);
   EXPECT_FALSE(h->pressure);
   EXPECT_TRUE(h->numa_nodes.empty());
@@ -93,4 +104,4 @@ TEST(HostMemory, NoSwapNoPsiNoNuma) {
 }
 
 }  // namespace
-}  // namespace memopt::gpu
+}  // namespace memopt::proc

@@ -492,7 +492,7 @@ TEST(Discovery, DefaultsPlusDetectedPlusOllamaHost) {
   DiscoveryInput in;
   in.detected.push_back({std::nullopt, *parse_base_url("127.0.0.1:8080", 0), false});
   in.detected.push_back({RuntimeKind::kLlamaCpp, *parse_base_url("127.0.0.1:9090", 0), false});
-  in.ollama_host_env = "0.0.0.0:12345";
+  in.host_env["OLLAMA_HOST"] = "0.0.0.0:12345";
   auto e = discover_endpoints(in);
   ASSERT_TRUE(e);
   // 2 detected (8080 merges with llama.cpp's default) + OLLAMA_HOST + 6 other defaults.
@@ -502,7 +502,7 @@ TEST(Discovery, DefaultsPlusDetectedPlusOllamaHost) {
   EXPECT_EQ((*e)[2].url.str(), "http://127.0.0.1:12345");
   EXPECT_EQ((*e)[2].kind, RuntimeKind::kOllama);
   for (const Endpoint& x : *e) EXPECT_NE(x.url.port, 11434);
-  in.ollama_host_env = "bad://x";
+  in.host_env["OLLAMA_HOST"] = "bad://x";
   EXPECT_FALSE(discover_endpoints(in));
 }
 

@@ -1,4 +1,5 @@
 #include "runtimes/image_gen.h"
+#include "runtimes/registry.h"
 
 #include "runtimes/json_util.h"
 
@@ -144,5 +145,72 @@ Status A1111Client::preload(const std::string&, const PreloadOptions& options) c
   if (r->status != 200) return http_status_error("POST", url, *r);
   return Ok{};
 }
+
+}  // namespace memopt::runtimes
+
+// The registry's entries for the image-generation APIs: ComfyUI (detected
+// here) and AUTOMATIC1111's API, which AUTOMATIC1111 and Forge speak (both
+// detected as "stable-diffusion", stable_diffusion.cc).
+namespace memopt::runtimes {
+namespace {
+
+using S = Signal;
+constexpr SignalRule kComfyRules[] = {
+    {S::kScriptPath, "comfyui/main.py", 0.9},  // case-insensitive
+    {S::kPythonCwd, "comfyui", 0.85},
+    {S::kProgram, "comfy", 0.85, "comfy-cli"},
+};
+constexpr uint16_t kComfyPorts[] = {8188};
+constexpr HttpProbe kComfyProbes[] = {{"/system_stats", "\"devices\""}};
+
+ProbeAnswer identify_comfy(const HttpClient& http) {
+  auto s = jsonu::probe_json(http, "/system_stats");
+  return s && jsonu::arr(*s, "devices") ? ProbeAnswer::kYes : ProbeAnswer::kNo;
+}
+
+ProbeAnswer identify_a1111(const HttpClient& http) {
+  auto o = jsonu::probe_json(http, "/sdapi/v1/options");
+  return o && o->is_object() && o->contains("sd_model_checkpoint") ? ProbeAnswer::kYes
+                                                                    : ProbeAnswer::kNo;
+}
+
+constexpr uint16_t kA1111Ports[] = {7860};
+
+std::unique_ptr<RuntimeClient> make_comfy(const BaseUrl& b, const HttpOptions& o) {
+  return std::make_unique<ComfyUIClient>(b, o);
+}
+std::unique_ptr<RuntimeClient> make_a1111(const BaseUrl& b, const HttpOptions& o) {
+  return std::make_unique<A1111Client>(b, o);
+}
+
+}  // namespace
+
+extern const RuntimeDescriptor kComfyUIRuntime{
+    .kind = RuntimeKind::kComfyUI,
+    .name = "ComfyUI",
+    .role = RuntimeRole::kServer,
+    .rules = kComfyRules,
+    .default_ports = kComfyPorts,
+    .probes = kComfyProbes,
+    .make_client = make_comfy,
+    .identify = identify_comfy,
+    .probe_order = 5,
+    .cli_flag = "comfyui",
+    .capabilities = {.unload = true, .free_caches = true},
+    .model_facts = "GET /system_stats (VRAM), /queue (running jobs); POST /free",
+};
+
+extern const RuntimeDescriptor kA1111Runtime{
+    .kind = RuntimeKind::kA1111,
+    .name = "AUTOMATIC1111",
+    .role = RuntimeRole::kServer,
+    .default_ports = kA1111Ports,
+    .make_client = make_a1111,
+    .identify = identify_a1111,
+    .probe_order = 6,
+    .cli_flag = "a1111",
+    .capabilities = {.unload = true, .preload = true},
+    .model_facts = "GET /sdapi/v1/options (checkpoint), /sdapi/v1/progress",
+};
 
 }  // namespace memopt::runtimes

@@ -34,7 +34,6 @@ class ComfyUIClient : public RuntimeClient {
   ComfyUIClient(const BaseUrl& base, const HttpOptions& options)
       : RuntimeClient(HttpClient(base, options)) {}
   RuntimeKind kind() const override { return RuntimeKind::kComfyUI; }
-  Capabilities capabilities() const override { return {true, false, false}; }
   Result<RuntimeInfo> info() const override;
   // One entry (kComfyModelName) holding the PyTorch-reserved VRAM, when > 0.
   Result<std::vector<LoadedModel>> loaded_models() const override;
@@ -51,7 +50,6 @@ class A1111Client : public RuntimeClient {
   A1111Client(const BaseUrl& base, const HttpOptions& options)
       : RuntimeClient(HttpClient(base, options)) {}
   RuntimeKind kind() const override { return RuntimeKind::kA1111; }
-  Capabilities capabilities() const override { return {true, true, false}; }
   Result<RuntimeInfo> info() const override;
   // The checkpoint named by options.sd_model_checkpoint (no memory figures).
   Result<std::vector<LoadedModel>> loaded_models() const override;

@@ -37,6 +37,35 @@ inline Result<json> expect_json(const Result<HttpResponse>& r, std::string_view 
   return parse(r->body, std::string(method) + " " + url);
 }
 
+// One identification GET for probe(): the JSON body of a 200 answer, or
+// nullopt. `unreachable` is set when nothing answered at all.
+inline std::optional<json> probe_json(const HttpClient& http, const char* path,
+                                      bool* unreachable = nullptr) {
+  auto r = http.get(path);
+  if (!r) {
+    if (unreachable != nullptr) *unreachable = true;
+    return std::nullopt;
+  }
+  if (r->status != 200) return std::nullopt;
+  json j = json::parse(r->body, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+// The owned_by of the first model in an OpenAI-style GET /v1/models answer.
+inline std::string first_model_owner(const HttpClient& http) {
+  auto m = probe_json(http, "/v1/models");
+  if (!m || !m->is_object() || !m->contains("data") || !(*m)["data"].is_array() ||
+      (*m)["data"].empty()) {
+    return "";
+  }
+  const json& first = (*m)["data"][0];
+  if (!first.is_object() || !first.contains("owned_by") || !first["owned_by"].is_string()) {
+    return "";
+  }
+  return first["owned_by"].get<std::string>();
+}
+
 inline std::string str(const json& j, const char* key) {
   if (!j.is_object()) return "";
   auto it = j.find(key);

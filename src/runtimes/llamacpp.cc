@@ -1,4 +1,5 @@
 #include "runtimes/llamacpp.h"
+#include "runtimes/registry.h"
 
 #include "runtimes/json_util.h"
 #include "runtimes/metrics_fetch.h"
@@ -257,5 +258,72 @@ Status LlamaCppClient::preload(const std::string& model, const PreloadOptions& o
   }
   return Ok{};
 }
+
+}  // namespace memopt::runtimes
+
+// The registry's entry for llama.cpp: llama-server and every program that
+// embeds libllama (LM Studio's engine, node-llama-cpp, koboldcpp, llamafile,
+// llama-cpp-python); /props, /slots and /metrics for models and KV.
+namespace memopt::runtimes {
+namespace {
+
+using S = Signal;
+constexpr SignalRule kRules[] = {
+    {S::kProgram, "llama-server", 0.9},
+    {S::kProgram, "llama-cli", 0.9},
+    {S::kProgram, "llama-run", 0.9},
+    {S::kProgram, "llama-mtmd-cli", 0.9},
+    {S::kProgram, "llamafile", 0.9, "llamafile"},
+    {S::kProgramSuffix, ".llamafile", 0.9, "llamafile"},
+    {S::kLibraryPath, "/.llamafile/", 0.85, "llamafile"},
+    {S::kProgram, "koboldcpp", 0.9, "koboldcpp"},
+    {S::kScriptPath, "koboldcpp.py", 0.9, "koboldcpp"},
+    {S::kLibraryPrefix, "koboldcpp_", 0.85, "koboldcpp"},
+    {S::kProgram, "llmster", 0.85, "LM Studio"},
+    {S::kLibraryPath, "/.lmstudio/", 0.85, "LM Studio"},
+    {S::kLibraryPath, "/@node-llama-cpp/", 0.85, "node-llama-cpp"},
+    {S::kPythonModule, "llama_cpp.server", 0.9, "llama-cpp-python"},
+    {S::kLibraryPath, "/llama_cpp/lib/", 0.85, "llama-cpp-python"},
+    {S::kLibraryPrefix, "libllama", 0.8},
+    {S::kLibraryPrefix, "libggml", 0.75},
+};
+constexpr uint16_t kPorts[] = {8080, 5001, 1234};
+constexpr HttpProbe kProbes[] = {{"/props", "\"default_generation_settings\""}};
+constexpr std::string_view kAliases[] = {"llamacpp", "llama-server"};
+
+ProbeAnswer identify(const HttpClient& http) {
+  bool unreachable = false;
+  auto p = jsonu::probe_json(http, "/props", &unreachable);
+  if (unreachable) return ProbeAnswer::kUnreachable;
+  if (p && p->is_object() &&
+      (p->contains("default_generation_settings") || jsonu::str(*p, "role") == "router")) {
+    return ProbeAnswer::kYes;
+  }
+  return jsonu::first_model_owner(http) == "llamacpp" ? ProbeAnswer::kYes : ProbeAnswer::kNo;
+}
+
+std::unique_ptr<RuntimeClient> make(const BaseUrl& b, const HttpOptions& o) {
+  return std::make_unique<LlamaCppClient>(b, o);
+}
+
+}  // namespace
+
+extern const RuntimeDescriptor kLlamaCppRuntime{
+    .kind = RuntimeKind::kLlamaCpp,
+    .name = "llama.cpp",
+    .role = RuntimeRole::kEngine,
+    .rules = kRules,
+    .default_ports = kPorts,
+    .probes = kProbes,
+    .aliases = kAliases,
+    .make_client = make,
+    .identify = identify,
+    .probe_order = 1,
+    .cli_flag = "llamacpp",
+    // Unload and load only in router mode (--models-dir); a single-model
+    // server frees memory only by stopping.
+    .capabilities = {.unload = true, .preload = true},
+    .model_facts = "GET /props (n_ctx, total_slots), /slots (per-sequence context), /metrics (KV)",
+};
 
 }  // namespace memopt::runtimes

@@ -53,7 +53,6 @@ class LlamaCppClient : public RuntimeClient {
   LlamaCppClient(const BaseUrl& base, const HttpOptions& options)
       : RuntimeClient(HttpClient(base, options)) {}
   RuntimeKind kind() const override { return RuntimeKind::kLlamaCpp; }
-  Capabilities capabilities() const override { return {true, true, false}; }  // router mode only
   Result<RuntimeInfo> info() const override;
   Result<std::vector<LoadedModel>> loaded_models() const override;
   Status unload(const std::string& model) const override;

@@ -1,4 +1,5 @@
 #include "runtimes/ollama.h"
+#include "runtimes/registry.h"
 
 #include <regex>
 
@@ -209,5 +210,55 @@ Status OllamaClient::preload(const std::string& model, const PreloadOptions& opt
   return check_generate(loader.post("/api/generate", ollama_preload_request(model, options)),
                         loader.url("/api/generate"), "load");
 }
+
+}  // namespace memopt::runtimes
+
+// The registry's entry for Ollama: its server and runner processes, port
+// 11434 (OLLAMA_HOST), /api/ps for models and sizes, keep_alive for actions.
+namespace memopt::runtimes {
+namespace {
+
+using S = Signal;
+constexpr SignalRule kRules[] = {
+    {S::kCommand, "ollama serve", 0.95},
+    {S::kCommand, "ollama runner", 0.95},
+    {S::kProgram, "ollama_llama_server", 0.95},  // v0.3 and older
+    {S::kExePath, "/lib/ollama/", 0.9},          // v0.30+: bundled llama-server child
+    {S::kLibraryPath, "/lib/ollama/", 0.85},
+};
+constexpr uint16_t kPorts[] = {11434};
+constexpr HttpProbe kProbes[] = {{"/api/version", "\"version\""}};
+
+ProbeAnswer identify(const HttpClient& http) {
+  bool unreachable = false;
+  auto v = jsonu::probe_json(http, "/api/version", &unreachable);
+  if (unreachable) return ProbeAnswer::kUnreachable;
+  // {"version": "..."} and nothing else.
+  return v && v->is_object() && v->size() == 1 && v->contains("version") ? ProbeAnswer::kYes
+                                                                          : ProbeAnswer::kNo;
+}
+
+std::unique_ptr<RuntimeClient> make(const BaseUrl& b, const HttpOptions& o) {
+  return std::make_unique<OllamaClient>(b, o);
+}
+
+}  // namespace
+
+extern const RuntimeDescriptor kOllamaRuntime{
+    .kind = RuntimeKind::kOllama,
+    .name = "Ollama",
+    .role = RuntimeRole::kServer,
+    .rules = kRules,
+    .default_ports = kPorts,
+    .probes = kProbes,
+    .make_client = make,
+    .identify = identify,
+    .probe_order = 0,
+    .cli_flag = "ollama-host",
+    .host_env = "OLLAMA_HOST",
+    .parse_host = parse_ollama_host,
+    .capabilities = {.unload = true, .preload = true, .reload = true},
+    .model_facts = "GET /api/ps (size, size_vram, context_length), /api/show (layers, KV heads)",
+};
 
 }  // namespace memopt::runtimes

@@ -51,7 +51,6 @@ class OllamaClient : public RuntimeClient {
   OllamaClient(const BaseUrl& base, const HttpOptions& options)
       : RuntimeClient(HttpClient(base, options)) {}
   RuntimeKind kind() const override { return RuntimeKind::kOllama; }
-  Capabilities capabilities() const override { return {true, true, true}; }
   Result<RuntimeInfo> info() const override;
   Result<std::vector<LoadedModel>> loaded_models() const override;
   Status unload(const std::string& model) const override;

@@ -1,57 +1,35 @@
 #include "runtimes/runtime.h"
 
-#include "runtimes/image_gen.h"
-#include "runtimes/llamacpp.h"
-#include "runtimes/ollama.h"
-#include "runtimes/sglang.h"
-#include "runtimes/tgi.h"
-#include "runtimes/vllm.h"
+#include "runtimes/registry.h"
 
 namespace memopt::runtimes {
-namespace {
-
-struct KindEntry {
-  RuntimeKind kind;
-  std::string_view name;
-  int port;  // runtime-apis.md §0; ComfyUI and A1111 from their launchers
-};
-
-// The registration table: adding a runtime is one line here and one file.
-constexpr KindEntry kKinds[] = {
-    {RuntimeKind::kOllama, "ollama", 11434},   {RuntimeKind::kLlamaCpp, "llama.cpp", 8080},
-    {RuntimeKind::kVllm, "vllm", 8000},        {RuntimeKind::kSglang, "sglang", 30000},
-    {RuntimeKind::kTgi, "tgi", 3000},          {RuntimeKind::kComfyUI, "comfyui", 8188},
-    {RuntimeKind::kA1111, "a1111", 7860},
-};
-
-}  // namespace
 
 std::string_view runtime_name(RuntimeKind kind) {
-  for (const KindEntry& e : kKinds) {
-    if (e.kind == kind) return e.name;
-  }
-  return "unknown";
+  return kind.id().empty() ? std::string_view("unknown") : kind.id();
 }
 
 std::optional<RuntimeKind> runtime_from_name(std::string_view name) {
-  for (const KindEntry& e : kKinds) {
-    if (e.name == name) return e.kind;
-  }
-  if (name == "llamacpp" || name == "llama-server") return RuntimeKind::kLlamaCpp;
-  return std::nullopt;
+  const RuntimeDescriptor* d = find_runtime(name);
+  if (d == nullptr || !d->has_client()) return std::nullopt;
+  return d->kind;
 }
 
 int default_port(RuntimeKind kind) {
-  for (const KindEntry& e : kKinds) {
-    if (e.kind == kind) return e.port;
-  }
-  return 0;
+  const RuntimeDescriptor* d = find_runtime(kind.id());
+  return d == nullptr ? 0 : d->api_port();
 }
 
 std::vector<RuntimeKind> all_runtime_kinds() {
   std::vector<RuntimeKind> out;
-  for (const KindEntry& e : kKinds) out.push_back(e.kind);
+  for (const RuntimeDescriptor* d : all_runtimes()) {
+    if (d->has_client()) out.push_back(d->kind);
+  }
   return out;
+}
+
+Capabilities RuntimeClient::capabilities() const {
+  const RuntimeDescriptor* d = find_runtime(kind().id());
+  return d == nullptr ? Capabilities{} : d->capabilities;
 }
 
 Error RuntimeClient::not_supported(std::string_view action) const {
@@ -67,16 +45,9 @@ Status RuntimeClient::preload(const std::string&, const PreloadOptions&) const {
 
 std::unique_ptr<RuntimeClient> make_client(RuntimeKind kind, const BaseUrl& base,
                                            const HttpOptions& options) {
-  switch (kind) {
-    case RuntimeKind::kOllama: return std::make_unique<OllamaClient>(base, options);
-    case RuntimeKind::kLlamaCpp: return std::make_unique<LlamaCppClient>(base, options);
-    case RuntimeKind::kVllm: return std::make_unique<VllmClient>(base, options);
-    case RuntimeKind::kSglang: return std::make_unique<SglangClient>(base, options);
-    case RuntimeKind::kTgi: return std::make_unique<TgiClient>(base, options);
-    case RuntimeKind::kComfyUI: return std::make_unique<ComfyUIClient>(base, options);
-    case RuntimeKind::kA1111: return std::make_unique<A1111Client>(base, options);
-  }
-  return std::make_unique<OllamaClient>(base, options);
+  const RuntimeDescriptor* d = find_runtime(kind.id());
+  if (d == nullptr || d->make_client == nullptr) return nullptr;
+  return d->make_client(base, options);
 }
 
 }  // namespace memopt::runtimes

@@ -17,12 +17,38 @@
 
 namespace memopt::runtimes {
 
-enum class RuntimeKind { kOllama, kLlamaCpp, kVllm, kSglang, kTgi, kComfyUI, kA1111 };
-// "ollama", "llama.cpp", "vllm", "sglang", "tgi", "comfyui", "a1111".
+// Which runtime: the id of its descriptor in the registry (registry.h).
+// A value type compared by id; the constants name the runtimes that code
+// elsewhere has to single out (Ollama's /api/show, ...). A new runtime needs
+// no constant here: its descriptor's kind is RuntimeKind{"its-id"}.
+class RuntimeKind {
+ public:
+  constexpr RuntimeKind() = default;
+  constexpr explicit RuntimeKind(std::string_view id) : id_(id) {}
+  constexpr std::string_view id() const { return id_; }
+  friend constexpr bool operator==(RuntimeKind a, RuntimeKind b) { return a.id_ == b.id_; }
+  friend constexpr auto operator<=>(RuntimeKind a, RuntimeKind b) { return a.id_ <=> b.id_; }
+
+  static const RuntimeKind kOllama, kLlamaCpp, kVllm, kSglang, kTgi, kComfyUI, kA1111;
+
+ private:
+  std::string_view id_;
+};
+inline constexpr RuntimeKind RuntimeKind::kOllama{"ollama"};
+inline constexpr RuntimeKind RuntimeKind::kLlamaCpp{"llama.cpp"};
+inline constexpr RuntimeKind RuntimeKind::kVllm{"vllm"};
+inline constexpr RuntimeKind RuntimeKind::kSglang{"sglang"};
+inline constexpr RuntimeKind RuntimeKind::kTgi{"tgi"};
+inline constexpr RuntimeKind RuntimeKind::kComfyUI{"comfyui"};
+inline constexpr RuntimeKind RuntimeKind::kA1111{"a1111"};
+
+// The id ("ollama", "llama.cpp", ...), or "unknown" for an empty kind.
 std::string_view runtime_name(RuntimeKind kind);
+// By id or alias, only for runtimes with an API client.
 std::optional<RuntimeKind> runtime_from_name(std::string_view name);
-// The port the runtime listens on unless told otherwise (runtime-apis.md §0).
+// The port the runtime's API listens on unless told otherwise.
 int default_port(RuntimeKind kind);
+// Every runtime with an API client, in the registry's order.
 std::vector<RuntimeKind> all_runtime_kinds();
 
 struct RuntimeInfo {
@@ -53,6 +79,14 @@ struct LoadedModel {
   std::optional<uint64_t> requests_running;  // from metrics or slots
   std::optional<uint64_t> requests_waiting;
   KVCacheMetrics kv;
+  // Layers the planner counts (repeating + output), where the runtime says
+  // (Ollama /api/show); 0 unknown.
+  uint32_t n_layers = 0;
+  // Tracked across readings by the snapshot assembler, not reported by the
+  // runtime: seconds since the last sign of use (a request running, Ollama's
+  // expiry moving), and the highest KV use seen while loaded.
+  std::optional<double> idle_seconds;
+  uint64_t kv_peak_bytes = 0;
 };
 
 struct PreloadOptions {
@@ -66,7 +100,9 @@ struct PreloadOptions {
 struct Capabilities {
   bool unload = false;   // frees a model's memory without killing the server
   bool preload = false;  // loads a model ahead of use
-  bool reload = false;   // unload + load with changed options (vram defrag)
+  bool reload = false;   // unload + load with changed options (layers, context: vram defrag)
+  bool sleep = false;    // "unload" keeps the process and frees its GPU memory (vLLM, SGLang)
+  bool free_caches = false;  // "unload" frees the runtime's caches, not a model (ComfyUI)
 };
 
 class RuntimeClient {
@@ -75,7 +111,8 @@ class RuntimeClient {
   virtual RuntimeKind kind() const = 0;
   std::string_view name() const { return runtime_name(kind()); }
   const std::string& base_url() const { return base_url_str_; }
-  virtual Capabilities capabilities() const { return {}; }
+  // What the registry says this runtime can do (registry.h).
+  Capabilities capabilities() const;
 
   // Version and readiness; an error when nothing (or something else) answers.
   virtual Result<RuntimeInfo> info() const = 0;
@@ -96,7 +133,7 @@ class RuntimeClient {
   std::string base_url_str_;
 };
 
-// A client for `kind` at `base`. Never null.
+// A client for `kind` at `base`; null for a runtime without an API client.
 std::unique_ptr<RuntimeClient> make_client(RuntimeKind kind, const BaseUrl& base,
                                            const HttpOptions& options = {});
 

@@ -1,4 +1,5 @@
 #include "runtimes/sglang.h"
+#include "runtimes/registry.h"
 
 #include <cmath>
 
@@ -170,5 +171,53 @@ Status SglangClient::preload(const std::string& model, const PreloadOptions& opt
   if (auto s = post_ok(http_, "/resume_memory_occupation", "{}"); !s) return s;
   return post_ok(http_, "/continue_generation", "{}");
 }
+
+}  // namespace memopt::runtimes
+
+// The registry's entry for SGLang: its scheduler processes, port 30000,
+// /get_model_info and /metrics; memory saver release for freeing GPU memory.
+namespace memopt::runtimes {
+namespace {
+
+using S = Signal;
+constexpr SignalRule kRules[] = {
+    {S::kCommPrefix, "sglang::", 0.95},  // sglang::scheduler_TP0, sglang::detokenizer
+    {S::kPythonModule, "sglang.launch_server", 0.95},
+    {S::kCommand, "sglang serve", 0.95},
+    {S::kLibraryPath, "/sgl_kernel/", 0.85},
+};
+constexpr uint16_t kPorts[] = {30000};
+constexpr HttpProbe kProbes[] = {{"/get_model_info", "\"model_path\""}};
+
+ProbeAnswer identify(const HttpClient& http) {
+  if (jsonu::first_model_owner(http) == "sglang") return ProbeAnswer::kYes;
+  for (const char* path : {"/server_info", "/get_server_info"}) {
+    if (auto s = jsonu::probe_json(http, path); s && jsonu::arr(*s, "internal_states")) {
+      return ProbeAnswer::kYes;
+    }
+  }
+  return ProbeAnswer::kNo;
+}
+
+std::unique_ptr<RuntimeClient> make(const BaseUrl& b, const HttpOptions& o) {
+  return std::make_unique<SglangClient>(b, o);
+}
+
+}  // namespace
+
+extern const RuntimeDescriptor kSglangRuntime{
+    .kind = RuntimeKind::kSglang,
+    .name = "SGLang",
+    .role = RuntimeRole::kServer,
+    .rules = kRules,
+    .default_ports = kPorts,
+    .probes = kProbes,
+    .make_client = make,
+    .identify = identify,
+    .probe_order = 3,
+    .cli_flag = "sglang",
+    .capabilities = {.unload = true, .preload = true, .sleep = true},
+    .model_facts = "GET /get_model_info, /server_info (max_total_num_tokens), /metrics (token usage)",
+};
 
 }  // namespace memopt::runtimes

@@ -31,7 +31,6 @@ class SglangClient : public RuntimeClient {
   SglangClient(const BaseUrl& base, const HttpOptions& options)
       : RuntimeClient(HttpClient(base, options)) {}
   RuntimeKind kind() const override { return RuntimeKind::kSglang; }
-  Capabilities capabilities() const override { return {true, true, false}; }  // memory saver only
   Result<RuntimeInfo> info() const override;
   Result<std::vector<LoadedModel>> loaded_models() const override;
   // pause_generation + release_memory_occupation / resume + continue.

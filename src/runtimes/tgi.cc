@@ -1,4 +1,5 @@
 #include "runtimes/tgi.h"
+#include "runtimes/registry.h"
 
 #include "runtimes/json_util.h"
 #include "runtimes/metrics_fetch.h"
@@ -69,5 +70,47 @@ Result<std::vector<LoadedModel>> TgiClient::loaded_models() const {
   lm.kv.complete(std::nullopt);
   return std::vector<LoadedModel>{std::move(lm)};
 }
+
+}  // namespace memopt::runtimes
+
+// The registry's entry for Hugging Face TGI: launcher, router and shards,
+// port 3000 (80 in its container), /info and /metrics; no unload.
+namespace memopt::runtimes {
+namespace {
+
+using S = Signal;
+constexpr SignalRule kRules[] = {
+    {S::kProgram, "text-generation-launcher", 0.95},
+    {S::kProgram, "text-generation-router", 0.95},
+    {S::kCommand, "text-generation-server serve", 0.95},  // the Python shards
+};
+constexpr uint16_t kPorts[] = {3000, 80};
+constexpr HttpProbe kProbes[] = {{"/info", "\"model_id\""}};
+
+ProbeAnswer identify(const HttpClient& http) {
+  auto i = jsonu::probe_json(http, "/info");
+  return i && jsonu::str(*i, "router") == "text-generation-router" ? ProbeAnswer::kYes
+                                                                   : ProbeAnswer::kNo;
+}
+
+std::unique_ptr<RuntimeClient> make(const BaseUrl& b, const HttpOptions& o) {
+  return std::make_unique<TgiClient>(b, o);
+}
+
+}  // namespace
+
+extern const RuntimeDescriptor kTgiRuntime{
+    .kind = RuntimeKind::kTgi,
+    .name = "TGI",
+    .role = RuntimeRole::kServer,
+    .rules = kRules,
+    .default_ports = kPorts,
+    .probes = kProbes,
+    .make_client = make,
+    .identify = identify,
+    .probe_order = 4,
+    .cli_flag = "tgi",
+    .model_facts = "GET /info (max_total_tokens), /metrics (queue, batch)",
+};
 
 }  // namespace memopt::runtimes

@@ -1,4 +1,5 @@
 #include "runtimes/vllm.h"
+#include "runtimes/registry.h"
 
 #include <cmath>
 
@@ -231,5 +232,48 @@ Status VllmClient::preload(const std::string& model, const PreloadOptions& optio
   if (auto s = check_served(*this, model); !s) return s;
   return wake_up();
 }
+
+}  // namespace memopt::runtimes
+
+// The registry's entry for vLLM: its engine processes, port 8000, /metrics
+// for the KV pool, sleep mode for freeing GPU memory.
+namespace memopt::runtimes {
+namespace {
+
+using S = Signal;
+constexpr SignalRule kRules[] = {
+    {S::kCommPrefix, "VLLM::", 0.95},  // VLLM::EngineCore, VLLM::Worker_TP0
+    {S::kCommand, "vllm serve", 0.95},
+    {S::kPythonModule, "vllm.entrypoints", 0.95},
+    {S::kLibraryPath, "/vllm/_C", 0.9},
+    {S::kLibraryPath, "/vllm/_moe_C", 0.9},
+};
+constexpr uint16_t kPorts[] = {8000};
+constexpr HttpProbe kProbes[] = {{"/metrics", "vllm:"}};
+
+ProbeAnswer identify(const HttpClient& http) {
+  return jsonu::first_model_owner(http) == "vllm" ? ProbeAnswer::kYes : ProbeAnswer::kNo;
+}
+
+std::unique_ptr<RuntimeClient> make(const BaseUrl& b, const HttpOptions& o) {
+  return std::make_unique<VllmClient>(b, o);
+}
+
+}  // namespace
+
+extern const RuntimeDescriptor kVllmRuntime{
+    .kind = RuntimeKind::kVllm,
+    .name = "vLLM",
+    .role = RuntimeRole::kServer,
+    .rules = kRules,
+    .default_ports = kPorts,
+    .probes = kProbes,
+    .make_client = make,
+    .identify = identify,
+    .probe_order = 2,
+    .cli_flag = "vllm",
+    .capabilities = {.unload = true, .preload = true, .reload = true, .sleep = true},
+    .model_facts = "GET /v1/models (max_model_len), /metrics (KV usage, blocks)",
+};
 
 }  // namespace memopt::runtimes

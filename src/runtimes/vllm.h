@@ -36,7 +36,6 @@ class VllmClient : public RuntimeClient {
   VllmClient(const BaseUrl& base, const HttpOptions& options)
       : RuntimeClient(HttpClient(base, options)) {}
   RuntimeKind kind() const override { return RuntimeKind::kVllm; }
-  Capabilities capabilities() const override { return {true, true, true}; }  // sleep mode only
   Result<RuntimeInfo> info() const override;
   Result<std::vector<LoadedModel>> loaded_models() const override;
   // Sleep level 1 (weights to host RAM, KV dropped) / wake up.

@@ -1,16 +1,22 @@
 #pragma once
-// Snapshot: everything `ai status`, `ai detect`, the daemon API and every view
-// render — host memory, GPUs, AI workloads (and non-AI VRAM holders), models
-// loaded in runtimes, and actionable warnings. A plain value type: collectors
-// fill it, pure logic reads it, to_json() is its documented form
-// (docs/json/status.md, schema ruvector-memopt.status/1).
+// Snapshot: the one typed picture of the machine that every command, the
+// daemon and the gateway render — host memory (with pressure and NUMA), GPUs
+// with their telemetry, AI workloads (and non-AI VRAM holders) with their
+// processes and models, the models the runtimes hold (context, parallel
+// sequences, KV bytes measured or estimated, labelled), warnings. Built by
+// exactly one assembler (assembler/assembler.h); turned into JSON once, at the
+// edge (snapshot_json.h, schema ruvector-memopt.status/1, docs/json/status.md).
+#include <algorithm>
 #include <cstdint>
-#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace memopt::detect {
+#include "gpu/gpu_device.h"
+#include "proc/host_memory.h"
+#include "runtimes/runtime.h"
+
+namespace memopt::snapshot {
 
 // One signal that matched, on one process.
 struct Evidence {
@@ -20,6 +26,7 @@ struct Evidence {
   double confidence = 0;
 };
 
+// VRAM a workload holds on one GPU.
 struct GpuShare {
   uint32_t gpu_index = 0;
   uint64_t used_bytes = 0;
@@ -48,8 +55,10 @@ struct WorkloadEstimate {
   uint64_t total_bytes = 0;
 };
 
+// A group of processes doing one piece of AI work (a server and its runners),
+// or a non-AI process holding VRAM (runtime "other").
 struct Workload {
-  std::string runtime;       // signature id ("ollama", "llama.cpp", ...) or "other"
+  std::string runtime;       // registry id ("ollama", "llama.cpp", ...) or "other"
   std::string runtime_name;  // display name ("Ollama"), or the command for "other"
   std::string flavor;        // variant: "LM Studio", "node-llama-cpp", "Forge", ...
   std::vector<std::string> accelerators;  // "CUDA", "ONNX Runtime TensorRT EP", ...
@@ -63,10 +72,11 @@ struct Workload {
   std::vector<Evidence> evidence;
   std::string endpoint;  // "http://127.0.0.1:11434", "" when not listening
   bool endpoint_confirmed = false;  // an HTTP probe answered like the runtime
-  std::string model;     // display name: runtime's name, argv model or file name
+  std::string model;                // display name: runtime's name, argv model or file name
   std::vector<std::string> model_files;
   std::vector<ModelSummary> models;  // model files the GGUF reader could describe
-  uint64_t context_tokens = 0;       // context the command line asks for (-c, --max-model-len), 0: unknown
+  uint64_t context_tokens = 0;  // context the command line asks for (-c, --max-model-len), 0: unknown
+  uint64_t parallel = 0;        // sequences the command line asks for (-np, --parallel), 0: unknown
   std::optional<WorkloadEstimate> estimate;
   uint64_t rss_bytes = 0;
   uint64_t swap_bytes = 0;
@@ -77,70 +87,43 @@ struct Workload {
   bool is_ai() const { return runtime != "other"; }
 };
 
-struct GpuDevice {
-  uint32_t index = 0;
-  std::string name;
-  std::string vendor;  // "nvidia", "amd", "intel"
-  uint64_t total_bytes = 0;
-  uint64_t used_bytes = 0;
-};
-
-// VRAM one process holds on one GPU (from the GPU backends).
-struct ProcessGpuMemory {
-  int pid = 0;
-  uint32_t gpu_index = 0;
-  uint64_t used_bytes = 0;
-};
-
-// A model a runtime reports as loaded (Ollama /api/ps, vLLM metrics, ...).
-struct LoadedModel {
-  std::string runtime;  // signature id
-  std::string name;     // "qwen2:7b"
-  std::string endpoint;
-  uint64_t size_bytes = 0;       // total memory of the loaded model (weights + KV + compute)
-  uint64_t vram_bytes = 0;       // the part in GPU memory
-  uint64_t context_length = 0;   // tokens per sequence, 0 when unknown
-  std::optional<double> kv_cache_usage;    // 0..1 of the KV pool, where known
-  std::optional<uint64_t> kv_cache_bytes;  // KV pool size, where known
-  bool kv_estimated = false;               // the KV figures are our estimate, not the runtime's
-};
-
 struct Warning {
   std::string severity;  // "info", "warning", "critical"
   std::string message;   // what is wrong, with figures
   std::string action;    // what to do (a command to run), may be empty
 };
 
-struct HostMemoryView {
-  uint64_t total_bytes = 0;
-  uint64_t available_bytes = 0;
-  uint64_t swap_total_bytes = 0;
-  uint64_t swap_free_bytes = 0;
-};
-
 struct ScanStats {
   int processes = 0;
   int denied_processes = 0;  // processes whose maps/fds could not be read (permission)
   int vanished_processes = 0;
-  bool as_root = false;      // the scan ran with root rights (denials are then not ours to fix)
+  bool as_root = false;  // the scan ran with root rights (denials are then not ours to fix)
+};
+
+// A collector that failed this time; the others still reported.
+struct CollectorError {
+  std::string collector;  // "host", "gpu", "detect", "runtimes"
+  std::string message;
 };
 
 struct Snapshot {
   uint64_t taken_at_unix_ms = 0;
-  HostMemoryView host;
-  std::vector<GpuDevice> gpus;
+  proc::HostMemory host;
+  std::vector<gpu::GpuDevice> gpus;
   std::string gpu_backend;  // "nvml", "amdgpu", "none", ... empty when not collected
   std::string gpu_error;    // why GPUs could not be read, "" when fine
   std::vector<Workload> workloads;  // AI workloads, then non-AI VRAM holders ("other")
-  std::vector<LoadedModel> loaded_models;
+  std::vector<runtimes::LoadedModel> loaded_models;
   ScanStats scan;
   std::string profile;  // active policy profile, "" when none
   std::vector<Warning> warnings;
   std::vector<std::string> unsupported;  // runtimes this platform cannot show, with why
+  std::vector<CollectorError> errors;
 
-  nlohmann::json to_json() const;
+  uint64_t ram_used_bytes() const {
+    const auto& m = host.meminfo;
+    return m.total_bytes - std::min(m.total_bytes, m.available_bytes);
+  }
 };
 
-nlohmann::json to_json(const Workload& w);
-
-}  // namespace memopt::detect
+}  // namespace memopt::snapshot

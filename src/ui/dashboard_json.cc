@@ -1,5 +1,7 @@
 #include "ui/dashboard_json.h"
 
+#include "snapshot/snapshot_json.h"
+
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
@@ -64,130 +66,118 @@ const json& array_of(const json& j, std::initializer_list<const char*> keys) {
   return kEmpty;
 }
 
-std::string throttle_text(const json& g) {
-  const json* t = member(g, "throttle");
-  if (!t) return "";
-  if (t->is_string()) return get_str(g, "throttle");
-  std::string out;
-  if (t->is_object()) {
-    if (member(*t, "thermal") && (*t)["thermal"] == true) out = "thermal";
-    if (member(*t, "power") && (*t)["power"] == true) out += out.empty() ? "power" : "+power";
-  }
-  return out;
-}
 
-WorkloadView model_row(const json& w, const json& m) {
+// A runtime's loaded model as a row, with the scanned workload serving it
+// (null when no scanned process owns it: another container, a remote host).
+WorkloadView model_row(const snapshot::Workload* w, const runtimes::LoadedModel& m) {
   WorkloadView r;
-  r.runtime = get_str(w.is_null() ? m : w, "runtime");
-  r.model = get_str(m, "name");
-  r.endpoint = get_str(m, "endpoint");
-  if (auto pid = get_u64(w, "pid")) r.pid = static_cast<int64_t>(std::min<uint64_t>(*pid, INT32_MAX));
-  const auto size = get_u64(m, "size_bytes");
-  r.vram_bytes = get_u64(m, "vram_bytes");
+  r.runtime = w ? w->runtime : std::string(runtimes::runtime_name(m.runtime));
+  r.model = m.name;
+  r.endpoint = m.endpoint;
+  if (w) r.pid = w->pid;
+  r.vram_bytes = m.vram_bytes;
   // A runtime's model is split GPU/CPU: what is not in VRAM sits in RAM.
-  if (size && r.vram_bytes) {
-    r.ram_bytes = *size > *r.vram_bytes ? *size - *r.vram_bytes : 0;
-    if (*size > 0) r.gpu_share = std::min(1.0, static_cast<double>(*r.vram_bytes) / static_cast<double>(*size));
+  if (m.size_bytes && m.vram_bytes) {
+    const uint64_t size = *m.size_bytes, vram = *m.vram_bytes;
+    r.ram_bytes = size > vram ? size - vram : 0;
+    if (size > 0) r.gpu_share = std::min(1.0, static_cast<double>(vram) / static_cast<double>(size));
   }
-  // kv_cache_bytes: the KV cache the model holds (reported or estimated,
-  // docs/json/status.md); kv_cache_usage: the share in use, where known.
-  r.kv_capacity_bytes = get_u64(m, "kv_cache_bytes");
-  if (r.kv_capacity_bytes) {
-    if (auto usage = get_double(m, "kv_cache_usage"); usage && *usage >= 0 && *usage <= 1) {
-      r.kv_used_bytes = static_cast<uint64_t>(*usage * static_cast<double>(*r.kv_capacity_bytes));
+  // The KV cache the model holds (reported or estimated) and the share in use.
+  r.kv_capacity_bytes = m.kv.capacity_bytes.value;
+  if (r.kv_capacity_bytes && m.kv.usage_ratio.known()) {
+    const double usage = *m.kv.usage_ratio.value;
+    if (usage >= 0 && usage <= 1) {
+      r.kv_used_bytes = static_cast<uint64_t>(usage * static_cast<double>(*r.kv_capacity_bytes));
     }
   }
-  r.idle_seconds = get_double(m, "idle_seconds");
+  r.idle_seconds = m.idle_seconds;
   return r;
 }
 
 }  // namespace
 
-Dashboard dashboard_from_status(const json& status) {
+Dashboard dashboard_from_snapshot(const snapshot::Snapshot& s) {
   Dashboard d;
-  if (const json* host = member(status, "host")) {
-    d.ram_total_bytes = get_u64(*host, "total_bytes").value_or(0);
-    d.ram_available_bytes = std::min(get_u64(*host, "available_bytes").value_or(0), d.ram_total_bytes);
-  }
-  for (const json& g : array_of(status, {"gpus"})) {
+  d.ram_total_bytes = s.host.meminfo.total_bytes;
+  d.ram_available_bytes = std::min(s.host.meminfo.available_bytes, d.ram_total_bytes);
+  for (const gpu::GpuDevice& g : s.gpus) {
     if (d.gpus.size() >= kMaxRows) break;
     GpuView v;
-    v.index = static_cast<int>(std::min<uint64_t>(get_u64(g, "index").value_or(d.gpus.size()), 1024));
-    v.name = get_str(g, "name");
-    v.total_bytes = get_u64(g, "total_bytes").value_or(0);
-    v.used_bytes = get_u64(g, "used_bytes").value_or(0);
-    v.temperature_c = get_double(g, "temperature_c");
-    v.power_watts = get_double(g, "power_draw_watts");
-    v.power_limit_watts = get_double(g, "power_limit_watts");
-    if (auto u = get_u64(g, "utilization_percent"); u && *u <= 100) {
-      v.utilization_percent = static_cast<uint32_t>(*u);
+    v.index = static_cast<int>(std::min<uint32_t>(g.index, 1024));
+    v.name = g.name;
+    v.total_bytes = g.memory_total_bytes.value_or(0);
+    v.used_bytes = g.memory_used_bytes.value_or(0);
+    v.temperature_c = g.temperature_c;
+    v.power_watts = g.power_draw_watts;
+    v.power_limit_watts = g.power_limit_watts;
+    if (g.utilization_percent && *g.utilization_percent <= 100) v.utilization_percent = g.utilization_percent;
+    if (g.throttle) {
+      if (g.throttle->thermal) v.throttle = "thermal";
+      if (g.throttle->power) v.throttle += v.throttle.empty() ? "power" : "+power";
     }
-    v.throttle = throttle_text(g);
     d.gpus.push_back(std::move(v));
   }
   const bool have_gpus = !d.gpus.empty();
 
-  const json& loaded = array_of(status, {"loaded_models"});
-  std::vector<bool> used(loaded.size(), false);
+  std::vector<bool> used(s.loaded_models.size(), false);
   // AI workloads (with their loaded models), then models no scanned process
   // owns, then the non-AI VRAM holders ("other"), so AI work sorts first.
   std::vector<WorkloadView> others;
-  for (const json& w : array_of(status, {"workloads"})) {
+  for (const snapshot::Workload& w : s.workloads) {
     if (d.workloads.size() + others.size() >= kMaxRows) break;
-    const std::string endpoint = get_str(w, "endpoint");
     bool any = false;
-    for (size_t i = 0; i < loaded.size() && d.workloads.size() < kMaxRows; ++i) {
-      if (used[i] || endpoint.empty() || get_str(loaded[i], "endpoint") != endpoint) continue;
+    for (size_t i = 0; i < s.loaded_models.size() && d.workloads.size() < kMaxRows; ++i) {
+      if (used[i] || w.endpoint.empty() || s.loaded_models[i].endpoint != w.endpoint) continue;
       used[i] = true;
       any = true;
-      d.workloads.push_back(model_row(w, loaded[i]));
+      d.workloads.push_back(model_row(&w, s.loaded_models[i]));
     }
     if (any) continue;
     WorkloadView r;
-    r.runtime = get_str(w, "runtime");
-    r.model = get_str(w, "model");
+    r.runtime = w.runtime;
+    r.model = w.model;
     // A non-AI VRAM holder has no model: its command says who it is.
-    if (r.model.empty() && r.runtime == "other") r.model = get_str(w, "runtime_name");
-    if (r.model.empty() && r.runtime == "other") r.model = get_str(w, "command");
-    r.endpoint = endpoint;
-    if (auto pid = get_u64(w, "pid")) r.pid = static_cast<int64_t>(std::min<uint64_t>(*pid, INT32_MAX));
-    r.ram_bytes = get_u64(w, "rss_bytes");
+    if (r.model.empty() && !w.is_ai()) r.model = w.runtime_name.empty() ? w.command : w.runtime_name;
+    r.endpoint = w.endpoint;
+    r.pid = w.pid;
+    r.ram_bytes = w.rss_bytes;
     // Without a GPU reading, a 0 would claim "no VRAM"; show unknown instead.
-    if (have_gpus) r.vram_bytes = get_u64(w, "vram_bytes");
-    if (const json* est = member(w, "estimate")) {
-      r.kv_capacity_bytes = get_u64(*est, "kv_cache_bytes");
-      const auto total = get_u64(*est, "total_bytes");
-      if (total && *total > 0 && r.vram_bytes) {
-        r.gpu_share = std::min(1.0, static_cast<double>(*r.vram_bytes) / static_cast<double>(*total));
+    if (have_gpus) r.vram_bytes = w.vram_bytes;
+    if (w.estimate) {
+      r.kv_capacity_bytes = w.estimate->kv_cache_bytes;
+      if (w.estimate->total_bytes > 0 && r.vram_bytes) {
+        r.gpu_share = std::min(1.0, static_cast<double>(*r.vram_bytes) /
+                                        static_cast<double>(w.estimate->total_bytes));
       }
     }
-    (r.runtime == "other" ? others : d.workloads).push_back(std::move(r));
+    (w.is_ai() ? d.workloads : others).push_back(std::move(r));
   }
-  // Models a runtime reports that no scanned process owns (another container).
-  for (size_t i = 0; i < loaded.size() && d.workloads.size() < kMaxRows; ++i) {
-    if (!used[i]) d.workloads.push_back(model_row(json(), loaded[i]));
+  for (size_t i = 0; i < s.loaded_models.size() && d.workloads.size() < kMaxRows; ++i) {
+    if (!used[i]) d.workloads.push_back(model_row(nullptr, s.loaded_models[i]));
   }
   for (WorkloadView& o : others) {
     if (d.workloads.size() >= kMaxRows) break;
     d.workloads.push_back(std::move(o));
   }
-
-  if (const json* p = member(status, "profile")) {
-    ProfileView pv;
-    if (p->is_string()) {
-      pv.name = get_str(status, "profile");
-    } else if (p->is_object()) {
-      pv.name = get_str(*p, "name");
-      pv.auto_compact_threshold = get_double(*p, "auto_compact_threshold").value_or(0);
-      pv.auto_offload_threshold = get_double(*p, "auto_offload_threshold").value_or(0);
-      pv.reserve_ram_gb = get_double(*p, "reserve_ram_gb").value_or(0);
-    }
-    if (!pv.name.empty()) d.profile = pv;
-  }
-  for (const json& w : array_of(status, {"warnings"})) {
+  if (!s.profile.empty()) d.profile = ProfileView{s.profile, 0, 0, 0};
+  for (const auto& w : s.warnings) {
     if (d.warnings.size() >= 16) break;
-    std::string m = w.is_string() ? get_str(json{{"m", w}}, "m") : get_str(w, "message");
-    if (!m.empty()) d.warnings.push_back(std::move(m));
+    if (!w.message.empty()) d.warnings.push_back(w.message);
+  }
+  return d;
+}
+
+Dashboard dashboard_from_status(const json& status) {
+  auto snap = snapshot::from_json(status);
+  Dashboard d = snap ? dashboard_from_snapshot(*snap) : Dashboard{};
+  // A status document may carry the profile with its thresholds.
+  if (const json* p = member(status, "profile"); p && p->is_object()) {
+    ProfileView pv;
+    pv.name = get_str(*p, "name");
+    pv.auto_compact_threshold = get_double(*p, "auto_compact_threshold").value_or(0);
+    pv.auto_offload_threshold = get_double(*p, "auto_offload_threshold").value_or(0);
+    pv.reserve_ram_gb = get_double(*p, "reserve_ram_gb").value_or(0);
+    if (!pv.name.empty()) d.profile = pv;
   }
   return d;
 }

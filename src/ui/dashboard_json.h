@@ -7,12 +7,17 @@
 // without bound.
 #include <nlohmann/json_fwd.hpp>
 
+#include "snapshot/snapshot.h"
 #include "ui/dashboard.h"
 
 namespace memopt::ui {
 
 inline constexpr size_t kMaxRows = 4096;  // per list read from a payload
 
+// The typed Snapshot (a standalone reading) as the views show it.
+Dashboard dashboard_from_snapshot(const snapshot::Snapshot& s);
+// A status document from a daemon: read by snapshot::from_json (untrusted),
+// then as above.
 Dashboard dashboard_from_status(const nlohmann::json& status);
 // The daemon's history series the watch draws, in this order; each is asked
 // for with GET /api/v1/history?series=NAME&since=SECONDS.

@@ -160,9 +160,9 @@ class StandaloneSource : public DashboardSource {
 
   Result<Dashboard> sample() override {
     if (!hooks_.status) return make_error("no status collector");
-    auto status = hooks_.status();
-    if (!status) return status.error();
-    Dashboard d = dashboard_from_status(*status);
+    auto snap = hooks_.status();
+    if (!snap) return snap.error();
+    Dashboard d = dashboard_from_snapshot(*snap);
     d.source = "standalone";
     if (hooks_.active_profile) {
       // A profile with its thresholds replaces the bare name from the status.

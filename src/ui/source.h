@@ -9,6 +9,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "snapshot/snapshot.h"
 #include "ui/dashboard.h"
 #include "util/result.h"
 
@@ -36,12 +37,12 @@ std::unique_ptr<DashboardSource> make_daemon_source(const std::string& base_url,
                                                     const std::string& token,
                                                     ProfileLookup lookup = {});
 
-// The standalone sampler: `status` produces the status document
-// (ruvector-memopt.status/1) from this process's own collectors; the three
+// The standalone sampler: `status` produces a Snapshot from this process's
+// own collectors (the one assembler, assembler/assembler.h); the three
 // actions are given as functions so the CLI wires them to the runtime
 // clients and profiles without this library depending on the CLI.
 struct StandaloneHooks {
-  std::function<Result<nlohmann::json>()> status;
+  std::function<Result<snapshot::Snapshot>()> status;
   std::function<Result<ProfileView>()> active_profile;  // may be empty
   std::function<Result<std::string>(const WorkloadView&)> unload;
   std::function<Result<std::string>()> next_profile;

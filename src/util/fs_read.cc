@@ -1,4 +1,4 @@
-#include "gpu/fs_read.h"
+#include "util/fs_read.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -7,7 +7,7 @@
 #include <charconv>
 #include <limits>
 
-namespace memopt::gpu {
+namespace memopt {
 
 std::optional<std::string> read_small_file(const std::string& path, size_t max_bytes) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -116,4 +116,4 @@ std::string process_name(const std::string& proc_root, uint32_t pid) {
   return line ? *line : std::string();
 }
 
-}  // namespace memopt::gpu
+}  // namespace memopt

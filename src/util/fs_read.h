@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace memopt::gpu {
+namespace memopt {
 
 inline constexpr size_t kSmallFileLimit = 64 * 1024;
 
@@ -32,4 +32,4 @@ std::optional<uint32_t> parse_pid(std::string_view name);
 // /proc/PID/comm, trimmed; empty when the process has gone.
 std::string process_name(const std::string& proc_root, uint32_t pid);
 
-}  // namespace memopt::gpu
+}  // namespace memopt

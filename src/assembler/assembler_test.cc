@@ -1,0 +1,223 @@
+// The one assembler on fixture trees with fake sources: the GPU reading, the
+// model reader and the runtimes' answers are parameters, so everything it
+// joins — and what it tracks across readings — is checked without a GPU or a
+// running runtime.
+#include "assembler/assembler.h"
+
+#include <gtest/gtest.h>
+
+#include "support/fake_proc.h"
+
+namespace memopt::assembler {
+namespace {
+
+using memopt::testing::FakeProc;
+using memopt::testing::FakeProcess;
+
+const char* kMeminfo = "MemTotal: 16777216 kB\nMemAvailable: 8388608 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n";
+
+gpu::GpuSnapshot one_gpu() {
+  gpu::GpuSnapshot g;
+  gpu::GpuDevice d;
+  d.index = 0;
+  d.name = "RTX 4090";
+  d.vendor = gpu::Vendor::kNvidia;
+  d.backend = "nvml";
+  d.memory_total_bytes = 24ull << 30;
+  d.memory_used_bytes = 9ull << 30;
+  d.temperature_c = 64;
+  d.processes = {{1300, gpu::ProcessKind::kCompute, 6ull << 30, 0},
+                 {2000, gpu::ProcessKind::kGraphics, 1900ull << 20, 0}};
+  g.gpus.push_back(d);
+  return g;
+}
+
+struct Machine {
+  FakeProc fp;
+  std::string blob = "/var/lib/ollama/models/blobs/sha256-abc";
+  Machine() {
+    fp.write_file("meminfo", kMeminfo);
+    FakeProcess serve;
+    serve.pid = 1200;
+    serve.comm = "ollama";
+    serve.argv = {"/usr/bin/ollama", "serve"};
+    serve.exe = "/usr/bin/ollama";
+    serve.open_files = {"socket:[4242]"};
+    fp.add(serve);
+    FakeProcess runner;
+    runner.pid = 1300;
+    runner.ppid = 1200;
+    runner.comm = "llama-server";
+    runner.argv = {"/usr/lib/ollama/llama-server", "--model", blob, "-c", "8192", "-np", "2"};
+    runner.exe = "/usr/lib/ollama/llama-server";
+    runner.mapped = {"/usr/lib/ollama/libggml-base.so", blob};
+    runner.cgroup = "0::/system.slice/docker-" + std::string(64, 'd') + ".scope\n";
+    fp.add(runner);
+    FakeProcess firefox;
+    firefox.pid = 2000;
+    firefox.comm = "firefox";
+    firefox.argv = {"/usr/lib/firefox/firefox"};
+    firefox.exe = "/usr/lib/firefox/firefox";
+    fp.add(firefox);
+    fp.add_listener({"0100007F", 11434, 4242, false});
+    fp.write_net();
+  }
+};
+
+TEST(SnapshotAssembler, JoinsGpusModelsRuntimesAndWarnings) {
+  Machine m;
+  AssembleOptions o;
+  o.proc_root = m.fp.root();
+  o.sys_root = m.fp.root() + "/no-sys";
+  o.probe_ports = false;
+  AssemblerSources src;
+  src.gpus = one_gpu;
+  src.read_model = [&](const std::string& path) -> Result<gguf::ModelInfo> {
+    EXPECT_EQ(path, m.blob);
+    gguf::ModelInfo info;
+    info.path = path;
+    info.architecture = "qwen2";
+    info.block_count = 28;
+    info.file_type_name = "Q4_K_M";
+    return info;
+  };
+  uint64_t asked_ctx = 0, asked_parallel = 0;
+  src.estimate_model = [&](const gguf::ModelInfo&, uint64_t ctx, uint64_t parallel,
+                           bool on_gpu) -> std::optional<snapshot::WorkloadEstimate> {
+    asked_ctx = ctx;
+    asked_parallel = parallel;
+    EXPECT_TRUE(on_gpu);
+    return snapshot::WorkloadEstimate{ctx, 4ull << 30, 448ull << 20, 5ull << 30};
+  };
+  int asked = 0;
+  src.loaded_models = [&](const runtimes::RuntimeDescriptor& d, const runtimes::BaseUrl& base) {
+    ++asked;
+    EXPECT_EQ(d.kind, runtimes::RuntimeKind::kOllama);
+    EXPECT_EQ(base.str(), "http://127.0.0.1:11434");
+    runtimes::LoadedModel lm;
+    lm.runtime = runtimes::RuntimeKind::kOllama;
+    lm.name = "qwen2:7b";
+    lm.size_bytes = 10ull << 30;
+    lm.vram_bytes = 7ull << 30;
+    lm.context_tokens = 8192;
+    lm.expires_at = "2026-12-03T10:00:00Z";
+    return Result<std::vector<runtimes::LoadedModel>>(std::vector<runtimes::LoadedModel>{lm});
+  };
+  src.ollama_layers = [](const runtimes::BaseUrl&, const std::string& model) {
+    EXPECT_EQ(model, "qwen2:7b");
+    return 29u;
+  };
+  SnapshotAssembler a(o, src);
+  auto s = a.assemble(100);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(s->host.meminfo.total_bytes, 16ull << 30);
+  ASSERT_EQ(s->gpus.size(), 1u);
+  EXPECT_EQ(s->gpus[0].temperature_c, 64);  // telemetry is in the typed Snapshot
+  EXPECT_EQ(s->gpu_backend, "nvml");
+  ASSERT_EQ(s->workloads.size(), 2u);
+  const snapshot::Workload& w = s->workloads[0];
+  EXPECT_EQ(w.runtime, "ollama");
+  EXPECT_EQ(w.pids, (std::vector<int>{1200, 1300}));
+  EXPECT_EQ(w.model, "qwen2:7b");  // the runtime's name beats the blob's
+  EXPECT_EQ(w.vram_bytes, 6ull << 30);
+  EXPECT_EQ(w.context_tokens, 8192u);
+  EXPECT_EQ(w.parallel, 2u);
+  EXPECT_EQ(asked_ctx, 8192u);
+  EXPECT_EQ(asked_parallel, 2u);
+  ASSERT_EQ(w.models.size(), 1u);
+  EXPECT_EQ(w.models[0].architecture, "qwen2");
+  ASSERT_TRUE(w.estimate.has_value());
+  EXPECT_EQ(w.estimate->kv_cache_bytes, 448ull << 20);
+  EXPECT_EQ(w.container_id, "");  // the top process runs on the host
+  EXPECT_EQ(s->workloads[1].runtime, "other");
+  EXPECT_EQ(s->workloads[1].runtime_name, "firefox");
+  ASSERT_EQ(s->loaded_models.size(), 1u);
+  const runtimes::LoadedModel& lm = s->loaded_models[0];
+  EXPECT_EQ(lm.endpoint, "http://127.0.0.1:11434");  // filled from where it was asked
+  EXPECT_EQ(lm.n_layers, 29u);
+  EXPECT_FALSE(lm.idle_seconds);  // one reading: idle time is not known yet
+  bool offload = false, other = false;
+  for (const auto& wa : s->warnings) {
+    offload = offload || wa.message == "qwen2:7b is 30% on CPU: expect ~5x slower generation";
+    other = other || wa.message == "1.9 GiB VRAM held by non-AI processes: firefox (1.9 GiB)";
+  }
+  EXPECT_TRUE(offload);
+  EXPECT_TRUE(other);
+  ASSERT_EQ(s->unsupported.size(), 1u);
+  EXPECT_NE(s->unsupported[0].find("DirectML: Windows only"), std::string::npos);
+  EXPECT_TRUE(s->errors.empty());
+
+  // A second reading 30 s later: the model has been idle since the first.
+  auto s2 = a.assemble(130);
+  ASSERT_TRUE(s2.ok());
+  ASSERT_EQ(s2->loaded_models.size(), 1u);
+  EXPECT_EQ(s2->loaded_models[0].idle_seconds, 30);
+}
+
+TEST(SnapshotAssembler, ARuntimeThatFailsIsRecordedAndTheRestReports) {
+  Machine m;
+  AssembleOptions o;
+  o.proc_root = m.fp.root();
+  o.probe_ports = false;
+  o.read_models = false;
+  AssemblerSources src;
+  src.gpus = one_gpu;
+  src.loaded_models = [](const runtimes::RuntimeDescriptor&, const runtimes::BaseUrl& base) {
+    return Result<std::vector<runtimes::LoadedModel>>(
+        make_error("GET " + base.str() + "/api/ps: connection refused"));
+  };
+  auto s = SnapshotAssembler(o, src).assemble(1);
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->errors.size(), 1u);
+  EXPECT_EQ(s->errors[0].collector, "runtimes");
+  EXPECT_NE(s->errors[0].message.find("127.0.0.1:11434"), std::string::npos);
+  EXPECT_EQ(s->workloads.size(), 2u);
+  EXPECT_TRUE(s->loaded_models.empty());
+}
+
+TEST(SnapshotAssembler, MissingMeminfoIsAnErrorNamingTheFileWhenStrict) {
+  FakeProc fp;
+  AssembleOptions o;
+  o.proc_root = fp.root();
+  o.probe_ports = false;
+  AssemblerSources src;
+  src.gpus = [] { return gpu::GpuSnapshot{}; };
+  auto s = SnapshotAssembler(o, src).assemble(0);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find(fp.root() + "/meminfo"), std::string::npos);
+  // The daemon's reading is not strict: the error is recorded, nothing stops.
+  o.strict = false;
+  auto lenient = SnapshotAssembler(o, src).assemble(0);
+  ASSERT_TRUE(lenient.ok());
+  bool host = false;
+  for (const auto& e : lenient->errors) host = host || e.collector == "host";
+  EXPECT_TRUE(host);
+  EXPECT_EQ(lenient->gpu_error, "no GPU found");
+}
+
+TEST(SnapshotAssembler, BetweenScansVramComesFromTheNewReading) {
+  Machine m;
+  AssembleOptions o;
+  o.proc_root = m.fp.root();
+  o.probe_ports = false;
+  o.query_runtimes = false;
+  o.read_models = false;
+  o.detect_interval_seconds = 60;
+  uint64_t runner_vram = 6ull << 30;
+  AssemblerSources src;
+  src.gpus = [&] {
+    auto g = one_gpu();
+    g.gpus[0].processes[0].used_bytes = runner_vram;
+    return g;
+  };
+  SnapshotAssembler a(o, src);
+  ASSERT_TRUE(a.assemble(0).ok());
+  runner_vram = 8ull << 30;
+  auto s = a.assemble(5);  // no rescan yet
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->workloads[0].vram_bytes, 8ull << 30);
+}
+
+}  // namespace
+}  // namespace memopt::assembler
