@@ -65,6 +65,17 @@ export function renderTable(recs, {command, wallSeconds, cpus} = {}) {
   }
   for (const [k, rows] of reasons) p(`- ${k}. Rows: ${rows.join(", ")}.`);
   p();
+  p("## What this table does not cover");
+  p();
+  p("- The CPU backend only: CUDA compute buffers, the per-GPU overhead and multi-GPU pipeline");
+  p("  copies are modelled (src/estimate) but not checked here (no GPU in this run).");
+  p("- The host rule for tied outputs (a second, repacked copy for Q4_0/Q4_K/IQ4_NL/MXFP4) is");
+  p("  x86 AVX2's; an ARM host repacks other types.");
+  p("- llama.cpp's own fitting (`--fit`) is not put beside our plan: node-llama-cpp's JavaScript");
+  p("  API does not expose it; its libllama-common.so exports `common_fit_params` with a C++");
+  p("  signature that would need a native shim. It is not approximated.");
+  p("- Vision/audio projectors (`--mmproj`), draft models and LoRA adapters are not in the grid.");
+  p();
   p("## Every row");
   p();
   p("Compute is llama.cpp's context bytes (exact) minus the KV cache; KV residual is those bytes");
