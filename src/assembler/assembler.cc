@@ -90,6 +90,7 @@ struct SnapshotAssembler::State {
   double last_scan = 0;
   detect::Detection detection;
   std::map<std::string, ModelTrack> tracks;
+  std::map<std::string, gguf::ModelInfo> infos;  // this scan's model files, by path
 
   explicit State(AssembleOptions opts, AssemblerSources s)
       : o(std::move(opts)), src(std::move(s)), gpus(gpu::GpuRoots{o.proc_root, o.sys_root, o.nvml_library}) {
@@ -157,9 +158,15 @@ struct SnapshotAssembler::State {
     d.proc_root = o.proc_root;
     d.full_scan = o.full_scan;
     d.probe_ports = o.probe_ports;
+    infos.clear();
     if (o.read_models) {
-      d.read_model = src.read_model ? src.read_model
-                                    : [](const std::string& path) { return gguf::get_model_info(path); };
+      // Kept for this scan: the runtimes' answers may change the context the
+      // estimate is made at (reconcile_estimates).
+      d.read_model = [this](const std::string& path) -> Result<gguf::ModelInfo> {
+        auto info = src.read_model ? src.read_model(path) : gguf::get_model_info(path);
+        if (info && infos.size() < 64) infos[path] = *info;
+        return info;
+      };
       d.estimate_model = src.estimate_model ? src.estimate_model : estimate_workload;
     }
     auto det = detect::AIWorkloadDetector(std::move(d)).detect(gpu_processes(s));
@@ -229,6 +236,33 @@ struct SnapshotAssembler::State {
     }
   }
 
+  // Where a runtime reports the context it holds, the workload's estimate is
+  // made at that context and parallel (the runtime's figure beats the command
+  // line's), and a model whose runtime gives KV tokens but not bytes gets the
+  // estimator's bytes, labelled estimated. Every view then shows the same KV.
+  void reconcile_estimates(Snapshot& s) {
+    const auto estimate = src.estimate_model ? src.estimate_model : estimate_workload;
+    for (auto& w : s.workloads) {
+      if (!w.is_ai() || w.endpoint.empty() || w.models.empty()) continue;
+      auto info = infos.find(w.models.front().path);
+      if (info == infos.end() || info->second.is_projector) continue;
+      for (auto& m : s.loaded_models) {
+        if (m.endpoint != w.endpoint || !m.context_tokens || *m.context_tokens == 0) continue;
+        const uint64_t parallel = std::max<uint64_t>(m.parallel.value_or(1), 1);
+        auto est = estimate(info->second, *m.context_tokens, parallel, w.vram_bytes > 0);
+        if (!est) continue;
+        w.estimate = est;
+        if (!m.kv.capacity_bytes.known() && est->kv_cache_bytes > 0) {
+          m.kv.capacity_bytes = runtimes::Figure<uint64_t>::estimated(est->kv_cache_bytes);
+          m.kv.complete(est->kv_cache_bytes / (*m.context_tokens * parallel));
+          if (!m.kv.basis.empty()) m.kv.basis += "; ";
+          m.kv.basis += "bytes: the estimator at the runtime's context and parallel";
+        }
+        break;
+      }
+    }
+  }
+
   void track(runtimes::LoadedModel& m, const runtimes::RuntimeDescriptor& d, const runtimes::BaseUrl& base,
              double now) {
     const std::string key = std::string(runtimes::runtime_name(m.runtime)) + "/" + m.name;
@@ -287,7 +321,12 @@ Result<Snapshot> SnapshotAssembler::assemble(double now) {
     auto procs = st.gpu_processes(s);
     detect::refresh_vram(s.workloads, procs);
   }
-  if (st.o.query_runtimes) State::run(s, "runtimes", [&] { st.read_models(s, now); });
+  if (st.o.query_runtimes) {
+    State::run(s, "runtimes", [&] {
+      st.read_models(s, now);
+      if (st.o.read_models) st.reconcile_estimates(s);
+    });
+  }
   std::set<std::string> seen;
   for (const auto& w : s.workloads) seen.insert(w.runtime);
   for (const runtimes::RuntimeDescriptor* d : runtimes::all_runtimes()) {

@@ -100,6 +100,7 @@ TEST(SnapshotAssembler, JoinsGpusModelsRuntimesAndWarnings) {
     lm.size_bytes = 10ull << 30;
     lm.vram_bytes = 7ull << 30;
     lm.context_tokens = 8192;
+    lm.parallel = 2;
     lm.expires_at = "2026-12-03T10:00:00Z";
     return Result<std::vector<runtimes::LoadedModel>>(std::vector<runtimes::LoadedModel>{lm});
   };
@@ -137,6 +138,11 @@ TEST(SnapshotAssembler, JoinsGpusModelsRuntimesAndWarnings) {
   EXPECT_EQ(lm.endpoint, "http://127.0.0.1:11434");  // filled from where it was asked
   EXPECT_EQ(lm.n_layers, 29u);
   EXPECT_FALSE(lm.idle_seconds);  // one reading: idle time is not known yet
+  // Ollama gives no KV bytes: the estimator's, at the runtime's context and
+  // parallel, labelled estimated — the same figure as the workload's.
+  ASSERT_TRUE(lm.kv.capacity_bytes.known());
+  EXPECT_EQ(*lm.kv.capacity_bytes.value, 448ull << 20);
+  EXPECT_EQ(lm.kv.capacity_bytes.source, runtimes::Provenance::kEstimated);
   bool offload = false, other = false;
   for (const auto& wa : s->warnings) {
     offload = offload || wa.message == "qwen2:7b is 30% on CPU: expect ~5x slower generation";

@@ -98,6 +98,8 @@ int run_detect(CliContext& ctx, const DetectOptions& o) {
     j["scan"] = {{"processes", s.scan.processes},
                  {"denied_processes", s.scan.denied_processes},
                  {"vanished_processes", s.scan.vanished_processes}};
+    // The runtimes' models, as the status document has them (one conversion).
+    j["loaded_models"] = snapshot::to_json(s)["loaded_models"];
     j["gpu_backend"] = s.gpu_backend;
     j["gpu_error"] = s.gpu_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.gpu_error);
     j["unsupported"] = s.unsupported;

@@ -74,10 +74,10 @@ expect_rc() {  # expected rc, message regex, args...
   grep -qE "$re" <<<"$o" || fail "message '$re' missing for: $* -> $o"
 }
 expect_rc 1 "no GGUF file at" ai plan "$WORK/missing.gguf" --gpus none
-expect_rc 1 "not a KV cache type" ai plan "$LLAMA" --gpus none --kv-type q9_9
+expect_rc 2 "not a KV cache type" ai plan "$LLAMA" --gpus none --kv-type q9_9
 expect_rc 1 "needs flash attention" ai plan "$LLAMA" --gpus none --ram 1GiB --kv-type q8_0 --flash-attn off
-expect_rc 1 "whole number" ai plan "$LLAMA" --gpus none --ctx lots
-expect_rc 1 "vram" ai plan "$LLAMA" --vram 12XB
+expect_rc 2 "whole number" ai plan "$LLAMA" --gpus none --ctx lots
+expect_rc 2 "vram" ai plan "$LLAMA" --vram 12XB
 expect_rc 2 "flash-attn" ai plan "$LLAMA" --flash-attn maybe
 head -c 4096 /dev/urandom >"$WORK/garbage.gguf"
 expect_rc 1 "garbage.gguf" ai plan "$WORK/garbage.gguf" --gpus none

@@ -1,6 +1,7 @@
 // A minimal OpenAI-compatible streaming server around the real llama.cpp
 // (node-llama-cpp's CPU build), for `ai benchmark` tests and the polling
-// overhead benchmark. Loopback only.
+// overhead benchmark, with llama-server's /props and /slots so the tool sees
+// it as llama.cpp sees itself. Loopback only.
 //   node openai_server.mjs --model tiny.gguf [--port 0] [--sequences 1] [--ctx 512]
 // Prints "LISTENING <port>" once the model is loaded.
 import http from "node:http";
@@ -25,6 +26,7 @@ const llama = await getLlama({gpu: false, logLevel: "error", maxThreads: threads
 const model = await llama.loadModel({modelPath});
 const context = await model.createContext({contextSize: Number(arg("ctx", "512")) * sequences, sequences, threads});
 const modelId = path.basename(modelPath);
+const perSequence = Math.floor(context.contextSize / sequences);
 
 // A fresh context sequence per request (empty KV); at most `sequences` at
 // once, the others wait.
@@ -119,6 +121,16 @@ const server = http.createServer((req, res) => {
   req.on("end", async () => {
     try {
       if (req.method === "GET" && req.url === "/health") return json(res, 200, {status: "ok"});
+      // llama-server's own status endpoints, from the real context: the
+      // context per sequence and the sequences (slots) llama.cpp allocated.
+      if (req.method === "GET" && req.url === "/props") {
+        return json(res, 200, {default_generation_settings: {n_ctx: perSequence}, total_slots: sequences,
+                               model_path: path.resolve(modelPath)});
+      }
+      if (req.method === "GET" && req.url === "/slots") {
+        return json(res, 200, Array.from({length: sequences}, (_, id) =>
+          ({id, n_ctx: perSequence, is_processing: id < inUse})));
+      }
       if (req.method === "GET" && req.url === "/v1/models") {
         return json(res, 200, {object: "list", data: [{id: modelId, object: "model", created: 0, owned_by: "node-llama-cpp"}]});
       }
