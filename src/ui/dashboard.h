@@ -34,6 +34,8 @@ struct WorkloadView {
   std::optional<uint64_t> kv_used_bytes;
   std::optional<uint64_t> kv_capacity_bytes;
   std::optional<double> idle_seconds;
+  std::optional<uint64_t> context_tokens;  // per sequence, where the runtime says
+  std::optional<uint64_t> parallel;        // sequences (slots)
 };
 
 struct ActionView {

@@ -90,7 +90,11 @@ WorkloadView model_row(const snapshot::Workload* w, const runtimes::LoadedModel&
       r.kv_used_bytes = static_cast<uint64_t>(usage * static_cast<double>(*r.kv_capacity_bytes));
     }
   }
+  // Without the runtime's split, the process that serves the model holds it.
+  if (!r.ram_bytes && w) r.ram_bytes = w->rss_bytes;
   r.idle_seconds = m.idle_seconds;
+  r.context_tokens = m.context_tokens;
+  r.parallel = m.parallel;
   return r;
 }
 
@@ -271,7 +275,9 @@ json dashboard_to_json(const Dashboard& d) {
                               {"gpu_share", opt(w.gpu_share)},
                               {"kv_used_bytes", opt(w.kv_used_bytes)},
                               {"kv_capacity_bytes", opt(w.kv_capacity_bytes)},
-                              {"idle_seconds", opt(w.idle_seconds)}});
+                              {"idle_seconds", opt(w.idle_seconds)},
+                              {"context_tokens", opt(w.context_tokens)},
+                              {"parallel", opt(w.parallel)}});
   }
   j["actions"] = json::array();
   for (const ActionView& a : d.actions) {
