@@ -161,7 +161,9 @@ TEST(DetectLlamaCpp, ServerCliAndEmbedders) {
   fp.write_net();
   auto ws = detect_tree(fp);
   ASSERT_EQ(ws.size(), 5u);
-  for (const auto& w : ws) EXPECT_EQ(w.runtime, "llama.cpp") << w.pid;
+  // LM Studio's engine worker is LM Studio (its own server API), which also
+  // embeds llama.cpp; the others are llama.cpp in its many wrappers.
+  for (const auto& w : ws) EXPECT_EQ(w.runtime, w.pid == 300 ? "lmstudio" : "llama.cpp") << w.pid;
   EXPECT_EQ(ws[0].model, "qwen2.5-7b-q4_k_m.gguf");
   EXPECT_EQ(ws[0].endpoint, "http://127.0.0.1:8080");
   EXPECT_EQ(ws[0].flavor, "");
@@ -169,7 +171,8 @@ TEST(DetectLlamaCpp, ServerCliAndEmbedders) {
   EXPECT_EQ(ws[1].flavor, "node-llama-cpp");
   EXPECT_EQ(ws[1].model, "tiny.gguf");
   EXPECT_EQ(ws[1].model_files, std::vector<std::string>{"/app/models/tiny.gguf"});
-  EXPECT_EQ(ws[2].flavor, "LM Studio");
+  EXPECT_EQ(ws[2].runtime_name, "LM Studio");
+  EXPECT_EQ(ws[2].also, std::vector<std::string>{"llama.cpp"});
   EXPECT_EQ(ws[3].flavor, "koboldcpp");
   EXPECT_EQ(ws[3].accelerators, std::vector<std::string>{"CUDA"});
   EXPECT_EQ(ws[4].flavor, "llamafile");

@@ -465,7 +465,8 @@ TEST(Probe, UnknownServerAndNothingListening) {
   ReplayServer s;
   auto k = probe(s.url(), fast());
   ASSERT_FALSE(k);
-  EXPECT_THAT(k.error().message, HasSubstr("is not Ollama, llama.cpp"));
+  EXPECT_THAT(k.error().message, HasSubstr("is not Ollama, "));
+  EXPECT_THAT(k.error().message, HasSubstr("llama.cpp, vLLM"));
   int port = s.port();
   std::string url = s.url();
   {
@@ -495,8 +496,8 @@ TEST(Discovery, DefaultsPlusDetectedPlusOllamaHost) {
   in.host_env["OLLAMA_HOST"] = "0.0.0.0:12345";
   auto e = discover_endpoints(in);
   ASSERT_TRUE(e);
-  // 2 detected (8080 merges with llama.cpp's default) + OLLAMA_HOST + 6 other defaults.
-  ASSERT_EQ(e->size(), 8u);
+  // 2 detected (8080 merges with llama.cpp's default) + OLLAMA_HOST + 7 other defaults.
+  ASSERT_EQ(e->size(), 9u);
   EXPECT_EQ((*e)[0].url.str(), "http://127.0.0.1:8080");
   EXPECT_EQ((*e)[0].kind, RuntimeKind::kLlamaCpp);
   EXPECT_EQ((*e)[2].url.str(), "http://127.0.0.1:12345");

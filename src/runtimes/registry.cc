@@ -16,6 +16,7 @@ namespace memopt::runtimes {
   R(kStableDiffusionRuntime)                                                                    \
   R(kA1111Runtime)                                                                              \
   R(kWhisperRuntime)                                                                            \
+  R(kLmStudioRuntime)                                                                           \
   R(kLlamaCppRuntime)                                                                           \
   R(kOnnxRuntimeRuntime)                                                                        \
   R(kPyTorchRuntime)                                                                            \
