@@ -338,35 +338,11 @@ void print_human(std::ostream& out, const ModelInfo& m, const InspectOptions& o,
   }
 }
 
-bool is_existing_path(const std::string& s) {
-  struct stat st {};
-  return ::stat(s.c_str(), &st) == 0;
-}
-
-std::optional<std::string> env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? std::optional<std::string>(v) : std::nullopt;
-}
-
 int run_inspect(CliContext& ctx, const InspectOptions& o) {
-  std::string path = o.target;
-  std::optional<gguf::OllamaModelFiles> ollama;
-  // A path that exists, or looks like one, is a file; anything else is an Ollama name.
-  const bool looks_like_file = is_existing_path(o.target) || o.target.ends_with(".gguf") ||
-                               o.target.find("./") == 0 || o.target.find('/') == 0;
-  if (!looks_like_file) {
-    const auto roots = o.ollama_roots.empty()
-                           ? gguf::ollama_store_roots(env("OLLAMA_MODELS"), env("HOME"))
-                           : o.ollama_roots;
-    auto r = gguf::resolve_ollama_model(o.target, roots);
-    if (!r) {
-      return fail(ctx,
-                  fmt::format("{} is neither a file nor an Ollama model in the local store: {}",
-                              o.target, r.error().message));
-    }
-    ollama = *r;
-    path = r->model_path;
-  }
+  auto ref = gguf::resolve_model_ref(o.target, o.ollama_roots);
+  if (!ref) return fail(ctx, ref.error().message);
+  const std::string path = ref->path;
+  const std::optional<gguf::OllamaModelFiles>& ollama = ref->ollama;
   auto info = gguf::get_model_info(path);
   if (!info) return fail(ctx, info.error().message);
   // The metadata listing comes from the first part, which holds it.

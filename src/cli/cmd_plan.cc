@@ -49,30 +49,12 @@ struct PlanOptions {
   bool no_spill = false;                  // refuse plans that keep weights in RAM
 };
 
-std::optional<std::string> env_value(const char* name) {
-  const char* v = std::getenv(name);
-  if (v == nullptr) return std::nullopt;
-  return std::string(v);
-}
 
 // A path to a GGUF file, or an Ollama model name resolved in its store.
 Result<std::string> resolve_model_path(const PlanOptions& o) {
-  std::error_code ec;
-  if (std::filesystem::is_regular_file(o.model, ec)) return o.model;
-  const bool looks_like_path = o.model.find('/') == 0 || o.model.find("./") == 0 ||
-                               o.model.ends_with(".gguf");
-  if (looks_like_path) {
-    return make_error("no GGUF file at '" + o.model + "': give the path of a .gguf model file");
-  }
-  const auto roots = o.ollama_roots.empty()
-                         ? gguf::ollama_store_roots(env_value("OLLAMA_MODELS"), env_value("HOME"))
-                         : o.ollama_roots;
-  auto r = gguf::resolve_ollama_model(o.model, roots);
-  if (!r) {
-    return make_error("'" + o.model + "' is neither a GGUF file nor an Ollama model here: " +
-                      r.error().message);
-  }
-  return r->model_path;
+  auto r = gguf::resolve_model_ref(o.model, o.ollama_roots);
+  if (!r) return r.error();
+  return r->path;
 }
 
 std::vector<std::string> split_list(const std::string& s) {

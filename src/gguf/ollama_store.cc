@@ -1,5 +1,10 @@
 #include "gguf/ollama_store.h"
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
 #include <fmt/format.h>
 #include <sys/stat.h>
 
@@ -200,6 +205,29 @@ Result<OllamaModelFiles> resolve_ollama_model(std::string_view name,
   return make_error(
       fmt::format("Ollama model '{}' not found (looked for {}); pull it with: ollama pull {}", name,
                   where, name));
+}
+
+Result<ModelRef> resolve_model_ref(std::string_view text, const std::vector<std::string>& roots) {
+  const std::string t(text);
+  std::error_code ec;
+  if (!t.empty() && std::filesystem::is_regular_file(t, ec)) return ModelRef{t, std::nullopt};
+  const bool looks_like_path = t.starts_with("/") || t.starts_with("./") || t.starts_with("../") ||
+                               t.ends_with(".gguf") || std::filesystem::exists(t, ec);
+  if (looks_like_path) {
+    const std::string why = std::filesystem::is_directory(t, ec) ? "is a directory" : std::strerror(ENOENT);
+    return make_error("no GGUF file at '" + t + "' (cannot open " + t + ": " + why +
+                      "): give the path of a .gguf model file");
+  }
+  auto env = [](const char* name) -> std::optional<std::string> {
+    const char* v = std::getenv(name);
+    return v ? std::optional<std::string>(v) : std::nullopt;
+  };
+  const auto stores = roots.empty() ? ollama_store_roots(env("OLLAMA_MODELS"), env("HOME")) : roots;
+  auto r = resolve_ollama_model(text, stores);
+  if (!r) {
+    return make_error("'" + t + "' is neither a GGUF file nor an Ollama model here: " + r.error().message);
+  }
+  return ModelRef{r->model_path, *r};
 }
 
 }  // namespace memopt::gguf

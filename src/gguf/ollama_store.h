@@ -44,4 +44,16 @@ struct OllamaModelFiles {
 Result<OllamaModelFiles> resolve_ollama_model(std::string_view name,
                                               const std::vector<std::string>& roots);
 
+// A model as a user names it on any command line: the path of a GGUF file,
+// or an Ollama model name ("qwen3:8b", "hf.co/org/repo:Q4_K_M") resolved in
+// the local store. One rule for every command: an existing file is a file;
+// text that looks like a path (starts with '/', './' or '../', or ends in
+// .gguf) is a file that is missing; anything else is an Ollama name.
+struct ModelRef {
+  std::string path;                       // the GGUF to read
+  std::optional<OllamaModelFiles> ollama;  // set when an Ollama name was resolved
+};
+// `roots` empty: the default stores (ollama_store_roots of $OLLAMA_MODELS, $HOME).
+Result<ModelRef> resolve_model_ref(std::string_view text, const std::vector<std::string>& roots = {});
+
 }  // namespace memopt::gguf
