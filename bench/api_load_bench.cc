@@ -60,7 +60,7 @@ class TimedSampler : public daemon::Sampler {
   std::vector<double> times;
 };
 
-class NullActuator : public daemon::Actuator {
+class NullActuator : public actuator::Actuator {
  public:
   Status apply(const policy::Action&) override { return Ok{}; }
   Status preload(const std::string&, const std::string&, const std::string&,

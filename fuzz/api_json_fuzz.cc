@@ -43,7 +43,7 @@ class FuzzSampler : public memopt::daemon::Sampler {
 };
 
 // Acts on nothing: the fuzzer must not reach a runtime.
-class NullActuator : public memopt::daemon::Actuator {
+class NullActuator : public memopt::actuator::Actuator {
  public:
   memopt::Status apply(const memopt::policy::Action&) override { return memopt::Ok{}; }
   memopt::Status preload(const std::string&, const std::string&, const std::string&,

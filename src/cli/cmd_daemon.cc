@@ -55,7 +55,7 @@ int run_daemon(CliContext& ctx, const DaemonCliOptions& o) {
   so.probe_ports = !o.no_probe;
   so.detect_interval_seconds = o.detect_interval;
   so.endpoints = o.endpoints;
-  daemon::Daemon dm(d, daemon::make_system_sampler(so), daemon::make_runtime_actuator());
+  daemon::Daemon dm(d, daemon::make_system_sampler(so), actuator::make_runtime_actuator());
   if (auto st = dm.start(); !st) return fail(ctx, st.error().message);
   struct sigaction sa {};
   sa.sa_handler = on_signal;

@@ -6,7 +6,7 @@
 
 #include "cli/command.h"
 #include "cli/option_checks.h"
-#include "cli/runtime_actions.h"
+#include "actuator/unload_verify.h"
 #include "cli/runtime_endpoints.h"
 #include "runtimes/kv_estimate.h"
 #include "runtimes/models_view.h"
@@ -15,6 +15,14 @@
 #include "util/text.h"
 
 namespace memopt::cli {
+
+using actuator::gpu_used_bytes;
+using actuator::print_unload_report;
+using actuator::unload_and_verify;
+using actuator::unload_ok;
+using actuator::unload_report_json;
+using actuator::UnloadReport;
+using actuator::VerifyOptions;
 namespace {
 
 using namespace memopt::runtimes;

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "cli/command.h"
-#include "daemon/actuator.h"
+#include "actuator/actuator.h"
 #include "daemon/system_sampler.h"
 #include "policy/engine.h"
 #include "policy/profile.h"
@@ -126,7 +126,7 @@ int run_optimize(CliContext& ctx, const OptimizeOptions& o) {
   policy::PolicyTuning tuning;
   tuning.predict = false;
   policy::Decision d = policy::decide(s.input, *profile, {}, state, tuning);
-  auto actuator = daemon::make_runtime_actuator();
+  auto actuator = actuator::make_runtime_actuator();
   bool failed = false;
   for (auto& a : d.actions) {
     if (o.apply) {

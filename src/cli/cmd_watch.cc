@@ -10,6 +10,7 @@
 
 #include "cli/command.h"
 #include "cli/option_checks.h"
+#include "actuator/actuator.h"
 #include "assembler/assembler.h"
 #include "policy/profile.h"
 #include "runtimes/http.h"
@@ -75,17 +76,22 @@ Result<std::string> switch_profile() {
   return "profile " + next;
 }
 
-// Unloads through the runtime's own API (Ollama keep_alive 0, llama.cpp
-// router /models/unload, ...): the same client the daemon's actuator uses.
+// Unloads through the one actuator (actuator/actuator.h), as the daemon and
+// `ai optimize` do: the runtime's own API (Ollama keep_alive 0, llama.cpp
+// router /models/unload, LM Studio's unload, ...).
 Result<std::string> unload_model(const ui::WorkloadView& w) {
   if (w.model.empty()) return make_error("the selected row has no model to unload");
-  const auto kind = runtimes::runtime_from_name(w.runtime);
-  if (!kind) return make_error(w.runtime + " has no API this tool can unload through");
+  if (!runtimes::runtime_from_name(w.runtime)) {
+    return make_error(w.runtime + " has no API this tool can unload through");
+  }
   if (w.endpoint.empty()) return make_error(w.model + ": its runtime's API endpoint is unknown");
-  auto base = runtimes::parse_base_url(w.endpoint, runtimes::default_port(*kind));
-  if (!base) return base.error();
-  auto client = runtimes::make_client(*kind, *base);
-  if (auto st = client->unload(w.model); !st) return st.error();
+  policy::Action a;
+  a.kind = policy::ActionKind::kUnload;
+  a.runtime = w.runtime;
+  a.endpoint = w.endpoint;
+  a.model = w.model;
+  a.target = w.runtime + "/" + w.model;
+  if (auto st = actuator::make_runtime_actuator()->apply(a); !st) return st.error();
   return "unload " + w.model + ": requested";
 }
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/actuator.h"
+#include "actuator/actuator.h"
 #include "daemon/api.h"
 #include "daemon/history.h"
 #include "daemon/metrics.h"
@@ -19,6 +19,8 @@
 #include "policy/profile.h"
 
 namespace memopt::daemon {
+
+using actuator::Actuator;
 
 struct DaemonOptions {
   std::string state_dir;    // token, active profile, history

@@ -1,9 +1,9 @@
-#include "daemon/actuator.h"
+#include "actuator/actuator.h"
 
 #include "runtimes/image_gen.h"
 #include "runtimes/runtime.h"
 
-namespace memopt::daemon {
+namespace memopt::actuator {
 namespace {
 
 class RuntimeActuator : public Actuator {
@@ -66,4 +66,4 @@ class RuntimeActuator : public Actuator {
 
 std::unique_ptr<Actuator> make_runtime_actuator() { return std::make_unique<RuntimeActuator>(); }
 
-}  // namespace memopt::daemon
+}  // namespace memopt::actuator

@@ -1,6 +1,8 @@
 #pragma once
-// The only code that changes anything: carries out a policy action through
-// the runtime's own API (Ollama keep_alive 0 / num_gpu / num_ctx, ComfyUI
+// The one actuator (the daemon, `ai optimize`, the watch screen and the tray's
+// actions go through it; `ai unload` / `vram clear` add the check that memory
+// came back, unload_verify.h): carries out a policy action through the
+// runtime's own API (Ollama keep_alive 0 / num_gpu / num_ctx, ComfyUI
 // /free, A1111 unload-checkpoint). Where a runtime offers no way, it says so.
 #include <memory>
 #include <string>
@@ -8,7 +10,7 @@
 #include "policy/engine.h"
 #include "util/result.h"
 
-namespace memopt::daemon {
+namespace memopt::actuator {
 
 class Actuator {
  public:
@@ -21,4 +23,4 @@ class Actuator {
 
 std::unique_ptr<Actuator> make_runtime_actuator();
 
-}  // namespace memopt::daemon
+}  // namespace memopt::actuator

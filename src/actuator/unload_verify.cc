@@ -1,4 +1,4 @@
-#include "cli/runtime_actions.h"
+#include "actuator/unload_verify.h"
 
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -6,7 +6,7 @@
 #include "gpu/collect.h"
 #include "util/bytes.h"
 
-namespace memopt::cli {
+namespace memopt::actuator {
 
 using namespace memopt::runtimes;
 using Clock = std::chrono::steady_clock;
@@ -140,4 +140,4 @@ nlohmann::json unload_report_json(const UnloadReport& r) {
           {"error", r.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.error)}};
 }
 
-}  // namespace memopt::cli
+}  // namespace memopt::actuator

@@ -13,7 +13,7 @@
 #include "gpu/gpu_device.h"
 #include "runtimes/runtime.h"
 
-namespace memopt::cli {
+namespace memopt::actuator {
 
 struct VerifyOptions {
   std::chrono::milliseconds timeout{30000};
@@ -43,4 +43,4 @@ nlohmann::json unload_report_json(const UnloadReport& r);
 // True when the unload was accepted and the model is gone.
 inline bool unload_ok(const UnloadReport& r) { return r.accepted && r.gone; }
 
-}  // namespace memopt::cli
+}  // namespace memopt::actuator
