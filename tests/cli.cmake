@@ -17,3 +17,6 @@ if(MEMOPT_BUILD_TESTS AND TARGET memopt_testsupport)
   gtest_discover_tests(test_cli_terminal_output DISCOVERY_MODE PRE_TEST
                        PROPERTIES LABELS integration TIMEOUT 120)
 endif()
+# The layering of the areas (tests/layers.sh): nothing includes an area above it.
+add_test(NAME layering COMMAND bash ${CMAKE_SOURCE_DIR}/tests/layers.sh ${CMAKE_SOURCE_DIR})
+set_tests_properties(layering PROPERTIES LABELS unit)

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The house's layering, checked on every run: an area's non-test files may
+# include only the areas listed for it (itself included). Collectors and
+# parsers at the bottom include nothing above them; estimate includes only
+# gguf/util; the views (ui) never include the daemon.
+# Usage: layers.sh <source dir>
+set -euo pipefail
+SRC=$1/src
+declare -A allowed=(
+  [util]="util"
+  [gguf]="gguf util"
+  [proc]="proc util"
+  [gpu]="gpu proc util"
+  [estimate]="estimate gguf util"
+  [runtimes]="runtimes estimate gguf util"
+  [snapshot]="snapshot runtimes gpu proc util"
+  [detect]="detect snapshot runtimes gpu proc gguf estimate util"
+  [assembler]="assembler detect snapshot runtimes gpu proc gguf estimate util"
+  [policy]="policy snapshot util"
+  [actuator]="actuator policy runtimes gpu util"
+  [daemon]="daemon actuator assembler policy snapshot detect runtimes gpu proc util ui"
+  [ui]="ui snapshot policy runtimes gpu util"
+)
+bad=0
+checked=0
+for area in "${!allowed[@]}"; do
+  [ -d "$SRC/$area" ] || { echo "layers: no area $area"; bad=1; continue; }
+  for f in "$SRC/$area"/*.cc "$SRC/$area"/*.h; do
+    [ -e "$f" ] || continue
+    case "$f" in *_test.cc) continue ;; esac
+    checked=$((checked + 1))
+    while IFS= read -r inc; do
+      [ -z "$inc" ] && continue
+      case " ${allowed[$area]} " in
+        *" $inc "*) ;;
+        *) echo "layers: ${f#$1/} includes $inc/ (allowed for $area: ${allowed[$area]})"; bad=1 ;;
+      esac
+    done < <(grep -oE '^#include "[a-z_]+/' "$f" | sed -E 's/#include "([a-z_]+)\//\1/' | sort -u)
+  done
+done
+# Every area under src/ has a row (a new area must say where it sits).
+for d in "$SRC"/*/; do
+  a=$(basename "$d")
+  case "$a" in cli|tray) continue ;; esac  # the edges may include anything
+  [ -n "${allowed[$a]+x}" ] || { echo "layers: area $a has no row in tests/layers.sh"; bad=1; }
+done
+[ $bad = 0 ] && echo "layers: $checked files in ${#allowed[@]} areas include only what their layer allows"
+exit $bad
