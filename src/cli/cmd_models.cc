@@ -10,6 +10,7 @@
 #include "cli/runtime_endpoints.h"
 #include "runtimes/kv_estimate.h"
 #include "runtimes/models_view.h"
+#include "runtimes/registry.h"
 #include "runtimes/ollama.h"
 #include "util/bytes.h"
 #include "util/text.h"
@@ -115,9 +116,15 @@ int run_models(CliContext& ctx, const ModelsOptions& o) {
   } else {
     std::ostream& out = *ctx.out;
     if (rt->infos.empty() && c.problems.empty()) {
-      out << "No AI runtime answered on the default ports (Ollama 11434, llama.cpp 8080,\n"
-             "vLLM 8000, SGLang 30000, TGI 3000, ComfyUI 8188, A1111 7860).\n"
-             "Point at one with --endpoint URL or --ollama-host URL.\n";
+      // The default ports, from the runtime registry.
+      std::string ports;
+      for (const runtimes::RuntimeDescriptor* d : runtimes::all_runtimes()) {
+        if (!d->has_client()) continue;
+        ports += (ports.empty() ? "" : ", ") + std::string(d->name) + " " + std::to_string(d->api_port());
+      }
+      out << wrap_block("", "No AI runtime answered on the default ports (" + ports +
+                                "). Point at one with --endpoint URL or --ollama-host URL.",
+                        0);
     }
     for (const RuntimeInfo& i : rt->infos) {
       out << runtime_name(i.kind) << " " << (i.version.empty() ? "" : i.version + " ") << "at "
