@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <future>
 #include <set>
 
 #include "detect/signatures.h"
@@ -196,41 +197,64 @@ struct SnapshotAssembler::State {
   // Asks every runtime endpoint for its models: the fixed ones, then each AI
   // workload's (once per endpoint). Names the workloads by their runtime's
   // models (Ollama's blobs have no readable name).
+  // Asks every runtime endpoint for its models: each AI workload's (once per
+  // endpoint), then the fixed ones. The endpoints are asked at the same time,
+  // so a runtime that hangs costs one timeout per reading, not one each in
+  // turn; the answers are then taken in order. Names the workloads by their
+  // runtime's models (Ollama's blobs have no readable name).
   void read_models(Snapshot& s, double now) {
+    struct Query {
+      const runtimes::RuntimeDescriptor* d;
+      runtimes::BaseUrl base;
+      bool fixed_ep;
+      snapshot::Workload* owner;
+      std::future<Result<std::vector<runtimes::LoadedModel>>> answer;
+    };
+    // A machine runs a handful of runtimes; a hostile process table must
+    // not make this start hundreds of threads.
+    constexpr size_t kMaxQueries = 32;
+    std::vector<Query> queries;
     std::set<std::string> asked;
-    std::set<std::string> present;
-    auto take = [&](const runtimes::RuntimeDescriptor& d, const runtimes::BaseUrl& base, bool fixed_ep,
-                    snapshot::Workload* owner) {
-      if (!asked.insert(base.str()).second) return;
-      auto models = ask(d, base);
-      if (!models) {
-        // A fixed default address answering nothing means that runtime is not
-        // running; a runtime the detector saw listening and failing is news.
-        if (!fixed_ep) s.errors.push_back({"runtimes", models.error().message});
-        return;
-      }
-      std::string names;
-      for (auto& m : *models) {
-        if (m.state != "loaded" && m.state != "loading" && m.state != "sleeping") continue;
-        if (m.endpoint.empty()) m.endpoint = base.str();
-        track(m, d, base, now);
-        present.insert(std::string(runtimes::runtime_name(m.runtime)) + "/" + m.name);
-        names += (names.empty() ? "" : ", ") + m.name;
-        s.loaded_models.push_back(std::move(m));
-      }
-      if (owner != nullptr && !names.empty() &&
-          (owner->model.empty() || owner->model.starts_with("sha256-") || owner->runtime == "ollama")) {
-        owner->model = names;
-      }
+    auto add = [&](const runtimes::RuntimeDescriptor& d, const runtimes::BaseUrl& base, bool fixed_ep,
+                   snapshot::Workload* owner) {
+      if (queries.size() >= kMaxQueries || !asked.insert(base.str()).second) return;
+      queries.push_back({&d, base, fixed_ep, owner, {}});
     };
     for (auto& w : s.workloads) {
       if (!w.is_ai() || w.endpoint.empty()) continue;
       const runtimes::RuntimeDescriptor* d = runtimes::api_runtime(w.runtime, w.flavor);
       if (d == nullptr) continue;
       auto base = runtimes::parse_base_url(w.endpoint, d->api_port());
-      if (base) take(*d, *base, false, &w);
+      if (base) add(*d, *base, false, &w);
     }
-    for (const FixedEndpoint& f : fixed) take(*f.runtime, f.base, true, nullptr);
+    for (const FixedEndpoint& f : fixed) add(*f.runtime, f.base, true, nullptr);
+    for (Query& q : queries) {
+      q.answer = std::async(std::launch::async, [this, d = q.d, base = q.base] { return ask(*d, base); });
+    }
+    std::set<std::string> present;
+    for (Query& q : queries) {
+      auto models = q.answer.get();
+      if (!models) {
+        // A fixed default address answering nothing means that runtime is not
+        // running; a runtime the detector saw listening and failing is news.
+        if (!q.fixed_ep) s.errors.push_back({"runtimes", models.error().message});
+        continue;
+      }
+      std::string names;
+      for (auto& m : *models) {
+        if (m.state != "loaded" && m.state != "loading" && m.state != "sleeping") continue;
+        if (m.endpoint.empty()) m.endpoint = q.base.str();
+        track(m, *q.d, q.base, now);
+        present.insert(std::string(runtimes::runtime_name(m.runtime)) + "/" + m.name);
+        names += (names.empty() ? "" : ", ") + m.name;
+        s.loaded_models.push_back(std::move(m));
+      }
+      snapshot::Workload* owner = q.owner;
+      if (owner != nullptr && !names.empty() &&
+          (owner->model.empty() || owner->model.starts_with("sha256-") || owner->runtime == "ollama")) {
+        owner->model = names;
+      }
+    }
     for (auto it = tracks.begin(); it != tracks.end();) {
       it = present.count(it->first) ? std::next(it) : tracks.erase(it);
     }

@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
+
 #include "support/fake_proc.h"
 
 namespace memopt::assembler {
@@ -223,6 +226,42 @@ TEST(SnapshotAssembler, BetweenScansVramComesFromTheNewReading) {
   auto s = a.assemble(5);  // no rescan yet
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->workloads[0].vram_bytes, 8ull << 30);
+}
+
+TEST(SnapshotAssembler, RuntimesAreAskedAtTheSameTime) {
+  // Each fake runtime answers only once both have been asked, so a reading
+  // that asked them one after the other gets two "not at the same time"
+  // errors instead of models. No timing is measured.
+  FakeProc fp;
+  fp.write_file("meminfo", kMeminfo);
+  AssembleOptions o;
+  o.proc_root = fp.root();
+  o.probe_ports = false;
+  o.endpoints = {"ollama=http://127.0.0.1:1", "vllm=http://127.0.0.1:2"};
+  std::mutex mu;
+  std::condition_variable cv;
+  int started = 0;
+  AssemblerSources src;
+  src.gpus = [] { return gpu::GpuSnapshot{}; };
+  src.ollama_layers = [](const runtimes::BaseUrl&, const std::string&) { return 0u; };
+  src.loaded_models = [&](const runtimes::RuntimeDescriptor& d, const runtimes::BaseUrl&) {
+    std::unique_lock<std::mutex> lock(mu);
+    ++started;
+    cv.notify_all();
+    if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return started == 2; })) {
+      return Result<std::vector<runtimes::LoadedModel>>(make_error("not at the same time"));
+    }
+    runtimes::LoadedModel m;
+    m.runtime = d.kind;
+    m.name = std::string(d.id()) + "-model";
+    return Result<std::vector<runtimes::LoadedModel>>(std::vector<runtimes::LoadedModel>{m});
+  };
+  o.strict = false;
+  auto s = SnapshotAssembler(o, src).assemble(0);
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->loaded_models.size(), 2u);
+  EXPECT_EQ(s->loaded_models[0].name, "ollama-model");  // answers kept in order
+  EXPECT_EQ(s->loaded_models[1].name, "vllm-model");
 }
 
 }  // namespace
