@@ -1,6 +1,13 @@
 // The list of runtimes. Each descriptor lives in its runtime's own file; this
 // list is the one line per runtime that makes it known everywhere. The order
 // is the detector's: most specific first (a tie in score goes to the earlier).
+// The descriptors' signals come from the runtimes' own code and docs:
+// ollama/ollama llm/llama_server.go and envconfig/config.go, llama.cpp
+// tools/server/README.md, the process titles vLLM and SGLang set
+// (VLLM::EngineCore, sglang::scheduler), TGI launcher/src/main.rs,
+// LostRuins/koboldcpp koboldcpp.py, whisper.cpp examples/server/README.md, the
+// lmstudio.ai CLI and REST API v1 docs. Their confidence scale is in
+// detect/signatures.cc.
 #include "runtimes/registry.h"
 
 namespace memopt::runtimes {
