@@ -26,7 +26,8 @@ class RuntimeActuator : public Actuator {
         return c.preload(a.model, o);
       }
       case ActionKind::kResizeContext: {
-        if (!c.capabilities().reload) return unsupported(a, "-c " + std::to_string(a.context_length));
+        if (!c.capabilities().reload)
+          return unsupported(a, "-c " + std::to_string(a.context_length));
         runtimes::PreloadOptions o;
         // Ollama's num_ctx is per sequence; the action's context is the total.
         const uint32_t slots = a.parallel_slots ? a.parallel_slots : 1;
@@ -57,8 +58,9 @@ class RuntimeActuator : public Actuator {
   }
 
   static Error unsupported(const policy::Action& a, const std::string& flag) {
-    return make_error(a.runtime + " cannot reload a model with new settings through its API; restart " + a.model +
-                      " with " + flag);
+    return make_error(a.runtime +
+                      " cannot reload a model with new settings through its API; restart " +
+                      a.model + " with " + flag);
   }
 };
 

@@ -17,8 +17,8 @@ class Actuator {
   virtual ~Actuator() = default;
   virtual Status apply(const policy::Action& action) = 0;
   // Loads `model` ahead of use (POST /api/v1/preload).
-  virtual Status preload(const std::string& runtime, const std::string& endpoint, const std::string& model,
-                         const std::string& keep_alive) = 0;
+  virtual Status preload(const std::string& runtime, const std::string& endpoint,
+                         const std::string& model, const std::string& keep_alive) = 0;
 };
 
 std::unique_ptr<Actuator> make_runtime_actuator();

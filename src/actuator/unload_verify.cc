@@ -75,8 +75,8 @@ UnloadReport unload_and_verify(const RuntimeClient& client, const LoadedModel& m
   if (r.gone && r.gpu_used_before_bytes && r.held_vram_bytes && *r.held_vram_bytes > 0) {
     for (;;) {
       r.gpu_used_after_bytes = gpu_used_bytes(o.gpu_roots);
-      if (r.gpu_used_after_bytes && *r.gpu_used_after_bytes + *r.held_vram_bytes / 2 <=
-                                        *r.gpu_used_before_bytes) {
+      if (r.gpu_used_after_bytes &&
+          *r.gpu_used_after_bytes + *r.held_vram_bytes / 2 <= *r.gpu_used_before_bytes) {
         r.gpu_memory_returned = true;
         break;
       }

@@ -61,8 +61,9 @@ double monotonic_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-std::optional<snapshot::WorkloadEstimate> estimate_workload(const gguf::ModelInfo& info, uint64_t ctx,
-                                                            uint64_t parallel, bool on_gpu) {
+std::optional<snapshot::WorkloadEstimate> estimate_workload(const gguf::ModelInfo& info,
+                                                            uint64_t ctx, uint64_t parallel,
+                                                            bool on_gpu) {
   estimate::RunSettings rs;
   rs.ctx_per_seq = ctx ? ctx : kDefaultContext;
   rs.parallel = static_cast<uint32_t>(std::clamp<uint64_t>(parallel, 1, 256));
@@ -94,26 +95,33 @@ struct SnapshotAssembler::State {
   std::map<std::string, gguf::ModelInfo> infos;  // this scan's model files, by path
 
   explicit State(AssembleOptions opts, AssemblerSources s)
-      : o(std::move(opts)), src(std::move(s)), gpus(gpu::GpuRoots{o.proc_root, o.sys_root, o.nvml_library}) {
+      : o(std::move(opts)),
+        src(std::move(s)),
+        gpus(gpu::GpuRoots{o.proc_root, o.sys_root, o.nvml_library}) {
     for (const runtimes::RuntimeDescriptor* d : runtimes::all_runtimes()) {
       if (!d->has_client() || d->host_env.empty()) continue;
       auto env = o.host_env.find(std::string(d->host_env));
       if (env == o.host_env.end()) continue;
       auto base = runtimes::parse_endpoint(*d, env->second);
-      if (base) fixed.push_back({d, *base});
-      else fixed_problems.push_back(std::string(d->host_env) + ": " + base.error().message);
+      if (base)
+        fixed.push_back({d, *base});
+      else
+        fixed_problems.push_back(std::string(d->host_env) + ": " + base.error().message);
     }
     for (const auto& e : o.endpoints) {
       const auto eq = e.find('=');
       const runtimes::RuntimeDescriptor* d =
           eq == std::string::npos ? nullptr : runtimes::find_runtime(e.substr(0, eq));
       if (d == nullptr || !d->has_client()) {
-        fixed_problems.push_back("endpoint '" + e + "': want RUNTIME=URL with a runtime that has an API");
+        fixed_problems.push_back("endpoint '" + e +
+                                 "': want RUNTIME=URL with a runtime that has an API");
         continue;
       }
       auto base = runtimes::parse_endpoint(*d, e.substr(eq + 1));
-      if (base) fixed.push_back({d, *base});
-      else fixed_problems.push_back("endpoint '" + e + "': " + base.error().message);
+      if (base)
+        fixed.push_back({d, *base});
+      else
+        fixed_problems.push_back("endpoint '" + e + "': " + base.error().message);
     }
   }
 
@@ -215,8 +223,8 @@ struct SnapshotAssembler::State {
     constexpr size_t kMaxQueries = 32;
     std::vector<Query> queries;
     std::set<std::string> asked;
-    auto add = [&](const runtimes::RuntimeDescriptor& d, const runtimes::BaseUrl& base, bool fixed_ep,
-                   snapshot::Workload* owner) {
+    auto add = [&](const runtimes::RuntimeDescriptor& d, const runtimes::BaseUrl& base,
+                   bool fixed_ep, snapshot::Workload* owner) {
       if (queries.size() >= kMaxQueries || !asked.insert(base.str()).second) return;
       queries.push_back({&d, base, fixed_ep, owner, {}});
     };
@@ -229,7 +237,8 @@ struct SnapshotAssembler::State {
     }
     for (const FixedEndpoint& f : fixed) add(*f.runtime, f.base, true, nullptr);
     for (Query& q : queries) {
-      q.answer = std::async(std::launch::async, [this, d = q.d, base = q.base] { return ask(*d, base); });
+      q.answer =
+          std::async(std::launch::async, [this, d = q.d, base = q.base] { return ask(*d, base); });
     }
     std::set<std::string> present;
     for (Query& q : queries) {
@@ -251,7 +260,8 @@ struct SnapshotAssembler::State {
       }
       snapshot::Workload* owner = q.owner;
       if (owner != nullptr && !names.empty() &&
-          (owner->model.empty() || owner->model.starts_with("sha256-") || owner->runtime == "ollama")) {
+          (owner->model.empty() || owner->model.starts_with("sha256-") ||
+           owner->runtime == "ollama")) {
         owner->model = names;
       }
     }
@@ -287,14 +297,15 @@ struct SnapshotAssembler::State {
     }
   }
 
-  void track(runtimes::LoadedModel& m, const runtimes::RuntimeDescriptor& d, const runtimes::BaseUrl& base,
-             double now) {
+  void track(runtimes::LoadedModel& m, const runtimes::RuntimeDescriptor& d,
+             const runtimes::BaseUrl& base, double now) {
     const std::string key = std::string(runtimes::runtime_name(m.runtime)) + "/" + m.name;
     auto [it, fresh] = tracks.try_emplace(key);
     ModelTrack& t = it->second;
     const bool busy = m.requests_running.value_or(0) > 0;
     // Ollama moves expires_at forward on every request: a change is use.
-    if (fresh || busy || (!m.expires_at.empty() && m.expires_at != t.expires_at)) t.last_active = now;
+    if (fresh || busy || (!m.expires_at.empty() && m.expires_at != t.expires_at))
+      t.last_active = now;
     t.expires_at = m.expires_at;
     ++t.readings;
     if (!t.layers_asked && d.kind == runtimes::RuntimeKind::kOllama) {

@@ -56,7 +56,7 @@ struct AssemblerSources {
   std::function<gpu::GpuSnapshot()> gpus;  // unset: the GPU backends at the roots
   // Which models the runtime `d` at `base` holds; unset: its registry client.
   std::function<Result<std::vector<runtimes::LoadedModel>>(const runtimes::RuntimeDescriptor& d,
-                                                          const runtimes::BaseUrl& base)>
+                                                           const runtimes::BaseUrl& base)>
       loaded_models;
   // Layers of an Ollama model (/api/show); unset: the Ollama client.
   std::function<uint32_t(const runtimes::BaseUrl& base, const std::string& model)> ollama_layers;

@@ -17,7 +17,8 @@ namespace {
 using memopt::testing::FakeProc;
 using memopt::testing::FakeProcess;
 
-const char* kMeminfo = "MemTotal: 16777216 kB\nMemAvailable: 8388608 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n";
+const char* kMeminfo =
+    "MemTotal: 16777216 kB\nMemAvailable: 8388608 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n";
 
 gpu::GpuSnapshot one_gpu() {
   gpu::GpuSnapshot g;

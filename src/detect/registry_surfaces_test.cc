@@ -107,7 +107,8 @@ TEST(RuntimeRegistry, EverySurfaceDerivesFromTheDescriptors) {
     EXPECT_EQ(runtimes::runtime_name(d->kind), d->id());
     EXPECT_GT(d->api_port(), 0);
     EXPECT_EQ(runtimes::default_port(d->kind), d->api_port());
-    auto client = runtimes::make_client(d->kind, runtimes::BaseUrl{"http", "127.0.0.1", d->api_port()});
+    auto client =
+        runtimes::make_client(d->kind, runtimes::BaseUrl{"http", "127.0.0.1", d->api_port()});
     ASSERT_NE(client, nullptr);
     EXPECT_EQ(client->kind(), d->kind);
     const auto caps = client->capabilities();

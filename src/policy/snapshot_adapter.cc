@@ -66,7 +66,8 @@ PolicyInput to_policy_input(const snapshot::Snapshot& s, double now_seconds) {
     ms.kv_capacity_bytes = m.kv.capacity_bytes.value.value_or(0);
     ms.kv_used_bytes = m.kv.used_bytes.value.value_or(0);
     if (ms.kv_capacity_bytes > 0 && ms.kv_used_bytes == 0 && m.kv.usage_ratio.known()) {
-      ms.kv_used_bytes = static_cast<uint64_t>(*m.kv.usage_ratio.value * static_cast<double>(ms.kv_capacity_bytes));
+      ms.kv_used_bytes = static_cast<uint64_t>(*m.kv.usage_ratio.value *
+                                               static_cast<double>(ms.kv_capacity_bytes));
     }
     ms.kv_peak_bytes = std::max(m.kv_peak_bytes, ms.kv_used_bytes);
     if (ms.n_layers > 0 && ms.size_bytes > 0) {
@@ -75,7 +76,8 @@ PolicyInput to_policy_input(const snapshot::Snapshot& s, double now_seconds) {
       // layer share (Ollama's PROCESSOR column is computed the same way).
       const double share = static_cast<double>(ms.vram_bytes) / static_cast<double>(ms.size_bytes);
       ms.gpu_layers = static_cast<uint32_t>(std::lround(share * ms.n_layers));
-      const uint64_t weights = ms.size_bytes > ms.kv_capacity_bytes ? ms.size_bytes - ms.kv_capacity_bytes : 0;
+      const uint64_t weights =
+          ms.size_bytes > ms.kv_capacity_bytes ? ms.size_bytes - ms.kv_capacity_bytes : 0;
       ms.gpu_layer_bytes = weights / ms.n_layers;
     }
     in.models.push_back(ms);

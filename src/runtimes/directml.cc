@@ -18,8 +18,9 @@ extern const RuntimeDescriptor kDirectMlRuntime{
     .name = "DirectML",
     .role = RuntimeRole::kFramework,
     .rules = kRules,
-    .platform_note = "Windows only (a DirectX 12 API); on Linux only WSL's libdirectml.so is visible and its "
-    "VRAM cannot be attributed per process",
+    .platform_note =
+        "Windows only (a DirectX 12 API); on Linux only WSL's libdirectml.so is visible and its "
+        "VRAM cannot be attributed per process",
 };
 
 }  // namespace memopt::runtimes

@@ -33,7 +33,8 @@ class LmStudioClient : public RuntimeClient {
     std::vector<LoadedModel> out;
     const json* models = jsonu::arr(*j, "models");
     if (models == nullptr) {
-      return make_error("GET " + http_.url("/api/v1/models") + ": no \"models\" list; is this LM Studio 0.4+?");
+      return make_error("GET " + http_.url("/api/v1/models") +
+                        ": no \"models\" list; is this LM Studio 0.4+?");
     }
     for (const json& m : *models) {
       const json* instances = jsonu::arr(m, "loaded_instances");
@@ -45,7 +46,8 @@ class LmStudioClient : public RuntimeClient {
         // What unload takes: the instance id (a model may be loaded twice).
         lm.name = jsonu::str(inst, "id");
         if (lm.name.empty()) continue;
-        if (const json* cfg = jsonu::obj(inst, "config")) lm.context_tokens = jsonu::u64(*cfg, "context_length");
+        if (const json* cfg = jsonu::obj(inst, "config"))
+          lm.context_tokens = jsonu::u64(*cfg, "context_length");
         // size_bytes is the model file's; the runtime does not say what the
         // instance holds beyond it, so it is the weights' floor, not the total.
         lm.parallel = 1;
@@ -109,7 +111,8 @@ extern const RuntimeDescriptor kLmStudioRuntime{
     .probe_order = 1,
     .cli_flag = "lmstudio",
     .capabilities = {.unload = true},
-    .model_facts = "GET /api/v1/models (loaded_instances, config.context_length); POST /api/v1/models/unload",
+    .model_facts =
+        "GET /api/v1/models (loaded_instances, config.context_length); POST /api/v1/models/unload",
 };
 
 }  // namespace memopt::runtimes

@@ -54,7 +54,8 @@ TEST(LmStudio, ErrorsNameTheUrlAndTheServersMessage) {
   auto c = lmstudio(s);
   auto st = c->unload("x");
   ASSERT_FALSE(st);
-  EXPECT_NE(st.error().message.find("No model instance with id x"), std::string::npos) << st.error().message;
+  EXPECT_NE(st.error().message.find("No model instance with id x"), std::string::npos)
+      << st.error().message;
   auto models = c->loaded_models();
   ASSERT_FALSE(models);
   EXPECT_NE(models.error().message.find("/api/v1/models"), std::string::npos);

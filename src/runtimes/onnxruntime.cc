@@ -1,5 +1,5 @@
-// The registry's entry for ONNX Runtime. ONNX Runtime, seen by its core library (the execution providers name the accelerator).
-// Detection only: no HTTP API this tool speaks.
+// The registry's entry for ONNX Runtime. ONNX Runtime, seen by its core library (the execution
+// providers name the accelerator). Detection only: no HTTP API this tool speaks.
 #include "runtimes/registry.h"
 
 namespace memopt::runtimes {

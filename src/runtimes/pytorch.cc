@@ -7,10 +7,8 @@ namespace {
 
 using S = Signal;
 constexpr SignalRule kRules[] = {
-    {S::kLibraryPrefix, "libtorch_cuda", 0.7},
-    {S::kLibraryPrefix, "libc10_cuda", 0.7},
-    {S::kLibraryPrefix, "libtorch_hip", 0.7},
-    {S::kLibraryPrefix, "libc10_hip", 0.7},
+    {S::kLibraryPrefix, "libtorch_cuda", 0.7}, {S::kLibraryPrefix, "libc10_cuda", 0.7},
+    {S::kLibraryPrefix, "libtorch_hip", 0.7},  {S::kLibraryPrefix, "libc10_hip", 0.7},
     {S::kLibraryPrefix, "libtorch_cpu", 0.6},
 };
 

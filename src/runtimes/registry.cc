@@ -12,21 +12,21 @@
 
 namespace memopt::runtimes {
 
-#define MEMOPT_RUNTIMES(R)                                                                      \
-  R(kOllamaRuntime)                                                                             \
-  R(kVllmRuntime)                                                                               \
-  R(kSglangRuntime)                                                                             \
-  R(kTgiRuntime)                                                                                \
-  R(kTensorRtLlmRuntime)                                                                        \
-  R(kMlcLlmRuntime)                                                                             \
-  R(kComfyUIRuntime)                                                                            \
-  R(kStableDiffusionRuntime)                                                                    \
-  R(kA1111Runtime)                                                                              \
-  R(kWhisperRuntime)                                                                            \
-  R(kLmStudioRuntime)                                                                           \
-  R(kLlamaCppRuntime)                                                                           \
-  R(kOnnxRuntimeRuntime)                                                                        \
-  R(kPyTorchRuntime)                                                                            \
+#define MEMOPT_RUNTIMES(R)   \
+  R(kOllamaRuntime)          \
+  R(kVllmRuntime)            \
+  R(kSglangRuntime)          \
+  R(kTgiRuntime)             \
+  R(kTensorRtLlmRuntime)     \
+  R(kMlcLlmRuntime)          \
+  R(kComfyUIRuntime)         \
+  R(kStableDiffusionRuntime) \
+  R(kA1111Runtime)           \
+  R(kWhisperRuntime)         \
+  R(kLmStudioRuntime)        \
+  R(kLlamaCppRuntime)        \
+  R(kOnnxRuntimeRuntime)     \
+  R(kPyTorchRuntime)         \
   R(kDirectMlRuntime)
 
 #define MEMOPT_DECLARE(d) extern const RuntimeDescriptor d;

@@ -1,5 +1,5 @@
-// The registry's entry for TensorRT-LLM. NVIDIA TensorRT-LLM: trtllm-serve and the libraries it maps.
-// Detection only: no HTTP API this tool speaks.
+// The registry's entry for TensorRT-LLM. NVIDIA TensorRT-LLM: trtllm-serve and the libraries it
+// maps. Detection only: no HTTP API this tool speaks.
 #include "runtimes/registry.h"
 
 namespace memopt::runtimes {

@@ -1,5 +1,5 @@
-// The registry's entry for Whisper. Whisper in its three common forms: whisper.cpp, faster-whisper, openai-whisper.
-// Detection only: no HTTP API this tool speaks.
+// The registry's entry for Whisper. Whisper in its three common forms: whisper.cpp, faster-whisper,
+// openai-whisper. Detection only: no HTTP API this tool speaks.
 #include "runtimes/registry.h"
 
 namespace memopt::runtimes {

@@ -58,9 +58,9 @@ struct WorkloadEstimate {
 // A group of processes doing one piece of AI work (a server and its runners),
 // or a non-AI process holding VRAM (runtime "other").
 struct Workload {
-  std::string runtime;       // registry id ("ollama", "llama.cpp", ...) or "other"
-  std::string runtime_name;  // display name ("Ollama"), or the command for "other"
-  std::string flavor;        // variant: "LM Studio", "node-llama-cpp", "Forge", ...
+  std::string runtime;                    // registry id ("ollama", "llama.cpp", ...) or "other"
+  std::string runtime_name;               // display name ("Ollama"), or the command for "other"
+  std::string flavor;                     // variant: "LM Studio", "node-llama-cpp", "Forge", ...
   std::vector<std::string> accelerators;  // "CUDA", "ONNX Runtime TensorRT EP", ...
   std::vector<std::string> also;          // other runtimes the same process shows (torch in vLLM)
   int pid = 0;                            // the group's top process
@@ -70,13 +70,14 @@ struct Workload {
   uint32_t uid = 0;
   double confidence = 0;
   std::vector<Evidence> evidence;
-  std::string endpoint;  // "http://127.0.0.1:11434", "" when not listening
+  std::string endpoint;             // "http://127.0.0.1:11434", "" when not listening
   bool endpoint_confirmed = false;  // an HTTP probe answered like the runtime
   std::string model;                // display name: runtime's name, argv model or file name
   std::vector<std::string> model_files;
   std::vector<ModelSummary> models;  // model files the GGUF reader could describe
-  uint64_t context_tokens = 0;  // context the command line asks for (-c, --max-model-len), 0: unknown
-  uint64_t parallel = 0;        // sequences the command line asks for (-np, --parallel), 0: unknown
+  uint64_t context_tokens =
+      0;                  // context the command line asks for (-c, --max-model-len), 0: unknown
+  uint64_t parallel = 0;  // sequences the command line asks for (-np, --parallel), 0: unknown
   std::optional<WorkloadEstimate> estimate;
   uint64_t rss_bytes = 0;
   uint64_t swap_bytes = 0;
@@ -110,8 +111,8 @@ struct Snapshot {
   uint64_t taken_at_unix_ms = 0;
   proc::HostMemory host;
   std::vector<gpu::GpuDevice> gpus;
-  std::string gpu_backend;  // "nvml", "amdgpu", "none", ... empty when not collected
-  std::string gpu_error;    // why GPUs could not be read, "" when fine
+  std::string gpu_backend;          // "nvml", "amdgpu", "none", ... empty when not collected
+  std::string gpu_error;            // why GPUs could not be read, "" when fine
   std::vector<Workload> workloads;  // AI workloads, then non-AI VRAM holders ("other")
   std::vector<runtimes::LoadedModel> loaded_models;
   ScanStats scan;

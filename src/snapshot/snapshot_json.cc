@@ -3,8 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <type_traits>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "runtimes/models_view.h"
 
@@ -174,17 +174,17 @@ Workload workload_from(const json& w) {
   out.context_tokens = get_u64(w, "context_tokens").value_or(0);
   out.parallel = get_u64(w, "parallel").value_or(0);
   if (const json* e = member(w, "estimate"); e && e->is_object()) {
-    out.estimate = WorkloadEstimate{get_u64(*e, "context_tokens").value_or(0),
-                                    get_u64(*e, "weights_bytes").value_or(0),
-                                    get_u64(*e, "kv_cache_bytes").value_or(0),
-                                    get_u64(*e, "total_bytes").value_or(0)};
+    out.estimate = WorkloadEstimate{
+        get_u64(*e, "context_tokens").value_or(0), get_u64(*e, "weights_bytes").value_or(0),
+        get_u64(*e, "kv_cache_bytes").value_or(0), get_u64(*e, "total_bytes").value_or(0)};
   }
   out.rss_bytes = get_u64(w, "rss_bytes").value_or(0);
   out.swap_bytes = get_u64(w, "swap_bytes").value_or(0);
   for (const json& v : array_at(w, "vram")) {
     if (out.vram.size() >= 1024) break;
-    out.vram.push_back({static_cast<uint32_t>(std::min<uint64_t>(get_u64(v, "gpu").value_or(0), 1024)),
-                        get_u64(v, "used_bytes").value_or(0)});
+    out.vram.push_back(
+        {static_cast<uint32_t>(std::min<uint64_t>(get_u64(v, "gpu").value_or(0), 1024)),
+         get_u64(v, "used_bytes").value_or(0)});
   }
   out.vram_bytes = get_u64(w, "vram_bytes").value_or(0);
   out.note = get_str(w, "note", 512);
@@ -253,7 +253,8 @@ runtimes::LoadedModel model_from(const json& m) {
     out.kv.basis = get_str(*kv, "basis", 256);
   }
   if (out.kv.empty()) fill_kv_from_flat_members(m, out);
-  out.n_layers = static_cast<uint32_t>(std::min<uint64_t>(get_u64(m, "n_layers").value_or(0), 65536));
+  out.n_layers =
+      static_cast<uint32_t>(std::min<uint64_t>(get_u64(m, "n_layers").value_or(0), 65536));
   out.idle_seconds = get_double(m, "idle_seconds");
   out.kv_peak_bytes = get_u64(m, "kv_peak_bytes").value_or(0);
   return out;
@@ -276,7 +277,8 @@ json to_json(const Workload& w) {
   j["confidence"] = w.confidence;
   json ev = json::array();
   for (const auto& e : w.evidence) {
-    ev.push_back({{"pid", e.pid}, {"signal", e.signal}, {"detail", e.detail}, {"confidence", e.confidence}});
+    ev.push_back(
+        {{"pid", e.pid}, {"signal", e.signal}, {"detail", e.detail}, {"confidence", e.confidence}});
   }
   j["evidence"] = ev;
   j["endpoint"] = null_or(w.endpoint);
@@ -375,7 +377,8 @@ json to_json(const Snapshot& s) {
   j["warnings"] = wa;
   j["unsupported"] = s.unsupported;
   json errors = json::array();
-  for (const auto& e : s.errors) errors.push_back({{"collector", e.collector}, {"message", e.message}});
+  for (const auto& e : s.errors)
+    errors.push_back({{"collector", e.collector}, {"message", e.message}});
   j["collector_errors"] = errors;
   return j;
 }

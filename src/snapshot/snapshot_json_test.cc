@@ -130,11 +130,12 @@ TEST(SnapshotJson, RoundTripKeepsTheFactsViewsShow) {
 TEST(SnapshotJson, HostileDocumentsNeverThrowAndStayBounded) {
   EXPECT_FALSE(from_json(nlohmann::json::array()));
   EXPECT_FALSE(from_json(nlohmann::json{{"schema", "someone-else/9"}}));
-  nlohmann::json bad = {{"host", {{"total_bytes", -5}, {"available_bytes", "lots"}}},
-                        {"gpus", {{{"index", 1e300}, {"name", std::string("evil\x1b[2J\x07", 9)}},
-                                  {{"used_bytes", -1}}, 7}},
-                        {"workloads", "not a list"},
-                        {"loaded_models", {{{"runtime", "nosuch"}, {"kv_cache_usage", 7.5}}}}};
+  nlohmann::json bad = {
+      {"host", {{"total_bytes", -5}, {"available_bytes", "lots"}}},
+      {"gpus",
+       {{{"index", 1e300}, {"name", std::string("evil\x1b[2J\x07", 9)}}, {{"used_bytes", -1}}, 7}},
+      {"workloads", "not a list"},
+      {"loaded_models", {{{"runtime", "nosuch"}, {"kv_cache_usage", 7.5}}}}};
   nlohmann::json many = nlohmann::json::array();
   for (int i = 0; i < 5000; ++i) many.push_back({{"message", "x"}});
   bad["warnings"] = many;
@@ -142,7 +143,7 @@ TEST(SnapshotJson, HostileDocumentsNeverThrowAndStayBounded) {
   ASSERT_TRUE(s);
   EXPECT_EQ(s->host.meminfo.total_bytes, 0u);
   ASSERT_EQ(s->gpus.size(), 3u);
-  EXPECT_EQ(s->gpus[0].index, 0u);  // out of range: its position, never a wild index
+  EXPECT_EQ(s->gpus[0].index, 0u);          // out of range: its position, never a wild index
   EXPECT_EQ(s->gpus[0].name, "evil?[2J?");  // no control byte reaches a view
   EXPECT_FALSE(s->gpus[1].memory_used_bytes);
   EXPECT_TRUE(s->workloads.empty());
