@@ -7,11 +7,16 @@
 #include <type_traits>
 
 #include "runtimes/models_view.h"
+#include "util/json_read.h"
 
 namespace memopt::snapshot {
 namespace {
 
 using nlohmann::json;
+using json_read::get_bool;
+using json_read::get_double;
+using json_read::get_u64;
+using json_read::member;
 
 json null_or(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 template <typename T>
@@ -51,40 +56,6 @@ json loaded_model_json(const runtimes::LoadedModel& m, int64_t now_unix) {
 }
 
 // ---- reading back: defensive accessors ------------------------------------
-
-const json* member(const json& j, const char* key) {
-  if (!j.is_object()) return nullptr;
-  auto it = j.find(key);
-  return it == j.end() || it->is_null() ? nullptr : &*it;
-}
-
-std::optional<uint64_t> get_u64(const json& j, const char* key) {
-  const json* v = member(j, key);
-  if (!v) return std::nullopt;
-  if (v->is_number_unsigned()) return v->get<uint64_t>();
-  if (v->is_number_integer()) {
-    const auto i = v->get<int64_t>();
-    return i < 0 ? std::nullopt : std::optional<uint64_t>(static_cast<uint64_t>(i));
-  }
-  if (v->is_number_float()) {
-    const double d = v->get<double>();
-    if (!std::isfinite(d) || d < 0 || d >= 1.8e19) return std::nullopt;
-    return static_cast<uint64_t>(d);
-  }
-  return std::nullopt;
-}
-
-std::optional<double> get_double(const json& j, const char* key) {
-  const json* v = member(j, key);
-  if (!v || !v->is_number()) return std::nullopt;
-  const double d = v->get<double>();
-  return std::isfinite(d) ? std::optional<double>(d) : std::nullopt;
-}
-
-bool get_bool(const json& j, const char* key) {
-  const json* v = member(j, key);
-  return v && v->is_boolean() && v->get<bool>();
-}
 
 // Bounded, and without control characters: a hostile daemon must not be able
 // to paint escape sequences through a view.

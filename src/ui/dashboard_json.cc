@@ -1,6 +1,7 @@
 #include "ui/dashboard_json.h"
 
 #include "snapshot/snapshot_json.h"
+#include "util/json_read.h"
 
 #include <algorithm>
 #include <cmath>
@@ -12,35 +13,9 @@ namespace memopt::ui {
 namespace {
 
 using nlohmann::json;
-
-const json* member(const json& j, const char* key) {
-  if (!j.is_object()) return nullptr;
-  auto it = j.find(key);
-  return it == j.end() ? nullptr : &*it;
-}
-
-std::optional<uint64_t> get_u64(const json& j, const char* key) {
-  const json* v = member(j, key);
-  if (!v) return std::nullopt;
-  if (v->is_number_unsigned()) return v->get<uint64_t>();
-  if (v->is_number_integer()) {
-    const auto i = v->get<int64_t>();
-    return i < 0 ? std::nullopt : std::optional<uint64_t>(static_cast<uint64_t>(i));
-  }
-  if (v->is_number_float()) {
-    const double d = v->get<double>();
-    if (!std::isfinite(d) || d < 0 || d >= 1.8e19) return std::nullopt;
-    return static_cast<uint64_t>(d);
-  }
-  return std::nullopt;
-}
-
-std::optional<double> get_double(const json& j, const char* key) {
-  const json* v = member(j, key);
-  if (!v || !v->is_number()) return std::nullopt;
-  const double d = v->get<double>();
-  return std::isfinite(d) ? std::optional<double>(d) : std::nullopt;
-}
+using json_read::get_double;
+using json_read::get_u64;
+using json_read::member;
 
 // Strings shown on screen: bounded and printable ASCII only, so a payload
 // cannot move the cursor or paint escape sequences in the terminal.
