@@ -1,6 +1,7 @@
 #include "policy/engine.h"
 
 #include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "policy/engine_pass.h"
@@ -106,11 +107,13 @@ bool Pass::emit(Action a) {
   st_.last_action_kind[a.target] = static_cast<int>(a.kind);
   st_.recent_action_times.push_back(in_.now_seconds);
   if (a.gpu >= 0) gpus_acted_.insert(a.gpu);
-  const bool slow = a.kind == ActionKind::kReloadFewerLayers ||
-                    a.kind == ActionKind::kResizeContext || a.kind == ActionKind::kRestoreLayers;
-  land_delay_ = std::max(land_delay_, slow ? t_.reload_seconds : t_.unload_seconds);
+  land_delay_ = std::max(land_delay_, delay_of(a.kind, a.runtime, a.expected_bytes));
   d_.actions.push_back(std::move(a));
   return true;
+}
+
+double Pass::delay_of(ActionKind kind, const std::string& runtime, uint64_t bytes) const {
+  return planned_delay_seconds(in_.delays, kind, runtime, bytes, t_);
 }
 
 Action Pass::model_action(ActionKind kind, const ModelState& m) const {
@@ -151,6 +154,34 @@ bool Pass::armed(std::map<int, bool>& disarmed, std::map<int, double>& fired_at,
 }
 
 }  // namespace engine_detail
+
+double planned_delay_seconds(const std::vector<ActionDelayStats>& learned, ActionKind kind,
+                             const std::string& runtime, uint64_t model_bytes,
+                             const PolicyTuning& t) {
+  const bool slow = kind == ActionKind::kReloadFewerLayers || kind == ActionKind::kResizeContext ||
+                    kind == ActionKind::kRestoreLayers;
+  const double prior_p50 = slow ? t.reload_seconds : t.unload_seconds;
+  const double prior_p90 = prior_p50 * t.prior_p90_ratio;
+  // The most specific record: this runtime's over any runtime's.
+  const ActionDelayStats* best = nullptr;
+  for (const auto& d : learned) {
+    if (d.action != action_kind_name(kind) || d.count == 0) continue;
+    if (model_bytes < d.min_model_bytes || model_bytes >= d.max_model_bytes) continue;
+    if (!d.runtime.empty() && d.runtime != runtime) continue;
+    if (!std::isfinite(d.p50_seconds) || !std::isfinite(d.p90_seconds) || d.p50_seconds < 0) continue;
+    if (!best || (best->runtime.empty() && !d.runtime.empty()) ||
+        (best->runtime.empty() == d.runtime.empty() && d.count > best->count)) {
+      best = &d;
+    }
+  }
+  double p50 = prior_p50, p90 = prior_p90;
+  if (best) {
+    const double w = best->count / (best->count + std::max(t.prior_weight, 0.0));
+    p50 = w * best->p50_seconds + (1 - w) * prior_p50;
+    p90 = w * std::max(best->p90_seconds, best->p50_seconds) + (1 - w) * prior_p90;
+  }
+  return p50 + t.delay_spread_factor * std::max(0.0, p90 - p50);
+}
 
 Decision decide(const PolicyInput& in, const Profile& profile,
                 const std::vector<PolicyInput>& history, PolicyState& state,

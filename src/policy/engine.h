@@ -79,13 +79,21 @@ struct PolicyTuning {
   bool predict = true;                   // act on forecasts, not only thresholds
   double forecast_window_seconds = 4;   // samples the trend is fitted on
   double recent_window_seconds = 1;     // and the last of them, for a kink
-  // How long an action takes to show in the samples once decided (Ollama
-  // frees an unloaded model in about a second; a reload with fewer layers
-  // reads the weights again). A forecast acts only when the earliest
-  // plausible OOM is closer than this plus one sample interval: later would
-  // be too late, earlier acts on growth that may still stop on its own.
+  // How long an action takes to show in the samples once decided: the
+  // prior median, used where the daemon has recorded no such action yet
+  // (PolicyInput::delays; Ollama frees an unloaded model in about a second,
+  // a reload with fewer layers reads the weights again). The engine plans
+  // with p50 + delay_spread_factor x (p90 - p50) of the learned figures,
+  // blended with the prior (p90 = prior_p90_ratio x median) by count:
+  // learned weight count / (count + prior_weight). A forecast acts only
+  // when the earliest plausible OOM is closer than that plus one sample
+  // interval: later would be too late, earlier acts on growth that may
+  // still stop on its own.
   double unload_seconds = 1;
   double reload_seconds = 3;
+  double prior_p90_ratio = 2;
+  double delay_spread_factor = 1.5;
+  double prior_weight = 3;
   double cover_seconds = 16;             // a forecast action frees this much growth
   // The caller's sample interval, and the faster one the engine asks for
   // (Decision::next_sample_seconds) while the earliest plausible OOM is
@@ -137,6 +145,12 @@ struct PolicyState {
 
 // One pass. `history` holds earlier inputs, oldest first (the caller keeps a
 // bounded window); it feeds the forecaster.
+// The delay the engine plans with for `kind` on a model of `runtime`
+// holding `model_bytes` (see PolicyTuning::unload_seconds).
+double planned_delay_seconds(const std::vector<ActionDelayStats>& learned, ActionKind kind,
+                             const std::string& runtime, uint64_t model_bytes,
+                             const PolicyTuning& tuning);
+
 Decision decide(const PolicyInput& in, const Profile& profile,
                 const std::vector<PolicyInput>& history, PolicyState& state,
                 const PolicyTuning& tuning = {});

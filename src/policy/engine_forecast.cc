@@ -94,7 +94,7 @@ bool Pass::can_sample_faster() const {
 double Pass::watch(const GpuState& g, const GpuForecast& f) {
   const double slow = t_.sample_interval_seconds;
   if (!can_sample_faster()) return slow;
-  const double horizon = t_.reload_seconds + t_.watch_seconds;
+  const double horizon = reload_s_ + t_.watch_seconds;
   bool near = f.growth.earliest_seconds_to(g.total_bytes, g.used_bytes) <= horizon;
   if (!history_.empty()) {
     for (const auto& hg : history_.back().gpus) {

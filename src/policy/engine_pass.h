@@ -41,6 +41,10 @@ class Pass {
   void request_sample(double seconds);
   bool emit(Action a);
   Action model_action(ActionKind kind, const ModelState& m) const;
+  double delay_of(ActionKind kind, const std::string& runtime, uint64_t bytes) const;
+  // The slowest planned delay of the actions free_on_gpu may take on `g`:
+  // unloads of the idle models, reloads of the others.
+  void plan_delays(const GpuState& g);
   // Frees `ig`'s cache, all of its VRAM.
   static Action image_cache_action(const ImageGenState& ig);
   bool unloadable(const ModelState& m, double min_idle) const;
@@ -85,6 +89,8 @@ class Pass {
   std::set<std::string> taken_;
   std::set<int> gpus_acted_;
   double land_delay_ = 0;  // the slowest action emitted in this pass, seconds
+  double unload_s_ = 0;    // plan_delays(): for the GPU being judged
+  double reload_s_ = 0;
 };
 
 }  // namespace memopt::policy::engine_detail

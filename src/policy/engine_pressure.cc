@@ -46,11 +46,11 @@ Pass::Risk Pass::growth_risk(const GpuState& g, const GpuForecast& f, double mar
   // margin until a reload decided at the next sample could land; that
   // pass escalates if the growth goes on.
   const double near_need = static_cast<double>(g.used_bytes) +
-                           slope_hi * (interval + t_.reload_seconds) - (total - margin) -
+                           slope_hi * (interval + reload_s_) - (total - margin) -
                            static_cast<double>(pending);
   const bool cheap_covers = static_cast<double>(cheap_bytes(g)) >= near_need;
-  const bool risk_now = t_oom <= t_.unload_seconds + interval ||
-                        (!cheap_covers && t_oom <= t_.reload_seconds + interval);
+  const bool risk_now = t_oom <= unload_s_ + interval ||
+                        (!cheap_covers && t_oom <= reload_s_ + interval);
   return {margin_risk || risk_now, cheap_covers};
 }
 
@@ -88,14 +88,15 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
   std::erase_if(freed_log, [&](const PolicyState::Freed& fr) {
     return in_.now_seconds - fr.at >= t_.settle_seconds;
   });
-  // Growth the planner already knows about: models still loading will
-  // reach their estimated size. Where there is such a load, it explains the
-  // trend better than a line through the samples does.
+  plan_delays(g);
+  // Growth known before it lands (the planner's estimate of a loading model,
+  // the gateway's admission, a learned profile): it explains the trend
+  // better than a line through the samples does.
   uint64_t known_growth = 0;
   bool loading = false;
-  for (const auto& m : in_.models) {
-    if (m.gpu == g.index && m.loading_target_vram_bytes > m.vram_bytes) {
-      known_growth += m.loading_target_vram_bytes - m.vram_bytes;
+  for (const auto& a : in_.announced) {
+    if (a.gpu == g.index && a.remaining_bytes() > 0) {
+      known_growth += a.remaining_bytes();
       loading = true;
     }
   }
@@ -103,8 +104,8 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
   // fitted line; its growth was known, so the line says nothing new.
   for (const auto& h : history_) {
     if (in_.now_seconds - h.now_seconds > t_.forecast_window_seconds) continue;
-    for (const auto& m : h.models) {
-      if (m.gpu == g.index && m.loading_target_vram_bytes > m.vram_bytes) loading = true;
+    for (const auto& a : h.announced) {
+      if (a.gpu == g.index && a.remaining_bytes() > 0) loading = true;
     }
   }
   const bool over = g.used_bytes >= thr;
@@ -176,6 +177,25 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
     freed_log.push_back({in_.now_seconds, in_.now_seconds + land_delay_, freed});
     st_.last_freed[g.index] = {in_.now_seconds, freed};
   }
+}
+
+void Pass::plan_delays(const GpuState& g) {
+  unload_s_ = delay_of(ActionKind::kUnload, "", 0);
+  reload_s_ = delay_of(ActionKind::kReloadFewerLayers, "", 0);
+  bool any_idle = false, any_reload = false;
+  double u = 0, r = 0;
+  for (const auto& m : in_.models) {
+    if (m.gpu != g.index || m.vram_bytes == 0) continue;
+    if (unloadable(m, t_.idle_for_offload_seconds)) {
+      u = std::max(u, delay_of(ActionKind::kUnload, m.runtime, m.vram_bytes));
+      any_idle = true;
+    } else if (!m.pinned && m.gpu_layers > 0) {
+      r = std::max(r, delay_of(ActionKind::kReloadFewerLayers, m.runtime, m.vram_bytes));
+      any_reload = true;
+    }
+  }
+  if (any_idle) unload_s_ = u;
+  if (any_reload) reload_s_ = r;
 }
 
 // What the fast actions (unload an idle model, free an idle image cache)

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "util/bytes.h"
 
 namespace memopt::policy {
@@ -46,8 +48,16 @@ PolicyTuning threshold_only() {
 
 // The forecaster at one sample a second, never faster: the lead an action
 // needs is then its own delay plus that second.
-PolicyTuning one_hz() {
+// The timings these tests work out assume the engine plans with its prior
+// median delays exactly (unload 1 s, reload 3 s): no spread on top.
+PolicyTuning exact() {
   PolicyTuning t;
+  t.delay_spread_factor = 0;
+  return t;
+}
+
+PolicyTuning one_hz() {
+  PolicyTuning t = exact();
   t.fast_sample_seconds = 0;
   return t;
 }
@@ -287,19 +297,19 @@ TEST(EngineTest, SamplesFasterWhileAnOomIsNearAndActsAtTheLastMoment) {
   std::vector<PolicyInput> hist;
   PolicyState st;
   for (int i = 0; i < 4; ++i) {
-    auto d = decide(at(1000 + i), profile(), hist, st);
+    auto d = decide(at(1000 + i), profile(), hist, st, exact());
     EXPECT_TRUE(d.actions.empty());
     hist.push_back(at(1000 + i));
   }
-  auto d4 = decide(at(1004), profile(), hist, st);  // 20 GiB: OOM in 4 s
+  auto d4 = decide(at(1004), profile(), hist, st, exact());  // 20 GiB: OOM in 4 s
   EXPECT_EQ(d4.next_sample_seconds, 0.25);
   hist.push_back(at(1004));
-  auto d5 = decide(at(1005), profile(), hist, st);
+  auto d5 = decide(at(1005), profile(), hist, st, exact());
   EXPECT_EQ(d5.next_sample_seconds, 0.25);
   hist.push_back(at(1005));
   double t = 1006;
   for (; t < 1007; t += 0.25) {
-    auto d = decide(at(t), profile(), hist, st);
+    auto d = decide(at(t), profile(), hist, st, exact());
     EXPECT_EQ(d.next_sample_seconds, 0.25) << "t=" << t;
     if (!d.actions.empty()) {
       ASSERT_EQ(d.actions.size(), 1u);
@@ -342,7 +352,7 @@ TEST(EngineTest, AnUnloadThatLandsInTimeNeedsNoReload) {
   double t = 100;
   bool unloaded = false;
   for (; t < 107 && !unloaded; t += 0.25) {
-    Decision d = decide(at(t, true), profile(), hist, st);
+    Decision d = decide(at(t, true), profile(), hist, st, exact());
     unloaded = find(d, ActionKind::kUnload, "idle") != nullptr;
     hist.push_back(at(t, true));
   }
@@ -350,7 +360,7 @@ TEST(EngineTest, AnUnloadThatLandsInTimeNeedsNoReload) {
   EXPECT_DOUBLE_EQ(t - 0.25, 104.75);  // at 6.75 GiB: OOM 1.25 s away
   // 7 GiB: OOM 1 s away, sooner than a reload (3 s) could land; but the
   // unload lands at 105.75, before it, and then 3 GiB more are free.
-  auto next = decide(at(t, true), profile(), hist, st);  // still present: the unload has not landed
+  auto next = decide(at(t, true), profile(), hist, st, exact());  // still present: the unload has not landed
   EXPECT_EQ(find(next, ActionKind::kReloadFewerLayers, "busy"), nullptr)
       << (next.notes.empty() ? "" : next.notes[0]);
   EXPECT_TRUE(next.actions.empty());
@@ -416,19 +426,63 @@ TEST(EngineTest, KnownLoadActsWhenItWillNotFit) {
   in.gpus = {gpu(0, 14)};
   in.models = {model("idle", 6, 200), model("loading", 1, 0)};
   in.models[1].busy = true;
-  in.models[1].loading_target_vram_bytes = 9 * kGiB;  // 14 + 8 = 22 GiB: fits
+  AnnouncedLoad load;
+  load.source = "planner";
+  load.model = "loading";
+  load.gpu = 0;
+  load.bytes = 9 * kGiB;  // 1 GiB of it resident: 14 + 8 = 22 GiB fits
+  load.resident_bytes = 1 * kGiB;
+  in.announced = {load};
   PolicyState st;
   EXPECT_TRUE(decide(in, profile(), {}, st).actions.empty());
-  // 14 + 9.9 = 23.9 GiB: the planner's figure is a bound (never under what
+  // 14 + 8.9 = 22.9 GiB: the planner's figure is a bound (never under what
   // llama.cpp allocates), so no margin is kept on top of it.
-  in.models[1].loading_target_vram_bytes = 9 * kGiB + 9 * kGiB / 10;
+  in.announced[0].bytes = 9 * kGiB + 9 * kGiB / 10;
   EXPECT_TRUE(decide(in, profile(), {}, st).actions.empty());
-  in.models[1].loading_target_vram_bytes = 12 * kGiB;  // 14 + 11 = 25 GiB > 24
+  in.announced[0].bytes = 12 * kGiB;  // 14 + 11 = 25 GiB > 24
   auto d = decide(in, profile(), {}, st);
   const Action* a = find(d, ActionKind::kUnload, "idle");
   ASSERT_NE(a, nullptr);
   EXPECT_TRUE(a->predictive);
   EXPECT_NE(a->reason.find("once the loading model is in"), std::string::npos) << a->reason;
+  // A load on another GPU says nothing about this one.
+  in.announced[0].gpu = 1;
+  PolicyState st2;
+  EXPECT_TRUE(decide(in, profile(), {}, st2).actions.empty());
+}
+
+TEST(EngineTest, PlansWithLearnedDelaysAndTheirSpread) {
+  PolicyTuning t;  // prior: unload 1 s median, p90 2 s, spread factor 1.5
+  EXPECT_DOUBLE_EQ(planned_delay_seconds({}, ActionKind::kUnload, "ollama", kGiB, t), 2.5);
+  EXPECT_DOUBLE_EQ(planned_delay_seconds({}, ActionKind::kReloadFewerLayers, "ollama", kGiB, t),
+                   7.5);
+  ActionDelayStats s;
+  s.runtime = "ollama";
+  s.action = "unload";
+  s.p50_seconds = 0.4;
+  s.p90_seconds = 0.8;
+  s.count = 27;  // weight 27 / 30 against the prior's 3
+  const double p50 = 0.9 * 0.4 + 0.1 * 1, p90 = 0.9 * 0.8 + 0.1 * 2;
+  EXPECT_NEAR(planned_delay_seconds({s}, ActionKind::kUnload, "ollama", kGiB, t),
+              p50 + 1.5 * (p90 - p50), 1e-9);
+  // Another runtime, another size class, another action: the prior.
+  EXPECT_DOUBLE_EQ(planned_delay_seconds({s}, ActionKind::kUnload, "vllm", kGiB, t), 2.5);
+  s.max_model_bytes = kGiB;
+  EXPECT_DOUBLE_EQ(planned_delay_seconds({s}, ActionKind::kUnload, "ollama", kGiB, t), 2.5);
+  s.max_model_bytes = UINT64_MAX;
+  EXPECT_DOUBLE_EQ(planned_delay_seconds({s}, ActionKind::kReloadFewerLayers, "ollama", kGiB, t),
+                   7.5);
+  // A runtime's own record wins over one for any runtime.
+  ActionDelayStats any = s;
+  any.runtime = "";
+  any.p50_seconds = 5;
+  any.p90_seconds = 9;
+  any.count = 1000;
+  EXPECT_LT(planned_delay_seconds({any, s}, ActionKind::kUnload, "ollama", kGiB, t), 1.5);
+  EXPECT_GT(planned_delay_seconds({any, s}, ActionKind::kUnload, "vllm", kGiB, t), 5);
+  // A hostile record (NaN) is ignored, not planned with.
+  s.p50_seconds = std::nan("");
+  EXPECT_DOUBLE_EQ(planned_delay_seconds({s}, ActionKind::kUnload, "ollama", kGiB, t), 2.5);
 }
 
 TEST(EngineTest, ReloadEscalatesWhileGrowthGoesOnButDoesNotFlap) {

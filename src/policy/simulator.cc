@@ -244,12 +244,6 @@ TraceResult run_trace(const Trace& tr, Mode mode, const Profile& profile, const 
       ms.n_layers = m.spec.n_layers;
       ms.gpu_layers = m.gpu_layers;
       ms.gpu_layer_bytes = m.spec.weights_bytes / m.spec.n_layers;
-      // The planner's estimate of a loading model's final size (taken as
-      // exact here; the estimator's own error is tested in src/estimate).
-      if (m.spec.load_at >= 0 && t < m.spec.load_at + m.spec.load_seconds) {
-        ms.loading_target_vram_bytes =
-            m.spec.weights_bytes * m.gpu_layers / m.spec.n_layers + m.kv;
-      }
       in.models.push_back(ms);
     }
     std::vector<PolicyInput> hist(history.begin(), history.end());
