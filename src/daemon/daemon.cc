@@ -10,6 +10,7 @@
 #include <chrono>
 #include <thread>
 
+#include "ui/memory_map.h"
 #include "util/bytes.h"
 
 namespace memopt::daemon {
@@ -63,6 +64,21 @@ int64_t param_int(const std::map<std::string, std::string>& p, const std::string
     return def;
   }
 }
+
+// The profile's thresholds as the memory map marks them.
+ui::MapThresholds map_thresholds(const policy::Profile& p) {
+  ui::MapThresholds t;
+  t.profile = p.name;
+  t.reserve_vram_percent = p.reserve_vram_percent;
+  t.compact_percent = p.auto_compact_threshold;
+  t.offload_percent = p.auto_offload_threshold;
+  t.reserve_ram_bytes =
+      p.reserve_ram_gb > 0 && p.reserve_ram_gb < 1e6 ? static_cast<uint64_t>(p.reserve_ram_gb * kGiB) : 0;
+  return t;
+}
+
+// A week of one-minute averages (10080) with room to spare.
+constexpr size_t kMaxRangePoints = 20000;
 
 }  // namespace
 
@@ -277,6 +293,10 @@ ApiHandlers Daemon::handlers() {
     if (view_.samples_total == 0) return ApiReply{503, {{"error", "no sample taken yet; retry in a second"}}};
     nlohmann::json doc = snapshot::to_json(view_.sample.snapshot);
     doc["profile"] = profile_.name;  // the profile now, even if chosen since the sample
+    // The views' memory map (ui/memory_map.h) with this profile's thresholds,
+    // so the web dashboard draws the same segments `ai watch` does.
+    const ui::MapThresholds t = map_thresholds(profile_);
+    doc["memory_map"] = ui::memory_map_json(ui::memory_map(view_.sample.snapshot, t), t);
     return ApiReply{200, doc};
   };
   h.metrics = [this] {
@@ -293,18 +313,38 @@ ApiHandlers Daemon::handlers() {
       return ApiReply{200, {{"schema", "ruvector-memopt.history/1"}, {"series_names", *names}}};
     }
     const int64_t now_s = view_.sample.unix_ms / 1000;
-    const int64_t since = param_int(p, "since", 3600, 1, 3650LL * 86400);
+    int64_t since = param_int(p, "since", 3600, 1, 3650LL * 86400);
+    // range=5m|1h|24h|7d: the views' timelines, averaged server-side into at
+    // most `points` buckets so a week costs the page what five minutes do.
+    size_t buckets = 0;
+    if (auto rg = p.find("range"); rg != p.end()) {
+      auto seconds = history_range_seconds(rg->second);
+      if (!seconds) return ApiReply{400, {{"error", seconds.error().message}}};
+      since = *seconds;
+      buckets = static_cast<size_t>(param_int(p, "points", 300, 10, 2000));
+    }
     auto labels = p.find("labels");
-    auto r = history_->query(it->second, labels == p.end() ? "" : labels->second, now_s - since, now_s);
+    auto r = history_->query(it->second, labels == p.end() ? "" : labels->second, now_s - since, now_s,
+                             buckets ? kMaxRangePoints : 5000);
     if (!r) return ApiReply{500, {{"error", r.error().message}}};
     nlohmann::json series = nlohmann::json::array();
-    for (const auto& s : *r) {
+    for (auto& s : *r) {
+      int resolution = s.resolution_seconds;
+      if (buckets) {
+        s.points = downsample(s.points, now_s - since, now_s, buckets);
+        resolution = static_cast<int>(std::max<int64_t>(resolution, (since + buckets - 1) / buckets));
+      }
       nlohmann::json pts = nlohmann::json::array();
       for (const auto& pt : s.points) pts.push_back({pt.ts, pt.value});
-      series.push_back({{"name", s.name}, {"labels", s.labels}, {"resolution_seconds", s.resolution_seconds},
+      series.push_back({{"name", s.name}, {"labels", s.labels}, {"resolution_seconds", resolution},
                         {"points", pts}});
     }
-    return ApiReply{200, {{"schema", "ruvector-memopt.history/1"}, {"series", series}}};
+    nlohmann::json doc = {{"schema", "ruvector-memopt.history/1"}, {"series", series}};
+    if (buckets) {
+      doc["from"] = now_s - since;
+      doc["to"] = now_s;
+    }
+    return ApiReply{200, doc};
   };
   h.actions = [this](const std::map<std::string, std::string>& p) {
     std::lock_guard<std::mutex> lock(mu_);

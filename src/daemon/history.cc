@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 
@@ -466,6 +467,43 @@ Result<int64_t> History::last_timestamp() const {
   Stmt q(db_, "SELECT max(ts) FROM points WHERE res = 1");
   if (!q.ok() || q.step() != SQLITE_ROW) return sql_error("read last timestamp");
   return static_cast<int64_t>(sqlite3_column_int64(q.get(), 0));
+}
+
+Result<int64_t> history_range_seconds(const std::string& range) {
+  if (range == "5m") return int64_t{300};
+  if (range == "1h") return int64_t{3600};
+  if (range == "24h") return int64_t{86400};
+  if (range == "7d") return int64_t{7 * 86400};
+  return make_error("range '" + range.substr(0, 32) + "' is not one of 5m, 1h, 24h, 7d");
+}
+
+std::vector<HistoryPoint> downsample(const std::vector<HistoryPoint>& points, int64_t from,
+                                     int64_t to, size_t buckets) {
+  std::vector<HistoryPoint> out;
+  if (buckets == 0 || to < from) return out;
+  const long double span = static_cast<long double>(to - from + 1) / static_cast<long double>(buckets);
+  size_t current = SIZE_MAX;
+  long double total = 0;
+  size_t n = 0;
+  auto flush = [&] {
+    if (n == 0) return;
+    const int64_t mid = from + static_cast<int64_t>((current + 0.5L) * span);
+    out.push_back({mid, static_cast<double>(total / n)});
+  };
+  for (const HistoryPoint& p : points) {
+    if (p.ts < from || p.ts > to) continue;
+    const size_t b = std::min(buckets - 1, static_cast<size_t>((p.ts - from) / span));
+    if (b != current) {
+      flush();
+      current = b;
+      total = 0;
+      n = 0;
+    }
+    total += p.value;
+    n++;
+  }
+  flush();
+  return out;
 }
 
 }  // namespace memopt::daemon

@@ -111,6 +111,15 @@ struct HistoryOpen {
   std::string error;                 // why history is off
 };
 
+// The views' timeline ranges: "5m", "1h", "24h", "7d" in seconds; anything
+// else is an error naming the value and the ranges there are.
+Result<int64_t> history_range_seconds(const std::string& range);
+
+// `points` (ascending ts) averaged over `buckets` equal spans of [from, to];
+// each average stamped at its span's middle, empty spans left out. Pure.
+std::vector<HistoryPoint> downsample(const std::vector<HistoryPoint>& points, int64_t from,
+                                     int64_t to, size_t buckets);
+
 // /metrics lines for the history's health: ruvector_history_available and
 // ruvector_history_moved_aside_total.
 std::string history_metrics_text(bool available, uint64_t moved_aside_total);

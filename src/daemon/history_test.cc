@@ -234,5 +234,38 @@ TEST_F(HistoryTest, NewHistoryIsPrivate) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 }
 
+// The timelines' ranges: each named range, and a bad one named back.
+TEST(HistoryRange, NamedRangesAndABadOne) {
+  EXPECT_EQ(*history_range_seconds("5m"), 300);
+  EXPECT_EQ(*history_range_seconds("1h"), 3600);
+  EXPECT_EQ(*history_range_seconds("24h"), 86400);
+  EXPECT_EQ(*history_range_seconds("7d"), 604800);
+  auto bad = history_range_seconds("1y");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("'1y' is not one of 5m, 1h, 24h, 7d"), std::string::npos);
+}
+
+// 600 one-second points into 10 buckets of 60 s: averages at each middle;
+// an empty span is left out rather than drawn as 0.
+TEST(HistoryRange, DownsampleAveragesEachSpan) {
+  std::vector<HistoryPoint> pts;
+  for (int64_t t = 1000; t < 1600; ++t) {
+    if (t >= 1120 && t < 1180) continue;  // a gap (daemon stopped)
+    pts.push_back({t, static_cast<double>(t - 1000)});
+  }
+  auto d = downsample(pts, 1000, 1599, 10);
+  ASSERT_EQ(d.size(), 9u);
+  EXPECT_EQ(d[0].ts, 1030);
+  EXPECT_DOUBLE_EQ(d[0].value, 29.5);  // mean of 0..59
+  EXPECT_EQ(d[2].ts, 1210);            // bucket 2 is the gap, bucket 3 follows
+  EXPECT_DOUBLE_EQ(d[2].value, 209.5);
+  EXPECT_DOUBLE_EQ(d[8].value, 569.5);
+  EXPECT_TRUE(downsample(pts, 1000, 1599, 0).empty());
+  // Points outside [from, to] are not counted.
+  auto one = downsample(pts, 1590, 1599, 1);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_DOUBLE_EQ(one[0].value, 594.5);
+}
+
 }  // namespace
 }  // namespace memopt::daemon
