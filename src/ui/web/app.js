@@ -7,12 +7,13 @@
 'use strict';
 
 const POLL_MS = 1000;
-const KEEP_POINTS = 600;  // 10 minutes at the daemon's default 1 s interval
+const HISTORY_MS = 5000;  // timelines are re-read this often (server-side downsampled)
 const TOKEN_KEY = 'ruvector-memopt-token';
 const MAX_OTHER_ROWS = 5;
-const samples = [];  // {t (s), vramUsed, vramTotal, ramUsed, ramTotal, kv}
 let token = null;
 let lastStatus = null;
+let range = '5m';
+let lastActions = [];
 
 const $ = (sel) => document.querySelector(sel);
 
@@ -92,7 +93,7 @@ function rows(status) {
     const other = w.runtime === 'other';
     return { runtime: other ? 'other' : String(w.runtime_name || w.runtime || ''),
       model: String((other ? w.runtime_name || w.command : w.model) || '–'), vram: num(w.vram_bytes),
-      kv: num(est.kv_cache_bytes) !== null ? fmtBytes(est.kv_cache_bytes) + ' (estimate)' : '–', unload: null };
+      kv: num(est.kv_cache_bytes) !== null ? '~' + fmtBytes(est.kv_cache_bytes) : '–', unload: null };
   };
   for (const w of workloads.filter((x) => x.runtime !== 'other')) {
     const mine = loaded.filter((m, i) => m && w.endpoint && m.endpoint === w.endpoint && !used.has(i) && used.add(i));
@@ -113,23 +114,14 @@ function rows(status) {
 function modelRow(m, w) {
   const cap = num(m.kv_cache_bytes), usage = num(m.kv_cache_usage);
   const parts = [];
-  if (cap !== null) parts.push(usage !== null ? `${fmtBytes(cap * usage)} of ${fmtBytes(cap)}` : fmtBytes(cap) + (m.kv_estimated ? ' (estimate)' : ''));
+  const est = m.kv_estimated ? '~' : '';
+  if (cap !== null) parts.push(usage !== null ? `${est}${fmtBytes(cap * usage)} of ${est}${fmtBytes(cap)}` : est + fmtBytes(cap));
   else if (usage !== null) parts.push(`${Math.round(usage * 100)}% used`);
-  if (num(m.context_length)) parts.push(`${m.context_length} ctx`);
+  // The KV column holds bytes only; the context (tokens) goes with the model.
+  const ctx = num(m.context_length) ? ` · ${m.context_length} ctx` : '';
   const kv = parts.length ? parts.join(' · ') : '–';
-  return { runtime: String((w && (w.runtime_name || w.runtime)) || m.runtime || ''), model: String(m.name || ''),
+  return { runtime: String((w && (w.runtime_name || w.runtime)) || m.runtime || ''), model: String(m.name || '') + ctx,
     vram: num(m.vram_bytes), kv, unload: { runtime: String(m.runtime || ''), model: String(m.name || '') } };
-}
-
-// KV cache in use over all models where the runtime reports the share used
-// (the same sum as the daemon's ruvector_model_kv_cache_used_bytes history).
-function kvInUse(status) {
-  let kv = 0;
-  for (const m of Array.isArray(status.loaded_models) ? status.loaded_models : []) {
-    const cap = num(m && m.kv_cache_bytes), usage = num(m && m.kv_cache_usage);
-    if (cap !== null && usage !== null && usage <= 1) kv += cap * usage;
-  }
-  return kv;
 }
 
 function render(status) {
@@ -168,87 +160,247 @@ function render(status) {
     b.setAttribute('aria-checked', String(b.dataset.profile === active));
   }
 
-  const kv = kvInUse(status);
-  const t = num(status.taken_at_unix_ms) !== null ? status.taken_at_unix_ms / 1000 : Date.now() / 1000;
-  if (!samples.length || samples[samples.length - 1].t < t) {
-    samples.push({ t, vramUsed, vramTotal, ramUsed, ramTotal, kv });
-    while (samples.length > KEEP_POINTS) samples.shift();
-  }
-  $('#vram-now').textContent = vramTotal ? `${fmtBytes(vramUsed)} / ${fmtBytes(vramTotal)}` : '(no GPU)';
-  $('#ram-now').textContent = `${fmtBytes(ramUsed)} / ${fmtBytes(ramTotal)}`;
-  $('#kv-now').textContent = fmtBytes(kv);
-  drawCharts();
+  renderMap(status);
 }
 
-// A line chart on a canvas: values 0..max across the full height, the newest
-// sample at the right edge; a grid at each quarter.
-function chart(canvas, points, max, color) {
+// --- Memory map: one bar per device from the status document's memory_map
+// (ui/memory_map.h, built by the daemon from the Snapshot): segments in
+// proportion to bytes, estimated ones hatched, free last, the profile's
+// thresholds as marks. Each segment's title says owner, figure and source.
+const KIND_WORDS = { weights: 'weights', kv_cache: 'KV cache', compute: 'compute buffers',
+  model: 'weights + compute', non_ai: 'non-AI processes', unattributed: 'not attributed' };
+
+function share(bytes, total) { return total > 0 ? Math.min(100, (100 * bytes) / total) : 0; }
+
+function segmentText(s) {
+  const est = s.estimated ? '~' : '';
+  return `${s.owner} — ${KIND_WORDS[s.kind] || s.kind}: ${est}${fmtBytes(s.bytes)}` +
+    ` (${s.estimated ? 'estimated' : 'measured'}; ${s.source})`;
+}
+
+function renderMap(status) {
+  const map = status.memory_map && typeof status.memory_map === 'object' ? status.memory_map : {};
+  const devices = (Array.isArray(map.devices) ? map.devices : []).filter((d) => d && typeof d === 'object');
+  $('#map-profile').textContent = map.profile ? `Thresholds of profile ${map.profile}.` : '';
+  const root = $('#map-devices');
+  root.replaceChildren();
+  for (const d of devices) {
+    const total = num(d.total_bytes) || 0, used = num(d.used_bytes) || 0;
+    const box = el('div', undefined, 'device');
+    box.dataset.device = String(d.id || '');
+    const head = el('div', undefined, 'device-head');
+    const name = el('h3', String(d.name || d.id || ''), 'device-name');
+    const figs = el('span', `${fmtBytes(used)} / ${fmtBytes(total)}`, 'device-used');
+    figs.dataset.usedBytes = String(used);
+    figs.dataset.totalBytes = String(total);
+    figs.title = `used and total: ${d.source || ''}`;
+    head.append(name, figs);
+    const bar = el('div', undefined, 'bar');
+    bar.setAttribute('role', 'img');
+    const segs = (Array.isArray(d.segments) ? d.segments : []).filter((s) => s && num(s.bytes));
+    bar.setAttribute('aria-label', `${d.name || d.id}: ${fmtBytes(used)} of ${fmtBytes(total)} used; ` +
+      segs.map(segmentText).join('; '));
+    for (const s of segs) {
+      const seg = el('div', undefined, `seg kind-${String(s.kind).replace(/[^a-z_]/g, '')}${s.estimated ? ' est' : ''}`);
+      seg.style.width = `${share(s.bytes, total)}%`;
+      seg.dataset.bytes = String(s.bytes);
+      seg.title = segmentText(s);
+      bar.append(seg);
+    }
+    const free = el('div', undefined, 'seg free');
+    free.style.width = `${share(Math.max(0, total - used), total)}%`;
+    free.title = `free: ${fmtBytes(Math.max(0, total - used))}`;
+    bar.append(free);
+    for (const m of Array.isArray(d.marks) ? d.marks : []) {
+      if (!m || num(m.bytes) === null) continue;
+      const mk = el('div', undefined, `mark mark-${String(m.name).replace(/[^a-z]/g, '')}`);
+      mk.style.left = `${share(m.bytes, total)}%`;
+      mk.title = `${m.name} threshold: ${fmtBytes(m.bytes)} (${Math.round(m.percent)}%)`;
+      bar.append(mk);
+    }
+    box.append(head, bar);
+    // The same numbers as text, for readers who cannot hover.
+    const list = el('ul', undefined, 'seg-list');
+    for (const s of segs) list.append(el('li', segmentText(s)));
+    const details = el('details');
+    details.append(el('summary', 'Numbers and sources'), list);
+    box.append(details);
+    root.append(box);
+  }
+}
+
+// --- Timelines: per GPU and for RAM, from GET /api/v1/history?range=…
+// (downsampled by the daemon), with a byte axis, a time axis, the profile's
+// thresholds as dashed lines and a marker per policy action.
+const SERIES = ['ruvector_gpu_memory_used_bytes', 'ruvector_gpu_memory_total_bytes',
+  'ruvector_host_memory_available_bytes', 'ruvector_host_memory_total_bytes'];
+
+function gpuOfLabels(labels) {
+  const m = /gpu="(\d+)"/.exec(String(labels || ''));
+  return m ? Number(m[1]) : null;
+}
+
+function points(series) {
+  return (Array.isArray(series && series.points) ? series.points : [])
+    .filter((p) => Array.isArray(p) && num(p[0]) !== null && num(p[1]) !== null);
+}
+
+async function loadTimelines() {
+  let answers;
+  try {
+    answers = await Promise.all(SERIES.map((n) => getJson(`/api/v1/history?series=${n}&range=${range}`)));
+  } catch (e) {
+    $('#timelines').replaceChildren(el('p', `no history: ${e.message}`, 'dim'));
+    return;
+  }
+  const from = num(answers[0].from), to = num(answers[0].to);
+  if (from === null || to === null || !lastStatus) return;
+  const devices = (lastStatus.memory_map && Array.isArray(lastStatus.memory_map.devices))
+    ? lastStatus.memory_map.devices : [];
+  const lines = [];
+  for (const d of devices) {
+    if (!d || typeof d !== 'object') continue;
+    if (d.id === 'ram') {
+      const avail = new Map(points((answers[2].series || [])[0]).map((p) => [p[0], p[1]]));
+      const pts = points((answers[3].series || [])[0]).filter((p) => avail.has(p[0]))
+        .map((p) => [p[0], Math.max(0, p[1] - avail.get(p[0]))]);
+      lines.push({ d, pts, total: num(d.total_bytes) || 0, gpu: null });
+    } else {
+      const idx = Number(String(d.id).replace(/^gpu/, ''));
+      const s = (answers[0].series || []).find((x) => gpuOfLabels(x.labels) === idx);
+      lines.push({ d, pts: points(s), total: num(d.total_bytes) || 0, gpu: idx });
+    }
+  }
+  const root = $('#timelines');
+  root.replaceChildren();
+  for (const l of lines) root.append(timeline(l, from, to));
+}
+
+function axisTime(t, span) {
+  const d = new Date(t * 1000);
+  const two = (n) => String(n).padStart(2, '0');
+  if (span > 2 * 86400) return `${d.getMonth() + 1}/${d.getDate()} ${two(d.getHours())}h`;
+  if (span <= 600) return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+  return `${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
+function actionText(a) {
+  const when = num(a.ts_ms) !== null ? new Date(a.ts_ms).toLocaleString() : '';
+  const bytes = num(a.expected_bytes) ? `; expected to free ${fmtBytes(a.expected_bytes)}` : '';
+  return `${when}: ${a.kind || ''} ${a.target || ''} — why: ${a.reason || ''}; result: ${a.outcome || ''}${bytes}`;
+}
+
+const PAD = { left: 64, right: 8, top: 8, bottom: 22 };
+
+function timeline(l, from, to) {
+  const fig = el('figure', undefined, 'timeline');
+  fig.dataset.device = String(l.d.id || '');
+  const cap = el('figcaption', `${l.d.name || l.d.id} — ${l.pts.length ? fmtBytes(l.pts[l.pts.length - 1][1]) : '–'} / ${fmtBytes(l.total)}`);
+  const wrap = el('div', undefined, 'plot');
+  const canvas = el('canvas');
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', `${l.d.name || l.d.id} memory used over the last ${range}`);
+  wrap.append(canvas);
+  fig.append(cap, wrap);
+  // Drawn once the figure is in the page (its width is known then).
+  requestAnimationFrame(() => drawTimeline(canvas, l, from, to));
+  const span = Math.max(1, to - from);
+  for (const a of lastActions) {
+    if (!a || num(a.ts_ms) === null) continue;
+    const t = a.ts_ms / 1000;
+    if (t < from || t > to) continue;
+    const mine = l.gpu === null ? a.host_ram === true : (!a.host_ram && (a.gpu === l.gpu || !(a.gpu >= 0)));
+    if (!mine) continue;
+    const mk = el('button', undefined, `marker${String(a.outcome || '').startsWith('failed') ? ' failed' : ''}`);
+    mk.style.left = `calc(${PAD.left}px + (100% - ${PAD.left + PAD.right}px) * ${(t - from) / span})`;
+    mk.title = actionText(a);
+    mk.setAttribute('aria-label', actionText(a));
+    mk.dataset.reason = String(a.reason || '');
+    wrap.append(mk);
+  }
+  return fig;
+}
+
+function niceStep(max) {
+  const raw = max / 4, p = Math.pow(1024, Math.floor(Math.log(Math.max(raw, 1)) / Math.log(1024)));
+  for (const m of [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]) if (m * p >= raw) return m * p;
+  return raw;
+}
+
+function drawTimeline(canvas, l, from, to) {
   const dpr = window.devicePixelRatio || 1;
-  const w = canvas.clientWidth || canvas.width, h = canvas.clientHeight || canvas.height;
+  const w = canvas.clientWidth || 600, h = canvas.clientHeight || 140;
   canvas.width = Math.round(w * dpr);
   canvas.height = Math.round(h * dpr);
   const c = canvas.getContext('2d');
   c.setTransform(dpr, 0, 0, dpr, 0, 0);
   c.clearRect(0, 0, w, h);
-  c.strokeStyle = 'rgba(128,128,128,0.3)';
+  const fg = getComputedStyle(document.body).color;
+  const max = l.total > 0 ? l.total : Math.max(1, ...l.pts.map((p) => p[1]));
+  const pw = w - PAD.left - PAD.right, ph = h - PAD.top - PAD.bottom, span = Math.max(1, to - from);
+  const x = (t) => PAD.left + ((t - from) / span) * pw;
+  const y = (v) => PAD.top + ph - (Math.min(v, max) / max) * ph;
+  c.font = '11px system-ui, sans-serif';
+  c.fillStyle = fg;
+  c.strokeStyle = 'rgba(128,128,128,0.35)';
   c.lineWidth = 1;
-  for (let q = 1; q < 4; q++) {
-    const y = Math.round((h * q) / 4) + 0.5;
-    c.beginPath(); c.moveTo(0, y); c.lineTo(w, y); c.stroke();
+  // Byte axis: gridlines at binary steps, labelled.
+  const step = niceStep(max);
+  c.textAlign = 'right';
+  c.textBaseline = 'middle';
+  for (let v = 0; v <= max + 1; v += step) {
+    const yy = Math.round(y(v)) + 0.5;
+    c.beginPath(); c.moveTo(PAD.left, yy); c.lineTo(w - PAD.right, yy); c.stroke();
+    c.fillText(fmtBytes(v), PAD.left - 4, yy);
   }
-  if (points.length < 2 || !(max > 0)) return;
-  const t0 = points[0].t, span = Math.max(points[points.length - 1].t - t0, 1);
-  c.strokeStyle = color;
+  // Time axis: a tick per ~110 px, so labels never overlap.
+  c.textBaseline = 'top';
+  const ticks = Math.max(1, Math.min(6, Math.floor(pw / 110)));
+  for (let k = 0; k <= ticks; k++) {
+    const t = from + (span * k) / ticks;
+    c.textAlign = k === 0 ? 'left' : k === ticks ? 'right' : 'center';
+    c.fillText(axisTime(t, span), x(t), h - PAD.bottom + 4);
+  }
+  // Thresholds: dashed, in the colours of the map's marks.
+  const colors = { compact: '#d49a00', reserve: '#7c3aed', offload: '#d0342c' };
+  c.setLineDash([5, 4]);
+  for (const m of Array.isArray(l.d.marks) ? l.d.marks : []) {
+    if (!m || num(m.bytes) === null) continue;
+    c.strokeStyle = colors[m.name] || fg;
+    const yy = Math.round(y(m.bytes)) + 0.5;
+    c.beginPath(); c.moveTo(PAD.left, yy); c.lineTo(w - PAD.right, yy); c.stroke();
+  }
+  c.setLineDash([]);
+  if (l.pts.length === 0) return;
+  c.strokeStyle = l.gpu === null ? '#2e9d4f' : '#3b82f6';
   c.lineWidth = 2;
   c.beginPath();
-  points.forEach((p, i) => {
-    const x = ((p.t - t0) / span) * (w - 2) + 1;
-    const y = h - 1 - (Math.min(p.v, max) / max) * (h - 2);
-    if (i === 0) c.moveTo(x, y); else c.lineTo(x, y);
-  });
+  l.pts.forEach((p, i) => { if (i === 0) c.moveTo(x(p[0]), y(p[1])); else c.lineTo(x(p[0]), y(p[1])); });
+  if (l.pts.length === 1) c.lineTo(x(l.pts[0][0]) + 2, y(l.pts[0][1]));
   c.stroke();
 }
 
-function drawCharts() {
-  const vram = samples.map((p) => ({ t: p.t, v: p.vramTotal ? p.vramUsed / p.vramTotal : 0 }));
-  const ram = samples.map((p) => ({ t: p.t, v: p.ramTotal ? p.ramUsed / p.ramTotal : 0 }));
-  const kvMax = Math.max(0, ...samples.map((p) => p.kv));
-  chart($('#chart-vram'), vram, 1, '#3b82f6');
-  chart($('#chart-ram'), ram, 1, '#2e9d4f');
-  chart($('#chart-kv'), samples.map((p) => ({ t: p.t, v: p.kv })), kvMax, '#d49a00');
-}
+// A canvas keeps the pixel size it was drawn at: redraw when the width changes.
+let resizeTimer = null;
+window.addEventListener('resize', () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(loadTimelines, 150);
+});
 
-// Seeds the charts from the daemon's history: one query per series, summed
-// over labels (all GPUs, all models) at each timestamp.
-async function loadHistory() {
-  const names = ['ruvector_gpu_memory_used_bytes', 'ruvector_gpu_memory_total_bytes',
-    'ruvector_host_memory_available_bytes', 'ruvector_host_memory_total_bytes', 'ruvector_model_kv_cache_used_bytes'];
-  const sums = names.map(() => new Map());
-  await Promise.all(names.map(async (n, k) => {
-    try {
-      const j = await getJson(`/api/v1/history?series=${n}&since=600`);
-      for (const s of Array.isArray(j.series) ? j.series : []) {
-        for (const p of Array.isArray(s.points) ? s.points : []) {
-          if (Array.isArray(p) && num(p[0]) !== null && num(p[1]) !== null) sums[k].set(p[0], (sums[k].get(p[0]) || 0) + p[1]);
-        }
-      }
-    } catch (_) { /* no history yet: the live samples fill the charts */ }
-  }));
-  // Only timestamps where every series has a value: a missing one would
-  // read as 0 and draw a false spike.
-  const ts = [...sums[3].keys()].filter((t) => sums[2].has(t) && sums[0].has(t) === sums[1].has(t))
-    .sort((a, b) => a - b);
-  for (const t of ts) {
-    const ramTotal = sums[3].get(t) || 0;
-    samples.push({ t, vramUsed: sums[0].get(t) || 0, vramTotal: sums[1].get(t) || 0,
-      ramUsed: Math.max(0, ramTotal - (sums[2].get(t) || 0)), ramTotal, kv: sums[4].get(t) || 0 });
+function wireRanges() {
+  for (const b of document.querySelectorAll('.range')) {
+    b.addEventListener('click', () => {
+      range = b.dataset.range;
+      for (const o of document.querySelectorAll('.range')) o.setAttribute('aria-pressed', String(o === b));
+      loadTimelines();
+    });
   }
-  while (samples.length > KEEP_POINTS) samples.shift();
 }
 
 async function loadActions() {
   try {
     const j = await getJson('/api/v1/actions?limit=8');
+    lastActions = Array.isArray(j.actions) ? j.actions : [];
     const ol = $('#action-log');
     ol.replaceChildren();
     for (const a of Array.isArray(j.actions) ? j.actions : []) {
@@ -287,6 +439,7 @@ async function act(label, path, body) {
 }
 
 function wire() {
+  wireRanges();
   $('#optimize').addEventListener('click', () => act('Optimize AI Workload', '/api/v1/optimize', { apply: true }));
   $('#compact').addEventListener('click', () => act('Compact KV Cache', '/api/v1/optimize', { apply: true, kinds: ['resize_context'] }));
   $('#unload-inactive').addEventListener('click', () => act('Unload Inactive Models', '/api/v1/optimize', { apply: true, kinds: ['unload'] }));
@@ -314,9 +467,10 @@ async function main() {
   // Opening the printed URL in a tab already on the page changes only the
   // fragment: no reload, so read the token here too.
   window.addEventListener('hashchange', () => { initToken(); if (lastStatus) render(lastStatus); });
-  await loadHistory();
   await refresh();
+  await loadTimelines();
   setInterval(refresh, POLL_MS);
+  setInterval(loadTimelines, HISTORY_MS);
 }
 
 main();

@@ -7,13 +7,25 @@
 // POST /api/generate {"model", "keep_alive": 0} and the row disappears, the
 // profile switcher persists the choice; a screenshot is saved.
 // Also: `ai dashboard` prints the URL with the token.
+// The views (issue 18): for each fixture GPU its name and used / total bytes
+// in the memory map equal the status document; each bar's segments add up to
+// its used bytes within one pixel; thresholds are marked; the unload shows as
+// a marker on the timeline with its reason; the 5m..7d ranges come from the
+// daemon's downsampled history; screenshots at 360, 1280 and 2560 px; axe-core
+// finds no serious or critical violation (light and dark).
 // Usage: node web_dashboard.mjs BINARY SHARED_FIXTURES GPU_FIXTURE FAKE_NVML OUT_DIR
 import { chromium } from 'playwright-core';
 import { createServer } from 'node:http';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+// axe-core from tests/node/node_modules (npm, pinned in package.json).
+const axeSource = readFileSync(createRequire(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'))
+  .resolve('axe-core/axe.min.js'), 'utf8');
 
 const [bin, fixtures, gpuFixture, fakeNvml, outDir] = process.argv.slice(2);
 const work = mkdtempSync(join(tmpdir(), 'memopt-web-'));
@@ -24,7 +36,7 @@ function check(cond, what) {
   console.log(`${cond ? 'ok  ' : 'FAIL'} ${what}`);
 }
 // Every wait is bounded: a hung daemon or page fails the test, never hangs it.
-setTimeout(() => { console.error('web_dashboard: timed out'); cleanup(); process.exit(1); }, 100000).unref();
+setTimeout(() => { console.error('web_dashboard: timed out'); cleanup(); process.exit(1); }, 150000).unref();
 
 // --- Replay Ollama: /api/version, /api/ps from the shared fixtures; records
 // each POST /api/generate and drops an unloaded model from /api/ps.
@@ -175,18 +187,98 @@ try {
   await page.waitForFunction(() => document.querySelectorAll('#workloads tbody tr').length >= 2, null, { timeout: 10000 });
   await page.waitForTimeout(1500);  // a few live samples on the charts
 
+  // 6. The memory map: per device, name and used / total equal the API's
+  //    document; segments add up to used within one pixel; marks drawn.
+  const doc = await (await fetch(`${base}/api/v1/status`)).json();
+  const mapDevices = (doc.memory_map && doc.memory_map.devices) || [];
+  check(mapDevices.filter((d) => d.id !== 'ram').length === doc.gpus.length && doc.gpus.length >= 2,
+    `the status document maps every GPU (${mapDevices.map((d) => d.id).join(', ')})`);
+  await page.waitForFunction((n) => document.querySelectorAll('#map-devices .device').length === n,
+    mapDevices.length, { timeout: 10000 });
+  const shown = await page.$$eval('#map-devices .device', (ds) => ds.map((d) => {
+    const bar = d.querySelector('.bar');
+    const inner = bar.clientWidth;  // without the border
+    const segs = [...bar.querySelectorAll('.seg:not(.free)')];
+    return { id: d.dataset.device, name: d.querySelector('.device-name').textContent,
+      used: Number(d.querySelector('.device-used').dataset.usedBytes),
+      total: Number(d.querySelector('.device-used').dataset.totalBytes),
+      text: d.querySelector('.device-used').textContent,
+      segPx: segs.reduce((a, s) => a + s.getBoundingClientRect().width, 0), inner,
+      segBytes: segs.reduce((a, s) => a + Number(s.dataset.bytes), 0),
+      kinds: segs.map((s) => s.className), titles: segs.map((s) => s.title),
+      marks: [...bar.querySelectorAll('.mark')].map((m) => m.className) };
+  }));
+  for (const g of doc.gpus) {
+    const dev = mapDevices.find((d) => d.id === `gpu${g.index}`);
+    const dom = shown.find((d) => d.id === `gpu${g.index}`);
+    check(dom && dev && dom.name === g.name && dom.used === g.used_bytes && dom.total === g.total_bytes &&
+      dev.used_bytes === g.used_bytes, `GPU ${g.index} "${g.name}" ${g.used_bytes} / ${g.total_bytes} B in the DOM (${JSON.stringify(dom && [dom.name, dom.used, dom.total])})`);
+  }
+  for (const d of shown) {
+    const want = (d.used / d.total) * d.inner;
+    check(d.segBytes === d.used && Math.abs(d.segPx - want) <= 1,
+      `${d.id}: segments ${d.segBytes} B = used, ${d.segPx.toFixed(2)} px vs ${want.toFixed(2)} px`);
+    check(d.id === 'ram' ? d.marks.length === 1 : d.marks.length === 3, `${d.id}: threshold marks (${d.marks.join(' ')})`);
+    check(d.titles.every((t) => /\((measured|estimated); .+\)$/.test(t)), `${d.id}: every segment says its source (${d.titles[0]})`);
+  }
+  const allKinds = shown.flatMap((d) => d.kinds).join(' ');
+  check(/kind-non_ai/.test(allKinds), `non-AI processes grouped in the map (${allKinds})`);
+  // The workloads table: KV cache in bytes, "~" where estimated.
+  const kvCells = await page.$$eval('#workloads tbody tr td:nth-child(4)', (tds) => tds.map((t) => t.textContent));
+  check(kvCells.every((t) => !/ctx/.test(t) && (t === '–' || t === '' || /\d(\.\d)? (B|KiB|MiB|GiB)|% used/.test(t))),
+    `KV cache column shows bytes (${kvCells.join(' / ')})`);
+
+  // 7. Timelines: one per device; the unload (step 3) is a marker with its
+  //    reason; each range is read from the daemon's downsampled history.
+  await page.waitForFunction(() => document.querySelectorAll('#timelines .timeline').length >= 3, null, { timeout: 10000 });
+  const markers = await page.waitForFunction(() => [...document.querySelectorAll('#timelines .marker')]
+    .filter((m) => /unload ollama\/qwen3:8b/.test(m.getAttribute('aria-label')) &&
+      /why: requested through the API/.test(m.title)).length > 0, null, { timeout: 10000 }).then(() => true, () => false);
+  check(markers, 'the unload appears on a timeline as a marker with what and why');
+  for (const r of ['1h', '24h', '7d', '5m']) {
+    const got = page.waitForResponse((res) => res.url().includes(`range=${r}`), { timeout: 10000 });
+    await page.click(`.range[data-range="${r}"]`);
+    const res = await got;
+    const j = await res.json();
+    const want = { '5m': 300, '1h': 3600, '24h': 86400, '7d': 604800 }[r];
+    check(j.to - j.from === want && j.series.every((x) => x.points.length <= 300),
+      `range ${r}: ${j.to - j.from} s, at most 300 points (${j.series.map((x) => x.points.length).join(',')})`);
+  }
+  const bad = await fetch(`${base}/api/v1/history?series=ruvector_gpu_memory_used_bytes&range=1y`);
+  check(bad.status === 400 && /'1y' is not one of/.test((await bad.json()).error), 'an unknown range is a 400 naming it');
   const drawn = await page.evaluate(() => {
-    const c = document.querySelector('#chart-ram');
+    const c = document.querySelector('#timelines .timeline[data-device="ram"] canvas');
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let colored = 0;
     for (let i = 0; i < d.length; i += 4) if (d[i + 1] > 100 && d[i] < 100 && d[i + 3] > 0) colored++;
     return colored;
   });
-  check(drawn > 20, `RAM chart has a drawn line (${drawn} green pixels)`);
+  check(drawn > 20, `RAM timeline has a drawn line (${drawn} green pixels)`);
+
+  // 8. Layout from 360 to 2560 px, light and dark; axe-core on each.
+  await page.evaluate(axeSource);
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const width of [360, 1280, 2560]) {
+      await page.setViewportSize({ width, height: 1000 });
+      await page.waitForTimeout(300);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      check(overflow <= 0, `${scheme} ${width} px: no horizontal scrolling (${overflow} px too wide)`);
+      const file = join(outDir, `web_dashboard_${width}_${scheme}.png`);
+      await page.screenshot({ path: file, fullPage: true });
+      console.log(`screenshot: ${file}`);
+    }
+    const axe = await page.evaluate(async () => {
+      const r = await window.axe.run(document, { resultTypes: ['violations'] });
+      return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length,
+        target: v.nodes.slice(0, 2).map((n) => n.target.join(' ')) }));
+    });
+    const serious = axe.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    check(serious.length === 0, `axe-core (${scheme}): no serious or critical violation (${JSON.stringify(serious)})`);
+    if (axe.length) console.log(`axe-core (${scheme}) minor/moderate: ${JSON.stringify(axe)}`);
+  }
   check(offsite.length === 0, `no request leaves the daemon's origin (${offsite.join(', ')})`);
   check(consoleErrors.filter((e) => !/401/.test(e)).length === 0, `no page errors (${consoleErrors.join(' | ')})`);
-  await page.screenshot({ path: join(outDir, 'web_dashboard.png'), fullPage: true });
-  console.log(`screenshot: ${join(outDir, 'web_dashboard.png')}`);
 } catch (e) {
   failures.push(String(e && e.stack || e));
   console.error(e);
