@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "ui/memory_map.h"
+
 namespace memopt::ui {
 
 struct GpuView {
@@ -74,6 +76,9 @@ struct Dashboard {
   std::vector<ActionView> actions;  // newest last
   std::vector<HistoryPoint> history;  // oldest first
   std::vector<std::string> warnings;
+  // What fills each GPU and RAM (ui/memory_map.h), GPUs first; empty when the
+  // source could not say.
+  std::vector<DeviceMap> maps;
 };
 
 // The history point a dashboard stands for now (totals of its GPUs,

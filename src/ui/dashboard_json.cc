@@ -139,6 +139,11 @@ Dashboard dashboard_from_snapshot(const snapshot::Snapshot& s) {
     d.workloads.push_back(std::move(o));
   }
   if (!s.profile.empty()) d.profile = ProfileView{s.profile, 0, 0, 0};
+  // The same map the daemon's status document carries (one function, so the
+  // watch and the web page cannot disagree); the watch marks thresholds on
+  // its usage bars, so none are asked for here.
+  d.maps = memory_map(s, {});
+  if (d.maps.size() > kMaxRows) d.maps.resize(kMaxRows);
   for (const auto& w : s.warnings) {
     if (d.warnings.size() >= 16) break;
     if (!w.message.empty()) d.warnings.push_back(w.message);

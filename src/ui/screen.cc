@@ -88,6 +88,70 @@ ScreenLine bar_line(const std::string& label, uint64_t used, uint64_t total, int
   return l;
 }
 
+// The memory map of one device as a bar the width of the usage bar above
+// it: a letter per cell for what fills it (lower case: estimated), blanks
+// free. Cells are given out by running total so they add up to used/total.
+char map_letter(const MapSegment& s) {
+  char c = '?';
+  switch (s.kind) {
+    case SegmentKind::kWeights: c = 'W'; break;
+    case SegmentKind::kKvCache: c = 'K'; break;
+    case SegmentKind::kCompute: c = 'C'; break;
+    case SegmentKind::kModel: c = 'M'; break;
+    case SegmentKind::kNonAi: return 'n';
+    case SegmentKind::kUnattributed: return '?';
+  }
+  return s.estimated ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+ScreenLine map_bar_line(const DeviceMap& m, int cols) {
+  // Same geometry as bar_line: a 6-column label, the bar, the figures' width.
+  const int figures_w = 1 + 9 + 3 + 9 + 1 + 4;
+  const int width = std::max(cols - 6 - figures_w, 7);
+  const int inner = width - 2;
+  ScreenLine l;
+  l.text = "  map [";
+  uint64_t run = 0;
+  int cell = 0;
+  for (const MapSegment& s : m.segments) {
+    run += s.bytes;
+    const int end = m.total_bytes == 0
+                        ? cell
+                        : static_cast<int>(std::lround(static_cast<double>(run) /
+                                                       static_cast<double>(m.total_bytes) * inner));
+    const int n = std::clamp(end, cell, inner) - cell;
+    if (n <= 0) continue;
+    const bool ai = s.kind != SegmentKind::kNonAi && s.kind != SegmentKind::kUnattributed;
+    l.spans.push_back({static_cast<int>(l.text.size()), n, ai ? Style::kBarLow : Style::kDim});
+    l.text.append(static_cast<size_t>(n), map_letter(s));
+    cell += n;
+  }
+  l.text.append(static_cast<size_t>(inner - cell), ' ');
+  l.text += "]";
+  return l;
+}
+
+// The map's numbers: owner, then letter and size per part ("~" estimated).
+ScreenLine map_detail_line(const DeviceMap& m) {
+  std::string text = "      ";
+  std::string owner;
+  for (const MapSegment& s : m.segments) {
+    const std::string who = s.kind == SegmentKind::kNonAi || s.kind == SegmentKind::kUnattributed
+                                ? ""
+                                : s.owner;
+    if (s.kind == SegmentKind::kNonAi) {
+      text += (owner.empty() ? "" : " | ") + std::string("non-AI ") + short_bytes(s.bytes);
+    } else if (s.kind == SegmentKind::kUnattributed) {
+      text += (owner.empty() ? "" : " | ") + std::string("? ") + short_bytes(s.bytes);
+    } else {
+      if (who != owner) text += (owner.empty() ? "" : " | ") + who;
+      text += std::string(" ") + map_letter(s) + (s.estimated ? "~" : "") + short_bytes(s.bytes);
+    }
+    owner = who.empty() ? "-" : who;
+  }
+  return plain(text, Style::kDim);
+}
+
 std::string gpu_title(const GpuView& g) {
   std::string t = fmt::format("GPU{} {}", g.index, g.name);
   if (g.temperature_c) t += fmt::format("  {:.0f}C", *g.temperature_c);
@@ -223,6 +287,16 @@ std::vector<ScreenLine> render_dashboard(const Dashboard& d, const ViewState& v,
     }
     top.push_back(std::move(t));
     top.push_back(bar_line("VRAM", g.used_bytes, g.total_bytes, cols, vram_marks));
+    for (const DeviceMap& m : d.maps) {
+      if (m.id != "gpu" + std::to_string(g.index) || m.segments.empty()) continue;
+      top.push_back(map_bar_line(m, cols));
+      top.push_back(map_detail_line(m));
+    }
+  }
+  if (!d.maps.empty() && !d.gpus.empty()) {
+    top.push_back(
+        plain("      W weights K KV C compute M model n non-AI ? unattributed; lower=estimate",
+              Style::kDim));
   }
   if (d.profile) {
     top.push_back(plain(fmt::format("      ':' marks: RAM reserve {:.0f} GiB; VRAM compact {:.0f}%, "
@@ -233,13 +307,20 @@ std::vector<ScreenLine> render_dashboard(const Dashboard& d, const ViewState& v,
   }
   for (const std::string& w : d.warnings) top.push_back(plain("! " + w, Style::kWarning));
 
-  // Rows left after the fixed parts: workloads heading + column header,
-  // actions heading, footer.
-  const int fixed = static_cast<int>(top.size()) + 2 + 1 + 1;
-  int spare = std::max(0, rows - fixed);
+  // AI workloads come first in d.workloads, the non-AI VRAM holders last
+  // ("other"); each group has its own section.
   const int n_work = static_cast<int>(d.workloads.size());
-  const int work_rows = std::min(std::max(n_work, 1), spare);
-  spare -= work_rows;
+  int n_ai = 0;
+  while (n_ai < n_work && d.workloads[static_cast<size_t>(n_ai)].runtime != "other") ++n_ai;
+  const int n_other = n_work - n_ai;
+  // Rows left after the fixed parts: workloads heading + column header,
+  // non-AI heading (when any), actions heading, footer.
+  const int fixed = static_cast<int>(top.size()) + 2 + (n_other > 0 ? 1 : 0) + 1 + 1;
+  int spare = std::max(0, rows - fixed);
+  const int ai_rows = std::min(std::max(n_ai, 1), spare);
+  spare -= ai_rows;
+  const int other_rows = std::min(n_other, std::min(spare, 3));
+  spare -= other_rows;
   const int action_rows = std::min({std::max(static_cast<int>(d.actions.size()), 1), 4, spare});
   spare -= action_rows;
   // A graph needs two readings to show a trend.
@@ -274,24 +355,29 @@ std::vector<ScreenLine> render_dashboard(const Dashboard& d, const ViewState& v,
     }
   }
 
-  out.push_back(plain(fmt::format("AI workloads ({})", n_work), Style::kTitle));
+  out.push_back(plain(fmt::format("AI workloads ({})", n_ai), Style::kTitle));
   out.push_back(plain(table_row(' ', "RUNTIME", "MODEL", "PID", "VRAM", "RAM", "GPU%", "KV used/cap",
                                 "IDLE", cols),
                       Style::kDim));
-  if (n_work == 0 && work_rows > 0) out.push_back(plain(" none detected", Style::kDim));
-  // Scroll so the selection stays visible.
+  if (n_ai == 0 && ai_rows > 0) out.push_back(plain(" none detected", Style::kDim));
   const int sel = std::clamp(v.selected, 0, std::max(n_work - 1, 0));
-  const int first = std::max(0, sel - work_rows + 1);
-  for (int i = first; i < n_work && i < first + work_rows; ++i) {
+  auto row = [&](int i) {
     const WorkloadView& w = d.workloads[static_cast<size_t>(i)];
     const std::string share =
         w.gpu_share ? fmt::format("{:.0f}%", std::clamp(*w.gpu_share, 0.0, 1.0) * 100) : "-";
-    ScreenLine l = plain(table_row(i == sel ? '>' : ' ', w.runtime, w.model.empty() ? "-" : w.model,
-                                   w.pid > 0 ? std::to_string(w.pid) : "-", short_bytes(w.vram_bytes),
-                                   short_bytes(w.ram_bytes), share, kv_cell(w),
-                                   format_duration(w.idle_seconds), cols),
-                         i == sel ? Style::kSelected : Style::kNormal);
-    out.push_back(std::move(l));
+    out.push_back(plain(table_row(i == sel ? '>' : ' ', w.runtime, w.model.empty() ? "-" : w.model,
+                                  w.pid > 0 ? std::to_string(w.pid) : "-",
+                                  short_bytes(w.vram_bytes), short_bytes(w.ram_bytes), share,
+                                  kv_cell(w), format_duration(w.idle_seconds), cols),
+                        i == sel ? Style::kSelected : Style::kNormal));
+  };
+  // Scroll so the selection stays visible (within its own section).
+  const int ai_first = sel < n_ai ? std::max(0, sel - ai_rows + 1) : 0;
+  for (int i = ai_first; i < n_ai && i < ai_first + ai_rows; ++i) row(i);
+  if (n_other > 0) {
+    out.push_back(plain(fmt::format("Non-AI GPU processes ({})", n_other), Style::kTitle));
+    const int first = sel >= n_ai ? std::max(n_ai, sel - other_rows + 1) : n_ai;
+    for (int i = first; i < n_work && i < first + other_rows; ++i) row(i);
   }
 
   out.push_back(plain("Last policy actions", Style::kTitle));

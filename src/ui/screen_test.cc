@@ -188,5 +188,45 @@ TEST(HistoryPointOf, SumsGpusAndKv) {
   EXPECT_EQ(p.ram_used_bytes, 12 * kGiB);
 }
 
+// The memory map under each GPU's bar (letters per part, lower case when
+// estimated) and the non-AI VRAM holders in their own section, not counted
+// as AI workloads.
+TEST(RenderDashboard, MemoryMapAndNonAiSection) {
+  Dashboard d = sample();
+  DeviceMap m;
+  m.id = "gpu0";
+  m.total_bytes = 24 * kGiB;
+  m.used_bytes = 18 * kGiB;
+  m.segments = {{SegmentKind::kWeights, "llama3.2:3b", 6 * kGiB, false, "file"},
+                {SegmentKind::kKvCache, "llama3.2:3b", 3 * kGiB, true, "estimator"},
+                {SegmentKind::kNonAi, "non-AI processes", 6 * kGiB, false, "nvml"},
+                {SegmentKind::kUnattributed, "not attributed", 3 * kGiB, false, "nvml"}};
+  d.maps = {m};
+  WorkloadView xorg;
+  xorg.runtime = "other";
+  xorg.model = "Xorg";
+  xorg.pid = 1200;
+  xorg.vram_bytes = 6 * kGiB;
+  d.workloads.push_back(xorg);
+  const auto lines = render_dashboard(d, ViewState{}, 80, 40);
+  const std::string s = joined(lines);
+  // 80 columns: the bar is 80 - 6 - 27 = 47 cells, 45 inside; 6/24 of 45 = 11 W.
+  const ScreenLine* map = nullptr;
+  for (const auto& l : lines) {
+    if (l.text.rfind("  map [", 0) == 0) map = &l;
+  }
+  ASSERT_NE(map, nullptr) << s;
+  EXPECT_EQ(map->text, "  map [" + std::string(11, 'W') + std::string(6, 'k') + std::string(11, 'n') +
+                           std::string(6, '?') + std::string(11, ' ') + "]");
+  EXPECT_NE(s.find("llama3.2:3b W6.0G k~3.0G | non-AI 6.0G | ? 3.0G"), std::string::npos) << s;
+  EXPECT_NE(s.find("unattributed; lower=estimate"), std::string::npos) << s;
+  const size_t ai = s.find("AI workloads (2)"), other = s.find("Non-AI GPU processes (1)");
+  ASSERT_NE(ai, std::string::npos) << s;
+  ASSERT_NE(other, std::string::npos) << s;
+  const size_t xorg_row = s.find(" other     Xorg");
+  EXPECT_GT(xorg_row, other) << s;
+  EXPECT_LT(s.find(" llamacpp "), other) << s;
+}
+
 }  // namespace
 }  // namespace memopt::ui

@@ -162,13 +162,23 @@ if "$BIN" ai watch --daemon "http://127.0.0.1:$PORT" --token-file "$WORK/token" 
 fi
 grep -q "readable by others" "$WORK/err" || fail "token mode error: $(cat "$WORK/err")"
 # 9. Fixture GPUs through the real backends (fake NVML + AMD sysfs tree):
-#    per-GPU title with temperature, power, utilisation and throttle, VRAM bar.
+#    per-GPU title with temperature, power, utilisation and throttle, VRAM bar,
+#    memory map, non-AI processes in their own section.
 if [ -n "$FAKE_NVML" ] && [ -n "$GPU_FIXTURE" ]; then
   start "TERM=xterm-256color $BIN --proc-root $GPU_FIXTURE/proc --sys-root $GPU_FIXTURE/sys --nvml-library $FAKE_NVML ai watch --interval 0.5"
   wait_for "GPU0 NVIDIA GeForce RTX 4090  62C  250/450 W  util 37%  THROTTLED (thermal+power)"
   wait_for "10.0 GiB / 24.0 GiB   42%"
   wait_for "GPU3 AMD GPU [1002:744C]  65C  312/355 W  util 87%"
   wait_for "8.0 GiB / 24.0 GiB   33%"
+  # The memory map under each GPU's bar (the fixture's processes are all
+  # non-AI: "n" cells; GB10's used memory no process accounts for: "?"),
+  # and the non-AI processes in their own section, not under AI workloads.
+  wait_for "non-AI 8.0G | ? 15.4G"
+  screen | grep -qE '^  map \[n{8}\?{16} +\]$' || fail "GB10 map bar: 8 GiB non-AI, 15.4 GiB unattributed"
+  wait_for "AI workloads (0)"
+  wait_for "Non-AI GPU processes (46)"
+  screen | awk '/^AI workloads/{s=1} /^Non-AI GPU processes/{s=2} /other +pid 7000 +7000/{print s; exit}' |
+    grep -qx 2 || fail "pid 7000 is not listed under Non-AI GPU processes"
   # The profile switch key writes the active profile to the state dir.
   T send-keys -t w p
   wait_for "profile batch_inference"
