@@ -19,6 +19,9 @@ DEB_PACKAGES=(
   # it when found) and its test under a virtual X server (tests/tray.cmake):
   # xvfb-run needs xauth, which --no-install-recommends would leave out.
   libayatana-appindicator3-dev xvfb xauth
+  # The Windows build (scripts/build-windows.sh) and its tests under Wine
+  # (tests/windows/); googletest-source is built with MinGW for them.
+  g++-mingw-w64-x86-64-posix wine64 googletest
 )
 
 missing=()

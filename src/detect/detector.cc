@@ -28,6 +28,9 @@ bool is_python_name(std::string_view base) {
 }
 
 void add_program(CommandView& v, std::string_view name) {
+  // Windows names a program with its extension (ollama.exe); the signature
+  // table names programs without one.
+  if (name.size() > 4 && (name.ends_with(".exe") || name.ends_with(".EXE"))) name.remove_suffix(4);
   if (name.empty()) return;
   if (std::find(v.programs.begin(), v.programs.end(), name) == v.programs.end()) {
     v.programs.emplace_back(name);

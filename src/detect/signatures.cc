@@ -32,6 +32,16 @@ constexpr AcceleratorRule kAccelerators[] = {
     {"libze_loader", "SYCL"},
     {"libnvinfer", "TensorRT"},
     {"libopenvino", "OpenVINO"},
+    // Windows names (no "lib"; ggml-cuda is above).
+    {"onnxruntime_providers_cuda", "ONNX Runtime CUDA EP"},
+    {"onnxruntime_providers_tensorrt", "ONNX Runtime TensorRT EP"},
+    {"onnxruntime_providers_dml", "DirectML"},
+    {"DirectML", "DirectML"},
+    {"cudart64_", "CUDA"},
+    {"nvcuda.dll", "CUDA"},
+    {"torch_cuda.dll", "CUDA"},
+    {"ggml-hip", "ROCm"},
+    {"ggml-vulkan", "Vulkan"},
 };
 
 }  // namespace

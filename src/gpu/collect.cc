@@ -34,14 +34,6 @@ const char* process_kind_name(ProcessKind k) {
   return "unknown";
 }
 
-std::vector<std::unique_ptr<GpuBackend>> make_gpu_backends(const GpuRoots& roots) {
-  std::vector<std::unique_ptr<GpuBackend>> b;
-  b.push_back(make_nvml_backend(roots));
-  b.push_back(make_amdgpu_backend(roots));
-  b.push_back(make_intel_backend(roots));
-  return b;
-}
-
 GpuCollector::GpuCollector(GpuRoots roots)
     : roots_(std::move(roots)), backends_(make_gpu_backends(roots_)) {}
 GpuCollector::~GpuCollector() = default;

@@ -20,11 +20,18 @@ class GpuBackend {
   virtual void sample(GpuSnapshot& snapshot, DrmClientSweep& fdinfo) = 0;
 };
 
+// NVML's library when GpuRoots names none: libnvidia-ml.so.1 on Linux
+// (nvml_library_linux.cc), nvml.dll from System32 on Windows (_win.cc).
+extern const char* const kDefaultNvmlLibrary;
 std::unique_ptr<GpuBackend> make_nvml_backend(const GpuRoots& roots);
 std::unique_ptr<GpuBackend> make_amdgpu_backend(const GpuRoots& roots);
 std::unique_ptr<GpuBackend> make_intel_backend(const GpuRoots& roots);
 
-// Every vendor backend, in the order GPUs are listed.
+// DXGI adapters and "GPU Process Memory" counters (Windows only).
+std::unique_ptr<GpuBackend> make_dxgi_backend(const GpuRoots& roots);
+
+// Every vendor backend of this system, in the order GPUs are listed
+// (backends_linux.cc, backends_win.cc).
 std::vector<std::unique_ptr<GpuBackend>> make_gpu_backends(const GpuRoots& roots);
 
 }  // namespace memopt::gpu

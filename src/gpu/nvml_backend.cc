@@ -167,10 +167,12 @@ class NvmlBackend final : public GpuBackend {
         return;
       }
     } else {
-      lib_ = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+      lib_ = dlopen(kDefaultNvmlLibrary, RTLD_NOW | RTLD_LOCAL);
       if (!lib_) {
-        load_note_ = {
-            "nvml", "libnvidia-ml.so.1 not found: no NVIDIA driver, NVIDIA GPUs not listed", false};
+        load_note_ = {"nvml",
+                      fmt::format("{} not found: no NVIDIA driver, NVIDIA GPUs not listed",
+                                  kDefaultNvmlLibrary),
+                      false};
         return;
       }
     }

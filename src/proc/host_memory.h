@@ -37,8 +37,17 @@ struct NumaNode {
   std::vector<int> cpus;  // expanded
 };
 
+// Windows' commit charge: memory promised to processes, backed by RAM plus
+// the page files; allocations fail (not swap) when it reaches the limit.
+struct CommitCharge {
+  uint64_t total_bytes = 0;
+  uint64_t limit_bytes = 0;
+  uint64_t peak_bytes = 0;
+};
+
 struct HostMemory {
   MemInfo meminfo;
+  std::optional<CommitCharge> commit;  // Windows only
   std::optional<MemoryPressure> pressure;  // empty: kernel without PSI
   std::vector<NumaNode> numa_nodes;        // empty: no NUMA sysfs
 };

@@ -31,6 +31,7 @@ struct ProcessInfo {
   std::vector<std::string> argv;
   uint64_t rss_bytes = 0;
   uint64_t swap_bytes = 0;
+  uint64_t private_bytes = 0;  // Windows: private commit (PrivateUsage); 0 on Linux
   std::string container_id;              // 64-hex id from cgroup; empty on the host
   std::vector<std::string> libraries;    // mapped shared objects (paths), deduplicated
   std::vector<std::string> model_files;  // open or mapped model files, deduplicated

@@ -286,6 +286,10 @@ constexpr SignalRule kRules[] = {
     {S::kLibraryPath, "/llama_cpp/lib/", 0.85, "llama-cpp-python"},
     {S::kLibraryPrefix, "libllama", 0.8},
     {S::kLibraryPrefix, "libggml", 0.75},
+    // Windows builds name the same libraries without "lib" (llama.dll,
+    // ggml.dll, ggml-base.dll, ggml-cuda.dll).
+    {S::kLibraryPrefix, "llama.dll", 0.8},
+    {S::kLibraryPrefix, "ggml", 0.75},
 };
 constexpr uint16_t kPorts[] = {8080, 5001, 1234};
 constexpr HttpProbe kProbes[] = {{"/props", "\"default_generation_settings\""}};

@@ -9,6 +9,8 @@ using S = Signal;
 constexpr SignalRule kRules[] = {
     {S::kLibraryPrefix, "libonnxruntime", 0.75},
     {S::kLibraryPrefix, "onnxruntime_pybind11_state", 0.75},
+    {S::kLibraryPrefix, "onnxruntime.dll", 0.75},  // Windows (and its EPs below)
+    {S::kLibraryPrefix, "onnxruntime_providers_", 0.75},
 };
 
 }  // namespace

@@ -10,6 +10,9 @@ constexpr SignalRule kRules[] = {
     {S::kLibraryPrefix, "libtorch_cuda", 0.7}, {S::kLibraryPrefix, "libc10_cuda", 0.7},
     {S::kLibraryPrefix, "libtorch_hip", 0.7},  {S::kLibraryPrefix, "libc10_hip", 0.7},
     {S::kLibraryPrefix, "libtorch_cpu", 0.6},
+    // Windows: the same libraries without "lib".
+    {S::kLibraryPrefix, "torch_cuda.dll", 0.7}, {S::kLibraryPrefix, "c10_cuda.dll", 0.7},
+    {S::kLibraryPrefix, "torch_cpu.dll", 0.6},
 };
 
 }  // namespace

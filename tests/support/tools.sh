@@ -25,6 +25,8 @@ tool_present() {
     node-llama-cpp | playwright-core | axe-core) [ -d "$npm/$1" ] ;;
     huggingface-gguf) [ -d "$npm/@huggingface/gguf" ] ;;
     clang | fuzz) command -v clang++ >/dev/null 2>&1 ;;
+    mingw) command -v x86_64-w64-mingw32-g++-posix >/dev/null 2>&1 ;;
+    wine) [ -x /usr/lib/wine/wine64 ] ;;
     # Decided at configure time (tests/support/tools.cmake passes absent:NAME).
     tray) return 0 ;;
     *) return 1 ;;
@@ -44,6 +46,8 @@ tool_hint() {
       ;;
     tray) echo "apt-get install libayatana-appindicator3-dev, then configure again" ;;
     clang | fuzz) echo "apt-get install clang libclang-rt-14-dev (clang++, libFuzzer)" ;;
+    mingw) echo "apt-get install g++-mingw-w64-x86-64-posix" ;;
+    wine) echo "apt-get install wine64" ;;
     *) echo "unknown tool: add it to tests/support/tools.sh" ;;
   esac
 }
