@@ -34,6 +34,7 @@ constexpr FieldRule kFieldRules[] = {
     {"/api/v1/profile", "name", FieldType::kString},
     {"/api/v1/optimize", "apply", FieldType::kBool},
     {"/api/v1/optimize", "kinds", FieldType::kStringArray},
+    {"/api/v1/mode", "actions", FieldType::kString},
 };
 
 const char* type_words(FieldType t) {
@@ -126,6 +127,7 @@ ApiReply dispatch_post(const ApiHandlers& h, const std::string& path, const std:
   if (path == "/api/v1/preload") handler = &h.preload;
   if (path == "/api/v1/profile") handler = &h.profile;
   if (path == "/api/v1/optimize") handler = &h.optimize;
+  if (path == "/api/v1/mode") handler = &h.mode;
   if (handler == nullptr || !*handler)
     return error_reply(404, "no such endpoint: POST " + path.substr(0, 100));
   nlohmann::json body = nlohmann::json::object();
@@ -245,7 +247,7 @@ Status ApiServer::start() {
     res.set_content(std::string(a->body), std::string(a->content_type));
   });
   for (const char* path :
-       {"/api/v1/unload", "/api/v1/preload", "/api/v1/profile", "/api/v1/optimize"}) {
+       {"/api/v1/unload", "/api/v1/preload", "/api/v1/profile", "/api/v1/optimize", "/api/v1/mode"}) {
     svr.Post(path, [&s](const httplib::Request& req, httplib::Response& res) {
       send(res, dispatch_post(s.h, req.path, req.body));
     });

@@ -3,6 +3,7 @@
 //   GET  /api/v1/status  /api/v1/history  /api/v1/actions  /metrics  /healthz
 //   GET  /  /ui/<file>   the web dashboard (src/ui/web/web_assets.h)
 //   POST /api/v1/unload  /api/v1/preload  /api/v1/profile  /api/v1/optimize
+//        /api/v1/mode    {"actions": "paused"|"active"}: AI Mode off / on
 // POSTs need "Authorization: Bearer <token>"; with allow_remote every request
 // needs a token (the read-only one suffices for GETs) and TLS. Every request
 // must carry a Host allowed for the address it arrived on (and Origin, when
@@ -35,7 +36,7 @@ struct ApiHandlers {
   std::function<ApiReply(const std::map<std::string, std::string>&)> actions;
   std::function<std::string()> metrics;  // Prometheus text
   // POST bodies, parsed; handlers validate their fields.
-  std::function<ApiReply(const nlohmann::json&)> unload, preload, profile, optimize;
+  std::function<ApiReply(const nlohmann::json&)> unload, preload, profile, optimize, mode;
 };
 
 struct ApiConfig {

@@ -247,13 +247,13 @@ void Daemon::tick(double now) {
   policy::Decision d = policy::decide(s.input, profile_, hist, state_, tuning_);
   next_interval_ = d.next_sample_seconds > 0 ? std::min(d.next_sample_seconds, interval_) : interval_;
   for (auto& a : d.actions) {
-    if (apply_) {
+    if (apply_ && !actions_paused_) {
       auto st = actuator_->apply(a);
       a.outcome = st ? "ok" : "failed: " + st.error().message;
     } else {
-      a.outcome = "dry-run";
+      a.outcome = actions_paused_ ? "paused (AI Mode off)" : "dry-run";
     }
-    record(a, apply_, s.unix_ms);
+    record(a, apply_ && !actions_paused_, s.unix_ms);
   }
   write_history_sample(s);
   recent_.push_back(s.input);
@@ -293,6 +293,7 @@ ApiHandlers Daemon::handlers() {
     if (view_.samples_total == 0) return ApiReply{503, {{"error", "no sample taken yet; retry in a second"}}};
     nlohmann::json doc = snapshot::to_json(view_.sample.snapshot);
     doc["profile"] = profile_.name;  // the profile now, even if chosen since the sample
+    doc["actions"] = actions_paused_ ? "paused" : "active";
     // The views' memory map (ui/memory_map.h) with this profile's thresholds,
     // so the web dashboard draws the same segments `ai watch` does.
     const ui::MapThresholds t = map_thresholds(profile_);
@@ -390,6 +391,16 @@ ApiHandlers Daemon::handlers() {
     auto st = actuator_->preload(runtime, endpoint, b["model"], b.value("keep_alive", ""));
     if (!st) return ApiReply{502, {{"error", st.error().message}}};
     return ApiReply{200, {{"preloaded", b["model"]}, {"runtime", runtime}}};
+  };
+  h.mode = [this](const nlohmann::json& b) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string want = b.value("actions", "");
+    if (want != "paused" && want != "active") {
+      return ApiReply{400, {{"error", "body needs \"actions\": \"paused\" or \"active\""}}};
+    }
+    actions_paused_ = want == "paused";
+    spdlog::info("AI Mode {}: the policy's actions are {}", actions_paused_ ? "off" : "on", want);
+    return ApiReply{200, {{"actions", want}}};
   };
   h.profile = [this](const nlohmann::json& b) {
     std::lock_guard<std::mutex> lock(mu_);

@@ -82,6 +82,9 @@ class Daemon {
   std::deque<policy::PolicyInput> recent_;
   MetricsView view_;
   bool apply_ = false;
+  // AI Mode off (the tray's toggle, POST /api/v1/mode): the policy still
+  // decides and records, nothing is applied. Not persisted: a restart acts.
+  bool actions_paused_ = false;
   double interval_ = 1.0;
   double next_interval_ = 1.0;  // the policy may ask for a sooner sample
   uint64_t history_moved_aside_ = 0;

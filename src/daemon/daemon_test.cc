@@ -402,7 +402,7 @@ TEST_F(DaemonTest, WrongJsonTypesAre400sNamingTheField) {
       {"/api/v1/preload", "model"},    {"/api/v1/preload", "runtime"},
       {"/api/v1/preload", "endpoint"}, {"/api/v1/preload", "keep_alive"},
       {"/api/v1/profile", "name"},     {"/api/v1/optimize", "apply"},
-      {"/api/v1/optimize", "kinds"}};
+      {"/api/v1/optimize", "kinds"},   {"/api/v1/mode", "actions"}};
   ApiHandlers h = daemon_->api_handlers();
   for (const auto& [path, field] : fields) {
     for (const char* bad : {"7", "null", "{\"a\":1}", "[1]", "1.5e300"}) {
@@ -415,6 +415,52 @@ TEST_F(DaemonTest, WrongJsonTypesAre400sNamingTheField) {
     }
   }
   EXPECT_TRUE(actuator_->applied.empty());
+}
+
+// AI Mode off (the tray's toggle, POST /api/v1/mode): the policy still
+// decides and records its actions, nothing is applied, and the status
+// document says so; "active" turns it back on; anything else is a 400.
+TEST_F(DaemonTest, AiModeOffPausesTheActionsAndTheStatusSaysSo) {
+  opts_.apply = true;
+  auto act = std::make_unique<RecordingActuator>();
+  actuator_ = act.get();
+  daemon_ = std::make_unique<Daemon>(opts_, std::make_unique<FakeSampler>(), std::move(act));
+  ASSERT_TRUE(daemon_->start().ok());
+  // Paused before the first sample, so even the first decision is held.
+  ApiReply paused = dispatch_post(daemon_->api_handlers(), "/api/v1/mode", R"({"actions":"paused"})");
+  ASSERT_EQ(paused.status, 200);
+  runner_ = std::thread([this] { daemon_->run(stop_); });
+  auto c = client();
+  nlohmann::json actions;
+  for (int i = 0; i < 100 && actions.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto r = c.Get("/api/v1/actions");
+    if (r && r->status == 200) actions = nlohmann::json::parse(r->body)["actions"];
+  }
+  ASSERT_FALSE(actions.empty()) << "no action decided within 5 s";
+  EXPECT_EQ(actions[0]["kind"], "unload");
+  EXPECT_EQ(actions[0]["outcome"], "paused (AI Mode off)");
+  EXPECT_EQ(actions[0]["applied"], false);
+  EXPECT_TRUE(actuator_->applied.empty());
+  auto st = c.Get("/api/v1/status");
+  ASSERT_TRUE(st);
+  EXPECT_EQ(nlohmann::json::parse(st->body)["actions"], "paused");
+  // Through HTTP, with the token (a POST like every other act).
+  httplib::Headers ok = {{"Authorization", "Bearer " + token()}};
+  auto r = c.Post("/api/v1/mode", ok, R"({"actions":"active"})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  st = c.Get("/api/v1/status");
+  ASSERT_TRUE(st);
+  EXPECT_EQ(nlohmann::json::parse(st->body)["actions"], "active");
+  r = c.Post("/api/v1/mode", R"({"actions":"off"})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);  // no token: refused before the handler
+  r = c.Post("/api/v1/mode", ok, R"({"actions":"off"})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(nlohmann::json::parse(r->body)["error"],
+            "body needs \"actions\": \"paused\" or \"active\"");
 }
 
 // A self-signed certificate for 127.0.0.1, made by the openssl CLI.
