@@ -36,7 +36,7 @@ struct Action {
   uint32_t parallel_slots = 0;  // new value for resize (0 = unchanged)
   // Bytes the action frees on `gpu`; for restore, the bytes it moves back.
   uint64_t expected_bytes = 0;
-  bool host_ram = false;  // expected_bytes are host RAM (reserve_ram_gb rule)
+  bool host_ram = false;    // expected_bytes are host RAM (reserve_ram_gb rule)
   bool predictive = false;  // taken on a forecast, before the threshold
   std::string reason;
   std::string outcome;  // filled by the actuator: "dry-run", "ok", "failed: ..."
@@ -73,10 +73,10 @@ struct Decision {
 
 // Knobs that are not the user's profile: how cautious the engine is.
 struct PolicyTuning {
-  double hysteresis_percent = 5;         // re-arm a trigger only this far below it
-  double target_cooldown_seconds = 60;   // never act on one target twice within
-  int max_actions_per_minute = 6;        // global rate limit
-  bool predict = true;                   // act on forecasts, not only thresholds
+  double hysteresis_percent = 5;        // re-arm a trigger only this far below it
+  double target_cooldown_seconds = 60;  // never act on one target twice within
+  int max_actions_per_minute = 6;       // global rate limit
+  bool predict = true;                  // act on forecasts, not only thresholds
   double forecast_window_seconds = 4;   // samples the trend is fitted on
   double recent_window_seconds = 1;     // and the last of them, for a kink
   // How long an action takes to show in the samples once decided: the
@@ -94,7 +94,7 @@ struct PolicyTuning {
   double prior_p90_ratio = 2;
   double delay_spread_factor = 1.5;
   double prior_weight = 3;
-  double cover_seconds = 16;             // a forecast action frees this much growth
+  double cover_seconds = 16;  // a forecast action frees this much growth
   // The caller's sample interval, and the faster one the engine asks for
   // (Decision::next_sample_seconds) while the earliest plausible OOM is
   // within reload_seconds + watch_seconds. 0 = never faster.
@@ -108,13 +108,17 @@ struct PolicyTuning {
   // (the counters' wobble, allocations made in blocks of MiB).
   double oom_margin_percent = 1;
   uint64_t oom_margin_min_bytes = 128ULL << 20;
+  // And at least the largest step usage rose by between two samples within
+  // step_window_seconds, times this (engine_pressure.cc). 0: off.
+  double step_margin_factor = 2;
+  double step_window_seconds = 30;
   // Share of that margin a planned load keeps on top of its planned size.
   // 0: the planner's estimate of a load is never under what llama.cpp
   // allocates (measured in src/estimate: total never under in 36 real
   // configurations, compute up to +7.5 %), so it is already a bound.
   double loading_margin_fraction = 0;
-  double kv_rightsize_ratio = 0.5;       // right-size when peak/capacity is below
-  double kv_headroom = 1.25;             // new context = observed peak x this
+  double kv_rightsize_ratio = 0.5;  // right-size when peak/capacity is below
+  double kv_headroom = 1.25;        // new context = observed peak x this
   uint32_t min_context = 2048;
 };
 

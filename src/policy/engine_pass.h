@@ -45,6 +45,8 @@ class Pass {
   // The slowest planned delay of the actions free_on_gpu may take on `g`:
   // unloads of the idle models, reloads of the others.
   void plan_delays(const GpuState& g);
+  // The largest rise between two consecutive samples of `g` lately.
+  uint64_t recent_step(const GpuState& g) const;
   // Frees `ig`'s cache, all of its VRAM.
   static Action image_cache_action(const ImageGenState& ig);
   bool unloadable(const ModelState& m, double min_idle) const;

@@ -45,12 +45,11 @@ Pass::Risk Pass::growth_risk(const GpuState& g, const GpuForecast& f, double mar
   // The fast tier suffices for now if it keeps the GPU below the OOM
   // margin until a reload decided at the next sample could land; that
   // pass escalates if the growth goes on.
-  const double near_need = static_cast<double>(g.used_bytes) +
-                           slope_hi * (interval + reload_s_) - (total - margin) -
-                           static_cast<double>(pending);
+  const double near_need = static_cast<double>(g.used_bytes) + slope_hi * (interval + reload_s_) -
+                           (total - margin) - static_cast<double>(pending);
   const bool cheap_covers = static_cast<double>(cheap_bytes(g)) >= near_need;
-  const bool risk_now = t_oom <= unload_s_ + interval ||
-                        (!cheap_covers && t_oom <= reload_s_ + interval);
+  const bool risk_now =
+      t_oom <= unload_s_ + interval || (!cheap_covers && t_oom <= reload_s_ + interval);
   return {margin_risk || risk_now, cheap_covers};
 }
 
@@ -112,8 +111,22 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
   const double total = static_cast<double>(g.total_bytes);
   // The last bytes before OOM: compute buffers and a new request's
   // activations arrive in steps the samples cannot see coming.
-  const double margin =
+  double margin =
       std::max(total * t_.oom_margin_percent / 100.0, static_cast<double>(t_.oom_margin_min_bytes));
+  // Growth that comes in steps (PyTorch's allocator takes segments, a
+  // game a level, llama.cpp its KV at once): the next step may be as big as
+  // the largest one seen lately, and no line through the samples sees it
+  // coming. Keep that much (times step_margin_factor) in hand.
+  // Steps of a load announced lately were known, not a sign of what comes.
+  bool announced_lately = false;
+  for (const auto& h : history_) {
+    if (in_.now_seconds - h.now_seconds > t_.step_window_seconds) continue;
+    for (const auto& a : h.announced) announced_lately = announced_lately || a.gpu == g.index;
+  }
+  for (const auto& a : in_.announced) announced_lately = announced_lately || a.gpu == g.index;
+  if (!announced_lately) {
+    margin = std::max(margin, t_.step_margin_factor * static_cast<double>(recent_step(g)));
+  }
   double projected = static_cast<double>(g.used_bytes);
   uint64_t pending = 0;
   double pending_lands_at = in_.now_seconds;
@@ -177,6 +190,28 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
     freed_log.push_back({in_.now_seconds, in_.now_seconds + land_delay_, freed});
     st_.last_freed[g.index] = {in_.now_seconds, freed};
   }
+}
+
+uint64_t Pass::recent_step(const GpuState& g) const {
+  uint64_t step = 0;
+  const uint64_t* prev = nullptr;
+  double prev_t = 0;
+  auto visit = [&](double t, const std::vector<GpuState>& gpus) {
+    for (const auto& hg : gpus) {
+      if (hg.index != g.index) continue;
+      // One interval apart at most: a rise over a longer gap is growth.
+      if (prev && hg.used_bytes > *prev && t - prev_t <= 1.5 * t_.sample_interval_seconds) {
+        step = std::max(step, hg.used_bytes - *prev);
+      }
+      prev = &hg.used_bytes;
+      prev_t = t;
+    }
+  };
+  for (const auto& h : history_) {
+    if (in_.now_seconds - h.now_seconds <= t_.step_window_seconds) visit(h.now_seconds, h.gpus);
+  }
+  visit(in_.now_seconds, in_.gpus);
+  return step;
 }
 
 void Pass::plan_delays(const GpuState& g) {

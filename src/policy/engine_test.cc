@@ -49,10 +49,12 @@ PolicyTuning threshold_only() {
 // The forecaster at one sample a second, never faster: the lead an action
 // needs is then its own delay plus that second.
 // The timings these tests work out assume the engine plans with its prior
-// median delays exactly (unload 1 s, reload 3 s): no spread on top.
+// median delays exactly (unload 1 s, reload 3 s): no spread on top, and no
+// margin for the next step of growth that comes in steps.
 PolicyTuning exact() {
   PolicyTuning t;
   t.delay_spread_factor = 0;
+  t.step_margin_factor = 0;
   return t;
 }
 
@@ -99,7 +101,8 @@ TEST(EngineTest, IdleUnloadAfterProfileTime) {
   EXPECT_EQ(d.actions[0].kind, ActionKind::kUnload);
   EXPECT_EQ(d.actions[0].model, "old");
   EXPECT_EQ(d.actions[0].expected_bytes, 4 * kGiB);
-  EXPECT_NE(d.actions[0].reason.find("unloads after 300 s"), std::string::npos) << d.actions[0].reason;
+  EXPECT_NE(d.actions[0].reason.find("unloads after 300 s"), std::string::npos)
+      << d.actions[0].reason;
   // batch_inference never idle-unloads.
   PolicyState st2;
   EXPECT_TRUE(decide(in, profile("batch_inference"), {}, st2).actions.empty());
@@ -277,7 +280,8 @@ TEST(EngineTest, ForecasterLeavesAPlateauAboveTheThresholdAlone) {
   auto d = decide(in, profile(), hist, st2, threshold_only());
   ASSERT_EQ(d.actions.size(), 1u);
   EXPECT_EQ(d.actions[0].model, "idle");
-  EXPECT_NE(d.actions[0].reason.find(">= auto_offload_threshold"), std::string::npos) << d.actions[0].reason;
+  EXPECT_NE(d.actions[0].reason.find(">= auto_offload_threshold"), std::string::npos)
+      << d.actions[0].reason;
 }
 
 TEST(EngineTest, SamplesFasterWhileAnOomIsNearAndActsAtTheLastMoment) {
@@ -360,7 +364,8 @@ TEST(EngineTest, AnUnloadThatLandsInTimeNeedsNoReload) {
   EXPECT_DOUBLE_EQ(t - 0.25, 104.75);  // at 6.75 GiB: OOM 1.25 s away
   // 7 GiB: OOM 1 s away, sooner than a reload (3 s) could land; but the
   // unload lands at 105.75, before it, and then 3 GiB more are free.
-  auto next = decide(at(t, true), profile(), hist, st, exact());  // still present: the unload has not landed
+  auto next = decide(at(t, true), profile(), hist, st,
+                     exact());  // still present: the unload has not landed
   EXPECT_EQ(find(next, ActionKind::kReloadFewerLayers, "busy"), nullptr)
       << (next.notes.empty() ? "" : next.notes[0]);
   EXPECT_TRUE(next.actions.empty());
@@ -451,6 +456,48 @@ TEST(EngineTest, KnownLoadActsWhenItWillNotFit) {
   EXPECT_TRUE(decide(in, profile(), {}, st2).actions.empty());
 }
 
+TEST(EngineTest, GrowthInStepsKeepsTheLastStepInHand) {
+  // 22.5 of 24 GiB, flat now. Reached by 1 GiB steps a second apart (a
+  // PyTorch allocator's segments): the next step may come with no warning,
+  // and twice that is kept in hand. Reached slowly, nothing to do.
+  std::vector<PolicyInput> steps, slow;
+  for (int i = 0; i < 4; ++i) {
+    auto in = base(1000 + i);
+    in.gpus = {gpu(0, 19)};
+    in.gpus[0].used_bytes = 19 * kGiB + kGiB / 2 + static_cast<uint64_t>(i) * kGiB;
+    steps.push_back(in);
+  }
+  for (int i = 0; i < 4; ++i) {
+    auto in = base(970 + 10.0 * i);
+    in.gpus = {gpu(0, 22)};
+    in.gpus[0].used_bytes = 22 * kGiB + kGiB / 2 - static_cast<uint64_t>(3 - i) * (kGiB / 8);
+    slow.push_back(in);
+  }
+  auto now = base(1005);
+  now.gpus = {gpu(0, 22)};
+  now.gpus[0].used_bytes = 22 * kGiB + kGiB / 2;
+  now.models = {model("idle", 4, 100)};  // (under idle_unload_seconds)
+  PolicyState st, st2;
+  auto d = decide(now, profile(), steps, st);
+  ASSERT_EQ(d.actions.size(), 1u);
+  EXPECT_EQ(d.actions[0].model, "idle");
+  EXPECT_TRUE(decide(now, profile(), slow, st2).actions.empty());
+  // Steps of a load the planner announced were known: no margin for them.
+  for (auto& in : steps)
+    in.announced = {AnnouncedLoad{.source = "planner",
+                                  .runtime = "ollama",
+                                  .model = "m",
+                                  .endpoint = "",
+                                  .pid = 0,
+                                  .gpu = 0,
+                                  .bytes = kGiB,
+                                  .resident_bytes = kGiB,
+                                  .runs = 0,
+                                  .announced_at_seconds = 1000}};
+  PolicyState st3;
+  EXPECT_TRUE(decide(now, profile(), steps, st3).actions.empty());
+}
+
 TEST(EngineTest, PlansWithLearnedDelaysAndTheirSpread) {
   PolicyTuning t;  // prior: unload 1 s median, p90 2 s, spread factor 1.5
   EXPECT_DOUBLE_EQ(planned_delay_seconds({}, ActionKind::kUnload, "ollama", kGiB, t), 2.5);
@@ -507,8 +554,8 @@ TEST(EngineTest, ReloadEscalatesWhileGrowthGoesOnButDoesNotFlap) {
   ASSERT_NE(r1, nullptr);
   EXPECT_TRUE(r1->predictive);
   // 5 s later, inside settle_seconds: the first reload is still landing.
-  EXPECT_EQ(find(decide(at(105, 20, r1->gpu_layers), profile(), hist(105, 20), st, one_hz()), ActionKind::kReloadFewerLayers,
-                 "chat"),
+  EXPECT_EQ(find(decide(at(105, 20, r1->gpu_layers), profile(), hist(105, 20), st, one_hz()),
+                 ActionKind::kReloadFewerLayers, "chat"),
             nullptr);
   // 12 s later growth goes on: escalation is allowed despite the cooldown.
   auto d3 = decide(at(112, 20, r1->gpu_layers), profile(), hist(112, 20), st, one_hz());
@@ -592,7 +639,8 @@ TEST(EngineTest, LatencyProfileCutsParallelSlotsThroughputKeepsThem) {
   // unless one slot's share still fits with headroom -> no action.
   in.models[0].kv_peak_bytes = static_cast<uint64_t>(0.6 * 4 * kGiB);
   PolicyState st3;
-  EXPECT_EQ(find(decide(in, profile("local_llm"), {}, st3), ActionKind::kResizeContext, "srv"), nullptr);
+  EXPECT_EQ(find(decide(in, profile("local_llm"), {}, st3), ActionKind::kResizeContext, "srv"),
+            nullptr);
 }
 
 TEST(EngineTest, RestoresLayersWhenSpaceReturnsButNotOntoThrottlingGpu) {
@@ -634,9 +682,13 @@ TEST(EngineTest, RestoreWaitsAfterAnOffload) {
   in.models[0].gpu_layers = r->gpu_layers;
   in.gpus[0].used_bytes = 10 * kGiB;
   in.now_seconds = 130;
-  EXPECT_EQ(find(decide(in, profile(), {}, st, threshold_only()), ActionKind::kRestoreLayers, "big"), nullptr);
+  EXPECT_EQ(
+      find(decide(in, profile(), {}, st, threshold_only()), ActionKind::kRestoreLayers, "big"),
+      nullptr);
   in.now_seconds = 170;
-  EXPECT_NE(find(decide(in, profile(), {}, st, threshold_only()), ActionKind::kRestoreLayers, "big"), nullptr);
+  EXPECT_NE(
+      find(decide(in, profile(), {}, st, threshold_only()), ActionKind::kRestoreLayers, "big"),
+      nullptr);
 }
 
 TEST(EngineTest, KeepsReserveRamFree) {

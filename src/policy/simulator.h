@@ -1,110 +1,170 @@
 #pragma once
-// Trace-driven simulator that judges the policy engine: synthetic traces in
-// the shape of recorded ones (context growth, a second model loading, a game
-// starting) are replayed against a simulated GPU whose clock runs in small
-// steps (an allocation fails the moment usage passes the GPU's size, not at
-// the policy's next sample), with the engine sampled at the times it asks
-// for and its actions taking effect after a realistic delay. Counts OOMs and
-// wasted actions for three policies: doing nothing, threshold-only, and
-// predictive, and the traces too close to call for any policy that sees
-// usage only. Pure and deterministic (seeded generator), so the figures are
-// reproducible.
+// Trace-driven simulator that judges the policy engine. A simulated GPU
+// holds processes whose VRAM follows the shapes real programs have
+// (llama.cpp's step load: weights, then the whole context's KV, then the
+// compute buffer; PyTorch's caching-allocator staircase with frees; a
+// ComfyUI workflow swapping models per node; another user's process; a
+// game's loading screens). The world runs on a fine clock (an allocation
+// fails the moment usage passes the GPU's size); the engine sees only what
+// the daemon would: each sample the world "shows" a snapshot::Snapshot
+// (GPU counters with noise, per-process VRAM, the runtimes' lists, no busy
+// flag where the runtime has none) and the engine's input is made from it by
+// policy::to_policy_input, the daemon's own path, with the daemon's
+// knowledge (planner estimates, gateway admissions, action delays and
+// workload profiles learned from earlier runs). Actions land after delays
+// the world draws from its own distributions (a heavy tail included),
+// independent of what the engine learned; `delay_mismatch` makes the world
+// slower than the history the engine learned from. Pure and deterministic
+// (seeded generator).
 #include <cstdint>
 #include <limits>
 #include <map>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "policy/engine.h"
+#include "policy/snapshot_adapter.h"
+#include "policy/workload_profile.h"
 
 namespace memopt::policy::sim {
 
-struct SimModel {
-  std::string name;
-  uint64_t weights_bytes = 0;  // on GPU with all layers
-  uint32_t n_layers = 33;
-  uint64_t kv_bytes = 0;              // current KV / activations on GPU
-  uint64_t kv_growth_bytes_per_s = 0;  // dynamic KV growth while busy
-  uint64_t kv_max_bytes = 0;           // growth stops here (conversation ends)
-  bool busy = false;
-  double idle_seconds = 0;  // at trace start (grows while not busy)
-  double load_at = -1;      // >= 0: starts loading at this time
-  double load_seconds = 0;  // ramp duration of the load
+// A process holding VRAM on the simulated GPU, or a model inside a runtime.
+struct SimProcess {
+  std::string name;     // model name (runtime's) or program
+  std::string runtime;  // "ollama", "llama.cpp", "pytorch", "comfyui", "other"
+  std::string command;  // what the detector reads as its command
+  std::string model_file;
+  uint64_t ctx = 0, parallel = 0;  // command-line context and sequences (llama-server)
+  std::string container;
+  uint32_t uid = 1000;
+  bool maps_readable = true;  // another user's process: no model files, no signature
+  int64_t pid = 0;
+  double start_at = -1;  // < 0: running before the trace began (at its curve's end)
+  // VRAM since its start (seconds, bytes), linear between points; a step is
+  // two points a world step apart.
+  std::vector<std::pair<double, uint64_t>> curve;
+  // Listed by a runtime API (Ollama /api/ps, llama-server /slots).
+  bool api_model = false;
+  std::string endpoint;
+  uint32_t n_layers = 0;
+  double listed_after = 0;  // seconds after its start the runtime lists it ("loading")
+  bool busy = false;        // serving requests (Ollama reports no busy flag; llama.cpp does)
+  double request_every = 10;
+  double idle_at_start = 0;           // idle models: seconds since their last request
+  uint64_t planner_bytes = 0;         // the planner's estimate of it (0: none can be made)
+  bool gateway = false;               // admitted through `serve`: announced before it starts
+  bool estimate_in_workload = false;  // llama-server: the assembler estimates its command line
+  bool actionable = false;            // the runtime can unload / reload it (Ollama)
 };
 
 struct Trace {
-  std::string kind;  // "context_growth", "second_model", "game_start"
+  std::string kind;  // "ollama_load", "llama_server_start", "pytorch_staircase", ...
+  std::string
+      known_by;  // how the growth can be known early: "planner", "gateway", "profile", "none"
+  std::string observes;  // what the daemon could observe, in words
   uint64_t gpu_total_bytes = 0;
   uint64_t base_bytes = 0;  // display server, CUDA contexts
-  std::vector<SimModel> models;
-  // Another program's VRAM (a game): ramps from 0 to other_bytes.
-  double other_at = -1;
-  double other_seconds = 0;
-  uint64_t other_bytes = 0;
-  double duration_seconds = 120;
+  std::vector<SimProcess> procs;
+  std::vector<WorkloadProfile> profiles;  // learned from earlier runs (the daemon's history)
+  double duration_seconds = 90;
 };
 
+// How the world's actions take time: lognormal around a median that grows
+// with the model, with a heavy (Pareto) tail. Medians: Ollama's unload is
+// its scheduler plus the runner's exit (the H200 measured the driver's part
+// at 0.14 s). A reload stops the runner (its memory comes back like an
+// unload's, a little later: the new runner is planned first), then the new
+// runner reads the weights again from the page cache and its memory grows
+// back to the smaller size. What the daemon records, and the engine plans
+// with, is the time until the memory came back.
+struct DelayModel {
+  double unload_base_seconds = 0.35;
+  double unload_seconds_per_gib = 0.02;
+  double reload_extra_seconds = 0.3;   // on top of an unload, before memory comes back
+  double reload_gib_per_second = 2.0;  // the new runner's load
+  double sigma = 0.4;              // of the log
+  double tail_probability = 0.05;  // this share is multiplied by a Pareto draw
+  double tail_alpha = 1.2;         // P(x > m) = (1.5 / m)^alpha, m >= 1.5, capped at 10
+  double mismatch = 1;             // the world this much slower than the history
+};
+
+// One drawn delay (seconds) for `kind` on a model of `bytes`: until its
+// memory comes back.
+double draw_delay(const DelayModel& m, ActionKind kind, uint64_t bytes, uint32_t& rng_state);
+
+// The daemon's history of action delays: `per_class` actions per size class
+// drawn from `m` (at its mismatch), summarised as the daemon would.
+std::vector<ActionDelayStats> learn_delays(const DelayModel& m, uint32_t seed, int per_class = 30);
+
 // Two disjoint trace sets: the engine's knobs were chosen looking at the
-// tuning set only; the figures to report come from the held-out set, drawn
-// from a seed no tuning looked at.
+// tuning set only; the figures to report come from the held-out set.
 constexpr uint32_t kTuningSeed = 20261127;
 constexpr uint32_t kHeldOutSeed = 20261201;
 
-// `count` traces of each kind from `seed`.
+// `count_per_kind` traces of each kind from `seed`.
 std::vector<Trace> make_traces(int count_per_kind, uint32_t seed);
+std::vector<std::string> trace_kinds();
 
 enum class Mode { kNothing, kThresholdOnly, kPredictive };
 const char* mode_name(Mode m);
 
-struct TraceResult {
-  bool oom = false;
-  double oom_at_seconds = 0;  // when the GPU ran out (the world's clock)
-  int actions = 0;
-  std::map<std::string, int> actions_by_kind;  // action_kind_name -> count
-  // Nothing mode: the least time to OOM at the growth rate of the moment
-  // (GPU bytes left / rate) over the trace; +inf when usage never grew.
-  double min_slack_seconds = std::numeric_limits<double>::infinity();
-  int samples = 0;       // policy passes
-  int fast_samples = 0;  // of which followed by a shorter interval (watching)
+struct Simulation {
+  double tick_seconds = 1.0;         // the daemon's sample interval
+  double world_step_seconds = 0.05;  // the simulated GPU's clock
+  uint64_t sample_noise_bytes = 32ULL << 20;
+  DelayModel world_delays;                // what actions really take
+  std::vector<ActionDelayStats> learned;  // what the daemon's history says
 };
 
-struct Simulation {
-  double tick_seconds = 1.0;          // the daemon's sample interval
-  double world_step_seconds = 0.05;   // the simulated GPU's clock
-  double action_delay_seconds = 1.0;  // unload: Ollama frees in about a second
-  double reload_delay_seconds = 3.0;  // reload with fewer layers
-  uint64_t sample_noise_bytes = 32ULL << 20;
+struct TraceResult {
+  bool oom = false;
+  double oom_at_seconds = 0;
+  int actions = 0;
+  std::map<std::string, int> actions_by_kind;
+  // Nothing mode: the highest demand over the GPU's size, and what every
+  // action the policy could take would free; an OOM is preventable when
+  // the second covers the first.
+  uint64_t peak_demand_bytes = 0;
+  uint64_t freeable_bytes = 0;
+  int samples = 0;
+  int fast_samples = 0;
+  // The engine's inputs, non-default fields as "models.busy@ollama" names
+  // (input_fields()), when asked for.
+  std::set<std::string> fields;
 };
 
 TraceResult run_trace(const Trace& t, Mode mode, const Profile& profile, const Simulation& s = {},
-                      const PolicyTuning& tuning = {}, std::vector<std::string>* log = nullptr);
+                      const PolicyTuning& tuning = {}, std::vector<std::string>* log = nullptr,
+                      bool collect_fields = false);
+
+// The non-default fields of an input, each named with the runtime whose
+// model carries it ("models.busy@llama.cpp"), so a test can compare what
+// the simulator gives the engine with what the daemon can.
+std::set<std::string> input_fields(const PolicyInput& in);
 
 struct Row {
-  std::string kind;  // trace kind or "all"
-  Mode mode;
+  std::string group;  // trace kind, "known by <source>", or "all"
+  Mode mode = Mode::kNothing;
+  double mismatch = 1;
   int traces = 0;
-  int oom_without_policy = 0;  // traces that OOM when nothing acts
+  int oom_without_policy = 0;
+  int unpreventable = 0;  // OOMs no action could prevent (too little to free)
   int ooms = 0;
-  int prevented = 0;          // of oom_without_policy, how many did not OOM
+  int prevented = 0;  // of the preventable OOMs
   int actions = 0;
   int wasted_actions = 0;  // actions in traces that would not have OOMed
-  // Traces that do not OOM but whose growth came within one unload plus one
-  // fast sample of it (at the rate of the moment): no policy that sees only
-  // usage can leave them alone and still save their twins whose growth
-  // goes on. The wasted actions taken in them: the latency floor.
-  int too_close = 0;
-  int wasted_too_close = 0;
-  // The same wasted actions split by kind: an unload of an idle model costs
-  // the user a reload on the next request, a reload with fewer layers slows
-  // a model in use, a restore follows such a reload. The headline figure
-  // above counts them all alike.
   std::map<std::string, int> wasted_by_kind;
+  double prevented_percent() const;
+  double wasted_percent() const;
 };
 
-// Runs every trace under the three modes; one row per (kind, mode) plus "all".
+// Runs every trace: nothing and threshold-only once, predictive at each
+// delay mismatch; rows per kind, per known_by and "all".
 std::vector<Row> evaluate(const std::vector<Trace>& traces, const Profile& profile,
-                          const Simulation& s = {}, const PolicyTuning& tuning = {});
-// Markdown table of the rows (what the report pastes).
+                          const Simulation& s = {}, const PolicyTuning& tuning = {},
+                          const std::vector<double>& mismatches = {1.0});
 std::string format_table(const std::vector<Row>& rows);
 
 }  // namespace memopt::policy::sim

@@ -8,47 +8,37 @@ namespace {
 
 // The GPU holding a model: the one where the workload serving its endpoint
 // holds the most VRAM; with a single GPU, that GPU.
-int gpu_of(const runtimes::LoadedModel &m, const snapshot::Snapshot &s,
-           size_t gpu_count) {
-  if (m.vram_bytes.value_or(0) == 0)
-    return -1;
+int gpu_of(const runtimes::LoadedModel& m, const snapshot::Snapshot& s, size_t gpu_count) {
+  if (m.vram_bytes.value_or(0) == 0) return -1;
   uint64_t best = 0;
   int index = -1;
-  for (const auto &w : s.workloads) {
-    if (w.endpoint.empty() || w.endpoint != m.endpoint)
-      continue;
-    for (const auto &share : w.vram) {
+  for (const auto& w : s.workloads) {
+    if (w.endpoint.empty() || w.endpoint != m.endpoint) continue;
+    for (const auto& share : w.vram) {
       if (share.used_bytes > best) {
         best = share.used_bytes;
         index = static_cast<int>(share.gpu_index);
       }
     }
   }
-  if (index < 0 && gpu_count == 1)
-    index = 0;
+  if (index < 0 && gpu_count == 1) index = 0;
   return index;
 }
 
-uint32_t clamp32(uint64_t v) {
-  return static_cast<uint32_t>(std::min<uint64_t>(v, UINT32_MAX));
-}
+uint32_t clamp32(uint64_t v) { return static_cast<uint32_t>(std::min<uint64_t>(v, UINT32_MAX)); }
 
-uint64_t vram_on(const snapshot::Workload &w, int gpu) {
-  for (const auto &share : w.vram) {
-    if (static_cast<int>(share.gpu_index) == gpu)
-      return share.used_bytes;
+uint64_t vram_on(const snapshot::Workload& w, int gpu) {
+  for (const auto& share : w.vram) {
+    if (static_cast<int>(share.gpu_index) == gpu) return share.used_bytes;
   }
   return 0;
 }
 
-const snapshot::Workload *workload_at(const snapshot::Snapshot &s,
-                                      const std::string &endpoint,
+const snapshot::Workload* workload_at(const snapshot::Snapshot& s, const std::string& endpoint,
                                       int64_t pid) {
-  for (const auto &w : s.workloads) {
-    if (!endpoint.empty() && w.endpoint == endpoint)
-      return &w;
-    if (pid > 0 && std::find(w.pids.begin(), w.pids.end(), pid) != w.pids.end())
-      return &w;
+  for (const auto& w : s.workloads) {
+    if (!endpoint.empty() && w.endpoint == endpoint) return &w;
+    if (pid > 0 && std::find(w.pids.begin(), w.pids.end(), pid) != w.pids.end()) return &w;
   }
   return nullptr;
 }
@@ -57,103 +47,97 @@ const snapshot::Workload *workload_at(const snapshot::Snapshot &s,
 // as the GPU backend attributes them) less what the runtime's loaded models
 // there hold. The runtime's own figure for a loading model is its plan
 // (Ollama's size_vram), not what is resident.
-uint64_t loading_resident(const snapshot::Snapshot &s,
-                          const snapshot::Workload &w, int gpu) {
+uint64_t loading_resident(const snapshot::Snapshot& s, const snapshot::Workload& w, int gpu) {
   uint64_t others = 0;
-  for (const auto &m : s.loaded_models) {
-    if (m.endpoint == w.endpoint && m.state == "loaded")
-      others += m.vram_bytes.value_or(0);
+  for (const auto& m : s.loaded_models) {
+    if (m.endpoint == w.endpoint && m.state == "loaded") others += m.vram_bytes.value_or(0);
   }
   const uint64_t all = vram_on(w, gpu);
   return all > others ? all - others : 0;
 }
 
-bool model_loaded_at(const snapshot::Snapshot &s, const std::string &endpoint,
-                     const std::string &model) {
-  for (const auto &m : s.loaded_models) {
-    if (m.endpoint == endpoint && m.name == model && m.state == "loaded")
-      return true;
+bool model_loaded_at(const snapshot::Snapshot& s, const std::string& endpoint,
+                     const std::string& model) {
+  for (const auto& m : s.loaded_models) {
+    if (m.endpoint == endpoint && m.name == model && m.state == "loaded") return true;
   }
   return false;
 }
 
-bool serves_loaded_models(const snapshot::Snapshot &s,
-                          const snapshot::Workload &w) {
-  if (w.endpoint.empty())
-    return false;
-  for (const auto &m : s.loaded_models) {
-    if (m.endpoint == w.endpoint && m.state == "loaded")
-      return true;
+bool serves_loaded_models(const snapshot::Snapshot& s, const snapshot::Workload& w) {
+  if (w.endpoint.empty()) return false;
+  for (const auto& m : s.loaded_models) {
+    if (m.endpoint == w.endpoint && m.state == "loaded") return true;
   }
   return false;
 }
 
 // The three sources of a load's size before it lands (policy_input.h).
-void add_announced(const snapshot::Snapshot &s, const DaemonKnowledge &k,
-                   PolicyInput &in) {
-  const int single_gpu = in.gpus.size() == 1 ? in.gpus[0].index : -1;
+void add_announced(const snapshot::Snapshot& s, const DaemonKnowledge& k, PolicyInput& in) {
   // (b) The gateway's admissions, until the runtime reports the model loaded.
   for (AnnouncedLoad a : k.gateway) {
-    if (!a.endpoint.empty() && model_loaded_at(s, a.endpoint, a.model))
-      continue;
+    if (!a.endpoint.empty() && model_loaded_at(s, a.endpoint, a.model)) continue;
     a.source = "gateway";
-    if (const auto *w = workload_at(s, a.endpoint, a.pid))
+    if (const auto* w = workload_at(s, a.endpoint, a.pid))
       a.resident_bytes = loading_resident(s, *w, a.gpu);
     in.announced.push_back(std::move(a));
   }
   // (a) The planner's estimate for a model its runtime reports loading.
-  for (const auto &m : s.loaded_models) {
-    if (m.state != "loading")
-      continue;
-    const snapshot::Workload *w = workload_at(s, m.endpoint, 0);
-    if (!w || !w->estimate || w->estimate->total_bytes == 0)
-      continue;
-    const bool announced =
-        std::any_of(in.announced.begin(), in.announced.end(), [&](auto &a) {
-          return a.endpoint == m.endpoint && a.model == m.name;
-        });
-    if (announced)
-      continue; // the gateway's admission is the same estimate
-    int gpu = -1;
-    for (const auto &share : w->vram) {
-      if (gpu < 0 || share.used_bytes > vram_on(*w, gpu))
-        gpu = static_cast<int>(share.gpu_index);
+  for (const auto& m : s.loaded_models) {
+    if (m.state != "loading") continue;
+    const bool announced = std::any_of(in.announced.begin(), in.announced.end(), [&](auto& a) {
+      return a.endpoint == m.endpoint && a.model == m.name;
+    });
+    if (announced) continue;  // the gateway's admission is the same estimate
+    for (AnnouncedLoad a : k.planned) {
+      if (a.endpoint != m.endpoint || a.model != m.name || a.bytes == 0) continue;
+      a.source = "planner";
+      const snapshot::Workload* w = workload_at(s, m.endpoint, 0);
+      a.resident_bytes = w ? loading_resident(s, *w, a.gpu) : 0;
+      if (w) a.pid = w->pid;
+      in.announced.push_back(std::move(a));
+      break;
     }
-    if (gpu < 0)
-      gpu = single_gpu;
-    if (gpu < 0)
-      continue;
+  }
+  // ... and for a single-model server (llama-server) that has started on
+  // the GPU but answers nothing while it loads: the assembler's estimate of
+  // its model at its command line's context and parallel.
+  for (const auto& w : s.workloads) {
+    if (!w.estimate || w.estimate->total_bytes == 0 || w.vram.empty()) continue;
+    if (serves_loaded_models(s, w)) continue;
+    const bool announced = std::any_of(in.announced.begin(), in.announced.end(), [&](auto& a) {
+      return (a.pid > 0 && a.pid == w.pid) || (!a.endpoint.empty() && a.endpoint == w.endpoint);
+    });
+    if (announced) continue;
+    int gpu = static_cast<int>(w.vram.front().gpu_index);
+    for (const auto& share : w.vram) {
+      if (share.used_bytes > vram_on(w, gpu)) gpu = static_cast<int>(share.gpu_index);
+    }
     AnnouncedLoad a;
     a.source = "planner";
-    a.runtime = w->runtime;
-    a.model = m.name;
-    a.endpoint = m.endpoint;
-    a.pid = w->pid;
+    a.runtime = w.runtime;
+    a.model = w.model;
+    a.endpoint = w.endpoint;
+    a.pid = w.pid;
     a.gpu = gpu;
-    a.bytes = w->estimate->total_bytes;
-    a.resident_bytes = loading_resident(s, *w, gpu);
+    a.bytes = w.estimate->total_bytes;
+    a.resident_bytes = vram_on(w, gpu);
     a.announced_at_seconds = in.now_seconds;
     in.announced.push_back(std::move(a));
   }
   // (c) A program whose earlier runs were learned: its peak is known from
   // its start. Not for a server whose runtime reports its models (the
   // planner knows those better), nor for one announced already.
-  for (const auto &w : s.workloads) {
-    if (serves_loaded_models(s, w))
-      continue;
-    const bool announced =
-        std::any_of(in.announced.begin(), in.announced.end(), [&](auto &a) {
-          return (a.pid > 0 && a.pid == w.pid) ||
-                 (!a.endpoint.empty() && a.endpoint == w.endpoint);
-        });
-    if (announced)
-      continue;
+  for (const auto& w : s.workloads) {
+    if (serves_loaded_models(s, w)) continue;
+    const bool announced = std::any_of(in.announced.begin(), in.announced.end(), [&](auto& a) {
+      return (a.pid > 0 && a.pid == w.pid) || (!a.endpoint.empty() && a.endpoint == w.endpoint);
+    });
+    if (announced) continue;
     const WorkloadSignature sig = signature_of(w);
-    for (const auto &g : in.gpus) {
-      const WorkloadProfile *p =
-          match_profile(k.profiles, sig, g.index, k.profile_max_distance);
-      if (!p)
-        continue;
+    for (const auto& g : in.gpus) {
+      const WorkloadProfile* p = match_profile(k.profiles, sig, g.index, k.profile_max_distance);
+      if (!p) continue;
       AnnouncedLoad a;
       a.source = "profile";
       a.runtime = w.runtime;
@@ -170,21 +154,20 @@ void add_announced(const snapshot::Snapshot &s, const DaemonKnowledge &k,
   }
 }
 
-} // namespace
+}  // namespace
 
-PolicyInput to_policy_input(const snapshot::Snapshot &s, double now_seconds) {
+PolicyInput to_policy_input(const snapshot::Snapshot& s, double now_seconds) {
   return to_policy_input(s, now_seconds, DaemonKnowledge{});
 }
 
-PolicyInput to_policy_input(const snapshot::Snapshot &s, double now_seconds,
-                            const DaemonKnowledge &knowledge) {
+PolicyInput to_policy_input(const snapshot::Snapshot& s, double now_seconds,
+                            const DaemonKnowledge& knowledge) {
   PolicyInput in;
   in.now_seconds = now_seconds;
   in.host.total_bytes = s.host.meminfo.total_bytes;
   in.host.available_bytes = s.host.meminfo.available_bytes;
-  for (const auto &g : s.gpus) {
-    if (!g.memory_total_bytes || !g.memory_used_bytes)
-      continue; // nothing to plan with
+  for (const auto& g : s.gpus) {
+    if (!g.memory_total_bytes || !g.memory_used_bytes) continue;  // nothing to plan with
     GpuState st;
     st.index = static_cast<int>(g.index);
     st.name = g.name;
@@ -196,7 +179,7 @@ PolicyInput to_policy_input(const snapshot::Snapshot &s, double now_seconds,
     }
     in.gpus.push_back(st);
   }
-  for (const auto &m : s.loaded_models) {
+  for (const auto& m : s.loaded_models) {
     ModelState ms;
     ms.runtime = std::string(runtimes::runtime_name(m.runtime));
     ms.name = m.name;
@@ -205,8 +188,7 @@ PolicyInput to_policy_input(const snapshot::Snapshot &s, double now_seconds,
     ms.vram_bytes = m.vram_bytes.value_or(0);
     ms.parallel_slots = clamp32(std::max<uint64_t>(m.parallel.value_or(1), 1));
     // The engine reasons about the whole allocated context: every slot's.
-    ms.context_length =
-        clamp32(m.context_tokens.value_or(0) * ms.parallel_slots);
+    ms.context_length = clamp32(m.context_tokens.value_or(0) * ms.parallel_slots);
     ms.gpu = gpu_of(m, s, in.gpus.size());
     ms.idle_seconds = m.idle_seconds.value_or(0);
     ms.busy = m.requests_running.value_or(0) > 0;
@@ -215,22 +197,19 @@ PolicyInput to_policy_input(const snapshot::Snapshot &s, double now_seconds,
     ms.n_layers = m.n_layers;
     ms.kv_capacity_bytes = m.kv.capacity_bytes.value.value_or(0);
     ms.kv_used_bytes = m.kv.used_bytes.value.value_or(0);
-    if (ms.kv_capacity_bytes > 0 && ms.kv_used_bytes == 0 &&
-        m.kv.usage_ratio.known()) {
-      ms.kv_used_bytes = static_cast<uint64_t>(
-          *m.kv.usage_ratio.value * static_cast<double>(ms.kv_capacity_bytes));
+    if (ms.kv_capacity_bytes > 0 && ms.kv_used_bytes == 0 && m.kv.usage_ratio.known()) {
+      ms.kv_used_bytes = static_cast<uint64_t>(*m.kv.usage_ratio.value *
+                                               static_cast<double>(ms.kv_capacity_bytes));
     }
     ms.kv_peak_bytes = std::max(m.kv_peak_bytes, ms.kv_used_bytes);
     if (ms.n_layers > 0 && ms.size_bytes > 0) {
       // Layers on the GPU in proportion to the bytes there: llama.cpp
       // offloads whole layers of near-equal size, so the VRAM share is the
       // layer share (Ollama's PROCESSOR column is computed the same way).
-      const double share = static_cast<double>(ms.vram_bytes) /
-                           static_cast<double>(ms.size_bytes);
+      const double share = static_cast<double>(ms.vram_bytes) / static_cast<double>(ms.size_bytes);
       ms.gpu_layers = static_cast<uint32_t>(std::lround(share * ms.n_layers));
-      const uint64_t weights = ms.size_bytes > ms.kv_capacity_bytes
-                                   ? ms.size_bytes - ms.kv_capacity_bytes
-                                   : 0;
+      const uint64_t weights =
+          ms.size_bytes > ms.kv_capacity_bytes ? ms.size_bytes - ms.kv_capacity_bytes : 0;
       ms.gpu_layer_bytes = weights / ms.n_layers;
     }
     in.models.push_back(ms);
@@ -240,4 +219,4 @@ PolicyInput to_policy_input(const snapshot::Snapshot &s, double now_seconds,
   return in;
 }
 
-} // namespace memopt::policy
+}  // namespace memopt::policy

@@ -17,17 +17,18 @@ namespace memopt::policy {
 
 // What the daemon knows beyond one Snapshot.
 struct DaemonKnowledge {
-  std::vector<AnnouncedLoad>
-      gateway; // admissions by `serve` (source "gateway")
-  std::vector<ActionDelayStats> delays;  // from the history's action records
-  std::vector<WorkloadProfile> profiles; // learned from the history's runs
-  int profile_max_distance = 2; // nearest neighbour reach (match_profile)
+  std::vector<AnnouncedLoad> gateway;  // admissions by `serve` (source "gateway")
+  // The planner's estimates (model, endpoint, gpu, bytes) of the models the
+  // runtimes list, made by the daemon from each model's file (model_path /
+  // Ollama digest): used for a model while the Snapshot shows it "loading".
+  std::vector<AnnouncedLoad> planned;
+  std::vector<ActionDelayStats> delays;   // from the history's action records
+  std::vector<WorkloadProfile> profiles;  // learned from the history's runs
+  int profile_max_distance = 2;           // nearest neighbour reach (match_profile)
 };
 
-PolicyInput to_policy_input(const snapshot::Snapshot &snapshot,
-                            double now_seconds);
-PolicyInput to_policy_input(const snapshot::Snapshot &snapshot,
-                            double now_seconds,
-                            const DaemonKnowledge &knowledge);
+PolicyInput to_policy_input(const snapshot::Snapshot& snapshot, double now_seconds);
+PolicyInput to_policy_input(const snapshot::Snapshot& snapshot, double now_seconds,
+                            const DaemonKnowledge& knowledge);
 
-} // namespace memopt::policy
+}  // namespace memopt::policy
