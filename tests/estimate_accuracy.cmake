@@ -36,3 +36,14 @@ memopt_tool_test(NAME estimate_emit_args TOOLS node node-llama-cpp
     --work ${CMAKE_BINARY_DIR}/emit_models
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/node
   LABELS integration TIMEOUT 300)
+
+# `ai plan --draft / --lora / --mmproj`, Ollama manifests naming a projector
+# and adapters, `--emit ollama`: the draft and LoRA against the real llama.cpp
+# (tests/node/estimate_companions.mjs).
+memopt_tool_test(NAME estimate_companions TOOLS node node-llama-cpp
+  COMMAND node ${CMAKE_SOURCE_DIR}/tests/node/estimate_companions.mjs
+    --memopt $<TARGET_FILE:ruvector-memopt>
+    --make-models $<TARGET_FILE:make_tiny_models>
+    --work ${CMAKE_BINARY_DIR}/companion_models
+  WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/node
+  LABELS integration TIMEOUT 300)

@@ -14,35 +14,18 @@ constexpr uint32_t kMaxLayers = 100000;
 uint64_t pad(uint64_t x, uint64_t n) { return (x + n - 1) / n * n; }
 
 template <typename T>
-T at_or(const std::vector<T>& v, size_t i, T fallback) {
+T at_or(const std::vector<T> &v, size_t i, T fallback) {
   return i < v.size() ? v[i] : fallback;
 }
 
-bool has_suffix(const std::string& s, const std::string& suf) {
+bool has_suffix(const std::string &s, const std::string &suf) {
   return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
-}
-
-// Bytes a tensor takes in a GPU buffer: ggml-cuda's get_alloc_size adds one
-// padded row to quantized tensors whose rows are not a multiple of 512
-// elements, then the buffer aligns every tensor.
-uint64_t gpu_tensor_bytes(const gguf::TensorInfo& t, const GpuTraits& gpu) {
-  uint64_t size = t.size_bytes;
-  auto traits = gguf::ggml_type_traits(t.type);
-  if (traits && traits->quantized && gpu.quantized_row_padding > 0 && !t.shape.empty()) {
-    const uint64_t ne0 = t.shape[0];
-    if (ne0 % gpu.quantized_row_padding != 0) {
-      auto extra =
-          gguf::ggml_row_bytes(t.type, gpu.quantized_row_padding - ne0 % gpu.quantized_row_padding);
-      if (extra) size += *extra;
-    }
-  }
-  return pad(size, std::max<uint64_t>(gpu.alignment, 1));
 }
 
 // Recurrent state per sequence in f32 elements (llama-hparams.cpp n_embd_r()
 // + n_embd_s()): Mamba conv + SSM state, RWKV token shift + WKV state, LFM2
 // short-convolution cache.
-uint64_t recurrent_floats(const gguf::ModelInfo& m) {
+uint64_t recurrent_floats(const gguf::ModelInfo &m) {
   const uint64_t e = m.embedding_length;
   if (m.wkv_head_size > 0) {
     return uint64_t{std::max<uint32_t>(m.token_shift_count, 1)} * e + e * m.wkv_head_size;
@@ -58,18 +41,18 @@ uint64_t recurrent_floats(const gguf::ModelInfo& m) {
 
 // Architectures without KV memory (llama_model::create_memory returns none)
 // and, of those, the ones whose graph ends in pooling instead of logits.
-bool arch_in(const std::string& arch, std::initializer_list<const char*> names) {
-  for (const char* n : names) {
+bool arch_in(const std::string &arch, std::initializer_list<const char *> names) {
+  for (const char *n : names) {
     if (arch == n) return true;
   }
   return false;
 }
-bool arch_without_memory(const std::string& arch) {
+bool arch_without_memory(const std::string &arch) {
   return arch_in(arch, {"bert", "modern-bert", "nomic-bert", "nomic-bert-moe", "neo-bert",
                         "jina-bert-v2", "jina-bert-v3", "eurobert", "gemma-embedding",
                         "wavtokenizer-dec", "dream", "llada", "llada-moe", "rnd1"});
 }
-bool arch_without_logits(const std::string& arch) {
+bool arch_without_logits(const std::string &arch) {
   return arch_in(arch, {"bert", "modern-bert", "nomic-bert", "nomic-bert-moe", "neo-bert",
                         "jina-bert-v2", "jina-bert-v3", "eurobert", "gemma-embedding"});
 }
@@ -85,7 +68,21 @@ bool cpu_repacks(uint32_t type, uint64_t rows) {
 
 }  // namespace
 
-const std::vector<std::string>& checked_architectures() {
+uint64_t gpu_tensor_bytes(const gguf::TensorInfo &t, const GpuTraits &gpu) {
+  uint64_t size = t.size_bytes;
+  auto traits = gguf::ggml_type_traits(t.type);
+  if (traits && traits->quantized && gpu.quantized_row_padding > 0 && !t.shape.empty()) {
+    const uint64_t ne0 = t.shape[0];
+    if (ne0 % gpu.quantized_row_padding != 0) {
+      auto extra =
+          gguf::ggml_row_bytes(t.type, gpu.quantized_row_padding - ne0 % gpu.quantized_row_padding);
+      if (extra) size += *extra;
+    }
+  }
+  return pad(size, std::max<uint64_t>(gpu.alignment, 1));
+}
+
+const std::vector<std::string> &checked_architectures() {
   // The families of tests/node/estimate_families.mjs, checked against
   // llama.cpp by tests/estimate_accuracy.cmake (which also asserts this list
   // equals the families'). Sorted: looked up by binary search.
@@ -96,20 +93,20 @@ const std::vector<std::string>& checked_architectures() {
   return kChecked;
 }
 
-bool architecture_checked(const std::string& architecture) {
-  const auto& c = checked_architectures();
+bool architecture_checked(const std::string &architecture) {
+  const auto &c = checked_architectures();
   return std::binary_search(c.begin(), c.end(), architecture);
 }
 
 uint64_t MemoryEstimate::total_bytes() const {
   uint64_t t = 0;
-  for (const auto& d : devices) t += d.total_bytes();
+  for (const auto &d : devices) t += d.total_bytes();
   return t;
 }
 
 uint64_t MemoryEstimate::gpu_bytes() const {
   uint64_t t = 0;
-  for (const auto& d : devices) {
+  for (const auto &d : devices) {
     if (d.is_gpu) t += d.total_bytes();
   }
   return t;
@@ -117,11 +114,11 @@ uint64_t MemoryEstimate::gpu_bytes() const {
 
 uint64_t MemoryEstimate::kv_total_bytes() const {
   uint64_t t = 0;
-  for (const auto& d : devices) t += d.kv_bytes + d.recurrent_bytes;
+  for (const auto &d : devices) t += d.kv_bytes + d.recurrent_bytes;
   return t;
 }
 
-Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo& m, const GpuTraits& gpu) {
+Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo &m, const GpuTraits &gpu) {
   const std::string where = m.path.empty() ? "the model" : m.path;
   if (m.block_count == 0 || m.block_count > kMaxLayers) {
     return make_error(where + ": block_count " + std::to_string(m.block_count) +
@@ -175,7 +172,7 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo& m, const GpuTraits
   const uint64_t rec = recurrent_floats(m);
   uint64_t ff_max = 0;
   for (uint32_t il = 0; il < n_layer; ++il) {
-    auto& L = c.layers[il];
+    auto &L = c.layers[il];
     L.n_head = at_or<uint32_t>(m.head_count, il, m.head_count.empty() ? 0 : m.head_count.back());
     L.n_head_kv = at_or<uint32_t>(m.head_count_kv, il,
                                   m.head_count_kv.empty() ? L.n_head : m.head_count_kv.back());
@@ -203,7 +200,7 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo& m, const GpuTraits
                       : ff_max;
 
   bool has_output = false, any_ffn_up = false, any_ffn_gate = false;
-  for (const auto& t : m.tensors) {
+  for (const auto &t : m.tensors) {
     // An up projection twice the FFN width carries the gate too (phi3's fused
     // gate_up); only an up projection of the FFN width alone is ungated.
     if (t.name.find(".ffn_up.") != std::string::npos && t.shape.size() >= 2) {
@@ -221,7 +218,7 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo& m, const GpuTraits
                           std::to_string(t.layer) + " but block_count is " +
                           std::to_string(n_layer));
       }
-      auto& L = c.layers[t.layer];
+      auto &L = c.layers[t.layer];
       L.weights_host += host;
       L.weights_gpu += dev;
       if (t.name.find("_exps") != std::string::npos) {
@@ -267,7 +264,7 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo& m, const GpuTraits
   if (!c.tied_output) c.tied_output_host_repack = 0;
   uint64_t params = m.parameter_count, bytes = m.weight_bytes;
   if (params == 0) {
-    for (const auto& t : m.tensors) {
+    for (const auto &t : m.tensors) {
       uint64_t n = 1;
       for (uint64_t d : t.shape) n *= d;
       params += n;
@@ -279,7 +276,7 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo& m, const GpuTraits
   return c;
 }
 
-std::vector<int> assign_layer_devices(uint32_t n_layer, const Placement& p) {
+std::vector<int> assign_layer_devices(uint32_t n_layer, const Placement &p) {
   // llama.cpp load_tensors: i_gpu_start = max(n_layer + 1 - ngl, 0),
   // act = min(ngl, n_layer + 1); layer il >= i_gpu_start goes to
   // upper_bound(cumulative splits, (il - i_gpu_start) / act). The output
@@ -295,11 +292,11 @@ std::vector<int> assign_layer_devices(uint32_t n_layer, const Placement& p) {
     }
   }
   float acc = 0;
-  for (float& s : splits) {
+  for (float &s : splits) {
     acc += s;
     s = acc;
   }
-  for (float& s : splits) s /= acc;
+  for (float &s : splits) s /= acc;
   const int64_t total = int64_t{n_layer} + 1;
   const int64_t ngl = std::min<int64_t>(p.n_gpu_layers, total);
   const int64_t start = std::max<int64_t>(total - ngl, 0);
@@ -338,7 +335,7 @@ std::vector<int> assign_layer_devices(uint32_t n_layer, const Placement& p) {
 // Fitted as an upper bound against llama.cpp's own no_alloc figures (CPU
 // backend) for 20 model families at real size (tests/estimate_accuracy.cmake,
 // docs/estimate-accuracy.md).
-uint64_t compute_buffer_bytes(const ModelCosts& c, uint32_t n_tokens, uint64_t cells_full,
+uint64_t compute_buffer_bytes(const ModelCosts &c, uint32_t n_tokens, uint64_t cells_full,
                               uint64_t cells_swa, bool flash_attn, bool rotated_kv) {
   const uint64_t e = c.n_embd;
   // Allocator slack: ggml-alloc's greedy best-fit leaves holes between the
@@ -348,7 +345,7 @@ uint64_t compute_buffer_bytes(const ModelCosts& c, uint32_t n_tokens, uint64_t c
   const uint64_t slack = c.has_memory ? e / 2 + e / 64 : 0;
   const uint64_t layer_extra = (c.post_norms ? e : 0) + c.persistent + slack;
   uint64_t n_head = 0, kv_width = 0;
-  for (const auto& L : c.layers) {
+  for (const auto &L : c.layers) {
     n_head = std::max<uint64_t>(n_head, L.n_head);
     kv_width = std::max<uint64_t>(kv_width, uint64_t{L.n_head_kv} * (L.d_k + L.d_v));
   }
@@ -383,7 +380,7 @@ struct ContextCells {
   bool any_full = false;
 };
 
-Status check_settings(const RunSettings& s) {
+Status check_settings(const RunSettings &s) {
   if (s.parallel == 0) return make_error("--parallel must be at least 1");
   if (s.ctx_per_seq > UINT32_MAX) {
     return make_error("context " + std::to_string(s.ctx_per_seq) +
@@ -406,7 +403,7 @@ Status check_settings(const RunSettings& s) {
   return Ok{};
 }
 
-ContextCells size_context(const ModelCosts& c, const RunSettings& s) {
+ContextCells size_context(const ModelCosts &c, const RunSettings &s) {
   ContextCells k;
   const uint64_t n_seq = s.parallel;
   // llama_context constructor: n_ctx padded to 256; without a unified cache
@@ -429,7 +426,7 @@ ContextCells size_context(const ModelCosts& c, const RunSettings& s) {
   // Sliding-window cache (llama-kv-cache-iswa.cpp): PAD(min(kv_size,
   // n_swa * (unified ? n_seq : 1) + n_ubatch), 256), unless --swa-full.
   bool any_swa = false;
-  for (const auto& L : c.layers) {
+  for (const auto &L : c.layers) {
     if (!L.has_kv) continue;
     (L.swa ? any_swa : k.any_full) = true;
   }
@@ -445,18 +442,18 @@ ContextCells size_context(const ModelCosts& c, const RunSettings& s) {
 }
 
 // Weights, KV cache and recurrent state of every repeating layer on its device.
-Status place_layers(const ModelCosts& c, const RunSettings& s, const Placement& p,
-                    const ContextCells& k, MemoryEstimate& est) {
+Status place_layers(const ModelCosts &c, const RunSettings &s, const Placement &p,
+                    const ContextCells &k, MemoryEstimate &est) {
   // Without flash attention V is stored transposed and every layer's V row is
   // padded to the widest one (n_embd_v_gqa_max).
   uint64_t v_width_max = 0;
-  for (const auto& L : c.layers) {
+  for (const auto &L : c.layers) {
     if (L.has_kv) v_width_max = std::max<uint64_t>(v_width_max, uint64_t{L.n_head_kv} * L.d_v);
   }
   for (uint32_t il = 0; il < c.n_layer(); ++il) {
-    const auto& L = c.layers[il];
+    const auto &L = c.layers[il];
     const int d = est.layer_device[il];
-    DeviceMemory& dm = est.devices[d];
+    DeviceMemory &dm = est.devices[d];
     dm.layers += 1;
     // Weights: the layer's tensors on its device, except expert tensors of
     // the first n_cpu_moe layers, which stay in host memory.
@@ -496,10 +493,10 @@ Status place_layers(const ModelCosts& c, const RunSettings& s, const Placement& 
 // Input layer: token_embd always stays in host memory. Output layer: on the
 // output device, plus a second token_embd copy there when the output is tied
 // (on a GPU always; on the host when the CPU backend repacks it).
-void place_input_output(const ModelCosts& c, MemoryEstimate& est) {
-  DeviceMemory& host = est.devices[0];
+void place_input_output(const ModelCosts &c, MemoryEstimate &est) {
+  DeviceMemory &host = est.devices[0];
   host.weights_bytes += c.token_embd_host + c.other_host;
-  DeviceMemory& out_dev = est.devices[est.output_device];
+  DeviceMemory &out_dev = est.devices[est.output_device];
   out_dev.holds_output = true;
   if (est.output_device == 0) {
     out_dev.weights_bytes += c.output_host + c.tied_output_host_repack;
@@ -510,13 +507,13 @@ void place_input_output(const ModelCosts& c, MemoryEstimate& est) {
 
 // Compute buffers: every device that runs layers or the output reserves the
 // worst-case graph; multi-GPU pipelines and op_offload add to the GPUs'.
-void place_compute(const ModelCosts& c, const RunSettings& s, const Placement& p,
-                   const ContextCells& k, const GpuTraits& gpu, MemoryEstimate& est) {
+void place_compute(const ModelCosts &c, const RunSettings &s, const Placement &p,
+                   const ContextCells &k, const GpuTraits &gpu, MemoryEstimate &est) {
   // llama-kv-cache.cpp: a quantized K cache with head sizes a multiple of 64
   // is read through a Hadamard rotation of Q.
   auto tk = gguf::ggml_type_traits(s.type_k);
   bool rotated = tk && tk->quantized, any_kv = false;
-  for (const auto& L : c.layers) {
+  for (const auto &L : c.layers) {
     any_kv = any_kv || L.has_kv;
     rotated = rotated && (!L.has_kv || L.d_k % 64 == 0);
   }
@@ -536,7 +533,7 @@ void place_compute(const ModelCosts& c, const RunSettings& s, const Placement& p
   }
   int first_gpu_with_work = -1, gpus_with_work = 0;
   for (size_t d = 1; d < est.devices.size(); ++d) {
-    DeviceMemory& dm = est.devices[d];
+    DeviceMemory &dm = est.devices[d];
     if (dm.layers == 0 && !dm.holds_output) continue;
     if (first_gpu_with_work < 0) first_gpu_with_work = static_cast<int>(d);
     ++gpus_with_work;
@@ -561,7 +558,7 @@ void place_compute(const ModelCosts& c, const RunSettings& s, const Placement& p
   if (first_gpu_with_work > 0 && largest_host_matrix > 0) {
     est.devices[first_gpu_with_work].compute_bytes += largest_host_matrix;
   }
-  DeviceMemory& host = est.devices[0];
+  DeviceMemory &host = est.devices[0];
   // Only the input embedding lookup runs on the host when everything else is
   // offloaded.
   host.compute_bytes =
@@ -573,8 +570,8 @@ void place_compute(const ModelCosts& c, const RunSettings& s, const Placement& p
 
 }  // namespace
 
-Result<MemoryEstimate> estimate_memory_requirements(const ModelCosts& c, const RunSettings& s,
-                                                    const Placement& p, const GpuTraits& gpu) {
+Result<MemoryEstimate> estimate_memory_requirements(const ModelCosts &c, const RunSettings &s,
+                                                    const Placement &p, const GpuTraits &gpu) {
   if (auto ok = check_settings(s); !ok) return ok.error();
   const uint32_t n_layer = c.n_layer();
   MemoryEstimate est;
@@ -601,10 +598,10 @@ Result<MemoryEstimate> estimate_memory_requirements(const ModelCosts& c, const R
   return est;
 }
 
-Result<MemoryEstimate> estimate_memory_requirements(const gguf::ModelInfo& model,
-                                                    const RunSettings& settings,
-                                                    const Placement& placement,
-                                                    const GpuTraits& gpu) {
+Result<MemoryEstimate> estimate_memory_requirements(const gguf::ModelInfo &model,
+                                                    const RunSettings &settings,
+                                                    const Placement &placement,
+                                                    const GpuTraits &gpu) {
   auto costs = prepare_model_costs(model, gpu);
   if (!costs) return costs.error();
   return estimate_memory_requirements(*costs, settings, placement, gpu);

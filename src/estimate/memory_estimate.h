@@ -8,7 +8,8 @@
 // (src/llama-model.cpp load_tensors, src/llama-kv-cache*.cpp, ggml-alloc.c);
 // compute buffers are an upper-bound model of ggml-alloc's peak, checked
 // against the real llama.cpp by tests/estimate_accuracy.cmake. Each formula
-// in memory_estimate.cc names the ggml-org/llama.cpp or ggml function it follows.
+// in memory_estimate.cc names the ggml-org/llama.cpp or ggml function it
+// follows.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -65,9 +66,13 @@ struct DeviceMemory {
   uint64_t compute_bytes = 0;
   uint64_t output_bytes = 0;    // logits buffer (host)
   uint64_t overhead_bytes = 0;  // runtime overhead (GPUs)
+  // Companions (estimate/companions.h): the speculative draft model's share
+  // (weights, KV, compute) and the projector's (weights, compute).
+  uint64_t draft_bytes = 0;
+  uint64_t projector_bytes = 0;
   uint64_t total_bytes() const {
     return weights_bytes + kv_bytes + recurrent_bytes + compute_bytes + output_bytes +
-           overhead_bytes;
+           overhead_bytes + draft_bytes + projector_bytes;
   }
 };
 
@@ -90,7 +95,8 @@ struct MemoryEstimate {
 // table so that the planner's searches cost O(layers) per probe.
 struct ModelCosts {
   struct Layer {
-    uint64_t weights_host = 0, weights_gpu = 0;  // all blk.N tensors, padded per backend
+    uint64_t weights_host = 0,
+             weights_gpu = 0;                    // all blk.N tensors, padded per backend
     uint64_t experts_host = 0, experts_gpu = 0;  // the *_exps subset
     uint64_t largest_matrix = 0;                 // for op_offload copies
     uint32_t n_head = 0, n_head_kv = 0;
@@ -100,7 +106,8 @@ struct ModelCosts {
   };
   std::vector<Layer> layers;
   uint64_t token_embd_host = 0, token_embd_gpu = 0;
-  uint64_t output_host = 0, output_gpu = 0;  // output.weight + output_norm (+ duplicate)
+  uint64_t output_host = 0,
+           output_gpu = 0;  // output.weight + output_norm (+ duplicate)
   bool tied_output = false;
   uint64_t other_host = 0;
   uint64_t n_embd = 0, n_vocab = 0, n_ff_active = 0, q_dim = 0, kv_dim = 0;
@@ -128,33 +135,38 @@ struct ModelCosts {
 
 // Checks the ModelInfo for what the estimator relies on (block_count, per-layer
 // vectors, tensor types) and precomputes the costs.
-Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo& model, const GpuTraits& gpu);
+Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo &model, const GpuTraits &gpu);
 
-Result<MemoryEstimate> estimate_memory_requirements(const ModelCosts& costs,
-                                                    const RunSettings& settings,
-                                                    const Placement& placement,
-                                                    const GpuTraits& gpu);
+Result<MemoryEstimate> estimate_memory_requirements(const ModelCosts &costs,
+                                                    const RunSettings &settings,
+                                                    const Placement &placement,
+                                                    const GpuTraits &gpu);
 
 // Convenience: prepare + estimate.
-Result<MemoryEstimate> estimate_memory_requirements(const gguf::ModelInfo& model,
-                                                    const RunSettings& settings,
-                                                    const Placement& placement,
-                                                    const GpuTraits& gpu = {});
+Result<MemoryEstimate> estimate_memory_requirements(const gguf::ModelInfo &model,
+                                                    const RunSettings &settings,
+                                                    const Placement &placement,
+                                                    const GpuTraits &gpu = {});
 
 // llama.cpp's layer -> device mapping (load_tensors): layer il in
 // [0, n_layer] (n_layer is the output layer) -> 0 host or 1 + GPU index.
-std::vector<int> assign_layer_devices(uint32_t n_layer, const Placement& placement);
+std::vector<int> assign_layer_devices(uint32_t n_layer, const Placement &placement);
 
 // Compute-buffer model (documented in the .cc) for one device.
-uint64_t compute_buffer_bytes(const ModelCosts& costs, uint32_t n_tokens, uint64_t cells_full,
+uint64_t compute_buffer_bytes(const ModelCosts &costs, uint32_t n_tokens, uint64_t cells_full,
                               uint64_t cells_swa, bool flash_attn, bool rotated_kv = false);
 
 // Whether llama.cpp's allocation for `architecture` has been checked against
 // the estimator (tests/node/estimate_families.mjs, docs/estimate-accuracy.md).
-bool architecture_checked(const std::string& architecture);
+bool architecture_checked(const std::string &architecture);
 // The checked architectures, sorted.
-const std::vector<std::string>& checked_architectures();
+const std::vector<std::string> &checked_architectures();
 
 inline constexpr uint64_t kCpuAlignment = 32;  // ggml TENSOR_ALIGNMENT
+
+// Bytes a tensor takes in a GPU buffer: ggml-cuda's get_alloc_size adds one
+// padded row to quantized tensors whose rows are not a multiple of 512
+// elements, then the buffer aligns every tensor.
+uint64_t gpu_tensor_bytes(const gguf::TensorInfo &t, const GpuTraits &gpu);
 
 }  // namespace memopt::estimate

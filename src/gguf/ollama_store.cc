@@ -160,7 +160,8 @@ Result<OllamaModelFiles> resolve_ollama_model(std::string_view name,
       if (mt == layer.end() || !mt->is_string() || dg == layer.end() || !dg->is_string()) continue;
       const std::string media = mt->get<std::string>();
       if (media != "application/vnd.ollama.image.model" &&
-          media != "application/vnd.ollama.image.projector") {
+          media != "application/vnd.ollama.image.projector" &&
+          media != "application/vnd.ollama.image.adapter") {
         continue;
       }
       auto blob = blob_name(dg->get<std::string>());
@@ -171,6 +172,11 @@ Result<OllamaModelFiles> resolve_ollama_model(std::string_view name,
       const std::string path = root + "/blobs/" + *blob;
       if (media == "application/vnd.ollama.image.projector") {
         if (out.projector_path.empty()) out.projector_path = path;
+        continue;
+      }
+      // A Modelfile's ADAPTER lines: Ollama hands each to llama.cpp as a LoRA.
+      if (media == "application/vnd.ollama.image.adapter") {
+        out.adapter_paths.push_back(path);
         continue;
       }
       if (!out.model_path.empty()) continue;  // the first model layer is the model

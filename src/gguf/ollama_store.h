@@ -38,6 +38,7 @@ struct OllamaModelFiles {
   std::string model_path;      // blobs/sha256-... of the image.model layer
   uint64_t model_bytes = 0;    // the layer's size from the manifest
   std::string projector_path;  // image.projector layer, "" when none
+  std::vector<std::string> adapter_paths;  // image.adapter layers (LoRA GGUFs), in order
 };
 
 // Resolves `name` in the first root that has its manifest.

@@ -92,6 +92,26 @@ TEST_F(OllamaStoreTest, ResolvesManifestToModelBlob) {
   EXPECT_TRUE(resolve_ollama_model("library/llama3.2:3b", roots()).ok());
 }
 
+// A vision model with a LoRA (Modelfile ADAPTER): the manifest's
+// image.projector and image.adapter layers name their blobs, in order.
+TEST_F(OllamaStoreTest, ResolvesProjectorAndAdapters) {
+  const std::string proj(64, 'a'), ad1(64, 'b'), ad2(64, 'c');
+  std::ofstream(root_ / "manifests/registry.ollama.ai/library/llama3.2/3b")
+      << R"({"layers":[{"mediaType":"application/vnd.ollama.image.model","digest":"sha256:)"
+      << std::string(kModelBlob + 7) << R"("},)"
+      << R"({"mediaType":"application/vnd.ollama.image.adapter","digest":"sha256:)" << ad1
+      << R"("},{"mediaType":"application/vnd.ollama.image.projector","digest":"sha256:)" << proj
+      << R"("},{"mediaType":"application/vnd.ollama.image.adapter","digest":"sha256:)" << ad2
+      << R"("},{"mediaType":"application/vnd.ollama.image.params","digest":"sha256:)" << proj
+      << R"("}]})";
+  auto r = resolve_ollama_model("llama3.2:3b", roots());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->model_path, (root_ / "blobs" / kModelBlob).string());
+  EXPECT_EQ(r->projector_path, (root_ / "blobs" / ("sha256-" + proj)).string());
+  EXPECT_THAT(r->adapter_paths, ElementsAre((root_ / "blobs" / ("sha256-" + ad1)).string(),
+                                            (root_ / "blobs" / ("sha256-" + ad2)).string()));
+}
+
 TEST_F(OllamaStoreTest, ClearErrors) {
   auto missing = resolve_ollama_model("qwen2:7b", roots());
   ASSERT_FALSE(missing.ok());

@@ -43,6 +43,9 @@ function parseLlamaArgs(line) {
       case "-ub": o.ub = +v; i++; break;
       case "-ts": o.ts = v; i++; break;
       case "--n-cpu-moe": o.ncpumoe = +v; i++; break;
+      case "--rope-scaling": o.ropeScaling = v; i++; break;
+      case "--rope-scale": o.ropeScale = +v; i++; break;
+      case "--yarn-orig-ctx": o.yarnOrigCtx = +v; i++; break;
       default: throw new Error(`unexpected llama.cpp argument '${t[i]}' in '${line}'`);
     }
   }
@@ -81,29 +84,45 @@ for (const modelPath of models) {
   await model.dispose();
 }
 
-// --no-spill on the tiny llama: 8 MiB of "GPU" at 16k keeps layers in RAM ->
-// refused, naming the contexts that fit; the named f16 context then passes.
+// --no-spill on the tiny llama: 8 MiB of "GPU" at 16k (4x its trained 4096
+// tokens, so with YaRN) keeps layers in RAM -> refused, naming the contexts
+// that fit; the named f16 context then passes.
+const yarn = ["--rope-scaling", "yarn", "--rope-scale", "4"];
 const tinyLlama = models.find((m) => m.includes("llama"));
-const spill = plan([tinyLlama, "--vram", "8MiB", "--gpu-overhead", "0", "--ctx", "16384", "--no-spill"]);
+const spill = plan([tinyLlama, "--vram", "8MiB", "--gpu-overhead", "0", "--ctx", "16384", ...yarn, "--no-spill"]);
 check(spill.status === 1, `--no-spill on a spilling plan: exit ${spill.status} (want 1)`);
 check(/refused \(--no-spill\): this plan keeps \d+ of \d+ layers in RAM/.test(spill.stdout),
   `--no-spill: no refusal in ${spill.stdout}`);
 check(/Fully on the GPUs, per sequence: f16 up to \d+/.test(spill.stdout.replace(/\s+/g, " ")), `--no-spill: no fitting context named`);
 check(!spill.stdout.includes("llama.cpp  -ngl"), "--no-spill: arguments printed for a refused plan");
-const spillEmit = plan([tinyLlama, "--vram", "8MiB", "--gpu-overhead", "0", "--ctx", "16384", "--no-spill", "--emit", "llama-args"]);
+const spillEmit = plan([tinyLlama, "--vram", "8MiB", "--gpu-overhead", "0", "--ctx", "16384", ...yarn, "--no-spill", "--emit", "llama-args"]);
 check(spillEmit.status === 1 && spillEmit.stdout === "" && spillEmit.stderr.includes("refused (--no-spill)"),
   `--no-spill --emit: exit ${spillEmit.status}, stdout '${spillEmit.stdout}'`);
 const spillJson = spawnSync(memopt, ["--json", "ai", "plan", tinyLlama, "--vram", "8MiB", "--gpu-overhead", "0",
-  "--ctx", "16384", "--no-spill", "--reserve-percent", "0"], {encoding: "utf8"});
+  "--ctx", "16384", ...yarn, "--no-spill", "--reserve-percent", "0"], {encoding: "utf8"});
 const doc = JSON.parse(spillJson.stdout);
 check(doc.refused_spill === true && doc.fits === false && doc.launch.llama_cpp_args.length === 0,
   `--no-spill --json: refused_spill ${doc.refused_spill}, fits ${doc.fits}`);
 const named = spill.stdout.replace(/\s+/g, " ").match(/f16 up to (\d+)/);
 if (named) {
-  const room = plan([tinyLlama, "--vram", "8MiB", "--gpu-overhead", "0", "--ctx", named[1], "--no-spill", "--emit", "llama-args"]);
+  const room = plan([tinyLlama, "--vram", "8MiB", "--gpu-overhead", "0", "--ctx", named[1], ...yarn, "--no-spill", "--emit", "llama-args"]);
   check(room.status === 0 && parseLlamaArgs(room.stdout).ngl === 5 && parseLlamaArgs(room.stdout).ctx === +named[1],
     `--no-spill at the named context ${named[1]}: exit ${room.status}, '${room.stdout.trim()}' ${room.stderr}`);
 }
+
+// Beyond the trained context without RoPE scaling: refused, naming the trained
+// length; with it, the arguments carry the scaling.
+const beyond = plan([tinyLlama, "--gpus", "none", "--ram", "64GiB", "--ctx", "16384"]);
+check(beyond.status === 1 && beyond.stderr.includes("is beyond the trained context of") &&
+  beyond.stderr.includes("(4096 tokens)") && beyond.stderr.includes("--rope-scaling yarn --rope-scale 4"),
+  `--ctx 16384 without scaling: exit ${beyond.status} ${beyond.stderr}`);
+const scaled = plan([tinyLlama, "--gpus", "none", "--ram", "64GiB", "--ctx", "16384", ...yarn, "--emit", "llama-args"]);
+const sa = scaled.status === 0 ? parseLlamaArgs(scaled.stdout) : {};
+check(sa.ctx === 16384 && sa.ropeScaling === "yarn" && sa.ropeScale === 4 && sa.yarnOrigCtx === 4096,
+  `--ctx 16384 with yarn x4: exit ${scaled.status} '${scaled.stdout.trim()}' ${scaled.stderr}`);
+const tooFar = plan([tinyLlama, "--gpus", "none", "--ram", "64GiB", "--ctx", "32768", ...yarn]);
+check(tooFar.status === 1 && tooFar.stderr.includes("beyond what RoPE scaling x4 reaches from the trained 4096 tokens (16384)"),
+  `--ctx 32768 with yarn x4: exit ${tooFar.status} ${tooFar.stderr}`);
 
 if (failures.length) {
   console.error(failures.join("\n"));

@@ -44,6 +44,12 @@ async function cpuLlama() {
   return llamaInstance;
 }
 
+// The shared CPU llama.cpp instance, for other checks in the same process,
+// and its log since the last clearLog() (llama.cpp's own lines).
+export async function sharedCpuLlama() { return cpuLlama(); }
+export function clearLog() { logLines = []; }
+export function logText() { return logLines.join("\n"); }
+
 export async function measure(modelPath, configs) {
   const llama = await cpuLlama();
   const model = await llama.loadModel({modelPath, gpuLayers: 0, useMmap: false});
