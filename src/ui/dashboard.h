@@ -79,6 +79,9 @@ struct Dashboard {
   // What fills each GPU and RAM (ui/memory_map.h), GPUs first; empty when the
   // source could not say.
   std::vector<DeviceMap> maps;
+  // The daemon's AI Mode: "active" (the policy acts), "paused" (it decides,
+  // applies nothing), "" when the source cannot say (a standalone reading).
+  std::string actions_mode;
 };
 
 // The history point a dashboard stands for now (totals of its GPUs,

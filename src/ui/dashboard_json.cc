@@ -163,6 +163,8 @@ Dashboard dashboard_from_status(const json& status) {
     pv.reserve_ram_gb = get_double(*p, "reserve_ram_gb").value_or(0);
     if (!pv.name.empty()) d.profile = pv;
   }
+  const std::string mode = get_str(status, "actions");
+  if (mode == "active" || mode == "paused") d.actions_mode = mode;
   return d;
 }
 

@@ -107,6 +107,24 @@ TrayMenu tray_menu(const Dashboard& d, bool can_act) {
   if (ai == 0) m.items.push_back(label("  no AI workloads"));
   if (ai > shown)
     m.items.push_back(label("  " + std::to_string(ai - shown) + " more (Open Dashboard)"));
+  // The AI Mode toggle: the daemon's actions paused or applied (its label
+  // says the state now; a click asks for the other one).
+  if (d.actions_mode == "active") {
+    m.items.push_back(
+        action("AI Mode: on (click to pause actions)", TrayActionKind::kPauseActions, can_act));
+  } else if (d.actions_mode == "paused") {
+    m.items.push_back(
+        action("AI Mode: paused (click to resume actions)", TrayActionKind::kResumeActions, can_act));
+  }
+  // The seed's System Info: RAM and each GPU's memory, at a glance.
+  m.items.push_back(separator());
+  m.items.push_back(label("System Info"));
+  m.items.push_back(label("  RAM " + format_bytes(ram_used) + " / " + format_bytes(d.ram_total_bytes)));
+  for (const GpuView& g : d.gpus) {
+    if (m.items.size() > 64) break;  // a hostile status cannot grow the menu without bound
+    m.items.push_back(label("  GPU" + std::to_string(g.index) + " " + g.name + ": " +
+                            format_bytes(g.used_bytes) + " / " + format_bytes(g.total_bytes)));
+  }
   add_controls(m, can_act, d.profile ? d.profile->name : std::string());
   return m;
 }
@@ -149,6 +167,11 @@ std::optional<ApiRequest> tray_request(const TrayAction& a, const std::string& t
     case TrayActionKind::kSetProfile:
       r.path = "/api/v1/profile";
       body = {{"name", a.profile}};
+      break;
+    case TrayActionKind::kPauseActions:
+    case TrayActionKind::kResumeActions:
+      r.path = "/api/v1/mode";
+      body = {{"actions", a.kind == TrayActionKind::kPauseActions ? "paused" : "active"}};
       break;
     case TrayActionKind::kOpenDashboard:
     case TrayActionKind::kQuit:

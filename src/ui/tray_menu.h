@@ -17,6 +17,8 @@ enum class TrayActionKind {
   kCompactKv,       // Compact KV Cache
   kUnloadInactive,  // Unload Inactive Models
   kSetProfile,      // a profile radio item
+  kPauseActions,    // AI Mode off: POST /api/v1/mode {"actions": "paused"}
+  kResumeActions,   // AI Mode on: POST /api/v1/mode {"actions": "active"}
   kOpenDashboard,   // opens the web dashboard (no API call)
   kQuit,
 };

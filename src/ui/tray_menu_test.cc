@@ -47,6 +47,11 @@ TEST(TrayMenu, FromTheDaemonStatusFixture) {
                                          "AI Mode",
                                          "  llama3.2:3b (ollama)  VRAM 3.3 GiB",
                                          "  qwen2:7b (ollama)  VRAM 3.7 GiB",
+                                         "AI Mode: on (click to pause actions)",
+                                         "---",
+                                         "System Info",
+                                         "  RAM 16.0 GiB / 64.0 GiB",
+                                         "  GPU0 NVIDIA GeForce RTX 4090: 18.5 GiB / 24.0 GiB",
                                          "---",
                                          "Optimize AI Workload",
                                          "Compact KV Cache",
@@ -99,6 +104,30 @@ TEST(TrayMenu, KvCacheAndOtherProcessesAndNoGpu) {
   EXPECT_FALSE(find(m, "Batch Inference")->sensitive);
   EXPECT_TRUE(find(m, "Open Dashboard")->sensitive);
   EXPECT_TRUE(find(m, "Quit")->sensitive);
+}
+
+// The AI Mode toggle says the daemon's state and asks for the other one.
+TEST(TrayMenu, AiModeToggleFollowsTheDaemon) {
+  json s = load_status();
+  const TrayMenu active = tray_menu_from_status(s, true);
+  const TrayItem* on = find(active, "AI Mode: on (click to pause actions)");
+  ASSERT_NE(on, nullptr);
+  ASSERT_TRUE(on->action);
+  auto r = tray_request(*on->action, "tok");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->path, "/api/v1/mode");
+  EXPECT_EQ(json::parse(r->body), json({{"actions", "paused"}}));
+  EXPECT_EQ(r->authorization, "Bearer tok");
+  s["actions"] = "paused";
+  const TrayMenu m = tray_menu_from_status(s, false);
+  const TrayItem* off = find(m, "AI Mode: paused (click to resume actions)");
+  ASSERT_NE(off, nullptr);
+  EXPECT_FALSE(off->sensitive);  // no token: greyed like every act
+  EXPECT_EQ(json::parse(tray_request(*off->action, "t")->body), json({{"actions", "active"}}));
+  // A daemon that does not say (an older one, a hostile value): no toggle.
+  s["actions"] = "sideways";
+  const TrayMenu none = tray_menu_from_status(s, true);
+  for (const auto& it : none.items) EXPECT_EQ(it.label.rfind("AI Mode:", 0), std::string::npos);
 }
 
 TEST(TrayMenu, HostileStatusStillGivesAMenu) {
@@ -181,8 +210,9 @@ TEST(TrayMenu, EveryActionReachesTheDaemonAsTheWebPageSendsIt) {
     EXPECT_EQ(*ok, R"({"ok":true})");
   }
   const auto got = d.got();
-  ASSERT_EQ(got.size(), 6u);
+  ASSERT_EQ(got.size(), 7u);
   const std::vector<std::pair<std::string, json>> want = {
+      {"/api/v1/mode", {{"actions", "paused"}}},
       {"/api/v1/optimize", {{"apply", true}}},
       {"/api/v1/optimize", {{"apply", true}, {"kinds", json::array({"resize_context"})}}},
       {"/api/v1/optimize", {{"apply", true}, {"kinds", json::array({"unload"})}}},

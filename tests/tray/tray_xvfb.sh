@@ -36,6 +36,11 @@ Memory 25% | VRAM 77%  [greyed]
 AI Mode  [greyed]
   llama3.2:3b (ollama)  VRAM 3.3 GiB  [greyed]
   qwen2:7b (ollama)  VRAM 3.7 GiB  [greyed]
+AI Mode: on (click to pause actions)
+---
+System Info  [greyed]
+  RAM 16.0 GiB / 64.0 GiB  [greyed]
+  GPU0 NVIDIA GeForce RTX 4090: 18.5 GiB / 24.0 GiB  [greyed]
 ---
 Optimize AI Workload
 Compact KV Cache
@@ -57,7 +62,7 @@ timeout 60 xvfb-run -a "$BIN" --json tray --daemon "$URL" --dump-menu > "$WORK/m
 node -e '
 const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
 const by = (l) => j.items.find((i) => i.label === l);
-const ok = j.schema === "ruvector-memopt.tray/1" && j.items.length === 17 &&
+const ok = j.schema === "ruvector-memopt.tray/1" && j.items.length === 22 &&
   by("Optimize AI Workload").sensitive === false && by("Local LLM").checked === true &&
   by("Local LLM").sensitive === false && by("Batch Inference").checked === false &&
   by("Open Dashboard").sensitive === true && by("Quit").sensitive === true;
@@ -94,6 +99,20 @@ timeout 60 xvfb-run -a "$BIN" tray --daemon "$URL" --token-file "$WORK/bad" --du
 rc=$?
 [ "$rc" = 1 ] || fail "refused token: exit $rc, want 1"
 grep -q '401 unauthorized' "$WORK/err.txt" || { cat "$WORK/err.txt"; fail "refused token: message"; }
+
+# 5b. The AI Mode toggle: a click sends POST /api/v1/mode {"actions":"paused"};
+#     the daemon's status then says paused and the menu offers to resume.
+: > "$WORK/posts.ndjson"
+timeout 60 xvfb-run -a "$BIN" tray --daemon "$URL" --token-file "$WORK/token" --dump-menu \
+  --click "AI Mode: on (click to pause actions)" > /dev/null 2> "$WORK/err.txt" ||
+  { cat "$WORK/err.txt"; fail "AI Mode click failed"; }
+grep -qF '"path":"/api/v1/mode","auth":"Bearer test-token","body":"{\"actions\":\"paused\"}"' "$WORK/posts.ndjson" ||
+  { cat "$WORK/posts.ndjson"; fail "AI Mode click: request"; }
+node -e 'fetch(process.argv[1] + "/api/v1/status").then((r) => r.json()).then((j) =>
+  process.exit(j.actions === "paused" ? 0 : 1))' "$URL" || fail "the daemon's status does not say paused"
+timeout 60 xvfb-run -a "$BIN" tray --daemon "$URL" --token-file "$WORK/token" --dump-menu \
+  > "$WORK/menu.txt" 2> "$WORK/err.txt" || { cat "$WORK/err.txt"; fail "dump-menu after pause"; }
+grep -qx "AI Mode: paused (click to resume actions)" "$WORK/menu.txt" || { cat "$WORK/menu.txt"; fail "menu after pause"; }
 
 # 6. The icon itself: polls, then quits cleanly on SIGTERM (no tray host or
 #    session bus here; AppIndicator only warns about that).

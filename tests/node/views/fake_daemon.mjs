@@ -49,6 +49,11 @@ const server = createServer((req, res) => {
         return send(200, { action });
       }
       if (req.url === '/api/v1/profile') return send(200, { profile: JSON.parse(body).name });
+      // AI Mode: the status says what was asked, as the daemon's does.
+      if (req.url === '/api/v1/mode') {
+        status.actions = JSON.parse(body).actions;
+        return send(200, { actions: status.actions });
+      }
       if (req.url === '/api/v1/optimize') return send(200, { schema: 'ruvector-memopt.optimize/1', actions: [], notes: [] });
       return send(404, { error: 'not found' });
     }
