@@ -162,6 +162,10 @@ const loraTensors = writeLora(loraFile, "llama", 16);
     check(false, `llama.cpp refused the LoRA: ${e.message}`);
   }
   if (context) {
+    // llama.cpp's log reaches JavaScript asynchronously: wait (at most 5 s)
+    // for the adapter's last line.
+    for (let i = 0; i < 100 && !/loaded \d+ tensors from lora file/.test(logText()); i++)
+      await new Promise((r) => setTimeout(r, 50));
     const log = logText();
     const m = log.match(/LoRA buffer size =\s*([\d.]+) MiB/);
     check(m && m[1] === (a.host_bytes / 1048576).toFixed(2),
