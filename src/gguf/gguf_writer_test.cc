@@ -155,34 +155,6 @@ TEST(GgufWriter, TensorsAreSizedAndAlignedExactly) {
   EXPECT_THROW(w.tensor("bad", {100}, 12), std::invalid_argument);  // not a block multiple
 }
 
-TEST(GgufWriter, WriteFileMatchesBuildAndStaysSparse) {
-  GgufWriter w;
-  w.kv_str("general.architecture", "llama");
-  w.tensor("small", {8}, 0);
-  w.tensor("big", {1ull << 28}, 0, TensorFill::kZero);  // 1 GiB of zeros: a hole
-  const auto dir = std::filesystem::temp_directory_path() / "memopt_writer_test";
-  std::filesystem::create_directories(dir);
-  const std::string path = (dir / "sparse.gguf").string();
-  ASSERT_TRUE(w.write_file(path).ok());
-  struct stat st {};
-  ASSERT_EQ(::stat(path.c_str(), &st), 0);
-  EXPECT_EQ(static_cast<uint64_t>(st.st_size), w.file_bytes());
-  EXPECT_EQ(w.file_bytes(), w.data_offset() + 32 + (1ull << 30));
-  EXPECT_LT(static_cast<uint64_t>(st.st_blocks) * 512, 1u << 20);  // not really written
-
-  GgufWriter small;
-  small.tensor("t", {4, 4}, 1);
-  const std::string path2 = (dir / "small.gguf").string();
-  ASSERT_TRUE(small.write_file(path2).ok());
-  std::string on_disk(small.file_bytes(), '\0');
-  FILE* f = std::fopen(path2.c_str(), "rb");
-  ASSERT_NE(f, nullptr);
-  EXPECT_EQ(std::fread(on_disk.data(), 1, on_disk.size(), f), on_disk.size());
-  std::fclose(f);
-  EXPECT_EQ(on_disk, small.build());
-  std::filesystem::remove_all(dir);
-}
-
 TEST(GgufWriter, MalformedHooksWriteWhatTheyAreTold) {
   GgufWriter w;
   w.kv_str("k", "v");

@@ -365,22 +365,6 @@ TEST(GgufReaderMalformed, BadAlignment) {
   EXPECT_THAT(error_of(t), HasSubstr("general.alignment must be a u32, not u64"));
 }
 
-TEST(GgufReaderMalformed, NotARegularFile) {
-  TempDir dir;
-  auto missing = read_gguf(dir.file("nope.gguf"));
-  ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.error().message,
-            "cannot open " + dir.file("nope.gguf") + ": No such file or directory");
-  const std::string fifo = dir.file("fifo.gguf");
-  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  auto f = read_gguf(fifo);  // must not block waiting for a writer
-  ASSERT_FALSE(f.ok());
-  EXPECT_EQ(f.error().message, fifo + ": not a regular file (a GGUF model file was expected)");
-  auto d = read_gguf(dir.file(""));
-  ASSERT_FALSE(d.ok());
-  EXPECT_THAT(d.error().message, HasSubstr("not a regular file"));
-}
-
 }  // namespace
 }  // namespace memopt::gguf
 

@@ -6,7 +6,7 @@
 # runs at a fraction of a second. Wine's own chatter is off (WINEDEBUG=-all),
 # so stdout and stderr are the program's.
 set -euo pipefail
-prefix="$1"
+prefix="$(realpath -m "$1")"  # wine wants it absolute
 shift
 wine=/usr/lib/wine/wine64
 if [ ! -x "$wine" ]; then
@@ -22,5 +22,9 @@ if [ ! -f "$prefix/system.reg" ]; then
   [ -f "$prefix/system.reg" ] || "$wine" wineboot --init >/dev/null 2>&1 || true
   flock -u 9
 fi
-/usr/lib/wine/wineserver -p 60 >/dev/null 2>&1 || true
+# The first program of a wineserver session starts Wine's services
+# (winedevice.exe, ...), which inherit its stdout and stderr and outlive it:
+# started here with /dev/null, so CTest's pipes close when the test ends.
+/usr/lib/wine/wineserver -p 60 </dev/null >/dev/null 2>&1 || true
+"$wine" hostname.exe </dev/null >/dev/null 2>&1 || true
 exec "$wine" "$@"
