@@ -19,61 +19,58 @@ namespace memopt::ui {
 
 // What a segment is: a part of a model, or a group.
 enum class SegmentKind {
-  kWeights, // the model's tensors
-  kKvCache, // the KV cache (context x parallel)
-  kCompute, // compute buffers and runtime overhead (the rest of the model's
-            // share)
-  kModel,   // a model whose parts cannot be told apart
-  kNonAi,   // processes that are not AI workloads, grouped
-  kUnattributed, // used memory no scanned process accounts for (driver, other
-                 // users)
+  kWeights,       // the model's tensors
+  kKvCache,       // the KV cache (context x parallel)
+  kCompute,       // compute buffers and runtime overhead (the rest of the model's
+                  // share)
+  kModel,         // a model whose parts cannot be told apart
+  kNonAi,         // processes that are not AI workloads, grouped
+  kUnattributed,  // used memory no scanned process accounts for (driver, other
+                  // users)
 };
-std::string_view segment_kind_name(SegmentKind k); // "weights", "kv_cache", ...
+std::string_view segment_kind_name(SegmentKind k);  // "weights", "kv_cache", ...
 
 struct MapSegment {
   SegmentKind kind = SegmentKind::kUnattributed;
-  std::string owner; // model name, workload name, or the group's name
+  std::string owner;  // model name, workload name, or the group's name
   uint64_t bytes = 0;
-  bool estimated =
-      false; // false: measured (by the GPU driver, the runtime or the file)
-  std::string source; // where the figure comes from, for the hover / selection
+  bool estimated = false;  // false: measured (by the GPU driver, the runtime or the file)
+  std::string source;      // where the figure comes from, for the hover / selection
 };
 
 // A threshold drawn on a bar: the byte position and what crossing it does.
 struct MapMark {
-  std::string name; // "reserve", "compact", "offload"
+  std::string name;  // "reserve", "compact", "offload"
   uint64_t bytes = 0;
   double percent = 0;
 };
 
 struct DeviceMap {
-  std::string id;   // "gpu0", "gpu1", ..., "ram"
-  std::string name; // GPU name, or "Host RAM"
+  std::string id;    // "gpu0", "gpu1", ..., "ram"
+  std::string name;  // GPU name, or "Host RAM"
   uint64_t total_bytes = 0;
-  uint64_t used_bytes = 0; // = sum of segments' bytes
-  uint64_t free_bytes = 0; // total - used
-  std::string source; // where used/total come from ("nvml_v2", "/proc/meminfo")
+  uint64_t used_bytes = 0;  // = sum of segments' bytes
+  uint64_t free_bytes = 0;  // total - used
+  std::string source;       // where used/total come from ("nvml_v2", "/proc/meminfo")
   std::vector<MapSegment> segments;
-  std::vector<MapMark> marks; // ascending bytes
+  std::vector<MapMark> marks;  // ascending bytes
 };
 
 // The active profile's thresholds (policy::Profile's keys); 0 leaves a mark
 // off.
 struct MapThresholds {
   std::string profile;
-  double reserve_vram_percent = 0; // share AI workloads may plan to fill
-  double compact_percent = 0;      // auto_compact_threshold
-  double offload_percent = 0;      // auto_offload_threshold
-  uint64_t reserve_ram_bytes = 0;  // RAM kept free
+  double reserve_vram_percent = 0;  // share AI workloads may plan to fill
+  double compact_percent = 0;       // auto_compact_threshold
+  double offload_percent = 0;       // auto_offload_threshold
+  uint64_t reserve_ram_bytes = 0;   // RAM kept free
 };
 
 // GPUs in the Snapshot's order, then host RAM (when its total is known).
-std::vector<DeviceMap> memory_map(const snapshot::Snapshot &s,
-                                  const MapThresholds &t);
+std::vector<DeviceMap> memory_map(const snapshot::Snapshot &s, const MapThresholds &t);
 
 // {"schema": "ruvector-memopt.memory_map/1", "devices": [...]}: bytes as
 // integers, kinds by name (docs/json/memory_map.md).
-nlohmann::json memory_map_json(const std::vector<DeviceMap> &maps,
-                               const MapThresholds &t);
+nlohmann::json memory_map_json(const std::vector<DeviceMap> &maps, const MapThresholds &t);
 
-} // namespace memopt::ui
+}  // namespace memopt::ui

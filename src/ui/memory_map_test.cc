@@ -11,16 +11,13 @@ namespace {
 
 uint64_t sum(const DeviceMap &d) {
   uint64_t s = 0;
-  for (const auto &seg : d.segments)
-    s += seg.bytes;
+  for (const auto &seg : d.segments) s += seg.bytes;
   return s;
 }
 
-const MapSegment *find(const DeviceMap &d, SegmentKind k,
-                       const std::string &owner) {
+const MapSegment *find(const DeviceMap &d, SegmentKind k, const std::string &owner) {
   for (const auto &s : d.segments) {
-    if (s.kind == k && s.owner == owner)
-      return &s;
+    if (s.kind == k && s.owner == owner) return &s;
   }
   return nullptr;
 }
@@ -124,8 +121,7 @@ TEST(MemoryMap, SegmentsAddUpToUsedAndSplitModelsIntoParts) {
   const auto *other = find(g0, SegmentKind::kNonAi, "non-AI processes");
   ASSERT_NE(other, nullptr);
   EXPECT_EQ(other->bytes, 768 * kMiB);
-  const auto *un =
-      find(g0, SegmentKind::kUnattributed, "not attributed to a process");
+  const auto *un = find(g0, SegmentKind::kUnattributed, "not attributed to a process");
   ASSERT_NE(un, nullptr);
   EXPECT_EQ(un->bytes, 20 * kGiB - 6 * kGiB - 9 * kGiB - 768 * kMiB);
   // Thresholds in byte order: compact 80 %, reserve 90 %, offload 95 %.
@@ -135,8 +131,7 @@ TEST(MemoryMap, SegmentsAddUpToUsedAndSplitModelsIntoParts) {
   EXPECT_EQ(g0.marks[2].name, "offload");
 
   EXPECT_EQ(sum(maps[1]), 10 * kGiB);
-  EXPECT_EQ(find(maps[1], SegmentKind::kNonAi, "non-AI processes")->bytes,
-            128 * kMiB);
+  EXPECT_EQ(find(maps[1], SegmentKind::kNonAi, "non-AI processes")->bytes, 128 * kMiB);
 
   const DeviceMap &ram = maps[2];
   EXPECT_EQ(ram.id, "ram");
@@ -154,18 +149,15 @@ TEST(MemoryMap, MoreAttributedThanUsedIsCutToFit) {
   s.gpus[0].memory_used_bytes = 8 * kGiB;
   auto maps = memory_map(s, {});
   EXPECT_EQ(sum(maps[0]), 8 * kGiB);
-  EXPECT_EQ(
-      find(maps[0], SegmentKind::kUnattributed, "not attributed to a process"),
-      nullptr);
-  EXPECT_TRUE(maps[0].marks.empty()); // no profile: no marks
+  EXPECT_EQ(find(maps[0], SegmentKind::kUnattributed, "not attributed to a process"), nullptr);
+  EXPECT_TRUE(maps[0].marks.empty());  // no profile: no marks
 }
 
 // No process attribution (a backend without per-process figures): the whole
 // "used" is shown as unattributed, not given to a model.
 TEST(MemoryMap, WithoutPerProcessFiguresEverythingIsUnattributed) {
   auto s = two_gpus();
-  for (auto &w : s.workloads)
-    w.vram.clear();
+  for (auto &w : s.workloads) w.vram.clear();
   auto maps = memory_map(s, {});
   ASSERT_EQ(maps[0].segments.size(), 1u);
   EXPECT_EQ(maps[0].segments[0].kind, SegmentKind::kUnattributed);
@@ -184,7 +176,7 @@ TEST(MemoryMap, AWorkloadWithOnlyAnEstimateIsSplitByIt) {
   w.estimate = snapshot::WorkloadEstimate{4096, 6 * kGiB, 2 * kGiB, 9 * kGiB};
   s.workloads = {w};
   auto maps = memory_map(s, {});
-  ASSERT_EQ(maps.size(), 1u); // host total unknown: no RAM bar
+  ASSERT_EQ(maps.size(), 1u);  // host total unknown: no RAM bar
   EXPECT_EQ(find(maps[0], SegmentKind::kKvCache, "m.gguf")->bytes, 2 * kGiB);
   EXPECT_TRUE(find(maps[0], SegmentKind::kKvCache, "m.gguf")->estimated);
   EXPECT_EQ(find(maps[0], SegmentKind::kWeights, "m.gguf")->bytes, 6 * kGiB);
@@ -203,5 +195,5 @@ TEST(MemoryMap, JsonNamesKindsAndCarriesBytes) {
   EXPECT_TRUE(j["devices"][2]["marks"].empty());
 }
 
-} // namespace
-} // namespace memopt::ui
+}  // namespace
+}  // namespace memopt::ui

@@ -94,12 +94,22 @@ ScreenLine bar_line(const std::string& label, uint64_t used, uint64_t total, int
 char map_letter(const MapSegment& s) {
   char c = '?';
   switch (s.kind) {
-    case SegmentKind::kWeights: c = 'W'; break;
-    case SegmentKind::kKvCache: c = 'K'; break;
-    case SegmentKind::kCompute: c = 'C'; break;
-    case SegmentKind::kModel: c = 'M'; break;
-    case SegmentKind::kNonAi: return 'n';
-    case SegmentKind::kUnattributed: return '?';
+    case SegmentKind::kWeights:
+      c = 'W';
+      break;
+    case SegmentKind::kKvCache:
+      c = 'K';
+      break;
+    case SegmentKind::kCompute:
+      c = 'C';
+      break;
+    case SegmentKind::kModel:
+      c = 'M';
+      break;
+    case SegmentKind::kNonAi:
+      return 'n';
+    case SegmentKind::kUnattributed:
+      return '?';
   }
   return s.estimated ? static_cast<char>(c - 'A' + 'a') : c;
 }
@@ -136,9 +146,8 @@ ScreenLine map_detail_line(const DeviceMap& m) {
   std::string text = "      ";
   std::string owner;
   for (const MapSegment& s : m.segments) {
-    const std::string who = s.kind == SegmentKind::kNonAi || s.kind == SegmentKind::kUnattributed
-                                ? ""
-                                : s.owner;
+    const std::string who =
+        s.kind == SegmentKind::kNonAi || s.kind == SegmentKind::kUnattributed ? "" : s.owner;
     if (s.kind == SegmentKind::kNonAi) {
       text += (owner.empty() ? "" : " | ") + std::string("non-AI ") + short_bytes(s.bytes);
     } else if (s.kind == SegmentKind::kUnattributed) {

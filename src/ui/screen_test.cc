@@ -216,8 +216,8 @@ TEST(RenderDashboard, MemoryMapAndNonAiSection) {
     if (l.text.rfind("  map [", 0) == 0) map = &l;
   }
   ASSERT_NE(map, nullptr) << s;
-  EXPECT_EQ(map->text, "  map [" + std::string(11, 'W') + std::string(6, 'k') + std::string(11, 'n') +
-                           std::string(6, '?') + std::string(11, ' ') + "]");
+  EXPECT_EQ(map->text, "  map [" + std::string(11, 'W') + std::string(6, 'k') +
+                           std::string(11, 'n') + std::string(6, '?') + std::string(11, ' ') + "]");
   EXPECT_NE(s.find("llama3.2:3b W6.0G k~3.0G | non-AI 6.0G | ? 3.0G"), std::string::npos) << s;
   EXPECT_NE(s.find("unattributed; lower=estimate"), std::string::npos) << s;
   const size_t ai = s.find("AI workloads (2)"), other = s.find("Non-AI GPU processes (1)");

@@ -113,13 +113,14 @@ TrayMenu tray_menu(const Dashboard& d, bool can_act) {
     m.items.push_back(
         action("AI Mode: on (click to pause actions)", TrayActionKind::kPauseActions, can_act));
   } else if (d.actions_mode == "paused") {
-    m.items.push_back(
-        action("AI Mode: paused (click to resume actions)", TrayActionKind::kResumeActions, can_act));
+    m.items.push_back(action("AI Mode: paused (click to resume actions)",
+                             TrayActionKind::kResumeActions, can_act));
   }
   // The seed's System Info: RAM and each GPU's memory, at a glance.
   m.items.push_back(separator());
   m.items.push_back(label("System Info"));
-  m.items.push_back(label("  RAM " + format_bytes(ram_used) + " / " + format_bytes(d.ram_total_bytes)));
+  m.items.push_back(
+      label("  RAM " + format_bytes(ram_used) + " / " + format_bytes(d.ram_total_bytes)));
   for (const GpuView& g : d.gpus) {
     if (m.items.size() > 64) break;  // a hostile status cannot grow the menu without bound
     m.items.push_back(label("  GPU" + std::to_string(g.index) + " " + g.name + ": " +
