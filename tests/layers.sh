@@ -20,6 +20,7 @@ declare -A allowed=(
   [actuator]="actuator policy runtimes gpu util"
   [daemon]="daemon actuator assembler policy snapshot detect runtimes gpu proc util ui"
   [ui]="ui snapshot policy runtimes gpu util"
+  [serve]="serve daemon policy detect estimate gguf runtimes gpu proc util"
 )
 bad=0
 checked=0

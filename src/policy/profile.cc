@@ -230,9 +230,10 @@ Result<ProfileSet> parse_profiles(std::string_view toml_text, const std::string&
       if (auto st = parse_daemon_table(*t, path, set.daemon); !st) return st.error();
       continue;
     }
+    if (top == "serve") continue;  // the gateway's table, read by src/serve/config.cc
     if (top != "ai_mode") {
       return make_error(where(path, node) + ": unknown key '" + top +
-                        "' (known: [ai_mode.<profile>], [daemon])");
+                        "' (known: [ai_mode.<profile>], [daemon], [serve])");
     }
     const toml::table* modes = node.as_table();
     if (!modes) return make_error(where(path, node) + ": key 'ai_mode' must be a table");

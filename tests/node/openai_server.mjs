@@ -18,19 +18,23 @@ if (!modelPath) {
   console.error("usage: openai_server.mjs --model FILE.gguf [--port N] [--sequences N] [--ctx N]");
   process.exit(2);
 }
-const sequences = Number(arg("sequences", "1"));
+// llama-server's spellings too (--parallel, --ctx-size = the total over all
+// sequences), so the gateway's tests plan this server as they would llama-server.
+const sequences = Number(arg("parallel", arg("sequences", "1")));
 // One thread: on a shared, oversubscribed CPU llama.cpp's spinning thread
 // barriers make more threads dramatically slower, not faster.
 const threads = Number(arg("threads", "1"));
 const llama = await getLlama({gpu: false, logLevel: "error", maxThreads: threads});
 const model = await llama.loadModel({modelPath});
-const context = await model.createContext({contextSize: Number(arg("ctx", "512")) * sequences, sequences, threads});
+const totalCtx = arg("ctx-size") ? Number(arg("ctx-size")) : Number(arg("ctx", "512")) * sequences;
+const context = await model.createContext({contextSize: totalCtx, sequences, threads});
 const modelId = path.basename(modelPath);
 const perSequence = Math.floor(context.contextSize / sequences);
 
 // A fresh context sequence per request (empty KV); at most `sequences` at
 // once, the others wait.
 let inUse = 0;
+let cancelled = 0;  // streams stopped because their client went away
 const waiting = [];
 // A disposed sequence is returned to the context asynchronously, so a new
 // one may be briefly unavailable ("No sequences left"): retry for up to 2 s.
@@ -59,9 +63,12 @@ const release = (seq) => {
 
 // Runs to max_tokens (end-of-generation tokens are not a stop here, so every
 // request does the same work), calling onToken for each generated token.
-async function generate(seq, prompt, maxTokens, onToken) {
+// Stops early when the client has gone away (`res` closed), as llama-server
+// cancels a task whose connection closed.
+async function generate(seq, prompt, maxTokens, onToken, res) {
   let n = 0;
   for await (const token of seq.evaluate(model.tokenize(prompt), {temperature: 0})) {
+    if (res && res.clientGone) break;
     onToken(token);
     if (++n >= maxTokens) break;
   }
@@ -84,13 +91,18 @@ async function chat(req, res, body) {
   let n = 0;
   try {
     if (body.stream) {
+      res.on("close", () => { if (!res.writableFinished) res.clientGone = true; });
       res.writeHead(200, {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"});
       const send = (obj) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
       n = await generate(seq, prompt, maxTokens, (token) => {
         const text = model.detokenize([token]) || " ";
         send({id, object: "chat.completion.chunk", created, model: modelId,
               choices: [{index: 0, delta: {content: text}, finish_reason: null}]});
-      });
+      }, res);
+      if (res.clientGone) {
+        cancelled++;
+        return;
+      }
       send({id, object: "chat.completion.chunk", created, model: modelId,
             choices: [{index: 0, delta: {}, finish_reason: "length"}]});
       if (body.stream_options?.include_usage) {
@@ -131,6 +143,7 @@ const server = http.createServer((req, res) => {
         return json(res, 200, Array.from({length: sequences}, (_, id) =>
           ({id, n_ctx: perSequence, is_processing: id < inUse})));
       }
+      if (req.method === "GET" && req.url === "/test/cancelled") return json(res, 200, {cancelled});
       if (req.method === "GET" && req.url === "/v1/models") {
         return json(res, 200, {object: "list", data: [{id: modelId, object: "model", created: 0, owned_by: "node-llama-cpp"}]});
       }

@@ -22,7 +22,7 @@ tool_present() {
     chromium) [ -x /usr/bin/chromium ] ;;
     # xvfb-run starts the X server through xauth.
     xvfb) command -v xvfb-run >/dev/null 2>&1 && command -v xauth >/dev/null 2>&1 ;;
-    node-llama-cpp | playwright-core | axe-core) [ -d "$npm/$1" ] ;;
+    node-llama-cpp | playwright-core | axe-core | openai | ollama) [ -d "$npm/$1" ] ;;
     huggingface-gguf) [ -d "$npm/@huggingface/gguf" ] ;;
     clang | fuzz) command -v clang++ >/dev/null 2>&1 ;;
     mingw) command -v x86_64-w64-mingw32-g++-posix >/dev/null 2>&1 ;;
@@ -41,7 +41,7 @@ tool_hint() {
     prometheus | promtool) echo "apt-get install prometheus" ;;
     xvfb) echo "apt-get install xvfb xauth" ;;
     node) echo "apt-get install nodejs npm" ;;
-    node-llama-cpp | playwright-core | axe-core | huggingface-gguf)
+    node-llama-cpp | playwright-core | axe-core | huggingface-gguf | openai | ollama)
       echo "cd tests/node && npm install (pinned in package.json)"
       ;;
     tray) echo "apt-get install libayatana-appindicator3-dev, then configure again" ;;

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The gateway's overhead on the real llama.cpp (issue 15), side by side in one
+# run: time to first token and tokens/s of the same node-llama-cpp server
+# (tests/node/openai_server.mjs, a tiny generated model) asked directly and
+# through `serve` (as a runtime = "llamacpp" endpoint, so both paths reach the
+# same process), alternating request by request; then 100 concurrent streams
+# through the gateway, each checked for every chunk. Not in CI.
+# Usage: bench/gateway_bench.sh <ruvector-memopt> <make_tiny_models> [requests] [tokens]
+set -euo pipefail
+BIN=$(realpath "$1")
+MAKE_TINY=$(realpath "$2")
+N=${3:-30}
+TOKENS=${4:-64}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d /tmp/memopt_gwbench_XXXXXX)
+SPID= GPID=
+cleanup() {
+  [ -n "$GPID" ] && kill "$GPID" 2>/dev/null || true
+  [ -n "$SPID" ] && kill "$SPID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+export XDG_STATE_HOME=$WORK/state XDG_CONFIG_HOME=$WORK/config
+"$MAKE_TINY" "$WORK/models" >/dev/null
+(cd "$ROOT/tests/node" && exec node openai_server.mjs --model "$WORK/models/tiny-llama-gqa.gguf" \
+   --parallel 4 --ctx-size 2048) >"$WORK/server.log" 2>&1 &
+SPID=$!
+for _ in $(seq 1 120); do grep -q LISTENING "$WORK/server.log" && break; sleep 0.5; done
+SPORT=$(sed -n 's/^LISTENING //p' "$WORK/server.log")
+[ -n "$SPORT" ] || { echo "server never listened"; cat "$WORK/server.log"; exit 1; }
+cat >"$WORK/c.toml" <<TOML
+[serve]
+listen = "127.0.0.1:0"
+memory_budget = "64GiB"
+max_queue = 1000
+[serve.models."tiny"]
+runtime = "llamacpp"
+endpoint = "http://127.0.0.1:$SPORT"
+model = "tiny"
+TOML
+"$BIN" --json serve --config "$WORK/c.toml" --log-dir "$WORK/logs" >"$WORK/gw.out" 2>"$WORK/gw.err" &
+GPID=$!
+for _ in $(seq 1 100); do [ -s "$WORK/gw.out" ] && break; sleep 0.1; done
+GPORT=$(head -1 "$WORK/gw.out" | sed -E 's/.*"listening":([0-9]+).*/\1/')
+[ -n "$GPORT" ] || { echo "serve did not start"; cat "$WORK/gw.err"; exit 1; }
+cd "$ROOT/tests/node"
+node --input-type=module - "$SPORT" "$GPORT" "$N" "$TOKENS" <<'JS'
+const [sport, gport, n, tokens] = process.argv.slice(2).map(Number);
+async function stream(port, maxTokens) {
+  const t0 = performance.now();
+  const r = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {method: "POST",
+    headers: {"Content-Type": "application/json"},
+    body: JSON.stringify({model: "tiny", stream: true, max_tokens: maxTokens,
+                          messages: [{role: "user", content: "hi"}]})});
+  const reader = r.body.getReader();
+  const dec = new TextDecoder();
+  let buf = "", chunks = 0, first = 0, last = 0, done = false;
+  for (;;) {
+    const {value, done: end} = await reader.read();
+    if (end) break;
+    buf += dec.decode(value, {stream: true});
+    let i;
+    while ((i = buf.indexOf("\n\n")) >= 0) {
+      const ev = buf.slice(0, i); buf = buf.slice(i + 2);
+      if (!ev.startsWith("data: ")) continue;
+      if (ev === "data: [DONE]") { done = true; continue; }
+      const j = JSON.parse(ev.slice(6));
+      if (j.choices?.[0]?.delta?.content) {
+        chunks++;
+        last = performance.now();
+        if (chunks === 1) first = last;
+      }
+    }
+  }
+  return {ttft: first - t0, tps: (chunks - 1) / ((last - first) / 1000), chunks, done};
+}
+const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+await stream(sport, 4); await stream(gport, 4);  // warm both paths
+const d = [], g = [];
+for (let i = 0; i < n; i++) { d.push(await stream(sport, tokens)); g.push(await stream(gport, tokens)); }
+const row = (name, a) => `${name.padEnd(10)} TTFT median ${median(a.map((x) => x.ttft)).toFixed(2)} ms   tokens/s median ${median(a.map((x) => x.tps)).toFixed(1)}`;
+console.log(`${n} alternating streams of ${tokens} tokens each (tiny-llama-gqa, node-llama-cpp, 1 thread)`);
+console.log(row("direct", d));
+console.log(row("gateway", g));
+const dt = median(g.map((x) => x.ttft)) - median(d.map((x) => x.ttft));
+const dp = 100 * (1 - median(g.map((x) => x.tps)) / median(d.map((x) => x.tps)));
+console.log(`added TTFT ${dt.toFixed(2)} ms (target < 2), tokens/s ${dp.toFixed(2)} % lower (target < 1)`);
+const t0 = performance.now();
+const many = await Promise.all(Array.from({length: 100}, () => stream(gport, 16)));
+const whole = many.filter((x) => x.chunks === 16 && x.done).length;
+console.log(`100 concurrent streams through the gateway: ${whole}/100 whole (16 chunks + [DONE]) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+process.exit(whole === 100 ? 0 : 1);
+JS

@@ -1,0 +1,55 @@
+#pragma once
+// The gateway's configuration: the [serve] table of config.toml (issue 15's
+// shape exactly), read into values and checked before anything starts, so a
+// typo is an error naming the file, the line and the key.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.h"
+
+namespace memopt::serve {
+
+// One model the gateway routes to: either a `command` it starts on demand, or
+// an existing server (`runtime` + `endpoint` + `model`).
+struct ModelConfig {
+  std::string name;                    // what clients put in "model"
+  std::vector<std::string> command;    // argv, run without a shell; "${PORT}" replaced
+  std::string gguf;                    // what the planner reads ("" = the command's -m)
+  int64_t ttl_seconds = 0;             // idle time before unload (0 = only when memory is needed)
+  bool pinned = false;                 // never evicted
+  int64_t priority = 0;                // higher evicts last
+  std::string runtime;                 // "ollama", "llamacpp", "vllm", "sglang" (endpoint models)
+  std::string endpoint;                // their base URL
+  std::string model;                   // the runtime's own name for it
+  int64_t load_timeout_seconds = 300;  // a command that is not answering by then failed
+  bool started_by_gateway() const { return !command.empty(); }
+};
+
+struct ServeConfig {
+  std::string listen = "127.0.0.1:8080";
+  // nullopt: "auto" (free memory minus the active profile's reserve, per
+  // device).
+  std::optional<uint64_t> memory_budget_bytes;
+  int64_t queue_timeout_seconds = 120;
+  int64_t max_queue = 64;
+  std::string api_key;  // "": no key asked (loopback only)
+  std::vector<ModelConfig> models;
+  std::string source;  // the file read
+
+  const ModelConfig *find(std::string_view name) const;
+};
+
+// 1-128 characters of letters, digits and . _ - : / (Ollama's "qwen3:8b",
+// "library/name"); no "..", no leading '/', nothing a log path or a header
+// could be steered with.
+bool valid_model_name(std::string_view name);
+
+// Parses the [serve] table of a whole config.toml; other tables are ignored
+// (policy/profile.cc reads them). `path` names the file in errors.
+Result<ServeConfig> parse_serve_config(std::string_view toml_text, const std::string &path);
+Result<ServeConfig> load_serve_config(const std::string &path);
+
+}  // namespace memopt::serve

@@ -1,0 +1,112 @@
+#include "serve/config.h"
+
+#include <gtest/gtest.h>
+
+#include "policy/profile.h"
+
+namespace memopt::serve {
+namespace {
+
+// The issue's config, verbatim (the README's too).
+constexpr const char *kIssueConfig = R"(
+[serve]
+listen = "127.0.0.1:8080"
+memory_budget = "auto"        # or "6GiB"
+queue_timeout_seconds = 120
+max_queue = 64
+
+[serve.models."tiny-chat"]
+command = ["llama-server", "-m", "/models/tiny.gguf", "--port", "${PORT}", "-c", "4096"]
+gguf = "/models/tiny.gguf"
+ttl_seconds = 600
+pinned = false
+priority = 0
+
+[serve.models."qwen-ollama"]
+runtime = "ollama"
+endpoint = "http://127.0.0.1:11434"
+model = "qwen3:8b"
+)";
+
+TEST(ServeConfig, ReadsTheIssuesShapeExactly) {
+  auto c = parse_serve_config(kIssueConfig, "config.toml");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->listen, "127.0.0.1:8080");
+  EXPECT_FALSE(c->memory_budget_bytes.has_value());
+  EXPECT_EQ(c->queue_timeout_seconds, 120);
+  EXPECT_EQ(c->max_queue, 64);
+  ASSERT_EQ(c->models.size(), 2u);
+  const ModelConfig *t = c->find("tiny-chat");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->command.size(), 7u);
+  EXPECT_EQ(t->command[4], "${PORT}");
+  EXPECT_EQ(t->gguf, "/models/tiny.gguf");
+  EXPECT_EQ(t->ttl_seconds, 600);
+  EXPECT_TRUE(t->started_by_gateway());
+  const ModelConfig *q = c->find("qwen-ollama");
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->runtime, "ollama");
+  EXPECT_EQ(q->model, "qwen3:8b");
+  EXPECT_FALSE(q->started_by_gateway());
+}
+
+TEST(ServeConfig, TheSameFileIsAcceptedByTheProfileReader) {
+  // [serve] lives in config.toml beside [daemon] and [ai_mode.*].
+  auto p = policy::parse_profiles(std::string(kIssueConfig) + "\n[daemon]\napply = true\n", "c");
+  ASSERT_TRUE(p) << p.error().message;
+  EXPECT_TRUE(p->daemon.apply);
+}
+
+TEST(ServeConfig, ABudgetInBytes) {
+  auto c = parse_serve_config(
+      "[serve]\nmemory_budget = \"6GiB\"\n[serve.models.a]\ncommand = [\"x\", "
+      "\"${PORT}\"]\n",
+      "c");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->memory_budget_bytes, 6ull << 30);
+}
+
+TEST(ServeConfig, ErrorsNameTheFileLineAndKey) {
+  struct Case {
+    const char *text;
+    const char *message;
+  };
+  const Case cases[] = {
+      {"[serve]\nmax_queue = \"lots\"\n", "c:2: key 'serve.max_queue' must be a whole number"},
+      {"[serve]\nmemory_budget = \"a lot\"\n",
+       "c:2: key 'serve.memory_budget' must be \"auto\" or a size such as "
+       "\"6GiB\""},
+      {"[serve]\nlisten_on = 1\n", "c:2: unknown key 'serve.listen_on'"},
+      {"[serve.models.\"a b\"]\ncommand = [\"x\"]\n", "model name \"a b\" must be 1-128"},
+      {"[serve.models.\"../x\"]\ncommand = [\"x\"]\n", "model name \"../x\" must be 1-128"},
+      {"[serve.models.a]\ncommand = [\"llama-server\", \"-m\", \"m.gguf\"]\n",
+       "its command must pass ${PORT}"},
+      {"[serve.models.a]\ncommand = []\n", "key 'serve.models.\"a\".command' must be a list"},
+      {"[serve.models.a]\ncommand = [\"x\", 5]\n", "must hold only strings"},
+      {"[serve.models.a]\nruntime = \"ollama\"\n", "needs endpoint and model"},
+      {"[serve.models.a]\nruntime = \"tgi\"\n", "must be \"ollama\", \"llamacpp\""},
+      {"[serve.models.a]\npriority = 5\n", "needs either command"},
+      {"[serve]\n", "names no model"},
+      {"[daemon]\napply = true\n", "no [serve] table"},
+      {"[serve\n", "not valid TOML"},
+  };
+  for (const auto &k : cases) {
+    auto c = parse_serve_config(k.text, "c");
+    ASSERT_FALSE(c) << k.text;
+    EXPECT_NE(c.error().message.find(k.message), std::string::npos)
+        << k.text << "\n-> " << c.error().message;
+  }
+}
+
+TEST(ServeConfig, ModelNames) {
+  EXPECT_TRUE(valid_model_name("qwen3:8b"));
+  EXPECT_TRUE(valid_model_name("library/llama3.2:3b-instruct-q4_K_M"));
+  EXPECT_FALSE(valid_model_name(""));
+  EXPECT_FALSE(valid_model_name("/etc/passwd"));
+  EXPECT_FALSE(valid_model_name("a/../../b"));
+  EXPECT_FALSE(valid_model_name("a\nb"));
+  EXPECT_FALSE(valid_model_name(std::string(129, 'a')));
+}
+
+}  // namespace
+}  // namespace memopt::serve

@@ -1,0 +1,986 @@
+#include "serve/gateway.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "daemon/api_auth.h"
+#include "estimate/memory_estimate.h"
+#include "gguf/model_info.h"
+#include "gpu/collect.h"
+#include "policy/profile.h"
+#include "proc/host_memory.h"
+#include "runtimes/http.h"
+#include "serve/backend.h"
+#include "serve/llama_args.h"
+#include "serve/translate.h"
+#include "util/bytes.h"
+
+namespace memopt::serve {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+namespace {
+
+enum class State { kStopped, kLoading, kReady, kEvicting, kCrashed, kExternal };
+
+const char *state_name(State s, int in_flight) {
+  switch (s) {
+    case State::kStopped:
+      return "stopped";
+    case State::kLoading:
+      return "loading";
+    case State::kReady:
+      return in_flight > 0 ? "busy" : "ready";
+    case State::kEvicting:
+      return "evicting";
+    case State::kCrashed:
+      return "crashed";
+    case State::kExternal:
+      return in_flight > 0 ? "busy" : "external";
+  }
+  return "?";
+}
+
+// Which API a request came in on, and so what the client expects back.
+enum class Api { kOpenAi, kOllamaChat, kOllamaGenerate, kOllamaEmbed };
+
+std::string utc_now() {
+  const auto t = std::chrono::system_clock::now();
+  const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z",
+                     fmt::gmtime(std::chrono::system_clock::to_time_t(t)), ms);
+}
+
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// What crossed between the upstream thread and the client's writer: chunks
+// in order, bounded (the backend is slowed to the client's pace), and a
+// cancel flag the writer sets when the client goes away.
+struct Relay {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string> chunks;
+  size_t queued_bytes = 0;
+  bool finished = false;
+  std::optional<Result<runtimes::HttpResponse>> result;
+  std::atomic<bool> cancel{false};
+  static constexpr size_t kMaxQueued = 4u << 20;
+};
+
+// An HTTP error with the shape each API's clients read.
+void send_error(httplib::Response &res, int status, const std::string &message, Api api,
+                int retry_after = 0) {
+  json body;
+  if (api == Api::kOpenAi) {
+    const char *type = status == 503   ? "service_unavailable"
+                       : status >= 500 ? "server_error"
+                                       : "invalid_request_error";
+    body = {{"error", {{"message", message}, {"type", type}, {"code", status}}}};
+  } else {
+    body = {{"error", message}};
+  }
+  res.status = status;
+  if (retry_after > 0) res.set_header("Retry-After", std::to_string(retry_after));
+  res.set_content(body.dump(), "application/json");
+}
+
+}  // namespace
+
+struct Gateway::Impl {
+  struct Model {
+    ModelConfig cfg;
+    ModelPlan plan;
+    std::string log_path;
+    State state = State::kStopped;
+    int in_flight = 0;
+    std::deque<uint64_t> queue;  // tickets, FIFO
+    uint64_t last_used = 0;
+    Clock::time_point idle_since = Clock::now();
+    std::optional<BackendProcess> proc;
+    int port = 0;
+    std::string upstream;  // base URL of the backend
+    std::string last_error;
+    uint64_t fail_epoch = 0;  // bumped when a load fails: queued requests get the error
+    // Metrics.
+    std::map<std::string, uint64_t> requests;  // outcome -> count
+    uint64_t loads = 0, evictions = 0, crashes = 0, swaps = 0;
+    double load_seconds_sum = 0, queue_wait_sum = 0;
+    uint64_t queue_wait_count = 0;
+    double last_load_seconds = 0;
+  };
+
+  GatewayOptions opts;
+  std::vector<BudgetDevice> devices;
+  bool on_gpus = false;
+  std::vector<std::unique_ptr<Model>> models;
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  uint64_t next_ticket = 1;
+  uint64_t use_clock = 0;
+  json events = json::array();  // the last 200 loads, evictions, crashes
+  httplib::Server server;
+  std::thread server_thread, monitor_thread;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> relays{0};
+  int bound_port = 0;
+  daemon::ListenAddress listen;
+  std::vector<std::string> allowed_hosts;
+
+  Model *find(const std::string &name) {
+    for (auto &m : models) {
+      if (m->cfg.name == name) return m.get();
+    }
+    return nullptr;
+  }
+
+  void event(const std::string &what, const Model &m, json extra = json::object()) {
+    extra["event"] = what;
+    extra["model"] = m.cfg.name;
+    extra["at"] = utc_now();
+    events.push_back(std::move(extra));
+    if (events.size() > 200) events.erase(events.begin());
+  }
+
+  std::vector<Resident> residents_except(const Model *self) const {
+    std::vector<Resident> out;
+    for (const auto &m : models) {
+      if (m.get() == self) continue;
+      if (m->state != State::kLoading && m->state != State::kReady &&
+          m->state != State::kEvicting) {
+        continue;
+      }
+      out.push_back(
+          {m->cfg.name, m->plan.need_bytes,
+           m->state == State::kReady && m->in_flight == 0 && !m->cfg.pinned && m->queue.empty(),
+           m->cfg.priority, m->last_used});
+    }
+    return out;
+  }
+
+  // ---- Lifecycle of a started backend (called without the lock held; the
+  // model's state, Loading or Evicting, keeps every other thread off it).
+
+  // Starts the command and waits until it answers GET /health.
+  Status load(Model &m) {
+    const auto t0 = Clock::now();
+    auto port = free_loopback_port();
+    if (!port) return port.error();
+    auto proc = BackendProcess::start(substitute_port(m.cfg.command, *port), m.log_path);
+    if (!proc)
+      return make_error("model \"" + m.cfg.name + "\": cannot start: " + proc.error().message);
+    runtimes::HttpOptions ho;
+    ho.connect_timeout = std::chrono::milliseconds(200);
+    ho.read_timeout = ho.total_timeout = std::chrono::milliseconds(1000);
+    runtimes::HttpClient probe(runtimes::BaseUrl{"http", "127.0.0.1", *port}, ho);
+    const auto deadline = t0 + std::chrono::seconds(m.cfg.load_timeout_seconds);
+    for (;;) {
+      if (proc->exited()) {
+        std::string tail = log_tail(m.log_path);
+        return make_error("model \"" + m.cfg.name + "\": its backend exited (" +
+                          proc->exit_status() + ") while loading; log " + m.log_path +
+                          (tail.empty() ? "" : ":\n" + tail));
+      }
+      auto r = probe.get("/health");
+      if (r && r->status == 200) break;
+      if (stopping || Clock::now() >= deadline) {
+        proc->stop(opts.stop_grace);
+        return make_error("model \"" + m.cfg.name +
+                          "\": its backend did not answer GET /health "
+                          "within " +
+                          std::to_string(m.cfg.load_timeout_seconds) +
+                          " s (load_timeout_seconds); log " + m.log_path);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    m.proc = std::move(*proc);
+    m.port = *port;
+    m.upstream = "http://127.0.0.1:" + std::to_string(*port);
+    m.last_load_seconds = seconds_since(t0);
+    return Ok{};
+  }
+
+  // Stops the backend and confirms its memory came back: on the GPUs, the
+  // process is listed on none of them; on CPU, it was reaped (its RSS is
+  // gone). Returns the bytes it held (RSS, or GPU bytes) before the stop.
+  Result<uint64_t> release(Model &m) {
+    if (!m.proc) return uint64_t{0};
+    const pid_t pid = m.proc->pid();
+    uint64_t held = process_rss_bytes(opts.proc_root, pid).value_or(0);
+    gpu::GpuRoots roots{opts.proc_root, opts.sys_root, opts.nvml_library};
+    auto gpu_held = [&]() -> uint64_t {
+      uint64_t sum = 0;
+      for (const auto &g : gpu::collect_gpus(roots).gpus) {
+        for (const auto &[p, bytes] : gpu::process_memory(g)) {
+          if (p == static_cast<uint32_t>(pid)) sum += bytes;
+        }
+      }
+      return sum;
+    };
+    if (on_gpus) held = gpu_held();
+    m.proc->stop(opts.stop_grace);
+    m.proc.reset();
+    const auto deadline = Clock::now() + opts.release_timeout;
+    for (;;) {
+      const bool back = on_gpus ? gpu_held() == 0 : !process_rss_bytes(opts.proc_root, pid);
+      if (back) return held;
+      if (Clock::now() >= deadline) {
+        return make_error(fmt::format(
+            "model \"{}\": its backend (pid {}) exited but {} "
+            "still shows its memory after {} s",
+            m.cfg.name, pid, on_gpus ? "the GPU" : "/proc",
+            std::chrono::duration_cast<std::chrono::seconds>(opts.release_timeout).count()));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  // Evicts `names` (marked Evicting by the caller), one after the other.
+  Status evict(std::unique_lock<std::mutex> &lock, const std::vector<Model *> &victims,
+               const std::string &reason) {
+    Status result = Ok{};
+    for (Model *v : victims) {
+      lock.unlock();
+      const auto t0 = Clock::now();
+      auto held = release(*v);
+      lock.lock();
+      v->state = State::kStopped;
+      v->evictions++;
+      if (held) {
+        event("evicted", *v,
+              {{"reason", reason},
+               {"released_bytes", *held},
+               {"confirmed", true},
+               {"release_seconds", seconds_since(t0)}});
+      } else {
+        v->last_error = held.error().message;
+        event("evicted", *v,
+              {{"reason", reason}, {"confirmed", false}, {"error", held.error().message}});
+        result = held.error();
+      }
+      cv.notify_all();
+    }
+    return result;
+  }
+
+  // ---- Admission: waits in the model's FIFO queue until the model is up.
+  struct Denied {
+    int status;
+    std::string message;
+    int retry_after = 0;
+  };
+
+  std::optional<Denied> acquire(Model &m) {
+    std::unique_lock lock(mu);
+    const auto t0 = Clock::now();
+    if (m.state == State::kExternal) {
+      m.in_flight++;
+      return std::nullopt;
+    }
+    if (static_cast<int64_t>(m.queue.size()) >= opts.config.max_queue) {
+      return Denied{503,
+                    fmt::format("model \"{}\": {} requests already wait (max_queue)", m.cfg.name,
+                                m.queue.size()),
+                    static_cast<int>(std::max<double>(1, m.last_load_seconds))};
+    }
+    const uint64_t ticket = next_ticket++;
+    const uint64_t epoch = m.fail_epoch;
+    m.queue.push_back(ticket);
+    const auto deadline = t0 + std::chrono::seconds(opts.config.queue_timeout_seconds);
+    auto leave = [&] {
+      for (auto it = m.queue.begin(); it != m.queue.end(); ++it) {
+        if (*it == ticket) {
+          m.queue.erase(it);
+          break;
+        }
+      }
+      cv.notify_all();
+    };
+    for (;;) {
+      if (stopping) {
+        leave();
+        return Denied{503, "the gateway is stopping", 1};
+      }
+      if (m.fail_epoch != epoch) {
+        leave();
+        return Denied{502, m.last_error};
+      }
+      if (m.queue.front() == ticket) {
+        if (m.state == State::kReady) {
+          m.queue.pop_front();
+          m.in_flight++;
+          m.last_used = ++use_clock;
+          m.queue_wait_sum += seconds_since(t0);
+          m.queue_wait_count++;
+          cv.notify_all();
+          return std::nullopt;
+        }
+        if (m.state == State::kStopped || m.state == State::kCrashed) {
+          Admission a = admit(devices, residents_except(&m), m.cfg.name, m.plan.need_bytes);
+          if (a.verdict == Admission::Verdict::kNever) {
+            leave();
+            return Denied{400, a.message};
+          }
+          if (a.verdict != Admission::Verdict::kWait) {
+            std::vector<Model *> victims;
+            for (const auto &n : a.evict) {
+              Model *v = find(n);
+              v->state = State::kEvicting;
+              victims.push_back(v);
+            }
+            m.state = State::kLoading;
+            auto ev = evict(lock, victims, "memory for \"" + m.cfg.name + "\"");
+            if (!victims.empty()) m.swaps++;
+            Status st = ev;
+            if (st) {
+              event("loading", m, {{"planned_bytes", m.plan.need_bytes}, {"evicted", a.evict}});
+              lock.unlock();
+              st = load(m);
+              lock.lock();
+            }
+            if (st) {
+              m.state = State::kReady;
+              m.loads++;
+              m.load_seconds_sum += m.last_load_seconds;
+              m.last_error.clear();
+              m.idle_since = Clock::now();
+              event("ready", m, {{"load_seconds", m.last_load_seconds}, {"port", m.port}});
+            } else {
+              m.state = State::kCrashed;
+              m.last_error = st.error().message;
+              m.fail_epoch++;
+              event("load_failed", m, {{"error", m.last_error}});
+            }
+            cv.notify_all();
+            continue;
+          }
+        }
+      }
+      if (cv.wait_until(lock, deadline) == std::cv_status::timeout && Clock::now() >= deadline) {
+        leave();
+        return Denied{503,
+                      fmt::format("model \"{}\" was not ready within {} s (queue_timeout_seconds)"
+                                  " — {}",
+                                  m.cfg.name, opts.config.queue_timeout_seconds,
+                                  m.state == State::kLoading ? "it is still loading"
+                                                             : "busy models hold the memory"),
+                      5};
+      }
+    }
+  }
+
+  void release_lease(Model &m, const std::string &outcome) {
+    std::lock_guard lock(mu);
+    m.in_flight--;
+    m.last_used = ++use_clock;
+    m.idle_since = Clock::now();
+    m.requests[outcome]++;
+    cv.notify_all();
+  }
+
+  // ---- The monitor: crashed backends, idle TTL.
+  void monitor() {
+    while (!stopping) {
+      std::unique_lock lock(mu);
+      cv.wait_for(lock, std::chrono::milliseconds(200));
+      if (stopping) break;
+      for (auto &mp : models) {
+        Model &m = *mp;
+        if (m.state == State::kReady && m.proc && m.proc->exited()) {
+          m.state = State::kCrashed;
+          m.crashes++;
+          m.last_error = "model \"" + m.cfg.name + "\": its backend exited (" +
+                         m.proc->exit_status() + "); log " + m.log_path + ": " +
+                         log_tail(m.log_path, 3);
+          m.proc.reset();
+          m.fail_epoch++;
+          event("crashed", m, {{"error", m.last_error}});
+          cv.notify_all();
+        }
+      }
+      for (auto &mp : models) {
+        Model &m = *mp;
+        if (m.state == State::kReady && m.cfg.ttl_seconds > 0 && m.in_flight == 0 &&
+            m.queue.empty() && !m.cfg.pinned &&
+            seconds_since(m.idle_since) >= static_cast<double>(m.cfg.ttl_seconds)) {
+          m.state = State::kEvicting;
+          (void)evict(lock, {&m}, "idle for ttl_seconds");
+          break;  // the lock was dropped: look again next round
+        }
+      }
+    }
+  }
+
+  // ---- Proxying.
+  void proxy(const httplib::Request &req, httplib::Response &res, Api api, const std::string &path);
+  void list_models(httplib::Response &res, bool ollama_format, bool loaded_only);
+  bool authorized(const httplib::Request &req, httplib::Response &res);
+};
+
+bool Gateway::Impl::authorized(const httplib::Request &req, httplib::Response &res) {
+  // DNS rebinding: a web page must not reach a loopback gateway by name.
+  if (!daemon::host_allowed(req.get_header_value("Host"), allowed_hosts)) {
+    send_error(res, 403, "Host header not allowed", Api::kOpenAi);
+    return false;
+  }
+  if (!opts.config.api_key.empty() &&
+      !daemon::bearer_matches(req.get_header_value("Authorization"), opts.config.api_key)) {
+    send_error(res, 401, "this gateway needs Authorization: Bearer <api_key>", Api::kOpenAi);
+    return false;
+  }
+  return true;
+}
+
+void Gateway::Impl::list_models(httplib::Response &res, bool ollama_format, bool loaded_only) {
+  std::lock_guard lock(mu);
+  json list = json::array();
+  for (const auto &m : models) {
+    const bool loaded = m->state == State::kReady || m->state == State::kExternal;
+    if (loaded_only && !loaded) continue;
+    uint64_t bytes = 0;
+    for (uint64_t b : m->plan.need_bytes) bytes += b;
+    if (ollama_format) {
+      json e = {{"name", m->cfg.name},
+                {"model", m->cfg.name},
+                {"size", bytes},
+                {"details", {{"format", "gguf"}}}};
+      if (loaded_only) {
+        e["size_vram"] = on_gpus ? bytes : 0;
+        e["expires_at"] = "";
+      }
+      list.push_back(e);
+    } else {
+      list.push_back({{"id", m->cfg.name},
+                      {"object", "model"},
+                      {"created", 0},
+                      {"owned_by", "ruvector-memopt"}});
+    }
+  }
+  json body = ollama_format ? json{{"models", list}} : json{{"object", "list"}, {"data", list}};
+  res.set_content(body.dump(), "application/json");
+}
+
+void Gateway::Impl::proxy(const httplib::Request &req, httplib::Response &res, Api api,
+                          const std::string &path) {
+  if (!authorized(req, res)) return;
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return send_error(res, 400, "the request body must be a JSON object", api);
+  }
+  if (!body.contains("model") || !body["model"].is_string()) {
+    return send_error(res, 400, "field \"model\" must be a string naming a configured model", api);
+  }
+  const std::string name = body["model"].get<std::string>();
+  if (!valid_model_name(name)) {
+    return send_error(res, 400, "field \"model\" is not a valid model name", api);
+  }
+  Model *m = find(name);
+  if (!m) {
+    return send_error(res, 404, "model \"" + name + "\" is not configured in [serve.models]", api);
+  }
+  // The request as the backend takes it.
+  std::string up_path = path;
+  bool stream =
+      body.contains("stream") && body["stream"].is_boolean() && body["stream"].get<bool>();
+  const bool ollama_backend = m->cfg.runtime == "ollama";
+  const std::string upstream_model = m->cfg.model.empty() ? name : m->cfg.model;
+  std::optional<OllamaKind> translate;
+  if (api != Api::kOpenAi && !ollama_backend) {
+    const OllamaKind kind = api == Api::kOllamaChat       ? OllamaKind::kChat
+                            : api == Api::kOllamaGenerate ? OllamaKind::kGenerate
+                                                          : OllamaKind::kEmbed;
+    auto t = ollama_to_openai(kind, body, upstream_model);
+    if (!t) return send_error(res, 400, t.error().message, api);
+    translate = kind;
+    up_path = t->path;
+    stream = t->stream;
+    body = std::move(t->body);
+  } else {
+    if (api != Api::kOpenAi) {
+      stream =
+          !(body.contains("stream") && body["stream"].is_boolean() && !body["stream"].get<bool>());
+    }
+    body["model"] = upstream_model;
+  }
+
+  if (auto denied = acquire(*m)) {
+    {
+      std::lock_guard lock(mu);
+      m->requests[denied->status == 503 ? "rejected" : "error"]++;
+    }
+    return send_error(res, denied->status, denied->message, api, denied->retry_after);
+  }
+  std::string base;
+  {
+    std::lock_guard lock(mu);
+    base = m->cfg.started_by_gateway() ? m->upstream : m->cfg.endpoint;
+  }
+  auto url = runtimes::parse_base_url(base, 80);
+  if (!url) {
+    release_lease(*m, "error");
+    return send_error(res, 502,
+                      "model \"" + name + "\": endpoint " + base + ": " + url.error().message, api);
+  }
+
+  // The upstream exchange runs on a thread of its own; this thread (and
+  // httplib's content provider after it) writes to the client.
+  auto relay = std::make_shared<Relay>();
+  runtimes::HttpOptions ho;
+  ho.connect_timeout = std::chrono::milliseconds(2000);
+  // Prompt processing of a long prompt on a slow CPU gives no byte for minutes.
+  ho.read_timeout = std::chrono::milliseconds(600000);
+  ho.total_timeout = std::chrono::milliseconds(3600000);
+  ho.max_body_bytes = 256ull << 20;
+  relays++;
+  std::thread([this, m, relay, url = *url, ho, up_path, payload = body.dump()] {
+    runtimes::HttpClient client(url, ho);
+    auto r = client.post_stream(up_path, payload, [&](std::string_view chunk) {
+      std::unique_lock lk(relay->mu);
+      relay->cv.wait(lk, [&] { return relay->cancel || relay->queued_bytes < Relay::kMaxQueued; });
+      if (relay->cancel) return false;
+      relay->chunks.emplace_back(chunk);
+      relay->queued_bytes += chunk.size();
+      relay->cv.notify_all();
+      return true;
+    });
+    std::string outcome =
+        relay->cancel ? "cancelled" : (r && r->status / 100 == 2 ? "ok" : "error");
+    {
+      std::lock_guard lk(relay->mu);
+      relay->result = std::move(r);
+      relay->finished = true;
+      relay->cv.notify_all();
+    }
+    // The model is in flight until its upstream connection is closed.
+    release_lease(*m, outcome);
+    relays--;
+  }).detach();
+
+  // Wait for the first bytes or the end.
+  {
+    std::unique_lock lk(relay->mu);
+    relay->cv.wait(lk, [&] { return !relay->chunks.empty() || relay->finished; });
+    if (relay->chunks.empty()) {
+      const auto &r = *relay->result;
+      if (!r) return send_error(res, 502, "model \"" + name + "\": " + r.error().message, api);
+      if (r->status / 100 != 2) {
+        res.status = r->status;
+        res.set_content(r->body, r->content_type.empty() ? "application/json" : r->content_type);
+        return;
+      }
+    }
+  }
+  const std::string created = utc_now();
+  if (!stream) {
+    // Whole answers are short: collect, translate if asked, send with a length.
+    std::unique_lock lk(relay->mu);
+    relay->cv.wait(lk, [&] { return relay->finished; });
+    std::string all;
+    for (auto &c : relay->chunks) all += c;
+    if (translate) {
+      auto o = openai_answer_to_ollama(*translate, all, name, created);
+      if (!o) return send_error(res, 502, "model \"" + name + "\": " + o.error().message, api);
+      res.set_content(o->dump(), "application/json");
+    } else {
+      res.set_content(all, "application/json");
+    }
+    return;
+  }
+  const char *type = api == Api::kOpenAi ? "text/event-stream" : "application/x-ndjson";
+  auto sse = std::make_shared<SseReader>();
+  auto done_sent = std::make_shared<bool>(false);
+  res.set_header("Cache-Control", "no-cache");
+  res.set_chunked_content_provider(
+      type,
+      [relay, translate, sse, done_sent, name, created](size_t, httplib::DataSink &sink) {
+        std::deque<std::string> got;
+        bool finished = false;
+        {
+          std::unique_lock lk(relay->mu);
+          relay->cv.wait(lk, [&] { return !relay->chunks.empty() || relay->finished; });
+          got.swap(relay->chunks);
+          relay->queued_bytes = 0;
+          finished = relay->finished;
+          relay->cv.notify_all();
+        }
+        for (const auto &c : got) {
+          std::string out;
+          if (!translate) {
+            out = c;
+          } else {
+            auto events = sse->feed(c);
+            if (!events) {
+              relay->cancel = true;
+              return false;
+            }
+            for (const auto &e : *events) {
+              if (e == "[DONE]") {
+                if (!*done_sent) out += ollama_done_line(*translate, name, created, "stop");
+                *done_sent = true;
+                continue;
+              }
+              json ev = json::parse(e, nullptr, false);
+              if (ev.is_discarded()) continue;
+              out += openai_event_to_ollama_line(*translate, ev, name, created);
+            }
+          }
+          if (!out.empty() && !sink.write(out.data(), out.size())) {
+            relay->cancel = true;  // the client went away: stop the backend's work
+            relay->cv.notify_all();
+            return false;
+          }
+        }
+        if (finished) {
+          if (translate && !*done_sent) {
+            const std::string d = ollama_done_line(*translate, name, created, "stop");
+            sink.write(d.data(), d.size());
+          }
+          sink.done();
+        }
+        return true;
+      },
+      [relay](bool) {
+        relay->cancel = true;
+        relay->cv.notify_all();
+      });
+}
+
+Gateway::Gateway(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Gateway::~Gateway() { stop(); }
+
+namespace {
+
+// The footprint of one command model on the budget devices.
+Result<ModelPlan> plan_model(const ModelConfig &m, bool on_gpus, size_t n_gpus) {
+  auto launch = read_llama_args(m.command);
+  if (!launch) return make_error("model \"" + m.name + "\": " + launch.error().message);
+  const std::string path = m.gguf.empty() ? launch->model_path : m.gguf;
+  if (path.empty()) {
+    return make_error("model \"" + m.name +
+                      "\": its command has no -m/--model; give gguf = "
+                      "\"/path/model.gguf\" so the planner can read it");
+  }
+  auto info = gguf::get_model_info(path);
+  if (!info) return make_error("model \"" + m.name + "\": " + info.error().message);
+  estimate::RunSettings s = launch->settings;
+  if (s.ctx_per_seq == 0) s.ctx_per_seq = info->context_length ? info->context_length : 4096;
+  estimate::Placement p;
+  if (on_gpus) {
+    p.n_gpus = static_cast<uint32_t>(n_gpus);
+    // llama.cpp's default offloads every layer and the output.
+    p.n_gpu_layers = launch->n_gpu_layers.value_or(info->block_count + 1);
+  }
+  auto est = estimate::estimate_memory_requirements(*info, s, p);
+  if (!est) return make_error("model \"" + m.name + "\": " + est.error().message);
+  ModelPlan plan;
+  if (on_gpus) {
+    for (size_t i = 0; i < n_gpus; ++i) {
+      plan.need_bytes.push_back(1 + i < est->devices.size() ? est->devices[1 + i].total_bytes()
+                                                            : 0);
+    }
+  } else {
+    plan.need_bytes.push_back(est->devices[0].total_bytes());
+  }
+  plan.summary = fmt::format("ctx {} x {}, {} of {} layers on GPU", s.ctx_per_seq, s.parallel,
+                             p.n_gpu_layers, info->block_count);
+  return plan;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->opts = std::move(options);
+  const auto &cfg = impl->opts.config;
+  auto listen = daemon::parse_listen(cfg.listen);
+  if (!listen) return make_error("[serve] listen: " + listen.error().message);
+  if (!listen->loopback() && cfg.api_key.empty()) {
+    return make_error("[serve] listen = \"" + cfg.listen +
+                      "\" is not loopback: set api_key in [serve] so every request needs it");
+  }
+  impl->listen = *listen;
+
+  // The devices the budget applies to.
+  double reserve_vram_percent = 90, reserve_ram_gb = 8;
+  if (!cfg.memory_budget_bytes) {
+    auto profiles = policy::load_profiles(impl->opts.config_path);
+    if (!profiles) return profiles.error();
+    auto active = policy::active_profile(impl->opts.state_dir);
+    const policy::Profile *p =
+        profiles->find(active ? *active : std::string(policy::kDefaultProfile));
+    if (p) reserve_vram_percent = p->reserve_vram_percent, reserve_ram_gb = p->reserve_ram_gb;
+  }
+  auto snap =
+      gpu::collect_gpus({impl->opts.proc_root, impl->opts.sys_root, impl->opts.nvml_library});
+  for (const auto &g : snap.gpus) {
+    if (g.integrated || !g.memory_free_bytes) continue;
+    uint64_t budget = cfg.memory_budget_bytes.value_or(0);
+    if (!cfg.memory_budget_bytes) {
+      // auto: free memory minus the share the active profile keeps free.
+      const uint64_t total = g.memory_total_bytes.value_or(*g.memory_free_bytes);
+      const auto keep =
+          static_cast<uint64_t>(static_cast<double>(total) * (100 - reserve_vram_percent) / 100);
+      budget = *g.memory_free_bytes > keep ? *g.memory_free_bytes - keep : 0;
+    }
+    impl->devices.push_back({"GPU " + std::to_string(g.index), budget});
+  }
+  impl->on_gpus = !impl->devices.empty();
+  if (!impl->on_gpus) {
+    uint64_t budget = cfg.memory_budget_bytes.value_or(0);
+    if (!cfg.memory_budget_bytes) {
+      auto host = proc::read_host_memory(impl->opts.proc_root, impl->opts.sys_root);
+      if (!host) return make_error("memory_budget = \"auto\": " + host.error().message);
+      const auto keep = static_cast<uint64_t>(reserve_ram_gb * (1ull << 30));
+      budget = host->meminfo.available_bytes > keep ? host->meminfo.available_bytes - keep : 0;
+    }
+    impl->devices.push_back({"RAM", budget});
+  }
+
+  std::error_code ec;
+  std::filesystem::create_directories(impl->opts.log_dir, ec);
+  for (const auto &mc : cfg.models) {
+    auto m = std::make_unique<Impl::Model>();
+    m->cfg = mc;
+    if (mc.started_by_gateway()) {
+      auto plan = plan_model(mc, impl->on_gpus, impl->devices.size());
+      if (!plan) return plan.error();
+      m->plan = std::move(*plan);
+      std::string file = mc.name;
+      for (char &c : file) {
+        if (c == '/' || c == ':') c = '_';
+      }
+      m->log_path = impl->opts.log_dir + "/" + file + ".log";
+    } else {
+      m->state = State::kExternal;
+      m->plan.need_bytes.assign(impl->devices.size(), 0);
+      m->plan.summary = "served by " + mc.runtime + " at " + mc.endpoint;
+    }
+    impl->models.push_back(std::move(m));
+  }
+  return std::unique_ptr<Gateway>(new Gateway(std::move(impl)));
+}
+
+Status Gateway::start() {
+  Impl &d = *impl_;
+  // One thread per open connection: streams hold theirs for minutes.
+  d.server.new_task_queue = [] { return new httplib::ThreadPool(256); };
+  d.server.set_payload_max_length(64ull << 20);
+  d.server.set_read_timeout(std::chrono::seconds(30));
+  d.server.set_write_timeout(std::chrono::seconds(600));
+  d.server.set_keep_alive_max_count(1000);
+  // Chunks go out as they come: Nagle plus delayed ACKs would hold a token ~40 ms.
+  d.server.set_tcp_nodelay(true);
+  const std::pair<const char *, Api> routes[] = {
+      {"/v1/chat/completions", Api::kOpenAi},  {"/v1/completions", Api::kOpenAi},
+      {"/v1/embeddings", Api::kOpenAi},        {"/api/chat", Api::kOllamaChat},
+      {"/api/generate", Api::kOllamaGenerate}, {"/api/embed", Api::kOllamaEmbed}};
+  for (auto [path, api] : routes) {
+    const std::string p = path;
+    d.server.Post(path, [&d, api, p](const httplib::Request &req, httplib::Response &res) {
+      d.proxy(req, res, api, p);
+    });
+  }
+  d.server.Get("/v1/models", [&d](const httplib::Request &req, httplib::Response &res) {
+    if (d.authorized(req, res)) d.list_models(res, false, false);
+  });
+  d.server.Get("/api/tags", [&d](const httplib::Request &req, httplib::Response &res) {
+    if (d.authorized(req, res)) d.list_models(res, true, false);
+  });
+  d.server.Get("/api/ps", [&d](const httplib::Request &req, httplib::Response &res) {
+    if (d.authorized(req, res)) d.list_models(res, true, true);
+  });
+  d.server.Get("/api/version", [&d](const httplib::Request &req, httplib::Response &res) {
+    if (d.authorized(req, res))
+      res.set_content(R"({"version":"0.0.0-ruvector-memopt"})", "application/json");
+  });
+  d.server.Get("/health", [](const httplib::Request &, httplib::Response &res) {
+    res.set_content(R"({"status":"ok"})", "application/json");
+  });
+  d.server.Get("/serve/state", [this](const httplib::Request &req, httplib::Response &res) {
+    if (impl_->authorized(req, res)) res.set_content(state_json().dump(), "application/json");
+  });
+  d.server.Get("/metrics", [this](const httplib::Request &req, httplib::Response &res) {
+    if (impl_->authorized(req, res)) {
+      res.set_content(metrics_text(), "text/plain; version=0.0.4");
+    }
+  });
+  const std::string host = d.listen.host;
+  if (d.listen.port == 0) {
+    d.bound_port = d.server.bind_to_any_port(host);
+  } else {
+    d.bound_port = d.server.bind_to_port(host, d.listen.port) ? d.listen.port : -1;
+  }
+  if (d.bound_port <= 0) {
+    return make_error("cannot listen on " + d.opts.config.listen +
+                      " (in use, or not an address of this machine)");
+  }
+  d.allowed_hosts = daemon::allowed_hosts(d.listen, d.bound_port);
+  d.server_thread = std::thread([&d] { d.server.listen_after_bind(); });
+  d.monitor_thread = std::thread([&d] { d.monitor(); });
+  return Ok{};
+}
+
+int Gateway::port() const { return impl_->bound_port; }
+
+const std::vector<BudgetDevice> &Gateway::devices() const { return impl_->devices; }
+
+void Gateway::stop() {
+  Impl &d = *impl_;
+  if (d.stopping.exchange(true)) return;
+  d.cv.notify_all();
+  d.server.stop();
+  if (d.server_thread.joinable()) d.server_thread.join();
+  if (d.monitor_thread.joinable()) d.monitor_thread.join();
+  std::unique_lock lock(d.mu);
+  for (auto &m : d.models) {
+    if (m->proc) {
+      BackendProcess p = std::move(*m->proc);
+      m->proc.reset();
+      lock.unlock();
+      p.stop(d.opts.stop_grace);
+      lock.lock();
+      m->state = State::kStopped;
+    }
+  }
+  lock.unlock();
+  // Upstream threads end once their backends are gone.
+  for (int i = 0; i < 200 && d.relays > 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+json Gateway::state_json() const {
+  const Impl &d = *impl_;
+  std::lock_guard lock(d.mu);
+  json devs = json::array();
+  std::vector<uint64_t> held(d.devices.size(), 0);
+  for (const auto &m : d.models) {
+    if (m->state == State::kLoading || m->state == State::kReady || m->state == State::kEvicting) {
+      for (size_t i = 0; i < held.size() && i < m->plan.need_bytes.size(); ++i) {
+        held[i] += m->plan.need_bytes[i];
+      }
+    }
+  }
+  for (size_t i = 0; i < d.devices.size(); ++i) {
+    devs.push_back({{"device", d.devices[i].label},
+                    {"budget_bytes", d.devices[i].budget_bytes},
+                    {"planned_bytes", held[i]}});
+  }
+  json models = json::array();
+  for (const auto &m : d.models) {
+    json j = {{"name", m->cfg.name},
+              {"state", state_name(m->state, m->in_flight)},
+              {"in_flight", m->in_flight},
+              {"queued", m->queue.size()},
+              {"planned_bytes", m->plan.need_bytes},
+              {"plan", m->plan.summary},
+              {"pinned", m->cfg.pinned},
+              {"priority", m->cfg.priority},
+              {"ttl_seconds", m->cfg.ttl_seconds},
+              {"loads", m->loads},
+              {"evictions", m->evictions},
+              {"crashes", m->crashes},
+              {"last_error", m->last_error}};
+    if (m->cfg.started_by_gateway()) {
+      j["log"] = m->log_path;
+      if (m->proc) {
+        j["pid"] = m->proc->pid();
+        j["port"] = m->port;
+        if (auto rss = process_rss_bytes(d.opts.proc_root, m->proc->pid())) j["rss_bytes"] = *rss;
+      }
+    } else {
+      j["runtime"] = m->cfg.runtime;
+      j["endpoint"] = m->cfg.endpoint;
+    }
+    models.push_back(j);
+  }
+  return {{"schema", "ruvector-memopt.serve-state/1"},
+          {"listen", d.opts.config.listen},
+          {"port", d.bound_port},
+          {"devices", devs},
+          {"models", models},
+          {"events", d.events}};
+}
+
+std::string Gateway::metrics_text() const {
+  const Impl &d = *impl_;
+  std::lock_guard lock(d.mu);
+  std::string out;
+  auto family = [&](const char *name, const char *type, const char *help) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  };
+  family("ruvector_serve_requests_total", "counter", "Requests by model and outcome.");
+  for (const auto &m : d.models) {
+    for (const auto &[outcome, n] : m->requests) {
+      out += fmt::format("ruvector_serve_requests_total{{model=\"{}\",outcome=\"{}\"}} {}\n",
+                         m->cfg.name, outcome, n);
+    }
+  }
+  family("ruvector_serve_queue_wait_seconds", "summary", "Time requests waited for their model.");
+  for (const auto &m : d.models) {
+    out += fmt::format("ruvector_serve_queue_wait_seconds_sum{{model=\"{}\"}} {:.6f}\n",
+                       m->cfg.name, m->queue_wait_sum);
+    out += fmt::format("ruvector_serve_queue_wait_seconds_count{{model=\"{}\"}} {}\n", m->cfg.name,
+                       m->queue_wait_count);
+  }
+  family("ruvector_serve_load_seconds", "summary", "Backend start until it answered /health.");
+  for (const auto &m : d.models) {
+    out += fmt::format("ruvector_serve_load_seconds_sum{{model=\"{}\"}} {:.6f}\n", m->cfg.name,
+                       m->load_seconds_sum);
+    out += fmt::format("ruvector_serve_load_seconds_count{{model=\"{}\"}} {}\n", m->cfg.name,
+                       m->loads);
+  }
+  family("ruvector_serve_evictions_total", "counter", "Backends stopped to free memory or idle.");
+  for (const auto &m : d.models) {
+    out += fmt::format("ruvector_serve_evictions_total{{model=\"{}\"}} {}\n", m->cfg.name,
+                       m->evictions);
+  }
+  family("ruvector_serve_swaps_total", "counter", "Loads that evicted other models first.");
+  for (const auto &m : d.models) {
+    out += fmt::format("ruvector_serve_swaps_total{{model=\"{}\"}} {}\n", m->cfg.name, m->swaps);
+  }
+  family("ruvector_serve_crashes_total", "counter", "Backends that exited on their own.");
+  for (const auto &m : d.models) {
+    out +=
+        fmt::format("ruvector_serve_crashes_total{{model=\"{}\"}} {}\n", m->cfg.name, m->crashes);
+  }
+  family("ruvector_serve_queue_length", "gauge", "Requests waiting for their model.");
+  for (const auto &m : d.models) {
+    out += fmt::format("ruvector_serve_queue_length{{model=\"{}\"}} {}\n", m->cfg.name,
+                       m->queue.size());
+  }
+  family("ruvector_serve_model_state", "gauge", "1 for the state each model is in.");
+  for (const auto &m : d.models) {
+    out += fmt::format("ruvector_serve_model_state{{model=\"{}\",state=\"{}\"}} 1\n", m->cfg.name,
+                       state_name(m->state, m->in_flight));
+  }
+  family("ruvector_serve_planned_bytes", "gauge", "Planned footprint of each model per device.");
+  for (const auto &m : d.models) {
+    for (size_t i = 0; i < m->plan.need_bytes.size() && i < d.devices.size(); ++i) {
+      out += fmt::format("ruvector_serve_planned_bytes{{model=\"{}\",device=\"{}\"}} {}\n",
+                         m->cfg.name, d.devices[i].label, m->plan.need_bytes[i]);
+    }
+  }
+  family("ruvector_serve_budget_bytes", "gauge", "Memory budget per device.");
+  for (const auto &dev : d.devices) {
+    out += fmt::format("ruvector_serve_budget_bytes{{device=\"{}\"}} {}\n", dev.label,
+                       dev.budget_bytes);
+  }
+  return out;
+}
+
+}  // namespace memopt::serve

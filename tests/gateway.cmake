@@ -1,0 +1,8 @@
+# The gateway (`serve`) on the real llama.cpp (tests/node/gateway.mjs): two
+# tiny models behind a budget that holds one, driven by the openai and ollama
+# npm clients.
+include(${CMAKE_SOURCE_DIR}/tests/support/tools.cmake)
+memopt_tool_test(NAME gateway_real_llamacpp TOOLS node node-llama-cpp openai ollama
+  COMMAND node ${CMAKE_SOURCE_DIR}/tests/node/gateway.mjs $<TARGET_FILE:ruvector-memopt>
+          $<TARGET_FILE:make_tiny_models>
+  LABELS integration TIMEOUT 300)
