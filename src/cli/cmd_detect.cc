@@ -195,6 +195,11 @@ int run_status(CliContext& ctx, const DetectOptions& o) {
     out << fmt::format("    VRAM {} RAM {} KV {} {}\n", pad_right(bytes_or_dash(w.vram_bytes), 10),
                        pad_right(format_bytes(w.rss_bytes), 10), pad_right(kv, 16),
                        fit(short_endpoint(w.endpoint), 15));
+    if (w.learned_peak) {  // the daemon's learned workload profile
+      out << fmt::format("    expected to reach {} on GPU {} (learned from {} run{})\n",
+                         format_bytes(w.learned_peak->peak_bytes), w.learned_peak->gpu_index,
+                         w.learned_peak->runs, w.learned_peak->runs == 1 ? "" : "s");
+    }
   }
   if (!any_ai) out << "No AI workloads running (" << s.scan.processes << " processes scanned).\n";
   if (!s.warnings.empty()) {

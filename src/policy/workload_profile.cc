@@ -62,7 +62,8 @@ bool WorkloadSignature::specific() const {
   if (!model_file.empty() || !args.empty()) return true;
   // "python3.12", "python3", "wine64" are "python", "wine".
   std::string exe = executable;
-  while (!exe.empty() && (std::isdigit(static_cast<unsigned char>(exe.back())) || exe.back() == '.'))
+  while (!exe.empty() &&
+         (std::isdigit(static_cast<unsigned char>(exe.back())) || exe.back() == '.'))
     exe.pop_back();
   for (const char* i : kInterpreters) {
     if (exe == i) return false;
@@ -136,6 +137,21 @@ const WorkloadProfile* match_profile(const std::vector<WorkloadProfile>& profile
   }
   if (distance) *distance = best ? best_d : -1;
   return best;
+}
+
+void annotate_learned_peaks(snapshot::Snapshot& snapshot,
+                            const std::vector<WorkloadProfile>& profiles, int max_distance) {
+  for (auto& w : snapshot.workloads) {
+    w.learned_peak.reset();
+    const WorkloadSignature sig = signature_of(w);
+    for (const auto& g : snapshot.gpus) {
+      const WorkloadProfile* p =
+          match_profile(profiles, sig, static_cast<int>(g.index), max_distance);
+      if (!p || (w.learned_peak && w.learned_peak->peak_bytes >= p->expected_peak_bytes()))
+        continue;
+      w.learned_peak = snapshot::LearnedPeak{g.index, p->expected_peak_bytes(), p->runs};
+    }
+  }
 }
 
 std::string profiles_to_json(const std::vector<WorkloadProfile>& profiles) {

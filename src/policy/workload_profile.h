@@ -75,6 +75,12 @@ const WorkloadProfile* match_profile(const std::vector<WorkloadProfile>& profile
                                      const WorkloadSignature& sig, int gpu, int max_distance = 2,
                                      int* distance = nullptr);
 
+// Fills each workload's learned_peak (snapshot.h) from the profiles: the
+// GPU where its profile expects the most, so a view can say "expected to
+// reach X (learned from N runs)". Workloads with no profile are left empty.
+void annotate_learned_peaks(snapshot::Snapshot& snapshot,
+                            const std::vector<WorkloadProfile>& profiles, int max_distance = 2);
+
 // For the history: a JSON array; the reader checks every member and bounds
 // (at most 4096 profiles, names of at most 4096 bytes) and names what is wrong.
 std::string profiles_to_json(const std::vector<WorkloadProfile>& profiles);

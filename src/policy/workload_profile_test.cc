@@ -76,6 +76,24 @@ TEST(WorkloadProfileTest, SignatureFromTheSnapshotsWorkload) {
   EXPECT_TRUE(s.specific());
 }
 
+TEST(WorkloadProfileTest, AnnotatesTheSnapshotForTheViews) {
+  std::vector<WorkloadProfile> ps;
+  for (int i = 0; i < 3; ++i) learn(ps, run_of({"other", "bg3", "", "", ""}, 6 * kGiB, 4));
+  snapshot::Snapshot s;
+  s.gpus.resize(1);
+  s.workloads.resize(2);
+  s.workloads[0].runtime = "other";
+  s.workloads[0].command = "bg3";
+  s.workloads[1].runtime = "other";
+  s.workloads[1].command = "python3";
+  s.workloads[1].learned_peak = snapshot::LearnedPeak{0, 1, 1};  // stale: cleared
+  annotate_learned_peaks(s, ps);
+  ASSERT_TRUE(s.workloads[0].learned_peak.has_value());
+  EXPECT_EQ(s.workloads[0].learned_peak->peak_bytes, 6 * kGiB);
+  EXPECT_EQ(s.workloads[0].learned_peak->runs, 3u);
+  EXPECT_FALSE(s.workloads[1].learned_peak.has_value());
+}
+
 TEST(WorkloadProfileTest, JsonRoundTripAndHostileInput) {
   std::vector<WorkloadProfile> ps;
   learn(ps, run_of({"other", "bg3", "", "", "c"}, 5 * kGiB, 4));

@@ -55,6 +55,15 @@ struct WorkloadEstimate {
   uint64_t total_bytes = 0;
 };
 
+// What earlier runs of the same program reached on one GPU (learned by the
+// policy's workload profiles from the daemon's history): shown as "expected
+// to reach X (learned from N runs)".
+struct LearnedPeak {
+  uint32_t gpu_index = 0;
+  uint64_t peak_bytes = 0;
+  uint32_t runs = 0;
+};
+
 // A group of processes doing one piece of AI work (a server and its runners),
 // or a non-AI process holding VRAM (runtime "other").
 struct Workload {
@@ -79,6 +88,7 @@ struct Workload {
       0;                  // context the command line asks for (-c, --max-model-len), 0: unknown
   uint64_t parallel = 0;  // sequences the command line asks for (-np, --parallel), 0: unknown
   std::optional<WorkloadEstimate> estimate;
+  std::optional<LearnedPeak> learned_peak;  // nullopt: never seen before (or not the daemon)
   uint64_t rss_bytes = 0;
   uint64_t swap_bytes = 0;
   std::vector<GpuShare> vram;  // per GPU

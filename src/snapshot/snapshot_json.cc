@@ -149,6 +149,15 @@ Workload workload_from(const json& w) {
         get_u64(*e, "context_tokens").value_or(0), get_u64(*e, "weights_bytes").value_or(0),
         get_u64(*e, "kv_cache_bytes").value_or(0), get_u64(*e, "total_bytes").value_or(0)};
   }
+  if (const json* e = member(w, "learned_peak"); e && e->is_object()) {
+    const auto gpu = get_u64(*e, "gpu");
+    const auto peak = get_u64(*e, "peak_bytes");
+    const auto runs = get_u64(*e, "runs");
+    if (gpu && peak && runs && *gpu <= UINT32_MAX && *runs <= UINT32_MAX) {
+      out.learned_peak = LearnedPeak{static_cast<uint32_t>(*gpu), *peak,
+                                     static_cast<uint32_t>(*runs)};
+    }
+  }
   out.rss_bytes = get_u64(w, "rss_bytes").value_or(0);
   out.swap_bytes = get_u64(w, "swap_bytes").value_or(0);
   for (const json& v : array_at(w, "vram")) {
@@ -280,6 +289,13 @@ json to_json(const Workload& w) {
                      {"total_bytes", w.estimate->total_bytes}};
   } else {
     j["estimate"] = nullptr;
+  }
+  if (w.learned_peak) {
+    j["learned_peak"] = {{"gpu", w.learned_peak->gpu_index},
+                         {"peak_bytes", w.learned_peak->peak_bytes},
+                         {"runs", w.learned_peak->runs}};
+  } else {
+    j["learned_peak"] = nullptr;
   }
   j["rss_bytes"] = w.rss_bytes;
   j["swap_bytes"] = w.swap_bytes;

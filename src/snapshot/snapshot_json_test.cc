@@ -43,6 +43,7 @@ Snapshot sample() {
   w.vram = {{0, 3ull << 30}};
   w.vram_bytes = 3ull << 30;
   w.estimate = WorkloadEstimate{2048, 1ull << 30, 512ull << 20, 2ull << 30};
+  w.learned_peak = LearnedPeak{0, 6ull << 30, 4};
   s.workloads.push_back(w);
   runtimes::LoadedModel m;
   m.runtime = runtimes::RuntimeKind::kLlamaCpp;
@@ -77,6 +78,8 @@ TEST(SnapshotJson, CarriesEveryMemberWithBytesAsIntegers) {
   EXPECT_EQ(wj["vram"][0]["used_bytes"].get<uint64_t>(), 3ull << 30);
   EXPECT_EQ(wj["evidence"][0]["signal"], "library");
   EXPECT_EQ(wj["estimate"]["kv_cache_bytes"].get<uint64_t>(), 512ull << 20);
+  EXPECT_EQ(wj["learned_peak"]["peak_bytes"].get<uint64_t>(), 6ull << 30);
+  EXPECT_EQ(wj["learned_peak"]["runs"].get<uint32_t>(), 4u);
   EXPECT_TRUE(wj["container_id"].is_null());
   const auto& mj = j["loaded_models"][0];
   EXPECT_EQ(mj["runtime"], "llama.cpp");
@@ -109,6 +112,9 @@ TEST(SnapshotJson, RoundTripKeepsTheFactsViewsShow) {
   EXPECT_EQ(w.rss_bytes, 123456789u);
   ASSERT_TRUE(w.estimate);
   EXPECT_EQ(w.estimate->kv_cache_bytes, 512ull << 20);
+  ASSERT_TRUE(w.learned_peak);
+  EXPECT_EQ(w.learned_peak->peak_bytes, 6ull << 30);
+  EXPECT_EQ(w.learned_peak->runs, 4u);
   ASSERT_EQ(b->loaded_models.size(), 1u);
   const runtimes::LoadedModel& m = b->loaded_models[0];
   EXPECT_EQ(m.runtime, runtimes::RuntimeKind::kLlamaCpp);
