@@ -1,5 +1,9 @@
 #include "actuator/actuator.h"
 
+#include <mutex>
+#include <optional>
+
+#include "policy/profile_effects.h"
 #include "runtimes/image_gen.h"
 #include "runtimes/runtime.h"
 
@@ -21,14 +25,14 @@ class RuntimeActuator : public Actuator {
       case ActionKind::kReloadFewerLayers:
       case ActionKind::kRestoreLayers: {
         if (!c.capabilities().reload) return unsupported(a, "-ngl " + std::to_string(a.gpu_layers));
-        runtimes::PreloadOptions o;
+        runtimes::PreloadOptions o = reload_options(a.runtime);
         o.num_gpu = static_cast<int>(a.gpu_layers);
         return c.preload(a.model, o);
       }
       case ActionKind::kResizeContext: {
         if (!c.capabilities().reload)
           return unsupported(a, "-c " + std::to_string(a.context_length));
-        runtimes::PreloadOptions o;
+        runtimes::PreloadOptions o = reload_options(a.runtime);
         // Ollama's num_ctx is per sequence; the action's context is the total.
         const uint32_t slots = a.parallel_slots ? a.parallel_slots : 1;
         o.num_ctx = static_cast<int>(a.context_length / slots);
@@ -47,7 +51,27 @@ class RuntimeActuator : public Actuator {
     return (*client)->preload(model, o);
   }
 
+  void set_profile(const policy::Profile& p) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    profile_ = p;
+  }
+
  private:
+  // What the active profile asks of a reload through this runtime's API.
+  runtimes::PreloadOptions reload_options(const std::string& runtime) const {
+    runtimes::PreloadOptions o;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!profile_) return o;
+    const auto s = policy::runtime_settings(*profile_, runtime);
+    if (s.api_options.contains("numa") && s.api_options["numa"].is_boolean()) {
+      o.numa = s.api_options["numa"].get<bool>();
+    }
+    return o;
+  }
+
+  mutable std::mutex mu_;
+  std::optional<policy::Profile> profile_;
+
   static Result<std::unique_ptr<runtimes::RuntimeClient>> client_for(const std::string& runtime,
                                                                      const std::string& endpoint) {
     auto kind = runtimes::runtime_from_name(runtime);

@@ -19,6 +19,9 @@ class Actuator {
   // Loads `model` ahead of use (POST /api/v1/preload).
   virtual Status preload(const std::string& runtime, const std::string& endpoint,
                          const std::string& model, const std::string& keep_alive) = 0;
+  // The active profile: its runtime keys (numa_aware, ...) go with every
+  // reload (policy/profile_effects.h). Safe to call while actions run.
+  virtual void set_profile(const policy::Profile&) {}
 };
 
 std::unique_ptr<Actuator> make_runtime_actuator();

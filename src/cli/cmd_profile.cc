@@ -9,6 +9,7 @@
 #include "daemon/system_sampler.h"
 #include "policy/engine.h"
 #include "policy/profile.h"
+#include "policy/profile_effects.h"
 #include "util/bytes.h"
 #include "util/text.h"
 
@@ -37,6 +38,19 @@ nlohmann::json profile_json(const policy::Profile& p) {
           {"enable_attention_slicing", p.enable_attention_slicing},
           {"enable_vae_tiling", p.enable_vae_tiling},
           {"idle_unload_seconds", p.idle_unload_seconds}};
+}
+
+// What each key changes, or that it is advice only (issue 14: no key is
+// silently inert).
+nlohmann::json key_effects_json() {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& e : policy::profile_key_effects()) {
+    list.push_back({{"key", e.key},
+                    {"advice_only", e.advice_only()},
+                    {"acts_on", e.acts_on},
+                    {"advice", e.advice}});
+  }
+  return list;
 }
 
 int run_profile(CliContext& ctx, const ProfileOptions& o) {
@@ -72,13 +86,24 @@ int run_profile(CliContext& ctx, const ProfileOptions& o) {
                                   "'; `ruvector-memopt ai profile list` shows them");
     }
     if (ctx.opts.json) {
-      print_json(ctx, {{"schema", "ruvector-memopt.profile/1"}, {"active", *active}, {"profile", profile_json(*p)}});
+      print_json(ctx, {{"schema", "ruvector-memopt.profile/1"},
+                       {"active", *active},
+                       {"profile", profile_json(*p)},
+                       {"key_effects", key_effects_json()}});
       return kExitOk;
     }
+    // Valid TOML still: what each key does is a comment under it.
     *ctx.out << "[ai_mode." << p->name << "]" << (p->name == *active ? "  # active" : "") << "\n";
     const nlohmann::json fields = profile_json(*p);
     for (const auto& [k, v] : fields.items()) {
-      if (k != "name") *ctx.out << k << " = " << v.dump() << "\n";
+      if (k == "name") continue;
+      const policy::ProfileKeyEffect* e = policy::find_key_effect(k);
+      const bool advice = e != nullptr && e->advice_only();
+      *ctx.out << k << " = " << v.dump() << (advice ? "  # advice only" : "") << "\n";
+      if (e == nullptr) continue;
+      std::string_view text = advice ? e->advice : e->acts_on;
+      if (advice && text.rfind("advice only: ", 0) == 0) text.remove_prefix(13);
+      for (const auto& line : wrap_lines(text, 76)) *ctx.out << "  # " << line << "\n";
     }
     return kExitOk;
   }

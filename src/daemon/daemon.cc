@@ -87,6 +87,7 @@ Daemon::Daemon(DaemonOptions options, std::unique_ptr<Sampler> sampler, std::uni
 
 Daemon::~Daemon() {
   if (api_) api_->stop();
+  worker_.reset();  // before the members its callbacks read
 }
 
 Status Daemon::start() {
@@ -99,6 +100,7 @@ Status Daemon::start() {
   if (!(interval_ >= 0.01 && interval_ <= 3600)) return make_error("--interval must be between 0.01 and 3600 seconds");
   reload_profile_if_changed();
   if (profile_.name.empty()) return make_error("no usable profile (see the messages above)");
+  if (o_.tuning) tuning_ = *o_.tuning;
   tuning_.predict = profiles_.daemon.mode != "threshold";
   tuning_.sample_interval_seconds = interval_;
   next_interval_ = interval_;
@@ -109,6 +111,9 @@ Status Daemon::start() {
   // are moved aside, an unwritable one leaves history off until it can be
   // reopened (history_ready()).
   history_ready();
+  load_learned_delays();
+  worker_ = std::make_unique<ActionWorker>(
+      actuator_, [this] { return mono_now() - started_; }, o_.action_limits);
   if (o_.serve_api) {
     auto listen = parse_listen(o_.listen.value_or(profiles_.daemon.listen));
     if (!listen) return listen.error();
@@ -162,11 +167,15 @@ void Daemon::reload_profile_if_changed() {
   if (!p) {
     spdlog::error("active profile '{}' is not defined in {} or built in; using {}", *name, o_.config_path,
                   profile_.name.empty() ? std::string(policy::kDefaultProfile) : profile_.name);
-    if (profile_.name.empty()) profile_ = *profiles_.find(policy::kDefaultProfile);
+    if (profile_.name.empty()) {
+      profile_ = *profiles_.find(policy::kDefaultProfile);
+      actuator_->set_profile(profile_);
+    }
     return;
   }
   if (p->name != profile_.name) spdlog::info("profile: {}", p->name);
   profile_ = *p;
+  actuator_->set_profile(profile_);  // its runtime keys go with reloads
   view_.profile = profile_.name;
 }
 
@@ -234,6 +243,104 @@ void Daemon::record(policy::Action a, bool applied, int64_t ts_ms) {
   }
 }
 
+// An action's memory that has not shown free after this long is not waited
+// for any more (a runtime that keeps the model, a sampler that lost it).
+constexpr double kDelayWatchSeconds = 600;
+// While an action's memory is expected back, sample this often for so long:
+// the learned delay is only as fine as the samples that see it.
+constexpr double kDelayWatchSampleSeconds = 0.25;
+constexpr double kDelayWatchFastSeconds = 15;
+// Delay records read back to learn from (the newest; 64 per group are kept).
+constexpr size_t kDelayRecordsRead = 2000;
+
+void Daemon::load_learned_delays() {
+  if (!history_ready()) return;
+  auto r = history_->recent_delays(kDelayRecordsRead);
+  if (!r) {
+    view_.collector_errors_total["history"]++;
+    spdlog::error("{}", r.error().message);
+    return;
+  }
+  delays_ = summarize_delays(*r);
+  view_.delays = delays_;
+}
+
+void Daemon::start_action(policy::Action& a, double now, int64_t unix_ms, const policy::PolicyInput& on,
+                          std::shared_ptr<std::promise<FinishedAction>> done) {
+  const auto sub = worker_->submit(a, now, unix_ms, done);
+  if (sub != ActionWorker::Submit::kQueued) {
+    a.outcome = std::string("failed: ") + ActionWorker::submit_text(sub);
+    record(a, true, unix_ms);
+    if (done) {
+      FinishedAction f;
+      f.action = a;
+      f.decided_unix_ms = unix_ms;
+      f.decided_seconds = now;
+      done->set_value(f);
+    }
+    return;
+  }
+  a.outcome = "in progress";
+  spdlog::info("applying {} {}: {}", policy::action_kind_name(a.kind), a.target, a.reason);
+  view_.actions_total[policy::action_kind_name(a.kind)]++;
+  if (auto w = watch_for(a, now, unix_ms, 0, on)) watches_.push_back(std::move(*w));
+}
+
+void Daemon::take_finished_actions() {
+  for (auto& f : worker_->take_finished()) {
+    spdlog::info("applied {} {}: {} [{}] in {:.3f} s", policy::action_kind_name(f.action.kind),
+                 f.action.target, f.action.reason, f.action.outcome, f.call_seconds);
+    if (history_ready()) {
+      if (auto st = history_->write_action({f.decided_unix_ms, f.action, true}); !st) {
+        view_.collector_errors_total["history"]++;
+        spdlog::error("{}", st.error().message);
+      }
+    }
+    for (auto it = watches_.begin(); it != watches_.end(); ++it) {
+      if (it->action.target != f.action.target || it->call_finished) continue;
+      if (!f.ok) {
+        watches_.erase(it);  // nothing was freed: no delay to learn
+      } else {
+        it->call_finished = true;
+        it->call_seconds = f.call_seconds;
+      }
+      break;
+    }
+  }
+}
+
+void Daemon::observe_delays(const policy::PolicyInput& in) {
+  bool learned = false;
+  for (auto it = watches_.begin(); it != watches_.end();) {
+    if (it->back_at_seconds < 0 && memory_back(*it, in)) it->back_at_seconds = in.now_seconds;
+    if (it->back_at_seconds >= 0 && it->call_finished) {
+      DelayRecord r;
+      r.ts_ms = it->decided_unix_ms;
+      r.runtime = it->action.runtime;
+      r.kind = policy::action_kind_name(it->action.kind);
+      r.model = it->action.model;
+      r.model_bytes = it->model_vram_bytes;
+      r.call_seconds = it->call_seconds;
+      r.freed_seconds = it->back_at_seconds - it->decided_seconds;
+      view_.delays_measured_total++;
+      if (history_ready()) {
+        if (auto st = history_->write_delay(r); !st) {
+          view_.collector_errors_total["history"]++;
+          spdlog::error("{}", st.error().message);
+        }
+      }
+      learned = true;
+      it = watches_.erase(it);
+    } else if (in.now_seconds - it->decided_seconds > kDelayWatchSeconds) {
+      view_.delays_unobserved_total++;
+      it = watches_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (learned) load_learned_delays();
+}
+
 void Daemon::tick(double now) {
   const double t0 = mono_now();
   Sample s = sampler_->sample(now);
@@ -243,18 +350,36 @@ void Daemon::tick(double now) {
     view_.collector_errors_total[e.collector]++;
     spdlog::warn("collector {}: {}", e.collector, e.message);
   }
+  take_finished_actions();
+  observe_delays(s.input);
+  // Actions still in flight count as acting on their targets now: the
+  // engine's cooldown is shorter than a slow reload, and it must not issue
+  // the same action again while the first is still running.
+  const auto in_flight = worker_->in_flight();
+  for (const auto& f : in_flight) {
+    state_.last_action_at[f.action.target] = s.input.now_seconds;
+    state_.last_action_kind[f.action.target] = static_cast<int>(f.action.kind);
+  }
+  // What the daemon measured itself: how long its actions took to give
+  // memory back (the engine plans with these instead of its prior).
+  s.input.delays = delay_stats(delays_);
   std::vector<policy::PolicyInput> hist(recent_.begin(), recent_.end());
   policy::Decision d = policy::decide(s.input, profile_, hist, state_, tuning_);
   next_interval_ = d.next_sample_seconds > 0 ? std::min(d.next_sample_seconds, interval_) : interval_;
   for (auto& a : d.actions) {
     if (apply_ && !actions_paused_) {
-      auto st = actuator_->apply(a);
-      a.outcome = st ? "ok" : "failed: " + st.error().message;
+      start_action(a, s.input.now_seconds, s.unix_ms, s.input);
     } else {
       a.outcome = actions_paused_ ? "paused (AI Mode off)" : "dry-run";
+      record(a, false, s.unix_ms);
     }
-    record(a, apply_ && !actions_paused_, s.unix_ms);
   }
+  for (const auto& w : watches_) {
+    if (s.input.now_seconds - w.decided_seconds < kDelayWatchFastSeconds) {
+      next_interval_ = std::min(next_interval_, kDelayWatchSampleSeconds);
+    }
+  }
+  view_.actions_in_flight = worker_->in_flight().size();
   write_history_sample(s);
   recent_.push_back(s.input);
   while (!recent_.empty() && (recent_.size() > kRecentInputs ||
@@ -362,7 +487,7 @@ ApiHandlers Daemon::handlers() {
     return ApiReply{200, {{"schema", "ruvector-memopt.actions/1"}, {"actions", list}}};
   };
   h.unload = [this](const nlohmann::json& b) {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     if (!b.contains("model") || !b["model"].is_string()) return ApiReply{400, {{"error", "body needs \"model\""}}};
     const std::string model = b["model"];
     const std::string runtime = b.value("runtime", "");
@@ -377,10 +502,17 @@ ApiHandlers Daemon::handlers() {
       a.gpu = m.gpu;
       a.expected_bytes = m.vram_bytes;
       a.reason = "requested through the API";
-      auto st = actuator_->apply(a);
-      a.outcome = st ? "ok" : "failed: " + st.error().message;
-      record(a, true, view_.sample.unix_ms);
-      return ApiReply{st ? 200 : 502, {{"action", action_json(a)}}};
+      auto done = std::make_shared<std::promise<FinishedAction>>();
+      auto result = done->get_future();
+      start_action(a, mono_now() - started_, view_.sample.unix_ms, view_.sample.input, done);
+      // Waited for without the lock: /status and /metrics answer meanwhile.
+      lock.unlock();
+      if (result.wait_for(std::chrono::duration<double>(o_.action_reply_wait_seconds)) !=
+          std::future_status::ready) {
+        return ApiReply{202, {{"action", action_json(a)}}};  // outcome "in progress"
+      }
+      const FinishedAction f = result.get();
+      return ApiReply{f.ok ? 200 : 502, {{"action", action_json(f.action)}}};
     }
     return ApiReply{404, {{"error", "no loaded model '" + model + "'" + (runtime.empty() ? "" : " in " + runtime)}}};
   };
@@ -414,7 +546,7 @@ ApiHandlers Daemon::handlers() {
     return ApiReply{200, {{"profile", profile_.name}}};
   };
   h.optimize = [this](const nlohmann::json& b) {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
     const bool apply = b.value("apply", false);
     // "kinds": ["unload"] / ["resize_context"] limits the pass to those
     // actions (the web dashboard's Unload Inactive Models / Compact KV Cache).
@@ -430,21 +562,37 @@ ApiHandlers Daemon::handlers() {
     }
     std::vector<policy::PolicyInput> hist(recent_.begin(), recent_.end());
     policy::Decision d = policy::decide(view_.sample.input, profile_, hist, state_, tuning_);
-    nlohmann::json list = nlohmann::json::array();
+    std::vector<policy::Action> taken;
+    std::vector<std::future<FinishedAction>> results;
     for (auto& a : d.actions) {
       if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), policy::action_kind_name(a.kind)) == kinds.end()) {
         continue;
       }
       if (apply) {
-        auto st = actuator_->apply(a);
-        a.outcome = st ? "ok" : "failed: " + st.error().message;
+        auto done = std::make_shared<std::promise<FinishedAction>>();
+        results.push_back(done->get_future());
+        start_action(a, mono_now() - started_, view_.sample.unix_ms, view_.sample.input, done);
       } else {
         a.outcome = "dry-run";
+        record(a, false, view_.sample.unix_ms);
       }
-      record(a, apply, view_.sample.unix_ms);
-      list.push_back(action_json(a));
+      taken.push_back(a);
     }
-    return ApiReply{200, {{"schema", "ruvector-memopt.optimize/1"}, {"profile", profile_.name}, {"actions", list},
+    const std::string profile_name = profile_.name;
+    // Waited for without the lock, all together within the reply's wait;
+    // the ones still running say "in progress" (the history gets them).
+    lock.unlock();
+    const auto until = std::chrono::steady_clock::now() +
+                       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                           std::chrono::duration<double>(o_.action_reply_wait_seconds));
+    nlohmann::json list = nlohmann::json::array();
+    for (size_t i = 0; i < taken.size(); ++i) {
+      if (i < results.size() && results[i].wait_until(until) == std::future_status::ready) {
+        taken[i] = results[i].get().action;
+      }
+      list.push_back(action_json(taken[i]));
+    }
+    return ApiReply{200, {{"schema", "ruvector-memopt.optimize/1"}, {"profile", profile_name}, {"actions", list},
                           {"notes", d.notes}}};
   };
   return h;

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "actuator/actuator.h"
+#include "daemon/action_delays.h"
+#include "daemon/action_worker.h"
 #include "daemon/api.h"
 #include "daemon/history.h"
 #include "daemon/metrics.h"
@@ -35,6 +37,13 @@ struct DaemonOptions {
   FrontLimits api_limits;                 // deadlines and connection caps of the API
   bool serve_api = true;
   uint64_t max_samples = 0;  // stop after this many (0 = until stopped)
+  ActionWorkerLimits action_limits;  // actions carried out off the sampling thread
+  // How long POST /api/v1/unload and /optimize wait for their actions
+  // before answering 202 "in progress" (the history gets the outcome).
+  double action_reply_wait_seconds = 3;
+  // The engine's knobs, for tests that need a world faster than a real one
+  // (a short cooldown); unset, the defaults with the config's mode.
+  std::optional<policy::PolicyTuning> tuning;
   HistoryOptions history;
 };
 
@@ -62,6 +71,13 @@ class Daemon {
   void reload_profile_if_changed();
   std::vector<SeriesValue> series_of(const Sample& s) const;
   void record(policy::Action a, bool applied, int64_t ts_ms);
+  // Actions (mu_ held): counted, handed to the worker, watched until their
+  // memory is back; a refusal is recorded at once.
+  void start_action(policy::Action& a, double now, int64_t unix_ms, const policy::PolicyInput& on,
+                    std::shared_ptr<std::promise<FinishedAction>> done = nullptr);
+  void take_finished_actions();
+  void observe_delays(const policy::PolicyInput& in);
+  void load_learned_delays();
   // History is optional at run time: opened (or reopened, at most every
   // kHistoryRetrySeconds, after a full disk) here; false while it is off.
   bool history_ready();
@@ -70,7 +86,8 @@ class Daemon {
 
   DaemonOptions o_;
   std::unique_ptr<Sampler> sampler_;
-  std::unique_ptr<Actuator> actuator_;
+  std::shared_ptr<Actuator> actuator_;
+  std::unique_ptr<ActionWorker> worker_;
   std::unique_ptr<History> history_;
   std::unique_ptr<ApiServer> api_;
 
@@ -92,6 +109,8 @@ class Daemon {
   std::string profile_stamp_;
   std::string config_stamp_;
   double started_ = 0;
+  std::vector<DelayWatch> watches_;  // carried out, memory not seen back yet
+  std::vector<DelaySummary> delays_;  // learned from history
 };
 
 }  // namespace memopt::daemon

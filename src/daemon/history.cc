@@ -70,6 +70,16 @@ CREATE TABLE IF NOT EXISTS actions(
   reason TEXT NOT NULL,
   outcome TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS actions_ts ON actions(ts_ms);
+CREATE TABLE IF NOT EXISTS action_delays(
+  id INTEGER PRIMARY KEY,
+  ts_ms INTEGER NOT NULL,
+  runtime TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  model TEXT NOT NULL,
+  model_bytes INTEGER NOT NULL,
+  call_seconds REAL NOT NULL,
+  freed_seconds REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS action_delays_ts ON action_delays(ts_ms);
 INSERT OR IGNORE INTO meta(key, value) VALUES('format', 'ruvector-memopt.history/1');
 )sql";
 
@@ -369,6 +379,9 @@ Status History::roll_up(int64_t ts) {
   Stmt prune_actions(db_, "DELETE FROM actions WHERE ts_ms < ?");
   prune_actions.bind(1, (ts - options_.retention_days * 86400) * 1000);
   if (!prune_actions.ok() || prune_actions.step() != SQLITE_DONE) return sql_error("prune actions");
+  Stmt prune_delays(db_, "DELETE FROM action_delays WHERE ts_ms < ?");
+  prune_delays.bind(1, (ts - options_.retention_days * 86400) * 1000);
+  if (!prune_delays.ok() || prune_delays.step() != SQLITE_DONE) return sql_error("prune delays");
   last_minute_ = minute;
   return Ok{};
 }
@@ -391,6 +404,42 @@ Status History::write_action(const ActionRecord& r) {
   ins.bind(11, r.action.outcome);
   if (!ins.ok() || ins.step() != SQLITE_DONE) return sql_error("write action");
   return Ok{};
+}
+
+Status History::write_delay(const DelayRecord& r) {
+  Stmt ins(db_,
+           "INSERT INTO action_delays(ts_ms, runtime, kind, model, model_bytes, call_seconds, "
+           "freed_seconds) VALUES(?,?,?,?,?,?,?)");
+  ins.bind(1, r.ts_ms);
+  ins.bind(2, r.runtime);
+  ins.bind(3, r.kind);
+  ins.bind(4, r.model);
+  ins.bind(5, static_cast<int64_t>(std::min<uint64_t>(r.model_bytes, INT64_MAX)));
+  ins.bind(6, r.call_seconds);
+  ins.bind(7, r.freed_seconds);
+  if (!ins.ok() || ins.step() != SQLITE_DONE) return sql_error("write action delay");
+  return Ok{};
+}
+
+Result<std::vector<DelayRecord>> History::recent_delays(size_t limit) const {
+  Stmt q(db_,
+         "SELECT ts_ms, runtime, kind, model, model_bytes, call_seconds, freed_seconds "
+         "FROM action_delays ORDER BY id DESC LIMIT ?");
+  if (!q.ok()) return sql_error("read action delays");
+  q.bind(1, static_cast<int64_t>(limit));
+  std::vector<DelayRecord> out;
+  while (q.step() == SQLITE_ROW) {
+    DelayRecord r;
+    r.ts_ms = sqlite3_column_int64(q.get(), 0);
+    r.runtime = q.text(1);
+    r.kind = q.text(2);
+    r.model = q.text(3);
+    r.model_bytes = static_cast<uint64_t>(std::max<int64_t>(0, sqlite3_column_int64(q.get(), 4)));
+    r.call_seconds = sqlite3_column_double(q.get(), 5);
+    r.freed_seconds = sqlite3_column_double(q.get(), 6);
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 Result<std::vector<HistorySeries>> History::query(const std::string& name,

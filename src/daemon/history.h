@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/action_delays.h"
 #include "policy/engine.h"
 #include "util/result.h"
 
@@ -69,6 +70,10 @@ class History {
   // prunes when `ts` enters a new minute.
   Status write_sample(int64_t ts, const std::vector<SeriesValue>& values);
   Status write_action(const ActionRecord& record);
+  // How long an action took to give memory back (action_delays.h).
+  Status write_delay(const DelayRecord& record);
+  // The newest `limit` delay records, newest first.
+  Result<std::vector<DelayRecord>> recent_delays(size_t limit) const;
 
   // Points of series `name` (all label sets, or one when `labels` is set) in
   // [from, to]; minute averages when the range reaches past the raw

@@ -182,6 +182,25 @@ std::string render_metrics(const MetricsView& v) {
   Family(os, "ruvector_daemon_sample_interval_seconds", "gauge",
          "Seconds until the next sample: the configured interval, or the fast one while an OOM may be near.")
       .add("", v.sample_interval_seconds);
+  Family(os, "ruvector_actions_in_flight", "gauge", "Actions queued or running through a runtime's API.")
+      .add("", static_cast<double>(v.actions_in_flight));
+  Family(os, "ruvector_action_delays_measured_total", "counter",
+         "Actions whose memory was seen given back (their delay is learned).")
+      .add("", static_cast<double>(v.delays_measured_total));
+  Family(os, "ruvector_action_delays_unobserved_total", "counter",
+         "Actions whose memory was not seen given back within 600 s.")
+      .add("", static_cast<double>(v.delays_unobserved_total));
+  {
+    Family f(os, "ruvector_action_delay_seconds", "gauge",
+             "Learned time from an action's decision to its memory being free, by runtime, kind, "
+             "model size class (lower bound, bytes) and quantile.");
+    for (const auto& d : v.delays) {
+      const std::string l = label("runtime", d.runtime) + "," + label("kind", d.kind) + "," +
+                            label("size_min_bytes", std::to_string(d.size.min_bytes));
+      f.add(l + "," + label("quantile", "0.5"), d.p50_seconds);
+      f.add(l + "," + label("quantile", "0.9"), d.p90_seconds);
+    }
+  }
   return os.str();
 }
 

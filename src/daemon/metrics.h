@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/action_delays.h"
 #include "daemon/sample.h"
 #include "policy/engine.h"
 
@@ -24,6 +25,10 @@ struct MetricsView {
   double last_pass_seconds = 0;  // time one sample + policy pass took
   bool predictive = true;  // [daemon] mode
   double sample_interval_seconds = 0;  // until the next sample (shorter while an OOM may be near)
+  uint64_t actions_in_flight = 0;       // queued or running in the action worker
+  uint64_t delays_measured_total = 0;   // actions whose memory was seen back
+  uint64_t delays_unobserved_total = 0;  // gave up waiting to see it back
+  std::vector<DelaySummary> delays;     // learned, from history
 };
 
 // Escapes a label value (backslash, double quote, newline), as the format

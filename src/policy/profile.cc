@@ -202,6 +202,12 @@ std::string known_keys() {
 
 }  // namespace
 
+std::vector<std::string> profile_key_names() {
+  std::vector<std::string> out;
+  for (const auto& k : profile_keys()) out.emplace_back(k.key);
+  return out;
+}
+
 const Profile* ProfileSet::find(std::string_view name) const {
   for (const auto& p : profiles) {
     if (p.name == name) return &p;

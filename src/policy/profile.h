@@ -56,6 +56,10 @@ struct ProfileSet {
   const Profile* find(std::string_view name) const;
 };
 
+// The keys an [ai_mode.<name>] table accepts, in the parser's order
+// (profile_effects.h says what each changes).
+std::vector<std::string> profile_key_names();
+
 // The three built-in profiles with the seed's values.
 std::vector<Profile> builtin_profiles();
 

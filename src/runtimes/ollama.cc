@@ -137,6 +137,7 @@ std::string ollama_preload_request(const std::string& model, const PreloadOption
   json opts = json::object();
   if (options.num_ctx) opts["num_ctx"] = *options.num_ctx;
   if (options.num_gpu) opts["num_gpu"] = *options.num_gpu;
+  if (options.numa) opts["numa"] = *options.numa;
   if (!opts.empty()) req["options"] = opts;
   return req.dump();
 }

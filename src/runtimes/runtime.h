@@ -93,6 +93,7 @@ struct PreloadOptions {
   std::string keep_alive;          // Go duration or seconds, e.g. "30m", "-1"; empty: runtime default
   std::optional<int> num_gpu;      // Ollama: layers on GPU
   std::optional<int> num_ctx;      // Ollama: context per sequence
+  std::optional<bool> numa;        // Ollama: the profile's numa_aware
 };
 
 // What an action can do on this runtime, so commands can say "not supported
