@@ -253,7 +253,7 @@ int run_preload(CliContext& ctx, const PreloadCmdOptions& o) {
     return fail(ctx, msg + "; point at it with --endpoint or --" +
                          (o.runtime == "ollama" ? std::string("ollama-host") : o.runtime));
   }
-  PreloadOptions po{o.keep_alive, o.num_gpu, o.num_ctx};
+  PreloadOptions po{o.keep_alive, o.num_gpu, o.num_ctx, std::nullopt};
   const auto start = std::chrono::steady_clock::now();
   Status s = client->preload(o.model, po);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

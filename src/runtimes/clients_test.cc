@@ -102,9 +102,9 @@ TEST(Ollama, PreloadSendsKeepAliveAndOptions) {
   ReplayServer s;
   s.on_fixture("POST /api/generate", "ollama-generate-load.json");
   OllamaClient c(base_of(s), fast());
-  ASSERT_TRUE(c.preload("llama3.2", PreloadOptions{"30m", std::nullopt, std::nullopt}));
-  ASSERT_TRUE(c.preload("llama3.2", PreloadOptions{"-1", std::nullopt, std::nullopt}));
-  ASSERT_TRUE(c.preload("llama3.2", PreloadOptions{"", 20, 8192}));
+  ASSERT_TRUE(c.preload("llama3.2", PreloadOptions{"30m", std::nullopt, std::nullopt, std::nullopt}));
+  ASSERT_TRUE(c.preload("llama3.2", PreloadOptions{"-1", std::nullopt, std::nullopt, std::nullopt}));
+  ASSERT_TRUE(c.preload("llama3.2", PreloadOptions{"", 20, 8192, std::nullopt}));
   auto reqs = s.requests_to("POST", "/api/generate");
   ASSERT_EQ(reqs.size(), 3u);
   EXPECT_EQ(json::parse(reqs[0].body), json::parse(R"({"model":"llama3.2","keep_alive":"30m"})"));
