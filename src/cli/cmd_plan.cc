@@ -29,7 +29,7 @@ using estimate::PlacementPlan;
 
 struct PlanOptions {
   std::string model;
-  std::string ctx = "4096";
+  std::string ctx;  // empty: 4096, or the trained context when that is smaller
   uint32_t parallel = 1;
   std::string kv_type = "f16";
   std::string flash_attn = "on";
@@ -621,6 +621,10 @@ int run_plan(CliContext &ctx, const PlanOptions &o) {
   if (o.ctx == "max") {
     req.ctx_max = true;
     s.ctx_per_seq = 4096;
+  } else if (o.ctx.empty()) {
+    s.ctx_per_seq = 4096;
+    if (info->context_length > 0 && info->context_length < s.ctx_per_seq)
+      s.ctx_per_seq = info->context_length;
   } else {
     auto n = parse_ctx(o.ctx);
     if (!n) return usage_error(ctx, "--ctx: " + n.error().message);
@@ -719,8 +723,9 @@ RegisterCommands reg(30, [](CliRoot &root) {
   auto o = std::make_shared<PlanOptions>();
   cmd->add_option("model", o->model, "GGUF path or Ollama model name")->required();
   cmd->add_option("--ollama-models", o->ollama_roots, "Ollama model store(s) to search");
-  cmd->add_option("--ctx", o->ctx, "Context per sequence in tokens, or 'max'")
-      ->capture_default_str()
+  cmd->add_option("--ctx", o->ctx,
+                  "Context per sequence in tokens, or 'max' (default 4096, or the trained "
+                  "context when smaller)")
       ->check(parsed_by(parse_ctx));
   cmd->add_option("--parallel", o->parallel, "Parallel sequences (-np, OLLAMA_NUM_PARALLEL)")
       ->capture_default_str()
