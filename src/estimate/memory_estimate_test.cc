@@ -221,6 +221,61 @@ TEST(MemoryEstimate, MlaCachesKeysOnly) {
   EXPECT_EQ(e->devices[0].kv_bytes, 2u * 4096u * 576u * 2u);
 }
 
+// DeepSeek-V2-Lite's shape (deepseek2, MLA, 64 routed experts of which 6
+// used). The llama.cpp figures are the exact compute buffers of
+// `node tests/node/estimate_real_accuracy.mjs --families deepseek-v2-lite`
+// (node-llama-cpp 3.21.1, CPU backend, no_alloc dry run; its log printed
+// "CPU compute buffer size = 240.26 MiB" for 4096 x 1 with flash attention
+// and 1274.27 MiB for 32768 x 4 without).
+gguf::ModelInfo deepseek_v2_lite() {
+  testing::SyntheticModelSpec spec;
+  spec.n_layer = 27;
+  spec.n_embd = 2048;
+  spec.n_head = 16;
+  spec.n_head_kv = 1;
+  spec.n_ff = 1408;
+  spec.n_expert = 64;
+  spec.n_expert_used = 6;
+  spec.n_vocab = 102400;
+  auto m = testing::synthetic_model_info(spec);
+  m.architecture = "deepseek2";
+  m.key_length = 576;  // kv_lora_rank 512 + rope 64: the absorbed K head
+  m.value_length = 512;
+  m.key_length_mla = 192;
+  m.value_length_mla = 128;
+  m.kv_lora_rank = 512;
+  return m;
+}
+
+TEST(MemoryEstimate, MlaLogitsSitAboveTheRoutedExperts) {
+  // With flash attention the logits set the peak, above the residual that
+  // ggml-alloc placed over the 6 experts' down projections:
+  // R = (3 + 6) x 2048 + 3 x 64 floats, + E + 102400 logits + 8, per token.
+  const auto e = estimate_memory_requirements(deepseek_v2_lite(), settings(4096, true), Placement{});
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  const uint64_t per_token = (9 * 2048 + 192) + 2048 + 102400 + 8;
+  EXPECT_EQ(e->devices[0].compute_bytes, 512u * 4u * per_token);
+  EXPECT_GE(e->devices[0].compute_bytes, 251934720u);  // llama.cpp: 240.26 MiB
+  EXPECT_LE(e->devices[0].compute_bytes, 251934720u * 1.10);
+}
+
+TEST(MemoryEstimate, MlaWithoutFlashAttentionCopiesEveryStreamsLatentV) {
+  // Without flash attention build_attn_mha copies V (the 512-wide latent
+  // view of the K cache) transposed: 512 x 32768 cells x 4 streams x 2 B,
+  // beside the f32 KQ scores (16 heads x 32768 cells) and the f32 mask.
+  const auto four = estimate_memory_requirements(deepseek_v2_lite(), settings(32768, false, kF16, 4),
+                                                 Placement{});
+  const auto one = estimate_memory_requirements(deepseek_v2_lite(), settings(32768, false, kF16, 1),
+                                                Placement{});
+  ASSERT_TRUE(four.ok() && one.ok());
+  EXPECT_EQ(four->devices[0].compute_bytes - one->devices[0].compute_bytes,
+            3ull * 512 * 32768 * 2);
+  EXPECT_GE(four->devices[0].compute_bytes, 1336170496u);  // llama.cpp: 1274.27 MiB
+  EXPECT_LE(four->devices[0].compute_bytes, 1336170496u * 1.10);
+  EXPECT_GE(one->devices[0].compute_bytes, 1231038464u);  // llama.cpp: 1174.01 MiB
+  EXPECT_LE(one->devices[0].compute_bytes, 1231038464u * 1.10);
+}
+
 TEST(MemoryEstimate, RecurrentStateIgnoresContext) {
   testing::SyntheticModelSpec spec;
   spec.n_layer = 2;
