@@ -47,8 +47,9 @@ export function knownMiss(family, c) {
   switch (family) {
     case "qwen3-next-80b-a3b":
       if (c.ctx === 32768 && c.fa) {
-        return "hybrid DeltaNet + attention: at 32k with flash attention ggml-alloc keeps the KQ " +
-          "mask beside the logits (not at 4k or 128k); 7.7% under";
+        return "hybrid DeltaNet + attention: at 32k with flash attention the last attention output " +
+          "is allocated above the f16 KQ mask and the MoE sum (the final residual) above it, so the " +
+          "logits start 10 E up (traced in ggml-alloc; not at 4k or 128k, where other holes fit); 7.7% under";
       }
       return null;
     case "phi3.5-mini":
