@@ -412,15 +412,28 @@ uint64_t compute_buffer_bytes(const ModelCosts &c, uint32_t n_tokens, uint64_t c
                         attn_rot + 8 + layer_extra;
   // The FFN phase also carries the KQ mask: at long contexts with flash
   // attention it is the peak, and there it sat up to 0.8 E above the counted
-  // tensors (mistral-small 3.2 at 128k): a whole E of slack, not half.
+  // tensors (mistral-small 3.2 at 128k): a whole E of slack, not half. With a
+  // quantized K the Hadamard-rotated Q's block stays a hole under the FFN's
+  // F-wide tensors, which do not fit in it (mistral-small 3.2 at 128k: the
+  // gate sat above 2.6 E of freed Q, Q-roped and Q-rotated, traced in
+  // ggml-alloc).
   const uint64_t ffn = 3 * e + (c.ffn_gated ? 3 : 1) * c.n_ff_active + 3 * uint64_t{c.n_expert} +
-                       8 + layer_extra + (c.has_memory ? e / 2 : 0);
-  const uint64_t out = (c.has_logits ? 4 * e + c.n_vocab + 8 : 2 * e + 8) + slack;
+                       8 + layer_extra + (c.has_memory ? e / 2 : 0) + attn_rot;
   // Without KV memory (encoders) attention spans the micro-batch itself.
   if (!c.has_memory) cells_full = n_tokens;
   const uint64_t cells_max = std::max(cells_full, cells_swa);
   const uint64_t kq_bytes = flash_attn ? 0 : 4 * n_head * cells_max;
   const uint64_t mask_bytes = (flash_attn ? 2 : 4) * (cells_full + cells_swa);
+  // Output: the last layer's get_rows copies of the attention output and the
+  // residual are allocated while the KQ mask's block (freed after the last
+  // attention) lies below them; a mask narrower than E per token cannot take
+  // an E-wide copy, stays a hole, and the logits start above it (phi3.5 at
+  // 4096 with flash attention: 4E + the 2048-value f16 mask, traced in
+  // ggml-alloc). A mask of E or more per token takes the copy instead.
+  const uint64_t mask_floats = mask_bytes / 4;
+  const uint64_t out_hole = mask_floats < e ? std::max(slack, mask_floats) : slack;
+  const uint64_t out =
+      c.has_logits ? 4 * e + c.n_vocab + 8 + (c.has_memory ? out_hole : 0) : 2 * e + 8 + slack;
   if (c.is_mla) {
     return uint64_t{n_tokens} * mla_per_token_bytes(c, n_head, flash_attn, out, ffn, kq_bytes,
                                                     mask_bytes, layer_extra) +

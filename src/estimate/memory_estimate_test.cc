@@ -276,6 +276,44 @@ TEST(MemoryEstimate, MlaWithoutFlashAttentionCopiesEveryStreamsLatentV) {
   EXPECT_LE(one->devices[0].compute_bytes, 1231038464u * 1.10);
 }
 
+TEST(MemoryEstimate, MaskNarrowerThanEStaysAHoleUnderTheLogits) {
+  // Phi-3.5-mini's shape at 4096 with flash attention: the f16 mask (2048
+  // values per token) is freed before the last layer's E-wide (3072) copies,
+  // which do not fit in it, so the logits start at 4E + 2048. llama.cpp
+  // (estimate_real_accuracy.mjs, phi3.5-mini 4096 x 1 f16 fa=on) printed
+  // "CPU compute buffer size = 90.64 MiB", exactly 95041536 B.
+  testing::SyntheticModelSpec spec;
+  spec.n_embd = 3072;
+  spec.n_head = 32;
+  spec.n_head_kv = 32;
+  spec.n_ff = 8192;
+  spec.n_vocab = 32064;
+  const auto e = estimate_memory_requirements(testing::synthetic_model_info(spec),
+                                              settings(4096, true), Placement{});
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  EXPECT_EQ(e->devices[0].compute_bytes, 512u * 4u * (4 * 3072 + 32064 + 8 + 2048));
+  EXPECT_GE(e->devices[0].compute_bytes, 95041536u);
+}
+
+TEST(MemoryEstimate, RotatedQueryStaysAHoleUnderTheFfn) {
+  // Mistral-Small-3.2-24B's shape at 128k, q8_0 K with flash attention: the
+  // FFN phase with the 128k f16 mask is the peak, and the Hadamard-rotated Q
+  // (n_head x 128) counts in it. llama.cpp printed 366.09 MiB (383875072 B).
+  testing::SyntheticModelSpec spec;
+  spec.n_layer = 40;
+  spec.n_embd = 5120;
+  spec.n_ff = 32768;
+  spec.n_vocab = 131072;
+  auto m = testing::synthetic_model_info(spec);
+  m.key_length = m.value_length = 128;
+  const auto q8 = estimate_memory_requirements(m, settings(131072, true, kQ8_0), Placement{});
+  const auto f16 = estimate_memory_requirements(m, settings(131072, true, kF16), Placement{});
+  ASSERT_TRUE(q8.ok() && f16.ok());
+  EXPECT_EQ(q8->devices[0].compute_bytes - f16->devices[0].compute_bytes, 512ull * 4 * 32 * 128);
+  EXPECT_GE(q8->devices[0].compute_bytes, 383875072u);
+  EXPECT_LE(q8->devices[0].compute_bytes, 383875072u * 1.10);
+}
+
 TEST(MemoryEstimate, RecurrentStateIgnoresContext) {
   testing::SyntheticModelSpec spec;
   spec.n_layer = 2;

@@ -52,14 +52,6 @@ export function knownMiss(family, c) {
           "logits start 10 E up (traced in ggml-alloc; not at 4k or 128k, where other holes fit); 7.7% under";
       }
       return null;
-    case "phi3.5-mini":
-      if (c.ctx === 4096 && c.fa) return "small vocabulary: the output phase sits 0.15 E above the model; 1.0% under";
-      return null;
-    case "mistral-small3.2-24b":
-      if (c.ctx === 131072 && c.fa && c.type !== "f16") {
-        return "128k, quantized K: the FFN phase with the mask and Q rotation sits 1.3 E above the model; 1.6% under";
-      }
-      return null;
     case "bge-m3":
       if (c.fa && c.ctx <= 2048 || c.ctx === 512) {
         return "encoder at short contexts: the graph is a few MiB and its per-token terms are " +
