@@ -242,6 +242,9 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo &m, const GpuTraits
           t.name.find("post_ffw_norm") != std::string::npos) {
         c.post_norms = true;
       }
+    } else if (t.name == "position_embd.weight") {
+      c.learned_positions = true;
+      c.other_host += host;
     } else if (t.name == "token_embd.weight") {
       c.token_embd_host = host;
       c.token_embd_gpu = dev;
@@ -408,8 +411,17 @@ uint64_t compute_buffer_bytes(const ModelCosts &c, uint32_t n_tokens, uint64_t c
     kv_width = std::max<uint64_t>(kv_width, uint64_t{L.n_head_kv} * (L.d_k + L.d_v));
   }
   const uint64_t attn_rot = rotated_kv ? c.q_dim : 0;
-  const uint64_t attn = 2 * e + std::max(e, kv_width) + 2 * c.q_dim + kv_width + c.q_gate +
-                        attn_rot + 8 + layer_extra;
+  // An encoder with learned positions (bert) has no RoPE copies: its
+  // attention holds the residual and input (2E), Q, K and V (Q + Kd + Vd),
+  // flash attention's f16 casts of the f32 K and V (llm_graph_context::
+  // build_attn_mha: no KV cache to read them from, half of Kd + Vd) and the
+  // output (Q); traced in ggml-alloc (bge-m3), its FFN (3E + F + the mask)
+  // is the peak.
+  const uint64_t attn =
+      !c.has_memory && c.learned_positions
+          ? 2 * e + 2 * c.q_dim + kv_width + kv_width / 2 + c.q_gate + 8 + layer_extra
+          : 2 * e + std::max(e, kv_width) + 2 * c.q_dim + kv_width + c.q_gate + attn_rot + 8 +
+                layer_extra;
   // The FFN phase also carries the KQ mask: at long contexts with flash
   // attention it is the peak, and there it sat up to 0.8 E above the counted
   // tensors (mistral-small 3.2 at 128k): a whole E of slack, not half. With a

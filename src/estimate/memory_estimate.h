@@ -122,6 +122,9 @@ struct ModelCosts {
   uint64_t mla_kv_rank = 0, mla_v_head = 0;
   uint32_t n_expert_used = 0;
   bool causal = true;
+  // Learned absolute positions (bert's position_embd): no RoPE op copies Q
+  // and K in the attention graph.
+  bool learned_positions = false;
   // Encoder / embedding architectures (bert family, gemma-embedding, diffusion
   // LMs): llama.cpp creates no KV memory for them (llama_model::create_memory).
   bool has_memory = true;

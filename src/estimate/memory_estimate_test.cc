@@ -314,6 +314,36 @@ TEST(MemoryEstimate, RotatedQueryStaysAHoleUnderTheFfn) {
   EXPECT_LE(q8->devices[0].compute_bytes, 383875072u * 1.10);
 }
 
+TEST(MemoryEstimate, EncoderWithLearnedPositionsPeaksInItsFfn) {
+  // bge-m3's shape (bert, 24 x 1024, GELU MLP of 4096, learned positions):
+  // no RoPE copies in attention, so the FFN (3E + F + the f16 512 x 512
+  // mask) is the peak. llama.cpp (estimate_real_accuracy.mjs, bge-m3 512 x 1
+  // f16 fa=on) printed "CPU compute buffer size = 14.51 MiB" (15210528 B).
+  testing::SyntheticModelSpec spec;
+  spec.n_layer = 24;
+  spec.n_embd = 1024;
+  spec.n_head = 16;
+  spec.n_head_kv = 16;
+  spec.n_ff = 4096;
+  spec.n_vocab = 250002;
+  auto m = testing::synthetic_model_info(spec);
+  m.architecture = "bert";
+  m.causal = false;
+  std::erase_if(m.tensors, [](const gguf::TensorInfo& t) {
+    return t.name.find(".ffn_gate.") != std::string::npos;
+  });
+  gguf::TensorInfo pos;
+  pos.name = "position_embd.weight";
+  pos.shape = {1024, 8194};
+  pos.size_bytes = 1024ull * 8194 * 4;
+  m.tensors.push_back(pos);
+  const auto e = estimate_memory_requirements(m, settings(512, true), Placement{});
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  EXPECT_EQ(e->devices[0].compute_bytes, 512u * (4u * (3 * 1024 + 4096 + 8) + 512u * 2u));
+  EXPECT_GE(e->devices[0].compute_bytes, 15210528u);
+  EXPECT_LE(e->devices[0].compute_bytes, 15210528u * 1.10);
+}
+
 TEST(MemoryEstimate, RecurrentStateIgnoresContext) {
   testing::SyntheticModelSpec spec;
   spec.n_layer = 2;

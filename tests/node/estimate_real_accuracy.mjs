@@ -52,12 +52,6 @@ export function knownMiss(family, c) {
           "logits start 10 E up (traced in ggml-alloc; not at 4k or 128k, where other holes fit); 7.7% under";
       }
       return null;
-    case "bge-m3":
-      if (c.fa && c.ctx <= 2048 || c.ctx === 512) {
-        return "encoder at short contexts: the graph is a few MiB and its per-token terms are " +
-          "over-counted by one E; 12.6-13.9% over (never under)";
-      }
-      return null;
     default:
       return null;
   }
