@@ -392,8 +392,12 @@ uint64_t mla_context_bytes(const ModelCosts &c, uint64_t cells, uint32_t n_strea
 // are graph inputs that ggml-alloc frees after the last layer's attention, so
 // they count in the layer phases and not in the output phase: with flash
 // attention at a large vocabulary the logits, not the context, set the peak.
-// Fitted as an upper bound against llama.cpp's own no_alloc figures (CPU
-// backend) for 20 model families at real size (tests/estimate_accuracy.cmake,
+// MLA models (deepseek2) follow their own layout (mla_per_token_bytes). The
+// holes named below (a narrow mask under the logits, the rotated Q under the
+// FFN, the residual over the routed experts) were read from a trace of
+// ggml-alloc.c's allocations in the bundled llama.cpp. Checked as an upper
+// bound against llama.cpp's own no_alloc figures (CPU backend) for 20 model
+// families at real size (tests/estimate_accuracy.cmake,
 // docs/estimate-accuracy.md).
 uint64_t compute_buffer_bytes(const ModelCosts &c, uint32_t n_tokens, uint64_t cells_full,
                               uint64_t cells_swa, bool flash_attn, bool rotated_kv,
