@@ -151,7 +151,8 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo &m, const GpuTraits
   if (m.expert_count > 4096 || m.expert_feed_forward_length > (1u << 24) ||
       m.ssm_inner_size > (1u << 24) || m.ssm_state_size > (1u << 16) || m.ssm_conv_kernel > 1024 ||
       m.ssm_group_count > 4096 || m.wkv_head_size > (1u << 16) || m.token_shift_count > 64 ||
-      m.shortconv_l_cache > 4096) {
+      m.shortconv_l_cache > 4096 || m.expert_used_count > 4096 || m.kv_lora_rank > (1u << 16) ||
+      m.value_length_mla > (1u << 16) || m.key_length_mla > (1u << 16)) {
     return make_error(where +
                       ": implausible expert or recurrent-state dimensions; the file's "
                       "metadata looks corrupt");
@@ -165,6 +166,11 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo &m, const GpuTraits
   c.n_ctx_train = static_cast<uint32_t>(std::min<uint64_t>(m.context_length, UINT32_MAX));
   c.sliding_window = m.sliding_window;
   c.is_mla = m.key_length_mla > 0;
+  if (c.is_mla) {
+    c.mla_kv_rank = m.kv_lora_rank;
+    c.mla_v_head = m.value_length_mla;
+  }
+  c.n_expert_used = m.expert_count > 0 ? std::max<uint32_t>(m.expert_used_count, 1) : 0;
   c.causal = m.causal;
   c.has_memory = !arch_without_memory(m.architecture);
   c.has_logits = !arch_without_logits(m.architecture);
@@ -236,6 +242,9 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo &m, const GpuTraits
           t.name.find("post_ffw_norm") != std::string::npos) {
         c.post_norms = true;
       }
+    } else if (t.name == "position_embd.weight") {
+      c.learned_positions = true;
+      c.other_host += host;
     } else if (t.name == "token_embd.weight") {
       c.token_embd_host = host;
       c.token_embd_gpu = dev;
@@ -309,6 +318,57 @@ std::vector<int> assign_layer_devices(uint32_t n_layer, const Placement &p) {
   return dev;
 }
 
+namespace {
+
+// MLA with the absorption optimization (llama.cpp src/models/deepseek2.cpp,
+// llm_graph_context::build_attn_mha with v_mla), in f32 values per token,
+// as ggml-alloc lays it out (traced with an instrumented ggml-alloc.c of the
+// bundled llama.cpp on the deepseek-v2-lite rows of docs/estimate-accuracy.md):
+//  - the residual stream does not sit at the bottom of the buffer: each
+//    layer's output is the in-place sum of the routed experts
+//    (build_moe_ffn), allocated while the down projections of the n_used
+//    experts (ffn_moe_down, n_used x E), the layer input, the residual copy
+//    and the normed input (3E; the normed input stays alive for the shared
+//    expert that runs after the routed ones) and the router's n_expert-wide
+//    tensors are alive; it lands above them and the following layers and the
+//    output build on top of it: R = (3 + n_used) E + 3 n_expert (3E without
+//    experts);
+//  - attention above the residual: the absorbed Q path alive at the concat,
+//    q (n_head x d_k_mla) and q_nope x wk_b (n_head x kv_lora_rank) and q_pe,
+//    bounded by 2 x Qcur (n_head x (kv_lora_rank + rope)), + Kcur and the
+//    normed latent (2 x (kv_lora_rank + rope)); with flash attention its
+//    output (n_head x kv_lora_rank) and the V decompression by wv_b
+//    (n_head x value_length_mla); without it the f32 KQ scores and the mask;
+//  - output: the logits above the residual: R + E + n_vocab.
+uint64_t mla_per_token_bytes(const ModelCosts &c, uint64_t n_head, bool flash_attn, uint64_t out,
+                             uint64_t ffn, uint64_t kq_bytes, uint64_t mask_bytes,
+                             uint64_t layer_extra) {
+  const uint64_t e = c.n_embd;
+  uint64_t d_k = 0;
+  for (const auto &L : c.layers) d_k = std::max<uint64_t>(d_k, L.d_k);
+  const uint64_t residual_at = c.n_expert > 0
+                                   ? (3 + uint64_t{c.n_expert_used}) * e + 3 * uint64_t{c.n_expert}
+                                   : 3 * e;
+  const uint64_t q_cur = n_head * d_k;
+  const uint64_t attn = residual_at + e + 2 * q_cur + 2 * d_k +
+                        (flash_attn ? n_head * (c.mla_kv_rank + c.mla_v_head) : 0) + 8 +
+                        layer_extra;
+  const uint64_t out_mla = c.has_logits ? std::max(out, residual_at + e + c.n_vocab + 8) : out;
+  return std::max({4 * attn + kq_bytes + mask_bytes, 4 * ffn + mask_bytes, 4 * out_mla});
+}
+
+// Without flash attention build_attn_mha reads V (a view of the latent K
+// cache, kv_lora_rank wide) through ggml_cont(ggml_transpose(v)): a copy of
+// every stream's V, f16 (llama.cpp refuses a quantized V without flash
+// attention), alive with the KQ scores.
+uint64_t mla_context_bytes(const ModelCosts &c, uint64_t cells, uint32_t n_stream,
+                           bool flash_attn) {
+  if (flash_attn) return 0;
+  return 2 * c.mla_kv_rank * cells * std::max<uint32_t>(n_stream, 1);
+}
+
+}  // namespace
+
 // Compute buffer of one device: ggml-alloc's peak while the worst-case
 // prompt graph (n_tokens = the micro-batch, every KV cell visible) runs.
 // The graph is a chain; ggml-alloc frees each activation after its last use,
@@ -332,11 +392,16 @@ std::vector<int> assign_layer_devices(uint32_t n_layer, const Placement &p) {
 // are graph inputs that ggml-alloc frees after the last layer's attention, so
 // they count in the layer phases and not in the output phase: with flash
 // attention at a large vocabulary the logits, not the context, set the peak.
-// Fitted as an upper bound against llama.cpp's own no_alloc figures (CPU
-// backend) for 20 model families at real size (tests/estimate_accuracy.cmake,
+// MLA models (deepseek2) follow their own layout (mla_per_token_bytes). The
+// holes named below (a narrow mask under the logits, the rotated Q under the
+// FFN, the residual over the routed experts) were read from a trace of
+// ggml-alloc.c's allocations in the bundled llama.cpp. Checked as an upper
+// bound against llama.cpp's own no_alloc figures (CPU backend) for 20 model
+// families at real size (tests/estimate_accuracy.cmake,
 // docs/estimate-accuracy.md).
 uint64_t compute_buffer_bytes(const ModelCosts &c, uint32_t n_tokens, uint64_t cells_full,
-                              uint64_t cells_swa, bool flash_attn, bool rotated_kv) {
+                              uint64_t cells_swa, bool flash_attn, bool rotated_kv,
+                              uint32_t n_stream) {
   const uint64_t e = c.n_embd;
   // Allocator slack: ggml-alloc's greedy best-fit leaves holes between the
   // blocks it reuses; at real sizes the peak sat up to 0.51 E values per
@@ -350,19 +415,46 @@ uint64_t compute_buffer_bytes(const ModelCosts &c, uint32_t n_tokens, uint64_t c
     kv_width = std::max<uint64_t>(kv_width, uint64_t{L.n_head_kv} * (L.d_k + L.d_v));
   }
   const uint64_t attn_rot = rotated_kv ? c.q_dim : 0;
-  const uint64_t attn = 2 * e + std::max(e, kv_width) + 2 * c.q_dim + kv_width + c.q_gate +
-                        attn_rot + 8 + layer_extra;
+  // An encoder with learned positions (bert) has no RoPE copies: its
+  // attention holds the residual and input (2E), Q, K and V (Q + Kd + Vd),
+  // flash attention's f16 casts of the f32 K and V (llm_graph_context::
+  // build_attn_mha: no KV cache to read them from, half of Kd + Vd) and the
+  // output (Q); traced in ggml-alloc (bge-m3), its FFN (3E + F + the mask)
+  // is the peak.
+  const uint64_t attn =
+      !c.has_memory && c.learned_positions
+          ? 2 * e + 2 * c.q_dim + kv_width + kv_width / 2 + c.q_gate + 8 + layer_extra
+          : 2 * e + std::max(e, kv_width) + 2 * c.q_dim + kv_width + c.q_gate + attn_rot + 8 +
+                layer_extra;
   // The FFN phase also carries the KQ mask: at long contexts with flash
   // attention it is the peak, and there it sat up to 0.8 E above the counted
-  // tensors (mistral-small 3.2 at 128k): a whole E of slack, not half.
+  // tensors (mistral-small 3.2 at 128k): a whole E of slack, not half. With a
+  // quantized K the Hadamard-rotated Q's block stays a hole under the FFN's
+  // F-wide tensors, which do not fit in it (mistral-small 3.2 at 128k: the
+  // gate sat above 2.6 E of freed Q, Q-roped and Q-rotated, traced in
+  // ggml-alloc).
   const uint64_t ffn = 3 * e + (c.ffn_gated ? 3 : 1) * c.n_ff_active + 3 * uint64_t{c.n_expert} +
-                       8 + layer_extra + (c.has_memory ? e / 2 : 0);
-  const uint64_t out = (c.has_logits ? 4 * e + c.n_vocab + 8 : 2 * e + 8) + slack;
+                       8 + layer_extra + (c.has_memory ? e / 2 : 0) + attn_rot;
   // Without KV memory (encoders) attention spans the micro-batch itself.
   if (!c.has_memory) cells_full = n_tokens;
   const uint64_t cells_max = std::max(cells_full, cells_swa);
   const uint64_t kq_bytes = flash_attn ? 0 : 4 * n_head * cells_max;
   const uint64_t mask_bytes = (flash_attn ? 2 : 4) * (cells_full + cells_swa);
+  // Output: the last layer's get_rows copies of the attention output and the
+  // residual are allocated while the KQ mask's block (freed after the last
+  // attention) lies below them; a mask narrower than E per token cannot take
+  // an E-wide copy, stays a hole, and the logits start above it (phi3.5 at
+  // 4096 with flash attention: 4E + the 2048-value f16 mask, traced in
+  // ggml-alloc). A mask of E or more per token takes the copy instead.
+  const uint64_t mask_floats = mask_bytes / 4;
+  const uint64_t out_hole = mask_floats < e ? std::max(slack, mask_floats) : slack;
+  const uint64_t out =
+      c.has_logits ? 4 * e + c.n_vocab + 8 + (c.has_memory ? out_hole : 0) : 2 * e + 8 + slack;
+  if (c.is_mla) {
+    return uint64_t{n_tokens} * mla_per_token_bytes(c, n_head, flash_attn, out, ffn, kq_bytes,
+                                                    mask_bytes, layer_extra) +
+           mla_context_bytes(c, cells_full, n_stream, flash_attn);
+  }
   const uint64_t per_token_bytes =
       std::max({4 * attn + kq_bytes + mask_bytes, 4 * ffn + mask_bytes, 4 * out});
   return uint64_t{n_tokens} * per_token_bytes;
@@ -520,7 +612,7 @@ void place_compute(const ModelCosts &c, const RunSettings &s, const Placement &p
   rotated = rotated && any_kv;
   const uint64_t graph =
       compute_buffer_bytes(c, static_cast<uint32_t>(k.n_ubatch), k.any_full ? k.cells_full : 0,
-                           k.cells_swa, s.flash_attn, rotated);
+                           k.cells_swa, s.flash_attn, rotated, k.n_stream);
   bool host_runs_layers = est.output_device == 0;
   uint64_t largest_host_matrix = 0;
   for (uint32_t il = 0; il < c.n_layer(); ++il) {

@@ -116,7 +116,15 @@ struct ModelCosts {
   uint32_t sliding_window = 0;
   bool post_norms = false;  // gemma2/3-style extra norms after attention and FFN
   bool is_mla = false;
+  // MLA (deepseek2): the compressed KV width (kv_lora_rank) and the
+  // decompressed V head size (value_length_mla) of llama.cpp's absorbed
+  // attention graph (src/models/deepseek2.cpp).
+  uint64_t mla_kv_rank = 0, mla_v_head = 0;
+  uint32_t n_expert_used = 0;
   bool causal = true;
+  // Learned absolute positions (bert's position_embd): no RoPE op copies Q
+  // and K in the attention graph.
+  bool learned_positions = false;
   // Encoder / embedding architectures (bert family, gemma-embedding, diffusion
   // LMs): llama.cpp creates no KV memory for them (llama_model::create_memory).
   bool has_memory = true;
@@ -153,8 +161,10 @@ Result<MemoryEstimate> estimate_memory_requirements(const gguf::ModelInfo &model
 std::vector<int> assign_layer_devices(uint32_t n_layer, const Placement &placement);
 
 // Compute-buffer model (documented in the .cc) for one device.
+// n_stream: KV streams (one per sequence without a unified cache).
 uint64_t compute_buffer_bytes(const ModelCosts &costs, uint32_t n_tokens, uint64_t cells_full,
-                              uint64_t cells_swa, bool flash_attn, bool rotated_kv = false);
+                              uint64_t cells_swa, bool flash_attn, bool rotated_kv = false,
+                              uint32_t n_stream = 1);
 
 // Whether llama.cpp's allocation for `architecture` has been checked against
 // the estimator (tests/node/estimate_families.mjs, docs/estimate-accuracy.md).

@@ -221,6 +221,129 @@ TEST(MemoryEstimate, MlaCachesKeysOnly) {
   EXPECT_EQ(e->devices[0].kv_bytes, 2u * 4096u * 576u * 2u);
 }
 
+// DeepSeek-V2-Lite's shape (deepseek2, MLA, 64 routed experts of which 6
+// used). The llama.cpp figures are the exact compute buffers of
+// `node tests/node/estimate_real_accuracy.mjs --families deepseek-v2-lite`
+// (node-llama-cpp 3.21.1, CPU backend, no_alloc dry run; its log printed
+// "CPU compute buffer size = 240.26 MiB" for 4096 x 1 with flash attention
+// and 1274.27 MiB for 32768 x 4 without).
+gguf::ModelInfo deepseek_v2_lite() {
+  testing::SyntheticModelSpec spec;
+  spec.n_layer = 27;
+  spec.n_embd = 2048;
+  spec.n_head = 16;
+  spec.n_head_kv = 1;
+  spec.n_ff = 1408;
+  spec.n_expert = 64;
+  spec.n_expert_used = 6;
+  spec.n_vocab = 102400;
+  auto m = testing::synthetic_model_info(spec);
+  m.architecture = "deepseek2";
+  m.key_length = 576;  // kv_lora_rank 512 + rope 64: the absorbed K head
+  m.value_length = 512;
+  m.key_length_mla = 192;
+  m.value_length_mla = 128;
+  m.kv_lora_rank = 512;
+  return m;
+}
+
+TEST(MemoryEstimate, MlaLogitsSitAboveTheRoutedExperts) {
+  // With flash attention the logits set the peak, above the residual that
+  // ggml-alloc placed over the 6 experts' down projections:
+  // R = (3 + 6) x 2048 + 3 x 64 floats, + E + 102400 logits + 8, per token.
+  const auto e = estimate_memory_requirements(deepseek_v2_lite(), settings(4096, true), Placement{});
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  const uint64_t per_token = (9 * 2048 + 192) + 2048 + 102400 + 8;
+  EXPECT_EQ(e->devices[0].compute_bytes, 512u * 4u * per_token);
+  EXPECT_GE(e->devices[0].compute_bytes, 251934720u);  // llama.cpp: 240.26 MiB
+  EXPECT_LE(e->devices[0].compute_bytes, 251934720u * 1.10);
+}
+
+TEST(MemoryEstimate, MlaWithoutFlashAttentionCopiesEveryStreamsLatentV) {
+  // Without flash attention build_attn_mha copies V (the 512-wide latent
+  // view of the K cache) transposed: 512 x 32768 cells x 4 streams x 2 B,
+  // beside the f32 KQ scores (16 heads x 32768 cells) and the f32 mask.
+  const auto four = estimate_memory_requirements(deepseek_v2_lite(), settings(32768, false, kF16, 4),
+                                                 Placement{});
+  const auto one = estimate_memory_requirements(deepseek_v2_lite(), settings(32768, false, kF16, 1),
+                                                Placement{});
+  ASSERT_TRUE(four.ok() && one.ok());
+  EXPECT_EQ(four->devices[0].compute_bytes - one->devices[0].compute_bytes,
+            3ull * 512 * 32768 * 2);
+  EXPECT_GE(four->devices[0].compute_bytes, 1336170496u);  // llama.cpp: 1274.27 MiB
+  EXPECT_LE(four->devices[0].compute_bytes, 1336170496u * 1.10);
+  EXPECT_GE(one->devices[0].compute_bytes, 1231038464u);  // llama.cpp: 1174.01 MiB
+  EXPECT_LE(one->devices[0].compute_bytes, 1231038464u * 1.10);
+}
+
+TEST(MemoryEstimate, MaskNarrowerThanEStaysAHoleUnderTheLogits) {
+  // Phi-3.5-mini's shape at 4096 with flash attention: the f16 mask (2048
+  // values per token) is freed before the last layer's E-wide (3072) copies,
+  // which do not fit in it, so the logits start at 4E + 2048. llama.cpp
+  // (estimate_real_accuracy.mjs, phi3.5-mini 4096 x 1 f16 fa=on) printed
+  // "CPU compute buffer size = 90.64 MiB", exactly 95041536 B.
+  testing::SyntheticModelSpec spec;
+  spec.n_embd = 3072;
+  spec.n_head = 32;
+  spec.n_head_kv = 32;
+  spec.n_ff = 8192;
+  spec.n_vocab = 32064;
+  const auto e = estimate_memory_requirements(testing::synthetic_model_info(spec),
+                                              settings(4096, true), Placement{});
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  EXPECT_EQ(e->devices[0].compute_bytes, 512u * 4u * (4 * 3072 + 32064 + 8 + 2048));
+  EXPECT_GE(e->devices[0].compute_bytes, 95041536u);
+}
+
+TEST(MemoryEstimate, RotatedQueryStaysAHoleUnderTheFfn) {
+  // Mistral-Small-3.2-24B's shape at 128k, q8_0 K with flash attention: the
+  // FFN phase with the 128k f16 mask is the peak, and the Hadamard-rotated Q
+  // (n_head x 128) counts in it. llama.cpp printed 366.09 MiB (383875072 B).
+  testing::SyntheticModelSpec spec;
+  spec.n_layer = 40;
+  spec.n_embd = 5120;
+  spec.n_ff = 32768;
+  spec.n_vocab = 131072;
+  auto m = testing::synthetic_model_info(spec);
+  m.key_length = m.value_length = 128;
+  const auto q8 = estimate_memory_requirements(m, settings(131072, true, kQ8_0), Placement{});
+  const auto f16 = estimate_memory_requirements(m, settings(131072, true, kF16), Placement{});
+  ASSERT_TRUE(q8.ok() && f16.ok());
+  EXPECT_EQ(q8->devices[0].compute_bytes - f16->devices[0].compute_bytes, 512ull * 4 * 32 * 128);
+  EXPECT_GE(q8->devices[0].compute_bytes, 383875072u);
+  EXPECT_LE(q8->devices[0].compute_bytes, 383875072u * 1.10);
+}
+
+TEST(MemoryEstimate, EncoderWithLearnedPositionsPeaksInItsFfn) {
+  // bge-m3's shape (bert, 24 x 1024, GELU MLP of 4096, learned positions):
+  // no RoPE copies in attention, so the FFN (3E + F + the f16 512 x 512
+  // mask) is the peak. llama.cpp (estimate_real_accuracy.mjs, bge-m3 512 x 1
+  // f16 fa=on) printed "CPU compute buffer size = 14.51 MiB" (15210528 B).
+  testing::SyntheticModelSpec spec;
+  spec.n_layer = 24;
+  spec.n_embd = 1024;
+  spec.n_head = 16;
+  spec.n_head_kv = 16;
+  spec.n_ff = 4096;
+  spec.n_vocab = 250002;
+  auto m = testing::synthetic_model_info(spec);
+  m.architecture = "bert";
+  m.causal = false;
+  std::erase_if(m.tensors, [](const gguf::TensorInfo& t) {
+    return t.name.find(".ffn_gate.") != std::string::npos;
+  });
+  gguf::TensorInfo pos;
+  pos.name = "position_embd.weight";
+  pos.shape = {1024, 8194};
+  pos.size_bytes = 1024ull * 8194 * 4;
+  m.tensors.push_back(pos);
+  const auto e = estimate_memory_requirements(m, settings(512, true), Placement{});
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  EXPECT_EQ(e->devices[0].compute_bytes, 512u * (4u * (3 * 1024 + 4096 + 8) + 512u * 2u));
+  EXPECT_GE(e->devices[0].compute_bytes, 15210528u);
+  EXPECT_LE(e->devices[0].compute_bytes, 15210528u * 1.10);
+}
+
 TEST(MemoryEstimate, RecurrentStateIgnoresContext) {
   testing::SyntheticModelSpec spec;
   spec.n_layer = 2;
