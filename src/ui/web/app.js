@@ -354,7 +354,7 @@ function renderPlan(doc, fromSlider) {
     const fig = el('p', undefined, 'plan-figures');
     fig.append(el('span', fits ? 'fits' : 'does not fit', `plan-fit${fits ? '' : ' no'}`),
       document.createTextNode(` · ${layers} · ` + parts.filter((p) => p[2] > 0 || p[0] !== 'model')
-        .map((p) => `${p[1]} ~${fmtBytes(p[2])}`).join(' · ')));
+        .map((p) => `${p[1]} ${p[2] > 0 ? '~' : ''}${fmtBytes(p[2])}`).join(' · ')));
     box.append(fig);
     root.append(box);
   }

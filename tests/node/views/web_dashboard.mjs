@@ -357,6 +357,9 @@ try {
       const file = join(outDir, `web_dashboard_${width}_${scheme}.png`);
       await page.screenshot({ path: file, fullPage: true });
       console.log(`screenshot: ${file}`);
+      const planFile = join(outDir, `web_dashboard_plan_${width}_${scheme}.png`);
+      await page.locator('#plan').screenshot({ path: planFile });
+      console.log(`screenshot: ${planFile}`);
     }
     const axe = await page.evaluate(async () => {
       const r = await window.axe.run(document, { resultTypes: ['violations'] });
@@ -368,7 +371,8 @@ try {
     if (axe.length) console.log(`axe-core (${scheme}) minor/moderate: ${JSON.stringify(axe)}`);
   }
   check(offsite.length === 0, `no request leaves the daemon's origin (${offsite.join(', ')})`);
-  check(consoleErrors.filter((e) => !/401/.test(e)).length === 0, `no page errors (${consoleErrors.join(' | ')})`);
+  // 401: the wrong token (step 5); 422: the missing model asked for (step 1b).
+  check(consoleErrors.filter((e) => !/status of (401|422) /.test(e)).length === 0, `no page errors (${consoleErrors.join(' | ')})`);
 } catch (e) {
   failures.push(String(e && e.stack || e));
   console.error(e);
