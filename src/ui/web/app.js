@@ -1,5 +1,5 @@
 // The web dashboard: the seed's tray menu as a page, served by the daemon.
-// Reads GET /api/v1/status|history|actions (open on loopback), acts through
+// Reads GET /api/v1/status|history|actions|plan (open on loopback), acts through
 // the token-protected POSTs. The token never comes from the server: the user
 // opens the URL `ruvector-memopt ai dashboard` prints (token in the #fragment,
 // which browsers do not send) or pastes it; it is kept in sessionStorage for
