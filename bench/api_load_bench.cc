@@ -39,7 +39,7 @@ double since(Clock::time_point t0) {
 // A machine with one GPU and one model; records when it was sampled.
 class TimedSampler : public daemon::Sampler {
  public:
-  daemon::Sample sample(double now) override {
+  daemon::Sample sample(double now, const policy::DaemonKnowledge&) override {
     {
       std::lock_guard<std::mutex> lock(mu);
       times.push_back(now);

@@ -22,7 +22,7 @@ using memopt::daemon::Sample;
 // One GPU, one idle model: enough for every handler to reach its actions.
 class FuzzSampler : public memopt::daemon::Sampler {
  public:
-  Sample sample(double now) override {
+  Sample sample(double now, const memopt::policy::DaemonKnowledge&) override {
     Sample s;
     s.unix_ms = 1'700'000'000'000 + static_cast<int64_t>(now * 1000);
     s.input.now_seconds = now;

@@ -144,7 +144,7 @@ int run_optimize(CliContext& ctx, const OptimizeOptions& o) {
   so.nvml_library = ctx.opts.nvml_library;
   so.probe_ports = !o.no_probe;
   auto sampler = daemon::make_system_sampler(so);
-  daemon::Sample s = sampler->sample(0);
+  daemon::Sample s = sampler->sample(0, {});
   policy::PolicyState state;
   // One pass has no history: the forecaster has nothing to fit, so this
   // acts on the profile's thresholds (the daemon also forecasts).

@@ -160,6 +160,7 @@ Status Daemon::start() {
   // reopened (history_ready()).
   history_ready();
   load_learned_delays();
+  load_workload_profiles();
   worker_ = std::make_unique<ActionWorker>(
       actuator_, [this] { return mono_now() - started_; }, o_.action_limits);
   if (o_.serve_api) {
@@ -313,6 +314,39 @@ void Daemon::load_learned_delays() {
   view_.delays = delays_;
 }
 
+// The history document the learned workload profiles are kept in.
+constexpr const char* kProfilesDocument = "workload_profiles";
+
+void Daemon::load_workload_profiles() {
+  if (!history_ready()) return;
+  auto doc = history_->read_document(kProfilesDocument);
+  if (doc && doc->empty()) return;
+  auto parsed = doc ? policy::profiles_from_json(*doc)
+                    : Result<std::vector<policy::WorkloadProfile>>(doc.error());
+  if (!parsed) {
+    // A damaged document costs what was learned, not the daemon.
+    view_.collector_errors_total["history"]++;
+    spdlog::error("history {}: {} (starting with no learned workloads)", history_->path(),
+                  parsed.error().message);
+    return;
+  }
+  workload_profiles_ = std::move(*parsed);
+  view_.workload_profiles = workload_profiles_.size();
+}
+
+void Daemon::learn_runs(const snapshot::Snapshot& s, double now) {
+  const auto ended = runs_.observe(s, now);
+  for (const auto& run : ended) policy::learn(workload_profiles_, run);
+  view_.workload_profiles = workload_profiles_.size();
+  if (ended.empty() || !history_ready()) return;
+  if (auto st = history_->write_document(kProfilesDocument,
+                                         policy::profiles_to_json(workload_profiles_));
+      !st) {
+    view_.collector_errors_total["history"]++;
+    spdlog::error("{}", st.error().message);
+  }
+}
+
 void Daemon::start_action(policy::Action& a, double now, int64_t unix_ms, const policy::PolicyInput& on,
                           std::shared_ptr<std::promise<FinishedAction>> done) {
   const auto sub = worker_->submit(a, now, unix_ms, done);
@@ -391,7 +425,12 @@ void Daemon::observe_delays(const policy::PolicyInput& in) {
 
 void Daemon::tick(double now) {
   const double t0 = mono_now();
-  Sample s = sampler_->sample(now);
+  policy::DaemonKnowledge knowledge;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    knowledge.profiles = workload_profiles_;
+  }
+  Sample s = sampler_->sample(now, knowledge);
   std::lock_guard<std::mutex> lock(mu_);
   reload_profile_if_changed();
   for (const auto& e : s.snapshot.errors) {
@@ -400,6 +439,10 @@ void Daemon::tick(double now) {
   }
   take_finished_actions();
   observe_delays(s.input);
+  // Runs that ended teach the profiles; every workload a profile matches
+  // shows the peak it is expected to reach (ai status, the dashboard).
+  learn_runs(s.snapshot, s.input.now_seconds);
+  policy::annotate_learned_peaks(s.snapshot, workload_profiles_);
   // Actions still in flight count as acting on their targets now: the
   // engine's cooldown is shorter than a slow reload, and it must not issue
   // the same action again while the first is still running.

@@ -19,6 +19,8 @@
 #include "daemon/sample.h"
 #include "policy/engine.h"
 #include "policy/profile.h"
+#include "policy/workload_profile.h"
+#include "policy/workload_runs.h"
 
 namespace memopt::daemon {
 
@@ -78,6 +80,10 @@ class Daemon {
   void take_finished_actions();
   void observe_delays(const policy::PolicyInput& in);
   void load_learned_delays();
+  // Learned workload profiles: read from history at start; each finished
+  // run is learned and written back (mu_ held).
+  void load_workload_profiles();
+  void learn_runs(const snapshot::Snapshot& s, double now);
   // History is optional at run time: opened (or reopened, at most every
   // kHistoryRetrySeconds, after a full disk) here; false while it is off.
   bool history_ready();
@@ -111,6 +117,8 @@ class Daemon {
   double started_ = 0;
   std::vector<DelayWatch> watches_;  // carried out, memory not seen back yet
   std::vector<DelaySummary> delays_;  // learned from history
+  policy::WorkloadRunTracker runs_;
+  std::vector<policy::WorkloadProfile> workload_profiles_;
 };
 
 }  // namespace memopt::daemon

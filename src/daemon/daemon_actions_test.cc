@@ -73,7 +73,7 @@ class SlowOllama {
 class OneModelSampler : public Sampler {
  public:
   OneModelSampler(const SlowOllama* rt) : rt_(rt) {}
-  Sample sample(double now) override {
+  Sample sample(double now, const policy::DaemonKnowledge&) override {
     Sample s;
     s.unix_ms = 1'700'000'000'000 + static_cast<int64_t>(now * 1000);
     s.input.now_seconds = now;

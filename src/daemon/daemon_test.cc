@@ -26,7 +26,7 @@ namespace {
 // collector that fails every time, to show the others keep reporting.
 class FakeSampler : public Sampler {
  public:
-  Sample sample(double now) override {
+  Sample sample(double now, const policy::DaemonKnowledge&) override {
     Sample s;
     s.unix_ms = 1'700'000'000'000 + static_cast<int64_t>(now * 1000);
     s.snapshot.host.meminfo.total_bytes = 64 * kGiB;
@@ -210,7 +210,7 @@ TEST_F(DaemonTest, ProfileChosenFromTheCliIsPickedUpAtOnce) {
 class GrowingSampler : public Sampler {
  public:
   explicit GrowingSampler(std::vector<double>* times) : times_(times) {}
-  Sample sample(double now) override {
+  Sample sample(double now, const policy::DaemonKnowledge&) override {
     times_->push_back(now);
     Sample s;
     s.unix_ms = 1'700'000'000'000 + static_cast<int64_t>(now * 1000);
@@ -248,6 +248,126 @@ TEST_F(DaemonTest, SamplesFasterWhileAnOomIsForecast) {
   std::sort(late.begin(), late.end());
   EXPECT_LT(late[2], 0.5) << "median of the last five gaps";  // 0.25 s, however loaded the machine
   EXPECT_DOUBLE_EQ(d.next_interval_seconds(), 0.25);
+}
+
+// A llama-server (one model, 8192 tokens) that starts, grows to 5 GiB on
+// GPU 0 and exits; then the same program starts again under a new pid. The
+// input is made the daemon's way (to_policy_input with what it knows), and
+// each call records what the daemon handed over.
+class RunsSampler : public Sampler {
+ public:
+  struct Seen {
+    size_t profiles = 0;
+    std::vector<policy::AnnouncedLoad> announced;
+  };
+  explicit RunsSampler(std::vector<Seen>* seen, int first_call = 0)
+      : seen_(seen), call_(first_call) {}
+  Sample sample(double now, const policy::DaemonKnowledge& k) override {
+    static const uint64_t kVram[] = {0, 1 * kGiB, 3 * kGiB, 5 * kGiB, 5 * kGiB};
+    const int i = call_++;
+    Sample s;
+    s.unix_ms = 1'700'000'000'000 + static_cast<int64_t>(now * 1000);
+    gpu::GpuDevice g;
+    g.name = "Fixture GPU";
+    g.memory_total_bytes = 24 * kGiB;
+    g.memory_used_bytes = 2 * kGiB;
+    snapshot::Workload w;
+    w.runtime = "llama.cpp";
+    w.runtime_name = "llama.cpp";
+    w.command = "llama-server";
+    w.model_files = {"/models/qwen3-8b-q4_k_m.gguf"};
+    w.model = "qwen3-8b-q4_k_m.gguf";
+    w.context_tokens = 8192;
+    if (i >= 1 && i <= 5) {  // the first run: calls 1..5, gone at 6 and 7
+      w.pid = 4242;
+      w.vram = {{0, kVram[i - 1]}};
+    } else if (i >= 8) {  // the second run starts small
+      w.pid = 4343;
+      w.vram = {{0, 512 * kMiB}};
+    }
+    if (w.pid) {
+      w.vram_bytes = w.vram.front().used_bytes;
+      *g.memory_used_bytes += w.vram_bytes;
+      s.snapshot.workloads.push_back(w);
+    }
+    s.snapshot.gpus.push_back(g);
+    s.snapshot.host.meminfo.total_bytes = 64 * kGiB;
+    s.snapshot.host.meminfo.available_bytes = 40 * kGiB;
+    s.input = policy::to_policy_input(s.snapshot, now, k);
+    seen_->push_back({k.profiles.size(), s.input.announced});
+    return s;
+  }
+
+ private:
+  std::vector<Seen>* seen_;
+  int call_;
+};
+
+TEST_F(DaemonTest, LearnsAFinishedRunAndAnnouncesItsPeakWhenItStartsAgain) {
+  opts_.serve_api = false;
+  opts_.max_samples = 10;
+  opts_.interval_seconds = 0.01;
+  std::vector<RunsSampler::Seen> seen;
+  {
+    Daemon d(opts_, std::make_unique<RunsSampler>(&seen), std::make_unique<RecordingActuator>());
+    ASSERT_TRUE(d.start().ok());
+    std::atomic<bool> stop{false};
+    d.run(stop);
+    ASSERT_EQ(seen.size(), 10u);
+    // Nothing learned while the first run lives, nor in its first absence.
+    for (size_t i = 0; i <= 7; ++i) EXPECT_EQ(seen[i].profiles, 0u) << "call " << i;
+    // Gone twice (calls 6 and 7): learned; the next input carries it, and
+    // the second run is announced at the first run's peak from its start.
+    EXPECT_EQ(seen[8].profiles, 1u);
+    const auto& a = seen[8].announced;
+    auto profile = std::find_if(a.begin(), a.end(), [](auto& x) { return x.source == "profile"; });
+    ASSERT_NE(profile, a.end());
+    EXPECT_EQ(profile->pid, 4343);
+    EXPECT_EQ(profile->gpu, 0);
+    EXPECT_EQ(profile->bytes, 5 * kGiB);
+    EXPECT_EQ(profile->resident_bytes, 512 * kMiB);
+    EXPECT_EQ(profile->runs, 1u);
+    // The status document shows what the workload is expected to reach.
+    auto st = d.api_handlers().status();
+    ASSERT_EQ(st.status, 200);
+    const auto& w = st.body["workloads"].at(0);
+    EXPECT_EQ(w["pid"], 4343);
+    EXPECT_EQ(w["learned_peak"]["peak_bytes"], 5 * kGiB);
+    EXPECT_EQ(w["learned_peak"]["runs"], 1);
+    EXPECT_EQ(w["learned_peak"]["gpu"], 0);
+    EXPECT_NE(d.api_handlers().metrics().find("\nruvector_workload_profiles 1\n"),
+              std::string::npos);
+  }
+  // Kept in the history: a restarted daemon knows it from its first sample.
+  std::vector<RunsSampler::Seen> again;
+  opts_.max_samples = 1;
+  Daemon d2(opts_, std::make_unique<RunsSampler>(&again, 8), std::make_unique<RecordingActuator>());
+  ASSERT_TRUE(d2.start().ok());
+  std::atomic<bool> stop{false};
+  d2.run(stop);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].profiles, 1u);
+  auto st = d2.api_handlers().status();
+  EXPECT_EQ(st.body["workloads"].at(0)["learned_peak"]["peak_bytes"], 5 * kGiB);
+}
+
+TEST_F(DaemonTest, ADamagedProfilesDocumentCostsWhatWasLearnedNotTheDaemon) {
+  opts_.serve_api = false;
+  opts_.max_samples = 1;
+  {
+    auto h = History::open(dir_ + "/history.db");
+    ASSERT_TRUE(h.ok()) << h.error().message;
+    ASSERT_TRUE((*h)->write_document("workload_profiles", "[{\"runtime\": 7}]").ok());
+  }
+  opts_.history_path = dir_ + "/history.db";
+  std::vector<RunsSampler::Seen> seen;
+  Daemon d(opts_, std::make_unique<RunsSampler>(&seen, 8), std::make_unique<RecordingActuator>());
+  ASSERT_TRUE(d.start().ok());
+  std::atomic<bool> stop{false};
+  d.run(stop);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].profiles, 0u);
+  EXPECT_TRUE(d.api_handlers().status().body["workloads"].at(0)["learned_peak"].is_null());
 }
 
 TEST_F(DaemonTest, ThresholdModeFromTheConfig) {

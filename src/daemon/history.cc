@@ -421,6 +421,24 @@ Status History::write_delay(const DelayRecord& r) {
   return Ok{};
 }
 
+Status History::write_document(const std::string& key, const std::string& value) {
+  Stmt ins(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)");
+  ins.bind(1, "doc:" + key);
+  ins.bind(2, value);
+  if (!ins.ok() || ins.step() != SQLITE_DONE) return sql_error("write " + key);
+  return Ok{};
+}
+
+Result<std::string> History::read_document(const std::string& key) const {
+  Stmt q(db_, "SELECT value FROM meta WHERE key = ?");
+  if (!q.ok()) return sql_error("read " + key);
+  q.bind(1, "doc:" + key);
+  const int rc = q.step();
+  if (rc == SQLITE_ROW) return q.text(0);
+  if (rc != SQLITE_DONE) return sql_error("read " + key);
+  return std::string();
+}
+
 Result<std::vector<DelayRecord>> History::recent_delays(size_t limit) const {
   Stmt q(db_,
          "SELECT ts_ms, runtime, kind, model, model_bytes, call_seconds, freed_seconds "

@@ -74,6 +74,10 @@ class History {
   Status write_delay(const DelayRecord& record);
   // The newest `limit` delay records, newest first.
   Result<std::vector<DelayRecord>> recent_delays(size_t limit) const;
+  // A named document the daemon keeps across restarts (the learned workload
+  // profiles): one row of the meta table. read_document gives "" when none.
+  Status write_document(const std::string& key, const std::string& value);
+  Result<std::string> read_document(const std::string& key) const;
 
   // Points of series `name` (all label sets, or one when `labels` is set) in
   // [from, to]; minute averages when the range reaches past the raw

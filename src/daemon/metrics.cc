@@ -184,6 +184,9 @@ std::string render_metrics(const MetricsView& v) {
       .add("", v.sample_interval_seconds);
   Family(os, "ruvector_actions_in_flight", "gauge", "Actions queued or running through a runtime's API.")
       .add("", static_cast<double>(v.actions_in_flight));
+  Family(os, "ruvector_workload_profiles", "gauge",
+         "Workload profiles learned from finished runs (program, model, arguments, GPU).")
+      .add("", static_cast<double>(v.workload_profiles));
   Family(os, "ruvector_action_delays_measured_total", "counter",
          "Actions whose memory was seen given back (their delay is learned).")
       .add("", static_cast<double>(v.delays_measured_total));

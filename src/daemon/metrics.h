@@ -26,6 +26,7 @@ struct MetricsView {
   bool predictive = true;  // [daemon] mode
   double sample_interval_seconds = 0;  // until the next sample (shorter while an OOM may be near)
   uint64_t actions_in_flight = 0;       // queued or running in the action worker
+  uint64_t workload_profiles = 0;       // learned workload profiles (workload_profile.h)
   uint64_t delays_measured_total = 0;   // actions whose memory was seen back
   uint64_t delays_unobserved_total = 0;  // gave up waiting to see it back
   std::vector<DelaySummary> delays;     // learned, from history

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "policy/policy_input.h"
+#include "policy/snapshot_adapter.h"
 #include "snapshot/snapshot.h"
 
 namespace memopt::daemon {
@@ -20,7 +21,9 @@ class Sampler {
  public:
   virtual ~Sampler() = default;
   // `now_seconds` is the daemon's monotonic clock, copied into the input.
-  virtual Sample sample(double now_seconds) = 0;
+  // `knowledge` is what the daemon learned beyond one Snapshot (learned
+  // workload profiles, announced loads): the input is made with it.
+  virtual Sample sample(double now_seconds, const policy::DaemonKnowledge& knowledge) = 0;
 };
 
 }  // namespace memopt::daemon

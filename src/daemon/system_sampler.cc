@@ -12,13 +12,13 @@ class SystemSampler : public Sampler {
  public:
   explicit SystemSampler(const SamplerOptions& o) : assembler_(options(o)) {}
 
-  Sample sample(double now) override {
+  Sample sample(double now, const policy::DaemonKnowledge& knowledge) override {
     Sample s;
     auto snap = assembler_.assemble(now);
     // Not strict: every collector's failure is in snapshot.errors.
     if (snap) s.snapshot = std::move(*snap);
     s.unix_ms = static_cast<int64_t>(s.snapshot.taken_at_unix_ms);
-    s.input = policy::to_policy_input(s.snapshot, now);
+    s.input = policy::to_policy_input(s.snapshot, now, knowledge);
     return s;
   }
 

@@ -72,7 +72,7 @@ SamplerOptions options(int ollama_port, const std::string& sys_root) {
 TEST(SystemSamplerTest, ReportsRuntimeModelsAndTracksIdleTime) {
   ReplayOllama ollama;
   auto sampler = make_system_sampler(options(ollama.port(), "/nonexistent-sys"));
-  Sample s0 = sampler->sample(100);
+  Sample s0 = sampler->sample(100, {});
   ASSERT_GE(s0.input.models.size(), 2u);
   const policy::ModelState* qwen = nullptr;
   const policy::ModelState* nomic = nullptr;
@@ -89,14 +89,14 @@ TEST(SystemSamplerTest, ReportsRuntimeModelsAndTracksIdleTime) {
   EXPECT_GT(s0.input.host.total_bytes, 0u);  // real /proc/meminfo
   EXPECT_GE(s0.snapshot.loaded_models.size(), 2u);
   // 50 s later, untouched: idle 50 s. Then a request moves its expiry: 0.
-  Sample s1 = sampler->sample(150);
+  Sample s1 = sampler->sample(150, {});
   for (const auto& m : s1.input.models) {
     if (m.name == "qwen3:8b") {
       EXPECT_EQ(m.idle_seconds, 50);
     }
   }
   ollama.touch_qwen();
-  Sample s2 = sampler->sample(160);
+  Sample s2 = sampler->sample(160, {});
   for (const auto& m : s2.input.models) {
     if (m.name == "qwen3:8b") {
       EXPECT_EQ(m.idle_seconds, 0);
@@ -112,7 +112,7 @@ TEST(SystemSamplerTest, AFailingCollectorDoesNotStopTheOthers) {
   SamplerOptions o = options(ollama.port(), "/nonexistent-sys");
   o.proc_root = "/nonexistent-proc";  // host memory and the scan fail
   auto sampler = make_system_sampler(o);
-  Sample s = sampler->sample(1);
+  Sample s = sampler->sample(1, {});
   bool host_failed = false;
   for (const auto& e : s.snapshot.errors) {
     if (e.collector == "host") {

@@ -105,6 +105,13 @@ void learn(std::vector<WorkloadProfile>& profiles, const WorkloadRun& run) {
     return p.gpu == run.gpu && p.signature == run.signature;
   });
   if (it == profiles.end()) {
+    // At the bound the reader keeps, the profile with the fewest runs (the
+    // oldest of those) makes room.
+    if (profiles.size() >= kMaxProfiles) {
+      profiles.erase(std::min_element(
+          profiles.begin(), profiles.end(),
+          [](const WorkloadProfile& a, const WorkloadProfile& b) { return a.runs < b.runs; }));
+    }
     profiles.push_back({run.signature, run.gpu, 0, {}, 0, {}});
     it = profiles.end() - 1;
   }

@@ -131,5 +131,20 @@ TEST(WorkloadProfileTest, JsonRoundTripAndHostileInput) {
   EXPECT_FALSE(profiles_from_json(many + "]").ok());
 }
 
+TEST(WorkloadProfileTest, KeepsAtMostWhatTheReaderAcceptsDroppingTheLeastRunFirst) {
+  std::vector<WorkloadProfile> ps;
+  const WorkloadSignature keep{"other", "bg3", "", "", ""};
+  learn(ps, run_of(keep, 8 * kGiB, 5));
+  learn(ps, run_of(keep, 8 * kGiB, 5));
+  for (int i = 0; i < 4096; ++i) {
+    learn(ps, run_of({"other", "game" + std::to_string(i), "", "", ""}, kGiB, 1));
+  }
+  ASSERT_EQ(ps.size(), 4096u);
+  EXPECT_EQ(ps.front().signature, keep);  // two runs: kept
+  EXPECT_EQ(ps.front().runs, 2u);
+  EXPECT_EQ(ps[1].signature.executable, "game1");  // game0, the oldest single run, made room
+  EXPECT_TRUE(profiles_from_json(profiles_to_json(ps)).ok());
+}
+
 }  // namespace
 }  // namespace memopt::policy

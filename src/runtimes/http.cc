@@ -160,6 +160,9 @@ Result<HttpResponse> HttpClient::send(std::string_view method, std::string_view 
   cli.set_read_timeout(options_.read_timeout);
   cli.set_write_timeout(options_.read_timeout);
   cli.set_keep_alive(false);
+  // Requests and stream chunks are small: do not hold them for Nagle (a
+  // proxy in the path of every token).
+  cli.set_tcp_nodelay(true);
   cli.set_follow_location(false);
 
   httplib::Request req;
