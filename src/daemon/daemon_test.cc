@@ -768,8 +768,8 @@ namespace {
 // fills it: 24 GiB, 20 GiB free.
 class PlanSampler : public FakeSampler {
  public:
-  Sample sample(double now) override {
-    Sample s = FakeSampler::sample(now);
+  Sample sample(double now, const policy::DaemonKnowledge& k) override {
+    Sample s = FakeSampler::sample(now, k);
     gpu::GpuDevice g;
     g.index = 0;
     g.name = "Test GPU";
@@ -839,8 +839,9 @@ TEST_F(DaemonPlanTest, PlansAgainstTheSnapshotAsAiPlanDoes) {
   o.kv_type = "q8_0";
   o.parallel = 2;
   plan::Machine m;
-  m.gpus = PlanSampler().sample(0).snapshot.gpus;
-  m.host = PlanSampler().sample(0).snapshot.host;
+  const Sample fixed = PlanSampler().sample(0, policy::DaemonKnowledge{});
+  m.gpus = fixed.snapshot.gpus;
+  m.host = fixed.snapshot.host;
   auto mp = plan::make_plan(o, m, 10.0);
   ASSERT_TRUE(mp.ok()) << mp.error().message;
   EXPECT_EQ(doc, plan::plan_json(*mp));
