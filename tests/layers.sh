@@ -18,7 +18,8 @@ declare -A allowed=(
   [assembler]="assembler detect snapshot runtimes gpu proc gguf estimate util"
   [policy]="policy snapshot util"
   [actuator]="actuator policy runtimes gpu util"
-  [daemon]="daemon actuator assembler policy snapshot detect runtimes gpu proc util ui"
+  [plan]="plan estimate gguf gpu proc util"
+  [daemon]="daemon actuator assembler plan policy snapshot detect runtimes gpu proc util ui"
   [ui]="ui snapshot policy runtimes gpu util"
   [serve]="serve daemon policy detect estimate gguf runtimes gpu proc util"
 )

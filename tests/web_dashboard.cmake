@@ -7,6 +7,6 @@ if(TARGET fake_nvml_modern)
     COMMAND node ${CMAKE_SOURCE_DIR}/tests/node/views/web_dashboard.mjs
             $<TARGET_FILE:ruvector-memopt> ${CMAKE_SOURCE_DIR}/tests/fixtures/runtimes
             ${CMAKE_SOURCE_DIR}/tests/fixtures/gpu/amd $<TARGET_FILE:fake_nvml_modern>
-            ${CMAKE_BINARY_DIR}/artifacts
+            ${CMAKE_BINARY_DIR}/artifacts $<TARGET_FILE:make_sample_gguf>
     LABELS integration TIMEOUT 120)
 endif()

@@ -14,8 +14,8 @@
 #include "estimate/placement.h"
 #include "gguf/ggml_type.h"
 #include "gguf/model_info.h"
-#include "gguf/ollama_store.h"
 #include "gpu/collect.h"
+#include "plan/model_plan.h"
 #include "policy/profile.h"
 #include "proc/host_memory.h"
 #include "util/bytes.h"
@@ -24,408 +24,16 @@
 namespace memopt::cli {
 namespace {
 
-using estimate::GpuDevice;
 using estimate::PlacementPlan;
-
-struct PlanOptions {
-  std::string model;
-  std::string ctx;  // empty: 4096, or the trained context when that is smaller
-  uint32_t parallel = 1;
-  std::string kv_type = "f16";
-  std::string flash_attn = "on";
-  std::string gpus = "auto";
-  std::string vram;
-  std::string ram;
-  std::optional<uint32_t> ngl;
-  std::string tensor_split;
-  std::optional<uint32_t> n_cpu_moe;
-  bool kv_unified = false;
-  uint32_t batch = 2048;
-  uint32_t ubatch = 512;
-  double reserve_percent = -1;  // < 0: from the active profile
-  std::string gpu_overhead = "512MiB";
-  std::vector<std::string>
-      ollama_roots;       // empty: $OLLAMA_MODELS / ~/.ollama/models / service store
-  std::string emit;       // "llama-args" / "ollama": print only those settings
-  bool no_spill = false;  // refuse plans that keep weights in RAM
-  std::string draft;      // speculative draft model (-md)
-  std::optional<uint32_t> ngld;
-  std::vector<std::string> loras;  // LoRA adapters (--lora)
-  std::string mmproj;              // vision/audio projector (--mmproj)
-  std::string rope_scaling = "none";
-  double rope_scale = 0;  // 0: not given
-};
-
-// The model and its companions' files: paths as given, or an Ollama name
-// resolved in its store, whose manifest also names the projector and the
-// adapters (layers image.projector / image.adapter) unless the user gave some.
-struct ModelFiles {
-  std::string model, draft, mmproj;
-  std::vector<std::string> loras;
-  bool from_ollama = false;
-};
-
-Result<ModelFiles> resolve_files(const PlanOptions &o) {
-  ModelFiles f;
-  auto r = gguf::resolve_model_ref(o.model, o.ollama_roots);
-  if (!r) return r.error();
-  f.model = r->path;
-  f.mmproj = o.mmproj;
-  f.loras = o.loras;
-  if (r->ollama) {
-    f.from_ollama = true;
-    if (f.mmproj.empty()) f.mmproj = r->ollama->projector_path;
-    if (f.loras.empty()) f.loras = r->ollama->adapter_paths;
-  }
-  if (!o.draft.empty()) {
-    auto d = gguf::resolve_model_ref(o.draft, o.ollama_roots);
-    if (!d) return make_error("--draft: " + d.error().message);
-    f.draft = d->path;
-  }
-  return f;
-}
-
-// Reads the companions' headers and sizes them into the request; LoRA
-// weights join the layers they attach to.
-Status add_companions(const ModelFiles &f, const gguf::ModelInfo &model,
-                      estimate::ModelCosts &costs, estimate::PlanRequest &req) {
-  for (const auto &path : f.loras) {
-    auto file = gguf::read_gguf(path);
-    if (!file) return make_error("--lora: " + file.error().message);
-    auto a = estimate::adapter_weights(*file, model, req.gpu);
-    if (!a) return make_error("--lora: " + a.error().message);
-    estimate::attach_adapter(costs, *a);
-    req.adapters.push_back(std::move(*a));
-  }
-  if (!f.mmproj.empty()) {
-    auto file = gguf::read_gguf(f.mmproj);
-    if (!file) return make_error("--mmproj: " + file.error().message);
-    auto p = estimate::projector_costs(*file, req.gpu);
-    if (!p) return make_error("--mmproj: " + p.error().message);
-    req.projector = std::move(*p);
-  }
-  if (!f.draft.empty()) {
-    auto info = gguf::get_model_info(f.draft);
-    if (!info) return make_error("--draft: " + info.error().message);
-    if (info->is_projector)
-      return make_error("--draft: " + f.draft + " is a projector, not a model");
-    auto dc = estimate::prepare_model_costs(*info, req.gpu);
-    if (!dc) return make_error("--draft: " + dc.error().message);
-    req.draft = estimate::DraftModel{f.draft, std::move(*dc), 1, 1, std::nullopt};
-  }
-  return Ok{};
-}
-
-std::vector<std::string> split_list(const std::string &s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-Result<uint64_t> parse_count(const std::string &s) {
-  if (s.empty() || s.size() > 12 || s.find_first_not_of("0123456789") != std::string::npos) {
-    return make_error("'" + s + "' is not a whole number");
-  }
-  return std::stoull(s);
-}
-
-// The option values, parsed: each parser is also the option's CLI11 check,
-// so a bad value is a usage error before the model is read.
-Result<uint64_t> parse_ctx(const std::string &s) {
-  if (s == "max") return uint64_t{0};
-  auto n = parse_count(s);
-  if (!n) return make_error(n.error().message + " of tokens, or 'max'");
-  return n;
-}
-
-Result<uint32_t> parse_kv_type(const std::string &s) {
-  auto kv = estimate::kv_type_from_name(s);
-  if (!kv) {
-    return make_error("'" + s +
-                      "' is not a KV cache type llama.cpp accepts (f16, bf16, "
-                      "q8_0, q4_0, q4_1, "
-                      "iq4_nl, q5_0, q5_1)");
-  }
-  return *kv;
-}
-
-Result<std::vector<uint64_t>> parse_size_list(const std::string &s) {
-  std::vector<uint64_t> out;
-  for (const auto &item : split_list(s)) {
-    auto b = parse_bytes(item);
-    if (!b) return b.error();
-    out.push_back(*b);
-  }
-  if (out.empty()) return make_error("'" + s + "' holds no size; give e.g. 24GiB,12GiB");
-  return out;
-}
-
-// Proportions: finite, not negative, not all zero (llama.cpp --tensor-split).
-Result<std::vector<double>> parse_tensor_split(const std::string &s) {
-  std::vector<double> out;
-  double sum = 0;
-  for (const auto &item : split_list(s)) {
-    double v = -1;
-    size_t used = 0;
-    try {
-      v = std::stod(item, &used);
-    } catch (const std::exception &) {
-      used = 0;
-    }
-    if (used == 0 || used != item.size() || !std::isfinite(v) || v < 0) {
-      return make_error("'" + item + "' in '" + s + "' is not a proportion; give e.g. 3,1");
-    }
-    out.push_back(v);
-    sum += v;
-  }
-  if (!s.empty() && !(sum > 0)) {
-    return make_error("'" + s + "' gives no GPU a share; give e.g. 3,1");
-  }
-  return out;
-}
-
-// "auto", "none" or GPU indices "0,1"; empty: every GPU.
-Result<std::vector<int>> parse_gpu_list(const std::string &s) {
-  std::vector<int> out;
-  if (s == "auto" || s == "none") return out;
-  for (const auto &item : split_list(s)) {
-    auto n = parse_count(item);
-    if (!n || *n > 1024) return make_error("'" + item + "' is not a GPU index (or use auto, none)");
-    out.push_back(static_cast<int>(*n));
-  }
-  if (out.empty()) return make_error("'" + s + "' names no GPU (use auto, none or 0,1)");
-  return out;
-}
-
-// GPUs from the machine (GPU backend) or from --vram; host RAM from
-// /proc/meminfo or --ram.
-struct Devices {
-  std::vector<GpuDevice> gpus;
-  estimate::HostMemory host;
-  std::vector<std::string> notes;
-  bool what_if = false;
-};
-
-Result<Devices> resolve_devices(const PlanOptions &o, const GlobalOptions &g) {
-  Devices d;
-  if (!o.vram.empty()) {
-    d.what_if = true;
-    auto sizes = parse_size_list(o.vram);
-    if (!sizes) return make_error("--vram: " + sizes.error().message);
-    int id = 0;
-    for (uint64_t b : *sizes) {
-      d.gpus.push_back({id, fmt::format("what-if GPU {}", id), b, 0, -1});
-      ++id;
-    }
-  } else if (o.gpus != "none") {
-    auto parsed = parse_gpu_list(o.gpus);
-    if (!parsed) return make_error("--gpus: " + parsed.error().message);
-    const std::vector<int> &wanted = *parsed;
-    auto snap = gpu::collect_gpus(gpu::GpuRoots{g.proc_root, g.sys_root, g.nvml_library});
-    for (const auto &dev : snap.gpus) {
-      const int idx = static_cast<int>(dev.index);
-      if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), idx) == wanted.end()) continue;
-      if (dev.integrated) {
-        d.notes.push_back(fmt::format("GPU {} ({}) is integrated: its memory is host RAM, left out",
-                                      idx, dev.name));
-        continue;
-      }
-      if (!dev.memory_free_bytes) {
-        d.notes.push_back(
-            fmt::format("GPU {} ({}) does not report free memory, left out", idx, dev.name));
-        continue;
-      }
-      d.gpus.push_back({idx, dev.name, *dev.memory_free_bytes, dev.memory_total_bytes.value_or(0),
-                        dev.numa_node.value_or(-1)});
-    }
-    for (int w : wanted) {
-      bool found = false;
-      for (const auto &x : d.gpus) found |= x.id == w;
-      if (!found) return make_error(fmt::format("--gpus: no usable GPU {} on this machine", w));
-    }
-  }
-  auto host = proc::read_host_memory(g.proc_root, g.sys_root);
-  if (!o.ram.empty()) {
-    auto b = parse_bytes(o.ram);
-    if (!b) return make_error("--ram: " + b.error().message);
-    d.host.available_bytes = *b;
-  } else if (host) {
-    d.host.available_bytes = host->meminfo.available_bytes;
-  } else {
-    return make_error(host.error().message + "; give the RAM to plan for with --ram 64GiB");
-  }
-  if (host && host->numa_nodes.size() > 1) {
-    d.host.numa_nodes = static_cast<uint32_t>(host->numa_nodes.size());
-  }
-  return d;
-}
-
-nlohmann::json device_json(const estimate::DeviceMemory &dm, const std::vector<GpuDevice> &gpus,
-                           const PlacementPlan &plan) {
-  nlohmann::json j = {{"kind", dm.is_gpu ? "gpu" : "cpu"},
-                      {"layers", dm.layers},
-                      {"holds_output", dm.holds_output},
-                      {"weights_bytes", dm.weights_bytes},
-                      {"kv_bytes", dm.kv_bytes},
-                      {"recurrent_bytes", dm.recurrent_bytes},
-                      {"compute_bytes", dm.compute_bytes},
-                      {"output_bytes", dm.output_bytes},
-                      {"overhead_bytes", dm.overhead_bytes},
-                      {"draft_bytes", dm.draft_bytes},
-                      {"projector_bytes", dm.projector_bytes},
-                      {"total_bytes", dm.total_bytes()}};
-  if (dm.is_gpu) {
-    const auto &g = gpus[dm.gpu_index];
-    j["id"] = g.id;
-    j["name"] = g.name;
-    j["free_bytes"] = g.free_bytes;
-    j["limit_bytes"] = plan.gpu_limit_bytes[dm.gpu_index];
-  } else {
-    j["limit_bytes"] = plan.host_limit_bytes;
-  }
-  return j;
-}
-
-// The companions as planned: files, where they went and their bytes.
-nlohmann::json companions_json(const estimate::PlanRequest &req, const PlacementPlan &p) {
-  nlohmann::json j = nlohmann::json::object();
-  if (req.draft && p.draft_estimate) {
-    const auto &e = *p.draft_estimate;
-    uint64_t w = 0, kv = 0, comp = 0;
-    for (const auto &dm : e.devices) {
-      w += dm.weights_bytes;
-      kv += dm.kv_bytes + dm.recurrent_bytes;
-      comp += dm.compute_bytes + dm.output_bytes;
-    }
-    j["draft"] = {{"path", req.draft->path},
-                  {"n_gpu_layers", p.draft_n_gpu_layers},
-                  {"block_count", req.draft->costs.n_layer()},
-                  {"type_k", std::string(gguf::ggml_type_traits(req.draft->type_k)->name)},
-                  {"type_v", std::string(gguf::ggml_type_traits(req.draft->type_v)->name)},
-                  {"n_ctx", e.n_ctx},
-                  {"weights_bytes", w},
-                  {"kv_bytes", kv},
-                  {"compute_bytes", comp},
-                  {"gpu_bytes", e.gpu_bytes()},
-                  {"total_bytes", e.total_bytes()}};
-  }
-  nlohmann::json adapters = nlohmann::json::array();
-  for (const auto &a : req.adapters) {
-    adapters.push_back({{"path", a.path},
-                        {"alpha", a.alpha},
-                        {"tensors", a.tensor_count},
-                        {"bytes", a.bytes},
-                        {"host_bytes", a.host_bytes()}});
-  }
-  j["adapters"] = adapters;
-  if (req.projector) {
-    const auto &pj = *req.projector;
-    j["projector"] = {{"path", pj.path},
-                      {"projector_type", pj.projector_type},
-                      {"on_gpu", p.projector_on_gpu},
-                      {"weights_bytes", p.projector_on_gpu ? pj.weights_gpu : pj.weights_host},
-                      {"compute_bytes", pj.compute_bytes},
-                      {"compute_checked", pj.compute_checked},
-                      {"compute_label", estimate::kProjectorComputeLabel},
-                      {"input", pj.audio ? "audio: 30 s"
-                                         : fmt::format("image {}x{}, patch {}", pj.image_size,
-                                                       pj.image_size, pj.patch_size)},
-                      {"positions", pj.positions}};
-  }
-  return j;
-}
-
-nlohmann::json plan_json(const gguf::ModelInfo &m, const Devices &d, const PlacementPlan &p,
-                         const estimate::PlanRequest &req) {
-  nlohmann::json devices = nlohmann::json::array();
-  for (const auto &dm : p.estimate.devices) devices.push_back(device_json(dm, d.gpus, p));
-  nlohmann::json layers = nlohmann::json::array();
-  for (size_t il = 0; il < p.layers.size(); ++il) {
-    std::visit(
-        [&](const auto &v) {
-          using V = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<V, estimate::LayerOnGpu>) {
-            layers.push_back({{"layer", il}, {"placement", "gpu"}, {"device", v.device_id}});
-          } else if constexpr (std::is_same_v<V, estimate::LayerOnCpu>) {
-            layers.push_back({{"layer", il}, {"placement", "cpu"}, {"numa_node", v.numa_node}});
-          } else {
-            layers.push_back({{"layer", il},
-                              {"placement", "split"},
-                              {"device", v.device_id},
-                              {"gpu_percent", v.gpu_percent}});
-          }
-        },
-        p.layers[il]);
-  }
-  nlohmann::json max_ctx = nlohmann::json::object();
-  for (const auto &mc : p.max_context) max_ctx[mc.kv_type] = mc.max_ctx_per_seq;
-  nlohmann::json sugg = nlohmann::json::array();
-  for (const auto &s : p.suggestions) {
-    sugg.push_back({{"change", s.change},
-                    {"flags", s.flags},
-                    {"cost", s.cost},
-                    {"gpu_bytes", s.gpu_bytes},
-                    {"approximate", s.approximate}});
-  }
-  const auto &st = p.settings;
-  return {{"schema", "ruvector-memopt.ai-plan/1"},
-          {"model",
-           {{"path", m.path},
-            {"name", m.name},
-            {"architecture", m.architecture},
-            {"file_type", m.file_type_name},
-            {"block_count", m.block_count},
-            {"context_length", m.context_length},
-            {"weight_bytes", m.weight_bytes},
-            {"expert_count", m.expert_count}}},
-          // Architectures outside the accuracy grid (docs/estimate-accuracy.md)
-          // are estimated by the same rules but said to be unchecked.
-          {"estimate_checked", estimate::architecture_checked(m.architecture)},
-          {"estimate_label", estimate::architecture_checked(m.architecture)
-                                 ? "checked against llama.cpp"
-                                 : "unchecked for " + m.architecture},
-          {"fits", p.fits},
-          {"fully_on_gpu", p.fully_on_gpu},
-          {"refused_spill", p.verdict.rfind("refused (--no-spill)", 0) == 0},
-          {"cpu_only", p.cpu_only},
-          {"what_if", d.what_if},
-          {"verdict", p.verdict},
-          {"settings",
-           {{"ctx_per_seq", st.ctx_per_seq},
-            {"parallel", st.parallel},
-            {"n_batch", st.n_batch},
-            {"n_ubatch", st.n_ubatch},
-            {"type_k", std::string(gguf::ggml_type_traits(st.type_k)->name)},
-            {"type_v", std::string(gguf::ggml_type_traits(st.type_v)->name)},
-            {"flash_attn", st.flash_attn}}},
-          {"n_gpu_layers", p.placement.n_gpu_layers},
-          {"n_cpu_moe", p.placement.n_cpu_moe},
-          {"layers_per_gpu", p.layers_per_gpu},
-          {"kv_cache",
-           {{"n_ctx", p.estimate.n_ctx},
-            {"cells_per_stream", p.estimate.n_ctx_seq},
-            {"streams", p.estimate.n_stream},
-            {"cells_full", p.estimate.kv_cells_full},
-            {"cells_swa", p.estimate.kv_cells_swa},
-            {"n_ubatch_effective", p.estimate.n_ubatch}}},
-          {"devices", devices},
-          {"total_bytes", p.estimate.total_bytes()},
-          {"layers", layers},
-          {"max_context_fully_on_gpu", max_ctx},
-          {"suggestions", sugg},
-          {"launch",
-           {{"llama_cpp_args", p.launch.llama_cpp_args},
-            {"ollama_options", p.launch.ollama_options},
-            {"env", p.launch.env},
-            {"numa_advice", p.launch.numa_advice}}},
-          {"companions", companions_json(req, p)},
-          {"warnings", p.warnings},
-          {"notes", d.notes}};
-}
+using plan::Devices;
+using plan::draft_bytes;
+using plan::ModelFiles;
+using plan::parse_ctx;
+using plan::parse_gpu_list;
+using plan::parse_kv_type;
+using plan::parse_size_list;
+using plan::parse_tensor_split;
+using plan::PlanOptions;
 
 std::string join(const std::vector<std::string> &v, const std::string &sep) {
   std::string out;
@@ -442,12 +50,7 @@ void print_companions(std::ostream &out, const estimate::PlanRequest &req, const
   };
   if (req.draft && p.draft_estimate) {
     const auto &e = *p.draft_estimate;
-    uint64_t w = 0, kv = 0, comp = 0;
-    for (const auto &dm : e.devices) {
-      w += dm.weights_bytes;
-      kv += dm.kv_bytes + dm.recurrent_bytes;
-      comp += dm.compute_bytes + dm.output_bytes;
-    }
+    const auto [w, kv, comp] = draft_bytes(e);
     out << wrap_hanging(
         "Draft     ",
         fmt::format("{}: {} of {} layers on the GPU (-ngld {}); weights {}, KV {}, "
@@ -469,6 +72,42 @@ void print_companions(std::ostream &out, const estimate::PlanRequest &req, const
                     p.projector_on_gpu ? fmt::format("GPU {}", d.gpus[0].id) : "the CPU",
                     format_bytes(p.projector_on_gpu ? pj.weights_gpu : pj.weights_host),
                     format_bytes(pj.compute_bytes), estimate::kProjectorComputeLabel));
+  }
+}
+
+// One bar per device for what the plan puts there, against the memory the
+// plan may use (on GPUs free minus the reserve, in RAM what is available):
+// the cells come from util's bar_cells, as `ai watch`'s memory map does, and
+// the letters are lower case because every figure is an estimate (as there).
+void print_device_bars(std::ostream &out, const Devices &d, const PlacementPlan &p) {
+  constexpr int kInner = 44;  // 11 label + 46 bar + 22 figures = 79 columns
+  bool companions = false;
+  for (const auto &dm : p.estimate.devices) companions |= dm.draft_bytes + dm.projector_bytes > 0;
+  out << "\n"
+      << wrap_hanging("", std::string("w weights, k KV cache, c compute, ") +
+                              (companions ? "m draft model and projector, " : "") +
+                              ". free; of the memory the plan may use (GPU: free minus the "
+                              "reserve; RAM: available)");
+  for (const auto &dm : p.estimate.devices) {
+    if (!dm.is_gpu && dm.layers == 0 && !dm.holds_output) continue;
+    const std::string name =
+        dm.is_gpu ? fmt::format("GPU {}", d.gpus[dm.gpu_index].id) : std::string("CPU (RAM)");
+    const uint64_t limit = dm.is_gpu ? p.gpu_limit_bytes[dm.gpu_index] : p.host_limit_bytes;
+    const std::vector<std::pair<char, uint64_t>> parts = {
+        {'w', dm.weights_bytes},
+        {'k', dm.kv_bytes + dm.recurrent_bytes},
+        {'c', dm.compute_bytes + dm.output_bytes + dm.overhead_bytes},
+        {'m', dm.draft_bytes + dm.projector_bytes}};
+    std::vector<uint64_t> bytes;
+    for (const auto &[letter, b] : parts) bytes.push_back(b);
+    const std::vector<int> cells = bar_cells(bytes, limit, kInner);
+    std::string bar = "[";
+    for (size_t i = 0; i < parts.size(); ++i)
+      bar.append(static_cast<size_t>(cells[i]), parts[i].first);
+    bar.append(static_cast<size_t>(kInner) + 1 - bar.size(), '.');
+    bar += "]";
+    out << fmt::format("{:<10} {} {:>9} / {}\n", name, bar, format_bytes(dm.total_bytes()),
+                       format_bytes(limit));
   }
 }
 
@@ -511,6 +150,7 @@ void print_plan(std::ostream &out, const gguf::ModelInfo &m, const Devices &d,
          "overhead;\n"
          " free after: against available memory, on GPUs minus the reserve)\n";
   if (req.draft || req.projector) out << "(total includes the draft model and projector below)\n";
+  print_device_bars(out, d, p);
   print_companions(out, req, p, d);
   out << "\n";
   out << fmt::format("n_gpu_layers {} of {}", p.placement.n_gpu_layers, m.block_count + 1);
@@ -546,32 +186,6 @@ void print_plan(std::ostream &out, const gguf::ModelInfo &m, const Devices &d,
   for (const auto &n : d.notes) out << wrap_hanging("note: ", n);
 }
 
-// --no-spill: a plan that keeps layers or experts in RAM is refused; say which
-// context per KV type fits fully on the GPUs instead ("never offload, only
-// shrink the context").
-void refuse_spill(const gguf::ModelInfo &m, estimate::PlacementPlan &p) {
-  const uint32_t on_cpu = m.block_count + 1 - std::min(p.placement.n_gpu_layers, m.block_count + 1);
-  std::string what = on_cpu > 0 ? fmt::format("{} of {} layers", on_cpu, m.block_count + 1) : "";
-  if (p.placement.n_cpu_moe > 0) {
-    what += fmt::format("{}the experts of {} layers", what.empty() ? "" : " and ",
-                        p.placement.n_cpu_moe);
-  }
-  std::vector<std::string> fits;
-  for (const auto &c : p.max_context) {
-    if (c.max_ctx_per_seq > 0)
-      fits.push_back(fmt::format("{} up to {}", c.kv_type, c.max_ctx_per_seq));
-  }
-  p.verdict =
-      fmt::format("refused (--no-spill): this plan keeps {} in RAM. ",
-                  what.empty() ? "weights" : what) +
-      (fits.empty()
-           ? std::string("No context fits fully on the GPUs with any KV cache type; "
-                         "a smaller quantization or more GPU memory is needed.")
-           : "Fully on the GPUs, per sequence: " + join(fits, ", ") + " (--ctx N --kv-type T).");
-  p.fits = false;
-  p.launch = {};
-}
-
 // --emit ollama: the Modelfile lines that give Ollama this plan (FROM the
 // model as named, its adapters, the context and GPU layers). Ollama has no
 // speculative draft model, and takes a projector only from the model's own
@@ -603,41 +217,10 @@ Result<std::string> ollama_modelfile(const PlanOptions &o, const ModelFiles &f,
   return out;
 }
 
-int run_plan(CliContext &ctx, const PlanOptions &o) {
-  auto files = resolve_files(o);
-  if (!files) return fail(ctx, files.error().message);
-  auto info = gguf::get_model_info(files->model);
-  if (!info) return fail(ctx, info.error().message);
-  if (info->is_projector) {
-    return fail(ctx, o.model + " is a vision/audio projector (mmproj), not a language model");
-  }
-  estimate::PlanRequest req;
-  auto &s = req.settings;
-  s.parallel = o.parallel;
-  s.n_batch = o.batch;
-  s.n_ubatch = o.ubatch;
-  s.kv_unified = o.kv_unified;
-  // The checks on the options (RegisterCommands below) passed these.
-  if (o.ctx == "max") {
-    req.ctx_max = true;
-    s.ctx_per_seq = 4096;
-  } else if (o.ctx.empty()) {
-    s.ctx_per_seq = 4096;
-    if (info->context_length > 0 && info->context_length < s.ctx_per_seq)
-      s.ctx_per_seq = info->context_length;
-  } else {
-    auto n = parse_ctx(o.ctx);
-    if (!n) return usage_error(ctx, "--ctx: " + n.error().message);
-    s.ctx_per_seq = *n;
-  }
-  auto kv = parse_kv_type(o.kv_type);
-  if (!kv) return usage_error(ctx, "--kv-type: " + kv.error().message);
-  s.type_k = s.type_v = *kv;
-  req.pinned_kv_type = o.kv_type != "f16";
-  s.flash_attn = o.flash_attn == "on";
-  if (o.reserve_percent >= 0) {
-    req.reserve_vram_percent = o.reserve_percent;
-  } else {
+int run_plan(CliContext &ctx, const PlanOptions &o, const std::string &emit) {
+  if (auto ok = plan::check_options(o); !ok) return usage_error(ctx, ok.error().message);
+  double reserve_percent = o.reserve_percent;
+  if (reserve_percent < 0) {
     // The profile's reserve_vram_percent is the share of VRAM AI work may fill
     // (seed: local_llm 90), so the planner keeps the rest free.
     auto profiles = policy::load_profiles(policy::default_config_path());
@@ -647,80 +230,47 @@ int run_plan(CliContext &ctx, const PlanOptions &o) {
     const policy::Profile *prof = profiles->find(*active);
     if (!prof)
       return fail(ctx, "active profile '" + *active + "' is not defined (ai profile list)");
-    req.reserve_vram_percent = 100.0 - prof->reserve_vram_percent;
+    reserve_percent = 100.0 - prof->reserve_vram_percent;
   }
-  auto overhead = parse_bytes(o.gpu_overhead);
-  if (!overhead) return usage_error(ctx, "--gpu-overhead: " + overhead.error().message);
-  req.gpu.overhead_bytes = *overhead;
-  req.pinned_ngl = o.ngl;
-  req.pinned_n_cpu_moe = o.n_cpu_moe;
-  auto split = parse_tensor_split(o.tensor_split);
-  if (!split) return usage_error(ctx, "--tensor-split: " + split.error().message);
-  req.pinned_tensor_split = *split;
-  auto devices = resolve_devices(o, ctx.opts);
-  if (!devices) return fail(ctx, devices.error().message);
-  auto costs = estimate::prepare_model_costs(*info, req.gpu);
-  if (!costs) return fail(ctx, costs.error().message);
-  if (auto ok = add_companions(*files, *info, *costs, req); !ok)
-    return fail(ctx, ok.error().message);
-  if (o.ngld && !req.draft) return usage_error(ctx, "--ngld needs --draft");
-  // Beyond the trained context only with RoPE scaling, as far as its factor
-  // reaches; llama.cpp itself only warns, and the model's answers degrade.
-  if ((o.rope_scaling != "none") != (o.rope_scale > 0)) {
-    return usage_error(ctx,
-                       "--rope-scaling and --rope-scale go together (e.g. --rope-scaling yarn "
-                       "--rope-scale 4)");
+  const GlobalOptions &g = ctx.opts;
+  plan::Machine machine;
+  if (plan::needs_machine_gpus(o))
+    machine.gpus = gpu::collect_gpus(gpu::GpuRoots{g.proc_root, g.sys_root, g.nvml_library}).gpus;
+  if (auto host = proc::read_host_memory(g.proc_root, g.sys_root)) {
+    machine.host = std::move(*host);
+  } else {
+    machine.host_error = host.error().message;
   }
-  if (o.rope_scaling != "none") {
-    req.rope_scaling = o.rope_scaling;
-    req.rope_scale = o.rope_scale;
-  }
-  if (const uint64_t train = info->context_length; train > 0 && !req.ctx_max) {
-    const auto reach = static_cast<uint64_t>(static_cast<double>(train) * req.rope_scale);
-    if (req.rope_scaling.empty() && s.ctx_per_seq > train) {
-      return fail(ctx, fmt::format("--ctx {} is beyond the trained context of {} ({} tokens); "
-                                   "extend it with RoPE scaling (--rope-scaling yarn --rope-scale "
-                                   "{}) or ask for at most {}",
-                                   s.ctx_per_seq, o.model, train,
-                                   (s.ctx_per_seq + train - 1) / train, train));
-    }
-    if (!req.rope_scaling.empty() && s.ctx_per_seq > reach) {
-      return fail(ctx, fmt::format("--ctx {} is beyond what RoPE scaling x{:g} reaches from the "
-                                   "trained {} tokens ({}); raise --rope-scale",
-                                   s.ctx_per_seq, req.rope_scale, train, reach));
-    }
-  }
-  if (req.draft) req.draft->pinned_ngl = o.ngld;
-  auto plan = estimate::plan_placement(*costs, devices->gpus, devices->host, req);
-  if (!plan) return fail(ctx, o.model + ": " + plan.error().message);
-  const bool spills = !plan->cpu_only && !plan->fully_on_gpu;
-  if (o.no_spill && spills) refuse_spill(*info, *plan);
-  if (o.emit == "llama-args") {
+  auto mp = plan::make_plan(o, machine, reserve_percent);
+  if (!mp) return fail(ctx, mp.error().message);
+  const PlacementPlan &p = mp->plan;
+  if (emit == "llama-args") {
     // Only the arguments, for `llama-server -m MODEL $(ruvector-memopt ai plan
     // MODEL --emit llama-args)`; a plan that will not load prints none.
-    if (!plan->fits) return fail(ctx, plan->verdict);
-    *ctx.out << join(plan->launch.llama_cpp_args, " ") << "\n";
+    if (!p.fits) return fail(ctx, p.verdict);
+    *ctx.out << join(p.launch.llama_cpp_args, " ") << "\n";
     return kExitOk;
   }
-  if (o.emit == "ollama") {
-    auto lines = ollama_modelfile(o, *files, *plan);
+  if (emit == "ollama") {
+    auto lines = ollama_modelfile(o, mp->files, p);
     if (!lines) return fail(ctx, lines.error().message);
     *ctx.out << *lines;
     return kExitOk;
   }
   if (ctx.opts.json) {
-    print_json(ctx, plan_json(*info, *devices, *plan, req));
+    print_json(ctx, plan::plan_json(*mp));
   } else {
-    print_plan(*ctx.out, *info, *devices, *plan, req);
+    print_plan(*ctx.out, mp->info, mp->devices, p, mp->request);
   }
   // A plan that will not load is a runtime answer, not a usage error.
-  return plan->fits ? kExitOk : kExitFailure;
+  return p.fits ? kExitOk : kExitFailure;
 }
 
 RegisterCommands reg(30, [](CliRoot &root) {
   CLI::App *ai = root.group("ai", "AI workloads: detect, plan, ...");
   auto *cmd = ai->add_subcommand("plan", "Plan how a model fits on GPUs and CPU");
   auto o = std::make_shared<PlanOptions>();
+  auto emit = std::make_shared<std::string>();  // llama-args / ollama: print only those
   cmd->add_option("model", o->model, "GGUF path or Ollama model name")->required();
   cmd->add_option("--ollama-models", o->ollama_roots, "Ollama model store(s) to search");
   cmd->add_option("--ctx", o->ctx,
@@ -764,7 +314,7 @@ RegisterCommands reg(30, [](CliRoot &root) {
   cmd->add_option("--gpu-overhead", o->gpu_overhead, "Runtime overhead per GPU (CUDA context...)")
       ->capture_default_str()
       ->check(parsed_by([](const std::string &v) { return parse_bytes(v); }));
-  cmd->add_option("--emit", o->emit,
+  cmd->add_option("--emit", *emit,
                   "Print only this: llama-args (llama.cpp's arguments) or "
                   "ollama (Modelfile lines)")
       ->check(CLI::IsMember({"llama-args", "ollama"}));
@@ -785,7 +335,7 @@ RegisterCommands reg(30, [](CliRoot &root) {
   cmd->add_flag("--no-spill", o->no_spill,
                 "Refuse plans that keep weights in RAM; say which context fits "
                 "on the GPUs");
-  root.bind(cmd, [o](CliContext &ctx) { return run_plan(ctx, *o); });
+  root.bind(cmd, [o, emit](CliContext &ctx) { return run_plan(ctx, *o, *emit); });
 });
 
 }  // namespace

@@ -225,6 +225,10 @@ Status ApiServer::start() {
   svr.Get("/api/v1/actions", [&s](const httplib::Request& req, httplib::Response& res) {
     send(res, s.h.actions(params(req)));
   });
+  svr.Get("/api/v1/plan", [&s](const httplib::Request& req, httplib::Response& res) {
+    if (!s.h.plan) return send_error(res, 404, "no such endpoint: GET /api/v1/plan");
+    send(res, s.h.plan(params(req)));
+  });
   svr.Get("/metrics", [&s](const httplib::Request&, httplib::Response& res) {
     res.set_content(s.h.metrics() + (s.front ? s.front->metrics_text() : ""),
                     "text/plain; version=0.0.4; charset=utf-8");

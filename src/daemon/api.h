@@ -1,6 +1,7 @@
 #pragma once
 // The daemon's local HTTP API (cpp-httplib, kept out of this header):
 //   GET  /api/v1/status  /api/v1/history  /api/v1/actions  /metrics  /healthz
+//   GET  /api/v1/plan?model=...&ctx=...  `ai plan --json` on the daemon's snapshot
 //   GET  /  /ui/<file>   the web dashboard (src/ui/web/web_assets.h)
 //   POST /api/v1/unload  /api/v1/preload  /api/v1/profile  /api/v1/optimize
 //        /api/v1/mode    {"actions": "paused"|"active"}: AI Mode off / on
@@ -34,6 +35,8 @@ struct ApiHandlers {
   // Query parameters of the request, e.g. {"series": "...", "since": "600"}.
   std::function<ApiReply(const std::map<std::string, std::string>&)> history;
   std::function<ApiReply(const std::map<std::string, std::string>&)> actions;
+  // GET /api/v1/plan: model, ctx, kv_type, parallel, flash_attn (read-only).
+  std::function<ApiReply(const std::map<std::string, std::string>&)> plan;
   std::function<std::string()> metrics;  // Prometheus text
   // POST bodies, parsed; handlers validate their fields.
   std::function<ApiReply(const nlohmann::json&)> unload, preload, profile, optimize, mode;

@@ -4,12 +4,14 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <chrono>
 #include <thread>
 
+#include "plan/model_plan.h"
 #include "ui/memory_map.h"
 #include "util/bytes.h"
 
@@ -63,6 +65,52 @@ int64_t param_int(const std::map<std::string, std::string>& p, const std::string
   } catch (...) {
     return def;
   }
+}
+
+// GET /api/v1/plan's query as `ai plan` options: only the parameters the
+// web dashboard's plan panel sends, each bounded, none that names a
+// directory for the daemon to search. A path must be absolute: the daemon's
+// working directory is not the caller's.
+Result<plan::PlanOptions> plan_options_from_query(const std::map<std::string, std::string>& p) {
+  static const std::map<std::string, size_t> kMaxLength = {
+      {"model", 4096}, {"ctx", 16}, {"kv_type", 16}, {"parallel", 4}, {"flash_attn", 4}};
+  for (const auto& [k, v] : p) {
+    auto it = kMaxLength.find(k);
+    if (it == kMaxLength.end()) {
+      return make_error("unknown parameter '" + k.substr(0, 40) +
+                        "' (model, ctx, kv_type, parallel, flash_attn)");
+    }
+    if (v.size() > it->second) {
+      return make_error(fmt::format("parameter {} is {} bytes long, at most {}", k, v.size(),
+                                    it->second));
+    }
+    for (unsigned char c : v) {
+      if (c < 0x20 || c == 0x7f) return make_error("parameter " + k + " holds a control character");
+    }
+  }
+  plan::PlanOptions o;
+  auto get = [&](const char* k) {
+    auto it = p.find(k);
+    return it == p.end() ? std::string() : it->second;
+  };
+  o.model = get("model");
+  if (o.model.empty()) return make_error("parameter model is missing: a GGUF path or an Ollama name");
+  if (o.model.starts_with("./") || o.model.starts_with("../") ||
+      (o.model.ends_with(".gguf") && !o.model.starts_with("/"))) {
+    return make_error("model '" + o.model + "' is a relative path; give the absolute path");
+  }
+  o.ctx = get("ctx");
+  if (auto kv = get("kv_type"); !kv.empty()) o.kv_type = kv;
+  if (auto fa = get("flash_attn"); !fa.empty()) o.flash_attn = fa;
+  if (auto np = get("parallel"); !np.empty()) {
+    if (np.find_first_not_of("0123456789") != std::string::npos || std::stoul(np) < 1 ||
+        std::stoul(np) > 256) {
+      return make_error("parallel '" + np + "' is not a whole number in 1..256");
+    }
+    o.parallel = static_cast<uint32_t>(std::stoul(np));
+  }
+  if (auto ok = plan::check_options(o); !ok) return ok.error();
+  return o;
 }
 
 // The profile's thresholds as the memory map marks them.
@@ -467,6 +515,33 @@ ApiHandlers Daemon::handlers() {
     const ui::MapThresholds t = map_thresholds(profile_);
     doc["memory_map"] = ui::memory_map_json(ui::memory_map(view_.sample.snapshot, t), t);
     return ApiReply{200, doc};
+  };
+  h.plan = [this](const std::map<std::string, std::string>& p) {
+    auto o = plan_options_from_query(p);
+    if (!o) return ApiReply{400, {{"error", o.error().message}}};
+    // The machine as last sampled, copied: the plan reads model files, which
+    // must not hold up the sampler or the other API requests.
+    plan::Machine machine;
+    double reserve_percent = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (view_.samples_total == 0) return ApiReply{503, {{"error", "no sample taken yet; retry in a second"}}};
+      const auto& snap = view_.sample.snapshot;
+      machine.gpus = snap.gpus;
+      if (snap.host.meminfo.total_bytes > 0) {
+        machine.host = snap.host;
+      } else {
+        machine.host_error = "the daemon has no reading of host memory";
+        for (const auto& e : snap.errors) {
+          if (e.collector == "host") machine.host_error = e.message;
+        }
+      }
+      // As `ai plan` does: the profile's reserve_vram_percent is the share AI work may fill.
+      reserve_percent = 100.0 - profile_.reserve_vram_percent;
+    }
+    auto mp = plan::make_plan(*o, machine, reserve_percent);
+    if (!mp) return ApiReply{422, {{"error", mp.error().message}}};
+    return ApiReply{200, plan::plan_json(*mp)};
   };
   h.metrics = [this] {
     std::lock_guard<std::mutex> lock(mu_);

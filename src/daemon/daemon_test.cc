@@ -15,6 +15,8 @@
 #include <fstream>
 #include <thread>
 
+#include "plan/model_plan.h"
+#include "support/gguf_models.h"
 #include "util/bytes.h"
 
 namespace memopt::daemon {
@@ -754,6 +756,176 @@ TEST(ApiAuthTest, HostRulesFollowTheAddressTheConnectionArrivedOn) {
   EXPECT_FALSE(host_allowed("192.0.2.10:7878", lo));
   EXPECT_TRUE(origin_allowed("https://192.0.2.10:7878", pub, "https"));
   EXPECT_FALSE(origin_allowed("http://192.0.2.10:7878", pub, "https"));
+}
+
+}  // namespace
+}  // namespace memopt::daemon
+
+namespace memopt::daemon {
+namespace {
+
+// The machine of FakeSampler with a GPU in the snapshot, as the assembler
+// fills it: 24 GiB, 20 GiB free.
+class PlanSampler : public FakeSampler {
+ public:
+  Sample sample(double now, const policy::DaemonKnowledge& k) override {
+    Sample s = FakeSampler::sample(now, k);
+    gpu::GpuDevice g;
+    g.index = 0;
+    g.name = "Test GPU";
+    g.memory_total_bytes = 24 * kGiB;
+    g.memory_used_bytes = 4 * kGiB;
+    g.memory_free_bytes = 20 * kGiB;
+    s.snapshot.gpus = {g};
+    s.snapshot.host.meminfo.available_bytes = 40 * kGiB;
+    return s;
+  }
+};
+
+class DaemonPlanTest : public DaemonTest {
+ protected:
+  void start_planning() {
+    auto st = testing::tiny_model(testing::tiny_llama_gqa()).write_file(dir_ + "/tiny.gguf");
+    ASSERT_TRUE(st.ok()) << st.error().message;
+    daemon_ = std::make_unique<Daemon>(opts_, std::make_unique<PlanSampler>(),
+                                       std::make_unique<RecordingActuator>());
+    auto started = daemon_->start();
+    ASSERT_TRUE(started.ok()) << started.error().message;
+    runner_ = std::thread([this] { daemon_->run(stop_); });
+    for (int i = 0; i < 100; ++i) {
+      auto r = client().Get("/api/v1/status");
+      if (r && r->status == 200) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL() << "the daemon took no sample within 5 s";
+  }
+  nlohmann::json get_plan(const std::string& query, int want_status) {
+    auto r = client().Get("/api/v1/plan?" + query);
+    EXPECT_TRUE(r) << query;
+    if (!r) return {};
+    EXPECT_EQ(r->status, want_status) << query << ": " << r->body;
+    EXPECT_EQ(r->get_header_value("Content-Type"), "application/json");
+    return nlohmann::json::parse(r->body, nullptr, false);
+  }
+};
+
+TEST_F(DaemonPlanTest, PlansAgainstTheSnapshotAsAiPlanDoes) {
+  start_planning();
+  const std::string model = dir_ + "/tiny.gguf";
+  auto doc = get_plan("model=" + model +
+                          "&ctx=256&kv_type=q8_0&parallel=2&flash_attn=on",
+                      200);
+  ASSERT_TRUE(doc.is_object());
+  EXPECT_EQ(doc["schema"], "ruvector-memopt.ai-plan/1");
+  EXPECT_EQ(doc["settings"]["ctx_per_seq"], 256);
+  EXPECT_EQ(doc["settings"]["parallel"], 2);
+  EXPECT_EQ(doc["settings"]["type_k"], "q8_0");
+  // The snapshot's GPU, its free memory, and the profile's reserve
+  // (local_llm: AI work may fill 90%, so 10% of the total is kept).
+  // devices[0] is the host, then the GPUs.
+  ASSERT_EQ(doc.at("devices").size(), 2u);
+  const nlohmann::json gpu = doc.at("devices").at(1);
+  EXPECT_EQ(gpu.at("kind"), "gpu");
+  EXPECT_EQ(gpu.at("name"), "Test GPU");
+  EXPECT_EQ(gpu.at("free_bytes"), 20 * kGiB);
+  EXPECT_EQ(gpu.at("limit_bytes"), 20 * kGiB - 2576980378);  // 10% of 24 GiB, rounded up
+  EXPECT_EQ(doc.at("devices").at(0).at("limit_bytes"), 40 * kGiB);  // the snapshot's MemAvailable
+  EXPECT_EQ(doc.at("fits"), true);
+  // The document is the one the shared planner makes for that machine
+  // (plan/model_plan.h, which `ai plan --json` prints).
+  plan::PlanOptions o;
+  o.model = model;
+  o.ctx = "256";
+  o.kv_type = "q8_0";
+  o.parallel = 2;
+  plan::Machine m;
+  const Sample fixed = PlanSampler().sample(0, policy::DaemonKnowledge{});
+  m.gpus = fixed.snapshot.gpus;
+  m.host = fixed.snapshot.host;
+  auto mp = plan::make_plan(o, m, 10.0);
+  ASSERT_TRUE(mp.ok()) << mp.error().message;
+  EXPECT_EQ(doc, plan::plan_json(*mp));
+  // A context the KV cache follows: twice the tokens, twice the KV bytes.
+  auto doc2 = get_plan("model=" + model +
+                           "&ctx=512&kv_type=q8_0&parallel=2",
+                       200);
+  const uint64_t kv = gpu.at("kv_bytes").get<uint64_t>();
+  EXPECT_GT(kv, 0u);
+  EXPECT_EQ(doc2.at("devices").at(1).at("kv_bytes").get<uint64_t>(), 2 * kv);
+}
+
+TEST_F(DaemonPlanTest, BadInputIsA4xxNamingTheProblem) {
+  start_planning();
+  const std::string model = dir_ + "/tiny.gguf";
+  auto has = [](const nlohmann::json& j, const std::string& words) {
+    return j.is_object() && j.contains("error") &&
+           j["error"].get<std::string>().find(words) != std::string::npos;
+  };
+  auto e = get_plan("", 400);
+  EXPECT_TRUE(has(e, "model is missing")) << e.dump();
+  e = get_plan("model=" + dir_ + "/nothing-here.gguf", 422);
+  EXPECT_TRUE(has(e, "no GGUF file at")) << e.dump();
+  std::ofstream(dir_ + "/not.gguf") << "this is not a GGUF file, only text";
+  e = get_plan("model=" + dir_ + "/not.gguf", 422);
+  EXPECT_TRUE(has(e, dir_ + "/not.gguf")) << e.dump();
+  e = get_plan("model=models/x.gguf", 400);
+  EXPECT_TRUE(has(e, "relative path")) << e.dump();
+  e = get_plan("model=" + model + "&ctx=99999999999999999999", 400);
+  EXPECT_TRUE(has(e, "ctx")) << e.dump();
+  e = get_plan("model=" + model + "&ctx=1000000000", 422);  // beyond the trained 512
+  EXPECT_TRUE(has(e, "beyond the trained context")) << e.dump();
+  e = get_plan("model=" + model + "&parallel=100000", 400);
+  EXPECT_TRUE(has(e, "parallel")) << e.dump();
+  e = get_plan("model=" + model + "&kv_type=f99", 400);
+  EXPECT_TRUE(has(e, "--kv-type: 'f99'")) << e.dump();
+  e = get_plan("model=" + model + "&flash_attn=yes", 400);
+  EXPECT_TRUE(has(e, "--flash-attn: 'yes' is not on or off")) << e.dump();
+  e = get_plan("model=" + model + "&ollama_models=/etc", 400);
+  EXPECT_TRUE(has(e, "unknown parameter 'ollama_models'")) << e.dump();
+  e = get_plan("model=" + std::string(5000, 'a'), 400);
+  EXPECT_TRUE(has(e, "at most 4096")) << e.dump();
+  e = get_plan("model=%1B%5B2J", 400);
+  EXPECT_TRUE(has(e, "control character")) << e.dump();
+  // A request past the header limit is cut by the front door, not planned.
+  auto big = client().Get("/api/v1/plan?model=" + std::string(20000, 'a'));
+  EXPECT_TRUE(!big || big->status == 431 || big->status >= 400);
+  // Still serving.
+  EXPECT_EQ(get_plan("model=" + model, 200)["schema"], "ruvector-memopt.ai-plan/1");
+}
+
+TEST_F(DaemonPlanTest, RemoteNeedsAReadTokenForThePlan) {
+  opts_.allow_remote = true;
+  make_cert(dir_);
+  opts_.tls_cert = dir_ + "/cert.pem";
+  opts_.tls_key = dir_ + "/key.pem";
+  auto st = testing::tiny_model(testing::tiny_llama_gqa()).write_file(dir_ + "/tiny.gguf");
+  ASSERT_TRUE(st.ok());
+  daemon_ = std::make_unique<Daemon>(opts_, std::make_unique<PlanSampler>(),
+                                     std::make_unique<RecordingActuator>());
+  ASSERT_TRUE(daemon_->start().ok());
+  runner_ = std::thread([this] { daemon_->run(stop_); });
+  httplib::SSLClient c("127.0.0.1", daemon_->api_port());
+  c.set_ca_cert_path((dir_ + "/cert.pem").c_str());
+  c.enable_server_certificate_verification(true);
+  const std::string path = "/api/v1/plan?model=" + dir_ + "/tiny.gguf";
+  auto anon = c.Get(path);
+  ASSERT_TRUE(anon) << httplib::to_string(anon.error());
+  EXPECT_EQ(anon->status, 401);
+  EXPECT_EQ(anon->body.find("tiny"), std::string::npos);  // nothing about the file
+  std::string read;
+  std::ifstream(opts_.state_dir + "/api_token_read") >> read;
+  httplib::Headers reader = {{"Authorization", "Bearer " + read}};
+  for (int i = 0; i < 100; ++i) {
+    auto r = c.Get(path, reader);
+    ASSERT_TRUE(r);
+    if (r->status == 200) {
+      EXPECT_EQ(nlohmann::json::parse(r->body)["schema"], "ruvector-memopt.ai-plan/1");
+      return;
+    }
+    EXPECT_EQ(r->status, 503) << r->body;  // no sample yet
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  FAIL() << "no plan within 5 s";
 }
 
 }  // namespace

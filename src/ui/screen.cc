@@ -121,15 +121,13 @@ ScreenLine map_bar_line(const DeviceMap& m, int cols) {
   const int inner = width - 2;
   ScreenLine l;
   l.text = "  map [";
-  uint64_t run = 0;
+  std::vector<uint64_t> parts;
+  for (const MapSegment& s : m.segments) parts.push_back(s.bytes);
+  const std::vector<int> cells = bar_cells(parts, m.total_bytes, inner);
   int cell = 0;
-  for (const MapSegment& s : m.segments) {
-    run += s.bytes;
-    const int end = m.total_bytes == 0
-                        ? cell
-                        : static_cast<int>(std::lround(static_cast<double>(run) /
-                                                       static_cast<double>(m.total_bytes) * inner));
-    const int n = std::clamp(end, cell, inner) - cell;
+  for (size_t i = 0; i < m.segments.size(); ++i) {
+    const MapSegment& s = m.segments[i];
+    const int n = cells[i];
     if (n <= 0) continue;
     const bool ai = s.kind != SegmentKind::kNonAi && s.kind != SegmentKind::kUnattributed;
     l.spans.push_back({static_cast<int>(l.text.size()), n, ai ? Style::kBarLow : Style::kDim});

@@ -1,6 +1,8 @@
 #include "util/bytes.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cstdint>
 #include <cmath>
 #include <fmt/format.h>
 #include <limits>
@@ -66,6 +68,26 @@ std::string usage_bar(uint64_t used, uint64_t total, int width) {
   bar.append(static_cast<size_t>(width - filled), '.');
   bar.push_back(']');
   return bar;
+}
+
+std::vector<int> bar_cells(const std::vector<uint64_t>& parts, uint64_t total, int width) {
+  width = std::max(width, 0);
+  std::vector<int> cells;
+  cells.reserve(parts.size());
+  uint64_t run = 0;
+  int cell = 0;
+  for (uint64_t b : parts) {
+    run = b > UINT64_MAX - run ? UINT64_MAX : run + b;
+    const int end =
+        total == 0 ? cell
+                   : static_cast<int>(std::lround(
+                         std::min(1.0, static_cast<double>(run) / static_cast<double>(total)) *
+                         width));
+    const int n = std::clamp(end, cell, width) - cell;
+    cells.push_back(n);
+    cell += n;
+  }
+  return cells;
 }
 
 }  // namespace memopt

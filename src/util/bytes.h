@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/result.h"
 
@@ -22,5 +23,12 @@ Result<uint64_t> parse_bytes(std::string_view text);
 
 // A text bar of `width` cells for used/total, e.g. "[######....]".
 std::string usage_bar(uint64_t used, uint64_t total, int width);
+
+// The cells each part of a stacked bar of `width` cells gets, where the bar
+// stands for `total` bytes: given out by running total, so rounding never
+// adds or loses a cell and the parts' cells stay their share of the total.
+// Parts past the total get none; the cells left over are the free ones.
+// (`ai watch`'s memory map and `ai plan`'s device bars.)
+std::vector<int> bar_cells(const std::vector<uint64_t>& parts, uint64_t total, int width);
 
 }  // namespace memopt

@@ -36,5 +36,20 @@ TEST(Bytes, UsageBar) {
   EXPECT_EQ(usage_bar(1, 0, 3), "[...]");
 }
 
+TEST(Bytes, BarCellsByRunningTotal) {
+  // Three thirds of 10 cells: 3, 4, 3 (running totals 3.33, 6.67, 10 round
+  // to 3, 7, 10), never 3+3+3 with a cell lost.
+  EXPECT_EQ(bar_cells({100, 100, 100}, 300, 10), (std::vector<int>{3, 4, 3}));
+  // Half used: the other half stays free.
+  EXPECT_EQ(bar_cells({25, 25}, 100, 20), (std::vector<int>{5, 5}));
+  // Past the total: the bar is full, the overflow gets no cell.
+  EXPECT_EQ(bar_cells({80, 80, 80}, 100, 10), (std::vector<int>{8, 2, 0}));
+  // A part too small for a cell gets none; an unknown total draws nothing.
+  EXPECT_EQ(bar_cells({1, 99}, 100, 10), (std::vector<int>{0, 10}));
+  EXPECT_EQ(bar_cells({5, 5}, 0, 10), (std::vector<int>{0, 0}));
+  // Sums near the top of uint64_t do not wrap around.
+  EXPECT_EQ(bar_cells({UINT64_MAX, UINT64_MAX}, 100, 4), (std::vector<int>{4, 0}));
+}
+
 }  // namespace
 }  // namespace memopt

@@ -33,6 +33,62 @@ grep -q -- '-ngl 5 -c 2048 -np 2 -ts ' <<<"$args" || fail "flags with -ts and -c
 [ "$(jget 'launch.ollama_options.num_ctx' <<<"$json")" = '"1024"' ] || fail "Ollama num_ctx is per sequence"
 [ "$(jget 'kv_cache.streams' <<<"$json")" = 2 ] || fail "two KV streams"
 
+# One bar per device (w weights, k KV, c compute, . free) against the memory
+# the plan may use: each letter's cells follow the plan's bytes (cells by
+# running total over 44, as util's bar_cells gives them out), lines fit 80
+# columns, and nothing in them is a control character.
+bars_match() {  # text, json, what, letters some bar must show
+  BARS_TEXT="$1" BARS_NEED="$4" node -e '
+    const d = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const lines = process.env.BARS_TEXT.split("\n");
+    let n = 0, seen = "";
+    for (const dev of d.devices) {
+      const name = dev.kind === "gpu" ? `GPU ${dev.id}` : "CPU (RAM)";
+      const line = lines.find((l) => l.startsWith(name.padEnd(10) + " ["));
+      if (dev.kind === "cpu" && dev.layers === 0 && !dev.holds_output) {
+        if (line) throw new Error(`a bar for ${name}, which holds nothing`);
+        continue;
+      }
+      if (!line) throw new Error(`no bar for ${name}`);
+      const parts = [dev.weights_bytes, dev.kv_bytes + dev.recurrent_bytes,
+        dev.compute_bytes + dev.output_bytes + dev.overhead_bytes, dev.draft_bytes + dev.projector_bytes];
+      let run = 0, cell = 0, want = "";
+      parts.forEach((b, i) => {
+        run += b;
+        const end = Math.round(Math.min(1, run / dev.limit_bytes) * 44);
+        const k = Math.max(0, Math.min(end, 44) - cell);
+        want += "wkcm"[i].repeat(k);
+        cell += k;
+      });
+      want = "[" + want.padEnd(44, ".") + "]";
+      const got = line.slice(11, 11 + 46);
+      if (got !== want) throw new Error(`${name}: bar ${got}, want ${want} from ${JSON.stringify(parts)} of ${dev.limit_bytes}`);
+      if (dev.total_bytes * 44 >= dev.limit_bytes && !/[wkcm]/.test(got)) throw new Error(`${name}: an empty bar: ${line}`);
+      seen += got.replace(/[^wkcm]/g, "");
+      n++;
+    }
+    if (n === 0) throw new Error("no device bar");
+    if (process.env.BARS_NEED && !process.env.BARS_NEED.split("").every((c) => seen.includes(c)))
+      throw new Error(`the bars show ${seen}, not every one of ${process.env.BARS_NEED}`);
+    console.log(`${n} device bar(s) match the plan`);
+  ' <<<"$2" || fail "device bars: $3"
+  grep -q '^w weights, k KV cache, c compute' <<<"$1" || fail "bar legend: $3"
+  LC_ALL=C grep -q "$(printf '[\001-\010\013-\037\177]')" <<<"$1" && fail "control character in: $3"
+  narrow "$1" "$3"
+}
+# (args | letters that must show somewhere: the small sizes make weights and
+# KV visible on a small device)
+for row in "--vram 20MiB --gpu-overhead 1MiB --ram 32MiB --ctx 4096 --parallel 2|wkc" \
+           "--vram 16MiB,8MiB --gpu-overhead 1MiB --ram 32MiB --ctx 2048 --parallel 2|wkc" \
+           "--vram 3MiB --gpu-overhead 1MiB --ram 8MiB --ctx 512|wkc" \
+           "--gpus none --ram 16MiB --ctx 4096 --parallel 2|wkc"; do
+  args="${row%|*}"
+  # shellcheck disable=SC2086
+  out="$("$BIN" ai plan "$LLAMA" $args || true)"; json="$("$BIN" --json ai plan "$LLAMA" $args || true)"
+  echo "$out" | grep -E '^(GPU [0-9]+|CPU \(RAM\)) +\['
+  bars_match "$out" "$json" "$args" "${row#*|}"
+done
+
 # Sliding window: the window cache is reported next to the full one.
 json="$("$BIN" --json ai plan "$GEMMA" --gpus none --ram 64GiB --ctx 4096)"
 [ "$(jget 'kv_cache.cells_swa' <<<"$json")" = 768 ] || fail "SWA cells"

@@ -1,5 +1,5 @@
 // The web dashboard: the seed's tray menu as a page, served by the daemon.
-// Reads GET /api/v1/status|history|actions (open on loopback), acts through
+// Reads GET /api/v1/status|history|actions|plan (open on loopback), acts through
 // the token-protected POSTs. The token never comes from the server: the user
 // opens the URL `ruvector-memopt ai dashboard` prints (token in the #fragment,
 // which browsers do not send) or pastes it; it is kept in sessionStorage for
@@ -229,6 +229,169 @@ function renderMap(status) {
   }
 }
 
+// --- The plan panel: GET /api/v1/plan returns the document `ai plan --json`
+// prints (docs/json/ai-plan.md), planned by the daemon against its latest
+// snapshot. The slider asks again (debounced) with another context.
+const PLAN_DEBOUNCE_MS = 250;
+let planTimer = null;
+let planSeq = 0;
+
+function planQuery(ctx) {
+  const q = new URLSearchParams();
+  q.set('model', $('#plan-model').value.trim());
+  if (ctx) q.set('ctx', String(ctx));
+  q.set('kv_type', $('#plan-kv').value);
+  q.set('parallel', String($('#plan-parallel').value || '1'));
+  q.set('flash_attn', $('#plan-fa').value);
+  return q.toString();
+}
+
+async function requestPlan(ctx, fromSlider) {
+  if (!$('#plan-model').value.trim()) return;
+  const seq = ++planSeq;
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let r, j = {};
+  try {
+    r = await fetch(`/api/v1/plan?${planQuery(ctx)}`, { headers, cache: 'no-store' });
+    try { j = await r.json(); } catch (_) { /* the status says enough */ }
+  } catch (e) {
+    if (seq === planSeq) planError(`plan: ${e.message}`);
+    return;
+  }
+  if (seq !== planSeq) return;  // a newer request is on its way
+  if (!r.ok) {
+    planError(`plan: HTTP ${r.status}${j.error ? ': ' + j.error : ''}`);
+    return;
+  }
+  renderPlan(j, fromSlider);
+}
+
+function planError(text) {
+  const v = $('#plan-verdict');
+  v.textContent = text;
+  v.className = 'no-fit';
+  $('#plan-result').hidden = false;
+  $('#plan-devices').replaceChildren();
+  $('#plan-settings').hidden = true;
+  $('#plan-settings-none').hidden = true;
+  $('#plan-whatif').hidden = true;
+}
+
+function deviceLabel(d) {
+  return d.kind === 'gpu' ? `GPU ${d.id}${d.name ? ' — ' + d.name : ''}` : 'CPU (RAM)';
+}
+
+function renderPlan(doc, fromSlider) {
+  const devices = (Array.isArray(doc.devices) ? doc.devices : []).filter((d) => d && typeof d === 'object');
+  const settings = doc.settings && typeof doc.settings === 'object' ? doc.settings : {};
+  $('#plan-result').hidden = false;
+  $('#plan-whatif').hidden = false;
+  const v = $('#plan-verdict');
+  v.textContent = `${doc.fits ? 'Fits' : 'Does not fit'}: ${doc.verdict || ''}`;
+  v.className = doc.fits ? 'fits' : 'no-fit';
+  v.dataset.fits = String(doc.fits === true);
+  // The what-if slider spans 256 tokens to the trained context.
+  const model = doc.model && typeof doc.model === 'object' ? doc.model : {};
+  const slider = $('#plan-slider');
+  const ctx = num(settings.ctx_per_seq) || 0;
+  if (!fromSlider) {
+    const trained = num(model.context_length) || 0;
+    slider.max = String(Math.max(256, trained || 131072, ctx));
+    slider.value = String(ctx);
+  }
+  $('#plan-slider-value').textContent = String(ctx);
+  $('#plan-slider').setAttribute('aria-valuetext', `${ctx} tokens`);
+  let kv = 0;
+  for (const d of devices) kv += (num(d.kv_bytes) || 0) + (num(d.recurrent_bytes) || 0);
+  const kvEl = $('#plan-kv-total');
+  kvEl.textContent = fmtBytes(kv);
+  kvEl.dataset.bytes = String(kv);
+  kvEl.dataset.ctx = String(ctx);
+  const maxCtx = doc.max_context_fully_on_gpu && typeof doc.max_context_fully_on_gpu === 'object'
+    ? doc.max_context_fully_on_gpu : {};
+  const kvType = String(settings.type_k || '');
+  const mc = num(maxCtx[kvType]);
+  const mcEl = $('#plan-max-ctx');
+  mcEl.textContent = mc === null ? '–' : `${mc} tokens (${kvType})`;
+  mcEl.dataset.maxCtx = mc === null ? '' : String(mc);
+
+  const root = $('#plan-devices');
+  root.replaceChildren();
+  for (const d of devices) {
+    const limit = num(d.limit_bytes) || 0, total = num(d.total_bytes) || 0;
+    const parts = [
+      ['weights', 'weights', num(d.weights_bytes) || 0],
+      ['kv_cache', 'KV cache', (num(d.kv_bytes) || 0) + (num(d.recurrent_bytes) || 0)],
+      ['compute', 'compute', (num(d.compute_bytes) || 0) + (num(d.output_bytes) || 0) + (num(d.overhead_bytes) || 0)],
+      ['model', 'draft and projector', (num(d.draft_bytes) || 0) + (num(d.projector_bytes) || 0)],
+    ];
+    const fits = total <= limit;
+    const box = el('div', undefined, 'device plan-device');
+    box.dataset.device = d.kind === 'gpu' ? `gpu${d.id}` : 'cpu';
+    box.dataset.weightsBytes = String(parts[0][2]);
+    box.dataset.kvBytes = String(parts[1][2]);
+    box.dataset.computeBytes = String(parts[2][2]);
+    box.dataset.totalBytes = String(total);
+    box.dataset.limitBytes = String(limit);
+    box.dataset.fits = String(fits);
+    const head = el('div', undefined, 'device-head');
+    head.append(el('h3', deviceLabel(d), 'device-name'),
+      el('span', `${fmtBytes(total)} of ${fmtBytes(limit)} usable`, 'device-used'));
+    const bar = el('div', undefined, 'bar');
+    bar.setAttribute('role', 'img');
+    const words = parts.filter((p) => p[2] > 0).map((p) => `${p[1]} ~${fmtBytes(p[2])}`);
+    bar.setAttribute('aria-label', `${deviceLabel(d)}: ${words.join(', ')}; ${fmtBytes(total)} of ${fmtBytes(limit)} usable`);
+    for (const [kind, word, bytes] of parts) {
+      if (!bytes) continue;
+      const seg = el('div', undefined, `seg kind-${kind} est`);
+      seg.style.width = `${share(bytes, Math.max(limit, total))}%`;
+      seg.title = `${word}: ~${fmtBytes(bytes)} (estimated)`;
+      bar.append(seg);
+    }
+    box.append(head, bar);
+    const layers = `${num(d.layers) || 0} layer${d.layers === 1 ? '' : 's'}${d.holds_output ? ' + output' : ''}`;
+    const fig = el('p', undefined, 'plan-figures');
+    fig.append(el('span', fits ? 'fits' : 'does not fit', `plan-fit${fits ? '' : ' no'}`),
+      document.createTextNode(` · ${layers} · ` + parts.filter((p) => p[2] > 0 || p[0] !== 'model')
+        .map((p) => `${p[1]} ${p[2] > 0 ? '~' : ''}${fmtBytes(p[2])}`).join(' · ')));
+    box.append(fig);
+    root.append(box);
+  }
+
+  const launch = doc.launch && typeof doc.launch === 'object' ? doc.launch : {};
+  const args = Array.isArray(launch.llama_cpp_args) ? launch.llama_cpp_args.map(String) : [];
+  const pairs = (o) => (o && typeof o === 'object' ? Object.entries(o).map(([k, x]) => `${k}=${x}`) : []);
+  const paste = doc.fits && args.length > 0;
+  $('#plan-settings').hidden = !paste;
+  $('#plan-settings-none').hidden = paste;
+  $('#plan-llama').textContent = args.join(' ');
+  const oo = pairs(launch.ollama_options).map((kv) => `PARAMETER ${kv.replace('=', ' ')}`);
+  // As `ai plan --emit ollama` writes them: FROM the model as typed.
+  $('#plan-ollama').textContent = [`FROM ${$('#plan-model').value.trim()}`, ...oo,
+    `# ollama serve environment: ${pairs(launch.env).join(' ')}`].join('\n');
+  const notes = $('#plan-notes');
+  notes.replaceChildren();
+  for (const w of [...(Array.isArray(doc.warnings) ? doc.warnings : []), ...(Array.isArray(doc.notes) ? doc.notes : [])]) {
+    notes.append(el('li', String(w)));
+  }
+}
+
+function wirePlan() {
+  $('#plan-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const c = Number($('#plan-ctx').value);
+    requestPlan(Number.isInteger(c) && c > 0 ? c : null, false);
+  });
+  $('#plan-slider').addEventListener('input', () => {
+    const c = Number($('#plan-slider').value);
+    $('#plan-slider-value').textContent = String(c);
+    $('#plan-ctx').value = String(c);
+    clearTimeout(planTimer);
+    planTimer = setTimeout(() => requestPlan(c, true), PLAN_DEBOUNCE_MS);
+  });
+}
+
 // --- Timelines: per GPU and for RAM, from GET /api/v1/history?range=…
 // (downsampled by the daemon), with a byte axis, a time axis, the profile's
 // thresholds as dashed lines and a marker per policy action.
@@ -440,6 +603,7 @@ async function act(label, path, body) {
 
 function wire() {
   wireRanges();
+  wirePlan();
   $('#optimize').addEventListener('click', () => act('Optimize AI Workload', '/api/v1/optimize', { apply: true }));
   $('#compact').addEventListener('click', () => act('Compact KV Cache', '/api/v1/optimize', { apply: true, kinds: ['resize_context'] }));
   $('#unload-inactive').addEventListener('click', () => act('Unload Inactive Models', '/api/v1/optimize', { apply: true, kinds: ['unload'] }));

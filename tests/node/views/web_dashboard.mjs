@@ -13,7 +13,9 @@
 // a marker on the timeline with its reason; the 5m..7d ranges come from the
 // daemon's downsampled history; screenshots at 360, 1280 and 2560 px; axe-core
 // finds no serious or critical violation (light and dark).
-// Usage: node web_dashboard.mjs BINARY SHARED_FIXTURES GPU_FIXTURE FAKE_NVML OUT_DIR
+// The plan panel (issue 18): its bytes per device, fits and largest context
+// equal `ai plan --json` on the same fixture GPUs; the slider re-plans.
+// Usage: node web_dashboard.mjs BINARY SHARED_FIXTURES GPU_FIXTURE FAKE_NVML OUT_DIR MAKE_SAMPLE_GGUF
 import { chromium } from 'playwright-core';
 import { createServer } from 'node:http';
 import { spawn, execFileSync } from 'node:child_process';
@@ -27,8 +29,12 @@ import { fileURLToPath } from 'node:url';
 const axeSource = readFileSync(createRequire(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'))
   .resolve('axe-core/axe.min.js'), 'utf8');
 
-const [bin, fixtures, gpuFixture, fakeNvml, outDir] = process.argv.slice(2);
+const [bin, fixtures, gpuFixture, fakeNvml, outDir, makeSampleGguf] = process.argv.slice(2);
 const work = mkdtempSync(join(tmpdir(), 'memopt-web-'));
+// The model the plan panel plans: the sample GGUF the build ships (llama,
+// 4 layers, Q8_0, 4096 trained context), written here.
+const modelPath = join(work, 'sample.gguf');
+execFileSync(makeSampleGguf, [modelPath]);
 mkdirSync(outDir, { recursive: true });
 const failures = [];
 function check(cond, what) {
@@ -140,6 +146,84 @@ try {
   check(rowsText.some((t) => t.includes('nomic-embed-text:latest') && t.includes('810.0 MiB')), 'nomic-embed-text row with 810.0 MiB');
   check(await page.isDisabled('#optimize'), 'actions disabled without a token');
   check(await page.getAttribute('.profile[data-profile="local_llm"]', 'aria-checked') === 'true', 'active profile local_llm marked');
+
+  // 1b. The plan panel: a GGUF made here, planned by the daemon on the
+  //     fixture GPUs, shows the numbers `ai plan --json` gives for the same
+  //     model and settings on the same GPUs (before any profile change: both
+  //     plan with local_llm's reserve). The slider re-plans, debounced.
+  const cliPlan = (ctx) => JSON.parse(execFileSync(bin, ['--proc-root', join(gpuFixture, 'proc'),
+    '--sys-root', join(gpuFixture, 'sys'), '--nvml-library', fakeNvml, '--json', 'ai', 'plan', modelPath,
+    '--ctx', String(ctx), '--kv-type', 'q8_0', '--parallel', '2', '--flash-attn', 'on'],
+  { encoding: 'utf8', env: { ...process.env, XDG_STATE_HOME: join(work, 'xdg-state'), XDG_CONFIG_HOME: join(work, 'xdg-config') } }));
+  const planRequests = [];
+  page.on('request', (r) => { if (r.url().includes('/api/v1/plan?')) planRequests.push(r.url()); });
+  const readPanel = () => page.evaluate(() => ({
+    verdict: document.querySelector('#plan-verdict').textContent,
+    fits: document.querySelector('#plan-verdict').dataset.fits,
+    kv: Number(document.querySelector('#plan-kv-total').dataset.bytes),
+    ctx: Number(document.querySelector('#plan-kv-total').dataset.ctx),
+    maxCtx: Number(document.querySelector('#plan-max-ctx').dataset.maxCtx),
+    llama: document.querySelector('#plan-llama').textContent,
+    ollama: document.querySelector('#plan-ollama').textContent,
+    devices: [...document.querySelectorAll('#plan-devices .plan-device')].map((d) => ({
+      id: d.dataset.device, weights: Number(d.dataset.weightsBytes), kv: Number(d.dataset.kvBytes),
+      compute: Number(d.dataset.computeBytes), total: Number(d.dataset.totalBytes),
+      limit: Number(d.dataset.limitBytes), fits: d.dataset.fits === 'true' })),
+  }));
+  const expectDevices = (doc) => doc.devices.map((d) => ({ id: d.kind === 'gpu' ? `gpu${d.id}` : 'cpu',
+    weights: d.weights_bytes, kv: d.kv_bytes + d.recurrent_bytes,
+    compute: d.compute_bytes + d.output_bytes + d.overhead_bytes, total: d.total_bytes, limit: d.limit_bytes,
+    fits: d.total_bytes <= d.limit_bytes }));
+  const cli2048 = cliPlan(2048);
+  await page.fill('#plan-model', modelPath);
+  await page.fill('#plan-ctx', '2048');
+  await page.selectOption('#plan-kv', 'q8_0');
+  await page.fill('#plan-parallel', '2');
+  await page.click('#plan-submit');
+  await page.waitForFunction(() => document.querySelector('#plan-kv-total').dataset.ctx === '2048', null, { timeout: 10000 });
+  let panel = await readPanel();
+  const api2048 = await (await fetch(`${base}/api/v1/plan?model=${encodeURIComponent(modelPath)}&ctx=2048&kv_type=q8_0&parallel=2&flash_attn=on`)).json();
+  check(JSON.stringify(api2048) === JSON.stringify(cli2048), 'GET /api/v1/plan returns the document `ai plan --json` prints for the same model, settings and GPUs');
+  check(cli2048.devices.filter((d) => d.kind === 'gpu').length >= 2 && cli2048.fits === true,
+    `the plan uses the fixture GPUs and fits (${cli2048.devices.map((d) => d.name || d.kind).join(', ')})`);
+  check(JSON.stringify(panel.devices) === JSON.stringify(expectDevices(cli2048)),
+    `panel: weights / KV / compute / total / limit bytes and fits per device equal ai plan --json (${JSON.stringify(panel.devices)})`);
+  const kvOf = (doc) => doc.devices.reduce((a, d) => a + d.kv_bytes + d.recurrent_bytes, 0);
+  check(panel.kv === kvOf(cli2048) && panel.kv > 0, `panel KV ${panel.kv} B = ai plan --json ${kvOf(cli2048)} B`);
+  check(panel.maxCtx === cli2048.max_context_fully_on_gpu.q8_0 && panel.maxCtx > 0,
+    `panel largest context ${panel.maxCtx} = ai plan --json ${cli2048.max_context_fully_on_gpu.q8_0}`);
+  check(panel.fits === 'true' && panel.verdict.includes(cli2048.verdict), `panel verdict (${panel.verdict})`);
+  const emitted = execFileSync(bin, ['--proc-root', join(gpuFixture, 'proc'), '--sys-root', join(gpuFixture, 'sys'),
+    '--nvml-library', fakeNvml, 'ai', 'plan', modelPath, '--ctx', '2048', '--kv-type', 'q8_0', '--parallel', '2',
+    '--emit', 'llama-args'], { encoding: 'utf8', env: { ...process.env, XDG_STATE_HOME: join(work, 'xdg-state'),
+    XDG_CONFIG_HOME: join(work, 'xdg-config') } }).trim();
+  check(panel.llama === emitted, `settings to paste: llama.cpp arguments = ai plan --emit llama-args (${panel.llama})`);
+  const ollamaEmit = execFileSync(bin, ['--proc-root', join(gpuFixture, 'proc'), '--sys-root', join(gpuFixture, 'sys'),
+    '--nvml-library', fakeNvml, 'ai', 'plan', modelPath, '--ctx', '2048', '--kv-type', 'q8_0', '--parallel', '2',
+    '--emit', 'ollama'], { encoding: 'utf8', env: { ...process.env, XDG_STATE_HOME: join(work, 'xdg-state'),
+    XDG_CONFIG_HOME: join(work, 'xdg-config') } }).trim();
+  check(panel.ollama === ollamaEmit, `settings to paste: Ollama lines = ai plan --emit ollama (${JSON.stringify(panel.ollama)})`);
+  // What-if: three quick moves of the slider, one request (debounced), and
+  // the KV figure becomes what `ai plan --json --ctx 1024` says.
+  const before = planRequests.length;
+  for (const v of ['1536', '1280', '1024']) {
+    await page.$eval('#plan-slider', (e, val) => { e.value = val; e.dispatchEvent(new Event('input', { bubbles: true })); }, v);
+  }
+  await page.waitForFunction(() => document.querySelector('#plan-kv-total').dataset.ctx === '1024', null, { timeout: 10000 });
+  await page.waitForTimeout(400);
+  const cli1024 = cliPlan(1024);
+  panel = await readPanel();
+  check(planRequests.length - before === 1 && /ctx=1024/.test(planRequests[planRequests.length - 1]),
+    `the slider re-plans once, debounced (${planRequests.slice(before).join(' ')})`);
+  check(panel.kv === kvOf(cli1024) && panel.kv < kvOf(cli2048),
+    `after the slider: KV ${panel.kv} B = ai plan --json --ctx 1024 ${kvOf(cli1024)} B (was ${kvOf(cli2048)} B)`);
+  check(JSON.stringify(panel.devices) === JSON.stringify(expectDevices(cli1024)), 'after the slider: every device equals ai plan --json --ctx 1024');
+  // Hostile input is a 4xx naming the problem, shown on the panel.
+  await page.fill('#plan-model', join(work, 'no-such-model.gguf'));
+  await page.click('#plan-submit');
+  const refusedPlan = await page.waitForFunction(() => /HTTP 422: no GGUF file at/.test(document.querySelector('#plan-verdict').textContent),
+    null, { timeout: 10000 }).then(() => true, () => false);
+  check(refusedPlan, 'a missing model file is reported on the panel as 422 with the reason');
 
   // 2. The URL `ai dashboard` prints (token in the fragment): actions
   //    enabled, the fragment removed from the address bar.
@@ -255,7 +339,13 @@ try {
   });
   check(drawn > 20, `RAM timeline has a drawn line (${drawn} green pixels)`);
 
-  // 8. Layout from 360 to 2560 px, light and dark; axe-core on each.
+  // 8. Layout from 360 to 2560 px, light and dark; axe-core on each, with a
+  //    plan on the panel.
+  await page.fill('#plan-model', modelPath);
+  await page.click('#plan-submit');
+  const planShown = await page.waitForFunction(() => /^Fits/.test(document.querySelector('#plan-verdict').textContent),
+    null, { timeout: 10000 }).then(() => true, () => false);
+  check(planShown, 'a plan is on the panel for the screenshots');
   await page.evaluate(axeSource);
   for (const scheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme: scheme });
@@ -267,6 +357,9 @@ try {
       const file = join(outDir, `web_dashboard_${width}_${scheme}.png`);
       await page.screenshot({ path: file, fullPage: true });
       console.log(`screenshot: ${file}`);
+      const planFile = join(outDir, `web_dashboard_plan_${width}_${scheme}.png`);
+      await page.locator('#plan').screenshot({ path: planFile });
+      console.log(`screenshot: ${planFile}`);
     }
     const axe = await page.evaluate(async () => {
       const r = await window.axe.run(document, { resultTypes: ['violations'] });
@@ -278,7 +371,8 @@ try {
     if (axe.length) console.log(`axe-core (${scheme}) minor/moderate: ${JSON.stringify(axe)}`);
   }
   check(offsite.length === 0, `no request leaves the daemon's origin (${offsite.join(', ')})`);
-  check(consoleErrors.filter((e) => !/401/.test(e)).length === 0, `no page errors (${consoleErrors.join(' | ')})`);
+  // 401: the wrong token (step 5); 422: the missing model asked for (step 1b).
+  check(consoleErrors.filter((e) => !/status of (401|422) /.test(e)).length === 0, `no page errors (${consoleErrors.join(' | ')})`);
 } catch (e) {
   failures.push(String(e && e.stack || e));
   console.error(e);
