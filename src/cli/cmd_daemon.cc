@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/gateway_target.h"
 #include "cli/option_checks.h"
 #include "daemon/daemon.h"
 #include "daemon/system_sampler.h"
@@ -32,6 +33,7 @@ struct DaemonCliOptions {
   double detect_interval = 10;
   uint64_t samples = 0;
   std::vector<std::string> endpoints;
+  std::string gateway;  // --gateway HOST:PORT or none; "": [serve] listen of config
 };
 
 int run_daemon(CliContext& ctx, const DaemonCliOptions& o) {
@@ -55,6 +57,7 @@ int run_daemon(CliContext& ctx, const DaemonCliOptions& o) {
   so.probe_ports = !o.no_probe;
   so.detect_interval_seconds = o.detect_interval;
   so.endpoints = o.endpoints;
+  so.gateway = gateway_target({o.config, o.gateway});
   daemon::Daemon dm(d, daemon::make_system_sampler(so), actuator::make_runtime_actuator());
   if (auto st = dm.start(); !st) return fail(ctx, st.error().message);
   struct sigaction sa {};
@@ -98,6 +101,9 @@ RegisterCommands reg(60, [](CliRoot& root) {
   cmd->add_option("--samples", o->samples, "stop after this many samples (0 = run until stopped)")
       ->check(whole_up_to(UINT64_MAX / 2));
   cmd->add_option("--endpoint", o->endpoints, "runtime=URL to poll, e.g. ollama=http://127.0.0.1:11434");
+  cmd->add_option("--gateway", o->gateway,
+                  "serve gateway HOST:PORT whose state /api/v1/status carries, or none "
+                  "(default: [serve] listen of --config)");
   root.bind(cmd, [o](CliContext& ctx) { return run_daemon(ctx, *o); });
 });
 
