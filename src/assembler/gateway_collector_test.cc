@@ -50,7 +50,6 @@ class ReplayGateway {
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
-    server_.wait_until_ready();
   }
   ~ReplayGateway() {
     server_.stop();

@@ -61,10 +61,10 @@ std::optional<assembler::GatewayTarget> gateway_target(const GatewayCliOptions& 
 void print_gateway(std::ostream& out, const snapshot::GatewayStatus& g,
                    const std::vector<snapshot::Workload>& workloads) {
   if (!g.reachable) {
-    out << wrap_hanging(
-        "Gateway " + (g.listen.empty() ? std::string("([serve])") : fit(g.listen, 40)) +
-            ": not reachable: ",
-        g.error);
+    // No listen address: the [serve] table itself could not be read.
+    out << wrap_hanging(g.listen.empty() ? std::string("Gateway ([serve] table): ")
+                                         : "Gateway " + fit(g.listen, 40) + ": not reachable: ",
+                        g.error);
     return;
   }
   out << "Gateway " << fit(g.listen, 40) << " (serve): " << g.models.size()
