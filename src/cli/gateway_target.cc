@@ -58,6 +58,25 @@ std::optional<assembler::GatewayTarget> gateway_target(const GatewayCliOptions& 
   return t;
 }
 
+Result<std::unique_ptr<serve::Gateway>> create_gateway(const GlobalOptions& g,
+                                                       const GatewayStart& s) {
+  auto cfg = serve::load_serve_config(s.config);
+  if (!cfg) return cfg.error();
+  if (!s.listen.empty()) cfg->listen = s.listen;
+  serve::GatewayOptions o;
+  o.config = std::move(*cfg);
+  o.proc_root = g.proc_root;
+  o.sys_root = g.sys_root;
+  o.nvml_library = g.nvml_library;
+  o.config_path = s.config;
+  o.state_dir = s.state_dir;
+  o.log_dir = s.log_dir.empty() ? s.state_dir + "/serve-logs" : s.log_dir;
+  if (s.log_dir.empty()) {
+    if (auto st = policy::make_private_dir(o.log_dir); !st) return st.error();
+  }
+  return serve::Gateway::create(std::move(o));
+}
+
 void print_gateway(std::ostream& out, const snapshot::GatewayStatus& g,
                    const std::vector<snapshot::Workload>& workloads) {
   if (!g.reachable) {

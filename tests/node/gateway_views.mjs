@@ -2,7 +2,8 @@
 // backends on tiny generated GGUFs, found through the same config.toml the
 // gateway reads), and what `ai status --json`, `ai status`, `ai models --json`
 // and `ai models` say about its models as they go from stopped to ready, busy
-// while a request streams, queued behind it, and back (issue 15, issue 18).
+// while a request streams, queued behind it, and back; then `daemon --serve`
+// and its /api/v1/status (issue 15, issue 18).
 //   node gateway_views.mjs <ruvector-memopt> <make_tiny_models> [record.json]
 // With a third argument, the gateway's /serve/state during the stream is
 // written there (how tests/fixtures/serve/serve-state.json was recorded).
@@ -175,5 +176,43 @@ check(!alive, "tiny-a's backend process is gone");
 
 gateway.kill("SIGTERM");
 await new Promise((r) => gateway.on("exit", r));
+
+// 5. `daemon --serve`: the same gateway inside the daemon; its status
+//    document (/api/v1/status, what the web dashboard reads) carries it.
+const apiPort = await freePort();
+const api = `http://127.0.0.1:${apiPort}`;
+gateway = spawn(BIN, ["daemon", "--serve", "--listen", `127.0.0.1:${apiPort}`,
+                      "--interval", "0.5", "--no-probe", "--state-dir", path.join(WORK, "dstate")],
+                {env, stdio: ["ignore", "ignore", "inherit"]});
+const apiStatus = async () => {
+  try { return await (await fetch(`${api}/api/v1/status`)).json(); } catch { return null; }
+};
+let d0 = null;
+for (let i = 0; i < 100 && !(d0 && d0.gateway && d0.gateway.reachable); i++) {
+  await sleep(200);
+  d0 = await apiStatus();
+}
+check(d0 && d0.gateway && d0.gateway.reachable && d0.gateway.listen === `127.0.0.1:${port}` &&
+      d0.gateway.models.every((m) => m.state === "stopped"),
+      "daemon --serve: /api/v1/status carries its gateway, models stopped",
+      JSON.stringify(d0 && d0.gateway && [d0.gateway.listen, d0.gateway.error]));
+const viaDaemon = await openai.chat.completions.create({model: "tiny-a", max_tokens: 3,
+  messages: [{role: "user", content: "hi"}]});
+check(viaDaemon.usage.completion_tokens === 3, "daemon --serve: tiny-a answers on the [serve] port");
+const pidD = (await serveState()).models.find((m) => m.name === "tiny-a").pid;
+let d1 = null;
+for (let i = 0; i < 50; i++) {
+  d1 = await apiStatus();
+  const a = d1 && d1.gateway && gwModel(d1, "tiny-a");
+  if (a && a.state === "ready") break;
+  await sleep(200);
+}
+check(gwModel(d1, "tiny-a").state === "ready" && gwModel(d1, "tiny-a").pid === pidD && pidD > 0,
+      "and the daemon's status shows tiny-a ready with its backend's pid", `pid ${pidD}`);
+gateway.kill("SIGTERM");
+await new Promise((r) => gateway.on("exit", r));
+alive = true;
+try { process.kill(pidD, 0); } catch { alive = false; }
+check(!alive, "stopping the daemon stops the gateway's backends");
 console.log(failures ? `${failures} check(s) failed` : "gateway views: all checks passed");
 process.exit(failures ? 1 : 0);
