@@ -10,39 +10,23 @@
 import {spawn, execFile, execFileSync} from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
-import os from "node:os";
 import path from "node:path";
-import {fileURLToPath} from "node:url";
 import {promisify} from "node:util";
 import OpenAI from "openai";
+import {SERVER, harness, modelToml as model, sleep} from "./gateway_support.mjs";
 
 const [BIN, MAKE_TINY, RECORD] = process.argv.slice(2);
 if (!BIN || !MAKE_TINY) {
   console.error("usage: gateway_views.mjs <ruvector-memopt> <make_tiny_models> [record.json]");
   process.exit(2);
 }
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const WORK = fs.mkdtempSync(path.join(os.tmpdir(), "memopt_gateway_views_"));
-let gateway = null;
-let failures = 0;
-const check = (ok, what, detail = "") => {
-  console.log(`${ok ? "ok  " : "FAIL"} ${what}${detail ? ` (${detail})` : ""}`);
-  if (!ok) failures++;
-};
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-process.on("exit", () => {
-  if (gateway && gateway.exitCode === null) gateway.kill("SIGKILL");
-  fs.rmSync(WORK, {recursive: true, force: true});
-});
-
-execFileSync(MAKE_TINY, [path.join(WORK, "models")]);
-const A = path.join(WORK, "models", "tiny-llama-gqa.gguf");
-const B = path.join(WORK, "models", "tiny-gemma2-swa.gguf");
-const server = path.join(HERE, "openai_server.mjs");
+const h = harness("gateway_views", MAKE_TINY);
+const {check, A, B} = h;
+const WORK = h.work;
 // The views find the gateway the way users' do: [serve] listen of
 // $XDG_CONFIG_HOME/ruvector-memopt/config.toml, no flag.
-const env = {...process.env, XDG_STATE_HOME: path.join(WORK, "state"),
-             XDG_CONFIG_HOME: path.join(WORK, "config")};
+const env = h.env;
+let gateway = null;
 const configFile = path.join(WORK, "config", "ruvector-memopt", "config.toml");
 fs.mkdirSync(path.dirname(configFile), {recursive: true});
 
@@ -51,10 +35,6 @@ const freePort = () => new Promise((resolve) => {
   s.listen(0, "127.0.0.1", () => { const p = s.address().port; s.close(() => resolve(p)); });
 });
 const port = await freePort();
-const model = (name, gguf, ctx) => `
-[serve.models."${name}"]
-command = ["node", "${server}", "--model", "${gguf}", "--port", "\${PORT}", "--ctx-size", "${ctx}"]
-`;
 const writeConfig = (budget) => fs.writeFileSync(configFile, `[serve]
 listen = "127.0.0.1:${port}"
 memory_budget = "${budget}"
@@ -85,7 +65,7 @@ check(down.gateway && down.gateway.reachable === false && down.gateway.listen ==
 check(/Gateway 127\.0\.0\.1:\d+: not reachable/.test(await cli("ai", "status", "--no-probe")),
       "and ai status says so in a line");
 
-gateway = spawn(BIN, ["--json", "serve", "--log-dir", path.join(WORK, "logs")],
+gateway = h.child = spawn(BIN, ["--json", "serve", "--log-dir", path.join(WORK, "logs")],
                 {env, stdio: ["ignore", "pipe", "inherit"]});
 await new Promise((resolve, reject) => {
   let out = "";
@@ -120,7 +100,7 @@ const pidA = (await serveState()).models.find((m) => m.name === "tiny-a").pid;
 check(a1.state === "ready" && a1.pid === pidA && pidA > 0, "ai status --json: tiny-a ready with the backend's pid",
       `${a1.state} pid ${a1.pid} (serve says ${pidA})`);
 const cmdline = fs.readFileSync(`/proc/${pidA}/cmdline`, "utf8").split("\0");
-check(cmdline.includes(server) && cmdline.includes(A), "that pid is the node-llama-cpp backend on tiny-a's GGUF");
+check(cmdline.includes(SERVER) && cmdline.includes(A), "that pid is the node-llama-cpp backend on tiny-a's GGUF");
 check(a1.mean_wait_seconds !== null && a1.mean_wait_seconds >= 0, "mean wait known after one request",
       String(a1.mean_wait_seconds));
 const owners = s1.workloads.filter((w) => w.pid === pidA || (w.pids || []).includes(pidA));
@@ -181,7 +161,7 @@ await new Promise((r) => gateway.on("exit", r));
 //    document (/api/v1/status, what the web dashboard reads) carries it.
 const apiPort = await freePort();
 const api = `http://127.0.0.1:${apiPort}`;
-gateway = spawn(BIN, ["daemon", "--serve", "--listen", `127.0.0.1:${apiPort}`,
+gateway = h.child = spawn(BIN, ["daemon", "--serve", "--listen", `127.0.0.1:${apiPort}`,
                       "--interval", "0.5", "--no-probe", "--state-dir", path.join(WORK, "dstate")],
                 {env, stdio: ["ignore", "ignore", "inherit"]});
 const apiStatus = async () => {
@@ -214,5 +194,5 @@ await new Promise((r) => gateway.on("exit", r));
 alive = true;
 try { process.kill(pidD, 0); } catch { alive = false; }
 check(!alive, "stopping the daemon stops the gateway's backends");
-console.log(failures ? `${failures} check(s) failed` : "gateway views: all checks passed");
-process.exit(failures ? 1 : 0);
+console.log(h.failures ? `${h.failures} check(s) failed` : "gateway views: all checks passed");
+process.exit(h.failures ? 1 : 0);
