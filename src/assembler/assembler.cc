@@ -49,6 +49,18 @@ constexpr uint64_t kDefaultContext = 4096;
 
 }  // namespace
 
+void join_gateway(std::vector<snapshot::Workload>& workloads, const snapshot::GatewayStatus& g) {
+  for (auto& w : workloads) {
+    w.gateway_model.clear();
+    for (int pid : w.pids.empty() ? std::vector<int>{w.pid} : w.pids) {
+      if (const snapshot::GatewayModel* m = g.find_pid(pid)) {
+        w.gateway_model = m->name;
+        break;
+      }
+    }
+  }
+}
+
 runtimes::HttpOptions AssembleOptions::fast_http() {
   runtimes::HttpOptions http;
   http.connect_timeout = std::chrono::milliseconds(200);
@@ -329,6 +341,14 @@ Result<Snapshot> SnapshotAssembler::assemble(double now) {
   State& st = *st_;
   Snapshot s;
   s.taken_at_unix_ms = static_cast<uint64_t>(unix_ms_now());
+  // The gateway answers over loopback while the other collectors read.
+  std::future<snapshot::GatewayStatus> gateway;
+  if (st.o.gateway) {
+    gateway = std::async(std::launch::async, [&st] {
+      return st.src.gateway_state ? st.src.gateway_state(*st.o.gateway)
+                                  : collect_gateway(*st.o.gateway, st.o.http);
+    });
+  }
   for (const auto& p : st.fixed_problems) s.errors.push_back({"runtimes", p});
   State::run(s, "gpu", [&] { st.read_gpus(s); });
   std::optional<Error> host_error, scan_error;
@@ -346,6 +366,9 @@ Result<Snapshot> SnapshotAssembler::assemble(double now) {
       throw std::runtime_error(r.error().message);
     }
   });
+  if (gateway.valid()) {
+    State::run(s, "gateway", [&] { s.gateway = gateway.get(); });
+  }
   if (st.o.strict && host_error) return *host_error;
   if (st.o.strict && scan_error) return *scan_error;
   s.workloads = st.detection.workloads;
@@ -362,6 +385,7 @@ Result<Snapshot> SnapshotAssembler::assemble(double now) {
       if (st.o.read_models) st.reconcile_estimates(s);
     });
   }
+  if (s.gateway) join_gateway(s.workloads, *s.gateway);
   std::set<std::string> seen;
   for (const auto& w : s.workloads) seen.insert(w.runtime);
   for (const runtimes::RuntimeDescriptor* d : runtimes::all_runtimes()) {

@@ -11,9 +11,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "assembler/gateway_collector.h"
 #include "detect/workload_detector.h"
 #include "gpu/gpu_device.h"
 #include "runtimes/http.h"
@@ -47,6 +49,9 @@ struct AssembleOptions {
   // Fail the whole reading when host memory or the process scan cannot be
   // read (one-shot commands); the daemon keeps going and records the error.
   bool strict = true;
+  // The `serve` gateway to read (config.toml's [serve] listen and api_key);
+  // nullopt: none configured, no gateway section.
+  std::optional<GatewayTarget> gateway;
 
   static runtimes::HttpOptions fast_http();
 };
@@ -65,6 +70,8 @@ struct AssemblerSources {
   std::function<std::optional<snapshot::WorkloadEstimate>(const gguf::ModelInfo&, uint64_t ctx,
                                                           uint64_t parallel, bool on_gpu)>
       estimate_model;
+  // The gateway's section; unset: collect_gateway at the target.
+  std::function<snapshot::GatewayStatus(const GatewayTarget&)> gateway_state;
 };
 
 class SnapshotAssembler {
@@ -80,6 +87,10 @@ class SnapshotAssembler {
   struct State;
   std::unique_ptr<State> st_;
 };
+
+// Marks each workload whose process is a backend the gateway started
+// (Workload::gateway_model), joined by pid, so views list it once.
+void join_gateway(std::vector<snapshot::Workload>& workloads, const snapshot::GatewayStatus& g);
 
 // A monotonic clock in seconds for assemble().
 double monotonic_seconds();

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/gateway_target.h"
 #include "cli/option_checks.h"
 #include "daemon/daemon.h"
 #include "daemon/system_sampler.h"
@@ -32,6 +33,8 @@ struct DaemonCliOptions {
   double detect_interval = 10;
   uint64_t samples = 0;
   std::vector<std::string> endpoints;
+  std::string gateway;  // --gateway HOST:PORT or none; "": [serve] listen of config
+  bool serve = false;   // --serve: run the gateway ([serve] of config) in this process
 };
 
 int run_daemon(CliContext& ctx, const DaemonCliOptions& o) {
@@ -55,6 +58,26 @@ int run_daemon(CliContext& ctx, const DaemonCliOptions& o) {
   so.probe_ports = !o.no_probe;
   so.detect_interval_seconds = o.detect_interval;
   so.endpoints = o.endpoints;
+  so.gateway = gateway_target({o.config, o.gateway});
+  // --serve: the gateway runs in this process, started before the first
+  // sample so the status document shows it from the start; its section is
+  // read from the port it bound (listen = ":0" picks one).
+  std::unique_ptr<serve::Gateway> gateway;
+  if (o.serve) {
+    auto gw = create_gateway(ctx.opts, {o.config, "", o.state_dir, ""});
+    if (!gw) return fail(ctx, "daemon --serve: " + gw.error().message);
+    if (auto st = (*gw)->start(); !st) return fail(ctx, "daemon --serve: " + st.error().message);
+    gateway = std::move(*gw);
+    if (o.gateway.empty() && so.gateway) {
+      auto base = assembler::gateway_base_url(so.gateway->listen);
+      if (base) {
+        const bool v6 = base->host.find(':') != std::string::npos;
+        so.gateway->listen = (v6 ? "[" + base->host + "]" : base->host) + ":" +
+                             std::to_string(gateway->port());
+      }
+    }
+    spdlog::info("gateway (serve) on port {}", gateway->port());
+  }
   daemon::Daemon dm(d, daemon::make_system_sampler(so), actuator::make_runtime_actuator());
   if (auto st = dm.start(); !st) return fail(ctx, st.error().message);
   struct sigaction sa {};
@@ -65,6 +88,7 @@ int run_daemon(CliContext& ctx, const DaemonCliOptions& o) {
                dm.predictive() ? "predictive" : "threshold", dm.applying() ? "applying actions" : "dry run (--apply to act)",
                dm.api_port(), o.state_dir);
   dm.run(g_stop);
+  if (gateway) gateway->stop();  // and every backend it started
   spdlog::info("stopped");
   return kExitOk;
 }
@@ -98,6 +122,12 @@ RegisterCommands reg(60, [](CliRoot& root) {
   cmd->add_option("--samples", o->samples, "stop after this many samples (0 = run until stopped)")
       ->check(whole_up_to(UINT64_MAX / 2));
   cmd->add_option("--endpoint", o->endpoints, "runtime=URL to poll, e.g. ollama=http://127.0.0.1:11434");
+  cmd->add_flag("--serve", o->serve,
+                "also run the serve gateway ([serve] of --config) in this process; its models "
+                "show in /api/v1/status");
+  cmd->add_option("--gateway", o->gateway,
+                  "serve gateway HOST:PORT whose state /api/v1/status carries, or none "
+                  "(default: [serve] listen of --config)");
   root.bind(cmd, [o](CliContext& ctx) { return run_daemon(ctx, *o); });
 });
 

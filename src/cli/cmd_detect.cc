@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/command.h"
+#include "cli/gateway_target.h"
 #include "assembler/assembler.h"
 #include "snapshot/snapshot_json.h"
 #include "policy/profile.h"
@@ -16,6 +17,8 @@ namespace {
 struct DetectOptions {
   bool no_probe = false;
   bool no_runtimes = false;
+  GatewayCliOptions gateway;
+  bool with_gateway = false;  // `ai status`: read the serve gateway too
 };
 
 // One reading of the machine through the one assembler. `full_scan`: read
@@ -29,6 +32,7 @@ Result<snapshot::Snapshot> read_snapshot(const CliContext& ctx, const DetectOpti
   a.full_scan = full_scan;
   a.probe_ports = !o.no_probe;
   a.query_runtimes = !o.no_runtimes;
+  if (o.with_gateway) a.gateway = gateway_target(o.gateway);
   assembler::SnapshotAssembler assembler(std::move(a));
   return assembler.assemble(assembler::monotonic_seconds());
 }
@@ -175,8 +179,13 @@ int run_status(CliContext& ctx, const DetectOptions& o) {
   if (!s.profile.empty()) out << "Profile: " << s.profile << "\n";
   out << "\n";
   bool any_ai = false;
+  int by_gateway = 0;
   for (const auto& w : s.workloads) {
     if (!w.is_ai()) continue;
+    if (!w.gateway_model.empty()) {  // listed once, under the gateway
+      ++by_gateway;
+      continue;
+    }
     if (!any_ai) out << "AI workloads:\n", any_ai = true;
     std::string kv = "-";
     for (const auto& m : s.loaded_models) {
@@ -201,7 +210,13 @@ int run_status(CliContext& ctx, const DetectOptions& o) {
                          w.learned_peak->runs, w.learned_peak->runs == 1 ? "" : "s");
     }
   }
-  if (!any_ai) out << "No AI workloads running (" << s.scan.processes << " processes scanned).\n";
+  if (!any_ai && by_gateway == 0) {
+    out << "No AI workloads running (" << s.scan.processes << " processes scanned).\n";
+  }
+  if (s.gateway) {
+    if (any_ai) out << "\n";
+    print_gateway(out, *s.gateway, s.workloads);
+  }
   if (!s.warnings.empty()) {
     out << "\nWarnings:\n";
     for (const auto& w : s.warnings) {
@@ -220,10 +235,13 @@ RegisterCommands reg(20, [](CliRoot& root) {
   det->add_flag("--no-probe", opts->no_probe, "Do not confirm ambiguous ports with an HTTP probe");
   det->add_flag("--no-runtimes", opts->no_runtimes, "Do not ask runtimes which models they hold");
   root.bind(det, [opts](CliContext& ctx) { return run_detect(ctx, *opts); });
+  auto sopts = std::make_shared<DetectOptions>();
+  sopts->with_gateway = true;
   auto* st = ai->add_subcommand("status", "RAM and VRAM at a glance, AI workloads and warnings");
-  st->add_flag("--no-probe", opts->no_probe, "Do not confirm ambiguous ports with an HTTP probe");
-  st->add_flag("--no-runtimes", opts->no_runtimes, "Do not ask runtimes which models they hold");
-  root.bind(st, [opts](CliContext& ctx) { return run_status(ctx, *opts); });
+  st->add_flag("--no-probe", sopts->no_probe, "Do not confirm ambiguous ports with an HTTP probe");
+  st->add_flag("--no-runtimes", sopts->no_runtimes, "Do not ask runtimes which models they hold");
+  add_gateway_options(st, sopts->gateway);
+  root.bind(st, [sopts](CliContext& ctx) { return run_status(ctx, *sopts); });
 });
 
 }  // namespace

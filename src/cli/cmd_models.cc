@@ -5,11 +5,13 @@
 #include <sstream>
 
 #include "cli/command.h"
+#include "cli/gateway_target.h"
 #include "cli/option_checks.h"
 #include "actuator/unload_verify.h"
 #include "cli/runtime_endpoints.h"
 #include "runtimes/kv_estimate.h"
 #include "runtimes/models_view.h"
+#include "snapshot/snapshot_json.h"
 #include "runtimes/registry.h"
 #include "runtimes/ollama.h"
 #include "util/bytes.h"
@@ -48,7 +50,22 @@ std::string runtime_names() {
 
 struct ModelsOptions {
   EndpointOptions endpoints;
+  GatewayCliOptions gateway;
 };
+
+// The gateway model a runtime's model is served for: the llama-server the
+// gateway started answers on the backend port the gateway reports for it.
+std::string gateway_model_of(const LoadedModel& m, const snapshot::GatewayStatus* g) {
+  if (g == nullptr || m.endpoint.empty()) return "";
+  auto base = parse_base_url(m.endpoint, 0);
+  if (!base || (base->host != "127.0.0.1" && base->host != "localhost" && base->host != "::1")) {
+    return "";
+  }
+  for (const auto& gm : g->models) {
+    if (gm.port > 0 && gm.pid > 0 && gm.port == base->port) return gm.name;
+  }
+  return "";
+}
 
 struct Collected {
   std::vector<std::pair<const RuntimeClient*, LoadedModel>> models;
@@ -97,6 +114,11 @@ int run_models(CliContext& ctx, const ModelsOptions& o) {
   auto rt = connect_runtimes(o.endpoints, ctx.opts.proc_root);
   if (!rt) return fail(ctx, rt.error().message);
   Collected c = collect_models(*rt, true);
+  std::optional<snapshot::GatewayStatus> gateway;
+  if (auto target = gateway_target(o.gateway)) {
+    gateway = assembler::collect_gateway(*target, http_options(o.endpoints));
+  }
+  const snapshot::GatewayStatus* gw = gateway ? &*gateway : nullptr;
   const int64_t now = now_unix();
   if (ctx.opts.json) {
     nlohmann::json runtimes = nlohmann::json::array();
@@ -108,10 +130,16 @@ int run_models(CliContext& ctx, const ModelsOptions& o) {
                           {"status", i.status}});
     }
     nlohmann::json models = nlohmann::json::array();
-    for (const auto& [client, m] : c.models) models.push_back(model_to_json(m, now));
+    for (const auto& [client, m] : c.models) {
+      nlohmann::json j = model_to_json(m, now);
+      const std::string by = gateway_model_of(m, gw);
+      j["gateway_model"] = by.empty() ? nlohmann::json(nullptr) : nlohmann::json(by);
+      models.push_back(std::move(j));
+    }
     print_json(ctx, {{"schema", "ruvector-memopt.ai-models/1"},
                      {"runtimes", runtimes},
                      {"models", models},
+                     {"gateway", gw ? snapshot::to_json(*gw) : nlohmann::json(nullptr)},
                      {"problems", c.problems}});
   } else {
     std::ostream& out = *ctx.out;
@@ -130,12 +158,15 @@ int run_models(CliContext& ctx, const ModelsOptions& o) {
       out << runtime_name(i.kind) << " " << (i.version.empty() ? "" : i.version + " ") << "at "
           << i.base_url << (i.ready ? "" : " (" + i.status + ")") << "\n";
     }
-    if (!c.models.empty()) {
+    size_t by_gateway = 0;
+    for (const auto& [client, m] : c.models) by_gateway += !gateway_model_of(m, gw).empty();
+    if (c.models.size() > by_gateway) {
       out << "\n"
           << table_row(kModelColumns,
                        {"RUNTIME", "MODEL", "SIZE", "PROCESSOR", "CTX", "KV CACHE", "UNTIL"})
           << "\n";
       for (const auto& [client, m] : c.models) {
+        if (!gateway_model_of(m, gw).empty()) continue;  // listed under the gateway
         std::string size = m.size_bytes ? format_bytes(*m.size_bytes)
                                         : (m.vram_bytes ? format_bytes(*m.vram_bytes) : "-");
         std::string proc = processor_text(m);
@@ -147,8 +178,12 @@ int run_models(CliContext& ctx, const ModelsOptions& o) {
             << "\n";
       }
       out << "(KV: use% used/capacity tokens; ~ marks our estimate, not the runtime's.)\n";
-    } else if (!rt->infos.empty()) {
+    } else if (!rt->infos.empty() && by_gateway == 0) {
       out << "\nNo model is loaded.\n";
+    }
+    if (gw) {
+      out << "\n";
+      print_gateway(out, *gw, {});
     }
     for (const std::string& p : c.problems) out << "warning: " << p << "\n";
   }
@@ -295,6 +330,7 @@ RegisterCommands reg(32, [](CliRoot& root) {
   auto mo = std::make_shared<ModelsOptions>();
   auto* models = ai->add_subcommand("models", "List every model loaded by every runtime");
   add_endpoint_options(models, mo->endpoints);
+  add_gateway_options(models, mo->gateway);
   root.bind(models, [mo](CliContext& ctx) { return run_models(ctx, *mo); });
 
   auto uo = std::make_shared<UnloadOptions>();

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/gateway_target.h"
 #include "policy/profile.h"
 #include "serve/gateway.h"
 #include "util/bytes.h"
@@ -43,21 +44,7 @@ void print_plans(std::ostream &out, const nlohmann::json &st) {
 }
 
 int run_serve(CliContext &ctx, const ServeCliOptions &o) {
-  auto cfg = serve::load_serve_config(o.config);
-  if (!cfg) return fail(ctx, cfg.error().message);
-  if (!o.listen.empty()) cfg->listen = o.listen;
-  serve::GatewayOptions g;
-  g.config = std::move(*cfg);
-  g.proc_root = ctx.opts.proc_root;
-  g.sys_root = ctx.opts.sys_root;
-  g.nvml_library = ctx.opts.nvml_library;
-  g.config_path = o.config;
-  g.state_dir = o.state_dir;
-  g.log_dir = o.log_dir.empty() ? o.state_dir + "/serve-logs" : o.log_dir;
-  if (o.log_dir.empty()) {
-    if (auto st = policy::make_private_dir(g.log_dir); !st) return fail(ctx, st.error().message);
-  }
-  auto gw = serve::Gateway::create(std::move(g));
+  auto gw = create_gateway(ctx.opts, {o.config, o.listen, o.state_dir, o.log_dir});
   if (!gw) return fail(ctx, gw.error().message);
   if (o.check) {
     if (ctx.opts.json) {

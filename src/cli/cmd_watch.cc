@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "cli/command.h"
+#include "cli/gateway_target.h"
 #include "cli/option_checks.h"
 #include "actuator/actuator.h"
 #include "assembler/assembler.h"
@@ -24,6 +25,7 @@ namespace memopt::cli {
 namespace {
 
 struct WatchCliOptions {
+  GatewayCliOptions gateway;
   std::string daemon_url;
   std::string token_file;
   double interval_seconds = 1.0;
@@ -36,7 +38,8 @@ struct WatchCliOptions {
 // models are tracked (idle time, KV peak) as the daemon tracks them.
 class StandaloneSampler {
  public:
-  explicit StandaloneSampler(const GlobalOptions& g) : assembler_(options(g)) {}
+  StandaloneSampler(const GlobalOptions& g, const GatewayCliOptions& gw)
+      : assembler_(options(g, gw)) {}
 
   Result<snapshot::Snapshot> status() {
     auto s = assembler_.assemble(assembler::monotonic_seconds());
@@ -47,8 +50,9 @@ class StandaloneSampler {
   }
 
  private:
-  static assembler::AssembleOptions options(const GlobalOptions& g) {
+  static assembler::AssembleOptions options(const GlobalOptions& g, const GatewayCliOptions& gw) {
     assembler::AssembleOptions a;
+    a.gateway = gateway_target(gw);
     a.proc_root = g.proc_root;
     a.sys_root = g.sys_root;
     a.nvml_library = g.nvml_library;
@@ -120,7 +124,7 @@ int run_watch(CliContext& ctx, const WatchCliOptions& o) {
     });
   } else {
     ui::StandaloneHooks hooks;
-    auto sampler = std::make_shared<StandaloneSampler>(ctx.opts);
+    auto sampler = std::make_shared<StandaloneSampler>(ctx.opts, o.gateway);
     hooks.status = [sampler]() { return sampler->status(); };
     hooks.active_profile = active_profile_view;
     hooks.next_profile = switch_profile;
@@ -162,6 +166,7 @@ RegisterCommands reg(80, [](CliRoot& root) {
       ->check(finite_in(0.1, 3600))
       ->capture_default_str();
   cmd->add_flag("--no-color", o->no_color, "No colours (also when NO_COLOR is set)");
+  add_gateway_options(cmd, o->gateway);
   cmd->add_flag("--plain", o->plain, "Plain refreshing text instead of the full screen");
   cmd->add_option("--frames", o->frames, "Plain mode: print this many frames, then exit")
       ->check(CLI::Range(1, 1000000));

@@ -32,6 +32,7 @@ class SystemSampler : public Sampler {
     a.probe_ports = o.probe_ports;
     a.detect_interval_seconds = o.detect_interval_seconds;
     a.endpoints = o.endpoints;
+    a.gateway = o.gateway;
     // The daemon also watches the Ollama its users' clients talk to, even
     // when its server runs where the process scan cannot see it (a container).
     const char* env = std::getenv("OLLAMA_HOST");

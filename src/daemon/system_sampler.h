@@ -5,9 +5,11 @@
 // `detect_interval_seconds`, because a /proc sweep each second would cost more
 // CPU than the daemon's budget — and the policy's digest of each Snapshot.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "assembler/gateway_collector.h"
 #include "daemon/sample.h"
 
 namespace memopt::daemon {
@@ -21,6 +23,9 @@ struct SamplerOptions {
   // Runtime endpoints always polled ("ollama=http://127.0.0.1:11434"), on top
   // of those the detector finds, and the default Ollama address (OLLAMA_HOST).
   std::vector<std::string> endpoints;
+  // The serve gateway whose state the status document carries (config.toml's
+  // [serve] listen); nullopt: none.
+  std::optional<assembler::GatewayTarget> gateway;
 };
 
 std::unique_ptr<Sampler> make_system_sampler(const SamplerOptions& options);

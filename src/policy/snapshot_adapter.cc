@@ -3,8 +3,26 @@
 #include <algorithm>
 #include <cmath>
 
+#include "runtimes/http.h"
+
 namespace memopt::policy {
 namespace {
+
+// A model served by a backend the serve gateway started (its loopback port
+// is the backend port the gateway reports): the gateway owns its lifecycle
+// (evicts by memory, restarts it), so the daemon must not unload or reload
+// it behind the gateway's back.
+bool managed_by_gateway(const runtimes::LoadedModel& m, const snapshot::Snapshot& s) {
+  if (!s.gateway || !s.gateway->reachable || m.endpoint.empty()) return false;
+  auto base = runtimes::parse_base_url(m.endpoint, 0);
+  if (!base || (base->host != "127.0.0.1" && base->host != "localhost" && base->host != "::1")) {
+    return false;
+  }
+  for (const auto& g : s.gateway->models) {
+    if (g.pid > 0 && g.port > 0 && g.port == base->port) return true;
+  }
+  return false;
+}
 
 // The GPU holding a model: the one where the workload serving its endpoint
 // holds the most VRAM; with a single GPU, that GPU.
@@ -194,6 +212,7 @@ PolicyInput to_policy_input(const snapshot::Snapshot& s, double now_seconds,
     ms.busy = m.requests_running.value_or(0) > 0;
     // keep_alive -1 shows as an expiry centuries away.
     ms.pinned = m.expires_at.size() >= 4 && m.expires_at.substr(0, 4) > "2200";
+    ms.pinned = ms.pinned || managed_by_gateway(m, s);
     ms.n_layers = m.n_layers;
     ms.kv_capacity_bytes = m.kv.capacity_bytes.value.value_or(0);
     ms.kv_used_bytes = m.kv.used_bytes.value.value_or(0);

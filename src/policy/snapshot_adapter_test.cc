@@ -67,5 +67,36 @@ TEST(SnapshotAdapterTest, GpuWithoutMemoryFiguresIsLeftOut) {
   EXPECT_TRUE(in.gpus.empty());
 }
 
+TEST(SnapshotAdapterTest, GatewayBackendsArePinned) {
+  snapshot::Snapshot s;
+  s.host.meminfo.total_bytes = 64 * kGiB;
+  runtimes::LoadedModel backend;
+  backend.runtime = runtimes::RuntimeKind::kLlamaCpp;
+  backend.name = "tiny.gguf";
+  backend.endpoint = "http://127.0.0.1:40235";
+  runtimes::LoadedModel own = backend;
+  own.endpoint = "http://127.0.0.1:8081";
+  s.loaded_models = {backend, own};
+  // No gateway: neither is pinned.
+  auto in = to_policy_input(s, 10);
+  ASSERT_EQ(in.models.size(), 2u);
+  EXPECT_FALSE(in.models[0].pinned);
+  EXPECT_FALSE(in.models[1].pinned);
+  snapshot::GatewayStatus g;
+  g.reachable = true;
+  snapshot::GatewayModel gm;
+  gm.name = "tiny-a";
+  gm.state = "ready";
+  gm.pid = 4242;
+  gm.port = 40235;
+  g.models = {gm};
+  s.gateway = g;
+  in = to_policy_input(s, 10);
+  EXPECT_TRUE(in.models[0].pinned);   // the gateway's backend: the gateway decides
+  EXPECT_FALSE(in.models[1].pinned);  // a llama-server of the user's own
+  s.gateway->models[0].pid = 0;       // stopped: its old port means nothing
+  EXPECT_FALSE(to_policy_input(s, 10).models[0].pinned);
+}
+
 }  // namespace
 }  // namespace memopt::policy

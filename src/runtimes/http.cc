@@ -170,6 +170,9 @@ Result<HttpResponse> HttpClient::send(std::string_view method, std::string_view 
   req.path = std::string(path);
   req.set_header("Accept", std::string(accept));
   req.set_header("User-Agent", "ruvector-memopt");
+  if (!options_.bearer_token.empty()) {
+    req.set_header("Authorization", "Bearer " + options_.bearer_token);
+  }
   if (method == "POST") {
     req.body = std::string(body);
     req.set_header("Content-Type", std::string(content_type));

@@ -29,6 +29,8 @@ struct HttpOptions {
   std::chrono::milliseconds load_timeout{120000};
   // vLLM /metrics pages run to hundreds of KB; 16 MiB is far above any real page.
   uint64_t max_body_bytes = 16ULL << 20;
+  // Sent as "Authorization: Bearer <token>" when not empty (the gateway's api_key).
+  std::string bearer_token;
 };
 
 // scheme://host:port, no path. Parsed from user input such as

@@ -108,6 +108,7 @@ struct Gateway::Impl {
     State state = State::kStopped;
     int in_flight = 0;
     std::deque<uint64_t> queue;  // tickets, FIFO
+    std::map<uint64_t, Clock::time_point> queued_at;  // ticket -> when it joined the queue
     uint64_t last_used = 0;
     Clock::time_point idle_since = Clock::now();
     std::optional<BackendProcess> proc;
@@ -299,11 +300,13 @@ struct Gateway::Impl {
     const uint64_t ticket = next_ticket++;
     const uint64_t epoch = m.fail_epoch;
     m.queue.push_back(ticket);
+    m.queued_at[ticket] = t0;
     const auto deadline = t0 + std::chrono::seconds(opts.config.queue_timeout_seconds);
     auto leave = [&] {
       for (auto it = m.queue.begin(); it != m.queue.end(); ++it) {
         if (*it == ticket) {
           m.queue.erase(it);
+          m.queued_at.erase(ticket);
           break;
         }
       }
@@ -321,6 +324,7 @@ struct Gateway::Impl {
       if (m.queue.front() == ticket) {
         if (m.state == State::kReady) {
           m.queue.pop_front();
+          m.queued_at.erase(ticket);
           m.in_flight++;
           m.last_used = ++use_clock;
           m.queue_wait_sum += seconds_since(t0);
@@ -882,10 +886,20 @@ json Gateway::state_json() const {
   }
   json models = json::array();
   for (const auto &m : d.models) {
+    // How long the request at the head of the queue has waited (0: none waits).
+    double oldest_wait = 0;
+    for (const auto &entry : m->queued_at) {
+      oldest_wait = std::max(oldest_wait, seconds_since(entry.second));
+    }
     json j = {{"name", m->cfg.name},
               {"state", state_name(m->state, m->in_flight)},
               {"in_flight", m->in_flight},
               {"queued", m->queue.size()},
+              {"oldest_wait_seconds", oldest_wait},
+              {"mean_wait_seconds", m->queue_wait_count
+                                        ? json(m->queue_wait_sum / static_cast<double>(m->queue_wait_count))
+                                        : json(nullptr)},
+              {"waits", m->queue_wait_count},
               {"planned_bytes", m->plan.need_bytes},
               {"plan", m->plan.summary},
               {"pinned", m->cfg.pinned},

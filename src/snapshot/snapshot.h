@@ -94,6 +94,7 @@ struct Workload {
   std::vector<GpuShare> vram;  // per GPU
   uint64_t vram_bytes = 0;     // sum over GPUs
   std::string note;            // e.g. the platform note of DirectML
+  std::string gateway_model;   // the gateway model this process serves ("": not the gateway's)
 
   bool is_ai() const { return runtime != "other"; }
 };
@@ -117,6 +118,48 @@ struct CollectorError {
   std::string message;
 };
 
+// One device the gateway budgets (a GPU, or host RAM when CPU-only).
+struct GatewayDevice {
+  std::string device;  // "GPU 0 (NVIDIA H200)", "RAM"
+  uint64_t budget_bytes = 0;
+  uint64_t planned_bytes = 0;  // the planned footprints of the models it holds
+};
+
+// A model the gateway (`serve`) routes to, as its GET /serve/state says.
+struct GatewayModel {
+  std::string name;
+  // "stopped", "loading", "ready", "busy", "evicting", "crashed", or
+  // "external" (an endpoint model the gateway does not start).
+  std::string state;
+  std::vector<uint64_t> planned_bytes;  // per GatewayStatus::devices entry
+  int pid = 0;                          // the backend it started, 0: none running
+  int port = 0;
+  uint64_t rss_bytes = 0;
+  uint64_t queued = 0;                     // requests waiting for the model
+  double oldest_wait_seconds = 0;          // the longest any of them has waited
+  std::optional<double> mean_wait_seconds; // over requests admitted so far
+  uint64_t in_flight = 0;
+  std::string runtime;  // endpoint models: "ollama", "llamacpp", ...
+  std::string last_error;
+};
+
+// The gateway configured in config.toml's [serve] (listen address): reachable
+// with its models, or the error that kept it from answering.
+struct GatewayStatus {
+  std::string listen;  // "127.0.0.1:8080"
+  bool reachable = false;
+  std::string error;  // why it was not read, "" when reachable
+  std::vector<GatewayDevice> devices;
+  std::vector<GatewayModel> models;
+
+  const GatewayModel* find_pid(int pid) const {
+    for (const auto& m : models) {
+      if (pid > 0 && m.pid == pid) return &m;
+    }
+    return nullptr;
+  }
+};
+
 struct Snapshot {
   uint64_t taken_at_unix_ms = 0;
   proc::HostMemory host;
@@ -130,6 +173,7 @@ struct Snapshot {
   std::vector<Warning> warnings;
   std::vector<std::string> unsupported;  // runtimes this platform cannot show, with why
   std::vector<CollectorError> errors;
+  std::optional<GatewayStatus> gateway;  // nullopt: no gateway configured
 
   uint64_t ram_used_bytes() const {
     const auto& m = host.meminfo;

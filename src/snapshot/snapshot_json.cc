@@ -57,18 +57,8 @@ json loaded_model_json(const runtimes::LoadedModel& m, int64_t now_unix) {
 
 // ---- reading back: defensive accessors ------------------------------------
 
-// Bounded, and without control characters: a hostile daemon must not be able
-// to paint escape sequences through a view.
 std::string get_str(const json& j, const char* key, size_t max = 1024) {
-  const json* v = member(j, key);
-  if (!v || !v->is_string()) return "";
-  const auto& s = v->get_ref<const std::string&>();
-  std::string out;
-  for (char c : s.substr(0, max)) {
-    const auto u = static_cast<unsigned char>(c);
-    out.push_back(u < 0x20 || u == 0x7f ? '?' : c);
-  }
-  return out;
+  return json_read::get_text(j, key, max);
 }
 
 int get_int(const json& j, const char* key) {
@@ -168,6 +158,40 @@ Workload workload_from(const json& w) {
   }
   out.vram_bytes = get_u64(w, "vram_bytes").value_or(0);
   out.note = get_str(w, "note", 512);
+  out.gateway_model = get_str(w, "gateway_model", 128);
+  return out;
+}
+
+GatewayStatus gateway_from(const json& g) {
+  GatewayStatus out;
+  out.listen = get_str(g, "listen", 256);
+  out.reachable = get_bool(g, "reachable");
+  out.error = get_str(g, "error");
+  for (const json& d : array_at(g, "devices")) {
+    if (out.devices.size() >= 64) break;
+    out.devices.push_back({get_str(d, "device", 128), get_u64(d, "budget_bytes").value_or(0),
+                           get_u64(d, "planned_bytes").value_or(0)});
+  }
+  for (const json& m : array_at(g, "models")) {
+    if (out.models.size() >= kMaxRows) break;
+    GatewayModel x;
+    x.name = get_str(m, "name", 128);
+    x.state = get_str(m, "state", 16);
+    for (const json& b : array_at(m, "planned_bytes")) {
+      if (x.planned_bytes.size() >= 64) break;
+      x.planned_bytes.push_back(get_u64(json{{"b", b}}, "b").value_or(0));
+    }
+    x.pid = get_int(m, "pid");
+    x.port = get_int(m, "port");
+    x.rss_bytes = get_u64(m, "rss_bytes").value_or(0);
+    x.queued = get_u64(m, "queued").value_or(0);
+    x.oldest_wait_seconds = std::max(0.0, get_double(m, "oldest_wait_seconds").value_or(0));
+    if (auto w = get_double(m, "mean_wait_seconds"); w && *w >= 0) x.mean_wait_seconds = w;
+    x.in_flight = get_u64(m, "in_flight").value_or(0);
+    x.runtime = get_str(m, "runtime", 32);
+    x.last_error = get_str(m, "last_error");
+    out.models.push_back(std::move(x));
+  }
   return out;
 }
 
@@ -304,7 +328,37 @@ json to_json(const Workload& w) {
   j["vram"] = vram;
   j["vram_bytes"] = w.vram_bytes;
   if (!w.note.empty()) j["note"] = w.note;
+  j["gateway_model"] = null_or(w.gateway_model);
   return j;
+}
+
+json to_json(const GatewayStatus& g) {
+  json devices = json::array();
+  for (const auto& d : g.devices) {
+    devices.push_back({{"device", d.device},
+                       {"budget_bytes", d.budget_bytes},
+                       {"planned_bytes", d.planned_bytes}});
+  }
+  json models = json::array();
+  for (const auto& m : g.models) {
+    models.push_back({{"name", m.name},
+                      {"state", m.state},
+                      {"planned_bytes", m.planned_bytes},
+                      {"pid", m.pid > 0 ? json(m.pid) : json(nullptr)},
+                      {"port", m.port > 0 ? json(m.port) : json(nullptr)},
+                      {"rss_bytes", m.rss_bytes},
+                      {"queued", m.queued},
+                      {"oldest_wait_seconds", m.oldest_wait_seconds},
+                      {"mean_wait_seconds", opt(m.mean_wait_seconds)},
+                      {"in_flight", m.in_flight},
+                      {"runtime", null_or(m.runtime)},
+                      {"last_error", null_or(m.last_error)}});
+  }
+  return {{"listen", g.listen},
+          {"reachable", g.reachable},
+          {"error", null_or(g.error)},
+          {"devices", devices},
+          {"models", models}};
 }
 
 json to_json(const proc::HostMemory& h) {
@@ -367,6 +421,7 @@ json to_json(const Snapshot& s) {
   for (const auto& e : s.errors)
     errors.push_back({{"collector", e.collector}, {"message", e.message}});
   j["collector_errors"] = errors;
+  j["gateway"] = s.gateway ? to_json(*s.gateway) : json(nullptr);
   return j;
 }
 
@@ -416,6 +471,7 @@ Result<Snapshot> from_json(const json& doc) {
     if (s.errors.size() >= kMaxRows) break;
     s.errors.push_back({get_str(e, "collector", 32), get_str(e, "message")});
   }
+  if (const json* g = member(doc, "gateway"); g && g->is_object()) s.gateway = gateway_from(*g);
   return s;
 }
 

@@ -18,6 +18,7 @@ inline constexpr size_t kMaxRows = 4096;
 nlohmann::json to_json(const Snapshot& s);
 nlohmann::json to_json(const Workload& w);
 nlohmann::json to_json(const proc::HostMemory& h);
+nlohmann::json to_json(const GatewayStatus& g);
 
 // A status document (from a daemon, a file) back into a Snapshot. Fails only
 // when `doc` is not an object or names another schema.

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "snapshot/snapshot.h"
 #include "ui/memory_map.h"
 
 namespace memopt::ui {
@@ -82,6 +83,8 @@ struct Dashboard {
   // The daemon's AI Mode: "active" (the policy acts), "paused" (it decides,
   // applies nothing), "" when the source cannot say (a standalone reading).
   std::string actions_mode;
+  // The serve gateway's models (state, queue, waits); nullopt: none configured.
+  std::optional<snapshot::GatewayStatus> gateway;
 };
 
 // The history point a dashboard stands for now (totals of its GPUs,

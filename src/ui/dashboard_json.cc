@@ -77,6 +77,7 @@ WorkloadView model_row(const snapshot::Workload* w, const runtimes::LoadedModel&
 
 Dashboard dashboard_from_snapshot(const snapshot::Snapshot& s) {
   Dashboard d;
+  d.gateway = s.gateway;
   d.ram_total_bytes = s.host.meminfo.total_bytes;
   d.ram_available_bytes = std::min(s.host.meminfo.available_bytes, d.ram_total_bytes);
   for (const gpu::GpuDevice& g : s.gpus) {
@@ -239,6 +240,7 @@ json dashboard_to_json(const Dashboard& d) {
                          {"utilization_percent", opt(g.utilization_percent)},
                          {"throttle", g.throttle}});
   }
+  j["gateway"] = d.gateway ? snapshot::to_json(*d.gateway) : json(nullptr);
   j["profile"] = nullptr;
   if (d.profile) {
     j["profile"] = {{"name", d.profile->name},

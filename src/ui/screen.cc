@@ -264,6 +264,39 @@ ScreenLine threshold_bar(uint64_t used, uint64_t total, int width,
   return l;
 }
 
+// The serve gateway's section: a heading, then one row per model (state,
+// backend pid, queue length, oldest wait, mean wait), at most `max_rows`.
+std::vector<ScreenLine> gateway_lines(const snapshot::GatewayStatus& g, int cols, int max_rows) {
+  std::vector<ScreenLine> out;
+  if (!g.reachable) {
+    out.push_back(plain("Gateway " + g.listen + ": not reachable", Style::kTitle));
+    out.push_back(plain(" " + g.error, Style::kWarning));
+    return out;
+  }
+  out.push_back(plain(fmt::format("Gateway {} ({} models)", g.listen, g.models.size()),
+                      Style::kTitle));
+  out.push_back(plain(fmt::format(" {} {} {} {} {} {}", pad_right("MODEL", 20),
+                                  pad_right("STATE", 8), pad_left("PID", 7), pad_left("QUEUE", 5),
+                                  pad_left("WAIT", 6), pad_left("AVG", 6)),
+                      Style::kDim));
+  int shown = 0;
+  for (const auto& m : g.models) {
+    if (shown++ >= max_rows) break;
+    const Style style = m.state == "crashed"   ? Style::kWarning
+                        : m.state == "stopped" ? Style::kDim
+                                               : Style::kNormal;
+    out.push_back(plain(
+        fmt::format(" {} {} {} {} {} {}", pad_right(fit(m.name, 20), 20), pad_right(m.state, 8),
+                    pad_left(m.pid > 0 ? std::to_string(m.pid) : "-", 7),
+                    pad_left(std::to_string(m.queued), 5),
+                    pad_left(m.queued ? format_duration(m.oldest_wait_seconds) : "-", 6),
+                    pad_left(format_duration(m.mean_wait_seconds), 6)),
+        style));
+  }
+  (void)cols;
+  return out;
+}
+
 std::vector<ScreenLine> render_dashboard(const Dashboard& d, const ViewState& v, int cols,
                                          int rows) {
   cols = std::max(cols, 20);
@@ -322,7 +355,10 @@ std::vector<ScreenLine> render_dashboard(const Dashboard& d, const ViewState& v,
   const int n_other = n_work - n_ai;
   // Rows left after the fixed parts: workloads heading + column header,
   // non-AI heading (when any), actions heading, footer.
-  const int fixed = static_cast<int>(top.size()) + 2 + (n_other > 0 ? 1 : 0) + 1 + 1;
+  std::vector<ScreenLine> gw;
+  if (d.gateway) gw = gateway_lines(*d.gateway, cols, std::max(1, std::min(4, rows / 6)));
+  const int fixed = static_cast<int>(top.size()) + 2 + (n_other > 0 ? 1 : 0) + 1 + 1 +
+                    static_cast<int>(gw.size());
   int spare = std::max(0, rows - fixed);
   const int ai_rows = std::min(std::max(n_ai, 1), spare);
   spare -= ai_rows;
@@ -387,6 +423,7 @@ std::vector<ScreenLine> render_dashboard(const Dashboard& d, const ViewState& v,
     for (int i = first; i < n_work && i < first + other_rows; ++i) row(i);
   }
 
+  out.insert(out.end(), gw.begin(), gw.end());
   out.push_back(plain("Last policy actions", Style::kTitle));
   if (d.actions.empty() && action_rows > 0) out.push_back(plain(" none", Style::kDim));
   const int n_act = static_cast<int>(d.actions.size());

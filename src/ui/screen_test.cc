@@ -230,3 +230,56 @@ TEST(RenderDashboard, MemoryMapAndNonAiSection) {
 
 }  // namespace
 }  // namespace memopt::ui
+
+namespace memopt::ui {
+namespace {
+
+TEST(RenderDashboard, GatewaySectionListsModelsWithStateQueueAndWaits) {
+  Dashboard d = sample();
+  snapshot::GatewayStatus g;
+  g.listen = "127.0.0.1:8080";
+  g.reachable = true;
+  snapshot::GatewayModel a;
+  a.name = "tiny-a";
+  a.state = "busy";
+  a.pid = 41523;
+  a.in_flight = 1;
+  a.mean_wait_seconds = 0.4;
+  snapshot::GatewayModel b;
+  b.name = "tiny-b\x1b[31m";
+  b.state = "stopped";
+  b.queued = 2;
+  b.oldest_wait_seconds = 75;
+  g.models = {a, b};
+  d.gateway = g;
+  const auto lines = render_dashboard(d, {}, 80, 40);
+  std::string all;
+  for (const auto& l : lines) {
+    EXPECT_LE(l.text.size(), 80u) << l.text;
+    all += l.text + "\n";
+  }
+  EXPECT_NE(all.find("Gateway 127.0.0.1:8080 (2 models)"), std::string::npos) << all;
+  EXPECT_NE(all.find(" tiny-a               busy       41523     0      -     0s"),
+            std::string::npos)
+      << all;
+  // Escaped, queue 2, oldest wait 1m15s, no mean yet.
+  EXPECT_NE(all.find("tiny-b\\x1b[31m"), std::string::npos) << all;
+  EXPECT_NE(all.find("stopped        -     2  1m15s      -"), std::string::npos) << all;
+  EXPECT_EQ(all.find('\x1b'), std::string::npos);
+  // The footer is still the last row.
+  EXPECT_NE(lines.back().text.find("q quit"), std::string::npos);
+
+  d.gateway->reachable = false;
+  d.gateway->error = "GET http://127.0.0.1:8080/serve/state: connection refused";
+  std::string down;
+  for (const auto& l : render_dashboard(d, {}, 80, 40)) down += l.text + "\n";
+  EXPECT_NE(down.find("Gateway 127.0.0.1:8080: not reachable"), std::string::npos) << down;
+  EXPECT_NE(down.find("connection refused"), std::string::npos) << down;
+  d.gateway.reset();
+  std::string none;
+  for (const auto& l : render_dashboard(d, {}, 80, 40)) none += l.text + "\n";
+  EXPECT_EQ(none.find("Gateway"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace memopt::ui

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
 
 namespace memopt::json_read {
 
@@ -37,6 +38,20 @@ inline std::optional<double> get_double(const nlohmann::json& j, const char* key
   if (!v || !v->is_number()) return std::nullopt;
   const double d = v->get<double>();
   return std::isfinite(d) ? std::optional<double>(d) : std::nullopt;
+}
+
+// A bounded string without control characters ("" when absent or not a
+// string): a hostile document must not paint escape sequences through a view.
+inline std::string get_text(const nlohmann::json& j, const char* key, size_t max = 1024) {
+  const nlohmann::json* v = member(j, key);
+  if (!v || !v->is_string()) return "";
+  const auto& s = v->get_ref<const std::string&>();
+  std::string out;
+  for (char c : s.substr(0, max)) {
+    const auto u = static_cast<unsigned char>(c);
+    out.push_back(u < 0x20 || u == 0x7f ? '?' : c);
+  }
+  return out;
 }
 
 inline bool get_bool(const nlohmann::json& j, const char* key) {

@@ -5,44 +5,21 @@
 //   node gateway.mjs <ruvector-memopt> <make_tiny_models>
 import {spawn, execFileSync} from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import {fileURLToPath} from "node:url";
 import OpenAI from "openai";
 import {Ollama} from "ollama";
+import {harness, modelToml as model, sleep} from "./gateway_support.mjs";
 
 const [BIN, MAKE_TINY] = process.argv.slice(2);
 if (!BIN || !MAKE_TINY) {
   console.error("usage: gateway.mjs <ruvector-memopt> <make_tiny_models>");
   process.exit(2);
 }
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const WORK = fs.mkdtempSync(path.join(os.tmpdir(), "memopt_gateway_"));
+const h = harness("gateway", MAKE_TINY);
+const {check, A, B, env} = h;
+const WORK = h.work;
 let gateway = null;
-let failures = 0;
-const check = (ok, what, detail = "") => {
-  console.log(`${ok ? "ok  " : "FAIL"} ${what}${detail ? ` (${detail})` : ""}`);
-  if (!ok) failures++;
-};
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function cleanup() {
-  if (gateway && gateway.exitCode === null) gateway.kill("SIGKILL");
-  fs.rmSync(WORK, {recursive: true, force: true});
-}
-process.on("exit", cleanup);
-
-execFileSync(MAKE_TINY, [path.join(WORK, "models")]);
-const A = path.join(WORK, "models", "tiny-llama-gqa.gguf");
-const B = path.join(WORK, "models", "tiny-gemma2-swa.gguf");
-const server = path.join(HERE, "openai_server.mjs");
-const env = {...process.env, XDG_STATE_HOME: path.join(WORK, "state"),
-             XDG_CONFIG_HOME: path.join(WORK, "config")};
-
-const model = (name, gguf, ctx) => `
-[serve.models."${name}"]
-command = ["node", "${server}", "--model", "${gguf}", "--port", "\${PORT}", "--ctx-size", "${ctx}"]
-`;
 const writeConfig = (budget, maxQueue) => {
   const file = path.join(WORK, `config-${budget}.toml`);
   fs.writeFileSync(file, `[serve]
@@ -67,7 +44,7 @@ const budget = Math.max(need["tiny-a"], need["tiny-b"]) + Math.floor(Math.min(ne
 check(need["too-big"] > budget, "too-big is larger than the budget", `${need["too-big"]} > ${budget}`);
 
 const config = writeConfig(String(budget), 1);
-gateway = spawn(BIN, ["--json", "serve", "--config", config, "--log-dir", path.join(WORK, "logs")],
+gateway = h.child = spawn(BIN, ["--json", "serve", "--config", config, "--log-dir", path.join(WORK, "logs")],
                 {env, stdio: ["ignore", "pipe", "inherit"]});
 const port = await new Promise((resolve, reject) => {
   let out = "";
@@ -212,5 +189,5 @@ let alive = true;
 try { process.kill(lastPid, 0); } catch { alive = false; }
 check(!alive, "SIGTERM to serve stops its backends");
 
-console.log(failures ? `${failures} check(s) failed` : "gateway: all checks passed");
-process.exit(failures ? 1 : 0);
+console.log(h.failures ? `${h.failures} check(s) failed` : "gateway: all checks passed");
+process.exit(h.failures ? 1 : 0);

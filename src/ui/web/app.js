@@ -560,6 +560,43 @@ function wireRanges() {
   }
 }
 
+// --- Gateway: the serve gateway's models from status.gateway (null: none configured).
+function fmtWait(s) {
+  if (num(s) === null) return '–';
+  if (s < 10) return `${s.toFixed(1)} s`;
+  if (s < 60) return `${Math.round(s)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+function renderGateway(status) {
+  const g = status && typeof status.gateway === 'object' ? status.gateway : null;
+  const section = $('#gateway');
+  section.hidden = !g;
+  if (!g) return;
+  const models = g.reachable && Array.isArray(g.models) ? g.models : [];
+  $('#gateway-state').textContent = g.reachable
+    ? `${String(g.listen || '')}: ${models.length} model${models.length === 1 ? '' : 's'}`
+    : `${String(g.listen || '')}: not reachable (${String(g.error || 'no answer')})`;
+  $('#gateway-state').className = g.reachable ? 'dim' : 'gateway-error';
+  const tbody = $('#gateway-models tbody');
+  tbody.replaceChildren();
+  for (const m of models) {
+    if (!m || typeof m !== 'object') continue;
+    const planned = Array.isArray(m.planned_bytes) ? m.planned_bytes.reduce((a, b) => a + (num(b) || 0), 0) : null;
+    const state = String(m.state || '');
+    const tr = el('tr');
+    tr.dataset.model = String(m.name || '');
+    tr.append(el('td', String(m.name || '')), el('td', state, `gw-state gw-${state.replace(/[^a-z]/g, '')}`),
+              el('td', num(m.pid) === null ? '–' : String(m.pid), 'num'),
+              el('td', num(m.queued) === null ? '–' : String(m.queued), 'num'),
+              el('td', num(m.queued) ? fmtWait(m.oldest_wait_seconds) : '–', 'num'),
+              el('td', fmtWait(m.mean_wait_seconds), 'num'),
+              el('td', planned ? fmtBytes(planned) : '–', 'num'));
+    if (m.last_error) tr.title = String(m.last_error);
+    tbody.append(tr);
+  }
+}
+
 async function loadActions() {
   try {
     const j = await getJson('/api/v1/actions?limit=8');
@@ -579,6 +616,7 @@ async function refresh() {
   try {
     lastStatus = await getJson('/api/v1/status');
     render(lastStatus);
+    renderGateway(lastStatus);
     $('#source').textContent = `${location.host} · updated ${new Date().toLocaleTimeString()}`;
   } catch (e) {
     $('#source').textContent = `no data: ${e.message}`;

@@ -71,6 +71,17 @@ const ollama = createServer((req, res) => {
 await new Promise((r) => ollama.listen(0, '127.0.0.1', r));
 const ollamaPort = ollama.address().port;
 
+// --- Replay gateway (`serve`): GET /serve/state answers the recorded
+// document (tests/fixtures/serve/serve-state.json); the daemon reads it via --gateway.
+const serveState = readFileSync(join(fixtures, '..', 'serve', 'serve-state.json'), 'utf8');
+const replayGateway = createServer((req, res) => {
+  const ok = req.method === 'GET' && req.url === '/serve/state';
+  res.writeHead(ok ? 200 : 404, { 'content-type': 'application/json' });
+  res.end(ok ? serveState : '{"error":"not found"}');
+});
+await new Promise((r) => replayGateway.listen(0, '127.0.0.1', r));
+const gatewayPort = replayGateway.address().port;
+
 // A free loopback port for the daemon's API.
 const apiPort = await new Promise((resolve) => {
   const s = createServer();
@@ -80,7 +91,8 @@ const apiPort = await new Promise((resolve) => {
 const stateDir = join(work, 'state');
 const daemon = spawn(bin, ['--proc-root', join(gpuFixture, 'proc'), '--sys-root', join(gpuFixture, 'sys'),
   '--nvml-library', fakeNvml, 'daemon', '--listen', `127.0.0.1:${apiPort}`, '--interval', '0.5',
-  '--state-dir', stateDir, '--config', join(work, 'config.toml'), '--no-probe'], {
+  '--state-dir', stateDir, '--config', join(work, 'config.toml'), '--no-probe',
+  '--gateway', `127.0.0.1:${gatewayPort}`], {
   env: { ...process.env, OLLAMA_HOST: `127.0.0.1:${ollamaPort}`, XDG_STATE_HOME: join(work, 'xdg-state'),
     XDG_CONFIG_HOME: join(work, 'xdg-config') },
   stdio: ['ignore', 'pipe', 'pipe'],
@@ -93,6 +105,7 @@ let browser;
 function cleanup() {
   try { daemon.kill('SIGTERM'); } catch (_) { /* already gone */ }
   try { ollama.close(); } catch (_) { /* already closed */ }
+  try { replayGateway.close(); } catch (_) { /* already closed */ }
   rmSync(work, { recursive: true, force: true });
 }
 
@@ -338,6 +351,27 @@ try {
     return colored;
   });
   check(drawn > 20, `RAM timeline has a drawn line (${drawn} green pixels)`);
+
+  // Gateway panel: each model's state, pid and queue in the DOM equal the
+  // status document's gateway section (the replayed serve state).
+  {
+    const gw = (await (await fetch(`${base}/api/v1/status`)).json()).gateway;
+    check(gw && gw.reachable === true && gw.models.length === 3,
+      `status carries the gateway section (${JSON.stringify(gw && [gw.listen, gw.reachable, gw.error])})`);
+    await page.waitForFunction(() => !document.querySelector('#gateway').hidden &&
+      document.querySelectorAll('#gateway-models tbody tr').length > 0, null, { timeout: 10000 });
+    const rows = await page.$$eval('#gateway-models tbody tr', (trs) => trs.map((tr) =>
+      ({ model: tr.dataset.model, cells: [...tr.cells].map((c) => c.textContent) })));
+    for (const m of gw.models) {
+      const r = rows.find((x) => x.model === m.name);
+      check(r && r.cells[1] === m.state && r.cells[2] === (m.pid === null ? '–' : String(m.pid)) &&
+        r.cells[3] === String(m.queued),
+        `gateway panel: ${m.name} ${m.state} pid ${m.pid} queue ${m.queued} (${JSON.stringify(r && r.cells)})`);
+    }
+    const busy = rows.find((x) => x.model === 'tiny-a');
+    check(busy && busy.cells[1] === 'busy', `the recorded busy model shows busy (${JSON.stringify(busy)})`);
+  }
+
 
   // 8. Layout from 360 to 2560 px, light and dark; axe-core on each, with a
   //    plan on the panel.

@@ -1,0 +1,117 @@
+#include "cli/gateway_target.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "policy/profile.h"
+#include "serve/config.h"
+#include "util/bytes.h"
+#include "ui/screen.h"
+#include "util/text.h"
+
+namespace memopt::cli {
+
+void add_gateway_options(CLI::App* cmd, GatewayCliOptions& opts, bool with_config) {
+  cmd->add_option("--gateway", opts.gateway,
+                  "serve gateway HOST:PORT to show, or none (default: [serve] listen of the "
+                  "config)");
+  if (with_config) {
+    cmd->add_option("--config", opts.config, "config file with the [serve] table")
+        ->capture_default_str();
+  }
+}
+
+std::optional<assembler::GatewayTarget> gateway_target(const GatewayCliOptions& opts) {
+  if (opts.gateway == "none") return std::nullopt;
+  const std::string path = opts.config.empty() ? policy::default_config_path() : opts.config;
+  std::error_code ec;
+  const bool have_file = std::filesystem::exists(path, ec);
+  std::optional<serve::ServeConfig> cfg;
+  std::string problem;
+  if (have_file) {
+    auto c = serve::load_serve_config(path);
+    if (c) {
+      cfg = std::move(*c);
+    } else {
+      problem = c.error().message;
+    }
+  }
+  assembler::GatewayTarget t;
+  if (!opts.gateway.empty()) {
+    t.listen = opts.gateway;
+    if (cfg) t.api_key = cfg->api_key;
+    return t;
+  }
+  if (cfg) {
+    t.listen = cfg->listen;
+    t.api_key = cfg->api_key;
+    return t;
+  }
+  // A config without a [serve] table (or one naming no model) configures no
+  // gateway; any other problem with the table is worth showing.
+  if (!have_file || problem.find(": no [serve] table") != std::string::npos ||
+      problem.find("[serve] names no model") != std::string::npos) {
+    return std::nullopt;
+  }
+  t.config_error = problem;
+  return t;
+}
+
+Result<std::unique_ptr<serve::Gateway>> create_gateway(const GlobalOptions& g,
+                                                       const GatewayStart& s) {
+  auto cfg = serve::load_serve_config(s.config);
+  if (!cfg) return cfg.error();
+  if (!s.listen.empty()) cfg->listen = s.listen;
+  serve::GatewayOptions o;
+  o.config = std::move(*cfg);
+  o.proc_root = g.proc_root;
+  o.sys_root = g.sys_root;
+  o.nvml_library = g.nvml_library;
+  o.config_path = s.config;
+  o.state_dir = s.state_dir;
+  o.log_dir = s.log_dir.empty() ? s.state_dir + "/serve-logs" : s.log_dir;
+  if (s.log_dir.empty()) {
+    if (auto st = policy::make_private_dir(o.log_dir); !st) return st.error();
+  }
+  return serve::Gateway::create(std::move(o));
+}
+
+void print_gateway(std::ostream& out, const snapshot::GatewayStatus& g,
+                   const std::vector<snapshot::Workload>& workloads) {
+  if (!g.reachable) {
+    // No listen address: the [serve] table itself could not be read.
+    out << wrap_hanging(g.listen.empty() ? std::string("Gateway ([serve] table): ")
+                                         : "Gateway " + fit(g.listen, 40) + ": not reachable: ",
+                        g.error);
+    return;
+  }
+  out << "Gateway " << fit(g.listen, 40) << " (serve): " << g.models.size()
+      << (g.models.size() == 1 ? " model\n" : " models\n");
+  // MODEL STATE PID QUEUE WAIT AVG VRAM RAM: 2+16+8+7+5+7+7+10+10 and seven
+  // spaces, 79 columns.
+  static const std::vector<Column> kColumns = {{16, false}, {8, false}, {7, true},
+                                               {5, true},   {7, true},  {7, true},
+                                               {10, true},  {10, true}};
+  out << "  " << table_row(kColumns, {"MODEL", "STATE", "PID", "QUEUE", "WAIT", "AVG", "VRAM", "RAM"})
+      << "\n";
+  for (const auto& m : g.models) {
+    uint64_t vram = 0, rss = m.rss_bytes;
+    for (const auto& w : workloads) {
+      if (w.gateway_model != m.name) continue;
+      vram = w.vram_bytes;
+      rss = std::max(rss, w.rss_bytes);
+    }
+    out << "  "
+        << table_row(kColumns,
+                     {m.name, m.state, m.pid > 0 ? std::to_string(m.pid) : "-",
+                      std::to_string(m.queued),
+                      m.queued ? ui::format_duration(m.oldest_wait_seconds) : "-",
+                      ui::format_duration(m.mean_wait_seconds), vram ? format_bytes(vram) : "-",
+                      rss ? format_bytes(rss) : "-"})
+        << "\n";
+    if (!m.last_error.empty()) out << wrap_hanging("    last error: ", m.last_error);
+  }
+}
+
+}  // namespace memopt::cli
