@@ -22,6 +22,10 @@ foreach(d fmt nlohmann toml++ CLI)
   file(CREATE_LINK /usr/include/${d} ${stage}/${d} SYMBOLIC)
 endforeach()
 
+# Binary file mode in every program and library (src/platform/windows/binary_files.c).
+add_library(memopt_binary_files OBJECT ${CMAKE_SOURCE_DIR}/src/platform/windows/binary_files.c)
+link_libraries(memopt_binary_files)
+
 # Threads: MinGW's posix thread model (winpthreads, linked statically).
 find_package(Threads REQUIRED)
 
@@ -69,11 +73,15 @@ endif()
 # Not yet on Windows: the daemon (sockets, OpenSSL, SQLite history, signals),
 # the gateway built on it, and the terminal UI (ncurses); the commands built
 # on them wait with them.
-set(MEMOPT_SKIP_AREAS daemon serve ui)
+# The gateway's pure parts (its config, admission by plan, llama.cpp
+# arguments, API translation) are built: `ai status` reads [serve] to find a
+# gateway; the parts that start backends and serve requests wait.
+set(MEMOPT_SKIP_AREAS daemon ui)
+set(MEMOPT_WIN_LATER_SOURCES serve/gateway.cc serve/backend.cc)
 set(MEMOPT_WIN_LATER_COMMANDS cmd_daemon.cc cmd_serve.cc cmd_watch.cc cmd_dashboard.cc
-                              cmd_profile.cc)
+                              cmd_profile.cc gateway_start.cc)
 # The unit tests of the platform-free core that run under Wine: GGUF,
 # estimator, planner, policy, Prometheus and JSON parsers, and the Windows
 # collectors' own tests (*_win_test.cc).
 set(MEMOPT_WIN_TESTS
-    "/(gguf/[a-z_]+|estimate/[a-z_]+|policy/[a-z_]+|runtimes/prometheus|snapshot/snapshot_json|util/(bytes|text)|gpu/dxgi_gpus|[a-z_]+_win)_test\\.cc$")
+    "/(gguf/[a-z_]+|estimate/[a-z_]+|policy/[a-z_]+|serve/(config|admission|llama_args|translate)|runtimes/prometheus|snapshot/snapshot_json|util/(bytes|text)|gpu/dxgi_gpus|[a-z_]+_win)_test\\.cc$")

@@ -17,6 +17,5 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 # Windows 10 APIs (GetExtendedTcpTable, QueryVideoMemoryInfo need 8/10).
 add_compile_definitions(_WIN32_WINNT=0x0A00 WINVER=0x0A00 NOMINMAX WIN32_LEAN_AND_MEAN)
 # One .exe with no MinGW DLLs beside it (libstdc++, libgcc, winpthread are
-# linked in); binmode.o opens every file in binary mode, as POSIX does, so a
-# GGUF read with open()/read() is never CRLF-translated.
-set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -static-libgcc -static-libstdc++ /usr/${MINGW_TRIPLE}/lib/binmode.o")
+# linked in). Files open in binary mode: src/platform/windows/binary_files.c.
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -static-libgcc -static-libstdc++")

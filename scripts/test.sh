@@ -2,7 +2,8 @@
 # The whole test suite on a fresh machine: install what is missing, build with
 # warnings as errors into $BUILD_DIR (default build/), run every CTest test
 # (unit, integration with the real llama.cpp from node-llama-cpp, fuzz seed
-# replays), then a bounded libFuzzer run of every fuzz target (FUZZ_SECONDS
+# replays), the Windows build's tests under Wine (tests/windows/run.sh), then
+# a bounded libFuzzer run of every fuzz target (FUZZ_SECONDS
 # each, default 30; 0 leaves it out and counts it as skipped).
 #
 # A test whose tool is missing fails, naming the tool and how to install it,
@@ -34,6 +35,26 @@ read -r passed failed skipped < <(bash scripts/ctest_counts.sh "$BUILD_DIR/ctest
 if [ "$ctest_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
   echo "test: ctest exited $ctest_rc without a failed test in its report"
   failed=1
+fi
+
+# The Windows build (ruvector-memopt.exe, MinGW) and its tests under Wine
+# (tests/windows/run.sh): its CTest counts join the totals; a cross-build
+# that fails counts as one failure, missing MinGW or Wine as one skip only
+# when RVM_ALLOW_SKIP names it.
+export WIN_BUILD_DIR="${WIN_BUILD_DIR:-$BUILD_DIR-win}"
+win_rc=0
+bash tests/windows/run.sh 2>&1 | tee "$BUILD_DIR/windows.log" || win_rc=$?
+if [ "$win_rc" -eq 77 ]; then
+  skipped=$((skipped + 1))
+elif [ -s "$WIN_BUILD_DIR/ctest.xml" ]; then
+  read -r wp wf ws < <(bash scripts/ctest_counts.sh "$WIN_BUILD_DIR/ctest.xml")
+  passed=$((passed + wp))
+  skipped=$((skipped + ws))
+  if [ "$win_rc" -ne 0 ] && [ "$wf" -eq 0 ]; then wf=1; fi
+  failed=$((failed + wf))
+else
+  echo "test: the Windows tests did not run (see $BUILD_DIR/windows.log)"
+  failed=$((failed + 1))
 fi
 
 if [ "$FUZZ_SECONDS" = "0" ]; then

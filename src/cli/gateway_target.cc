@@ -7,7 +7,6 @@
 #include "policy/profile.h"
 #include "serve/config.h"
 #include "util/bytes.h"
-#include "ui/screen.h"
 #include "util/text.h"
 
 namespace memopt::cli {
@@ -58,25 +57,6 @@ std::optional<assembler::GatewayTarget> gateway_target(const GatewayCliOptions& 
   return t;
 }
 
-Result<std::unique_ptr<serve::Gateway>> create_gateway(const GlobalOptions& g,
-                                                       const GatewayStart& s) {
-  auto cfg = serve::load_serve_config(s.config);
-  if (!cfg) return cfg.error();
-  if (!s.listen.empty()) cfg->listen = s.listen;
-  serve::GatewayOptions o;
-  o.config = std::move(*cfg);
-  o.proc_root = g.proc_root;
-  o.sys_root = g.sys_root;
-  o.nvml_library = g.nvml_library;
-  o.config_path = s.config;
-  o.state_dir = s.state_dir;
-  o.log_dir = s.log_dir.empty() ? s.state_dir + "/serve-logs" : s.log_dir;
-  if (s.log_dir.empty()) {
-    if (auto st = policy::make_private_dir(o.log_dir); !st) return st.error();
-  }
-  return serve::Gateway::create(std::move(o));
-}
-
 void print_gateway(std::ostream& out, const snapshot::GatewayStatus& g,
                    const std::vector<snapshot::Workload>& workloads) {
   if (!g.reachable) {
@@ -106,8 +86,8 @@ void print_gateway(std::ostream& out, const snapshot::GatewayStatus& g,
         << table_row(kColumns,
                      {m.name, m.state, m.pid > 0 ? std::to_string(m.pid) : "-",
                       std::to_string(m.queued),
-                      m.queued ? ui::format_duration(m.oldest_wait_seconds) : "-",
-                      ui::format_duration(m.mean_wait_seconds), vram ? format_bytes(vram) : "-",
+                      m.queued ? format_duration(m.oldest_wait_seconds) : "-",
+                      format_duration(m.mean_wait_seconds), vram ? format_bytes(vram) : "-",
                       rss ? format_bytes(rss) : "-"})
         << "\n";
     if (!m.last_error.empty()) out << wrap_hanging("    last error: ", m.last_error);

@@ -124,6 +124,11 @@ int main(int argc, char** argv) {
       "Exit codes: 0 ok, 1 runtime failure, 2 usage error.",
       "ruvector-memopt"};
   app.set_version_flag("--version", std::string("ruvector-memopt ") + MEMOPT_VERSION);
+  // One syntax on every system: CLI11 would read "/path" as an option "/path"
+  // on Windows (its /flag style), so a model path "/models/x.gguf" or an
+  // argument given by Wine from Unix would be lost. Set before the commands
+  // are added: subcommands inherit it.
+  app.allow_windows_style_options(false);
   app.require_subcommand(1);
   auto formatter = std::make_shared<WrappingFormatter>();
   formatter->column_width(30);

@@ -38,7 +38,10 @@ class OllamaStoreTest : public ::testing::Test {
     fs::copy_file(fs::path(MEMOPT_FIXTURES_DIR) / "runtimes/ollama-manifest.json",
                   root_ / "manifests" / rel, fs::copy_options::overwrite_existing);
   }
-  std::vector<std::string> roots() const { return {(root_ / "absent").string(), root_.string()}; }
+  std::vector<std::string> roots() const { return {at("absent"), root_.string()}; }
+  // A path below the store as the resolver writes it: joined with '/', which
+  // Windows accepts too (fs::path's operator/ would use '\\' there).
+  std::string at(const std::string& rel) const { return root_.string() + "/" + rel; }
   fs::path root_;
 };
 
@@ -81,8 +84,8 @@ TEST_F(OllamaStoreTest, ResolvesManifestToModelBlob) {
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->root, root_.string());
   EXPECT_EQ(r->manifest_path,
-            (root_ / "manifests/registry.ollama.ai/library/llama3.2/3b").string());
-  EXPECT_EQ(r->model_path, (root_ / "blobs" / kModelBlob).string());
+            at("manifests/registry.ollama.ai/library/llama3.2/3b"));
+  EXPECT_EQ(r->model_path, at(std::string("blobs/") + kModelBlob));
   EXPECT_EQ(r->model_bytes, 2019377376u);
   EXPECT_EQ(r->projector_path, "");
   auto info = get_model_info(r->model_path);
@@ -106,21 +109,21 @@ TEST_F(OllamaStoreTest, ResolvesProjectorAndAdapters) {
       << R"("}]})";
   auto r = resolve_ollama_model("llama3.2:3b", roots());
   ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_EQ(r->model_path, (root_ / "blobs" / kModelBlob).string());
-  EXPECT_EQ(r->projector_path, (root_ / "blobs" / ("sha256-" + proj)).string());
-  EXPECT_THAT(r->adapter_paths, ElementsAre((root_ / "blobs" / ("sha256-" + ad1)).string(),
-                                            (root_ / "blobs" / ("sha256-" + ad2)).string()));
+  EXPECT_EQ(r->model_path, at(std::string("blobs/") + kModelBlob));
+  EXPECT_EQ(r->projector_path, at("blobs/sha256-" + proj));
+  EXPECT_THAT(r->adapter_paths, ElementsAre(at("blobs/sha256-" + ad1),
+                                            at("blobs/sha256-" + ad2)));
 }
 
 TEST_F(OllamaStoreTest, ClearErrors) {
   auto missing = resolve_ollama_model("qwen2:7b", roots());
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().message,
-            "Ollama model 'qwen2:7b' not found (looked for " + (root_ / "absent").string() +
+            "Ollama model 'qwen2:7b' not found (looked for " + at("absent") +
                 " (no store), " +
-                (root_ / "manifests/registry.ollama.ai/library/qwen2/7b").string() +
+                at("manifests/registry.ollama.ai/library/qwen2/7b") +
                 "); pull it with: ollama pull qwen2:7b");
-  auto no_store = resolve_ollama_model("llama3.2:3b", {(root_ / "absent").string()});
+  auto no_store = resolve_ollama_model("llama3.2:3b", {at("absent")});
   ASSERT_FALSE(no_store.ok());
   EXPECT_THAT(no_store.error().message, HasSubstr("no Ollama model store found (looked in "));
   fs::remove(root_ / "blobs" / kModelBlob);

@@ -86,7 +86,13 @@ Status set_active_profile(const std::string& state_dir, const std::string& name)
 // `dir` that another user owns or that group or others may write, and a
 // parent that another user (not root) owns or that others may write without
 // the sticky bit: whoever controls them controls the files inside.
+// On Windows (private_dir_win.cc): creates `dir` and its parents, then
+// refuses one whose owner is not this user and one whose access list lets
+// Everyone, Users or Authenticated Users write it.
 Status make_private_dir(const std::string& dir);
+// Moves `from` over `to` in one step (a reader sees the old file or the new
+// one, never a half-written one); false with errno set when it fails.
+bool replace_file(const std::string& from, const std::string& to);
 // Path of the file holding the active profile name.
 std::string active_profile_path(const std::string& state_dir);
 

@@ -213,15 +213,6 @@ std::vector<std::string> graph(const std::vector<double>& fractions, int width, 
 
 }  // namespace
 
-std::string format_duration(std::optional<double> seconds) {
-  if (!seconds || !std::isfinite(*seconds) || *seconds < 0) return "-";
-  const auto s = static_cast<uint64_t>(*seconds);
-  if (s < 60) return fmt::format("{}s", s);
-  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
-  if (s < 86400) return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
-  return fmt::format("{}d{:02}h", s / 86400, (s % 86400) / 3600);
-}
-
 ScreenLine threshold_bar(uint64_t used, uint64_t total, int width,
                          const std::vector<double>& marks_percent) {
   const int inner = std::max(width - 2, 1);

@@ -50,7 +50,4 @@ std::vector<ScreenLine> render_dashboard(const Dashboard& d, const ViewState& v,
 ScreenLine threshold_bar(uint64_t used, uint64_t total, int width,
                          const std::vector<double>& marks_percent);
 
-// "3m12s", "45s", "2h05m", "-" for none.
-std::string format_duration(std::optional<double> seconds);
-
 }  // namespace memopt::ui

@@ -88,15 +88,6 @@ TEST(ThresholdBar, UnknownTotalAndHostileMarksDrawEmpty) {
   EXPECT_TRUE(b.spans.empty());
 }
 
-TEST(FormatDuration, Units) {
-  EXPECT_EQ(format_duration(std::nullopt), "-");
-  EXPECT_EQ(format_duration(45), "45s");
-  EXPECT_EQ(format_duration(192), "3m12s");
-  EXPECT_EQ(format_duration(7500), "2h05m");
-  EXPECT_EQ(format_duration(90000), "1d01h");
-  EXPECT_EQ(format_duration(-1), "-");
-}
-
 TEST(RenderDashboard, ShowsTheNumbersIn80x24) {
   const auto lines = render_dashboard(sample(), ViewState{0, "", "10:07:13"}, 80, 24);
   ASSERT_EQ(lines.size(), 24u);

@@ -1,6 +1,8 @@
 #include "util/text.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 namespace memopt {
@@ -259,6 +261,25 @@ int TerminalSafeBuf::sync() {
   }
   pass_on(pending_.size() - keep);
   return dest_->pubsync();
+}
+
+std::string format_duration(std::optional<double> seconds) {
+  if (!seconds || !std::isfinite(*seconds) || *seconds < 0) return "-";
+  const auto s = static_cast<uint64_t>(std::min(*seconds, 1e15));
+  char b[32];
+  if (s < 60) {
+    std::snprintf(b, sizeof b, "%llus", static_cast<unsigned long long>(s));
+  } else if (s < 3600) {
+    std::snprintf(b, sizeof b, "%llum%02llus", static_cast<unsigned long long>(s / 60),
+                  static_cast<unsigned long long>(s % 60));
+  } else if (s < 86400) {
+    std::snprintf(b, sizeof b, "%lluh%02llum", static_cast<unsigned long long>(s / 3600),
+                  static_cast<unsigned long long>((s % 3600) / 60));
+  } else {
+    std::snprintf(b, sizeof b, "%llud%02lluh", static_cast<unsigned long long>(s / 86400),
+                  static_cast<unsigned long long>((s % 86400) / 3600));
+  }
+  return b;
 }
 
 }  // namespace memopt

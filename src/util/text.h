@@ -6,6 +6,7 @@
 // window or reorder what follows (ESC sequences, C1 CSI, bidi overrides);
 // here they are shown escaped instead.
 #include <cstddef>
+#include <optional>
 #include <streambuf>
 #include <string>
 #include <string_view>
@@ -33,6 +34,10 @@ std::string fit(std::string_view s, size_t width);
 // fit(s, width), then padded with spaces to exactly `width` columns.
 std::string pad_right(std::string_view s, size_t width);
 std::string pad_left(std::string_view s, size_t width);
+
+// A duration in at most 6 columns: "45s", "3m12s", "2h05m", "4d03h"; "-" for
+// none, a negative or a non-finite value.
+std::string format_duration(std::optional<double> seconds);
 
 // terminal_safe(text) word-wrapped into lines of at most `width` columns
 // (a word longer than a line is cut across lines). Always one line at least.

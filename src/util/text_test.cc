@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <ostream>
 #include <sstream>
 
@@ -142,4 +143,15 @@ TEST(TerminalSafeBuf, EscapesWhatPassesThroughAndKeepsLines) {
 }
 
 }  // namespace
+TEST(FormatDuration, Units) {
+  EXPECT_EQ(format_duration(std::nullopt), "-");
+  EXPECT_EQ(format_duration(45), "45s");
+  EXPECT_EQ(format_duration(192), "3m12s");
+  EXPECT_EQ(format_duration(7500), "2h05m");
+  EXPECT_EQ(format_duration(90000), "1d01h");
+  EXPECT_EQ(format_duration(-1), "-");
+  EXPECT_EQ(format_duration(std::nan("")), "-");
+  EXPECT_EQ(format_duration(1e300), "11574074074d01h");  // clamped, never undefined
+}
+
 }  // namespace memopt

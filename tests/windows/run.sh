@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# run.sh: the Windows tests in one step (to be called from scripts/test.sh once
-# green; not yet). Cross-builds ruvector-memopt.exe
+# run.sh: the Windows tests in one step (called by scripts/test.sh).
+# Cross-builds ruvector-memopt.exe
 # and its tests (scripts/build-windows.sh, into $WIN_BUILD_DIR) and runs them
 # under Wine with CTest, writing $WIN_BUILD_DIR/ctest.xml for the counts.
 # Exit: 0 all passed; 1 a failure (the build counts as one); 77 mingw or wine
