@@ -93,6 +93,11 @@ Status make_private_dir(const std::string& dir);
 // Moves `from` over `to` in one step (a reader sees the old file or the new
 // one, never a half-written one); false with errno set when it fails.
 bool replace_file(const std::string& from, const std::string& to);
+// A secret file (the daemon's API token) its reader may trust: it exists,
+// this user owns it and no one else may read it (POSIX: mode 0600 or
+// stricter; Windows: no access entry lets Everyone, Users, Authenticated
+// Users or Anonymous read or write it). `what` names it in the error.
+Status check_private_file(const std::string& path, const std::string& what);
 // Path of the file holding the active profile name.
 std::string active_profile_path(const std::string& state_dir);
 

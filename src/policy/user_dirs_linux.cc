@@ -115,4 +115,18 @@ bool replace_file(const std::string& from, const std::string& to) {
   return ::rename(from.c_str(), to.c_str()) == 0;
 }
 
+Status check_private_file(const std::string& path, const std::string& what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return make_error("cannot read " + what + " " + path + ": it does not exist");
+  }
+  if ((st.st_mode & 077) != 0) {
+    return make_error(what + " " + path + " is readable by others; chmod 600 it");
+  }
+  if (st.st_uid != ::geteuid()) {
+    return make_error(what + " " + path + " belongs to another user; pass your own (--token-file)");
+  }
+  return Ok{};
+}
+
 }  // namespace memopt::policy

@@ -106,10 +106,65 @@ bool current_user(ThisUser& out) {
 
 bool is_well_known(PSID sid, WELL_KNOWN_SID_TYPE type) { return IsWellKnownSid(sid, type) != 0; }
 
-// The rights that let a holder change what the directory contains.
+// The rights that let a holder change what a directory contains, and those
+// that let a holder read a file.
+constexpr ACCESS_MASK kReadRights = FILE_READ_DATA | GENERIC_READ | GENERIC_ALL;
 constexpr ACCESS_MASK kWriteRights = FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY | FILE_DELETE_CHILD |
                                      WRITE_DAC | WRITE_OWNER | DELETE | GENERIC_WRITE |
                                      GENERIC_ALL;
+
+// `path` belongs to this user (or, elevated, to Administrators) and no
+// access entry gives Everyone, Users, Authenticated Users or Anonymous any of
+// `rights`; `what` and `harm` word the error, `advice` ends it.
+Status private_to_me(const std::string& path, const std::string& what, ACCESS_MASK rights,
+                     const std::string& harm, const std::string& advice) {
+  const std::wstring w = wide(path);
+  PSID owner = nullptr;
+  PACL dacl = nullptr;
+  PSECURITY_DESCRIPTOR sd = nullptr;
+  const DWORD rc = GetNamedSecurityInfoW(w.c_str(), SE_FILE_OBJECT,
+                                         OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
+                                         &owner, nullptr, &dacl, nullptr, &sd);
+  std::unique_ptr<void, decltype(&LocalFree)> hold(sd, &LocalFree);
+  if (rc != ERROR_SUCCESS) {
+    return make_error("cannot read the owner and access list of " + what + " " + path + ": " +
+                      windows_error(rc));
+  }
+  ThisUser me;
+  if (!current_user(me)) {
+    return make_error("cannot tell which user this is (OpenProcessToken: " +
+                      windows_error(GetLastError()) + ")");
+  }
+  // An elevated administrator's new objects belong to Administrators.
+  const bool mine = owner != nullptr &&
+                    (EqualSid(owner, me.sid()) ||
+                     (me.elevated && is_well_known(owner, WinBuiltinAdministratorsSid)));
+  if (!mine) {
+    return make_error(what + " " + path + " belongs to " +
+                      (owner ? account_of(owner) : std::string("no one")) +
+                      ", not to this user; it could hold another user's data. " + advice);
+  }
+  if (dacl == nullptr) {
+    return make_error(what + " " + path + " has no access list: everyone may " + harm + ". " +
+                      advice);
+  }
+  for (DWORD i = 0; i < dacl->AceCount; ++i) {
+    void* raw = nullptr;
+    if (!GetAce(dacl, i, &raw)) continue;
+    const auto* header = static_cast<const ACE_HEADER*>(raw);
+    if (header->AceType != ACCESS_ALLOWED_ACE_TYPE || (header->AceFlags & INHERIT_ONLY_ACE) != 0)
+      continue;
+    const auto* ace = static_cast<const ACCESS_ALLOWED_ACE*>(raw);
+    if ((ace->Mask & rights) == 0) continue;
+    PSID who = const_cast<DWORD*>(&ace->SidStart);
+    if (is_well_known(who, WinWorldSid) || is_well_known(who, WinBuiltinUsersSid) ||
+        is_well_known(who, WinAuthenticatedUserSid) || is_well_known(who, WinAnonymousSid)) {
+      return make_error(what + " " + path + " lets " + account_of(who) + " " + harm + " (icacls \"" +
+                        path + "\" shows it). " + advice);
+    }
+  }
+  return Ok{};
+}
 
 }  // namespace
 
@@ -139,54 +194,8 @@ Status make_private_dir(const std::string& dir) {
     return make_error("cannot read " + dir + ": " + windows_error(GetLastError()));
   if ((attrs & FILE_ATTRIBUTE_DIRECTORY) == 0) return make_error(dir + " is not a directory");
 
-  PSID owner = nullptr;
-  PACL dacl = nullptr;
-  PSECURITY_DESCRIPTOR sd = nullptr;
-  const DWORD rc = GetNamedSecurityInfoW(w.c_str(), SE_FILE_OBJECT,
-                                         OWNER_SECURITY_INFORMATION | DACL_SECURITY_INFORMATION,
-                                         &owner, nullptr, &dacl, nullptr, &sd);
-  std::unique_ptr<void, decltype(&LocalFree)> hold(sd, &LocalFree);
-  if (rc != ERROR_SUCCESS) {
-    return make_error("cannot read the owner and access list of " + dir + ": " +
-                      windows_error(rc));
-  }
-  ThisUser me;
-  if (!current_user(me)) {
-    return make_error("cannot tell which user this is (OpenProcessToken: " +
-                      windows_error(GetLastError()) + ")");
-  }
-  // An elevated administrator's new objects belong to Administrators.
-  const bool mine = owner != nullptr &&
-                    (EqualSid(owner, me.sid()) ||
-                     (me.elevated && is_well_known(owner, WinBuiltinAdministratorsSid)));
-  if (!mine) {
-    return make_error("state directory " + dir + " belongs to " +
-                      (owner ? account_of(owner) : std::string("no one")) +
-                      ", not to this user; it could hold another user's files. Use a directory "
-                      "of your own (--state-dir)");
-  }
-  if (dacl == nullptr) {
-    return make_error("state directory " + dir +
-                      " has no access list: everyone may write it and replace the files inside. "
-                      "Use a directory under %LOCALAPPDATA%");
-  }
-  for (DWORD i = 0; i < dacl->AceCount; ++i) {
-    void* raw = nullptr;
-    if (!GetAce(dacl, i, &raw)) continue;
-    const auto* header = static_cast<const ACE_HEADER*>(raw);
-    if (header->AceType != ACCESS_ALLOWED_ACE_TYPE || (header->AceFlags & INHERIT_ONLY_ACE) != 0)
-      continue;
-    const auto* ace = static_cast<const ACCESS_ALLOWED_ACE*>(raw);
-    if ((ace->Mask & kWriteRights) == 0) continue;
-    PSID who = const_cast<DWORD*>(&ace->SidStart);
-    if (is_well_known(who, WinWorldSid) || is_well_known(who, WinBuiltinUsersSid) ||
-        is_well_known(who, WinAuthenticatedUserSid) || is_well_known(who, WinAnonymousSid)) {
-      return make_error("state directory " + dir + " lets " + account_of(who) +
-                        " write it and replace the files inside; use a directory under "
-                        "%LOCALAPPDATA% (or remove that entry: icacls \"" + dir + "\")");
-    }
-  }
-  return Ok{};
+  return private_to_me(dir, "state directory", kWriteRights, "write it and replace the files inside",
+                       "Use a directory of your own (--state-dir)");
 }
 
 bool replace_file(const std::string& from, const std::string& to) {
@@ -196,6 +205,15 @@ bool replace_file(const std::string& from, const std::string& to) {
   }
   errno = GetLastError() == ERROR_ACCESS_DENIED ? EACCES : EIO;
   return false;
+}
+
+Status check_private_file(const std::string& path, const std::string& what) {
+  const DWORD attrs = GetFileAttributesW(wide(path).c_str());
+  if (attrs == INVALID_FILE_ATTRIBUTES) {
+    return make_error("cannot read " + what + " " + path + ": it does not exist");
+  }
+  return private_to_me(path, what, kReadRights | kWriteRights, "read it",
+                       "Pass your own (--token-file)");
 }
 
 }  // namespace memopt::policy

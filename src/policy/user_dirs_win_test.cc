@@ -24,38 +24,75 @@ std::string temp_dir(const char* name) {
   return p.string();
 }
 
+// Adds an access entry giving Everyone `rights` on `path`.
+void grant_everyone(const std::string& path, DWORD rights) {
+  SID_IDENTIFIER_AUTHORITY world = SECURITY_WORLD_SID_AUTHORITY;
+  PSID everyone = nullptr;
+  ASSERT_TRUE(AllocateAndInitializeSid(&world, 1, SECURITY_WORLD_RID, 0, 0, 0, 0, 0, 0, 0,
+                                       &everyone));
+  EXPLICIT_ACCESSW ea{};
+  ea.grfAccessPermissions = rights;
+  ea.grfAccessMode = GRANT_ACCESS;
+  ea.grfInheritance = NO_INHERITANCE;
+  ea.Trustee.TrusteeForm = TRUSTEE_IS_SID;
+  ea.Trustee.TrusteeType = TRUSTEE_IS_WELL_KNOWN_GROUP;
+  ea.Trustee.ptstrName = static_cast<LPWSTR>(everyone);
+  const std::wstring wpath = std::filesystem::path(path).wstring();
+  PACL old_dacl = nullptr;
+  PSECURITY_DESCRIPTOR sd = nullptr;
+  ASSERT_EQ(GetNamedSecurityInfoW(wpath.c_str(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION,
+                                  nullptr, nullptr, &old_dacl, nullptr, &sd),
+            static_cast<DWORD>(ERROR_SUCCESS));
+  PACL new_dacl = nullptr;
+  ASSERT_EQ(SetEntriesInAclW(1, &ea, old_dacl, &new_dacl), static_cast<DWORD>(ERROR_SUCCESS));
+  ASSERT_EQ(SetNamedSecurityInfoW(const_cast<LPWSTR>(wpath.c_str()), SE_FILE_OBJECT,
+                                  DACL_SECURITY_INFORMATION, nullptr, nullptr, new_dacl, nullptr),
+            static_cast<DWORD>(ERROR_SUCCESS));
+  LocalFree(new_dacl);
+  LocalFree(sd);
+  FreeSid(everyone);
+}
+
+// Creates `path` holding `text` with one access entry: this user, full
+// control, nothing inherited (what a writer of a secret file asks for).
+void write_owner_only(const std::string& path, const std::string& text) {
+  HANDLE token = nullptr;
+  ASSERT_TRUE(OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &token));
+  unsigned char buf[512];
+  DWORD len = 0;
+  ASSERT_TRUE(GetTokenInformation(token, TokenUser, buf, sizeof buf, &len));
+  CloseHandle(token);
+  EXPLICIT_ACCESSW ea{};
+  ea.grfAccessPermissions = GENERIC_ALL;
+  ea.grfAccessMode = SET_ACCESS;
+  ea.grfInheritance = NO_INHERITANCE;
+  ea.Trustee.TrusteeForm = TRUSTEE_IS_SID;
+  ea.Trustee.TrusteeType = TRUSTEE_IS_USER;
+  ea.Trustee.ptstrName = static_cast<LPWSTR>(reinterpret_cast<TOKEN_USER*>(buf)->User.Sid);
+  PACL acl = nullptr;
+  ASSERT_EQ(SetEntriesInAclW(1, &ea, nullptr, &acl), static_cast<DWORD>(ERROR_SUCCESS));
+  SECURITY_DESCRIPTOR sd;
+  ASSERT_TRUE(InitializeSecurityDescriptor(&sd, SECURITY_DESCRIPTOR_REVISION));
+  ASSERT_TRUE(SetSecurityDescriptorDacl(&sd, TRUE, acl, FALSE));
+  ASSERT_TRUE(SetSecurityDescriptorControl(&sd, SE_DACL_PROTECTED, SE_DACL_PROTECTED));
+  SECURITY_ATTRIBUTES sa{sizeof sa, &sd, FALSE};
+  const std::wstring wpath = std::filesystem::path(path).wstring();
+  HANDLE f = CreateFileW(wpath.c_str(), GENERIC_WRITE, 0, &sa, CREATE_NEW, FILE_ATTRIBUTE_NORMAL,
+                         nullptr);
+  LocalFree(acl);
+  ASSERT_NE(f, INVALID_HANDLE_VALUE) << GetLastError();
+  DWORD wrote = 0;
+  EXPECT_TRUE(WriteFile(f, text.data(), static_cast<DWORD>(text.size()), &wrote, nullptr));
+  CloseHandle(f);
+}
+
 TEST(UserDirsWin, OwnDirectoryIsPrivateUntilEveryoneMayWriteIt) {
   const std::string dir = temp_dir("memopt_private_");
   auto st = make_private_dir(dir + "/state");
   ASSERT_TRUE(st.ok()) << st.error().message;
   ASSERT_TRUE(std::filesystem::is_directory(dir + "/state"));
 
-  // Grant Everyone write on the directory itself.
-  SID_IDENTIFIER_AUTHORITY world = SECURITY_WORLD_SID_AUTHORITY;
-  PSID everyone = nullptr;
-  ASSERT_TRUE(AllocateAndInitializeSid(&world, 1, SECURITY_WORLD_RID, 0, 0, 0, 0, 0, 0, 0,
-                                       &everyone));
-  EXPLICIT_ACCESSW ea{};
-  ea.grfAccessPermissions = FILE_ADD_FILE | FILE_GENERIC_READ;
-  ea.grfAccessMode = GRANT_ACCESS;
-  ea.grfInheritance = NO_INHERITANCE;
-  ea.Trustee.TrusteeForm = TRUSTEE_IS_SID;
-  ea.Trustee.TrusteeType = TRUSTEE_IS_WELL_KNOWN_GROUP;
-  ea.Trustee.ptstrName = static_cast<LPWSTR>(everyone);
-  const std::wstring wdir = std::filesystem::path(dir + "/state").wstring();
-  PACL old_dacl = nullptr;
-  PSECURITY_DESCRIPTOR sd = nullptr;
-  ASSERT_EQ(GetNamedSecurityInfoW(wdir.c_str(), SE_FILE_OBJECT, DACL_SECURITY_INFORMATION,
-                                  nullptr, nullptr, &old_dacl, nullptr, &sd),
-            static_cast<DWORD>(ERROR_SUCCESS));
-  PACL new_dacl = nullptr;
-  ASSERT_EQ(SetEntriesInAclW(1, &ea, old_dacl, &new_dacl), static_cast<DWORD>(ERROR_SUCCESS));
-  ASSERT_EQ(SetNamedSecurityInfoW(const_cast<LPWSTR>(wdir.c_str()), SE_FILE_OBJECT,
-                                  DACL_SECURITY_INFORMATION, nullptr, nullptr, new_dacl, nullptr),
-            static_cast<DWORD>(ERROR_SUCCESS));
-  LocalFree(new_dacl);
-  LocalFree(sd);
-  FreeSid(everyone);
+  grant_everyone(dir + "/state", FILE_ADD_FILE | FILE_GENERIC_READ);
 
   st = make_private_dir(dir + "/state");
   ASSERT_FALSE(st.ok());
@@ -103,6 +140,25 @@ TEST(UserDirsWin, ReplaceFileReplacesAnExistingFile) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/new"));
   EXPECT_EQ(std::filesystem::file_size(dir + "/old"), 4u);
   EXPECT_FALSE(replace_file(dir + "/absent", dir + "/old"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(UserDirsWin, TokenFileIsTrustedUntilEveryoneMayReadIt) {
+  const std::string dir = temp_dir("memopt_token_");
+  ASSERT_TRUE(make_private_dir(dir).ok());
+  const std::string token = dir + "/api_token";
+  auto absent = check_private_file(token, "the daemon token");
+  ASSERT_FALSE(absent.ok());
+  EXPECT_NE(absent.error().message.find("does not exist"), std::string::npos);
+  write_owner_only(token, "secret\n");
+  auto mine = check_private_file(token, "the daemon token");
+  EXPECT_TRUE(mine.ok()) << mine.error().message;
+  grant_everyone(token, FILE_GENERIC_READ);
+  auto shared = check_private_file(token, "the daemon token");
+  ASSERT_FALSE(shared.ok());
+  EXPECT_NE(shared.error().message.find("lets "), std::string::npos) << shared.error().message;
+  EXPECT_NE(shared.error().message.find("Everyone read it"), std::string::npos)
+      << shared.error().message;
   std::filesystem::remove_all(dir);
 }
 

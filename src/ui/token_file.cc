@@ -11,17 +11,7 @@ namespace memopt::ui {
 
 // The token file must be the user's own and private, as the daemon writes it.
 Result<std::string> read_token_file(const std::string& path) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) {
-    return make_error("cannot read the daemon token " + path + ": it does not exist");
-  }
-  if ((st.st_mode & 077) != 0) {
-    return make_error("the daemon token " + path + " is readable by others; chmod 600 it");
-  }
-  if (st.st_uid != geteuid()) {
-    return make_error("the daemon token " + path +
-                      " belongs to another user; pass your own (--token-file)");
-  }
+  if (auto st = policy::check_private_file(path, "the daemon token"); !st) return st.error();
   std::ifstream in(path);
   std::string token;
   std::getline(in, token);
