@@ -126,6 +126,7 @@ struct Gateway::Impl {
 
   GatewayOptions opts;
   std::vector<BudgetDevice> devices;
+  std::vector<int> device_gpus;  // per device: the GPU's index, -1 for RAM
   bool on_gpus = false;
   std::vector<std::unique_ptr<Model>> models;
   mutable std::mutex mu;
@@ -175,7 +176,9 @@ struct Gateway::Impl {
   // ---- Lifecycle of a started backend (called without the lock held; the
   // model's state, Loading or Evicting, keeps every other thread off it).
 
-  // Starts the command and waits until it answers GET /health.
+  // Starts the command and waits until it answers GET /health. The backend
+  // is the model's (pid and port in /serve/state) from its start: the
+  // daemon attributes the memory it takes while loading to this load.
   Status load(Model &m) {
     const auto t0 = Clock::now();
     auto port = free_loopback_port();
@@ -183,33 +186,47 @@ struct Gateway::Impl {
     auto proc = BackendProcess::start(substitute_port(m.cfg.command, *port), m.log_path);
     if (!proc)
       return make_error("model \"" + m.cfg.name + "\": cannot start: " + proc.error().message);
+    {
+      std::lock_guard lock(mu);
+      m.proc = std::move(*proc);
+      m.port = *port;
+      m.upstream = "http://127.0.0.1:" + std::to_string(*port);
+    }
+    // Only this thread touches the process while the model is Loading.
+    BackendProcess &backend = *m.proc;
+    auto give_up = [&](Error e) -> Status {
+      std::optional<BackendProcess> p;
+      {
+        std::lock_guard lock(mu);
+        p.swap(m.proc);
+        m.port = 0;
+      }
+      if (p && !p->exited()) p->stop(opts.stop_grace);
+      return e;
+    };
     runtimes::HttpOptions ho;
     ho.connect_timeout = std::chrono::milliseconds(200);
     ho.read_timeout = ho.total_timeout = std::chrono::milliseconds(1000);
     runtimes::HttpClient probe(runtimes::BaseUrl{"http", "127.0.0.1", *port}, ho);
     const auto deadline = t0 + std::chrono::seconds(m.cfg.load_timeout_seconds);
     for (;;) {
-      if (proc->exited()) {
+      if (backend.exited()) {
         std::string tail = log_tail(m.log_path);
-        return make_error("model \"" + m.cfg.name + "\": its backend exited (" +
-                          proc->exit_status() + ") while loading; log " + m.log_path +
-                          (tail.empty() ? "" : ":\n" + tail));
+        return give_up(make_error("model \"" + m.cfg.name + "\": its backend exited (" +
+                                  backend.exit_status() + ") while loading; log " + m.log_path +
+                                  (tail.empty() ? "" : ":\n" + tail)));
       }
       auto r = probe.get("/health");
       if (r && r->status == 200) break;
       if (stopping || Clock::now() >= deadline) {
-        proc->stop(opts.stop_grace);
-        return make_error("model \"" + m.cfg.name +
-                          "\": its backend did not answer GET /health "
-                          "within " +
-                          std::to_string(m.cfg.load_timeout_seconds) +
-                          " s (load_timeout_seconds); log " + m.log_path);
+        return give_up(make_error("model \"" + m.cfg.name +
+                                  "\": its backend did not answer GET /health "
+                                  "within " +
+                                  std::to_string(m.cfg.load_timeout_seconds) +
+                                  " s (load_timeout_seconds); log " + m.log_path));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    m.proc = std::move(*proc);
-    m.port = *port;
-    m.upstream = "http://127.0.0.1:" + std::to_string(*port);
     m.last_load_seconds = seconds_since(t0);
     return Ok{};
   }
@@ -232,8 +249,14 @@ struct Gateway::Impl {
       return sum;
     };
     if (on_gpus) held = gpu_held();
-    m.proc->stop(opts.stop_grace);
-    m.proc.reset();
+    // Out of the model under the lock: /serve/state reads m.proc meanwhile.
+    std::optional<BackendProcess> backend;
+    {
+      std::lock_guard lock(mu);
+      backend.swap(m.proc);
+      m.port = 0;
+    }
+    backend->stop(opts.stop_grace);
     const auto deadline = Clock::now() + opts.release_timeout;
     for (;;) {
       const bool back = on_gpus ? gpu_held() == 0 : !process_rss_bytes(opts.proc_root, pid);
@@ -741,6 +764,7 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions options) {
       budget = *g.memory_free_bytes > keep ? *g.memory_free_bytes - keep : 0;
     }
     impl->devices.push_back({"GPU " + std::to_string(g.index), budget});
+    impl->device_gpus.push_back(static_cast<int>(g.index));
   }
   impl->on_gpus = !impl->devices.empty();
   if (!impl->on_gpus) {
@@ -752,6 +776,7 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions options) {
       budget = host->meminfo.available_bytes > keep ? host->meminfo.available_bytes - keep : 0;
     }
     impl->devices.push_back({"RAM", budget});
+    impl->device_gpus.push_back(-1);
   }
 
   std::error_code ec;
@@ -882,7 +907,8 @@ json Gateway::state_json() const {
   for (size_t i = 0; i < d.devices.size(); ++i) {
     devs.push_back({{"device", d.devices[i].label},
                     {"budget_bytes", d.devices[i].budget_bytes},
-                    {"planned_bytes", held[i]}});
+                    {"planned_bytes", held[i]},
+                    {"gpu", d.device_gpus[i] >= 0 ? json(d.device_gpus[i]) : json(nullptr)}});
   }
   json models = json::array();
   for (const auto &m : d.models) {
