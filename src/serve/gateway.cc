@@ -620,71 +620,80 @@ void Gateway::Impl::proxy(const httplib::Request &req, httplib::Response &res, A
         // A client gone while the backend is silent (a long prompt) is
         // noticed within this wait; the backend's request is then dropped.
         constexpr auto kPoll = std::chrono::milliseconds(250);
-        std::string_view piece;
+        // The whole stream in this one call: httplib checks the socket
+        // (a select) before each call, and a piece needs no more than its
+        // own send.
         for (;;) {
-          const auto r = x.read(piece, kPoll);
-          if (r == UpstreamExchange::Read::kWait) {
-            if (stopping || !sink.is_writable()) {
-              lease->outcome = stopping ? "error" : "cancelled";
-              x.abandon();
-              return false;
-            }
-            continue;
-          }
-          if (r == UpstreamExchange::Read::kError) {
-            // Cut short: the client sees a broken stream, not a clean end.
-            lease->outcome = "error";
-            return false;
-          }
-          if (r == UpstreamExchange::Read::kEnd) {
-            if (translate && !*done_sent) {
-              const std::string d = ollama_done_line(*translate, name, created, "stop");
-              sink.write(d.data(), d.size());
-            }
-            lease->outcome = "ok";
-            sink.done();
-            return true;
-          }
-          break;
-        }
-        // Pieces already here go out in one write (one syscall, one chunk).
-        std::string joined;
-        std::string_view out = piece;
-        if (x.buffered()) {
-          joined.assign(piece);
-          std::string_view more;
-          while (x.buffered() &&
-                 x.read(more, std::chrono::milliseconds(0)) == UpstreamExchange::Read::kData) {
-            joined.append(more);
-          }
-          out = joined;
-        }
-        std::string translated;
-        if (translate) {
-          auto events = sse->feed(out);
-          if (!events) {
+          if (stopping) {
             lease->outcome = "error";
             x.abandon();
             return false;
           }
-          for (const auto &e : *events) {
-            if (e == "[DONE]") {
-              if (!*done_sent) translated += ollama_done_line(*translate, name, created, "stop");
-              *done_sent = true;
+          std::string_view piece;
+          for (;;) {
+            const auto r = x.read(piece, kPoll);
+            if (r == UpstreamExchange::Read::kWait) {
+              if (stopping || !sink.is_writable()) {
+                lease->outcome = stopping ? "error" : "cancelled";
+                x.abandon();
+                return false;
+              }
               continue;
             }
-            json ev = json::parse(e, nullptr, false);
-            if (ev.is_discarded()) continue;
-            translated += openai_event_to_ollama_line(*translate, ev, name, created);
+            if (r == UpstreamExchange::Read::kError) {
+              // Cut short: the client sees a broken stream, not a clean end.
+              lease->outcome = "error";
+              return false;
+            }
+            if (r == UpstreamExchange::Read::kEnd) {
+              if (translate && !*done_sent) {
+                const std::string d = ollama_done_line(*translate, name, created, "stop");
+                sink.write(d.data(), d.size());
+              }
+              lease->outcome = "ok";
+              sink.done();
+              return true;
+            }
+            break;
           }
-          out = translated;
+          // Pieces already here go out in one write (one syscall, one chunk).
+          std::string joined;
+          std::string_view out = piece;
+          if (x.buffered()) {
+            joined.assign(piece);
+            std::string_view more;
+            while (x.buffered() &&
+                   x.read(more, std::chrono::milliseconds(0)) == UpstreamExchange::Read::kData) {
+              joined.append(more);
+            }
+            out = joined;
+          }
+          std::string translated;
+          if (translate) {
+            auto events = sse->feed(out);
+            if (!events) {
+              lease->outcome = "error";
+              x.abandon();
+              return false;
+            }
+            for (const auto &e : *events) {
+              if (e == "[DONE]") {
+                if (!*done_sent) translated += ollama_done_line(*translate, name, created, "stop");
+                *done_sent = true;
+                continue;
+              }
+              json ev = json::parse(e, nullptr, false);
+              if (ev.is_discarded()) continue;
+              translated += openai_event_to_ollama_line(*translate, ev, name, created);
+            }
+            out = translated;
+          }
+          if (!out.empty() && !sink.write(out.data(), out.size())) {
+            lease->outcome = "cancelled";  // the client went away: stop the backend's work
+            x.abandon();
+            return false;
+          }
         }
-        if (!out.empty() && !sink.write(out.data(), out.size())) {
-          lease->outcome = "cancelled";  // the client went away: stop the backend's work
-          x.abandon();
-          return false;
-        }
-        return true;
       },
       [lease](bool) {
         // Not whole (client gone, write failed): the backend's request is

@@ -266,6 +266,18 @@ bool UpstreamExchange::fill(std::chrono::milliseconds wait) {
     c.begin = 0;
   }
   if (c.end == c.buf.size() || c.eof) return false;
+  // A stream's next piece is usually not here yet: wait first, then one
+  // recv (two syscalls a piece, not three).
+  bool waited = false;
+  if (wait.count() > 0) {
+    const int r = wait_for(c.fd, POLLIN, wait);
+    if (r == 0) {
+      timed_out_ = true;
+      return false;
+    }
+    if (r < 0) return false;
+    waited = true;
+  }
   for (;;) {
     const ssize_t n = ::recv(c.fd, c.buf.data() + c.end, c.buf.size() - c.end, 0);
     if (n > 0) {
@@ -278,6 +290,10 @@ bool UpstreamExchange::fill(std::chrono::milliseconds wait) {
     }
     if (errno == EINTR) continue;
     if (errno != EAGAIN) return false;
+    if (!waited && wait.count() == 0) {
+      timed_out_ = true;
+      return false;
+    }
     const int r = wait_for(c.fd, POLLIN, wait);
     if (r == 0) {
       timed_out_ = true;
