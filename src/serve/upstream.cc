@@ -16,6 +16,8 @@
 #include <cstring>
 #include <optional>
 
+#include "util/fs_read.h"
+
 namespace memopt::serve {
 
 using Clock = std::chrono::steady_clock;
@@ -103,12 +105,6 @@ bool iequals(std::string_view a, std::string_view b) {
            return std::tolower(static_cast<unsigned char>(x)) ==
                   std::tolower(static_cast<unsigned char>(y));
          });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 bool contains_token(std::string_view value, std::string_view token) {
