@@ -140,8 +140,12 @@ void add_announced(const snapshot::Snapshot& s, const DaemonKnowledge& k, Policy
   // then any the daemon was told of otherwise, until the runtime reports
   // the model loaded.
   add_gateway_loads(s, in);
+  // Those are one backend each; what the daemon was told is checked
+  // against them only (two loads on one Ollama endpoint are two loads).
+  const auto from_state = static_cast<std::ptrdiff_t>(in.announced.size());
   for (AnnouncedLoad a : k.gateway) {
-    const bool announced = std::any_of(in.announced.begin(), in.announced.end(), [&](auto& b) {
+    const auto first = in.announced.begin();
+    const bool announced = std::any_of(first, first + from_state, [&](auto& b) {
       return b.gpu == a.gpu && ((a.pid > 0 && a.pid == b.pid) ||
                                 (!a.endpoint.empty() && a.endpoint == b.endpoint));
     });
