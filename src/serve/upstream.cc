@@ -185,8 +185,8 @@ Result<std::unique_ptr<UpstreamExchange>> UpstreamExchange::start(
     std::string_view body, const UpstreamTimeouts &timeouts,
     const std::function<bool()> &keep_waiting, std::chrono::milliseconds poll) {
   const bool v6 = pool->host().find(':') != std::string::npos;
-  std::string head = std::string(method) + " " + std::string(path) + " HTTP/1.1\r\nHost: " +
-                     (v6 ? "[" + pool->host() + "]" : pool->host()) + ":" +
+  std::string head = std::string(method) + " " + std::string(path) +
+                     " HTTP/1.1\r\nHost: " + (v6 ? "[" + pool->host() + "]" : pool->host()) + ":" +
                      std::to_string(pool->port()) +
                      "\r\nUser-Agent: ruvector-memopt\r\nAccept: */*\r\n"
                      "Content-Type: application/json\r\nContent-Length: " +
@@ -308,8 +308,8 @@ Status UpstreamExchange::read_head(const std::function<bool()> &keep_waiting,
     size_t head_end;
     while ((head_end = c.view().find("\r\n\r\n")) == std::string_view::npos) {
       if (c.avail() == c.buf.size()) {
-        return make_error("the answer's headers are larger than " +
-                          std::to_string(c.buf.size()) + " bytes; not an HTTP backend?");
+        return make_error("the answer's headers are larger than " + std::to_string(c.buf.size()) +
+                          " bytes; not an HTTP backend?");
       }
       if (fill(std::min(poll, silent_limit))) {
         last_byte = Clock::now();

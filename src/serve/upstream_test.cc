@@ -100,7 +100,7 @@ UpstreamTimeouts fast() {
 }
 
 Result<std::string> round_trip(const std::shared_ptr<UpstreamPool> &pool, const std::string &body,
-                             int *status = nullptr, bool *reused = nullptr) {
+                               int *status = nullptr, bool *reused = nullptr) {
   auto x = UpstreamExchange::start(pool, "POST", "/v1/chat/completions", body, fast());
   if (!x) return x.error();
   if (status) *status = (*x)->status();
@@ -114,9 +114,10 @@ void keep_alive_echo(int fd, int) {
     const std::string req = ScriptedBackend::read_request(fd);
     if (req.empty()) return;
     const std::string body = req.substr(req.find("\r\n\r\n") + 4);
-    ScriptedBackend::send_all(fd, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                  "Content-Length: " +
-                                      std::to_string(body.size()) + "\r\n\r\n" + body);
+    ScriptedBackend::send_all(fd,
+                              "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                              "Content-Length: " +
+                                  std::to_string(body.size()) + "\r\n\r\n" + body);
   }
 }
 
@@ -268,8 +269,8 @@ TEST(UpstreamExchange, BrokenAnswersAreErrorsNamingTheBackend) {
       {"SSH-2.0-OpenSSH\r\n\r\n", "not an HTTP answer", true},
       {"HTTP/1.1 20x OK\r\n\r\n", "not an HTTP answer", true},
       {"HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n", "bad Content-Length", true},
-      {"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n",
-       "bad Content-Length", true},
+      {"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n", "bad Content-Length",
+       true},
       {"HTTP/1.1 200 OK\r\nX: " + std::string(70000, 'a') + "\r\n\r\n", "larger than", true},
       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "bad chunk size", false},
       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nfffffffffffffffff\r\n",
@@ -305,9 +306,9 @@ TEST(UpstreamExchange, BrokenAnswersAreErrorsNamingTheBackend) {
       error = all.error().message;
       x->reset();
     }
-    EXPECT_NE(error.find("POST http://127.0.0.1:" + std::to_string(b.port()) +
-                         "/v1/chat/completions: "),
-              std::string::npos)
+    EXPECT_NE(
+        error.find("POST http://127.0.0.1:" + std::to_string(b.port()) + "/v1/chat/completions: "),
+        std::string::npos)
         << error;
     EXPECT_NE(error.find(c.expect), std::string::npos) << error;
     EXPECT_EQ(pool->idle(), 0u);
@@ -318,11 +319,12 @@ TEST(UpstreamExchange, AnswersBeyondTheLimitOrWithoutKeepAliveAreNotPooled) {
   ScriptedBackend b([](int fd, int n) {
     ScriptedBackend::read_request(fd);
     if (n == 0) {
-      ScriptedBackend::send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" +
-                                        std::string(5000, 'x'));
+      ScriptedBackend::send_all(
+          fd, "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n" + std::string(5000, 'x'));
     } else if (n == 1) {
-      ScriptedBackend::send_all(fd, "HTTP/1.1 503 Busy\r\nConnection: close\r\n"
-                                    "Content-Length: 4\r\n\r\nbusy");
+      ScriptedBackend::send_all(fd,
+                                "HTTP/1.1 503 Busy\r\nConnection: close\r\n"
+                                "Content-Length: 4\r\n\r\nbusy");
     } else {
       // HTTP/1.0 without a length: the body runs to the close.
       ScriptedBackend::send_all(fd, "HTTP/1.0 200 OK\r\n\r\nto the end");
@@ -370,8 +372,8 @@ TEST(UpstreamPool, RefusedAndSilentBackendsAreClearErrors) {
   });
   auto quiet = std::make_shared<UpstreamPool>("127.0.0.1", mute.port());
   int asked = 0;
-  auto x = UpstreamExchange::start(quiet, "POST", "/", "{}", fast(), [&] { return ++asked < 3; },
-                                   20ms);
+  auto x = UpstreamExchange::start(
+      quiet, "POST", "/", "{}", fast(), [&] { return ++asked < 3; }, 20ms);
   release = true;
   ASSERT_FALSE(x);
   EXPECT_EQ(asked, 3);
