@@ -45,8 +45,17 @@ for _ in $(seq 1 100); do [ -s "$WORK/gw.out" ] && break; sleep 0.1; done
 GPORT=$(head -1 "$WORK/gw.out" | sed -E 's/.*"listening":([0-9]+).*/\1/')
 [ -n "$GPORT" ] || { echo "serve did not start"; cat "$WORK/gw.err"; exit 1; }
 cd "$ROOT/tests/node"
-node --input-type=module - "$SPORT" "$GPORT" "$N" "$TOKENS" <<'JS'
-const [sport, gport, n, tokens] = process.argv.slice(2).map(Number);
+echo "machine: $(nproc) cores,$(uptime | sed 's/.*load average/ load average/')"
+node --input-type=module - "$SPORT" "$GPORT" "$N" "$TOKENS" "$GPID" "$SPID" <<'JS'
+import fs from "node:fs";
+const [sport, gport, n, tokens, gpid, spid] = process.argv.slice(2).map(Number);
+// CPU time (user + system, ms) a process has used: what the gateway costs,
+// whatever the other programs on the machine do to the latencies.
+const tick = 1000 / 100;  // USER_HZ
+const cpuMs = (pid) => {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(f[11]) + Number(f[12])) * tick;
+};
 async function stream(port, maxTokens) {
   const t0 = performance.now();
   const r = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {method: "POST",
@@ -75,17 +84,34 @@ async function stream(port, maxTokens) {
   }
   return {ttft: first - t0, tps: (chunks - 1) / ((last - first) / 1000), chunks, done};
 }
-const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.floor(s.length / 2)]; };
+const quantile = (a, q) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(q * s.length))]; };
+const median = (a) => quantile(a, 0.5);
 await stream(sport, 4); await stream(gport, 4);  // warm both paths
 const d = [], g = [];
-for (let i = 0; i < n; i++) { d.push(await stream(sport, tokens)); g.push(await stream(gport, tokens)); }
-const row = (name, a) => `${name.padEnd(10)} TTFT median ${median(a.map((x) => x.ttft)).toFixed(2)} ms   tokens/s median ${median(a.map((x) => x.tps)).toFixed(1)}`;
-console.log(`${n} alternating streams of ${tokens} tokens each (tiny-llama-gqa, node-llama-cpp, 1 thread)`);
+let gatewayCpu = 0, serverCpu = 0;
+for (let i = 0; i < n; i++) {
+  d.push(await stream(sport, tokens));
+  const g0 = cpuMs(gpid), s0 = cpuMs(spid);
+  g.push(await stream(gport, tokens));
+  gatewayCpu += cpuMs(gpid) - g0;
+  serverCpu += cpuMs(spid) - s0;
+}
+// Median and interquartile range: the machine is shared, so the spread is
+// part of the answer.
+const iqr = (a, digits) => `${median(a).toFixed(digits)} [${quantile(a, 0.25).toFixed(digits)}..${quantile(a, 0.75).toFixed(digits)}]`;
+const row = (name, a) => `${name.padEnd(8)} TTFT ms ${iqr(a.map((x) => x.ttft), 2)}   tokens/s ${iqr(a.map((x) => x.tps), 1)}`;
+console.log(`${n} alternating streams of ${tokens} tokens each (tiny-llama-gqa, node-llama-cpp, 1 thread); median [p25..p75]`);
 console.log(row("direct", d));
 console.log(row("gateway", g));
 const dt = median(g.map((x) => x.ttft)) - median(d.map((x) => x.ttft));
 const dp = 100 * (1 - median(g.map((x) => x.tps)) / median(d.map((x) => x.tps)));
 console.log(`added TTFT ${dt.toFixed(2)} ms (target < 2), tokens/s ${dp.toFixed(2)} % lower (target < 1)`);
+// Each gateway stream against the direct one just before it: load that
+// drifts during the run moves both alike.
+const pairTtft = g.map((x, i) => x.ttft - d[i].ttft);
+const pairTps = g.map((x, i) => 100 * (1 - x.tps / d[i].tps));
+console.log(`paired: added TTFT ${iqr(pairTtft, 2)} ms, tokens/s lower ${iqr(pairTps, 2)} %`);
+console.log(`gateway CPU over its ${n} streams: ${gatewayCpu.toFixed(0)} ms (${(1000 * gatewayCpu / (n * tokens)).toFixed(1)} us a token; the backend: ${serverCpu.toFixed(0)} ms)`);
 const t0 = performance.now();
 const many = await Promise.all(Array.from({length: 100}, () => stream(gport, 16)));
 const whole = many.filter((x) => x.chunks === 16 && x.done).length;

@@ -18,6 +18,7 @@ using nlohmann::json;
 // with more rows than this is not one to render row by row.
 constexpr size_t kMaxModels = 1024;
 constexpr size_t kMaxDevices = 64;
+constexpr uint64_t kMaxGpuIndex = 1024;
 constexpr const char* kServeStateSchema = "ruvector-memopt.serve-state/1";
 
 const char* const kStates[] = {"stopped", "loading", "ready",   "busy",
@@ -54,8 +55,11 @@ Status read_serve_state(const json& doc, snapshot::GatewayStatus& into) {
   if (const json* devs = member(doc, "devices"); devs && devs->is_array()) {
     for (const json& d : *devs) {
       if (into.devices.size() >= kMaxDevices) break;
+      // The GPU's index (absent or null: RAM, or a gateway older than the field).
+      const uint64_t gpu = get_u64(d, "gpu").value_or(UINT64_MAX);
       into.devices.push_back({get_text(d, "device", 128), get_u64(d, "budget_bytes").value_or(0),
-                              get_u64(d, "planned_bytes").value_or(0)});
+                              get_u64(d, "planned_bytes").value_or(0),
+                              gpu < kMaxGpuIndex ? static_cast<int>(gpu) : -1});
     }
   }
   for (const json& m : *models) {

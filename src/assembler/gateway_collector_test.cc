@@ -331,5 +331,42 @@ TEST(GatewayCollector, AssemblerCarriesTheSection) {
   EXPECT_FALSE(none.assemble(2.0)->gateway);
 }
 
+// A gateway whose budget is per GPU says which GPU each device is (the
+// daemon announces a loading model's planned bytes there); RAM has none.
+TEST(GatewayCollector, DevicesCarryTheirGpuIndex) {
+  json doc = json::parse(recorded_state());
+  {
+    snapshot::GatewayStatus g;
+    ASSERT_TRUE(read_serve_state(doc, g));
+    ASSERT_EQ(g.devices.size(), 1u);
+    EXPECT_EQ(g.devices[0].device, "RAM");
+    EXPECT_EQ(g.devices[0].gpu, -1);
+  }
+  doc["devices"] = json::array({{{"device", "GPU 0"}, {"budget_bytes", 1}, {"gpu", 0}},
+                                {{"device", "GPU 2"}, {"budget_bytes", 1}, {"gpu", 2}},
+                                {{"device", "GPU x"}, {"gpu", -2}},
+                                {{"device", "GPU y"}, {"gpu", "1"}},
+                                {{"device", "GPU z"}, {"gpu", 1e12}}});
+  snapshot::GatewayStatus g;
+  ASSERT_TRUE(read_serve_state(doc, g));
+  ASSERT_EQ(g.devices.size(), 5u);
+  EXPECT_EQ(g.devices[0].gpu, 0);
+  EXPECT_EQ(g.devices[1].gpu, 2);
+  EXPECT_EQ(g.devices[2].gpu, -1);  // hostile values are "no GPU", never an index
+  EXPECT_EQ(g.devices[3].gpu, -1);
+  EXPECT_EQ(g.devices[4].gpu, -1);
+  // Through the status document and back.
+  snapshot::Snapshot s;
+  g.reachable = true;
+  s.gateway = g;
+  const json status = snapshot::to_json(s);
+  EXPECT_EQ(status["gateway"]["devices"][1]["gpu"], 2);
+  EXPECT_TRUE(status["gateway"]["devices"][2]["gpu"].is_null());
+  auto back = snapshot::from_json(status);
+  ASSERT_TRUE(back && back->gateway);
+  EXPECT_EQ(back->gateway->devices[1].gpu, 2);
+  EXPECT_EQ(back->gateway->devices[2].gpu, -1);
+}
+
 }  // namespace
 }  // namespace memopt::assembler

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <thread>
 
+#include "assembler/gateway_collector.h"
 #include "plan/model_plan.h"
 #include "support/gguf_models.h"
 #include "util/bytes.h"
@@ -349,6 +350,97 @@ TEST_F(DaemonTest, LearnsAFinishedRunAndAnnouncesItsPeakWhenItStartsAgain) {
   EXPECT_EQ(again[0].profiles, 1u);
   auto st = d2.api_handlers().status();
   EXPECT_EQ(st.body["workloads"].at(0)["learned_peak"]["peak_bytes"], 5 * kGiB);
+}
+
+// The gateway admitted a 12 GiB model on GPU 0 and is starting it (its
+// /serve/state says "loading"), while an Ollama model idle for 200 s (under
+// the profile's idle limit) holds 6 GiB and 14 of 24 GiB are in use: 26 GiB
+// once the load lands. The daemon reads the gateway's document the way the
+// collector does, and the engine frees memory before the load takes it;
+// with the same document saying "ready" (the load landed: the GPU's counter
+// shows it), nothing more is announced.
+class GatewaySampler : public Sampler {
+ public:
+  GatewaySampler(std::string state, std::vector<std::vector<policy::AnnouncedLoad>>* seen)
+      : state_(std::move(state)), seen_(seen) {}
+  Sample sample(double now, const policy::DaemonKnowledge& k) override {
+    Sample s;
+    s.unix_ms = 1'700'000'000'000 + static_cast<int64_t>(now * 1000);
+    gpu::GpuDevice g;
+    g.memory_total_bytes = 24 * kGiB;
+    g.memory_used_bytes = 14 * kGiB;
+    s.snapshot.gpus = {g};
+    s.snapshot.host.meminfo.total_bytes = 64 * kGiB;
+    s.snapshot.host.meminfo.available_bytes = 40 * kGiB;
+    snapshot::Workload ollama;
+    ollama.runtime = "ollama";
+    ollama.pid = 900;
+    ollama.pids = {900};
+    ollama.endpoint = "http://127.0.0.1:11434";
+    ollama.vram = {{0, 6 * kGiB}};
+    ollama.vram_bytes = 6 * kGiB;
+    s.snapshot.workloads = {ollama};
+    runtimes::LoadedModel m;
+    m.runtime = runtimes::RuntimeKind::kOllama;
+    m.name = "idle:7b";
+    m.endpoint = ollama.endpoint;
+    m.state = "loaded";
+    m.size_bytes = m.vram_bytes = 6 * kGiB;
+    m.idle_seconds = 200;
+    m.n_layers = 33;
+    s.snapshot.loaded_models = {m};
+    const auto doc = nlohmann::json::parse(R"({"schema": "ruvector-memopt.serve-state/1",
+      "devices": [{"device": "GPU 0", "budget_bytes": 21474836480,
+                   "planned_bytes": 12884901888, "gpu": 0}],
+      "models": [{"name": "qwen-b", "state": ")" + state_ + R"(",
+                  "planned_bytes": [12884901888], "in_flight": 0, "queued": 1}]})");
+    snapshot::GatewayStatus gw;
+    EXPECT_TRUE(assembler::read_serve_state(doc, gw));
+    gw.reachable = true;
+    s.snapshot.gateway = gw;
+    s.input = policy::to_policy_input(s.snapshot, now, k);
+    seen_->push_back(s.input.announced);
+    return s;
+  }
+
+ private:
+  std::string state_;
+  std::vector<std::vector<policy::AnnouncedLoad>>* seen_;
+};
+
+TEST_F(DaemonTest, AGatewayLoadIsKnownBeforeItLandsAndActedOn) {
+  opts_.serve_api = false;
+  opts_.max_samples = 2;
+  opts_.interval_seconds = 0.01;
+  for (const std::string state : {"loading", "ready"}) {
+    SCOPED_TRACE(state);
+    opts_.state_dir = dir_ + "/state-" + state;  // each run's own history of actions
+    std::vector<std::vector<policy::AnnouncedLoad>> seen;
+    Daemon d(opts_, std::make_unique<GatewaySampler>(state, &seen),
+             std::make_unique<RecordingActuator>());
+    ASSERT_TRUE(d.start().ok());
+    std::atomic<bool> stop{false};
+    d.run(stop);
+    ASSERT_EQ(seen.size(), 2u);
+    auto actions = d.api_handlers().actions({});
+    ASSERT_EQ(actions.status, 200);
+    const auto& list = actions.body["actions"];
+    if (state == "ready") {
+      EXPECT_TRUE(seen[0].empty());
+      EXPECT_EQ(list.size(), 0u) << list.dump();
+      continue;
+    }
+    ASSERT_EQ(seen[0].size(), 1u);
+    EXPECT_EQ(seen[0][0].source, "gateway");
+    EXPECT_EQ(seen[0][0].model, "qwen-b");
+    EXPECT_EQ(seen[0][0].gpu, 0);
+    EXPECT_EQ(seen[0][0].bytes, 12 * kGiB);
+    EXPECT_EQ(seen[0][0].remaining_bytes(), 12 * kGiB);
+    ASSERT_GE(list.size(), 1u);
+    EXPECT_EQ(list[0]["kind"], "unload");
+    EXPECT_EQ(list[0]["model"], "idle:7b");
+    EXPECT_EQ(list[0]["outcome"], "dry-run");
+  }
 }
 
 TEST_F(DaemonTest, ADamagedProfilesDocumentCostsWhatWasLearnedNotTheDaemon) {

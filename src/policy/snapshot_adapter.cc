@@ -90,10 +90,66 @@ bool serves_loaded_models(const snapshot::Snapshot& s, const snapshot::Workload&
   return false;
 }
 
+bool any_model_loaded_at(const snapshot::Snapshot& s, const std::string& endpoint) {
+  for (const auto& m : s.loaded_models) {
+    if (m.endpoint == endpoint && m.state == "loaded") return true;
+  }
+  return false;
+}
+
+// A model the gateway admitted and is starting (state "loading": from its
+// admission, while it evicts others first, until its backend answers): its
+// planned footprint on each GPU of the gateway's budget, less what its
+// backend (by pid) already holds there, so nothing is counted twice. Once
+// ready the model is not announced: the GPU's counter shows it.
+void add_gateway_loads(const snapshot::Snapshot& s, PolicyInput& in) {
+  if (!s.gateway || !s.gateway->reachable) return;
+  const auto& devices = s.gateway->devices;
+  for (const auto& gm : s.gateway->models) {
+    if (gm.state != "loading") continue;
+    const std::string endpoint =
+        gm.port > 0 ? "http://127.0.0.1:" + std::to_string(gm.port) : std::string();
+    if (!endpoint.empty() && any_model_loaded_at(s, endpoint)) continue;  // ready already
+    const snapshot::Workload* w = gm.pid > 0 ? workload_at(s, "", gm.pid) : nullptr;
+    for (size_t i = 0; i < devices.size() && i < gm.planned_bytes.size(); ++i) {
+      const int gpu = devices[i].gpu;
+      const bool known_gpu = std::any_of(in.gpus.begin(), in.gpus.end(),
+                                         [&](const GpuState& g) { return g.index == gpu; });
+      if (gpu < 0 || !known_gpu || gm.planned_bytes[i] == 0) continue;
+      AnnouncedLoad a;
+      a.source = "gateway";
+      // A `command` model's backend is a llama.cpp server (what the planner planned).
+      a.runtime = w && !w->runtime.empty()
+                      ? w->runtime
+                      : std::string(runtimes::runtime_name(runtimes::RuntimeKind::kLlamaCpp));
+      a.model = gm.name;
+      a.endpoint = endpoint;
+      a.pid = gm.pid;
+      a.gpu = gpu;
+      a.bytes = gm.planned_bytes[i];
+      a.resident_bytes = w ? vram_on(*w, gpu) : 0;
+      a.announced_at_seconds = in.now_seconds;
+      in.announced.push_back(std::move(a));
+    }
+  }
+}
+
 // The three sources of a load's size before it lands (policy_input.h).
 void add_announced(const snapshot::Snapshot& s, const DaemonKnowledge& k, PolicyInput& in) {
-  // (b) The gateway's admissions, until the runtime reports the model loaded.
+  // (b) The gateway's admissions: from its /serve/state in the Snapshot,
+  // then any the daemon was told of otherwise, until the runtime reports
+  // the model loaded.
+  add_gateway_loads(s, in);
+  // Those are one backend each; what the daemon was told is checked
+  // against them only (two loads on one Ollama endpoint are two loads).
+  const auto from_state = static_cast<std::ptrdiff_t>(in.announced.size());
   for (AnnouncedLoad a : k.gateway) {
+    const auto first = in.announced.begin();
+    const bool announced = std::any_of(first, first + from_state, [&](auto& b) {
+      return b.gpu == a.gpu && ((a.pid > 0 && a.pid == b.pid) ||
+                                (!a.endpoint.empty() && a.endpoint == b.endpoint));
+    });
+    if (announced) continue;
     if (!a.endpoint.empty() && model_loaded_at(s, a.endpoint, a.model)) continue;
     a.source = "gateway";
     if (const auto* w = workload_at(s, a.endpoint, a.pid))

@@ -23,6 +23,7 @@
 #include "serve/backend.h"
 #include "serve/llama_args.h"
 #include "serve/translate.h"
+#include "serve/upstream.h"
 #include "util/bytes.h"
 
 namespace memopt::serve {
@@ -67,20 +68,6 @@ double seconds_since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-// What crossed between the upstream thread and the client's writer: chunks
-// in order, bounded (the backend is slowed to the client's pace), and a
-// cancel flag the writer sets when the client goes away.
-struct Relay {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::string> chunks;
-  size_t queued_bytes = 0;
-  bool finished = false;
-  std::optional<Result<runtimes::HttpResponse>> result;
-  std::atomic<bool> cancel{false};
-  static constexpr size_t kMaxQueued = 4u << 20;
-};
-
 // An HTTP error with the shape each API's clients read.
 void send_error(httplib::Response &res, int status, const std::string &message, Api api,
                 int retry_after = 0) {
@@ -113,7 +100,9 @@ struct Gateway::Impl {
     Clock::time_point idle_since = Clock::now();
     std::optional<BackendProcess> proc;
     int port = 0;
-    std::string upstream;  // base URL of the backend
+    // Keep-alive connections to its backend; replaced (the old one retired)
+    // whenever the backend goes away, so no request reaches a stale socket.
+    std::shared_ptr<UpstreamPool> pool;
     std::string last_error;
     uint64_t fail_epoch = 0;  // bumped when a load fails: queued requests get the error
     // Metrics.
@@ -126,6 +115,7 @@ struct Gateway::Impl {
 
   GatewayOptions opts;
   std::vector<BudgetDevice> devices;
+  std::vector<int> device_gpus;  // per device: the GPU's index, -1 for RAM
   bool on_gpus = false;
   std::vector<std::unique_ptr<Model>> models;
   mutable std::mutex mu;
@@ -136,7 +126,6 @@ struct Gateway::Impl {
   httplib::Server server;
   std::thread server_thread, monitor_thread;
   std::atomic<bool> stopping{false};
-  std::atomic<int> relays{0};
   int bound_port = 0;
   daemon::ListenAddress listen;
   std::vector<std::string> allowed_hosts;
@@ -172,10 +161,18 @@ struct Gateway::Impl {
     return out;
   }
 
+  // The backend went away: its pooled connections with it (under mu).
+  static void retire_pool(Model &m) {
+    if (m.pool) m.pool->retire();
+    m.pool.reset();
+  }
+
   // ---- Lifecycle of a started backend (called without the lock held; the
   // model's state, Loading or Evicting, keeps every other thread off it).
 
-  // Starts the command and waits until it answers GET /health.
+  // Starts the command and waits until it answers GET /health. The backend
+  // is the model's (pid and port in /serve/state) from its start: the
+  // daemon attributes the memory it takes while loading to this load.
   Status load(Model &m) {
     const auto t0 = Clock::now();
     auto port = free_loopback_port();
@@ -183,33 +180,48 @@ struct Gateway::Impl {
     auto proc = BackendProcess::start(substitute_port(m.cfg.command, *port), m.log_path);
     if (!proc)
       return make_error("model \"" + m.cfg.name + "\": cannot start: " + proc.error().message);
+    {
+      std::lock_guard lock(mu);
+      m.proc = std::move(*proc);
+      m.port = *port;
+      m.pool = std::make_shared<UpstreamPool>("127.0.0.1", *port);
+    }
+    // Only this thread touches the process while the model is Loading.
+    BackendProcess &backend = *m.proc;
+    auto give_up = [&](Error e) -> Status {
+      std::optional<BackendProcess> p;
+      {
+        std::lock_guard lock(mu);
+        p.swap(m.proc);
+        m.port = 0;
+        retire_pool(m);
+      }
+      if (p && !p->exited()) p->stop(opts.stop_grace);
+      return e;
+    };
     runtimes::HttpOptions ho;
     ho.connect_timeout = std::chrono::milliseconds(200);
     ho.read_timeout = ho.total_timeout = std::chrono::milliseconds(1000);
     runtimes::HttpClient probe(runtimes::BaseUrl{"http", "127.0.0.1", *port}, ho);
     const auto deadline = t0 + std::chrono::seconds(m.cfg.load_timeout_seconds);
     for (;;) {
-      if (proc->exited()) {
+      if (backend.exited()) {
         std::string tail = log_tail(m.log_path);
-        return make_error("model \"" + m.cfg.name + "\": its backend exited (" +
-                          proc->exit_status() + ") while loading; log " + m.log_path +
-                          (tail.empty() ? "" : ":\n" + tail));
+        return give_up(make_error("model \"" + m.cfg.name + "\": its backend exited (" +
+                                  backend.exit_status() + ") while loading; log " + m.log_path +
+                                  (tail.empty() ? "" : ":\n" + tail)));
       }
       auto r = probe.get("/health");
       if (r && r->status == 200) break;
       if (stopping || Clock::now() >= deadline) {
-        proc->stop(opts.stop_grace);
-        return make_error("model \"" + m.cfg.name +
-                          "\": its backend did not answer GET /health "
-                          "within " +
-                          std::to_string(m.cfg.load_timeout_seconds) +
-                          " s (load_timeout_seconds); log " + m.log_path);
+        return give_up(make_error("model \"" + m.cfg.name +
+                                  "\": its backend did not answer GET /health "
+                                  "within " +
+                                  std::to_string(m.cfg.load_timeout_seconds) +
+                                  " s (load_timeout_seconds); log " + m.log_path));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    m.proc = std::move(*proc);
-    m.port = *port;
-    m.upstream = "http://127.0.0.1:" + std::to_string(*port);
     m.last_load_seconds = seconds_since(t0);
     return Ok{};
   }
@@ -232,8 +244,15 @@ struct Gateway::Impl {
       return sum;
     };
     if (on_gpus) held = gpu_held();
-    m.proc->stop(opts.stop_grace);
-    m.proc.reset();
+    // Out of the model under the lock: /serve/state reads m.proc meanwhile.
+    std::optional<BackendProcess> backend;
+    {
+      std::lock_guard lock(mu);
+      backend.swap(m.proc);
+      m.port = 0;
+      retire_pool(m);
+    }
+    backend->stop(opts.stop_grace);
     const auto deadline = Clock::now() + opts.release_timeout;
     for (;;) {
       const bool back = on_gpus ? gpu_held() == 0 : !process_rss_bytes(opts.proc_root, pid);
@@ -410,6 +429,7 @@ struct Gateway::Impl {
                          m.proc->exit_status() + "); log " + m.log_path + ": " +
                          log_tail(m.log_path, 3);
           m.proc.reset();
+          retire_pool(m);
           m.fail_epoch++;
           event("crashed", m, {{"error", m.last_error}});
           cv.notify_all();
@@ -527,79 +547,63 @@ void Gateway::Impl::proxy(const httplib::Request &req, httplib::Response &res, A
     }
     return send_error(res, denied->status, denied->message, api, denied->retry_after);
   }
-  std::string base;
+  std::shared_ptr<UpstreamPool> pool;
   {
     std::lock_guard lock(mu);
-    base = m->cfg.started_by_gateway() ? m->upstream : m->cfg.endpoint;
+    pool = m->pool;
   }
-  auto url = runtimes::parse_base_url(base, 80);
-  if (!url) {
+  if (!pool) {
     release_lease(*m, "error");
-    return send_error(res, 502,
-                      "model \"" + name + "\": endpoint " + base + ": " + url.error().message, api);
+    return send_error(res, 502, "model \"" + name + "\": no backend to send the request to", api);
   }
 
-  // The upstream exchange runs on a thread of its own; this thread (and
-  // httplib's content provider after it) writes to the client.
-  auto relay = std::make_shared<Relay>();
-  runtimes::HttpOptions ho;
-  ho.connect_timeout = std::chrono::milliseconds(2000);
-  // Prompt processing of a long prompt on a slow CPU gives no byte for minutes.
-  ho.read_timeout = std::chrono::milliseconds(600000);
-  ho.total_timeout = std::chrono::milliseconds(3600000);
-  ho.max_body_bytes = 256ull << 20;
-  relays++;
-  std::thread([this, m, relay, url = *url, ho, up_path, payload = body.dump()] {
-    runtimes::HttpClient client(url, ho);
-    auto r = client.post_stream(up_path, payload, [&](std::string_view chunk) {
-      std::unique_lock lk(relay->mu);
-      relay->cv.wait(lk, [&] { return relay->cancel || relay->queued_bytes < Relay::kMaxQueued; });
-      if (relay->cancel) return false;
-      relay->chunks.emplace_back(chunk);
-      relay->queued_bytes += chunk.size();
-      relay->cv.notify_all();
-      return true;
-    });
-    std::string outcome =
-        relay->cancel ? "cancelled" : (r && r->status / 100 == 2 ? "ok" : "error");
-    {
-      std::lock_guard lk(relay->mu);
-      relay->result = std::move(r);
-      relay->finished = true;
-      relay->cv.notify_all();
+  // The exchange runs on this thread: the request goes out on a pooled
+  // keep-alive connection, and the answer's head is read here; a stream's
+  // body is then read by httplib's content provider on this same thread,
+  // each piece written to the client as it comes (no thread hop, no queue).
+  UpstreamTimeouts timeouts;
+  // The lease ends when the exchange does: after its connection is pooled
+  // or closed (a closed one tells the backend to stop the request).
+  struct Lease {
+    Impl *gw;
+    Model *m;
+    std::unique_ptr<UpstreamExchange> x;
+    std::string outcome = "error";
+    Lease(Impl *g, Model *mm) : gw(g), m(mm) {}
+    Lease(const Lease &) = delete;
+    Lease &operator=(const Lease &) = delete;
+    ~Lease() {
+      x.reset();
+      gw->release_lease(*m, outcome);
     }
-    // The model is in flight until its upstream connection is closed.
-    release_lease(*m, outcome);
-    relays--;
-  }).detach();
-
-  // Wait for the first bytes or the end.
-  {
-    std::unique_lock lk(relay->mu);
-    relay->cv.wait(lk, [&] { return !relay->chunks.empty() || relay->finished; });
-    if (relay->chunks.empty()) {
-      const auto &r = *relay->result;
-      if (!r) return send_error(res, 502, "model \"" + name + "\": " + r.error().message, api);
-      if (r->status / 100 != 2) {
-        res.status = r->status;
-        res.set_content(r->body, r->content_type.empty() ? "application/json" : r->content_type);
-        return;
-      }
-    }
+  };
+  auto lease = std::make_shared<Lease>(this, m);
+  auto started = UpstreamExchange::start(pool, "POST", up_path, body.dump(), timeouts,
+                                         [this] { return !stopping.load(); });
+  if (!started) {
+    return send_error(res, 502, "model \"" + name + "\": " + started.error().message, api);
+  }
+  lease->x = std::move(*started);
+  UpstreamExchange &x = *lease->x;
+  if (x.status() / 100 != 2) {
+    auto whole = x.read_all();
+    if (!whole) return send_error(res, 502, "model \"" + name + "\": " + whole.error().message, api);
+    res.status = x.status();
+    res.set_content(*whole, x.content_type().empty() ? "application/json" : x.content_type());
+    return;
   }
   const std::string created = utc_now();
   if (!stream) {
     // Whole answers are short: collect, translate if asked, send with a length.
-    std::unique_lock lk(relay->mu);
-    relay->cv.wait(lk, [&] { return relay->finished; });
-    std::string all;
-    for (auto &c : relay->chunks) all += c;
+    auto all = x.read_all();
+    if (!all) return send_error(res, 502, "model \"" + name + "\": " + all.error().message, api);
+    lease->outcome = "ok";
     if (translate) {
-      auto o = openai_answer_to_ollama(*translate, all, name, created);
+      auto o = openai_answer_to_ollama(*translate, *all, name, created);
       if (!o) return send_error(res, 502, "model \"" + name + "\": " + o.error().message, api);
       res.set_content(o->dump(), "application/json");
     } else {
-      res.set_content(all, "application/json");
+      res.set_content(std::move(*all), "application/json");
     }
     return;
   }
@@ -607,58 +611,94 @@ void Gateway::Impl::proxy(const httplib::Request &req, httplib::Response &res, A
   auto sse = std::make_shared<SseReader>();
   auto done_sent = std::make_shared<bool>(false);
   res.set_header("Cache-Control", "no-cache");
+  // A stream that does not reach its end here lost its client.
+  lease->outcome = "cancelled";
   res.set_chunked_content_provider(
       type,
-      [relay, translate, sse, done_sent, name, created](size_t, httplib::DataSink &sink) {
-        std::deque<std::string> got;
-        bool finished = false;
-        {
-          std::unique_lock lk(relay->mu);
-          relay->cv.wait(lk, [&] { return !relay->chunks.empty() || relay->finished; });
-          got.swap(relay->chunks);
-          relay->queued_bytes = 0;
-          finished = relay->finished;
-          relay->cv.notify_all();
-        }
-        for (const auto &c : got) {
-          std::string out;
-          if (!translate) {
-            out = c;
-          } else {
-            auto events = sse->feed(c);
+      [this, lease, translate, sse, done_sent, name, created](size_t, httplib::DataSink &sink) {
+        UpstreamExchange &x = *lease->x;
+        // A client gone while the backend is silent (a long prompt) is
+        // noticed within this wait; the backend's request is then dropped.
+        constexpr auto kPoll = std::chrono::milliseconds(250);
+        // The whole stream in this one call: httplib checks the socket
+        // (a select) before each call, and a piece needs no more than its
+        // own send.
+        for (;;) {
+          if (stopping) {
+            lease->outcome = "error";
+            x.abandon();
+            return false;
+          }
+          std::string_view piece;
+          for (;;) {
+            const auto r = x.read(piece, kPoll);
+            if (r == UpstreamExchange::Read::kWait) {
+              if (stopping || !sink.is_writable()) {
+                lease->outcome = stopping ? "error" : "cancelled";
+                x.abandon();
+                return false;
+              }
+              continue;
+            }
+            if (r == UpstreamExchange::Read::kError) {
+              // Cut short: the client sees a broken stream, not a clean end.
+              lease->outcome = "error";
+              return false;
+            }
+            if (r == UpstreamExchange::Read::kEnd) {
+              if (translate && !*done_sent) {
+                const std::string d = ollama_done_line(*translate, name, created, "stop");
+                sink.write(d.data(), d.size());
+              }
+              lease->outcome = "ok";
+              sink.done();
+              return true;
+            }
+            break;
+          }
+          // Pieces already here go out in one write (one syscall, one chunk).
+          std::string joined;
+          std::string_view out = piece;
+          if (x.buffered()) {
+            joined.assign(piece);
+            std::string_view more;
+            while (x.buffered() &&
+                   x.read(more, std::chrono::milliseconds(0)) == UpstreamExchange::Read::kData) {
+              joined.append(more);
+            }
+            out = joined;
+          }
+          std::string translated;
+          if (translate) {
+            auto events = sse->feed(out);
             if (!events) {
-              relay->cancel = true;
+              lease->outcome = "error";
+              x.abandon();
               return false;
             }
             for (const auto &e : *events) {
               if (e == "[DONE]") {
-                if (!*done_sent) out += ollama_done_line(*translate, name, created, "stop");
+                if (!*done_sent) translated += ollama_done_line(*translate, name, created, "stop");
                 *done_sent = true;
                 continue;
               }
               json ev = json::parse(e, nullptr, false);
               if (ev.is_discarded()) continue;
-              out += openai_event_to_ollama_line(*translate, ev, name, created);
+              translated += openai_event_to_ollama_line(*translate, ev, name, created);
             }
+            out = translated;
           }
           if (!out.empty() && !sink.write(out.data(), out.size())) {
-            relay->cancel = true;  // the client went away: stop the backend's work
-            relay->cv.notify_all();
+            lease->outcome = "cancelled";  // the client went away: stop the backend's work
+            x.abandon();
             return false;
           }
         }
-        if (finished) {
-          if (translate && !*done_sent) {
-            const std::string d = ollama_done_line(*translate, name, created, "stop");
-            sink.write(d.data(), d.size());
-          }
-          sink.done();
-        }
-        return true;
       },
-      [relay](bool) {
-        relay->cancel = true;
-        relay->cv.notify_all();
+      [lease](bool) {
+        // Not whole (client gone, write failed): the backend's request is
+        // dropped with its connection.
+        if (lease->outcome != "ok" && lease->x) lease->x->abandon();
       });
 }
 
@@ -741,6 +781,7 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions options) {
       budget = *g.memory_free_bytes > keep ? *g.memory_free_bytes - keep : 0;
     }
     impl->devices.push_back({"GPU " + std::to_string(g.index), budget});
+    impl->device_gpus.push_back(static_cast<int>(g.index));
   }
   impl->on_gpus = !impl->devices.empty();
   if (!impl->on_gpus) {
@@ -752,6 +793,7 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions options) {
       budget = host->meminfo.available_bytes > keep ? host->meminfo.available_bytes - keep : 0;
     }
     impl->devices.push_back({"RAM", budget});
+    impl->device_gpus.push_back(-1);
   }
 
   std::error_code ec;
@@ -769,6 +811,13 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions options) {
       }
       m->log_path = impl->opts.log_dir + "/" + file + ".log";
     } else {
+      auto url = runtimes::parse_base_url(mc.endpoint, 80);
+      if (!url) return make_error("model \"" + mc.name + "\": endpoint: " + url.error().message);
+      if (url->scheme != "http") {
+        return make_error("model \"" + mc.name + "\": endpoint " + mc.endpoint +
+                          ": the gateway reaches backends over plain http:// only");
+      }
+      m->pool = std::make_shared<UpstreamPool>(url->host, url->port);
       m->state = State::kExternal;
       m->plan.need_bytes.assign(impl->devices.size(), 0);
       m->plan.summary = "served by " + mc.runtime + " at " + mc.endpoint;
@@ -861,10 +910,6 @@ void Gateway::stop() {
     }
   }
   lock.unlock();
-  // Upstream threads end once their backends are gone.
-  for (int i = 0; i < 200 && d.relays > 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
 }
 
 json Gateway::state_json() const {
@@ -882,7 +927,8 @@ json Gateway::state_json() const {
   for (size_t i = 0; i < d.devices.size(); ++i) {
     devs.push_back({{"device", d.devices[i].label},
                     {"budget_bytes", d.devices[i].budget_bytes},
-                    {"planned_bytes", held[i]}});
+                    {"planned_bytes", held[i]},
+                    {"gpu", d.device_gpus[i] >= 0 ? json(d.device_gpus[i]) : json(nullptr)}});
   }
   json models = json::array();
   for (const auto &m : d.models) {

@@ -123,6 +123,7 @@ struct GatewayDevice {
   std::string device;  // "GPU 0 (NVIDIA H200)", "RAM"
   uint64_t budget_bytes = 0;
   uint64_t planned_bytes = 0;  // the planned footprints of the models it holds
+  int gpu = -1;                // the GPU's index; -1 for RAM (CPU-only budget)
 };
 
 // A model the gateway (`serve`) routes to, as its GET /serve/state says.

@@ -169,8 +169,10 @@ GatewayStatus gateway_from(const json& g) {
   out.error = get_str(g, "error");
   for (const json& d : array_at(g, "devices")) {
     if (out.devices.size() >= 64) break;
+    const uint64_t gpu = get_u64(d, "gpu").value_or(UINT64_MAX);
     out.devices.push_back({get_str(d, "device", 128), get_u64(d, "budget_bytes").value_or(0),
-                           get_u64(d, "planned_bytes").value_or(0)});
+                           get_u64(d, "planned_bytes").value_or(0),
+                           gpu < 1024 ? static_cast<int>(gpu) : -1});
   }
   for (const json& m : array_at(g, "models")) {
     if (out.models.size() >= kMaxRows) break;
@@ -337,7 +339,8 @@ json to_json(const GatewayStatus& g) {
   for (const auto& d : g.devices) {
     devices.push_back({{"device", d.device},
                        {"budget_bytes", d.budget_bytes},
-                       {"planned_bytes", d.planned_bytes}});
+                       {"planned_bytes", d.planned_bytes},
+                       {"gpu", d.gpu >= 0 ? json(d.gpu) : json(nullptr)}});
   }
   json models = json::array();
   for (const auto& m : g.models) {

@@ -61,10 +61,25 @@ const modelState = async (name) => (await state()).models.find((m) => m.name ===
 const openai = new OpenAI({baseURL: `${base}/v1`, apiKey: "unused", maxRetries: 0});
 const ollama = new Ollama({host: base});
 
-// 1. A serves (OpenAI client, whole answer).
+// 1. A serves (OpenAI client, whole answer). While it loads, /serve/state
+// names its backend (pid, port): the daemon attributes the memory the load
+// takes to it, and announces the rest to its policy (device "gpu" is null
+// on a RAM budget).
 let t0 = Date.now();
-const first = await openai.chat.completions.create({model: "tiny-a", max_tokens: 4,
+const firstReq = openai.chat.completions.create({model: "tiny-a", max_tokens: 4,
   messages: [{role: "user", content: "hi"}]});
+let loading = null;
+for (let i = 0; i < 200 && !loading; i++) {
+  const s = await state();
+  const a = s.models.find((m) => m.name === "tiny-a");
+  if (a.state === "loading" && a.pid) loading = {a, devices: s.devices};
+  else if (a.state !== "stopped" && a.state !== "loading") break;
+  else await sleep(10);
+}
+check(loading !== null && loading.a.port > 0 && fs.existsSync(`/proc/${loading.a.pid}`) &&
+      loading.devices[0].gpu === null,
+      "while A loads, /serve/state names its backend (pid, port)", JSON.stringify(loading));
+const first = await firstReq;
 check(typeof first.choices[0].message.content === "string" && first.usage.completion_tokens === 4,
       "A answers through the OpenAI client", `${Date.now() - t0} ms incl. load`);
 check((await modelState("tiny-a")).state === "ready", "A is ready after its request");
