@@ -151,7 +151,7 @@ int run_watch(CliContext& ctx, const WatchCliOptions& o) {
     return ui::run_plain_watch(*source, w, stdout, cols);
   }
   std::string error;
-  if (ui::run_curses_watch(*source, w, error) != 0) return fail(ctx, error);
+  if (ui::run_fullscreen_watch(*source, w, error) != 0) return fail(ctx, error);
   return kExitOk;
 }
 

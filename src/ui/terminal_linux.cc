@@ -102,7 +102,7 @@ bool needs_plain_mode(const char* term_env, bool stdout_is_tty) {
   return t.empty() || t == "dumb";
 }
 
-int run_curses_watch(DashboardSource& source, const WatchOptions& opts, std::string& error) {
+int run_fullscreen_watch(DashboardSource& source, const WatchOptions& opts, std::string& error) {
   StopSignals signals;
   if (initscr() == nullptr) {
     error = "could not initialise the terminal (TERM unknown?); try TERM=dumb for the plain view";
