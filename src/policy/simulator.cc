@@ -697,6 +697,19 @@ TraceResult run_trace(const Trace& tr, Mode mode, const Profile& profile, const 
     }
     std::vector<PolicyInput> hist(history.begin(), history.end());
     Decision d = decide(in, p, hist, state, tuning);
+    if (log && s.log_samples) {
+      std::ostringstream os;
+      os << "t=" << t << " sample used=" << format_bytes(used)
+         << " shown=" << format_bytes(in.gpus.empty() ? 0 : in.gpus[0].used_bytes);
+      for (const auto& f : d.forecasts) {
+        os << " slope=" << format_bytes(static_cast<uint64_t>(std::max(0.0, f.growth.slope_bytes_per_s)))
+           << "/s hi=" << format_bytes(static_cast<uint64_t>(std::max(0.0, f.growth.slope_upper_bytes_per_s)))
+           << "/s valid=" << f.growth.valid << " growing=" << f.still_growing;
+      }
+      for (const auto& a : in.announced) os << " announced " << a.source << " " << format_bytes(a.remaining_bytes());
+      for (const auto& n : d.notes) os << " | " << n;
+      log->push_back(os.str());
+    }
     for (auto& a : d.actions) {
       uint64_t bytes = a.expected_bytes;
       for (const auto& l : live) {

@@ -116,6 +116,7 @@ struct Simulation {
   uint64_t sample_noise_bytes = 32ULL << 20;
   DelayModel world_delays;                // what actions really take
   std::vector<ActionDelayStats> learned;  // what the daemon's history says
+  bool log_samples = false;               // run_trace's log: every sample too
 };
 
 struct TraceResult {
