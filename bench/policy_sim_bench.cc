@@ -202,6 +202,32 @@ int main(int argc, char** argv) {
       groups[r.group] = row_json(r);
     }
     j["predictive_by_group"] = groups;
+    // VRAM efficiency over replayed days (a week: seven seeds), with the
+    // daemon's engine (profile local_llm) and without it (Ollama's
+    // keep_alive alone).
+    sim::DayResult with, without;
+    for (uint32_t day = 0; day < 7; ++day) {
+      for (bool policy : {true, false}) {
+        const auto r = sim::replay_day(sim::kHeldOutSeed + day, p, policy);
+        auto& acc = policy ? with : without;
+        acc.held_byte_seconds += r.held_byte_seconds;
+        acc.serving_byte_seconds += r.serving_byte_seconds;
+        acc.requests += r.requests;
+        acc.loads += r.loads;
+        acc.policy_unloads += r.policy_unloads;
+      }
+    }
+    const sim::DayReplay world;
+    j["vram_efficiency_percent"] = with.efficiency_percent();
+    j["vram_efficiency_percent_without_policy"] = without.efficiency_percent();
+    j["vram_efficiency_replay"] = {{"days", 7},
+                                   {"requests", with.requests},
+                                   {"cold_loads_with_policy", with.loads},
+                                   {"cold_loads_without_policy", without.loads},
+                                   {"policy_unloads", with.policy_unloads},
+                                   {"keep_alive_seconds", world.keep_alive_seconds},
+                                   {"serving_window_seconds", world.serving_window_seconds},
+                                   {"profile", p.name}};
     j["threshold_only"] = row_json(find(rows, "all", sim::Mode::kThresholdOnly));
     std::cout << j.dump(2) << "\n";
     return 0;

@@ -454,3 +454,34 @@ TEST(SimulatorTest, PredictivePolicyOnTheHeldOutSet) {
 
 }  // namespace
 }  // namespace memopt::policy::sim
+
+namespace memopt::policy::sim {
+namespace {
+
+// VRAM efficiency over a replayed day: idle models held for Ollama's
+// keep_alive are memory nobody is served from; the engine's idle unload
+// (local_llm: 300 s) gives it back, at the price of more cold loads.
+TEST(SimulatorTest, AReplayedDayMeasuresVramEfficiency) {
+  const DayResult without = replay_day(kTuningSeed, local_llm(), false);
+  const DayResult with = replay_day(kTuningSeed, local_llm(), true);
+  EXPECT_EQ(with.requests, without.requests);  // the same day
+  EXPECT_GT(with.requests, 50);
+  EXPECT_GT(without.held_byte_seconds, 0);
+  EXPECT_LE(without.serving_byte_seconds, without.held_byte_seconds);
+  EXPECT_EQ(without.policy_unloads, 0);
+  EXPECT_GT(with.policy_unloads, 0);
+  EXPECT_GT(with.efficiency_percent(), without.efficiency_percent() + 10);
+  EXPECT_LT(with.efficiency_percent(), 100);
+  EXPECT_GE(with.loads, without.loads);
+  // With Ollama's keep_alive already at the profile's 300 s, the engine has
+  // little left to give back.
+  DayReplay short_keep;
+  short_keep.keep_alive_seconds = 300;
+  const double a = replay_day(kTuningSeed, local_llm(), false, short_keep).efficiency_percent();
+  const double b = replay_day(kTuningSeed, local_llm(), true, short_keep).efficiency_percent();
+  EXPECT_NEAR(a, b, 3.0);
+  EXPECT_GT(a, without.efficiency_percent());
+}
+
+}  // namespace
+}  // namespace memopt::policy::sim
