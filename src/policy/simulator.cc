@@ -826,7 +826,7 @@ double DayResult::efficiency_percent() const {
 }
 
 DayResult replay_day(uint32_t seed, const Profile& profile, bool with_policy,
-                     const DayReplay& day) {
+                     const DayReplay& day, std::set<std::string>* fields) {
   Draw d(seed);
   struct Request {
     double start, end;
@@ -927,6 +927,10 @@ DayResult replay_day(uint32_t seed, const Profile& profile, bool with_policy,
         snap.loaded_models.push_back(lm);
       }
       const PolicyInput in = to_policy_input(snap, t);
+      if (fields) {
+        const auto f = input_fields(in);
+        fields->insert(f.begin(), f.end());
+      }
       const Decision dec = decide(in, profile, no_history, state, tuning);
       for (const auto& a : dec.actions) {
         if (a.kind != ActionKind::kUnload) continue;

@@ -197,7 +197,9 @@ struct DayResult {
   double efficiency_percent() const;
 };
 
+// `fields` (optional): the engine's inputs' non-default fields
+// (input_fields()), for the test that they are the daemon's.
 DayResult replay_day(uint32_t seed, const Profile& profile, bool with_policy,
-                     const DayReplay& day = {});
+                     const DayReplay& day = {}, std::set<std::string>* fields = nullptr);
 
 }  // namespace memopt::policy::sim

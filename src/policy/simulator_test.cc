@@ -165,6 +165,13 @@ TEST(SimulatorTest, GivesTheEngineOnlyWhatTheDaemonFills) {
   EXPECT_TRUE(given.count("announced@profile"));
   EXPECT_TRUE(given.count("models.busy@llama.cpp"));
   EXPECT_EQ(beyond(given, fillable), std::set<std::string>{});
+  // The replayed day (VRAM efficiency) feeds the engine the same way.
+  std::set<std::string> day;
+  DayReplay short_day;
+  short_day.hours = 10;  // to mid-morning: sessions from 8 h
+  replay_day(kTuningSeed, local_llm(), true, short_day, &day);
+  EXPECT_TRUE(day.count("models.idle_seconds@ollama"));
+  EXPECT_EQ(beyond(day, fillable), std::set<std::string>{});
   // A field the daemon never fills, given anyway, is caught: an exact busy
   // flag on an Ollama model (Ollama reports none).
   PolicyInput oracle;
