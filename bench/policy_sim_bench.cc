@@ -6,7 +6,9 @@
 //      build/policy_sim_bench --json                    (held-out figures)
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
 #include <cstring>
+#include <map>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -64,8 +66,52 @@ int main(int argc, char** argv) {
   bool json = false;
   int per_kind = 100;
   int explain = -1;
+  bool misses = false;
+  bool verbose = false;
+  double explain_mismatch = 1;
+  bool summary = false;
+  uint32_t diagnose_seed = sim::kTuningSeed;
+  PolicyTuning tuning;
+  // Knobs a tuning session may try (--knob=NAME=VALUE): only the tuning
+  // set is printed while one is set.
+  const std::map<std::string, double*> knobs = {
+      {"delay_spread_factor", &tuning.delay_spread_factor},
+      {"step_margin_factor", &tuning.step_margin_factor},
+      {"step_window_seconds", &tuning.step_window_seconds},
+      {"cover_seconds", &tuning.cover_seconds},
+      {"watch_seconds", &tuning.watch_seconds},
+      {"settle_seconds", &tuning.settle_seconds},
+      {"oom_margin_percent", &tuning.oom_margin_percent},
+      {"loading_margin_fraction", &tuning.loading_margin_fraction},
+      {"prior_p90_ratio", &tuning.prior_p90_ratio},
+      {"forecast_window_seconds", &tuning.forecast_window_seconds},
+      {"stream_tail_fraction", &tuning.stream_tail_fraction},
+      {"unload_seconds", &tuning.unload_seconds},
+      {"reload_seconds", &tuning.reload_seconds},
+  };
+  bool knob_set = false;
   for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--summary") == 0) summary = true;
+    // --misses and --explain look at the tuning set; --held-out shows why
+    // the reported figures miss (to read, never to tune on).
+    if (std::strcmp(argv[i], "--held-out") == 0) diagnose_seed = sim::kHeldOutSeed;
+    if (std::strncmp(argv[i], "--knob=", 7) == 0) {
+      const std::string kv = argv[i] + 7;
+      const auto eq = kv.find('=');
+      const auto it = knobs.find(kv.substr(0, eq));
+      if (eq == std::string::npos || it == knobs.end()) {
+        std::cerr << "policy_sim_bench: --knob=NAME=VALUE, NAME one of:";
+        for (const auto& [k, v] : knobs) std::cerr << " " << k;
+        std::cerr << "\n";
+        return 2;
+      }
+      *it->second = std::atof(kv.c_str() + eq + 1);
+      knob_set = true;
+    }
     if (std::strcmp(argv[i], "--json") == 0) json = true;
+    if (std::strcmp(argv[i], "--misses") == 0) misses = true;
+    if (std::strcmp(argv[i], "--verbose") == 0) verbose = true;
+    if (std::strncmp(argv[i], "--mismatch=", 11) == 0) explain_mismatch = std::atof(argv[i] + 11);
     if (std::strncmp(argv[i], "--explain=", 10) == 0) explain = std::atoi(argv[i] + 10);
     if (std::strncmp(argv[i], "--traces-per-kind=", 18) == 0) {
       per_kind = std::atoi(argv[i] + 18);
@@ -78,10 +124,46 @@ int main(int argc, char** argv) {
   const Profile p = builtin_profiles()[0];
   const sim::Simulation s = simulation();
   const std::vector<double> mismatches = {1.0, 1.5, 2.0};
+  if (summary || knob_set) {
+    // The tuning set only, one line per group: for trying knobs.
+    const auto rows =
+        sim::evaluate(sim::make_traces(per_kind, sim::kTuningSeed), p, s, tuning, mismatches);
+    for (const auto& r : rows) {
+      if (r.mode != sim::Mode::kPredictive) continue;
+      std::printf("%-22s %.1fx prevented %3d/%3d %5.1f%%  wasted %3d/%3d %5.1f%%\n",
+                  r.group.c_str(), r.mismatch, r.prevented, r.oom_without_policy - r.unpreventable,
+                  r.prevented_percent(), r.wasted_actions, r.actions, r.wasted_percent());
+    }
+    return 0;
+  }
+  if (misses) {
+    // The tuning set's failures, one line each (for --explain=N): a
+    // preventable OOM the engine let happen, or actions in a trace that
+    // would not have run out. Never the held-out set: it is for reporting.
+    const auto traces = sim::make_traces(per_kind, diagnose_seed);
+    for (size_t i = 0; i < traces.size(); ++i) {
+      const auto& t = traces[i];
+      const auto base = sim::run_trace(t, sim::Mode::kNothing, p, s);
+      const bool unpreventable =
+          base.oom && base.peak_demand_bytes > t.gpu_total_bytes + base.freeable_bytes;
+      for (double m : mismatches) {
+        sim::Simulation sm = s;
+        sm.world_delays.mismatch = m;
+        const auto r = sim::run_trace(t, sim::Mode::kPredictive, p, sm, tuning);
+        const bool missed = base.oom && !unpreventable && r.oom;
+        const bool wasted = !base.oom && r.actions > 0;
+        if (!missed && !(wasted && m == 1.0)) continue;
+        std::cout << i << " " << t.kind << " known by " << t.known_by << " at " << m << "x: "
+                  << (missed ? "OOM not prevented" : "wasted " + std::to_string(r.actions))
+                  << "\n";
+      }
+    }
+    return 0;
+  }
   if (explain >= 0) {
     // One tuning-set trace, step by step: what the engine did and why (and
     // whether the GPU would have run out without it).
-    const auto traces = sim::make_traces(per_kind, sim::kTuningSeed);
+    const auto traces = sim::make_traces(per_kind, diagnose_seed);
     if (explain >= static_cast<int>(traces.size())) {
       std::cerr << "policy_sim_bench: --explain=N: N must be below " << traces.size() << "\n";
       return 2;
@@ -89,12 +171,15 @@ int main(int argc, char** argv) {
     const auto& t = traces[static_cast<size_t>(explain)];
     const auto base = sim::run_trace(t, sim::Mode::kNothing, p, s);
     std::vector<std::string> log;
-    const auto r = sim::run_trace(t, sim::Mode::kPredictive, p, s, {}, &log);
+    sim::Simulation sv = s;
+    sv.log_samples = verbose;
+    sv.world_delays.mismatch = explain_mismatch;
+    const auto r = sim::run_trace(t, sim::Mode::kPredictive, p, sv, tuning, &log);
     std::cout << t.kind << " (known by " << t.known_by << "), GPU " << (t.gpu_total_bytes >> 20)
               << " MiB, peak demand " << (base.peak_demand_bytes >> 20) << " MiB, freeable "
               << (base.freeable_bytes >> 20) << " MiB; without policy "
               << (base.oom ? "OOM at " + std::to_string(base.oom_at_seconds) + " s" : "no OOM")
-              << "; predictive " << (r.oom ? "OOM" : "no OOM") << ", " << r.actions << " actions\n";
+              << "; predictive " << (r.oom ? "OOM at " + std::to_string(r.oom_at_seconds) + " s" : "no OOM") << ", " << r.actions << " actions\n";
     for (const auto& l : log) std::cout << "  " << l << "\n";
     return 0;
   }
@@ -117,6 +202,32 @@ int main(int argc, char** argv) {
       groups[r.group] = row_json(r);
     }
     j["predictive_by_group"] = groups;
+    // VRAM efficiency over replayed days (a week: seven seeds), with the
+    // daemon's engine (profile local_llm) and without it (Ollama's
+    // keep_alive alone).
+    sim::DayResult with, without;
+    for (uint32_t day = 0; day < 7; ++day) {
+      for (bool policy : {true, false}) {
+        const auto r = sim::replay_day(sim::kHeldOutSeed + day, p, policy);
+        auto& acc = policy ? with : without;
+        acc.held_byte_seconds += r.held_byte_seconds;
+        acc.serving_byte_seconds += r.serving_byte_seconds;
+        acc.requests += r.requests;
+        acc.loads += r.loads;
+        acc.policy_unloads += r.policy_unloads;
+      }
+    }
+    const sim::DayReplay world;
+    j["vram_efficiency_percent"] = with.efficiency_percent();
+    j["vram_efficiency_percent_without_policy"] = without.efficiency_percent();
+    j["vram_efficiency_replay"] = {{"days", 7},
+                                   {"requests", with.requests},
+                                   {"cold_loads_with_policy", with.loads},
+                                   {"cold_loads_without_policy", without.loads},
+                                   {"policy_unloads", with.policy_unloads},
+                                   {"keep_alive_seconds", world.keep_alive_seconds},
+                                   {"serving_window_seconds", world.serving_window_seconds},
+                                   {"profile", p.name}};
     j["threshold_only"] = row_json(find(rows, "all", sim::Mode::kThresholdOnly));
     std::cout << j.dump(2) << "\n";
     return 0;

@@ -8,12 +8,16 @@
 #   overhead_percent    tokens/s of real llama.cpp (node-llama-cpp,
 #                       tests/node/openai_server.mjs) without and with the
 #                       daemon polling it at 1 Hz, interleaved A/B pairs;
-#                       the spread is the standard deviation of the pairs
+#                       the spread is the standard deviation of the pairs;
+#                       daemon_cpu_percent_of_one_core: the daemon's own CPU
+#                       time over the seconds it ran (start-up included)
 #   kv_saved_percent    llama.cpp's own KV bytes at --ctx and at the context
 #                       right-sized to the observed peak
 #   preload_speedup     first-token latency, model not loaded vs preloaded
-#   vram_efficiency_percent  not measured yet: null, with the reason in
-#                       "not_measured" (README "Seed metrics" defines it)
+#   vram_efficiency_percent  share of the VRAM models hold that belongs to a
+#                       model serving (a request in flight or within 60 s),
+#                       over a replayed week in the simulator, with the
+#                       daemon's engine (README "Seed metrics")
 #
 # usage: bench/seed_metrics.sh [--json] [--quick] [BUILD_DIR]
 #   --quick: 2 A/B pairs of 4 requests, 30 traces per kind (the smoke test)
@@ -36,7 +40,7 @@ for f in "$cli" "$build/policy_sim_bench" "$build/make_tiny_models"; do
   [ -x "$f" ] || { echo "seed_metrics.sh: $f is missing; build first (scripts/build.sh)" >&2; exit 1; }
 done
 command -v node >/dev/null || { echo "seed_metrics.sh: node is missing (scripts/setup.sh)" >&2; exit 1; }
-if [ "$quick" = 1 ]; then pairs=2; requests=4; per_kind=30; runs=2; else pairs=6; requests=20; per_kind=""; runs=3; fi
+if [ "$quick" = 1 ]; then pairs=2; requests=4; per_kind=30; runs=2; else pairs=10; requests=20; per_kind=""; runs=3; fi
 
 work=$(mktemp -d)
 server_pid=""
@@ -75,19 +79,33 @@ start_daemon() {
   "$cli" daemon --interval 1 --no-probe --endpoint "llamacpp=$url" --listen 127.0.0.1:0 \
     --state-dir "$work/state" --config "$work/none.toml" >"$work/daemon.log" 2>&1 &
   daemon_pid=$!
+  daemon_started=$(date +%s.%N)
   sleep 1
+}
+# Stops the daemon and records the CPU it used (user + system, start-up
+# included) over the seconds it ran: the overhead's cost side, which other
+# work on the machine does not blur the way it blurs tokens/s.
+stop_daemon() {
+  local ticks
+  ticks=$(awk '{print $14 + $15}' "/proc/$daemon_pid/stat" 2>/dev/null || echo "")
+  local wall
+  wall=$(python3 -c "import time; print(time.time() - $daemon_started)")
+  kill "$daemon_pid"
+  wait "$daemon_pid" 2>/dev/null || true
+  [ -n "$ticks" ] && echo "$ticks $(getconf CLK_TCK) $wall" >>"$work/daemon_cpu"
+  daemon_pid=""
 }
 bench >/dev/null  # warm-up
 : >"$work/pairs"
+: >"$work/daemon_cpu"
 for i in $(seq 1 "$pairs"); do
   # Alternate which arm runs first, so a drift in the machine's load does
   # not always fall on the same arm.
   if [ $((i % 2)) = 1 ]; then
-    a=$(bench); start_daemon; b=$(bench); kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true
+    a=$(bench); start_daemon; b=$(bench); stop_daemon
   else
-    start_daemon; b=$(bench); kill "$daemon_pid"; wait "$daemon_pid" 2>/dev/null || true; a=$(bench)
+    start_daemon; b=$(bench); stop_daemon; a=$(bench)
   fi
-  daemon_pid=""
   log "pair $i: without the daemon $a tokens/s, with it $b tokens/s"
   echo "$a $b" >>"$work/pairs"
 done
@@ -111,6 +129,8 @@ sim = json.load(open(f"{work}/sim.json"))
 kv = json.load(open(f"{work}/kv.json"))
 pairs = [tuple(map(float, l.split())) for l in open(f"{work}/pairs") if l.strip()]
 losses = [100 * (1 - b / a) for a, b in pairs]
+cpu = [tuple(map(float, l.split())) for l in open(f"{work}/daemon_cpu") if l.strip()]
+cpu_percent = (100 * sum(t / hz for t, hz, _ in cpu) / sum(w for _, _, w in cpu)) if cpu else None
 out = {
     "oom_prevented_percent": sim["oom_prevented_percent"],
     "wasted_actions_percent": sim["wasted_actions_percent"],
@@ -118,6 +138,7 @@ out = {
     "overhead_percent": statistics.median(losses),
     "overhead_spread_percent": statistics.stdev(losses) if len(losses) > 1 else None,
     "overhead_pairs": [{"without_tokens_per_s": a, "with_tokens_per_s": b} for a, b in pairs],
+    "daemon_cpu_percent_of_one_core": cpu_percent,
     "kv_saved_percent": kv["kv_saved_percent"],
     "kv_bytes_before": kv["kv_bytes_before"],
     "kv_bytes_after": kv["kv_bytes_after"],
@@ -126,9 +147,9 @@ out = {
     "preload_speedup": kv["preload_speedup"],
     "cold_first_token_ms": kv["cold_first_token_ms"],
     "preloaded_first_token_ms": kv["preloaded_first_token_ms"],
-    "vram_efficiency_percent": None,
-    "not_measured": {"vram_efficiency_percent":
-                     "needs a replayed day of GPU use with serving state; not built yet"},
+    "vram_efficiency_percent": sim["vram_efficiency_percent"],
+    "vram_efficiency_percent_without_policy": sim["vram_efficiency_percent_without_policy"],
+    "vram_efficiency_replay": sim["vram_efficiency_replay"],
     "simulator_traces": sim.get("traces"),
 }
 if as_json:
@@ -142,9 +163,11 @@ rows = [
     ("wasted actions", f(out["wasted_actions_percent"], " %"), "<= 5 %"),
     ("daemon overhead (median, +/- sd)",
      f(out["overhead_percent"], " %") + " +/- " + f(out["overhead_spread_percent"], " %"), "< 1 %"),
+    ("daemon CPU (1 Hz, share of one core)", f(out["daemon_cpu_percent_of_one_core"], " %"), ""),
     ("KV cache saved (right-sized)", f(out["kv_saved_percent"], " %"), ""),
     ("preload speedup (first token)", f(out["preload_speedup"], "x"), ""),
-    ("VRAM efficiency (replayed day)", f(out["vram_efficiency_percent"], " %"), "not measured yet"),
+    ("VRAM efficiency (replayed week)", f(out["vram_efficiency_percent"], " %"),
+     "without daemon " + f(out["vram_efficiency_percent_without_policy"], " %")),
 ]
 print(f"{'metric':<38} {'measured':>18}  target")
 for name, v, t in rows:

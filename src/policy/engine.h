@@ -112,6 +112,14 @@ struct PolicyTuning {
   // step_window_seconds, times this (engine_pressure.cc). 0: off.
   double step_margin_factor = 2;
   double step_window_seconds = 30;
+  // A steady climb with nothing announced is a load streaming in (a
+  // model's weights); what follows a stream often comes at once (llama.cpp
+  // allocates the whole KV cache and its compute buffer after the weights):
+  // keep this share of what the climb has added in hand too (0: off).
+  // 0.35: llama.cpp's KV cache and compute buffer are up to about a third
+  // of the weights at the contexts people run (src/estimate); chosen on the
+  // simulator's tuning set (policy_sim_bench --summary).
+  double stream_tail_fraction = 0.35;
   // Share of that margin a planned load keeps on top of its planned size.
   // 0: the planner's estimate of a load is never under what llama.cpp
   // allocates (measured in src/estimate: total never under in 36 real

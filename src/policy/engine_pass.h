@@ -47,6 +47,10 @@ class Pass {
   void plan_delays(const GpuState& g);
   // The largest rise between two consecutive samples of `g` lately.
   uint64_t recent_step(const GpuState& g) const;
+  // What the GPU gained over the climb that ends now (samples rising,
+  // within the counters' wobble), 0 when not climbing.
+  // `since` (optional) gets the time the climb started.
+  uint64_t climb_bytes(const GpuState& g, double* since = nullptr) const;
   // Frees `ig`'s cache, all of its VRAM.
   static Action image_cache_action(const ImageGenState& ig);
   bool unloadable(const ModelState& m, double min_idle) const;
@@ -69,8 +73,10 @@ class Pass {
   std::string offload_reason(const GpuState& g, const GpuForecast& f, bool over, uint64_t thr,
                              bool loading, double projected) const;
   uint64_t cheap_bytes(const GpuState& g) const;
+  // `reload_need`: what the reload tier frees (at least `need`; a reload
+  // costs a cooldown, so it is sized for the climb, not the moment).
   uint64_t free_on_gpu(const GpuState& g, uint64_t need, const std::string& why, bool predictive,
-                       bool allow_reload = true);
+                       bool allow_reload = true, uint64_t reload_need = 0);
   void ram_reserve_rule();
 
   // engine_context.cc

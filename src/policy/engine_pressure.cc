@@ -126,6 +126,11 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
   for (const auto& a : in_.announced) announced_lately = announced_lately || a.gpu == g.index;
   if (!announced_lately) {
     margin = std::max(margin, t_.step_margin_factor * static_cast<double>(recent_step(g)));
+    // A steady climb (the fit holds and the last samples agree): a load
+    // streaming in, whose last allocations may come at once.
+    if (t_.stream_tail_fraction > 0 && f.growth.valid && f.still_growing) {
+      margin = std::max(margin, t_.stream_tail_fraction * static_cast<double>(climb_bytes(g)));
+    }
   }
   double projected = static_cast<double>(g.used_bytes);
   uint64_t pending = 0;
@@ -180,7 +185,21 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
   const std::string why = offload_reason(g, f, over, thr, loading, projected);
   st_.offload_disarmed[g.index] = true;
   st_.offload_fired_at[g.index] = in_.now_seconds;
-  const uint64_t freed = free_on_gpu(g, need, why, !over, !fast_tier_only);
+  // Under a climb nothing announced that the fit does not follow (steps:
+  // the margin acted, not the forecast), a reload frees what the climb's
+  // own rate adds over cover_seconds too: the model is then out of reach
+  // for a cooldown, and a reload sized for the moment leaves the rest of
+  // the climb to nothing. (A forecast's projection holds that growth.)
+  uint64_t reload_need = need;
+  if (t_.predict && !loading && projected <= static_cast<double>(g.used_bytes)) {
+    double since = in_.now_seconds;
+    const uint64_t climb = climb_bytes(g, &since);
+    if (climb > 0 && in_.now_seconds - since >= t_.sample_interval_seconds) {
+      const double rate = static_cast<double>(climb) / (in_.now_seconds - since);
+      reload_need = need + static_cast<uint64_t>(rate * t_.cover_seconds);
+    }
+  }
+  const uint64_t freed = free_on_gpu(g, need, why, !over, !fast_tier_only, reload_need);
   if (freed > 0) {
     // Watch how it lands (and whether the growth goes on) closely.
     if (t_.predict && can_sample_faster()) {
@@ -212,6 +231,27 @@ uint64_t Pass::recent_step(const GpuState& g) const {
   }
   visit(in_.now_seconds, in_.gpus);
   return step;
+}
+
+uint64_t Pass::climb_bytes(const GpuState& g, double* since) const {
+  // Walk back while each older sample is no higher than the next (within
+  // the counters' wobble).
+  const double wobble = static_cast<double>(t_.oom_margin_min_bytes) / 2;
+  uint64_t lowest = g.used_bytes;
+  uint64_t next = g.used_bytes;
+  for (auto it = history_.rbegin(); it != history_.rend(); ++it) {
+    const GpuState* hg = nullptr;
+    for (const auto& x : it->gpus) {
+      if (x.index == g.index) hg = &x;
+    }
+    if (!hg || static_cast<double>(hg->used_bytes) > static_cast<double>(next) + wobble) break;
+    next = hg->used_bytes;
+    if (next <= lowest) {
+      lowest = next;
+      if (since) *since = it->now_seconds;
+    }
+  }
+  return g.used_bytes - lowest;
 }
 
 void Pass::plan_delays(const GpuState& g) {
@@ -254,7 +294,7 @@ uint64_t Pass::cheap_bytes(const GpuState& g) const {
 // with fewer GPU layers (it keeps serving, only slower). Without
 // `allow_reload` only the fast, free tier is taken.
 uint64_t Pass::free_on_gpu(const GpuState& g, uint64_t need, const std::string& why,
-                           bool predictive, bool allow_reload) {
+                           bool predictive, bool allow_reload, uint64_t reload_need) {
   uint64_t freed = 0;
   std::vector<const ModelState*> idle;
   for (const auto& m : in_.models) {
@@ -289,9 +329,10 @@ uint64_t Pass::free_on_gpu(const GpuState& g, uint64_t need, const std::string& 
     }
   }
   std::sort(big.begin(), big.end(), [](auto* a, auto* b) { return a->vram_bytes > b->vram_bytes; });
+  const uint64_t reload_target = std::max(need, reload_need);
   for (const ModelState* m : big) {
     if (freed >= need) return freed;
-    const uint64_t rest = need - freed;
+    const uint64_t rest = reload_target - freed;
     // ceil(rest / layer) layers leave the GPU; the planner's per-layer size
     // is what llama.cpp allocates per offloaded layer (weights of one block).
     uint64_t drop = (rest + m->gpu_layer_bytes - 1) / m->gpu_layer_bytes;

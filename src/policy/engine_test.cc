@@ -55,6 +55,7 @@ PolicyTuning exact() {
   PolicyTuning t;
   t.delay_spread_factor = 0;
   t.step_margin_factor = 0;
+  t.stream_tail_fraction = 0;  // the climb's tail: its own test
   return t;
 }
 
@@ -530,6 +531,55 @@ TEST(EngineTest, PlansWithLearnedDelaysAndTheirSpread) {
   // A hostile record (NaN) is ignored, not planned with.
   s.p50_seconds = std::nan("");
   EXPECT_DOUBLE_EQ(planned_delay_seconds({s}, ActionKind::kUnload, "ollama", kGiB, t), 2.5);
+}
+
+TEST(EngineTest, ASteadyClimbKeepsItsTailInHand) {
+  // Something nobody announced streams in at 1 GiB/s from 4 GiB on a 24 GiB
+  // GPU (a model's weights); llama.cpp then takes its KV cache and compute
+  // buffer at once. With the tail kept in hand (35 % of the climb) the idle
+  // model goes while the climb is still 3 GiB or more from the top; with
+  // it off, only when the line itself nears the top.
+  auto at = [](double t) {
+    auto in = base(t);
+    GpuState g = gpu(0, 0);
+    g.used_bytes = static_cast<uint64_t>((4 + (t - 100)) * static_cast<double>(kGiB));
+    in.gpus = {g};
+    in.models = {model("idle", 3, 100)};
+    return in;
+  };
+  auto first_unload = [&](PolicyTuning tuning) {
+    std::vector<PolicyInput> hist;
+    PolicyState st;
+    for (double t = 100; t < 125; t += 1) {
+      const Decision d = decide(at(t), profile(), hist, st, tuning);
+      if (find(d, ActionKind::kUnload, "idle")) return t;
+      hist.push_back(at(t));
+    }
+    return 0.0;
+  };
+  PolicyTuning tail = one_hz();
+  tail.stream_tail_fraction = 0.35;
+  const double with_tail = first_unload(tail);
+  const double without = first_unload(one_hz());
+  // Climb c = t - 100 GiB over 4 GiB: acts once 4 + c > 24 - 0.35 c.
+  EXPECT_GE(with_tail, 114);
+  EXPECT_LE(with_tail, 116);
+  EXPECT_GE(without, 118);  // OOM 2 s away at 1 Hz: the last moment
+  EXPECT_GT(without - with_tail, 2);
+  // Announced growth has no unknown tail: the planner's size stands.
+  PolicyTuning t2 = tail;
+  std::vector<PolicyInput> hist;
+  PolicyState st;
+  for (double t = 100; t < 112; t += 1) {
+    auto in = at(t);
+    AnnouncedLoad a;
+    a.source = "planner";
+    a.bytes = 12 * kGiB;
+    a.resident_bytes = static_cast<uint64_t>((t - 100) * static_cast<double>(kGiB));
+    in.announced = {a};
+    EXPECT_TRUE(decide(in, profile(), hist, st, t2).actions.empty()) << "t=" << t;
+    hist.push_back(in);
+  }
 }
 
 TEST(EngineTest, ReloadEscalatesWhileGrowthGoesOnButDoesNotFlap) {

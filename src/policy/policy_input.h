@@ -38,7 +38,10 @@ struct ModelState {
   uint64_t kv_peak_bytes = 0;      // highest use observed while loaded
   double idle_seconds = 0;         // since the last request
   bool busy = false;               // a request is in flight
-  bool pinned = false;             // keep_alive < 0: the user wants it kept
+  // Never unloaded or reloaded by the policy: keep_alive < 0 (the user
+  // wants it kept), or served by a backend the serve gateway manages (it
+  // evicts and restarts those itself; snapshot_adapter.cc).
+  bool pinned = false;
   uint32_t n_layers = 0;           // repeating layers (+1 output) as the planner counts
   uint32_t gpu_layers = 0;         // how many are on the GPU now
   uint64_t gpu_layer_bytes = 0;    // VRAM one layer takes (from the planner)

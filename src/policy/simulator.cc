@@ -697,6 +697,19 @@ TraceResult run_trace(const Trace& tr, Mode mode, const Profile& profile, const 
     }
     std::vector<PolicyInput> hist(history.begin(), history.end());
     Decision d = decide(in, p, hist, state, tuning);
+    if (log && s.log_samples) {
+      std::ostringstream os;
+      os << "t=" << t << " sample used=" << format_bytes(used)
+         << " shown=" << format_bytes(in.gpus.empty() ? 0 : in.gpus[0].used_bytes);
+      for (const auto& f : d.forecasts) {
+        os << " slope=" << format_bytes(static_cast<uint64_t>(std::max(0.0, f.growth.slope_bytes_per_s)))
+           << "/s hi=" << format_bytes(static_cast<uint64_t>(std::max(0.0, f.growth.slope_upper_bytes_per_s)))
+           << "/s valid=" << f.growth.valid << " growing=" << f.still_growing;
+      }
+      for (const auto& a : in.announced) os << " announced " << a.source << " " << format_bytes(a.remaining_bytes());
+      for (const auto& n : d.notes) os << " | " << n;
+      log->push_back(os.str());
+    }
     for (auto& a : d.actions) {
       uint64_t bytes = a.expected_bytes;
       for (const auto& l : live) {
@@ -806,6 +819,139 @@ std::string format_table(const std::vector<Row>& rows) {
     os << " |\n";
   }
   return os.str();
+}
+
+double DayResult::efficiency_percent() const {
+  return held_byte_seconds > 0 ? 100.0 * serving_byte_seconds / held_byte_seconds : 0.0;
+}
+
+DayResult replay_day(uint32_t seed, const Profile& profile, bool with_policy,
+                     const DayReplay& day, std::set<std::string>* fields) {
+  Draw d(seed);
+  struct Request {
+    double start, end;
+  };
+  struct DayModel {
+    std::string name;
+    uint64_t bytes = 0;
+    double weight = 1;  // how often users open a session with it
+    std::vector<Request> requests;
+    bool loaded = false;
+    double last_start = -1e9, last_end = -1e9;
+    size_t next = 0;  // the next request to start
+  };
+  // A chat model, a coder, a large one for hard questions, an embedder.
+  std::vector<DayModel> models(4);
+  const double gib[] = {4.5, 7, 12, 0.6};
+  const double weight[] = {1.0, 0.6, 0.25, 0.8};
+  const char* names[] = {"chat", "coder", "large", "embed"};
+  for (size_t i = 0; i < models.size(); ++i) {
+    models[i].name = names[i];
+    models[i].bytes = static_cast<uint64_t>(gib[i] * d.real(0.9, 1.1) * static_cast<double>(kGiB));
+    models[i].weight = weight[i];
+  }
+  const double end = day.hours * 3600;
+  // Sessions: 2 an hour at weight 1 from 8 to 20 h, 0.1 an hour at night;
+  // each 1-10 requests of 2-25 s, 15-180 s apart.
+  for (auto& m : models) {
+    for (double t = 0; t < end;) {
+      const double hour = std::fmod(t / 3600, 24);
+      const double rate = m.weight * (hour >= 8 && hour < 20 ? 2.0 : 0.1) / 3600;
+      t += -std::log(1 - d.real(0, 0.999999)) / rate;
+      double r = t;
+      const int n = 1 + d.pick(10);
+      for (int k = 0; k < n && r < end; ++k) {
+        const double len = d.real(2, 25);
+        m.requests.push_back({r, r + len});
+        r += len + d.real(15, 180);
+      }
+      t = std::max(t, r);
+    }
+  }
+  DayResult out;
+  PolicyTuning tuning;
+  tuning.sample_interval_seconds = day.step_seconds;
+  PolicyState state;
+  const std::vector<PolicyInput> no_history;
+  auto used = [&] {
+    uint64_t u = day.base_bytes;
+    for (const auto& m : models) u += m.loaded ? m.bytes : 0;
+    return u;
+  };
+  for (double t = 0; t < end; t += day.step_seconds) {
+    // Requests that start in this step: Ollama loads the model first,
+    // evicting the least recently used idle one while it does not fit.
+    for (auto& m : models) {
+      while (m.next < m.requests.size() && m.requests[m.next].start <= t) {
+        const Request& r = m.requests[m.next++];
+        ++out.requests;
+        if (!m.loaded) {
+          ++out.loads;
+          while (used() + m.bytes > day.gpu_total_bytes) {
+            DayModel* lru = nullptr;
+            for (auto& o : models) {
+              if (o.loaded && o.last_end < t && (!lru || o.last_end < lru->last_end)) lru = &o;
+            }
+            if (!lru) break;
+            lru->loaded = false;
+          }
+          m.loaded = true;
+        }
+        m.last_start = r.start;
+        m.last_end = std::max(m.last_end, r.end);
+      }
+      // keep_alive runs from the end of the last request.
+      if (m.loaded && m.last_end < t && t - m.last_end >= day.keep_alive_seconds) m.loaded = false;
+    }
+    if (with_policy) {
+      snapshot::Snapshot snap;
+      snap.host.meminfo.total_bytes = 64 * kGiB;
+      snap.host.meminfo.available_bytes = 40 * kGiB;
+      gpu::GpuDevice g;
+      g.index = 0;
+      g.memory_total_bytes = day.gpu_total_bytes;
+      g.memory_used_bytes = used();
+      snap.gpus = {g};
+      for (const auto& m : models) {
+        if (!m.loaded) continue;
+        runtimes::LoadedModel lm;
+        lm.runtime = runtimes::RuntimeKind::kOllama;
+        lm.endpoint = kOllamaEndpoint;
+        lm.name = m.name;
+        lm.state = "loaded";
+        lm.size_bytes = m.bytes;
+        lm.vram_bytes = m.bytes;
+        // The assembler's idle time: since the last sign of use (a request
+        // starting or ending moves Ollama's expiry).
+        lm.idle_seconds = t - std::max(m.last_start, std::min(m.last_end, t));
+        snap.loaded_models.push_back(lm);
+      }
+      const PolicyInput in = to_policy_input(snap, t);
+      if (fields) {
+        const auto f = input_fields(in);
+        fields->insert(f.begin(), f.end());
+      }
+      const Decision dec = decide(in, profile, no_history, state, tuning);
+      for (const auto& a : dec.actions) {
+        if (a.kind != ActionKind::kUnload) continue;
+        for (auto& m : models) {
+          if (m.name == a.model && m.loaded) {
+            m.loaded = false;
+            ++out.policy_unloads;
+          }
+        }
+      }
+    }
+    for (const auto& m : models) {
+      if (!m.loaded) continue;
+      const double b = static_cast<double>(m.bytes) * day.step_seconds;
+      out.held_byte_seconds += b;
+      const bool busy = m.last_start <= t && t < m.last_end;
+      if (busy || (m.last_end <= t && t - m.last_end <= day.serving_window_seconds))
+        out.serving_byte_seconds += b;
+    }
+  }
+  return out;
 }
 
 }  // namespace memopt::policy::sim

@@ -116,6 +116,7 @@ struct Simulation {
   uint64_t sample_noise_bytes = 32ULL << 20;
   DelayModel world_delays;                // what actions really take
   std::vector<ActionDelayStats> learned;  // what the daemon's history says
+  bool log_samples = false;               // run_trace's log: every sample too
 };
 
 struct TraceResult {
@@ -166,5 +167,39 @@ std::vector<Row> evaluate(const std::vector<Trace>& traces, const Profile& profi
                           const Simulation& s = {}, const PolicyTuning& tuning = {},
                           const std::vector<double>& mismatches = {1.0});
 std::string format_table(const std::vector<Row>& rows);
+
+// VRAM efficiency over a replayed day (README "Seed metrics"): the share of
+// the GPU memory models hold that belongs to a model actually serving (a
+// request in flight, or one ended within `serving_window_seconds`: the
+// conversation goes on), integrated over the day. The world: a few Ollama
+// models that users open sessions with (several requests, minutes apart),
+// busy in the day and quiet at night; Ollama loads a model on its first
+// request, evicts the least recently used idle one when the next does not
+// fit, and unloads a model `keep_alive_seconds` after its last request.
+// With the policy, the daemon's engine sees what the daemon would (no busy
+// flag: Ollama has none; idle time since the last request) every
+// `step_seconds` and its actions land at once.
+struct DayReplay {
+  double hours = 24;
+  double step_seconds = 5;
+  uint64_t gpu_total_bytes = 24ULL << 30;
+  uint64_t base_bytes = 1ULL << 30;
+  double keep_alive_seconds = 1800;  // OLLAMA_KEEP_ALIVE=30m
+  double serving_window_seconds = 60;
+};
+
+struct DayResult {
+  double held_byte_seconds = 0;     // models loaded
+  double serving_byte_seconds = 0;  // of which serving
+  int requests = 0;
+  int loads = 0;             // cold loads (a request found its model unloaded)
+  int policy_unloads = 0;    // unloads the engine decided
+  double efficiency_percent() const;
+};
+
+// `fields` (optional): the engine's inputs' non-default fields
+// (input_fields()), for the test that they are the daemon's.
+DayResult replay_day(uint32_t seed, const Profile& profile, bool with_policy,
+                     const DayReplay& day = {}, std::set<std::string>* fields = nullptr);
 
 }  // namespace memopt::policy::sim

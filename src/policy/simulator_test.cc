@@ -165,6 +165,13 @@ TEST(SimulatorTest, GivesTheEngineOnlyWhatTheDaemonFills) {
   EXPECT_TRUE(given.count("announced@profile"));
   EXPECT_TRUE(given.count("models.busy@llama.cpp"));
   EXPECT_EQ(beyond(given, fillable), std::set<std::string>{});
+  // The replayed day (VRAM efficiency) feeds the engine the same way.
+  std::set<std::string> day;
+  DayReplay short_day;
+  short_day.hours = 10;  // to mid-morning: sessions from 8 h
+  replay_day(kTuningSeed, local_llm(), true, short_day, &day);
+  EXPECT_TRUE(day.count("models.idle_seconds@ollama"));
+  EXPECT_EQ(beyond(day, fillable), std::set<std::string>{});
   // A field the daemon never fills, given anyway, is caught: an exact busy
   // flag on an Ollama model (Ollama reports none).
   PolicyInput oracle;
@@ -411,11 +418,11 @@ TEST(SimulatorTest, ForecastOnARecordedFillOfAnH200) {
 // The figures the issue asks for, on the held-out trace set (a seed no
 // tuning looked at), with the daemon's inputs only and world delays drawn
 // independently of the engine's learned figures. Printed for the report.
-// The issue's targets (>= 99 % prevented at 1x, >= 97 % at 1.5x) are NOT
-// reached: growth nobody announced (another user's process, a script or a
-// game never seen before) comes in steps no forecast sees, and the held-out
-// set prevents 93.7 % / 92.9 % of the preventable OOMs (known loads 100 %,
-// unknown growth 88.7 %). Guarded here at what is achieved.
+// At 60 traces per kind the held-out set prevents 95.3 % at 1x and 1.5x,
+// 93.7 % at 2x (the bench's 100 per kind: 98.4 %, 98.4 %, 97.9 %). What it
+// misses is growth nobody announced that comes in one step after a long
+// quiet (a game's next level) and a known program outgrowing every run it
+// was learned from. Guarded here at what is achieved.
 TEST(SimulatorTest, PredictivePolicyOnTheHeldOutSet) {
   const auto rows =
       evaluate(make_traces(60, kHeldOutSeed), local_llm(), learned_world(), {}, {1.0, 1.5, 2.0});
@@ -432,9 +439,9 @@ TEST(SimulatorTest, PredictivePolicyOnTheHeldOutSet) {
   const Row& thr = find("all", Mode::kThresholdOnly);
   ASSERT_GT(all.oom_without_policy - all.unpreventable, 100);  // real OOMs to prevent
   EXPECT_GT(all.unpreventable, 0);  // and some no policy can (nothing to free)
-  EXPECT_GE(all.prevented_percent(), 93.5);
-  EXPECT_GE(find("all", Mode::kPredictive, 1.5).prevented_percent(), 92.5);
-  EXPECT_GE(find("all", Mode::kPredictive, 2.0).prevented_percent(), 92.0);
+  EXPECT_GE(all.prevented_percent(), 95.0);
+  EXPECT_GE(find("all", Mode::kPredictive, 1.5).prevented_percent(), 95.0);
+  EXPECT_GE(find("all", Mode::kPredictive, 2.0).prevented_percent(), 93.5);
   EXPECT_GT(all.prevented, 3 * thr.prevented);
   // Loads known before they land: the planner's and the gateway's all
   // prevented; a learned profile misses where this run outgrew every run
@@ -450,6 +457,37 @@ TEST(SimulatorTest, PredictivePolicyOnTheHeldOutSet) {
   int by_kind = 0;
   for (const auto& [k, n] : all.wasted_by_kind) by_kind += n;
   EXPECT_EQ(by_kind, all.wasted_actions);
+}
+
+}  // namespace
+}  // namespace memopt::policy::sim
+
+namespace memopt::policy::sim {
+namespace {
+
+// VRAM efficiency over a replayed day: idle models held for Ollama's
+// keep_alive are memory nobody is served from; the engine's idle unload
+// (local_llm: 300 s) gives it back, at the price of more cold loads.
+TEST(SimulatorTest, AReplayedDayMeasuresVramEfficiency) {
+  const DayResult without = replay_day(kTuningSeed, local_llm(), false);
+  const DayResult with = replay_day(kTuningSeed, local_llm(), true);
+  EXPECT_EQ(with.requests, without.requests);  // the same day
+  EXPECT_GT(with.requests, 50);
+  EXPECT_GT(without.held_byte_seconds, 0);
+  EXPECT_LE(without.serving_byte_seconds, without.held_byte_seconds);
+  EXPECT_EQ(without.policy_unloads, 0);
+  EXPECT_GT(with.policy_unloads, 0);
+  EXPECT_GT(with.efficiency_percent(), without.efficiency_percent() + 10);
+  EXPECT_LT(with.efficiency_percent(), 100);
+  EXPECT_GE(with.loads, without.loads);
+  // With Ollama's keep_alive already at the profile's 300 s, the engine has
+  // little left to give back.
+  DayReplay short_keep;
+  short_keep.keep_alive_seconds = 300;
+  const double a = replay_day(kTuningSeed, local_llm(), false, short_keep).efficiency_percent();
+  const double b = replay_day(kTuningSeed, local_llm(), true, short_keep).efficiency_percent();
+  EXPECT_NEAR(a, b, 3.0);
+  EXPECT_GT(a, without.efficiency_percent());
 }
 
 }  // namespace

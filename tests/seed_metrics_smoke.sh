@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# bench/seed_metrics.sh --json --quick end to end: every key issue 14 names
+# is a measured number (none null), in its range.
+set -euo pipefail
+build=$1
+src=$(cd "$(dirname "$0")/.." && pwd)
+out=$(bash "$src/bench/seed_metrics.sh" --json --quick "$build")
+python3 - "$out" <<'PY'
+import json, sys
+d = json.loads(sys.argv[1])
+keys = ["oom_prevented_percent", "wasted_actions_percent",
+        "oom_prevented_percent_at_1_5x_delay", "overhead_percent",
+        "kv_saved_percent", "preload_speedup", "vram_efficiency_percent"]
+bad = [k for k in keys if not isinstance(d.get(k), (int, float))]
+assert not bad, f"not measured: {bad}"
+for k in ["oom_prevented_percent", "oom_prevented_percent_at_1_5x_delay",
+          "wasted_actions_percent", "kv_saved_percent", "vram_efficiency_percent"]:
+    assert 0 <= d[k] <= 100, (k, d[k])
+assert d["oom_prevented_percent"] > 50, d["oom_prevented_percent"]
+assert d["kv_bytes_after"] < d["kv_bytes_before"], d
+assert d["preload_speedup"] > 1, d["preload_speedup"]
+assert d["vram_efficiency_percent"] > d["vram_efficiency_percent_without_policy"], d
+assert len(d["overhead_pairs"]) >= 2, d["overhead_pairs"]
+print("seed metrics:", {k: round(d[k], 2) for k in keys})
+PY
