@@ -1,0 +1,16 @@
+#pragma once
+// Replacing a small state file so that a reader (or a crash) sees the old
+// content or the new one, never half of it.
+#include <string>
+#include <string_view>
+
+#include "util/result.h"
+
+namespace memopt {
+
+// Writes `content` to a temporary file beside `path` (mode 0600, created
+// with O_EXCL|O_NOFOLLOW, never written through a link), fsyncs it and
+// renames it over `path`. Errors name the file and the reason.
+Status write_file_atomic(const std::string &path, std::string_view content);
+
+}  // namespace memopt
