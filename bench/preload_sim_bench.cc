@@ -74,9 +74,10 @@ Knobs tune(bool print) {
           k.half_life_days = hl;
           const Outcome o = run_set(traces, Policy::kPredictor, k);
           if (print) {
-            std::cout << fmt::format("  p>={:.2f} idle {:>3}s evict-idle {:>3}s half-life {:>2}d:"
-                                     " {:.1f}% warm first, {} preloads\n",
-                                     p, idle, evict, hl, o.warm_first_percent(), o.preloads);
+            std::cout << fmt::format(
+                "  p>={:.2f} idle {:>3}s evict-idle {:>3}s half-life {:>2}d:"
+                " {:.1f}% warm first, {} preloads\n",
+                p, idle, evict, hl, o.warm_first_percent(), o.preloads);
           }
           if (o.warm_first_percent() > best_rate + 1e-9 ||
               (o.warm_first_percent() > best_rate - 1e-9 && o.preloads < best_preloads)) {
@@ -96,8 +97,7 @@ void BM_ReplayHeldOut(benchmark::State &state) {
   for (auto _ : state) {
     benchmark::DoNotOptimize(replay(traces[0], Policy::kPredictor, Knobs{}));
   }
-  state.SetItemsProcessed(state.iterations() *
-                          static_cast<int64_t>(traces[0].requests.size()));
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(traces[0].requests.size()));
 }
 BENCHMARK(BM_ReplayHeldOut)->Unit(benchmark::kMillisecond);
 
@@ -108,10 +108,10 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--tune") == 0) {
       const Knobs k = tune(true);
-      std::cout << fmt::format("best on the tuning seeds: p>={:.2f} idle {}s evict-idle {}s "
-                               "half-life {}d\n",
-                               k.min_probability, k.idle_seconds, k.evict_idle_seconds,
-                               k.half_life_days);
+      std::cout << fmt::format(
+          "best on the tuning seeds: p>={:.2f} idle {}s evict-idle {}s "
+          "half-life {}d\n",
+          k.min_probability, k.idle_seconds, k.evict_idle_seconds, k.half_life_days);
       return 0;
     }
     if (std::strcmp(argv[i], "--json") == 0) {
@@ -140,8 +140,7 @@ int main(int argc, char **argv) {
   std::cout << fmt::format(
       "Preload predictor, replayed request logs: 6 models (1-10 GiB), budget 16 GiB;\n"
       "knobs p>={:.2f}, idle {}s, evict models idle {}s+, half-life {}d\n\n",
-      knobs.min_probability, knobs.idle_seconds, knobs.evict_idle_seconds,
-      knobs.half_life_days);
+      knobs.min_probability, knobs.idle_seconds, knobs.evict_idle_seconds, knobs.half_life_days);
   print_table("Tuning seeds", traces_of(tuning_seeds()), knobs);
   std::cout << "\n";
   print_table("HELD-OUT seeds", traces_of(held_out_seeds()), knobs);

@@ -25,8 +25,7 @@ void PreloadPredictor::advance_to(int64_t unix_seconds) {
     return;
   }
   if (unix_seconds <= now_) return;
-  const double halvings =
-      static_cast<double>(unix_seconds - now_) / (opts_.half_life_days * 86400);
+  const double halvings = static_cast<double>(unix_seconds - now_) / (opts_.half_life_days * 86400);
   now_ = unix_seconds;
   const double unit_log2 = std::log2(unit_) + halvings;
   if (unit_log2 < 40) {
@@ -52,7 +51,8 @@ void PreloadPredictor::forget_least_requested() {
     if (models_[i].requests < models_[victim].requests) victim = i;
   }
   models_.erase(models_.begin() + static_cast<std::ptrdiff_t>(victim));
-  for (auto &m : models_) m.successors.erase(m.successors.begin() + static_cast<std::ptrdiff_t>(victim));
+  for (auto &m : models_)
+    m.successors.erase(m.successors.begin() + static_cast<std::ptrdiff_t>(victim));
   if (last_ == static_cast<int>(victim)) {
     last_ = -1;
   } else if (last_ > static_cast<int>(victim)) {

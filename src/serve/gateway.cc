@@ -470,7 +470,8 @@ struct Gateway::Impl {
     if (!log_store) return;
     auto text = log_store->load();
     Result<std::vector<RequestRecord>> recs =
-        text ? decode_request_log(*text, log_store->where()) : Result<std::vector<RequestRecord>>(text.error());
+        text ? decode_request_log(*text, log_store->where())
+             : Result<std::vector<RequestRecord>>(text.error());
     if (!recs) {
       log_error = recs.error().message + " (starting with an empty request log; the next save "
                                          "replaces it)";

@@ -32,8 +32,8 @@ class GatewayPreload : public ::testing::Test {
   ModelConfig model(const std::string &name) {
     ModelConfig m;
     m.name = name;
-    m.command = {MEMOPT_SERVE_FAKE_BACKEND, "-m", dir_.file("m.gguf"), "--port", "${PORT}",
-                 "-c", "256"};
+    m.command = {
+        MEMOPT_SERVE_FAKE_BACKEND, "-m", dir_.file("m.gguf"), "--port", "${PORT}", "-c", "256"};
     m.load_timeout_seconds = 20;
     return m;
   }
@@ -202,7 +202,7 @@ TEST_F(GatewayPreload, NeverEvictsARecentOrBusyModelForIt) {
 
 TEST_F(GatewayPreload, ADamagedLogIsReportedAndThePredictorStartsEmpty) {
   std::ofstream(dir_.file("serve-requests.log")) << "# ruvector-memopt serve request log 1\n"
-                                                  << "1767571200000 tiny-b\nnot a record\n";
+                                                 << "1767571200000 tiny-b\nnot a record\n";
   auto gw = make(1ull << 40, 120);
   ASSERT_TRUE(gw);
   const json p = gw->state_json()["preload"];

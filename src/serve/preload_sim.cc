@@ -235,8 +235,9 @@ struct Memory {
       return s;
     };
     while (!loaded.empty() && used() + tr.models[static_cast<size_t>(m)].bytes > tr.budget_bytes) {
-      auto oldest = std::min_element(loaded.begin(), loaded.end(),
-                                     [](const auto &a, const auto &b) { return a.second < b.second; });
+      auto oldest =
+          std::min_element(loaded.begin(), loaded.end(),
+                           [](const auto &a, const auto &b) { return a.second < b.second; });
       stop(oldest->first);
     }
   }

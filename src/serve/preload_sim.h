@@ -65,8 +65,8 @@ struct Outcome {
   uint64_t warm_first = 0;  // whose first request found its model loaded
   uint64_t requests = 0;
   uint64_t warm = 0;
-  uint64_t loads = 0;     // on-demand loads (cold requests)
-  uint64_t preloads = 0;  // loads made by the predictor
+  uint64_t loads = 0;          // on-demand loads (cold requests)
+  uint64_t preloads = 0;       // loads made by the predictor
   uint64_t preloads_used = 0;  // preloaded models requested before being evicted
   double warm_first_percent() const {
     return sessions ? 100.0 * static_cast<double>(warm_first) / static_cast<double>(sessions) : 0;

@@ -142,7 +142,8 @@ Result<std::vector<RequestRecord>> decode_request_log(std::string_view text,
     if (s1 == std::string_view::npos) return make_error(at + ": expected \"<unix ms> <model>\"");
     const size_t s2 = line.find(' ', s1 + 1);
     const std::string_view ms_text = line.substr(0, s1);
-    const std::string_view model = line.substr(s1 + 1, s2 == std::string_view::npos ? line.npos : s2 - s1 - 1);
+    const std::string_view model =
+        line.substr(s1 + 1, s2 == std::string_view::npos ? line.npos : s2 - s1 - 1);
     const std::string_view client = s2 == std::string_view::npos ? "" : line.substr(s2 + 1);
     auto ms = parse_i64(ms_text);
     // 2001-09-09 .. 2286-11-20: a time this log can hold.

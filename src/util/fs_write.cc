@@ -15,7 +15,8 @@ Status write_file_atomic(const std::string &path, std::string_view content) {
   // not its target) and the create tried once more.
   const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
   int fd = ::open(tmp.c_str(), flags, 0600);
-  if (fd < 0 && errno == EEXIST && ::unlink(tmp.c_str()) == 0) fd = ::open(tmp.c_str(), flags, 0600);
+  if (fd < 0 && errno == EEXIST && ::unlink(tmp.c_str()) == 0)
+    fd = ::open(tmp.c_str(), flags, 0600);
   if (fd < 0) return make_error("cannot write " + tmp + ": " + std::strerror(errno));
   bool ok = true;
   size_t done = 0;

@@ -28,12 +28,11 @@ int main(int argc, char **argv) {
     if (req.body.find("slow") != std::string::npos) {
       std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms));
     }
-    res.set_content(
-        R"({"id":"fake","object":"chat.completion","created":0,"model":"fake",)"
-        R"("choices":[{"index":0,"message":{"role":"assistant","content":"ok"},)"
-        R"("finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,)"
-        R"("total_tokens":2}})",
-        "application/json");
+    res.set_content(R"({"id":"fake","object":"chat.completion","created":0,"model":"fake",)"
+                    R"("choices":[{"index":0,"message":{"role":"assistant","content":"ok"},)"
+                    R"("finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,)"
+                    R"("total_tokens":2}})",
+                    "application/json");
   });
   return server.listen("127.0.0.1", port) ? 0 : 1;
 }
