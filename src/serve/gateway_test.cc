@@ -39,7 +39,8 @@ class GatewayPreload : public ::testing::Test {
   }
 
   // A log that says "tiny-b" is what gets asked for at this hour of the
-  // week: ten requests at this very time in each of the last four weeks.
+  // week: ten requests at this very time in each of the last four weeks, and
+  // ten an hour later (so a test running across the hour sees the same).
   void seed_log() {
     const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch())
@@ -47,6 +48,9 @@ class GatewayPreload : public ::testing::Test {
     std::deque<RequestRecord> recs;
     for (int week = 4; week >= 1; --week) {
       for (int i = 0; i < 10; ++i) recs.push_back({now_ms - week * kWeekMs, "tiny-b", ""});
+      for (int i = 0; i < 10; ++i) {
+        recs.push_back({now_ms - week * kWeekMs + 3600 * 1000, "tiny-b", ""});
+      }
     }
     std::ofstream(dir_.file("serve-requests.log")) << encode_request_log(recs);
   }
@@ -114,7 +118,7 @@ TEST_F(GatewayPreload, StartsTheLikelyModelWhenMemoryIsFreeAndKeepsTheLog) {
   seed_log();
   auto gw = make(1ull << 40, 120);
   ASSERT_TRUE(gw);
-  EXPECT_EQ(gw->state_json()["preload"]["log_records"], 40);
+  EXPECT_EQ(gw->state_json()["preload"]["log_records"], 80);
   EXPECT_EQ(gw->state_json()["preload"]["next"][0]["model"], "tiny-b");
   ASSERT_TRUE(gw->start());
   // Nobody asked for anything: tiny-b comes up on its own, tiny-a does not.
@@ -139,16 +143,16 @@ TEST_F(GatewayPreload, StartsTheLikelyModelWhenMemoryIsFreeAndKeepsTheLog) {
   EXPECT_TRUE(
       has_line(gw->metrics_text(), "ruvector_serve_preload_hits_total{model=\"tiny-b\"} 1"));
   gw->stop();
-  // The log survives the restart: the seeded 40 and the new request.
+  // The log survives the restart: the seeded 80 and the new request.
   auto stored = file_request_log_store(dir_.file("serve-requests.log"))->load();
   ASSERT_TRUE(stored) << stored.error().message;
   auto recs = decode_request_log(*stored, "log");
   ASSERT_TRUE(recs) << recs.error().message;
-  ASSERT_EQ(recs->size(), 41u);
+  ASSERT_EQ(recs->size(), 81u);
   EXPECT_EQ(recs->back().model, "tiny-b");
   auto again = make(1ull << 40, 120);
   ASSERT_TRUE(again);
-  EXPECT_EQ(again->state_json()["preload"]["log_records"], 41);
+  EXPECT_EQ(again->state_json()["preload"]["log_records"], 81);
 }
 
 TEST_F(GatewayPreload, NeverEvictsARecentOrBusyModelForIt) {
