@@ -13,7 +13,7 @@ int hour_of_week(int64_t unix_seconds) {
 }
 
 PreloadPredictor::PreloadPredictor(PreloadPredictorOptions options) : opts_(options) {
-  if (!(opts_.half_life_days > 0)) opts_.half_life_days = 28;
+  if (!(opts_.half_life_days > 0)) opts_.half_life_days = 14;
   if (!(opts_.succession_window_seconds > 0)) opts_.succession_window_seconds = 300;
   if (opts_.max_models == 0) opts_.max_models = 1;
 }

@@ -14,7 +14,7 @@
 namespace memopt::policy {
 
 struct PreloadPredictorOptions {
-  double half_life_days = 28;              // a request's weight halves in this time
+  double half_life_days = 14;              // a request's weight halves in this time
   double succession_window_seconds = 300;  // "B within 5 min after A"
   size_t max_models = 64;                  // beyond: the least requested model is forgotten
 };

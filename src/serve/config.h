@@ -44,7 +44,7 @@ struct ServeConfig {
   // knobs of bench/preload_sim_bench on its tuning seeds.
   bool preload = false;
   double preload_min_probability = 0.2;
-  int64_t preload_idle_seconds = 120;
+  int64_t preload_idle_seconds = 60;
   int64_t preload_evict_idle_seconds = 120;
   std::vector<ModelConfig> models;
   std::string source;  // the file read

@@ -72,7 +72,7 @@ TEST(ServeConfig, PreloadKeys) {
   ASSERT_TRUE(off) << off.error().message;
   EXPECT_FALSE(off->preload);
   EXPECT_DOUBLE_EQ(off->preload_min_probability, 0.2);
-  EXPECT_EQ(off->preload_idle_seconds, 120);
+  EXPECT_EQ(off->preload_idle_seconds, 60);
   EXPECT_EQ(off->preload_evict_idle_seconds, 120);
   auto on = parse_serve_config(std::string("[serve]\npreload = true\npreload_min_probability = "
                                            "0.35\npreload_idle_seconds = 5\n"

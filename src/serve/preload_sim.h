@@ -54,10 +54,10 @@ struct Knobs {
   // The defaults are the best of `preload_sim_bench --tune` on the tuning
   // seeds, and the gateway's defaults.
   double min_probability = 0.2;      // [serve] preload_min_probability
-  int64_t idle_seconds = 120;        // [serve] preload_idle_seconds
+  int64_t idle_seconds = 60;         // [serve] preload_idle_seconds
   int64_t evict_idle_seconds = 120;  // [serve] preload_evict_idle_seconds (0: never evict)
-  int64_t recheck_seconds = 300;     // how often an idle gateway asks again
-  double half_life_days = 28;        // PreloadPredictorOptions::half_life_days
+  int64_t recheck_seconds = 30;      // how often an idle gateway asks again
+  double half_life_days = 14;        // PreloadPredictorOptions::half_life_days
 };
 
 struct Outcome {
