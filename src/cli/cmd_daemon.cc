@@ -64,7 +64,8 @@ int run_daemon(CliContext& ctx, const DaemonCliOptions& o) {
   // read from the port it bound (listen = ":0" picks one).
   std::unique_ptr<serve::Gateway> gateway;
   if (o.serve) {
-    auto gw = create_gateway(ctx.opts, {o.config, "", o.state_dir, ""});
+    const std::string history = o.history.empty() ? o.state_dir + "/history.db" : o.history;
+    auto gw = create_gateway(ctx.opts, {o.config, "", o.state_dir, "", history});
     if (!gw) return fail(ctx, "daemon --serve: " + gw.error().message);
     if (auto st = (*gw)->start(); !st) return fail(ctx, "daemon --serve: " + st.error().message);
     gateway = std::move(*gw);

@@ -44,7 +44,7 @@ void print_plans(std::ostream &out, const nlohmann::json &st) {
 }
 
 int run_serve(CliContext &ctx, const ServeCliOptions &o) {
-  auto gw = create_gateway(ctx.opts, {o.config, o.listen, o.state_dir, o.log_dir});
+  auto gw = create_gateway(ctx.opts, {o.config, o.listen, o.state_dir, o.log_dir, ""});
   if (!gw) return fail(ctx, gw.error().message);
   if (o.check) {
     if (ctx.opts.json) {
@@ -63,7 +63,14 @@ int run_serve(CliContext &ctx, const ServeCliOptions &o) {
     *ctx.out << nlohmann::json{{"listening", (*gw)->port()}, {"state", (*gw)->state_json()}}.dump()
              << std::endl;
   } else {
-    print_plans(*ctx.out, (*gw)->state_json());
+    const auto st = (*gw)->state_json();
+    print_plans(*ctx.out, st);
+    if (st["preload"]["log_error"].is_string()) {
+      for (const auto &line :
+           wrap_lines("Request log: " + st["preload"]["log_error"].get<std::string>(), 80)) {
+        *ctx.out << line << "\n";
+      }
+    }
     *ctx.out << fmt::format(
                     "Serving on port {} (OpenAI /v1/*, Ollama /api/*); "
                     "Ctrl-C stops\n",

@@ -5,6 +5,7 @@
 #include "cli/gateway_target.h"
 #include "policy/profile.h"
 #include "serve/config.h"
+#include "serve/request_log.h"
 
 namespace memopt::cli {
 
@@ -21,6 +22,7 @@ Result<std::unique_ptr<serve::Gateway>> create_gateway(const GlobalOptions& g,
   o.config_path = s.config;
   o.state_dir = s.state_dir;
   o.log_dir = s.log_dir.empty() ? s.state_dir + "/serve-logs" : s.log_dir;
+  if (!s.history_path.empty()) o.request_log = serve::history_request_log_store(s.history_path);
   if (s.log_dir.empty()) {
     if (auto st = policy::make_private_dir(o.log_dir); !st) return st.error();
   }

@@ -40,6 +40,9 @@ struct GatewayStart {
   std::string listen;
   std::string state_dir;
   std::string log_dir;
+  // daemon --serve: the request log lives in the daemon's history database
+  // ("": a file in state_dir).
+  std::string history_path;
 };
 Result<std::unique_ptr<serve::Gateway>> create_gateway(const GlobalOptions& g,
                                                        const GatewayStart& s);

@@ -13,6 +13,8 @@
 #include <functional>
 #include <sstream>
 
+#include "util/fs_write.h"
+
 namespace memopt::policy {
 namespace {
 
@@ -334,26 +336,10 @@ Status set_active_profile(const std::string& state_dir, const std::string& name)
   if (!valid_profile_name(name)) return make_error("'" + name + "' is not a valid profile name");
   if (auto st = make_private_dir(state_dir); !st) return st;
   const std::string path = active_profile_path(state_dir);
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  // O_EXCL|O_NOFOLLOW: never write through a file or link placed at the
-  // temp name; a stale one of ours (a crash) is removed (the link itself,
-  // not its target) and the create tried once more.
-  const int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-  int fd = ::open(tmp.c_str(), flags, 0600);
-  if (fd < 0 && errno == EEXIST && ::unlink(tmp.c_str()) == 0)
-    fd = ::open(tmp.c_str(), flags, 0600);
-  if (fd < 0) return make_error("cannot write " + tmp + ": " + std::strerror(errno));
-  const std::string line = name + "\n";
-  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-  ok = ok && ::fsync(fd) == 0;
-  int saved = errno;
-  ::close(fd);
-  // rename() is atomic: a reader (the daemon) sees the old name or the new
-  // one, never a half-written file, even across a crash.
-  if (!ok || !replace_file(tmp, path)) {
-    if (ok) saved = errno;
-    ::unlink(tmp.c_str());
-    return make_error("cannot save the active profile to " + path + ": " + std::strerror(saved));
+  // Atomic: a reader (the daemon) sees the old name or the new one, never a
+  // half-written file, even across a crash.
+  if (auto st = write_file_atomic(path, name + "\n"); !st) {
+    return make_error("cannot save the active profile: " + st.error().message);
   }
   return Ok{};
 }

@@ -90,9 +90,6 @@ Status set_active_profile(const std::string& state_dir, const std::string& name)
 // refuses one whose owner is not this user and one whose access list lets
 // Everyone, Users or Authenticated Users write it.
 Status make_private_dir(const std::string& dir);
-// Moves `from` over `to` in one step (a reader sees the old file or the new
-// one, never a half-written one); false with errno set when it fails.
-bool replace_file(const std::string& from, const std::string& to);
 // A secret file (the daemon's API token) its reader may trust: it exists,
 // this user owns it and no one else may read it (POSIX: mode 0600 or
 // stricter; Windows: no access entry lets Everyone, Users, Authenticated

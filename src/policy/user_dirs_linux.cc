@@ -1,7 +1,6 @@
-// Where the user's files live (XDG), the state directory's privacy and
-// atomic replacement on POSIX systems (profile.h: default_config_path,
-// default_state_dir, make_private_dir, replace_file); user_dirs_win.cc is the
-// Windows side.
+// Where the user's files live (XDG) and which of them are private, on POSIX
+// systems (profile.h: default_config_path, default_state_dir,
+// make_private_dir, check_private_file); user_dirs_win.cc is the Windows side.
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -109,10 +108,6 @@ Status make_private_dir(const std::string& dir) {
     }
   }
   return Ok{};
-}
-
-bool replace_file(const std::string& from, const std::string& to) {
-  return ::rename(from.c_str(), to.c_str()) == 0;
 }
 
 Status check_private_file(const std::string& path, const std::string& what) {

@@ -1,5 +1,5 @@
-// Where the user's files live on Windows, the state directory's privacy and
-// atomic replacement (profile.h): the config in %APPDATA%\ruvector-memopt,
+// Where the user's files live on Windows and which of them are private
+// (profile.h): the config in %APPDATA%\ruvector-memopt,
 // the state (active profile, history, API token) in
 // %LOCALAPPDATA%\ruvector-memopt. A directory is private when this user owns
 // it and its access list lets none of Everyone, Users, Authenticated Users or
@@ -196,15 +196,6 @@ Status make_private_dir(const std::string& dir) {
 
   return private_to_me(dir, "state directory", kWriteRights, "write it and replace the files inside",
                        "Use a directory of your own (--state-dir)");
-}
-
-bool replace_file(const std::string& from, const std::string& to) {
-  if (MoveFileExW(wide(from).c_str(), wide(to).c_str(),
-                  MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
-    return true;
-  }
-  errno = GetLastError() == ERROR_ACCESS_DENIED ? EACCES : EIO;
-  return false;
 }
 
 Status check_private_file(const std::string& path, const std::string& what) {

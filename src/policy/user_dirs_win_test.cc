@@ -123,26 +123,6 @@ TEST(UserDirsWin, LocationsComeFromAppDataAndLocalAppData) {
   EXPECT_NE(fallback.find("/ruvector-memopt"), std::string::npos) << fallback;
 }
 
-TEST(UserDirsWin, ReplaceFileReplacesAnExistingFile) {
-  const std::string dir = temp_dir("memopt_replace_");
-  std::filesystem::create_directories(dir);
-  {
-    FILE* a = std::fopen((dir + "/new").c_str(), "w");
-    ASSERT_NE(a, nullptr);
-    std::fputs("new\n", a);
-    std::fclose(a);
-    FILE* b = std::fopen((dir + "/old").c_str(), "w");
-    ASSERT_NE(b, nullptr);
-    std::fputs("old\n", b);
-    std::fclose(b);
-  }
-  ASSERT_TRUE(replace_file(dir + "/new", dir + "/old"));
-  EXPECT_FALSE(std::filesystem::exists(dir + "/new"));
-  EXPECT_EQ(std::filesystem::file_size(dir + "/old"), 4u);
-  EXPECT_FALSE(replace_file(dir + "/absent", dir + "/old"));
-  std::filesystem::remove_all(dir);
-}
-
 TEST(UserDirsWin, TokenFileIsTrustedUntilEveryoneMayReadIt) {
   const std::string dir = temp_dir("memopt_token_");
   ASSERT_TRUE(make_private_dir(dir).ok());

@@ -136,6 +136,24 @@ Status parse_serve_table(const toml::table &t, const std::string &path, ServeCon
     } else if (key == "api_key") {
       why = text(node, c.api_key);
       if (why.empty() && c.api_key.size() < 16) why = "must be at least 16 characters";
+    } else if (key == "preload") {
+      auto v = node.value_exact<bool>();
+      if (v) {
+        c.preload = *v;
+      } else {
+        why = "must be true or false";
+      }
+    } else if (key == "preload_min_probability") {
+      auto v = node.value<double>();  // 1 and 1.0 alike
+      if (!v || !(*v >= 0 && *v <= 1)) {
+        why = "must be a number between 0 and 1";
+      } else {
+        c.preload_min_probability = *v;
+      }
+    } else if (key == "preload_idle_seconds") {
+      why = integer_in(node, 0, 86400, c.preload_idle_seconds);
+    } else if (key == "preload_evict_idle_seconds") {
+      why = integer_in(node, 0, 7 * 86400, c.preload_evict_idle_seconds);
     } else if (key == "models") {
       const toml::table *models = node.as_table();
       if (!models) {
@@ -160,7 +178,8 @@ Status parse_serve_table(const toml::table &t, const std::string &path, ServeCon
     } else {
       return make_error(where(path, node) + ": unknown key 'serve." + key +
                         "' (known: listen, memory_budget, queue_timeout_seconds, max_queue, "
-                        "api_key, models)");
+                        "api_key, preload, preload_min_probability, preload_idle_seconds, "
+                        "preload_evict_idle_seconds, models)");
     }
     if (!why.empty()) return make_error(where(path, node) + ": key 'serve." + key + "' " + why);
   }

@@ -36,6 +36,16 @@ struct ServeConfig {
   int64_t queue_timeout_seconds = 120;
   int64_t max_queue = 64;
   std::string api_key;  // "": no key asked (loopback only)
+  // The preload predictor: when every backend has been idle for
+  // preload_idle_seconds, start the model most likely to be asked for next
+  // if its probability is at least preload_min_probability and it fits the
+  // budget, evicting only idle models unused for preload_evict_idle_seconds
+  // (0: only free budget) that are less likely than it. Defaults: the best
+  // knobs of bench/preload_sim_bench on its tuning seeds.
+  bool preload = false;
+  double preload_min_probability = 0.2;
+  int64_t preload_idle_seconds = 60;
+  int64_t preload_evict_idle_seconds = 120;
   std::vector<ModelConfig> models;
   std::string source;  // the file read
 

@@ -66,6 +66,37 @@ TEST(ServeConfig, ABudgetInBytes) {
   EXPECT_EQ(c->memory_budget_bytes, 6ull << 30);
 }
 
+TEST(ServeConfig, PreloadKeys) {
+  const char *models = "[serve.models.a]\ncommand = [\"x\", \"${PORT}\"]\n";
+  auto off = parse_serve_config(std::string("[serve]\n") + models, "c");
+  ASSERT_TRUE(off) << off.error().message;
+  EXPECT_FALSE(off->preload);
+  EXPECT_DOUBLE_EQ(off->preload_min_probability, 0.2);
+  EXPECT_EQ(off->preload_idle_seconds, 60);
+  EXPECT_EQ(off->preload_evict_idle_seconds, 120);
+  auto on = parse_serve_config(std::string("[serve]\npreload = true\npreload_min_probability = "
+                                           "0.35\npreload_idle_seconds = 5\n"
+                                           "preload_evict_idle_seconds = 0\n") +
+                                   models,
+                               "c");
+  ASSERT_TRUE(on) << on.error().message;
+  EXPECT_TRUE(on->preload);
+  EXPECT_DOUBLE_EQ(on->preload_min_probability, 0.35);
+  EXPECT_EQ(on->preload_idle_seconds, 5);
+  EXPECT_EQ(on->preload_evict_idle_seconds, 0);
+  const std::pair<const char *, const char *> bad[] = {
+      {"preload = 1", "c:2: key 'serve.preload' must be true or false"},
+      {"preload_min_probability = 1.5", "must be a number between 0 and 1"},
+      {"preload_min_probability = nan", "must be a number between 0 and 1"},
+      {"preload_idle_seconds = -1", "must be between 0 and 86400"},
+  };
+  for (const auto &[line, message] : bad) {
+    auto c = parse_serve_config(std::string("[serve]\n") + line + "\n" + models, "c");
+    ASSERT_FALSE(c) << line;
+    EXPECT_NE(c.error().message.find(message), std::string::npos) << c.error().message;
+  }
+}
+
 TEST(ServeConfig, ErrorsNameTheFileLineAndKey) {
   struct Case {
     const char *text;

@@ -17,6 +17,7 @@
 #include "estimate/memory_estimate.h"
 #include "gguf/model_info.h"
 #include "gpu/collect.h"
+#include "policy/preload_predictor.h"
 #include "policy/profile.h"
 #include "proc/host_memory.h"
 #include "runtimes/http.h"
@@ -111,6 +112,10 @@ struct Gateway::Impl {
     double load_seconds_sum = 0, queue_wait_sum = 0;
     uint64_t queue_wait_count = 0;
     double last_load_seconds = 0;
+    // The preload predictor's doing.
+    bool preloaded_unused = false;  // preloaded, not asked for yet
+    uint64_t preloads = 0, preload_hits = 0, preload_misses = 0;
+    std::optional<Clock::time_point> preload_failed_at;
   };
 
   GatewayOptions opts;
@@ -129,6 +134,15 @@ struct Gateway::Impl {
   int bound_port = 0;
   daemon::ListenAddress listen;
   std::vector<std::string> allowed_hosts;
+  // The request log and what the predictor learned from it.
+  std::shared_ptr<RequestLogStore> log_store;
+  std::deque<RequestRecord> request_log;
+  std::string log_error;
+  bool log_dirty = false;
+  Clock::time_point log_saved_at = Clock::now();
+  Clock::time_point last_request_at = Clock::now();
+  Clock::time_point next_preload_check = Clock::now();
+  policy::PreloadPredictor predictor;
 
   Model *find(const std::string &name) {
     for (auto &m : models) {
@@ -279,6 +293,7 @@ struct Gateway::Impl {
       lock.lock();
       v->state = State::kStopped;
       v->evictions++;
+      note_stopped(*v);
       if (held) {
         event("evicted", *v,
               {{"reason", reason},
@@ -294,6 +309,46 @@ struct Gateway::Impl {
       cv.notify_all();
     }
     return result;
+  }
+
+  // Evicts `evict`, then starts `m` and waits until it answers (the lock is
+  // dropped meanwhile; Loading keeps every other thread off `m`). A failed
+  // start marks it crashed and fails its queued requests.
+  Status start_model(std::unique_lock<std::mutex> &lock, Model &m,
+                     const std::vector<std::string> &evict_names, const std::string &reason,
+                     json loading_extra = json::object()) {
+    std::vector<Model *> victims;
+    for (const auto &n : evict_names) {
+      Model *v = find(n);
+      v->state = State::kEvicting;
+      victims.push_back(v);
+    }
+    m.state = State::kLoading;
+    Status st = evict(lock, victims, reason);
+    if (!victims.empty()) m.swaps++;
+    if (st) {
+      loading_extra["planned_bytes"] = m.plan.need_bytes;
+      loading_extra["evicted"] = evict_names;
+      event("loading", m, std::move(loading_extra));
+      lock.unlock();
+      st = load(m);
+      lock.lock();
+    }
+    if (st) {
+      m.state = State::kReady;
+      m.loads++;
+      m.load_seconds_sum += m.last_load_seconds;
+      m.last_error.clear();
+      m.idle_since = Clock::now();
+      event("ready", m, {{"load_seconds", m.last_load_seconds}, {"port", m.port}});
+    } else {
+      m.state = State::kCrashed;
+      m.last_error = st.error().message;
+      m.fail_epoch++;
+      event("load_failed", m, {{"error", m.last_error}});
+    }
+    cv.notify_all();
+    return st;
   }
 
   // ---- Admission: waits in the model's FIFO queue until the model is up.
@@ -358,36 +413,7 @@ struct Gateway::Impl {
             return Denied{400, a.message};
           }
           if (a.verdict != Admission::Verdict::kWait) {
-            std::vector<Model *> victims;
-            for (const auto &n : a.evict) {
-              Model *v = find(n);
-              v->state = State::kEvicting;
-              victims.push_back(v);
-            }
-            m.state = State::kLoading;
-            auto ev = evict(lock, victims, "memory for \"" + m.cfg.name + "\"");
-            if (!victims.empty()) m.swaps++;
-            Status st = ev;
-            if (st) {
-              event("loading", m, {{"planned_bytes", m.plan.need_bytes}, {"evicted", a.evict}});
-              lock.unlock();
-              st = load(m);
-              lock.lock();
-            }
-            if (st) {
-              m.state = State::kReady;
-              m.loads++;
-              m.load_seconds_sum += m.last_load_seconds;
-              m.last_error.clear();
-              m.idle_since = Clock::now();
-              event("ready", m, {{"load_seconds", m.last_load_seconds}, {"port", m.port}});
-            } else {
-              m.state = State::kCrashed;
-              m.last_error = st.error().message;
-              m.fail_epoch++;
-              event("load_failed", m, {{"error", m.last_error}});
-            }
-            cv.notify_all();
+            (void)start_model(lock, m, a.evict, "memory for \"" + m.cfg.name + "\"");
             continue;
           }
         }
@@ -431,6 +457,7 @@ struct Gateway::Impl {
           m.proc.reset();
           retire_pool(m);
           m.fail_epoch++;
+          note_stopped(m);
           event("crashed", m, {{"error", m.last_error}});
           cv.notify_all();
         }
@@ -445,7 +472,171 @@ struct Gateway::Impl {
           break;  // the lock was dropped: look again next round
         }
       }
+      maybe_preload(lock);
+      save_request_log(lock, false);
     }
+  }
+
+  // ---- The preload predictor (issue 15, "learns what comes next").
+  static int64_t unix_now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // Reads the stored request log into the predictor; a damaged one is
+  // reported (state, events) and the predictor starts empty.
+  void load_request_log() {
+    if (!log_store) return;
+    auto text = log_store->load();
+    Result<std::vector<RequestRecord>> recs =
+        text ? decode_request_log(*text, log_store->where())
+             : Result<std::vector<RequestRecord>>(text.error());
+    if (!recs) {
+      log_error = recs.error().message + " (starting with an empty request log; the next save "
+                                         "replaces it)";
+      events.push_back({{"event", "request_log_damaged"}, {"error", log_error}, {"at", utc_now()}});
+      return;
+    }
+    for (auto &r : *recs) {
+      predictor.observe(r.model, r.unix_ms / 1000);
+      request_log.push_back(std::move(r));
+    }
+  }
+
+  // Every routed request (called with the lock held).
+  void note_request(Model &m, const json &body) {
+    const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    std::string client;
+    if (body.contains("user") && body["user"].is_string()) {
+      client = client_label(body["user"].get<std::string>());
+    }
+    request_log.push_back({now_ms, m.cfg.name, client});
+    if (request_log.size() > kRequestLogMaxRecords) request_log.pop_front();
+    log_dirty = true;
+    predictor.observe(m.cfg.name, now_ms / 1000);
+    last_request_at = Clock::now();
+    if (m.preloaded_unused && (m.state == State::kReady || m.state == State::kLoading)) {
+      m.preload_hits++;
+      m.preloaded_unused = false;
+    }
+  }
+  void note_request_locked(Model &m, const json &body) {
+    std::lock_guard lock(mu);
+    note_request(m, body);
+  }
+
+  // A backend stopped (evicted, crashed): a preload nobody asked for missed.
+  void note_stopped(Model &m) {
+    if (m.preloaded_unused) {
+      m.preload_misses++;
+      m.preloaded_unused = false;
+    }
+  }
+
+  // Writes the log at most every 10 s while it changes, and at stop.
+  void save_request_log(std::unique_lock<std::mutex> &lock, bool force) {
+    if (!log_store || !log_dirty) return;
+    if (!force && seconds_since(log_saved_at) < 10) return;
+    const std::string text = encode_request_log(request_log);
+    log_dirty = false;
+    log_saved_at = Clock::now();
+    lock.unlock();
+    Status st = log_store->save(text);
+    lock.lock();
+    if (!st) {
+      log_error = st.error().message;
+    } else if (log_error.find("starting with an empty") == std::string::npos) {
+      log_error.clear();
+    }
+  }
+
+  // When every backend is idle (nothing in flight, queued, loading or
+  // evicting) for preload_idle_seconds: start the likeliest model not up,
+  // if it is likely enough and fits the budget by evicting only idle models
+  // unused for preload_evict_idle_seconds that are less likely than it.
+  // Busy, queued, pinned and recently used models are never evicted for it.
+  void maybe_preload(std::unique_lock<std::mutex> &lock) {
+    const ServeConfig &cfg = opts.config;
+    if (!cfg.preload || stopping || Clock::now() < next_preload_check) return;
+    next_preload_check = Clock::now() + std::chrono::seconds(1);
+    Clock::time_point latest = last_request_at;
+    for (const auto &mp : models) {
+      const Model &m = *mp;
+      if (m.in_flight > 0 || !m.queue.empty() || m.state == State::kLoading ||
+          m.state == State::kEvicting) {
+        return;
+      }
+      latest = std::max(latest, m.idle_since);
+    }
+    if (seconds_since(latest) < static_cast<double>(cfg.preload_idle_seconds)) return;
+    const int64_t now = unix_now();
+    const auto guesses = predictor.predict(now);
+    for (const auto &g : guesses) {
+      if (g.probability < cfg.preload_min_probability) return;
+      Model *c = find(g.model);
+      if (!c || !c->cfg.started_by_gateway() || c->state == State::kReady) continue;
+      // A model whose start failed is not retried for preloading for 10 min.
+      if (c->preload_failed_at && seconds_since(*c->preload_failed_at) < 600) continue;
+      std::vector<Resident> residents = residents_except(c);
+      for (auto &r : residents) {
+        const Model *v = find(r.name);
+        r.evictable = r.evictable && cfg.preload_evict_idle_seconds > 0 &&
+                      seconds_since(v->idle_since) >=
+                          static_cast<double>(cfg.preload_evict_idle_seconds) &&
+                      predictor.probability(r.name, now) < g.probability;
+      }
+      Admission a = admit(devices, residents, c->cfg.name, c->plan.need_bytes);
+      if (a.verdict == Admission::Verdict::kNever || a.verdict == Admission::Verdict::kWait) {
+        return;
+      }
+      c->preloaded_unused = true;
+      c->preloads++;
+      c->last_used = ++use_clock;  // a fresh preload is not the first to go
+      Status st = start_model(lock, *c, a.evict, "preload of \"" + c->cfg.name + "\"",
+                              {{"preload", true}, {"probability", g.probability}});
+      if (!st) {
+        c->preloaded_unused = false;
+        c->preload_failed_at = Clock::now();
+      }
+      return;
+    }
+  }
+
+  // The predictor in GET /serve/state: settings, the log, the likeliest
+  // next models now.
+  json preload_json() const {
+    const ServeConfig &cfg = opts.config;
+    json next = json::array();
+    for (const auto &g : predictor.predict(unix_now())) {
+      if (next.size() >= 3) break;
+      next.push_back({{"model", g.model}, {"probability", g.probability}});
+    }
+    return {{"enabled", cfg.preload},
+            {"min_probability", cfg.preload_min_probability},
+            {"idle_seconds", cfg.preload_idle_seconds},
+            {"evict_idle_seconds", cfg.preload_evict_idle_seconds},
+            {"log", log_store ? json(log_store->where()) : json(nullptr)},
+            {"log_records", request_log.size()},
+            {"log_error", log_error.empty() ? json(nullptr) : json(log_error)},
+            {"next", next}};
+  }
+
+  void preload_metrics(std::string &out) const {
+    auto family = [&](const char *name, const char *help, uint64_t Model::*field) {
+      out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", name, help, name);
+      for (const auto &m : models) {
+        out += fmt::format("{}{{model=\"{}\"}} {}\n", name, m->cfg.name, (*m).*field);
+      }
+    };
+    family("ruvector_serve_preloads_total", "Backends started by the preload predictor.",
+           &Model::preloads);
+    family("ruvector_serve_preload_hits_total",
+           "Preloaded backends asked for before they were stopped.", &Model::preload_hits);
+    family("ruvector_serve_preload_misses_total",
+           "Preloaded backends stopped before anyone asked for them.", &Model::preload_misses);
   }
 
   // ---- Proxying.
@@ -515,6 +706,7 @@ void Gateway::Impl::proxy(const httplib::Request &req, httplib::Response &res, A
   if (!m) {
     return send_error(res, 404, "model \"" + name + "\" is not configured in [serve.models]", api);
   }
+  note_request_locked(*m, body);
   // The request as the backend takes it.
   std::string up_path = path;
   bool stream =
@@ -824,6 +1016,11 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions options) {
     }
     impl->models.push_back(std::move(m));
   }
+  impl->log_store = impl->opts.request_log;
+  if (!impl->log_store && !impl->opts.state_dir.empty()) {
+    impl->log_store = file_request_log_store(impl->opts.state_dir + "/serve-requests.log");
+  }
+  impl->load_request_log();
   return std::unique_ptr<Gateway>(new Gateway(std::move(impl)));
 }
 
@@ -909,6 +1106,7 @@ void Gateway::stop() {
       m->state = State::kStopped;
     }
   }
+  d.save_request_log(lock, true);
   lock.unlock();
 }
 
@@ -954,6 +1152,9 @@ json Gateway::state_json() const {
               {"loads", m->loads},
               {"evictions", m->evictions},
               {"crashes", m->crashes},
+              {"preloads", m->preloads},
+              {"preload_hits", m->preload_hits},
+              {"preload_misses", m->preload_misses},
               {"last_error", m->last_error}};
     if (m->cfg.started_by_gateway()) {
       j["log"] = m->log_path;
@@ -973,6 +1174,7 @@ json Gateway::state_json() const {
           {"port", d.bound_port},
           {"devices", devs},
           {"models", models},
+          {"preload", d.preload_json()},
           {"events", d.events}};
 }
 
@@ -1040,6 +1242,7 @@ std::string Gateway::metrics_text() const {
     out += fmt::format("ruvector_serve_budget_bytes{{device=\"{}\"}} {}\n", dev.label,
                        dev.budget_bytes);
   }
+  d.preload_metrics(out);
   return out;
 }
 

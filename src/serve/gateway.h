@@ -14,6 +14,7 @@
 
 #include "serve/admission.h"
 #include "serve/config.h"
+#include "serve/request_log.h"
 #include "util/result.h"
 
 namespace memopt::serve {
@@ -30,6 +31,9 @@ struct GatewayOptions {
   // How long an evicted backend may take to give its memory back.
   std::chrono::milliseconds release_timeout{30000};
   std::chrono::milliseconds stop_grace{10000};
+  // Where the request log (the preload predictor's memory) is kept; null:
+  // <state_dir>/serve-requests.log, or nowhere when state_dir is "".
+  std::shared_ptr<RequestLogStore> request_log;
 };
 
 // The footprint of one model on the budget devices, as the planner gives it.

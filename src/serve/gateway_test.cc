@@ -1,0 +1,224 @@
+// The gateway's preload predictor end to end, on stand-in backends
+// (tests/serve/fake_backend.cc) and a RAM budget: a likely model is started
+// before anyone asks when memory is free, and never at the cost of a busy or
+// recently used model. The real llama.cpp tests are tests/node/gateway*.mjs.
+#include "serve/gateway.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "support/gguf_models.h"
+#include "support/temp_dir.h"
+
+namespace memopt::serve {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr int64_t kWeekMs = 7 * 86400 * 1000LL;
+
+class GatewayPreload : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(testing::tiny_model(testing::tiny_llama_gqa()).write_file(dir_.file("m.gguf")));
+    std::filesystem::create_directories(dir_.file("sys"));
+  }
+
+  ModelConfig model(const std::string &name) {
+    ModelConfig m;
+    m.name = name;
+    m.command = {
+        MEMOPT_SERVE_FAKE_BACKEND, "-m", dir_.file("m.gguf"), "--port", "${PORT}", "-c", "256"};
+    m.load_timeout_seconds = 20;
+    return m;
+  }
+
+  // A log that says "tiny-b" is what gets asked for at this hour of the
+  // week: ten requests at this very time in each of the last four weeks, and
+  // ten an hour later (so a test running across the hour sees the same).
+  void seed_log() {
+    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    std::deque<RequestRecord> recs;
+    for (int week = 4; week >= 1; --week) {
+      for (int i = 0; i < 10; ++i) recs.push_back({now_ms - week * kWeekMs, "tiny-b", ""});
+      for (int i = 0; i < 10; ++i) {
+        recs.push_back({now_ms - week * kWeekMs + 3600 * 1000, "tiny-b", ""});
+      }
+    }
+    std::ofstream(dir_.file("serve-requests.log")) << encode_request_log(recs);
+  }
+
+  std::unique_ptr<Gateway> make(uint64_t budget, int64_t evict_idle_seconds) {
+    GatewayOptions o;
+    o.config.listen = "127.0.0.1:0";
+    o.config.memory_budget_bytes = budget;
+    o.config.preload = true;
+    o.config.preload_idle_seconds = 0;
+    o.config.preload_min_probability = 0.3;
+    o.config.preload_evict_idle_seconds = evict_idle_seconds;
+    o.config.models = {model("tiny-a"), model("tiny-b")};
+    o.log_dir = dir_.file("logs");
+    o.state_dir = dir_.path();
+    // No GPU here whatever the machine has: the budget is on RAM.
+    o.sys_root = dir_.file("sys");
+    o.nvml_library = dir_.file("no-nvml.so");
+    o.release_timeout = 10s;
+    o.stop_grace = 2s;
+    auto gw = Gateway::create(std::move(o));
+    EXPECT_TRUE(gw) << gw.error().message;
+    return gw ? std::move(*gw) : nullptr;
+  }
+
+  static json model_state(const Gateway &gw, const std::string &name) {
+    const json st = gw.state_json();
+    for (const auto &m : st["models"]) {
+      if (m["name"] == name) return m;
+    }
+    return json();
+  }
+
+  static bool wait_for(const std::function<bool()> &cond, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (cond()) return true;
+      std::this_thread::sleep_for(50ms);
+    }
+    return cond();
+  }
+
+  static int chat(int port, const std::string &model, const std::string &text = "hi") {
+    httplib::Client cli("127.0.0.1", port);
+    cli.set_read_timeout(30s);
+    const json body = {{"model", model}, {"messages", {{{"role", "user"}, {"content", text}}}}};
+    auto r = cli.Post("/v1/chat/completions", body.dump(), "application/json");
+    return r ? r->status : -1;
+  }
+
+  static bool has_line(const std::string &text, const std::string &line) {
+    return text.find(line + "\n") != std::string::npos;
+  }
+
+  uint64_t planned_bytes() {
+    auto gw = make(1ull << 40, 0);
+    if (!gw) return 0;
+    return model_state(*gw, "tiny-a")["planned_bytes"][0].get<uint64_t>();
+  }
+
+  testing::TempDir dir_;
+};
+
+TEST_F(GatewayPreload, StartsTheLikelyModelWhenMemoryIsFreeAndKeepsTheLog) {
+  seed_log();
+  auto gw = make(1ull << 40, 120);
+  ASSERT_TRUE(gw);
+  EXPECT_EQ(gw->state_json()["preload"]["log_records"], 80);
+  EXPECT_EQ(gw->state_json()["preload"]["next"][0]["model"], "tiny-b");
+  ASSERT_TRUE(gw->start());
+  // Nobody asked for anything: tiny-b comes up on its own, tiny-a does not.
+  ASSERT_TRUE(wait_for([&] { return model_state(*gw, "tiny-b")["state"] == "ready"; }, 15s))
+      << gw->state_json().dump(1);
+  EXPECT_EQ(model_state(*gw, "tiny-a")["state"], "stopped");
+  bool preload_event = false;
+  const json st = gw->state_json();
+  for (const auto &e : st["events"]) {
+    if (e["event"] == "loading" && e["model"] == "tiny-b" && e.value("preload", false)) {
+      preload_event = true;
+      EXPECT_GT(e["probability"].get<double>(), 0.9);
+    }
+  }
+  EXPECT_TRUE(preload_event) << gw->state_json()["events"].dump(1);
+  EXPECT_TRUE(has_line(gw->metrics_text(), "ruvector_serve_preloads_total{model=\"tiny-b\"} 1"));
+  EXPECT_TRUE(has_line(gw->metrics_text(), "ruvector_serve_preloads_total{model=\"tiny-a\"} 0"));
+  // Its first request finds it up: a hit.
+  EXPECT_EQ(chat(gw->port(), "tiny-b"), 200);
+  EXPECT_EQ(model_state(*gw, "tiny-b")["preload_hits"], 1);
+  EXPECT_EQ(model_state(*gw, "tiny-b")["loads"], 1);
+  EXPECT_TRUE(
+      has_line(gw->metrics_text(), "ruvector_serve_preload_hits_total{model=\"tiny-b\"} 1"));
+  gw->stop();
+  // The log survives the restart: the seeded 80 and the new request.
+  auto stored = file_request_log_store(dir_.file("serve-requests.log"))->load();
+  ASSERT_TRUE(stored) << stored.error().message;
+  auto recs = decode_request_log(*stored, "log");
+  ASSERT_TRUE(recs) << recs.error().message;
+  ASSERT_EQ(recs->size(), 81u);
+  EXPECT_EQ(recs->back().model, "tiny-b");
+  auto again = make(1ull << 40, 120);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->state_json()["preload"]["log_records"], 81);
+}
+
+TEST_F(GatewayPreload, NeverEvictsARecentOrBusyModelForIt) {
+  const uint64_t need = planned_bytes();
+  ASSERT_GT(need, 0u);
+  seed_log();
+  const uint64_t one = need + need / 2;  // holds one of the two
+  {
+    // tiny-a was just used: a preload of tiny-b would have to evict it.
+    // (tiny-b may have been preloaded at the start, while memory was free,
+    // and evicted by tiny-a's request.)
+    auto gw = make(one, 3600);
+    ASSERT_TRUE(gw && gw->start());
+    ASSERT_EQ(chat(gw->port(), "tiny-a"), 200);
+    const json before = model_state(*gw, "tiny-b")["preloads"];
+    std::this_thread::sleep_for(2500ms);  // a dozen monitor rounds with preload_idle_seconds = 0
+    EXPECT_EQ(model_state(*gw, "tiny-a")["state"], "ready");
+    EXPECT_EQ(model_state(*gw, "tiny-b")["state"], "stopped");
+    EXPECT_EQ(model_state(*gw, "tiny-b")["preloads"], before);
+    EXPECT_EQ(model_state(*gw, "tiny-a")["evictions"], 0);
+    EXPECT_EQ(model_state(*gw, "tiny-b")["preload_misses"], before);
+  }
+  // Idle for a second is enough here, but not while tiny-a is busy. (A new
+  // log: a second request for tiny-a within minutes of the first would
+  // rightly make tiny-a the likelier next model for a while.)
+  seed_log();
+  auto gw = make(one, 1);
+  ASSERT_TRUE(gw && gw->start());
+  std::thread slow([&] { EXPECT_EQ(chat(gw->port(), "tiny-a", "slow"), 200); });
+  ASSERT_TRUE(wait_for([&] { return model_state(*gw, "tiny-a")["state"] == "busy"; }, 10s));
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(model_state(*gw, "tiny-a")["state"], "busy");
+  EXPECT_EQ(model_state(*gw, "tiny-b")["state"], "stopped");
+  slow.join();
+  const uint64_t before = model_state(*gw, "tiny-b")["preloads"].get<uint64_t>();
+  // Once tiny-a has been idle past preload_evict_idle_seconds, tiny-b (far
+  // likelier) takes its place.
+  ASSERT_TRUE(wait_for([&] { return model_state(*gw, "tiny-b")["state"] == "ready"; }, 15s))
+      << gw->state_json().dump(1);
+  EXPECT_EQ(model_state(*gw, "tiny-a")["state"], "stopped");
+  bool evicted_for_preload = false;
+  const json st = gw->state_json();
+  for (const auto &e : st["events"]) {
+    if (e["event"] == "evicted" && e["model"] == "tiny-a") {
+      evicted_for_preload = e["reason"] == "preload of \"tiny-b\"";
+    }
+  }
+  EXPECT_TRUE(evicted_for_preload) << gw->state_json()["events"].dump(1);
+  EXPECT_EQ(model_state(*gw, "tiny-b")["preloads"], before + 1);
+}
+
+TEST_F(GatewayPreload, ADamagedLogIsReportedAndThePredictorStartsEmpty) {
+  std::ofstream(dir_.file("serve-requests.log")) << "# ruvector-memopt serve request log 1\n"
+                                                 << "1767571200000 tiny-b\nnot a record\n";
+  auto gw = make(1ull << 40, 120);
+  ASSERT_TRUE(gw);
+  const json p = gw->state_json()["preload"];
+  EXPECT_EQ(p["log_records"], 0);
+  EXPECT_TRUE(p["next"].empty());
+  ASSERT_TRUE(p["log_error"].is_string());
+  EXPECT_NE(p["log_error"].get<std::string>().find("serve-requests.log:3:"), std::string::npos)
+      << p.dump();
+  ASSERT_TRUE(gw->start());
+  std::this_thread::sleep_for(600ms);
+  EXPECT_EQ(model_state(*gw, "tiny-b")["state"], "stopped");  // nothing learned, nothing preloaded
+}
+
+}  // namespace
+}  // namespace memopt::serve
