@@ -14,6 +14,7 @@
 #include "gguf/model_info.h"
 #include "gpu/collect.h"
 #include "proc/host_memory.h"
+#include "proc/process_scanner.h"
 #include "runtimes/ollama.h"
 
 namespace memopt::assembler {
@@ -388,9 +389,10 @@ Result<Snapshot> SnapshotAssembler::assemble(double now) {
   if (s.gateway) join_gateway(s.workloads, *s.gateway);
   std::set<std::string> seen;
   for (const auto& w : s.workloads) seen.insert(w.runtime);
+  const bool on_linux = proc::this_platform() == proc::Platform::kLinux;
   for (const runtimes::RuntimeDescriptor* d : runtimes::all_runtimes()) {
-    if (!d->platform_note.empty() && !seen.count(std::string(d->id()))) {
-      s.unsupported.push_back(std::string(d->name) + ": " + std::string(d->platform_note));
+    if (on_linux && !d->linux_note.empty() && !seen.count(std::string(d->id()))) {
+      s.unsupported.push_back(std::string(d->name) + ": " + std::string(d->linux_note));
     }
   }
   s.warnings = detect::make_warnings(s);

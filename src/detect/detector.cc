@@ -1,5 +1,6 @@
 // The generic matcher over the signature table, and workload grouping.
 #include "detect/detector.h"
+#include "proc/process_scanner.h"
 
 #include <algorithm>
 #include <cctype>
@@ -443,7 +444,9 @@ std::map<int, Workload> name_groups(const std::map<int, int>& root_of, const ByP
       w.container_id = rp.container_id;
       w.uid = rp.uid;
       w.confidence = rc.score;
-      w.note = std::string(rc.signature->platform_note);
+      if (proc::this_platform() == proc::Platform::kLinux) {
+        w.note = std::string(rc.signature->linux_note);
+      }
     }
     w.pids.push_back(pid);
     auto cit = classes.find(pid);

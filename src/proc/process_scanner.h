@@ -72,6 +72,11 @@ Result<ScanResult> scan_processes(const std::string& proc_root, const ScanOption
 // The container id of one process ("" on the host or when it is gone).
 std::string read_container_id(const std::string& proc_root, int pid);
 
+// Which system's collectors this build has (process_scanner_<system>.cc):
+// what the layers above may say about the platform, never #ifdef.
+enum class Platform { kLinux, kWindows };
+Platform this_platform();
+
 // True for files that hold model weights: .gguf, .safetensors, .onnx anywhere;
 // .pt/.pth/.ckpt/.bin only under a model folder (models, checkpoints, a
 // Hugging Face cache, ...); Ollama blobs (".../models/blobs/sha256-...").

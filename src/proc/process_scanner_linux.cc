@@ -451,4 +451,6 @@ Result<ScanResult> scan_processes(const std::string& proc_root, const ScanOption
   return result;
 }
 
+Platform this_platform() { return Platform::kLinux; }
+
 }  // namespace memopt::proc

@@ -237,4 +237,6 @@ Result<ScanResult> scan_processes(const std::string& /*proc_root*/, const ScanOp
 // Windows containers are not seen from the host's process list.
 std::string read_container_id(const std::string& /*proc_root*/, int /*pid*/) { return {}; }
 
+Platform this_platform() { return Platform::kWindows; }
+
 }  // namespace memopt::proc

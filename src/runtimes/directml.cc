@@ -18,7 +18,7 @@ extern const RuntimeDescriptor kDirectMlRuntime{
     .name = "DirectML",
     .role = RuntimeRole::kFramework,
     .rules = kRules,
-    .platform_note =
+    .linux_note =
         "Windows only (a DirectX 12 API); on Linux only WSL's libdirectml.so is visible and its "
         "VRAM cannot be attributed per process",
 };

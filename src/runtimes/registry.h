@@ -67,7 +67,9 @@ struct RuntimeDescriptor {
   // Where it listens unless told otherwise; the first is its API's default.
   std::span<const uint16_t> default_ports{};
   std::span<const HttpProbe> probes{};
-  std::string_view platform_note{};  // non-empty: what this platform cannot show
+  // Non-empty: what the Linux build cannot show of this runtime (shown there
+  // only; proc::this_platform() says which build runs).
+  std::string_view linux_note{};
   std::span<const FlavorApi> flavor_api{};
   std::span<const std::string_view> aliases{};  // other names users type ("llamacpp")
 

@@ -105,11 +105,17 @@ class DaemonSource : public DashboardSource {
     return j;
   }
 
+  // Local time minus UTC now, in seconds: the UTC calendar fields read back
+  // as local time (mktime) fall short of now by the offset. Portable (no
+  // tm_gmtoff on Windows).
   static int64_t utc_offset_seconds() {
-    std::time_t now = std::time(nullptr);
-    std::tm local{};
-    localtime_r(&now, &local);
-    return local.tm_gmtoff;
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    if (gmtime_r(&now, &utc) == nullptr) return 0;
+    utc.tm_isdst = -1;
+    const std::time_t as_local = std::mktime(&utc);
+    if (as_local == static_cast<std::time_t>(-1)) return 0;
+    return static_cast<int64_t>(std::difftime(now, as_local));
   }
 
   // What a reply says happened: {"action": {"outcome"}}, {"message"}, or ok.

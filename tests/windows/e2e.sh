@@ -5,7 +5,8 @@
 #     build's sample.gguf print the same documents as the Linux binary
 #     (compared as JSON, every member).
 #  2. `ai status --json` and `vram status --json` run and say what they
-#     cannot see (no NVML, no GPU) instead of failing.
+#     cannot see (no NVML, no GPU) instead of failing; `ai watch` prints a
+#     plain frame in 80 columns and its --json document.
 #  3. Detection through the Windows API: module_holder.exe loads DirectML.dll
 #     (then llama.dll + ggml.dll) built by MinGW; `ai detect --json` names
 #     that pid a DirectML (llama.cpp) workload with the library as evidence.
@@ -85,6 +86,27 @@ sys.exit(0 if ok else 1)
 EOF
 done
 
+# 2b. `ai watch` on Windows: a plain frame (the console view is the same
+# screen drawn with VT sequences) fits 80 columns and shows the host memory
+# the Windows collector read; its --json is the watch document with RAM.
+run "$exe" ai watch --plain --frames 1 >"$out/watch.txt" 2>"$out/watch.err" ||
+  fail "wine: ai watch --plain --frames 1 exited $? ($(head -c 300 "$out/watch.err"))"
+run "$exe" ai watch --json >"$out/watch.json" 2>"$out/watch.err" ||
+  fail "wine: ai watch --json exited $? ($(head -c 300 "$out/watch.err"))"
+python3 - "$out/watch.txt" "$out/watch.json" <<'EOF' || fail "ai watch under Wine"
+import json, sys
+lines = open(sys.argv[1], encoding="utf-8").read().replace("\r\n", "\n").splitlines()
+doc = json.load(open(sys.argv[2]))
+ram = doc.get("ram") or {}
+wide = [l for l in lines if len(l) > 80]
+ok = (bool(lines) and lines[0].startswith("ruvector-memopt ai watch") and not wide
+      and any(l.startswith("RAM ") for l in lines) and "No GPU found" in "\n".join(lines)
+      and doc.get("schema") == "ruvector-memopt.watch/1" and ram.get("total_bytes", 0) > 0)
+print(f"ai watch: {len(lines)} lines, widest {max(map(len, lines)) if lines else 0}, "
+      f"RAM total {ram.get('total_bytes')}: {ok}")
+sys.exit(0 if ok else 1)
+EOF
+
 # 3. Workloads seen through Toolhelp32 and EnumProcessModulesEx.
 detect_holder() {
   local label="$1" runtime="$2" evidence="$3"
@@ -114,7 +136,8 @@ if not ws:
     sys.exit(1)
 w = ws[0]
 text = json.dumps(w)
-ok = w.get("runtime") == runtime and evidence in text
+# The Linux build's "DirectML: Windows only" note has no place here.
+ok = w.get("runtime") == runtime and evidence in text and "Windows only" not in json.dumps(doc)
 print(f"{label}: pid {pid} is {w.get('runtime')!r}, evidence names {evidence}: {ok}")
 sys.exit(0 if ok else 1)
 EOF
