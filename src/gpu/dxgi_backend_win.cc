@@ -16,6 +16,7 @@
 
 #include "gpu/dxgi_gpus.h"
 #include "gpu/gpu_backend.h"
+#include "util/utf16_win.h"
 
 namespace memopt::gpu {
 namespace {
@@ -30,14 +31,6 @@ struct ComPtr {
     if (p != nullptr) p->Release();
   }
 };
-
-std::string utf8(const wchar_t* w) {
-  int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, nullptr, 0, nullptr, nullptr);
-  if (n <= 1) return {};
-  std::string s(static_cast<size_t>(n - 1), '\0');
-  WideCharToMultiByte(CP_UTF8, 0, w, -1, s.data(), n, nullptr, nullptr);
-  return s;
-}
 
 Result<std::vector<DxgiAdapterReading>> read_adapters() {
   ComPtr<IDXGIFactory1> factory;
@@ -55,7 +48,7 @@ Result<std::vector<DxgiAdapterReading>> read_adapters() {
     DxgiAdapterReading r;
     r.luid = (static_cast<uint64_t>(static_cast<uint32_t>(desc.AdapterLuid.HighPart)) << 32) |
              desc.AdapterLuid.LowPart;
-    r.name = utf8(desc.Description);
+    r.name = to_utf8(desc.Description);
     r.vendor_id = desc.VendorId;
     r.device_id = desc.DeviceId;
     r.software = (desc.Flags & DXGI_ADAPTER_FLAG_SOFTWARE) != 0;
@@ -98,7 +91,7 @@ Result<std::vector<std::pair<std::string, uint64_t>>> read_counter(PDH_HQUERY qu
         rows[i].FmtValue.CStatus != PDH_CSTATUS_NEW_DATA)
       continue;
     if (rows[i].FmtValue.largeValue < 0) continue;
-    out.emplace_back(utf8(rows[i].szName), static_cast<uint64_t>(rows[i].FmtValue.largeValue));
+    out.emplace_back(to_utf8(rows[i].szName), static_cast<uint64_t>(rows[i].FmtValue.largeValue));
   }
   return out;
 }

@@ -19,33 +19,10 @@
 #include <vector>
 
 #include "policy/profile.h"
+#include "util/utf16_win.h"
 
 namespace memopt::policy {
 namespace {
-
-std::wstring wide(const std::string& s) {
-  if (s.empty()) return {};
-  int n = MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
-  if (n <= 0) return {};
-  std::wstring w(static_cast<size_t>(n), L'\0');
-  MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), w.data(), n);
-  return w;
-}
-
-std::string utf8(const wchar_t* w) {
-  int n = WideCharToMultiByte(CP_UTF8, 0, w, -1, nullptr, 0, nullptr, nullptr);
-  if (n <= 1) return {};
-  std::string s(static_cast<size_t>(n - 1), '\0');
-  WideCharToMultiByte(CP_UTF8, 0, w, -1, s.data(), n, nullptr, nullptr);
-  return s;
-}
-
-std::string slashes(std::string s) {
-  for (char& c : s) {
-    if (c == '\\') c = '/';
-  }
-  return s;
-}
 
 bool absolute(const std::string& p) {
   return (p.size() >= 3 && p[1] == ':' && (p[2] == '\\' || p[2] == '/')) ||
@@ -54,10 +31,10 @@ bool absolute(const std::string& p) {
 
 // %VAR% when it holds an absolute path, else the known folder.
 std::string known_dir(const char* var, REFKNOWNFOLDERID id) {
-  if (const char* v = std::getenv(var); v && absolute(v)) return slashes(v);
+  if (const char* v = std::getenv(var); v && absolute(v)) return forward_slashes(v);
   PWSTR path = nullptr;
   std::string out;
-  if (SUCCEEDED(SHGetKnownFolderPath(id, 0, nullptr, &path))) out = slashes(utf8(path));
+  if (SUCCEEDED(SHGetKnownFolderPath(id, 0, nullptr, &path))) out = forward_slashes(to_utf8(path));
   CoTaskMemFree(path);
   return out;
 }
@@ -71,12 +48,12 @@ std::string account_of(PSID sid) {
   DWORD n = 256, d = 256;
   SID_NAME_USE use;
   if (LookupAccountSidW(nullptr, sid, name, &n, domain, &d, &use)) {
-    std::string who = utf8(domain);
-    return (who.empty() ? "" : who + "\\") + utf8(name);
+    std::string who = to_utf8(domain);
+    return (who.empty() ? "" : who + "\\") + to_utf8(name);
   }
   LPWSTR text = nullptr;
   std::string out = "an unknown account";
-  if (ConvertSidToStringSidW(sid, &text)) out = utf8(text);
+  if (ConvertSidToStringSidW(sid, &text)) out = to_utf8(text);
   LocalFree(text);
   return out;
 }
@@ -118,7 +95,7 @@ constexpr ACCESS_MASK kWriteRights = FILE_ADD_FILE | FILE_ADD_SUBDIRECTORY | FIL
 // `rights`; `what` and `harm` word the error, `advice` ends it.
 Status private_to_me(const std::string& path, const std::string& what, ACCESS_MASK rights,
                      const std::string& harm, const std::string& advice) {
-  const std::wstring w = wide(path);
+  const std::wstring w = to_utf16(path);
   PSID owner = nullptr;
   PACL dacl = nullptr;
   PSECURITY_DESCRIPTOR sd = nullptr;
@@ -184,7 +161,7 @@ Status make_private_dir(const std::string& dir) {
         "no state directory: LOCALAPPDATA is not set and the known folder could not be read; "
         "pass --state-dir with a directory only you can write");
   }
-  const std::wstring w = wide(dir);
+  const std::wstring w = to_utf16(dir);
   if (w.empty()) return make_error("state directory " + dir + " is not valid UTF-8");
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(w), ec);
@@ -199,7 +176,7 @@ Status make_private_dir(const std::string& dir) {
 }
 
 Status check_private_file(const std::string& path, const std::string& what) {
-  const DWORD attrs = GetFileAttributesW(wide(path).c_str());
+  const DWORD attrs = GetFileAttributesW(to_utf16(path).c_str());
   if (attrs == INVALID_FILE_ATTRIBUTES) {
     return make_error("cannot read " + what + " " + path + ": it does not exist");
   }

@@ -26,6 +26,7 @@
 #include <unordered_map>
 
 #include "proc/process_scanner.h"
+#include "util/utf16_win.h"
 
 namespace memopt::proc {
 namespace {
@@ -48,25 +49,11 @@ class Handle {
   HANDLE h_;
 };
 
-std::string utf8(const wchar_t* w, int len) {
-  if (len <= 0) return {};
-  int n = WideCharToMultiByte(CP_UTF8, 0, w, len, nullptr, 0, nullptr, nullptr);
-  if (n <= 0) return {};
-  std::string s(static_cast<size_t>(n), '\0');
-  WideCharToMultiByte(CP_UTF8, 0, w, len, s.data(), n, nullptr, nullptr);
-  return s;
-}
-
-std::string slashes(std::string s) {
-  std::replace(s.begin(), s.end(), '\\', '/');
-  return s;
-}
-
 std::string image_path(HANDLE process) {
   wchar_t buf[32768];
   DWORD len = static_cast<DWORD>(std::size(buf));
   if (!QueryFullProcessImageNameW(process, 0, buf, &len)) return {};
-  return slashes(utf8(buf, static_cast<int>(len)));
+  return forward_slashes(to_utf8(buf, static_cast<int>(len)));
 }
 
 // NtQueryInformationProcess(ProcessCommandLineInformation = 60) answers a
@@ -98,7 +85,7 @@ std::vector<std::string> command_line(HANDLE process) {
                                                      &LocalFree);
   std::vector<std::string> out;
   for (int i = 0; argv && i < argc && out.size() < 4096; ++i)
-    out.push_back(utf8(argv.get()[i], static_cast<int>(wcslen(argv.get()[i]))));
+    out.push_back(to_utf8(argv.get()[i], static_cast<int>(wcslen(argv.get()[i]))));
   return out;
 }
 
@@ -126,7 +113,7 @@ bool read_modules(HANDLE process, ProcessInfo& p) {
   for (size_t i = 0; i < n; ++i) {
     DWORD len = GetModuleFileNameExW(process, mods[i], name, static_cast<DWORD>(std::size(name)));
     if (len == 0) continue;
-    std::string path = slashes(utf8(name, static_cast<int>(len)));
+    std::string path = forward_slashes(to_utf8(name, static_cast<int>(len)));
     if (path == p.exe) continue;  // the executable is not a library
     if (std::find(p.libraries.begin(), p.libraries.end(), path) == p.libraries.end())
       p.libraries.push_back(std::move(path));
@@ -188,7 +175,7 @@ Result<ScanResult> scan_processes(const std::string& /*proc_root*/, const ScanOp
     p.pid = static_cast<int>(e.th32ProcessID);
     p.ppid = static_cast<int>(e.th32ParentProcessID);
     p.state = 'R';
-    p.comm = utf8(e.szExeFile, static_cast<int>(wcslen(e.szExeFile))).substr(0, 15);
+    p.comm = to_utf8(e.szExeFile, static_cast<int>(wcslen(e.szExeFile))).substr(0, 15);
     // The System Idle Process (0) and System (4) are the kernel's.
     p.kernel_thread = p.pid == 0 || p.pid == 4;
     if (auto it = listeners.find(e.th32ProcessID); it != listeners.end()) p.listening = it->second;
@@ -213,7 +200,7 @@ Result<ScanResult> scan_processes(const std::string& /*proc_root*/, const ScanOp
       }
       p.exe = image_path(h.get());
       p.argv = command_line(h.get());
-      if (!p.argv.empty()) p.argv[0] = slashes(p.argv[0]);  // a path, like exe
+      if (!p.argv.empty()) p.argv[0] = forward_slashes(p.argv[0]);  // a path, like exe
       read_memory(h.get(), p);
       const bool want_modules = !opts.wants_maps || opts.wants_maps(p);
       if (opts.read_maps && want_modules && !p.details_denied && !read_modules(h.get(), p)) {
@@ -221,7 +208,7 @@ Result<ScanResult> scan_processes(const std::string& /*proc_root*/, const ScanOp
         ++result.denied_processes;
       }
       for (const auto& a : p.argv) {
-        std::string path = slashes(a);
+        std::string path = forward_slashes(a);
         if (is_model_file_path(path) &&
             std::find(p.model_files.begin(), p.model_files.end(), path) == p.model_files.end())
           p.model_files.push_back(std::move(path));

@@ -213,6 +213,16 @@ std::vector<std::string> graph(const std::vector<double>& fractions, int width, 
 
 }  // namespace
 
+std::string plain_frame(const std::vector<ScreenLine>& lines) {
+  std::string out;
+  if (lines.empty()) return out;
+  size_t body_end = lines.size() - 1;  // the footer is the last line
+  while (body_end > 0 && lines[body_end - 1].text.empty()) --body_end;
+  for (size_t i = 0; i < body_end; ++i) out += lines[i].text + "\n";
+  out += lines.back().text + "\n";
+  return out;
+}
+
 ScreenLine threshold_bar(uint64_t used, uint64_t total, int width,
                          const std::vector<double>& marks_percent) {
   const int inner = std::max(width - 2, 1);

@@ -45,6 +45,11 @@ struct ViewState {
 std::vector<ScreenLine> render_dashboard(const Dashboard& d, const ViewState& v, int cols,
                                          int rows);
 
+// The plain view's frame: `lines` (a tall virtual screen, footer last) as
+// text, the blank rows above the footer dropped, each line ending in '\n'.
+// A dumb terminal scrolls, so each frame is printed whole after the last.
+std::string plain_frame(const std::vector<ScreenLine>& lines);
+
 // A usage bar `width` cells wide (brackets included) with threshold marks at
 // the given percentages; the spans colour the fill by the thresholds.
 ScreenLine threshold_bar(uint64_t used, uint64_t total, int width,

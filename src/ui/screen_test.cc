@@ -88,6 +88,14 @@ TEST(ThresholdBar, UnknownTotalAndHostileMarksDrawEmpty) {
   EXPECT_TRUE(b.spans.empty());
 }
 
+TEST(PlainFrame, DropsTheBlankRowsAboveTheFooter) {
+  std::vector<ScreenLine> lines = {{"title", {}}, {"", {}}, {"body", {}}, {"", {}}, {"", {}},
+                                   {"footer", {}}};
+  EXPECT_EQ(plain_frame(lines), "title\n\nbody\nfooter\n");
+  EXPECT_EQ(plain_frame({{"only", {}}}), "only\n");
+  EXPECT_EQ(plain_frame({}), "");
+}
+
 TEST(RenderDashboard, ShowsTheNumbersIn80x24) {
   const auto lines = render_dashboard(sample(), ViewState{0, "", "10:07:13"}, 80, 24);
   ASSERT_EQ(lines.size(), 24u);

@@ -166,14 +166,10 @@ int run_plain_watch(DashboardSource& source, const WatchOptions& opts, FILE* out
   const bool stdin_readable = isatty(STDIN_FILENO) != 0;
   while (!g_stop) {
     ctl.refresh(now_seconds());
-    // A tall virtual screen with its blank rows dropped: a dumb terminal
-    // scrolls, so each frame is printed whole, one after the other.
-    auto lines = render_dashboard(ctl.dashboard(), ctl.view(clock_text()), cols, 60);
-    size_t body_end = lines.size() - 1;  // the footer is the last line
-    while (body_end > 0 && lines[body_end - 1].text.empty()) --body_end;
-    if (frames > 0) std::fprintf(out, "\n");
-    for (size_t i = 0; i < body_end; ++i) std::fprintf(out, "%s\n", lines[i].text.c_str());
-    std::fprintf(out, "%s\n", lines.back().text.c_str());
+    const std::string frame =
+        plain_frame(render_dashboard(ctl.dashboard(), ctl.view(clock_text()), cols, 60));
+    if (frames > 0) std::fputs("\n", out);
+    std::fputs(frame.c_str(), out);
     std::fflush(out);
     ++frames;
     if (opts.max_frames > 0 && frames >= opts.max_frames) break;

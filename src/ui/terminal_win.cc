@@ -172,13 +172,10 @@ int run_plain_watch(DashboardSource& source, const WatchOptions& opts, FILE* out
   const bool console_in = GetConsoleMode(in, &in_mode) != 0;
   while (!stopped()) {
     ctl.refresh(now_seconds());
-    // A tall virtual screen with its blank rows dropped, printed whole.
-    auto lines = render_dashboard(ctl.dashboard(), ctl.view(clock_text()), cols, 60);
-    size_t body_end = lines.size() - 1;  // the footer is the last line
-    while (body_end > 0 && lines[body_end - 1].text.empty()) --body_end;
-    if (frames > 0) std::fprintf(out, "\n");
-    for (size_t i = 0; i < body_end; ++i) std::fprintf(out, "%s\n", lines[i].text.c_str());
-    std::fprintf(out, "%s\n", lines.back().text.c_str());
+    const std::string frame =
+        plain_frame(render_dashboard(ctl.dashboard(), ctl.view(clock_text()), cols, 60));
+    if (frames > 0) std::fputs("\n", out);
+    std::fputs(frame.c_str(), out);
     std::fflush(out);
     ++frames;
     if (opts.max_frames > 0 && frames >= opts.max_frames) break;

@@ -7,21 +7,12 @@
 #include <string>
 
 #include "util/fs_write.h"
+#include "util/utf16_win.h"
 
 namespace memopt {
-namespace {
-std::wstring wide(const std::string &s) {
-  if (s.empty()) return {};
-  int n = MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
-  if (n <= 0) return {};
-  std::wstring w(static_cast<size_t>(n), L'\0');
-  MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), w.data(), n);
-  return w;
-}
-}  // namespace
 
 bool replace_file(const std::string &from, const std::string &to) {
-  if (MoveFileExW(wide(from).c_str(), wide(to).c_str(),
+  if (MoveFileExW(to_utf16(from).c_str(), to_utf16(to).c_str(),
                   MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
     return true;
   }
