@@ -1,8 +1,24 @@
 #include "ui/controller.h"
 
 #include <algorithm>
+#include <chrono>
+#include <ctime>
 
 namespace memopt::ui {
+
+double now_seconds() {
+  using namespace std::chrono;
+  return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::string clock_text() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);  // on Windows from MinGW's time.h (_POSIX_THREAD_SAFE_FUNCTIONS)
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
+  return buf;
+}
 
 void WatchController::refresh(double now_seconds) {
   auto r = source_.sample();

@@ -9,6 +9,11 @@
 
 namespace memopt::ui {
 
+// The shells' clocks: a steady time in seconds for ticks, and the local wall
+// time "HH:MM:SS" for the title line.
+double now_seconds();
+std::string clock_text();
+
 enum class KeyResult { kContinue, kQuit };
 
 class WatchController {

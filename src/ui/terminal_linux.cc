@@ -40,20 +40,6 @@ class StopSignals {
   struct sigaction old_term_ {};
 };
 
-double now_seconds() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
-
-std::string clock_text() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
-  return buf;
-}
-
 enum Pair : short { kPairTitle = 1, kPairLow, kPairMid, kPairHigh, kPairMarker, kPairWarn };
 
 attr_t attr_for(Style s, bool color) {

@@ -44,20 +44,6 @@ class StopSignals {
 
 bool stopped() { return InterlockedCompareExchange(&g_stop, 0, 0) != 0; }
 
-double now_seconds() {
-  using namespace std::chrono;
-  return duration<double>(steady_clock::now().time_since_epoch()).count();
-}
-
-std::string clock_text() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_s(&tm, &t);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%H:%M:%S", &tm);
-  return buf;
-}
-
 void write_all(HANDLE out, const std::string& s) {
   size_t off = 0;
   while (off < s.size()) {
