@@ -10,19 +10,15 @@
 #include <fstream>
 
 #include "policy/profile.h"
+#include "support/temp_dir.h"
 
 namespace memopt::policy {
 namespace {
 
 class ProfilePosixTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/memopt_profile_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  testing::TempDir tmp_;
+  std::string dir_ = tmp_.path();
 };
 
 // Another user who can write the state directory places a link at the temp

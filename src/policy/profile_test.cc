@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "support/temp_dir.h"
+
 namespace memopt::policy {
 namespace {
 
@@ -126,18 +128,11 @@ TEST(ProfileTest, StructuralErrors) {
       << m.error().message;
 }
 
-class TempDir : public ::testing::Test {
+class ProfileFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/memopt_profile_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  testing::TempDir tmp_;
+  std::string dir_ = tmp_.path();
 };
-
-using ProfileFileTest = TempDir;
 
 TEST_F(ProfileFileTest, MissingFileGivesBuiltins) {
   auto set = load_profiles(dir_ + "/none.toml");
