@@ -2,12 +2,13 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <csignal>
+#include <functional>
 #include <memory>
 
 #include "cli/command.h"
 #include "cli/gateway_target.h"
 #include "cli/option_checks.h"
+#include "cli/stop_signals.h"
 #include "daemon/daemon.h"
 #include "daemon/system_sampler.h"
 
@@ -62,34 +63,22 @@ int run_daemon(CliContext& ctx, const DaemonCliOptions& o) {
   // --serve: the gateway runs in this process, started before the first
   // sample so the status document shows it from the start; its section is
   // read from the port it bound (listen = ":0" picks one).
-  std::unique_ptr<serve::Gateway> gateway;
+  std::function<void()> stop_gateway;
   if (o.serve) {
     const std::string history = o.history.empty() ? o.state_dir + "/history.db" : o.history;
-    auto gw = create_gateway(ctx.opts, {o.config, "", o.state_dir, "", history});
-    if (!gw) return fail(ctx, "daemon --serve: " + gw.error().message);
-    if (auto st = (*gw)->start(); !st) return fail(ctx, "daemon --serve: " + st.error().message);
-    gateway = std::move(*gw);
-    if (o.gateway.empty() && so.gateway) {
-      auto base = assembler::gateway_base_url(so.gateway->listen);
-      if (base) {
-        const bool v6 = base->host.find(':') != std::string::npos;
-        so.gateway->listen = (v6 ? "[" + base->host + "]" : base->host) + ":" +
-                             std::to_string(gateway->port());
-      }
-    }
-    spdlog::info("gateway (serve) on port {}", gateway->port());
+    auto stop = start_gateway_in_process(ctx.opts, {o.config, "", o.state_dir, "", history},
+                                         &so.gateway, o.gateway.empty());
+    if (!stop) return fail(ctx, "daemon --serve: " + stop.error().message);
+    stop_gateway = std::move(*stop);
   }
   daemon::Daemon dm(d, daemon::make_system_sampler(so), actuator::make_runtime_actuator());
   if (auto st = dm.start(); !st) return fail(ctx, st.error().message);
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  on_stop_signals(on_signal);
   spdlog::info("ruvector-memopt daemon: every {} s, {} policy, {}, API on port {}, state in {}", dm.interval_seconds(),
                dm.predictive() ? "predictive" : "threshold", dm.applying() ? "applying actions" : "dry run (--apply to act)",
                dm.api_port(), o.state_dir);
   dm.run(g_stop);
-  if (gateway) gateway->stop();  // and every backend it started
+  if (stop_gateway) stop_gateway();  // and every backend it started
   spdlog::info("stopped");
   return kExitOk;
 }

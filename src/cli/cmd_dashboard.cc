@@ -3,15 +3,13 @@
 // sent to the server, not logged, not in Referer); the page moves it into the
 // tab's sessionStorage and drops it from the address bar. Only who can read
 // the 0600 token file gets a URL that can act.
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <fstream>
+#include <filesystem>
 #include <memory>
 
 #include "cli/command.h"
 #include "cli/option_checks.h"
 #include "policy/profile.h"
+#include "ui/token_file.h"
 
 namespace memopt::cli {
 namespace {
@@ -36,20 +34,16 @@ Result<std::string> parse_listen(const std::string& v) {
 }
 
 // The token is only printed when the file is private and the user's own,
-// as the daemon writes it.
+// as the daemon writes it (ui::read_token_file checks that, on each system).
 Result<std::string> read_private_token(const std::string& path) {
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
     return make_error("no API token at " + path + ": start `ruvector-memopt daemon` once (it creates it)");
   }
-  if (st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
-    return make_error(path + " is not a private file of this user; not printing it (chmod 600)");
-  }
-  std::ifstream in(path);
-  std::string token;
-  std::getline(in, token);
-  if (token.empty() || token.size() > 256 ||
-      token.find_first_not_of("0123456789abcdefABCDEF-_") != std::string::npos) {
+  auto token = ui::read_token_file(path);
+  if (!token) return token.error();
+  if (token->size() > 256 ||
+      token->find_first_not_of("0123456789abcdefABCDEF-_") != std::string::npos) {
     return make_error(path + " does not hold a token the daemon wrote");
   }
   return token;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/command.h"
+#include "cli/stop_signals.h"
 #include "cli/gateway_target.h"
 #include "policy/profile.h"
 #include "serve/gateway.h"
@@ -55,10 +56,7 @@ int run_serve(CliContext &ctx, const ServeCliOptions &o) {
     return kExitOk;
   }
   if (auto st = (*gw)->start(); !st) return fail(ctx, st.error().message);
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  on_stop_signals(on_signal);
   if (ctx.opts.json) {
     *ctx.out << nlohmann::json{{"listening", (*gw)->port()}, {"state", (*gw)->state_json()}}.dump()
              << std::endl;

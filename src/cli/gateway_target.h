@@ -5,6 +5,7 @@
 // daemon so they all read the same gateway.
 #include <CLI/CLI.hpp>
 #include <memory>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -46,6 +47,13 @@ struct GatewayStart {
 };
 Result<std::unique_ptr<serve::Gateway>> create_gateway(const GlobalOptions& g,
                                                        const GatewayStart& s);
+// `daemon --serve`: creates and starts the gateway in this process and, with
+// `retarget`, points `target` at the port it bound; returns what stops it and
+// every backend it started. The Windows build starts no backends yet: there
+// it fails saying so (gateway_start_win.cc).
+Result<std::function<void()>> start_gateway_in_process(
+    const GlobalOptions& g, const GatewayStart& s, std::optional<assembler::GatewayTarget>* target,
+    bool retarget);
 
 // The gateway's section as text in 80 columns: one row per model with its
 // state, backend pid, queue length, the oldest queued request's wait and

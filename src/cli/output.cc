@@ -1,5 +1,5 @@
 // The two output helpers every command uses (command.h); a file of their own
-// so the tray helper (src/tray/tray_main.cc) links them without the CLI.
+// so the tray helper (src/tray/tray_main_linux.cc, tray_main_win.cc) links them without the CLI.
 #include "cli/command.h"
 #include "util/text.h"
 

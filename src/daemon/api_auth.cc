@@ -1,16 +1,13 @@
 #include "daemon/api_auth.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netdb.h>
-#include <sys/random.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 
+#include "daemon/private_files.h"
 #include "policy/profile.h"
 
 namespace memopt::daemon {
@@ -86,51 +83,17 @@ namespace {
 
 Result<std::string> load_or_create_token_at(const std::string& state_dir, const std::string& path) {
   if (auto st = policy::make_private_dir(state_dir); !st) return st.error();
-  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) {
-    unsigned char raw[32];
-    if (::getrandom(raw, sizeof raw, 0) != static_cast<ssize_t>(sizeof raw)) {
-      return make_error("cannot get random bytes for the API token: " +
-                        std::string(std::strerror(errno)));
-    }
-    static const char* hex = "0123456789abcdef";
-    std::string token;
-    for (unsigned char b : raw) {
-      token += hex[b >> 4];
-      token += hex[b & 15];
-    }
-    // O_EXCL: never write through a file (or link) someone placed there.
-    int w = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (w < 0) return make_error("cannot create " + path + ": " + std::strerror(errno));
-    const std::string line = token + "\n";
-    const bool ok = ::write(w, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-                    ::fsync(w) == 0;
-    ::close(w);
-    if (!ok) return make_error("cannot write " + path + ": " + std::strerror(errno));
-    return token;
+  unsigned char raw[32];
+  if (auto st = random_bytes(raw, sizeof raw); !st) return st.error();
+  static const char* hex = "0123456789abcdef";
+  std::string fresh;
+  for (unsigned char b : raw) {
+    fresh += hex[b >> 4];
+    fresh += hex[b & 15];
   }
-  if (fd < 0) return make_error("cannot open " + path + ": " + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return make_error(path + " is not a regular file; remove it and restart the daemon");
-  }
-  if (st.st_uid != ::geteuid()) {
-    ::close(fd);
-    return make_error(path + " belongs to uid " + std::to_string(st.st_uid) +
-                      ", not to this user; remove it");
-  }
-  if ((st.st_mode & 077) != 0) {
-    ::close(fd);
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return make_error(path + " has mode " + mode +
-                      "; others could read the API token. Run: chmod 600 " + path);
-  }
-  char buf[256];
-  const ssize_t n = ::read(fd, buf, sizeof buf);
-  ::close(fd);
-  std::string token(buf, n > 0 ? static_cast<size_t>(n) : 0);
+  auto text = read_or_create_token_file(path, fresh + "\n", 256);
+  if (!text) return text.error();
+  std::string token = std::move(*text);
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' '))
     token.pop_back();
   if (token.size() < 32 || token.size() > 128) {

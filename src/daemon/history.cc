@@ -1,15 +1,15 @@
 #include "daemon/history.h"
 
-#include <fcntl.h>
 #include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <unistd.h>  // access
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <ctime>
+
+#include "daemon/private_files.h"
 
 namespace memopt::daemon {
 namespace {
@@ -127,33 +127,12 @@ bool damaged_code(int rc) {
   return primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT;
 }
 
-// Creates the file ourselves (0600, no link followed, ours and regular) so
-// SQLite never creates or chmods through a link someone placed there.
-Status prepare_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == ELOOP) return make_error("history " + path + " is a symbolic link; remove it");
-    return make_error("cannot open history " + path + ": " + std::strerror(errno));
-  }
-  struct stat st {};
-  Status out = Ok{};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    out = make_error("history " + path + " is not a regular file; remove it");
-  } else if (st.st_uid != ::geteuid()) {
-    out = make_error("history " + path + " belongs to uid " + std::to_string(st.st_uid) +
-                     ", not to this user; remove it");
-  } else if ((st.st_mode & 077) != 0 && ::fchmod(fd, 0600) != 0) {
-    out = make_error("cannot make history " + path + " private: " + std::strerror(errno));
-  }
-  ::close(fd);
-  return out;
-}
 
 Result<std::unique_ptr<History>> open_classified(
     const std::string& path, HistoryOptions options, OpenFailure* why,
     Result<std::unique_ptr<History>> (*make)(sqlite3*, const std::string&, HistoryOptions)) {
   *why = OpenFailure::kUnavailable;
-  if (auto st = prepare_file(path); !st) return st.error();
+  if (auto st = prepare_history_file(path); !st) return st.error();
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,

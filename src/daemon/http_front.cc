@@ -1,15 +1,9 @@
 #include "daemon/http_front.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include <string.h>  // strncasecmp
 
 #include <algorithm>
 #include <chrono>
@@ -24,6 +18,8 @@
 #include <vector>
 
 #include "daemon/api_auth.h"
+#include "daemon/tls.h"
+#include "util/socket_ops.h"
 
 namespace memopt::daemon {
 namespace {
@@ -77,19 +73,11 @@ bool is_priority(const std::string& bytes) {
   return false;
 }
 
-std::string openssl_error() {
-  const unsigned long e = ::ERR_get_error();
-  if (e == 0) return "unknown TLS error";
-  char buf[256];
-  ::ERR_error_string_n(e, buf, sizeof buf);
-  return buf;
-}
-
 }  // namespace
 
 struct Conn {
-  int fd = -1;
-  SSL* ssl = nullptr;
+  net::Socket fd = net::kNoSocket;
+  std::unique_ptr<TlsSession> tls;
   bool handshaken = false;
   bool want_write = false;  // TLS asked to wait for the socket to be writable
   std::string buf;
@@ -99,17 +87,17 @@ struct Conn {
   FrontRequest req;
 
   ~Conn() {
-    if (ssl) ::SSL_free(ssl);
-    if (fd >= 0) ::close(fd);
+    tls.reset();
+    net::close_socket(fd);
   }
 };
 
 struct HttpFront::Impl {
   FrontLimits limits;
   FrontServe serve;
-  SSL_CTX* tls = nullptr;
-  int listen_fd = -1;
-  int wake[2] = {-1, -1};
+  std::unique_ptr<TlsServer> tls;
+  net::Socket listen_fd = net::kNoSocket;
+  net::WakePair wake;
   std::atomic<bool> stopping{false};
   std::thread reader;
   std::vector<std::thread> workers;
@@ -120,7 +108,7 @@ struct HttpFront::Impl {
   std::condition_variable cv;
   std::deque<std::unique_ptr<Conn>> normal_q, priority_q;
   std::map<std::string, size_t> per_peer;  // unfinished + queued + served
-  std::set<int> serving;
+  std::set<net::Socket> serving;
   size_t open = 0;
 
   std::atomic<uint64_t> served{0}, evicted{0}, refused{0}, timed_out{0}, bad_request{0},
@@ -129,11 +117,8 @@ struct HttpFront::Impl {
   double accept_paused_until = 0;  // out of file descriptors: let some close
 
   ~Impl() {
-    if (tls) ::SSL_CTX_free(tls);
-    if (listen_fd >= 0) ::close(listen_fd);
-    for (int fd : wake) {
-      if (fd >= 0) ::close(fd);
-    }
+    net::close_socket(listen_fd);
+    net::close_wake_pair(&wake);
   }
 
   void release(const std::string& peer) {
@@ -145,10 +130,10 @@ struct HttpFront::Impl {
 
   // Best effort, never blocking: a short answer before closing.
   static void say(Conn& c, const char* status) {
-    if (c.ssl) return;  // no TLS record mid-handshake; the close says enough
+    if (c.tls) return;  // no TLS record mid-handshake; the close says enough
     const std::string r =
         std::string("HTTP/1.1 ") + status + "\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
-    [[maybe_unused]] ssize_t n = ::send(c.fd, r.data(), r.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    [[maybe_unused]] long n = net::send_some(c.fd, r.data(), r.size());
   }
 
   void drop_pending(std::list<std::unique_ptr<Conn>>::iterator it) {
@@ -185,13 +170,11 @@ struct HttpFront::Impl {
   void accept_all() {
     while (true) {
       sockaddr_storage peer{};
-      socklen_t len = sizeof peer;
-      const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &len,
-                               SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (fd < 0) {
+      const net::Socket fd = net::accept_connection(listen_fd, &peer);
+      if (fd == net::kNoSocket) {
         // Out of descriptors, the listener stays readable: without a pause
         // this thread would spin instead of finishing the requests it holds.
-        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        if (net::last_socket_error() == net::SocketError::kNoResources) {
           accept_paused_until = mono_now() + 0.1;
           refused++;
         }
@@ -201,7 +184,7 @@ struct HttpFront::Impl {
       c->fd = fd;
       c->req.peer_ip = ip_of(peer, &c->req.peer_port);
       sockaddr_storage local{};
-      len = sizeof local;
+      socklen_t len = sizeof local;
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
       c->req.local_ip = ip_of(local, &c->req.local_port);
       c->req.tls = tls != nullptr;
@@ -214,12 +197,11 @@ struct HttpFront::Impl {
         continue;
       }
       if (tls) {
-        c->ssl = ::SSL_new(tls);
-        if (!c->ssl || ::SSL_set_fd(c->ssl, fd) != 1) {
+        c->tls = tls->wrap(fd);
+        if (!c->tls) {
           tls_failed++;
           continue;
         }
-        ::SSL_set_accept_state(c->ssl);
       }
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -237,39 +219,40 @@ struct HttpFront::Impl {
     char chunk[16 * 1024];
     c.want_write = false;
     while (true) {
-      ssize_t n;
-      if (c.ssl) {
+      long n;
+      if (c.tls) {
         if (!c.handshaken) {
-          const int r = ::SSL_accept(c.ssl);
-          if (r != 1) {
-            const int e = ::SSL_get_error(c.ssl, r);
-            if (e == SSL_ERROR_WANT_READ) return Progress::kMore;
-            if (e == SSL_ERROR_WANT_WRITE) {
+          switch (c.tls->handshake()) {
+            case TlsIo::kDone:
+              break;
+            case TlsIo::kWantRead:
+              return Progress::kMore;
+            case TlsIo::kWantWrite:
               c.want_write = true;
               return Progress::kMore;
-            }
-            ::ERR_clear_error();
-            tls_failed++;
-            return Progress::kClose;
+            default:
+              tls_failed++;
+              return Progress::kClose;
           }
           c.handshaken = true;
         }
-        const int r = ::SSL_read(c.ssl, chunk, sizeof chunk);
-        if (r > 0) {
-          n = r;
-        } else {
-          const int e = ::SSL_get_error(c.ssl, r);
-          if (e == SSL_ERROR_WANT_READ) return Progress::kMore;
-          if (e == SSL_ERROR_WANT_WRITE) {
+        size_t got = 0;
+        switch (c.tls->read(chunk, sizeof chunk, &got)) {
+          case TlsIo::kDone:
+            n = static_cast<long>(got);
+            break;
+          case TlsIo::kWantRead:
+            return Progress::kMore;
+          case TlsIo::kWantWrite:
             c.want_write = true;
             return Progress::kMore;
-          }
-          ::ERR_clear_error();
-          return Progress::kClose;
+          default:
+            return Progress::kClose;
         }
       } else {
-        n = ::recv(c.fd, chunk, sizeof chunk, 0);
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        n = net::recv_some(c.fd, chunk, sizeof chunk);
+        if (n < 0 && (net::last_socket_error() == net::SocketError::kWouldBlock ||
+                      net::last_socket_error() == net::SocketError::kInterrupted))
           return Progress::kMore;
         if (n <= 0) return Progress::kClose;
       }
@@ -333,7 +316,7 @@ struct HttpFront::Impl {
     while (!stopping.load()) {
       fds.clear();
       its.clear();
-      fds.push_back({wake[0], POLLIN, 0});
+      fds.push_back({wake.read_end, POLLIN, 0});
       fds.push_back(
           {listen_fd, static_cast<short>(mono_now() < accept_paused_until ? 0 : POLLIN), 0});
       double next_deadline = mono_now() + 1;
@@ -343,12 +326,10 @@ struct HttpFront::Impl {
         next_deadline = std::min(next_deadline, (*it)->deadline);
       }
       const int wait_ms = std::max(0, static_cast<int>((next_deadline - mono_now()) * 1000) + 1);
-      if (::poll(fds.data(), fds.size(), wait_ms) < 0 && errno != EINTR) break;
-      if (fds[0].revents) {
-        char b[64];
-        while (::read(wake[0], b, sizeof b) > 0) {
-        }
-      }
+      if (net::poll_sockets(fds.data(), fds.size(), wait_ms) < 0 &&
+          net::last_socket_error() != net::SocketError::kInterrupted)
+        break;
+      if (fds[0].revents) net::drain(wake);
       for (size_t i = 2; i < fds.size(); ++i) {
         if (!fds[i].revents) continue;
         auto it = its[i - 2];
@@ -388,24 +369,27 @@ struct HttpFront::Impl {
       if (stopping.load()) return -1;
       short events = POLLOUT;
       long n;
-      if (c.ssl) {
-        const int r = ::SSL_write(c.ssl, data + done,
-                                  static_cast<int>(std::min<size_t>(size - done, 1 << 20)));
-        if (r > 0) {
-          n = r;
-        } else {
-          const int e = ::SSL_get_error(c.ssl, r);
-          ::ERR_clear_error();
-          if (e == SSL_ERROR_WANT_READ)
+      if (c.tls) {
+        size_t put = 0;
+        switch (c.tls->write(data + done, size - done, &put)) {
+          case TlsIo::kDone:
+            n = static_cast<long>(put);
+            break;
+          case TlsIo::kWantRead:
             events = POLLIN;
-          else if (e != SSL_ERROR_WANT_WRITE)
+            n = 0;
+            break;
+          case TlsIo::kWantWrite:
+            n = 0;
+            break;
+          default:
             return -1;
-          n = 0;
         }
       } else {
-        n = ::send(c.fd, data + done, size - done, MSG_NOSIGNAL);
+        n = net::send_some(c.fd, data + done, size - done);
         if (n < 0) {
-          if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return -1;
+          const auto e = net::last_socket_error();
+          if (e != net::SocketError::kWouldBlock && e != net::SocketError::kInterrupted) return -1;
           n = 0;
         }
       }
@@ -414,7 +398,7 @@ struct HttpFront::Impl {
         const double left = deadline - mono_now();
         if (left <= 0) return -1;
         pollfd p{c.fd, events, 0};
-        ::poll(&p, 1, static_cast<int>(left * 1000) + 1);
+        net::poll_sockets(&p, 1, static_cast<int>(left * 1000) + 1);
       }
     }
     return static_cast<long>(size);
@@ -441,7 +425,7 @@ struct HttpFront::Impl {
         if (r < 0) ok = false;
         return r;
       });
-      if (c->ssl && ok) ::SSL_shutdown(c->ssl);  // close_notify, not waited for
+      if (c->tls && ok) c->tls->close_notify();
       served++;
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -462,36 +446,20 @@ HttpFront::HttpFront(FrontLimits limits, FrontServe serve) : impl_(std::make_uni
 HttpFront::~HttpFront() { stop(); }
 
 Status HttpFront::use_tls(const std::string& cert_path, const std::string& key_path) {
-  SSL_CTX* ctx = ::SSL_CTX_new(::TLS_server_method());
-  if (!ctx) return make_error("TLS: cannot create a context: " + openssl_error());
-  ::SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-  if (::SSL_CTX_use_certificate_chain_file(ctx, cert_path.c_str()) != 1) {
-    const std::string e = openssl_error();
-    ::SSL_CTX_free(ctx);
-    return make_error("TLS certificate " + cert_path + ": " + e +
-                      " (a PEM certificate chain is expected)");
-  }
-  if (::SSL_CTX_use_PrivateKey_file(ctx, key_path.c_str(), SSL_FILETYPE_PEM) != 1) {
-    const std::string e = openssl_error();
-    ::SSL_CTX_free(ctx);
-    return make_error("TLS key " + key_path + ": " + e + " (a PEM private key is expected)");
-  }
-  if (::SSL_CTX_check_private_key(ctx) != 1) {
-    ::SSL_CTX_free(ctx);
-    return make_error("TLS key " + key_path + " does not match the certificate " + cert_path);
-  }
-  if (impl_->tls) ::SSL_CTX_free(impl_->tls);
-  impl_->tls = ctx;
+  auto tls = TlsServer::load(cert_path, key_path);
+  if (!tls) return tls.error();
+  impl_->tls = std::move(*tls);
   return Ok{};
 }
 
 Status HttpFront::bind(const std::string& host, int port, bool require_loopback) {
+  const std::string where = host + ":" + std::to_string(port);
+  if (!net::sockets_ready()) return make_error("cannot listen on " + where + ": no sockets");
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE;
   addrinfo* res = nullptr;
-  const std::string where = host + ":" + std::to_string(port);
   if (int e = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res); e != 0) {
     return make_error("cannot listen on " + where + ": " + ::gai_strerror(e));
   }
@@ -510,13 +478,14 @@ Status HttpFront::bind(const std::string& host, int port, bool require_loopback)
       }
     }
   }
-  const int fd = ::socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return make_error("cannot listen on " + where + ": " + std::strerror(errno));
-  const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(fd, res->ai_addr, res->ai_addrlen) != 0 || ::listen(fd, 512) != 0) {
-    const std::string e = std::strerror(errno);
-    ::close(fd);
+  const net::Socket fd = net::open_stream_socket(res->ai_family);
+  if (fd == net::kNoSocket)
+    return make_error("cannot listen on " + where + ": " + net::last_socket_error_text());
+  net::reuse_address(fd);
+  if (::bind(fd, res->ai_addr, static_cast<socklen_t>(res->ai_addrlen)) != 0 ||
+      ::listen(fd, 512) != 0) {
+    const std::string e = net::last_socket_error_text();
+    net::close_socket(fd);
     return make_error("cannot listen on " + where + ": " + e +
                       "; choose another with --listen HOST:PORT");
   }
@@ -531,7 +500,7 @@ Status HttpFront::bind(const std::string& host, int port, bool require_loopback)
 void HttpFront::start() {
   Impl& s = *impl_;
   if (s.listen_fd < 0 || s.reader.joinable()) return;
-  if (::pipe2(s.wake, O_NONBLOCK | O_CLOEXEC) != 0) s.wake[0] = s.wake[1] = -1;
+  if (!net::open_wake_pair(&s.wake)) s.wake = net::WakePair{};
   s.reader = std::thread([&s] { s.reader_loop(); });
   for (int i = 0; i < std::max(1, s.limits.workers); ++i)
     s.workers.emplace_back([&s] { s.worker_loop(false); });
@@ -542,13 +511,11 @@ void HttpFront::stop() {
   if (!impl_) return;
   Impl& s = *impl_;
   s.stopping = true;
-  if (s.wake[1] >= 0) {
-    [[maybe_unused]] ssize_t n = ::write(s.wake[1], "x", 1);
-  }
+  net::wake(s.wake);
   {
     std::lock_guard<std::mutex> lock(s.mu);
     // An answer being written to a client that does not read ends now.
-    for (int fd : s.serving) ::shutdown(fd, SHUT_RDWR);
+    for (net::Socket fd : s.serving) net::shutdown_socket(fd);
     s.cv.notify_all();
   }
   if (s.reader.joinable()) s.reader.join();

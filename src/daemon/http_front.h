@@ -8,7 +8,7 @@
 // its share loses its oldest unfinished connection; /metrics and /healthz
 // have a worker of their own; one request per connection, so nothing idles
 // in keep-alive and stop() returns at once. TLS (OpenSSL) is done here too,
-// for the same reason: the handshake is part of the deadline.
+// for the same reason: the handshake is part of the deadline (daemon/tls.h).
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +17,7 @@
 #include <string>
 
 #include "util/result.h"
+#include "util/socket_ops.h"
 
 namespace memopt::daemon {
 
@@ -38,7 +39,7 @@ struct FrontRequest {
   std::string local_ip;  // the address the client connected to
   int local_port = 0;
   bool tls = false;
-  int fd = -1;
+  net::Socket fd = net::kNoSocket;
 };
 
 // Writes (part of) the answer; -1 once the client is gone or too slow.

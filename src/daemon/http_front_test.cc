@@ -3,33 +3,58 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include <chrono>
 #include <string>
+
+#include "util/socket_ops.h"
 
 namespace memopt::daemon {
 namespace {
 
-// Sends `request` whole and returns what the server answered before closing.
+// Sends `request` whole and returns what the server answered before closing
+// (or within 3 s). Through util/socket_ops, so it runs on both systems.
 std::string exchange(int port, const std::string& request) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (!net::sockets_ready()) return "no sockets";
+  const net::Socket fd = net::open_stream_socket(AF_INET);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  auto left_ms = [&] {
+    return static_cast<int>(std::max<long long>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(
+               deadline - std::chrono::steady_clock::now())
+               .count()));
+  };
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 &&
+      net::last_socket_error() != net::SocketError::kInProgress &&
+      net::last_socket_error() != net::SocketError::kWouldBlock) {
+    net::close_socket(fd);
     return "connect failed";
   }
-  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  timeval tv{3, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  size_t sent = 0;
+  while (sent < request.size() && left_ms() > 0) {
+    pollfd p{fd, POLLOUT, 0};
+    net::poll_sockets(&p, 1, left_ms());
+    const long n = net::send_some(fd, request.data() + sent, request.size() - sent);
+    if (n > 0) sent += static_cast<size_t>(n);
+    if (n < 0 && net::last_socket_error() != net::SocketError::kWouldBlock) break;
+  }
   std::string out;
   char buf[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
-  ::close(fd);
+  while (left_ms() > 0) {
+    pollfd p{fd, POLLIN, 0};
+    if (net::poll_sockets(&p, 1, left_ms()) <= 0) break;
+    const long n = net::recv_some(fd, buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<size_t>(n));
+    } else if (n == 0 || net::last_socket_error() != net::SocketError::kWouldBlock) {
+      break;
+    }
+  }
+  net::close_socket(fd);
   return out;
 }
 

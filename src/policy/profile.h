@@ -95,6 +95,11 @@ Status make_private_dir(const std::string& dir);
 // stricter; Windows: no access entry lets Everyone, Users, Authenticated
 // Users or Anonymous read or write it). `what` names it in the error.
 Status check_private_file(const std::string& path, const std::string& what);
+// Creates `path` holding `content` as a new file only (never through a file
+// or link already there) that only this user may read or write (POSIX: mode
+// 0600; Windows: an access list naming this user alone), flushed to disk.
+Status create_private_file(const std::string& path, const std::string& content,
+                           const std::string& what);
 // Path of the file holding the active profile name.
 std::string active_profile_path(const std::string& state_dir);
 

@@ -1,6 +1,7 @@
 // Where the user's files live (XDG) and which of them are private, on POSIX
 // systems (profile.h: default_config_path, default_state_dir,
 // make_private_dir, check_private_file); user_dirs_win.cc is the Windows side.
+#include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -121,6 +122,20 @@ Status check_private_file(const std::string& path, const std::string& what) {
   if (st.st_uid != ::geteuid()) {
     return make_error(what + " " + path + " belongs to another user; pass your own (--token-file)");
   }
+  return Ok{};
+}
+
+Status create_private_file(const std::string& path, const std::string& content,
+                           const std::string& what) {
+  // O_EXCL: never write through a file (or link) someone placed there.
+  const int w = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (w < 0) return make_error("cannot create " + what + " " + path + ": " + std::strerror(errno));
+  const bool ok = ::write(w, content.data(), content.size()) ==
+                      static_cast<ssize_t>(content.size()) &&
+                  ::fsync(w) == 0;
+  const int e = errno;
+  ::close(w);
+  if (!ok) return make_error("cannot write " + what + " " + path + ": " + std::strerror(e));
   return Ok{};
 }
 

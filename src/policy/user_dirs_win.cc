@@ -184,4 +184,39 @@ Status check_private_file(const std::string& path, const std::string& what) {
                        "Pass your own (--token-file)");
 }
 
+Status create_private_file(const std::string& path, const std::string& content,
+                           const std::string& what) {
+  ThisUser me;
+  LPWSTR sid = nullptr;
+  if (!current_user(me) || !ConvertSidToStringSidW(me.sid(), &sid)) {
+    return make_error("cannot create " + what + " " + path +
+                      ": cannot tell which user this is (" + windows_error(GetLastError()) + ")");
+  }
+  // Protected (no inherited entries), full access for this user alone.
+  const std::wstring sddl = L"D:P(A;;FA;;;" + std::wstring(sid) + L")";
+  LocalFree(sid);
+  PSECURITY_DESCRIPTOR sd = nullptr;
+  if (!ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl.c_str(), SDDL_REVISION_1, &sd,
+                                                            nullptr)) {
+    return make_error("cannot create " + what + " " + path + ": " +
+                      windows_error(GetLastError()));
+  }
+  std::unique_ptr<void, decltype(&LocalFree)> hold(sd, &LocalFree);
+  SECURITY_ATTRIBUTES sa{sizeof sa, sd, FALSE};
+  // CREATE_NEW: never through a file (or link) already there.
+  HANDLE h = CreateFileW(to_utf16(path).c_str(), GENERIC_WRITE, 0, &sa, CREATE_NEW,
+                         FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (h == INVALID_HANDLE_VALUE) {
+    return make_error("cannot create " + what + " " + path + ": " +
+                      windows_error(GetLastError()));
+  }
+  DWORD put = 0;
+  const bool ok = WriteFile(h, content.data(), static_cast<DWORD>(content.size()), &put, nullptr) &&
+                  put == content.size() && FlushFileBuffers(h);
+  const DWORD e = GetLastError();
+  CloseHandle(h);
+  if (!ok) return make_error("cannot write " + what + " " + path + ": " + windows_error(e));
+  return Ok{};
+}
+
 }  // namespace memopt::policy

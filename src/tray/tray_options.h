@@ -1,7 +1,7 @@
 #pragma once
 // The options of `ruvector-memopt tray`, shared by the command in the main
 // binary (src/tray/cmd_tray.cc: --help, parsing, then exec) and the helper
-// that draws the icon (src/tray/tray_main.cc), so both parse alike.
+// that draws the icon (src/tray/tray_main_linux.cc, tray_main_win.cc), so both parse alike.
 #include <CLI/CLI.hpp>
 #include <string>
 #include <vector>

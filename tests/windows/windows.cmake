@@ -19,6 +19,11 @@ add_test(NAME windows_e2e
                  ${MEMOPT_LINUX_BUILD_DIR})
 set_tests_properties(windows_e2e PROPERTIES LABELS "integration;windows" TIMEOUT 600)
 
+add_test(NAME windows_daemon
+         COMMAND bash ${CMAKE_SOURCE_DIR}/tests/windows/daemon_e2e.sh ${CMAKE_BINARY_DIR}
+                 ${CMAKE_SOURCE_DIR})
+set_tests_properties(windows_daemon PROPERTIES LABELS "integration;windows" TIMEOUT 600)
+
 # M_PI (the policy's forecaster): glibc defines it, MinGW's strict-ANSI mode
 # (-std=c++20) only with _USE_MATH_DEFINES.
 foreach(t memopt_policy test_policy)

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "tray/tray_dump.h"
 #include "tray/tray_options.h"
 #include "ui/token_file.h"
 #include "ui/tray_client.h"
@@ -255,60 +256,43 @@ int dump_menu(CliContext& ctx, Tray& tray, const TrayOptions& o, bool have_token
   if (!s) return fail(ctx, s.error().message);
   GtkWidget* menu = tray.build(ui::tray_menu_from_status(*s, have_token));
   g_object_ref_sink(menu);
-  nlohmann::json items = nlohmann::json::array();
+  std::vector<DumpedItem> items;
   GList* children = gtk_container_get_children(GTK_CONTAINER(menu));
   for (GList* l = children; l != nullptr; l = l->next) {
     GtkWidget* w = GTK_WIDGET(l->data);
+    DumpedItem it;
     if (GTK_IS_SEPARATOR_MENU_ITEM(w)) {
-      items.push_back({{"type", "separator"}});
-      if (!ctx.opts.json) *ctx.out << "---\n";
-      continue;
+      it.type = DumpedItem::Type::kSeparator;
+    } else {
+      const char* text = gtk_menu_item_get_label(GTK_MENU_ITEM(w));
+      it.label = text ? text : "";
+      it.sensitive = gtk_widget_get_sensitive(w);
+      if (GTK_IS_RADIO_MENU_ITEM(w)) {
+        it.type = DumpedItem::Type::kRadio;
+        it.checked = gtk_check_menu_item_get_active(GTK_CHECK_MENU_ITEM(w));
+      }
     }
-    const char* text = gtk_menu_item_get_label(GTK_MENU_ITEM(w));
-    const std::string label = text ? text : "";
-    const bool sensitive = gtk_widget_get_sensitive(w);
-    nlohmann::json it = {{"type", "item"}, {"label", label}, {"sensitive", sensitive}};
-    std::string line = label;
-    if (GTK_IS_RADIO_MENU_ITEM(w)) {
-      const bool on = gtk_check_menu_item_get_active(GTK_CHECK_MENU_ITEM(w));
-      it["type"] = "radio";
-      it["checked"] = on;
-      line = (on ? "(*) " : "( ) ") + line;
-    }
-    if (!sensitive) line += "  [greyed]";
     items.push_back(std::move(it));
-    if (!ctx.opts.json) *ctx.out << line << '\n';
   }
   // Clicks go through GTK's own "activate" signal on the built items.
-  int status = kExitOk;
-  for (const std::string& want : o.clicks) {
-    GtkWidget* hit = nullptr;
-    for (GList* l = children; l != nullptr; l = l->next) {
-      GtkWidget* w = GTK_WIDGET(l->data);
-      const char* text = GTK_IS_MENU_ITEM(w) ? gtk_menu_item_get_label(GTK_MENU_ITEM(w)) : nullptr;
-      if (text != nullptr && want == text) hit = w;
-    }
-    if (hit == nullptr) {
-      *ctx.err << "ruvector-memopt: --click '" << want << "': no such menu item\n";
-      status = kExitUsage;
-      break;
-    }
-    gtk_menu_item_activate(GTK_MENU_ITEM(hit));
-    for (const std::string& outcome : tray.send_queued()) {
-      *ctx.err << want << ": " << outcome << '\n';
-      if (outcome.find(": done") == std::string::npos) status = kExitFailure;
-    }
-  }
+  const int status = print_dumped_menu(
+      ctx, o.daemon_url, items, o.clicks,
+      [&](const std::string& want, std::vector<std::string>* outcomes) {
+        GtkWidget* hit = nullptr;
+        for (GList* l = children; l != nullptr; l = l->next) {
+          GtkWidget* w = GTK_WIDGET(l->data);
+          const char* text =
+              GTK_IS_MENU_ITEM(w) ? gtk_menu_item_get_label(GTK_MENU_ITEM(w)) : nullptr;
+          if (text != nullptr && want == text) hit = w;
+        }
+        if (hit == nullptr) return false;
+        gtk_menu_item_activate(GTK_MENU_ITEM(hit));
+        *outcomes = tray.send_queued();
+        return true;
+      });
   g_list_free(children);
   gtk_widget_destroy(menu);
   g_object_unref(menu);
-  if (ctx.opts.json) {
-    *ctx.out << nlohmann::json{{"schema", "ruvector-memopt.tray/1"},
-                               {"daemon", o.daemon_url},
-                               {"items", items}}
-                    .dump(2)
-             << '\n';
-  }
   return status;
 }
 
