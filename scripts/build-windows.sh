@@ -69,6 +69,6 @@ fi
 cmake -S . -B "$WIN_BUILD_DIR" -G Ninja \
   -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/toolchain-mingw64.cmake" \
   -DCMAKE_BUILD_TYPE="${WIN_BUILD_TYPE:-Release}" -DCMAKE_CXX_FLAGS_RELEASE="-O1" \
-  -DMEMOPT_WERROR=ON -DMEMOPT_BUILD_BENCH=OFF \
+  -DMEMOPT_WERROR=ON -DMEMOPT_BUILD_BENCH=OFF -DMEMOPT_TRAY=ON \
   -DMEMOPT_LINUX_BUILD_DIR="$PWD/${BUILD_DIR:-build}" >/dev/null
 cmake --build "$WIN_BUILD_DIR" -j"$(nproc)" ${1:+--target "$@"}

@@ -95,7 +95,15 @@ class FrontStream : public httplib::Stream {
   FrontStream(const FrontRequest& r, const FrontWriter& w) : r_(r), w_(w) {}
   using httplib::Stream::write;
   bool is_readable() const override { return pos_ < r_.bytes.size(); }
+#ifdef CPPHTTPLIB_VERSION_NUM
+  // cpp-httplib 0.2x and later (the Windows build's, vendored by llama.cpp):
+  // more hooks; the request is whole in memory, the writer has its deadline.
+  bool wait_readable() const override { return is_readable(); }
+  bool wait_writable() const override { return true; }
+  time_t duration() const override { return 0; }
+#else
   bool is_writable() const override { return true; }
+#endif
   ssize_t read(char* ptr, size_t size) override {
     const size_t n = std::min(size, r_.bytes.size() - pos_);
     std::memcpy(ptr, r_.bytes.data() + pos_, n);
@@ -275,7 +283,12 @@ Status ApiServer::start() {
       std::make_unique<HttpFront>(cfg.limits, [&s](const FrontRequest& r, const FrontWriter& w) {
         FrontStream strm(r, w);
         bool closed = false;
+#ifdef CPPHTTPLIB_VERSION_NUM
+        s.server.process_request(strm, r.peer_ip, r.peer_port, r.local_ip, r.local_port,
+                                 /*close_connection=*/true, closed, [](httplib::Request&) {});
+#else
         s.server.process_request(strm, /*close_connection=*/true, closed, [](httplib::Request&) {});
+#endif
       });
   if (tls) {
     if (auto st = s.front->use_tls(cfg.tls_cert, cfg.tls_key); !st) return st;

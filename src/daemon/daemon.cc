@@ -8,6 +8,8 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <filesystem>
+
 #include <chrono>
 #include <thread>
 
@@ -22,11 +24,14 @@ double mono_now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-// mtime + size: changes when a file is replaced (rename) or rewritten.
+// mtime (to the file system's resolution) + size + inode (0 on Windows):
+// changes when a file is replaced (rename) or rewritten.
 std::string stamp(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return "absent";
-  return std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) + ":" +
+  std::error_code ec;
+  const auto mtime = std::filesystem::last_write_time(path, ec);
+  return std::to_string(ec ? 0 : mtime.time_since_epoch().count()) + ":" +
          std::to_string(st.st_size) + ":" + std::to_string(st.st_ino);
 }
 

@@ -499,7 +499,7 @@ Status HttpFront::bind(const std::string& host, int port, bool require_loopback)
 
 void HttpFront::start() {
   Impl& s = *impl_;
-  if (s.listen_fd < 0 || s.reader.joinable()) return;
+  if (s.listen_fd == net::kNoSocket || s.reader.joinable()) return;
   if (!net::open_wake_pair(&s.wake)) s.wake = net::WakePair{};
   s.reader = std::thread([&s] { s.reader_loop(); });
   for (int i = 0; i < std::max(1, s.limits.workers); ++i)

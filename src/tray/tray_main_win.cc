@@ -129,6 +129,8 @@ class Tray {
   }
 
   void set_menu(ui::TrayMenu m) { menu_ = std::move(m); }
+  // A line the menu shows under its header until the next action's outcome.
+  void note(const std::string& text) { set_message(text); }
   const ui::TrayMenu& menu() const { return menu_; }
 
   // The menu item with this id was chosen (from the popup or --click).
@@ -363,15 +365,18 @@ int dump_menu(CliContext& ctx, Tray& tray, const TrayOptions& o, bool have_token
 }
 
 // --start-daemon: when nothing answers at --daemon, this tray starts
-// `ruvector-memopt.exe daemon` (beside it) without a console window.
-void start_daemon_if_down(const TrayOptions& o) {
-  if (ui::tray_fetch_status(o.daemon_url, kStatusTimeoutMs)) return;
+// `ruvector-memopt.exe daemon` (beside it) without a console window; why it
+// could not, or "".
+std::string start_daemon_if_down(const TrayOptions& o) {
+  if (ui::tray_fetch_status(o.daemon_url, kStatusTimeoutMs)) return "";
   auto self = this_executable();
-  if (!self) return;
+  if (!self) return self.error().message;
   const std::string dir = self->substr(0, self->rfind('/'));
   std::string listen = o.daemon_url.substr(std::string("http://").size());
   if (!listen.empty() && listen.back() == '/') listen.pop_back();
-  start_program({dir + "/ruvector-memopt.exe", "daemon", "--listen", listen}, true, false, false);
+  auto started = start_program({dir + "/ruvector-memopt.exe", "daemon", "--listen", listen},
+                               true, false, false);
+  return started ? "" : started.error().message;
 }
 
 int run_tray(CliContext& ctx, const TrayOptions& o, bool start_daemon) {
@@ -384,7 +389,7 @@ int run_tray(CliContext& ctx, const TrayOptions& o, bool start_daemon) {
                 "(or use `ai watch --json`)\n";
     return kExitUsage;
   }
-  if (start_daemon) start_daemon_if_down(o);
+  const std::string not_started = start_daemon ? start_daemon_if_down(o) : "";
   std::string token;
   if (const std::string path = ui::token_file_or_default(o.token_file); !path.empty()) {
     auto t = ui::read_token_file(path);
@@ -392,6 +397,7 @@ int run_tray(CliContext& ctx, const TrayOptions& o, bool start_daemon) {
     token = *t;
   }
   Tray tray(o, token);
+  if (!not_started.empty()) tray.note("daemon not started: " + not_started);
   if (o.dump_menu) return dump_menu(ctx, tray, o, !token.empty());
   return tray.run();
 }

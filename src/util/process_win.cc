@@ -10,8 +10,8 @@ namespace {
 // CommandLineToArgvW's rules: backslashes are literal except before a quote,
 // where 2n backslashes + quote are n backslashes and a delimiter, and
 // 2n+1 backslashes + quote are n backslashes and a literal quote.
-void append_quoted(std::wstring& out, const std::wstring& arg) {
-  if (!arg.empty() && arg.find_first_of(L" \t\n\v\"") == std::wstring::npos) {
+void append_quoted(std::wstring& out, const std::wstring& arg, bool always) {
+  if (!always && !arg.empty() && arg.find_first_of(L" \t\n\v\"") == std::wstring::npos) {
     out += arg;
     return;
   }
@@ -37,7 +37,9 @@ std::wstring windows_command_line(const std::vector<std::string>& args) {
   std::wstring out;
   for (size_t i = 0; i < args.size(); ++i) {
     if (i) out += L' ';
-    append_quoted(out, to_utf16(args[i]));
+    // The program always in quotes: an unquoted path with a space would be
+    // looked up piece by piece ("C:\Program.exe" first).
+    append_quoted(out, to_utf16(args[i]), i == 0);
   }
   return out;
 }

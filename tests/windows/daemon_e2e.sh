@@ -35,10 +35,16 @@ for t in curl node promtool python3 xvfb-run; do
 done
 out="$(mktemp -d)"
 pids=()
+port=none
 port2=none
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  pkill -f "ruvector-memopt.exe daemon --listen 127.0.0.1:$port2" 2>/dev/null || true
+  # Wine processes by their Windows command line (what /proc shows for them).
+  for pat in "ruvector-memopt.exe daemon --listen 127.0.0.1:$port " \
+    "ruvector-memopt.exe daemon --listen 127.0.0.1:$port2" \
+    "ruvector-memopt-tray.exe --start-daemon --daemon http://127.0.0.1:$port2"; do
+    pkill -f "$pat" 2>/dev/null || true
+  done
   sleep 0.3
   rm -rf "$out"
 }
@@ -61,8 +67,11 @@ rm -rf "$state"
 # 1. The daemon.
 port="$(free_port)"
 url="http://127.0.0.1:$port"
-run "$exe" daemon --listen "127.0.0.1:$port" --no-probe --interval 0.5 >"$out/daemon.log" 2>&1 &
-pids+=($!)
+# Not through run(): $! is then the Wine process itself (wine_run.sh execs it).
+"$here/wine_run.sh" "$prefix" "$exe" daemon --listen "127.0.0.1:$port" --no-probe --interval 0.5 \
+  >"$out/daemon.log" 2>&1 &
+daemon_pid=$!
+pids+=($daemon_pid)
 wait_up "$url" 90 || { cat "$out/daemon.log"; fail "the daemon did not answer /healthz on $url"; }
 echo "daemon: answers on $url"
 for _ in $(seq 50); do
@@ -120,7 +129,7 @@ echo "remote: refused ($(grep -o 'this Windows build has no TLS[^;]*' "$out/remo
 
 # 3. The tray. Its menu from the views' replay daemon, as the GTK tray's test wants it.
 views="$src/tests/node/views"
-node "$views/fake_daemon.mjs" "$views/daemon_status.json" "$out/posts.ndjson" "$out/fport" &
+node "$views/fake_daemon.mjs" "$views/daemon_status.json" "$out/posts.ndjson" "$out/fport" "$token" &
 pids+=($!)
 for _ in $(seq 100); do [ -s "$out/fport" ] && break; sleep 0.1; done
 [ -s "$out/fport" ] || fail "replay daemon did not start"
@@ -197,8 +206,9 @@ run "$exe" autostart off >/dev/null || fail "autostart off"
 if run reg query "$runkey" /v ruvector-memopt >/dev/null 2>&1; then fail "the Run value is still there after autostart off"; fi
 echo "autostart: the Run value is written (reg query) and removed"
 # What the Run value does at logon: the tray with --start-daemon and no daemon up.
-for p in "${pids[@]:0:1}"; do kill "$p" 2>/dev/null || true; done
+kill "$daemon_pid" 2>/dev/null || true
 for _ in $(seq 50); do curl -fsS -m 1 "$url/healthz" >/dev/null 2>&1 || break; sleep 0.2; done
+curl -fsS -m 1 "$url/healthz" >/dev/null 2>&1 && fail "the first daemon did not stop"
 port2="$(free_port)"
 url2="http://127.0.0.1:$port2"
 WINEPREFIX="$prefix" WINEDEBUG=-all xvfb-run -a /usr/lib/wine/wine64 "$tray" --start-daemon --daemon "$url2" \
@@ -206,6 +216,4 @@ WINEPREFIX="$prefix" WINEDEBUG=-all xvfb-run -a /usr/lib/wine/wine64 "$tray" --s
 pids+=($!)
 wait_up "$url2" 90 || { cat "$out/tray.log"; fail "the tray with --start-daemon did not start a daemon on $url2"; }
 echo "autostart: the tray with --start-daemon started a daemon answering on $url2"
-# Stop that daemon through its own process (no console to send Ctrl-C to).
-pkill -f "ruvector-memopt.exe daemon --listen 127.0.0.1:$port2" 2>/dev/null || true
 echo "windows_daemon: all checks passed"

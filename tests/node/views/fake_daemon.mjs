@@ -2,12 +2,14 @@
 // tests: serves a fixed status document (a GPU, two Ollama models), history
 // series and actions, and records every POST (path, Authorization header,
 // body) as a JSON line in RECORD.
-// Usage: node fake_daemon.mjs STATUS_JSON RECORD_FILE PORT_FILE
+// Usage: node fake_daemon.mjs STATUS_JSON RECORD_FILE PORT_FILE [TOKEN]
+// Actions need "Authorization: Bearer TOKEN" (default test-token).
 // The port (chosen by the kernel on 127.0.0.1) is written to PORT_FILE.
 import { createServer } from 'node:http';
 import { readFileSync, appendFileSync, writeFileSync } from 'node:fs';
 
-const [statusPath, recordPath, portPath] = process.argv.slice(2);
+const [statusPath, recordPath, portPath, tokenArg] = process.argv.slice(2);
+const token = tokenArg || 'test-token';
 let status = JSON.parse(readFileSync(statusPath, 'utf8'));
 const actions = [];
 // Fake history: 30 s of rising VRAM the graph must show.
@@ -40,7 +42,7 @@ const server = createServer((req, res) => {
     if (req.method === 'GET' && url.pathname === '/api/v1/actions') return send(200, { schema: 'ruvector-memopt.actions/1', actions });
     if (req.method === 'POST') {
       appendFileSync(recordPath, JSON.stringify({ path: req.url, auth: req.headers.authorization || '', body }) + '\n');
-      if (req.headers.authorization !== 'Bearer test-token') return send(401, { error: 'unauthorized' });
+      if (req.headers.authorization !== `Bearer ${token}`) return send(401, { error: 'unauthorized' });
       if (req.url === '/api/v1/unload') {
         const b = JSON.parse(body);
         status.loaded_models = status.loaded_models.filter((m) => m.name !== b.model);
