@@ -120,6 +120,8 @@ std::string_view path_basename(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
+bool is_python_path(std::string_view path) { return path_basename(path).starts_with("python"); }
+
 bool is_shared_object_path(std::string_view path) {
   std::string_view base = strip_deleted(path_basename(path));
   size_t pos = base.find(".so");

@@ -106,5 +106,8 @@ std::string_view maps_line_path(std::string_view line);
 
 // The basename of a path ("/a/b/libc.so.6" -> "libc.so.6").
 std::string_view path_basename(std::string_view path);
+// A Python interpreter (python, python3.12, python.exe): its working
+// directory is read (CwdPolicy::kInterpreters).
+bool is_python_path(std::string_view path);
 
 }  // namespace memopt::proc

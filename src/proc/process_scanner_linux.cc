@@ -298,8 +298,6 @@ bool listening_sockets_netlink(std::unordered_map<uint64_t, ListeningSocket>& ou
 
 namespace {
 
-bool is_python_path(std::string_view path) { return path_basename(path).starts_with("python"); }
-
 // Reads one process into `out` (or counts it as vanished/denied).
 void scan_one(int root_fd, int pid, const ScanOptions& opts,
               const std::unordered_map<uint64_t, ListeningSocket>& listeners, std::string& text,

@@ -89,6 +89,39 @@ std::vector<std::string> command_line(HANDLE process) {
   return out;
 }
 
+// The working directory: CurrentDirectory of the process parameters its PEB
+// points to, read with ReadProcessMemory (PROCESS_VM_READ). Offsets of the
+// x64 layouts: PEB.ProcessParameters at 0x20 (winternl.h), and
+// RTL_USER_PROCESS_PARAMETERS.CurrentDirectory.DosPath, a UNICODE_STRING, at
+// 0x38. "" when any read fails (the process exited, or denied).
+std::string working_directory(HANDLE process) {
+  static const auto query = reinterpret_cast<NtQueryFn>(reinterpret_cast<void*>(
+      GetProcAddress(GetModuleHandleW(L"ntdll.dll"), "NtQueryInformationProcess")));
+  if (query == nullptr) return {};
+  PROCESS_BASIC_INFORMATION pbi{};
+  ULONG len = 0;
+  if (query(process, 0 /* ProcessBasicInformation */, &pbi, sizeof pbi, &len) < 0 ||
+      pbi.PebBaseAddress == nullptr)
+    return {};
+  auto read = [&](const void* at, void* into, size_t n) {
+    SIZE_T got = 0;
+    return ReadProcessMemory(process, at, into, n, &got) && got == n;
+  };
+  const char* params = nullptr;
+  if (!read(reinterpret_cast<const char*>(pbi.PebBaseAddress) + 0x20, &params, sizeof params) ||
+      params == nullptr)
+    return {};
+  UNICODE_STRING dos{};
+  if (!read(params + 0x38, &dos, sizeof dos) || dos.Buffer == nullptr || dos.Length == 0 ||
+      dos.Length > 32767 * sizeof(wchar_t) || dos.Length % sizeof(wchar_t) != 0)
+    return {};
+  std::wstring w(dos.Length / sizeof(wchar_t), L'\0');
+  if (!read(dos.Buffer, w.data(), dos.Length)) return {};
+  // "C:\dir\" -> "C:/dir"; a drive's root keeps its slash.
+  if (w.size() > 3 && (w.back() == L'\\' || w.back() == L'/')) w.pop_back();
+  return forward_slashes(to_utf8(w.c_str(), static_cast<int>(w.size())));
+}
+
 void read_memory(HANDLE process, ProcessInfo& p) {
   PROCESS_MEMORY_COUNTERS_EX m{};
   m.cb = sizeof m;
@@ -201,6 +234,13 @@ Result<ScanResult> scan_processes(const std::string& /*proc_root*/, const ScanOp
       p.exe = image_path(h.get());
       p.argv = command_line(h.get());
       if (!p.argv.empty()) p.argv[0] = forward_slashes(p.argv[0]);  // a path, like exe
+      // As on Linux: only interpreted apps (`python main.py` in its ComfyUI
+      // folder) say something through their working directory.
+      if (!p.details_denied &&
+          (opts.read_cwd == CwdPolicy::kAll ||
+           (opts.read_cwd == CwdPolicy::kInterpreters &&
+            (is_python_path(p.exe) || (!p.argv.empty() && is_python_path(p.argv[0]))))))
+        p.cwd = working_directory(h.get());
       read_memory(h.get(), p);
       const bool want_modules = !opts.wants_maps || opts.wants_maps(p);
       if (opts.read_maps && want_modules && !p.details_denied && !read_modules(h.get(), p)) {

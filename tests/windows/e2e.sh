@@ -10,6 +10,8 @@
 #  3. Detection through the Windows API: module_holder.exe loads DirectML.dll
 #     (then llama.dll + ggml.dll) built by MinGW; `ai detect --json` names
 #     that pid a DirectML (llama.cpp) workload with the library as evidence.
+#     A copy named python.exe started in a folder named ComfyUI is a ComfyUI
+#     workload by its working directory (read from its PEB).
 set -euo pipefail
 win="$(cd "$1" && pwd)"
 lin="$(cd "$2" && pwd)"
@@ -112,7 +114,8 @@ detect_holder() {
   local label="$1" runtime="$2" evidence="$3"
   shift 3
   local pidfile="$out/$label.pid"
-  run "$win/module_holder.exe" "$pidfile" 60 "$@" >"$out/$label.holder.log" 2>&1 &
+  (cd "${HOLDER_CWD:-.}" && run "${HOLDER:-$win/module_holder.exe}" "$pidfile" 60 "$@") \
+    >"$out/$label.holder.log" 2>&1 &
   local holder=$!
   for _ in $(seq 1 300); do
     [ -s "$pidfile" ] && break
@@ -148,4 +151,8 @@ mods="$win/fake_modules"
 wmods="Z:${mods//\//\\}"
 detect_holder directml directml DirectML.dll "$wmods\\DirectML.dll"
 detect_holder llamacpp llama.cpp llama.dll "$wmods\\llama.dll" "$wmods\\ggml.dll"
+mkdir -p "$out/ComfyUI"
+cp "$win/module_holder.exe" "$out/ComfyUI/python.exe"
+HOLDER="$out/ComfyUI/python.exe" HOLDER_CWD="$out/ComfyUI" \
+  detect_holder comfyui comfyui "working-directory" kernel32.dll
 echo "windows_e2e: passed"
