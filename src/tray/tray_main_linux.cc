@@ -27,6 +27,7 @@
 #include "cli/command.h"
 #include "tray/tray_dump.h"
 #include "tray/tray_options.h"
+#include "tray/tray_worker.h"
 #include "ui/token_file.h"
 #include "ui/tray_client.h"
 #include "ui/tray_menu.h"
@@ -34,9 +35,6 @@
 namespace memopt::cli {
 namespace {
 
-// Short enough that quitting while the daemon hangs stays quick.
-constexpr int kStatusTimeoutMs = 1500;
-constexpr int kActionTimeoutMs = 5000;
 
 // What a menu shows, as one string: a new menu replaces the shown one only
 // when this differs (replacing it closes it under the user's pointer).
@@ -58,7 +56,7 @@ struct Click {
 
 class Tray {
  public:
-  Tray(TrayOptions o, std::string token) : o_(std::move(o)), token_(std::move(token)) {}
+  Tray(TrayOptions o, std::string token) : worker_(std::move(o), std::move(token)) {}
 
   // A GtkMenu for `m` (floating reference, as gtk_menu_new gives it).
   GtkWidget* build(const ui::TrayMenu& m) {
@@ -95,19 +93,7 @@ class Tray {
 
   // --dump-menu --click: sends what the clicks queued, here and now (the
   // worker thread is not running then); the outcomes, one per request.
-  std::vector<std::string> send_queued() {
-    std::vector<std::string> out;
-    std::deque<ui::ApiRequest> q;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      q.swap(queue_);
-    }
-    for (const auto& r : q) {
-      auto res = ui::tray_send(o_.daemon_url, r, kActionTimeoutMs);
-      out.push_back(res ? r.path + ": done" : res.error().message);
-    }
-    return out;
-  }
+  std::vector<std::string> send_queued() { return worker_.send_queued(); }
 
   int run() {
     indicator_ = app_indicator_new("ruvector-memopt", "utilities-system-monitor",
@@ -115,17 +101,14 @@ class Tray {
     app_indicator_set_title(indicator_, "ruvector-memopt");
     app_indicator_set_status(indicator_, APP_INDICATOR_STATUS_ACTIVE);
     // A menu before the first answer: AppIndicator shows nothing without one.
-    show(ui::tray_menu_unreachable("waiting for " + o_.daemon_url));
+    show(ui::tray_menu_unreachable("waiting for " + worker_.options().daemon_url));
     g_unix_signal_add(SIGINT, &Tray::on_signal, nullptr);
     g_unix_signal_add(SIGTERM, &Tray::on_signal, nullptr);
-    worker_ = std::thread([this] { work(); });
+    worker_.start([this](ui::TrayMenu m) {
+      g_idle_add(&Tray::on_update, new Update{this, std::move(m)});
+    });
     gtk_main();
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    worker_.join();
+    worker_.stop();
     // Updates the worker queued before it stopped: run them while `this` lives.
     while (g_main_context_iteration(nullptr, FALSE)) {
     }
@@ -184,75 +167,26 @@ class Tray {
       // token file exists to keep it from them. The page opens read-only;
       // `ai dashboard` prints the URL that can act.
       GError* err = nullptr;
-      const std::string url = ui::tray_dashboard_url(o_.daemon_url);
+      const std::string url = ui::tray_dashboard_url(worker_.options().daemon_url);
       if (!g_app_info_launch_default_for_uri(url.c_str(), nullptr, &err)) {
-        set_message(std::string("cannot open a browser: ") +
+        worker_.note(std::string("cannot open a browser: ") +
                     (err ? err->message : "unknown error"));
         if (err) g_error_free(err);
       }
       return;
     }
-    auto r = ui::tray_request(a, token_);
-    if (!r) return;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (queue_.size() < 16) queue_.push_back(*r);  // a burst of clicks is not a backlog
-    }
-    cv_.notify_all();
+    worker_.request(a);
   }
 
-  void set_message(const std::string& text) {
-    std::lock_guard<std::mutex> lock(mu_);
-    message_ = text.substr(0, 120);
-  }
-
-  // The worker: actions first (a click should not wait for the poll), then
-  // the status, then sleep until the next poll or click.
-  void work() {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!stop_) {
-      while (!queue_.empty() && !stop_) {
-        const ui::ApiRequest r = queue_.front();
-        queue_.pop_front();
-        lock.unlock();
-        auto res = ui::tray_send(o_.daemon_url, r, kActionTimeoutMs);
-        const std::string text = res ? r.path + ": done" : res.error().message;
-        lock.lock();
-        message_ = text.substr(0, 120);
-      }
-      lock.unlock();
-      auto s = ui::tray_fetch_status(o_.daemon_url, kStatusTimeoutMs);
-      ui::TrayMenu m = s ? ui::tray_menu_from_status(*s, !token_.empty())
-                         : ui::tray_menu_unreachable(s.error().message);
-      lock.lock();
-      if (!message_.empty()) {
-        ui::TrayItem last;
-        last.label = message_;
-        last.sensitive = false;
-        m.items.insert(m.items.begin() + 1, last);
-      }
-      g_idle_add(&Tray::on_update, new Update{this, std::move(m)});
-      cv_.wait_for(lock, std::chrono::duration<double>(o_.interval_seconds),
-                   [this] { return stop_ || !queue_.empty(); });
-    }
-  }
-
-  TrayOptions o_;
-  std::string token_;
+  TrayWorker worker_;
   AppIndicator* indicator_ = nullptr;
   std::string shown_key_;
-  std::thread worker_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<ui::ApiRequest> queue_;  // guarded by mu_
-  std::string message_;               // guarded by mu_: the last action's outcome
-  bool stop_ = false;                 // guarded by mu_
 };
 
 // --dump-menu: the real GtkMenu built from one status read, its items
 // printed (the test hook: it needs a display, not a tray host).
 int dump_menu(CliContext& ctx, Tray& tray, const TrayOptions& o, bool have_token) {
-  auto s = ui::tray_fetch_status(o.daemon_url, kStatusTimeoutMs);
+  auto s = ui::tray_fetch_status(o.daemon_url, kTrayStatusTimeoutMs);
   if (!s) return fail(ctx, s.error().message);
   GtkWidget* menu = tray.build(ui::tray_menu_from_status(*s, have_token));
   g_object_ref_sink(menu);

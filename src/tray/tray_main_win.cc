@@ -7,10 +7,9 @@
 // (`ruvector-memopt autostart on`) with --start-daemon, it starts the daemon
 // without a console window when none answers.
 //
-// Threads: the window and its menus live on the main thread. One worker
-// thread does all HTTP (the status poll and the clicked actions, with short
-// timeouts) and posts each new menu to the window, so a slow or hung daemon
-// never freezes the menu.
+// Threads: the window and its menus live on the main thread; the worker
+// (tray/tray_worker.h, shared with the GTK shell) does all HTTP and posts
+// each new menu to the window.
 #include <windows.h>
 // After windows.h:
 #include <shellapi.h>
@@ -30,6 +29,7 @@
 #include "cli/command.h"
 #include "tray/tray_dump.h"
 #include "tray/tray_options.h"
+#include "tray/tray_worker.h"
 #include "ui/token_file.h"
 #include "ui/tray_client.h"
 #include "ui/tray_menu.h"
@@ -39,8 +39,6 @@
 namespace memopt::cli {
 namespace {
 
-constexpr int kStatusTimeoutMs = 1500;
-constexpr int kActionTimeoutMs = 5000;
 constexpr UINT kNotifyMessage = WM_APP + 1;  // the icon was clicked
 constexpr UINT kMenuMessage = WM_APP + 2;    // lParam: a new ui::TrayMenu*
 constexpr UINT kFirstItemId = 1000;          // item i of the menu has id 1000 + i
@@ -124,13 +122,13 @@ std::vector<DumpedItem> read_menu(HMENU menu, std::vector<UINT>* ids) {
 
 class Tray {
  public:
-  Tray(TrayOptions o, std::string token) : o_(std::move(o)), token_(std::move(token)) {
-    menu_ = ui::tray_menu_unreachable("waiting for " + o_.daemon_url);
+  Tray(TrayOptions o, std::string token) : worker_(std::move(o), std::move(token)) {
+    menu_ = ui::tray_menu_unreachable("waiting for " + worker_.options().daemon_url);
   }
 
   void set_menu(ui::TrayMenu m) { menu_ = std::move(m); }
   // A line the menu shows under its header until the next action's outcome.
-  void note(const std::string& text) { set_message(text); }
+  void note(const std::string& text) { worker_.note(text); }
   const ui::TrayMenu& menu() const { return menu_; }
 
   // The menu item with this id was chosen (from the popup or --click).
@@ -146,35 +144,17 @@ class Tray {
     if (a.kind == ui::TrayActionKind::kOpenDashboard) {
       // Without the token (as on Linux): the page opens read-only;
       // `ai dashboard` prints the URL that can act.
-      const std::wstring url = to_utf16(ui::tray_dashboard_url(o_.daemon_url));
+      const std::wstring url = to_utf16(ui::tray_dashboard_url(worker_.options().daemon_url));
       const auto rc = reinterpret_cast<INT_PTR>(
           ShellExecuteW(nullptr, L"open", url.c_str(), nullptr, nullptr, SW_SHOWNORMAL));
-      if (rc <= 32) set_message("cannot open a browser (ShellExecute " + std::to_string(rc) + ")");
+      if (rc <= 32) worker_.note("cannot open a browser (ShellExecute " + std::to_string(rc) + ")");
       return;
     }
-    auto r = ui::tray_request(a, token_);
-    if (!r) return;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (queue_.size() < 16) queue_.push_back(*r);  // a burst of clicks is not a backlog
-    }
-    cv_.notify_all();
+    worker_.request(a);
   }
 
   // --dump-menu --click: sends what the clicks queued, here and now.
-  std::vector<std::string> send_queued() {
-    std::vector<std::string> out;
-    std::deque<ui::ApiRequest> q;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      q.swap(queue_);
-    }
-    for (const auto& r : q) {
-      auto res = ui::tray_send(o_.daemon_url, r, kActionTimeoutMs);
-      out.push_back(res ? r.path + ": done" : res.error().message);
-    }
-    return out;
-  }
+  std::vector<std::string> send_queued() { return worker_.send_queued(); }
 
   int run() {
     HINSTANCE inst = GetModuleHandleW(nullptr);
@@ -191,18 +171,16 @@ class Tray {
                             nullptr, nullptr, inst, this);
     if (!hwnd_) return kExitFailure;
     add_icon();
-    worker_ = std::thread([this] { work(); });
+    worker_.start([this](ui::TrayMenu m) {
+      auto heap = std::make_unique<ui::TrayMenu>(std::move(m));
+      if (PostMessageW(hwnd_, kMenuMessage, 0, reinterpret_cast<LPARAM>(heap.get()))) heap.release();
+    });
     MSG msg;
     while (GetMessageW(&msg, nullptr, 0, 0) > 0) {
       TranslateMessage(&msg);
       DispatchMessageW(&msg);
     }
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    worker_.join();
+    worker_.stop();
     // Menus the worker posted after the window closed.
     while (PeekMessageW(&msg, nullptr, kMenuMessage, kMenuMessage, PM_REMOVE)) {
       delete reinterpret_cast<ui::TrayMenu*>(msg.lParam);
@@ -290,60 +268,17 @@ class Tray {
     }
   }
 
-  void set_message(const std::string& text) {
-    std::lock_guard<std::mutex> lock(mu_);
-    message_ = text.substr(0, 120);
-  }
-
-  // The worker: actions first (a click should not wait for the poll), then
-  // the status, then sleep until the next poll or click.
-  void work() {
-    std::unique_lock<std::mutex> lock(mu_);
-    while (!stop_) {
-      while (!queue_.empty() && !stop_) {
-        const ui::ApiRequest r = queue_.front();
-        queue_.pop_front();
-        lock.unlock();
-        auto res = ui::tray_send(o_.daemon_url, r, kActionTimeoutMs);
-        const std::string text = res ? r.path + ": done" : res.error().message;
-        lock.lock();
-        message_ = text.substr(0, 120);
-      }
-      lock.unlock();
-      auto s = ui::tray_fetch_status(o_.daemon_url, kStatusTimeoutMs);
-      auto m = std::make_unique<ui::TrayMenu>(s ? ui::tray_menu_from_status(*s, !token_.empty())
-                                                : ui::tray_menu_unreachable(s.error().message));
-      lock.lock();
-      if (!message_.empty()) {
-        ui::TrayItem last;
-        last.label = message_;
-        last.sensitive = false;
-        m->items.insert(m->items.begin() + 1, last);
-      }
-      if (PostMessageW(hwnd_, kMenuMessage, 0, reinterpret_cast<LPARAM>(m.get()))) m.release();
-      cv_.wait_for(lock, std::chrono::duration<double>(o_.interval_seconds),
-                   [this] { return stop_ || !queue_.empty(); });
-    }
-  }
-
-  TrayOptions o_;
-  std::string token_;
+  TrayWorker worker_;
   ui::TrayMenu menu_;  // main thread only
   HWND hwnd_ = nullptr;
   UINT taskbar_created_ = 0;
-  std::thread worker_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<ui::ApiRequest> queue_;  // guarded by mu_
-  std::string message_;               // guarded by mu_: the last action's outcome
-  bool stop_ = false;                 // guarded by mu_
 };
 
 // --dump-menu: the real Win32 menu built from one status read, its items
 // read back and printed; --click chooses an item by its id, as
 // TrackPopupMenu would return it (no display or notification area needed).
 int dump_menu(CliContext& ctx, Tray& tray, const TrayOptions& o, bool have_token) {
-  auto s = ui::tray_fetch_status(o.daemon_url, kStatusTimeoutMs);
+  auto s = ui::tray_fetch_status(o.daemon_url, kTrayStatusTimeoutMs);
   if (!s) return fail(ctx, s.error().message);
   tray.set_menu(ui::tray_menu_from_status(*s, have_token));
   HMENU menu = build_menu(tray.menu());
@@ -368,7 +303,7 @@ int dump_menu(CliContext& ctx, Tray& tray, const TrayOptions& o, bool have_token
 // `ruvector-memopt.exe daemon` (beside it) without a console window; why it
 // could not, or "".
 std::string start_daemon_if_down(const TrayOptions& o) {
-  if (ui::tray_fetch_status(o.daemon_url, kStatusTimeoutMs)) return "";
+  if (ui::tray_fetch_status(o.daemon_url, kTrayStatusTimeoutMs)) return "";
   auto self = this_executable();
   if (!self) return self.error().message;
   const std::string dir = self->substr(0, self->rfind('/'));
