@@ -28,7 +28,6 @@
 #include "tray/tray_dump.h"
 #include "tray/tray_options.h"
 #include "tray/tray_worker.h"
-#include "ui/token_file.h"
 #include "ui/tray_client.h"
 #include "ui/tray_menu.h"
 
@@ -231,23 +230,10 @@ int dump_menu(CliContext& ctx, Tray& tray, const TrayOptions& o, bool have_token
 }
 
 int run_tray(CliContext& ctx, const TrayOptions& o) {
-  if (o.daemon_url.rfind("http://", 0) != 0) {
-    *ctx.err << "ruvector-memopt: --daemon wants http://HOST:PORT, got '" << o.daemon_url << "'\n";
-    return kExitUsage;
-  }
-  if (ctx.opts.json && !o.dump_menu) {
-    *ctx.err << "ruvector-memopt: tray is a desktop icon; --json goes with --dump-menu "
-                "(or use `ai watch --json`)\n";
-    return kExitUsage;
-  }
-  // A missing default token file leaves the menu read-only (actions greyed),
-  // a bad one is an error.
-  std::string token;
-  if (const std::string path = ui::token_file_or_default(o.token_file); !path.empty()) {
-    auto t = ui::read_token_file(path);
-    if (!t) return fail(ctx, t.error().message);
-    token = *t;
-  }
+  if (auto usage = tray_usage_error(ctx, o)) return *usage;
+  auto t = tray_token(o);
+  if (!t) return fail(ctx, t.error().message);
+  const std::string token = *t;
   if (!gtk_init_check(nullptr, nullptr)) {
     return fail(ctx, "cannot open a display for the tray (is DISPLAY or WAYLAND_DISPLAY set?)");
   }

@@ -30,7 +30,6 @@
 #include "tray/tray_dump.h"
 #include "tray/tray_options.h"
 #include "tray/tray_worker.h"
-#include "ui/token_file.h"
 #include "ui/tray_client.h"
 #include "ui/tray_menu.h"
 #include "util/process_win.h"
@@ -300,8 +299,9 @@ int dump_menu(CliContext& ctx, Tray& tray, const TrayOptions& o, bool have_token
 }
 
 // --start-daemon: when nothing answers at --daemon, this tray starts
-// `ruvector-memopt.exe daemon` (beside it) without a console window; why it
-// could not, or "".
+// `ruvector-memopt.exe daemon` (beside it) without a console window and
+// waits (up to 20 s) until it answers, so that the token file it creates on
+// its first start is there when the tray reads it; why it could not, or "".
 std::string start_daemon_if_down(const TrayOptions& o) {
   if (ui::tray_fetch_status(o.daemon_url, kTrayStatusTimeoutMs)) return "";
   auto self = this_executable();
@@ -311,26 +311,21 @@ std::string start_daemon_if_down(const TrayOptions& o) {
   if (!listen.empty() && listen.back() == '/') listen.pop_back();
   auto started = start_program({dir + "/ruvector-memopt.exe", "daemon", "--listen", listen},
                                true, false, false);
-  return started ? "" : started.error().message;
+  if (!started) return started.error().message;
+  for (int i = 0; i < 100; ++i) {
+    if (ui::tray_fetch_status(o.daemon_url, kTrayStatusTimeoutMs)) return "";
+    Sleep(200);
+  }
+  return "started (pid " + std::to_string(started->pid) + ") but it does not answer at " +
+         o.daemon_url;
 }
 
 int run_tray(CliContext& ctx, const TrayOptions& o, bool start_daemon) {
-  if (o.daemon_url.rfind("http://", 0) != 0) {
-    *ctx.err << "ruvector-memopt: --daemon wants http://HOST:PORT, got '" << o.daemon_url << "'\n";
-    return kExitUsage;
-  }
-  if (ctx.opts.json && !o.dump_menu) {
-    *ctx.err << "ruvector-memopt: tray is a desktop icon; --json goes with --dump-menu "
-                "(or use `ai watch --json`)\n";
-    return kExitUsage;
-  }
+  if (auto usage = tray_usage_error(ctx, o)) return *usage;
   const std::string not_started = start_daemon ? start_daemon_if_down(o) : "";
-  std::string token;
-  if (const std::string path = ui::token_file_or_default(o.token_file); !path.empty()) {
-    auto t = ui::read_token_file(path);
-    if (!t) return fail(ctx, t.error().message);
-    token = *t;
-  }
+  auto t = tray_token(o);
+  if (!t) return fail(ctx, t.error().message);
+  const std::string token = *t;
   Tray tray(o, token);
   if (!not_started.empty()) tray.note("daemon not started: " + not_started);
   if (o.dump_menu) return dump_menu(ctx, tray, o, !token.empty());

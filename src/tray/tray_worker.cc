@@ -3,9 +3,29 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "ui/token_file.h"
 #include "ui/tray_client.h"
 
 namespace memopt::cli {
+
+std::optional<int> tray_usage_error(CliContext& ctx, const TrayOptions& o) {
+  if (o.daemon_url.rfind("http://", 0) != 0) {
+    *ctx.err << "ruvector-memopt: --daemon wants http://HOST:PORT, got '" << o.daemon_url << "'\n";
+    return kExitUsage;
+  }
+  if (ctx.opts.json && !o.dump_menu) {
+    *ctx.err << "ruvector-memopt: tray is a desktop icon; --json goes with --dump-menu "
+                "(or use `ai watch --json`)\n";
+    return kExitUsage;
+  }
+  return std::nullopt;
+}
+
+Result<std::string> tray_token(const TrayOptions& o) {
+  const std::string path = ui::token_file_or_default(o.token_file);
+  if (path.empty()) return std::string();
+  return ui::read_token_file(path);
+}
 
 TrayWorker::TrayWorker(TrayOptions o, std::string token)
     : o_(std::move(o)), token_(std::move(token)) {}

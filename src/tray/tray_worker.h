@@ -10,10 +10,12 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cli/command.h"
 #include "tray/tray_options.h"
 #include "ui/tray_menu.h"
 
@@ -21,6 +23,14 @@ namespace memopt::cli {
 
 inline constexpr int kTrayStatusTimeoutMs = 1500;
 inline constexpr int kTrayActionTimeoutMs = 5000;
+
+// What both shells check first: a --daemon that is not http://, or --json
+// without --dump-menu, is a usage error (printed; the exit code returned).
+std::optional<int> tray_usage_error(CliContext& ctx, const TrayOptions& o);
+// The daemon token the actions send: "" when no token file is given and the
+// default one does not exist (the menu is then read-only); an error when the
+// file is there but not private or not a token.
+Result<std::string> tray_token(const TrayOptions& o);
 
 class TrayWorker {
  public:

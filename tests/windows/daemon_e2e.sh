@@ -193,4 +193,19 @@ WINEPREFIX="$prefix" WINEDEBUG=-all xvfb-run -a /usr/lib/wine/wine64 "$tray" --s
 pids+=($!)
 wait_up "$url2" 90 || { cat "$out/tray.log"; fail "the tray with --start-daemon did not start a daemon on $url2"; }
 echo "autostart: the tray with --start-daemon started a daemon answering on $url2"
+# At a first logon the daemon creates its token as it starts: the tray waits
+# for it and reads it (its actions are enabled), here through --dump-menu.
+pkill -f "ruvector-memopt.exe daemon --listen 127.0.0.1:$port2" 2>/dev/null || true
+for _ in $(seq 50); do curl -fsS -m 1 "$url2/healthz" >/dev/null 2>&1 || break; sleep 0.2; done
+rm -f "$token_file"
+run "$tray" --json --start-daemon --daemon "$url2" --dump-menu >"$out/first.json" 2>"$out/first.err" ||
+  { cat "$out/first.err"; fail "tray --start-daemon --dump-menu"; }
+python3 - "$out/first.json" "$token_file" <<'EOF' || fail "the tray at a first logon"
+import json, os, sys
+doc = json.load(open(sys.argv[1]))
+items = {i.get("label"): i for i in doc["items"]}
+ok = items["Optimize AI Workload"]["sensitive"] and os.path.exists(sys.argv[2])
+print(f"autostart: at a first logon the tray waits for the new token: actions enabled {ok}")
+sys.exit(0 if ok else 1)
+EOF
 echo "windows_daemon: all checks passed"
