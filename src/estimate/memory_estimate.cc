@@ -174,6 +174,9 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo &m, const GpuTraits
   c.causal = m.causal;
   c.has_memory = !arch_without_memory(m.architecture);
   c.has_logits = !arch_without_logits(m.architecture);
+  // Non-MLA graphs that set res->t_h_nextn (deepseek2's MLA layout has its own
+  // residual term, mla_per_token_bytes).
+  c.hidden_output = !c.is_mla && arch_in(m.architecture, {"qwen3next", "step35"});
   const uint32_t kv_layers = m.shared_kv_layers < n_layer ? n_layer - m.shared_kv_layers : n_layer;
   const uint64_t rec = recurrent_floats(m);
   uint64_t ff_max = 0;
@@ -450,6 +453,46 @@ uint64_t compute_buffer_bytes(const ModelCosts &c, uint32_t n_tokens, uint64_t c
   const uint64_t out_hole = mask_floats < e ? std::max(slack, mask_floats) : slack;
   const uint64_t out =
       c.has_logits ? 4 * e + c.n_vocab + 8 + (c.has_memory ? out_hole : 0) : 2 * e + 8 + slack;
+  // A graph that keeps its final hidden state (h_nextn) as an output holds it
+  // under the logits, so where ggml-alloc put the last layer's sum sets where
+  // the logits start. The KQ mask (an input, allocated above inp_embd) is
+  // freed after the last attention while its output lands in the E-wide
+  // block just above the mask. The last FFN then fills the mask's block from
+  // the bottom: normed input (E), router (3 n_expert), gate, up and
+  // activation. When they fit, the layer's sum lands in the block's holes
+  // and the logits start low (the case above); when they do not (qwen3next
+  // at 4k and 32k with flash attention: 9.25 E against a 1 E and an 8 E f16
+  // mask), the activation goes above the attention output, and the sum
+  // takes the best-fitting hole: the activation's freed block (F >= E), or
+  // the top, above the down projections (n_used E), when that is narrower
+  // than E. The logits then start above inp_embd, the mask, the attention
+  // output (E) and the sum (E), and result_norm takes the attention output's
+  // freed block (traced in ggml-alloc: qwen3next 32k fa=on, logits at 11 E).
+  // With a quantized K cache the Hadamard matrices of llama-kv-cache.cpp
+  // (build_input_k_rot: nrot x nrot f32, nrot the largest power of two
+  // dividing the head size; build_input_v_rot: 64 x 64 f32, counted with K's
+  // as an upper bound) are inputs allocated between inp_embd and the mask:
+  // they are per graph, not per token.
+  uint64_t out_bytes = 0;
+  if (c.hidden_output && c.has_logits && c.has_memory && !c.is_mla) {
+    const uint64_t ffn_block = e + (c.ffn_gated ? 3 : 1) * c.n_ff_active + 3 * uint64_t{c.n_expert};
+    if (ffn_block > mask_floats) {
+      const uint64_t act = c.n_ff_active;
+      const uint64_t above = act >= e ? 0 : act + std::max<uint64_t>(c.n_expert_used, 1) * e;
+      uint64_t rot_bytes = 0;
+      if (rotated_kv) {
+        uint64_t d_k = 0;
+        for (const auto &L : c.layers) {
+          if (L.has_kv) d_k = std::max<uint64_t>(d_k, L.d_k);
+        }
+        uint64_t nrot = 64;
+        while (nrot < (uint64_t{1} << 20) && d_k % (2 * nrot) == 0) nrot *= 2;
+        rot_bytes = pad(4 * nrot * nrot, kCpuAlignment) + pad(4 * 64 * 64, kCpuAlignment);
+      }
+      out_bytes = uint64_t{n_tokens} * 4 * (e + mask_floats + e + above + e + c.n_vocab + 8) +
+                  rot_bytes;
+    }
+  }
   if (c.is_mla) {
     return uint64_t{n_tokens} * mla_per_token_bytes(c, n_head, flash_attn, out, ffn, kq_bytes,
                                                     mask_bytes, layer_extra) +
@@ -457,7 +500,7 @@ uint64_t compute_buffer_bytes(const ModelCosts &c, uint32_t n_tokens, uint64_t c
   }
   const uint64_t per_token_bytes =
       std::max({4 * attn + kq_bytes + mask_bytes, 4 * ffn + mask_bytes, 4 * out});
-  return uint64_t{n_tokens} * per_token_bytes;
+  return std::max(uint64_t{n_tokens} * per_token_bytes, out_bytes);
 }
 
 namespace {
