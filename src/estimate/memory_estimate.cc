@@ -480,13 +480,13 @@ uint64_t compute_buffer_bytes(const ModelCosts &c, uint32_t n_tokens, uint64_t c
       const uint64_t act = c.n_ff_active;
       const uint64_t above = act >= e ? 0 : act + std::max<uint64_t>(c.n_expert_used, 1) * e;
       uint64_t rot_bytes = 0;
-      if (rotated_kv) {
-        uint64_t d_k = 0;
-        for (const auto &L : c.layers) {
-          if (L.has_kv) d_k = std::max<uint64_t>(d_k, L.d_k);
-        }
+      uint64_t d_k = 0;
+      for (const auto &L : c.layers) {
+        if (L.has_kv) d_k = std::max<uint64_t>(d_k, L.d_k);
+      }
+      if (rotated_kv && d_k > 0) {
         uint64_t nrot = 64;
-        while (nrot < (uint64_t{1} << 20) && d_k % (2 * nrot) == 0) nrot *= 2;
+        while (2 * nrot <= d_k && d_k % (2 * nrot) == 0) nrot *= 2;
         rot_bytes = pad(4 * nrot * nrot, kCpuAlignment) + pad(4 * 64 * 64, kCpuAlignment);
       }
       out_bytes = uint64_t{n_tokens} * 4 * (e + mask_floats + e + above + e + c.n_vocab + 8) +
