@@ -397,8 +397,9 @@ uint64_t mla_context_bytes(const ModelCosts &c, uint64_t cells, uint32_t n_strea
 // attention at a large vocabulary the logits, not the context, set the peak.
 // MLA models (deepseek2) follow their own layout (mla_per_token_bytes). The
 // holes named below (a narrow mask under the logits, the rotated Q under the
-// FFN, the residual over the routed experts) were read from a trace of
-// ggml-alloc.c's allocations in the bundled llama.cpp. Checked as an upper
+// FFN, the residual over the routed experts, the kept hidden state above the
+// mask) were read from a trace of ggml-alloc.c's allocations in the bundled
+// llama.cpp (tests/node/estimate_alloc_trace.mjs). Checked as an upper
 // bound against llama.cpp's own no_alloc figures (CPU backend) for 20 model
 // families at real size (tests/estimate_accuracy.cmake,
 // docs/estimate-accuracy.md).

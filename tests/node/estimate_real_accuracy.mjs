@@ -31,7 +31,8 @@ import {renderTable} from "./estimate_real_table.mjs";
 import {cpuLlama, takeLog, writeFamilyModel} from "./estimate_real_models.mjs";
 import {ggmlType} from "./llama_ground_truth.mjs";
 
-function arg(name, fallback) {
+// A command-line option's value (fallback when absent; without one, exit 2).
+export function arg(name, fallback) {
   const i = process.argv.indexOf(name);
   if (i < 0 || i + 1 >= process.argv.length) {
     if (fallback !== undefined) return fallback;

@@ -35,7 +35,9 @@ export function renderTable(recs, {command, wallSeconds, cpus} = {}) {
   p("Bounds asserted on every row: weights equal to the byte; KV cache cells, layers and");
   p("sequences of every cache equal llama.cpp's log and the bytes equal within the log's");
   p("rounding; compute never under llama.cpp's and at most +10% over. Rows that miss are listed");
-  p("below with the reason, not dropped.");
+  p("below with the reason, not dropped. Where the compute model names the holes ggml-alloc");
+  p("leaves (src/estimate/memory_estimate.cc), they were read from the allocator's trace of a");
+  p("row: tests/node/estimate_alloc_trace.mjs (its header says how to build the traced library).");
   p();
   p(`**${families.length} families, ${recs.length} rows, ${recs.length - misses.length} within bounds, ${misses.length} misses** ` +
     `(${misses.filter((r) => r.error.compute_pct < 0).length} under, ${misses.filter((r) => r.error.compute_pct > 0).length} over).`);
