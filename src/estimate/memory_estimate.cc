@@ -437,8 +437,22 @@ uint64_t compute_buffer_bytes(const ModelCosts &c, uint32_t n_tokens, uint64_t c
   // F-wide tensors, which do not fit in it (mistral-small 3.2 at 128k: the
   // gate sat above 2.6 E of freed Q, Q-roped and Q-rotated, traced in
   // ggml-alloc).
+  // A MoE layer's routed down projections (build_moe_ffn's ffn_moe_down,
+  // n_used x E, summed after) are allocated while the activation is alive and
+  // gate and up are freed: wider than their 2 F block, they go above it
+  // (qwen3next at 256k: the FFN of every layer peaks at the mask + 21.5 E,
+  // of which 10 E of down, traced with estimate_alloc_trace.mjs). Under them
+  // lies the whole layer's fragmentation, which the slack above does not
+  // cover there: the unused embeddings input (inp_embd, E: a graph input
+  // that has no consumer when tokens are given, so ggml-alloc never frees
+  // it) at the bottom, and the freed normed input's block (E) below the
+  // router (qwen3moe at 256k: inp_embd, a 1 E hole, the router's 2 E, the
+  // residual, 2 F freed, F, 8 E of down above the mask; 5 E + 3 F + 8 E).
+  const uint64_t moe_down = uint64_t{c.n_expert_used} * e;
+  const uint64_t moe_down_above =
+      c.n_expert > 0 && moe_down > (c.ffn_gated ? 2 : 0) * c.n_ff_active ? moe_down + e : 0;
   const uint64_t ffn = 3 * e + (c.ffn_gated ? 3 : 1) * c.n_ff_active + 3 * uint64_t{c.n_expert} +
-                       8 + layer_extra + (c.has_memory ? e / 2 : 0) + attn_rot;
+                       8 + layer_extra + (c.has_memory ? e / 2 : 0) + attn_rot + moe_down_above;
   // Without KV memory (encoders) attention spans the micro-batch itself.
   if (!c.has_memory) cells_full = n_tokens;
   const uint64_t cells_max = std::max(cells_full, cells_swa);
@@ -459,16 +473,27 @@ uint64_t compute_buffer_bytes(const ModelCosts &c, uint32_t n_tokens, uint64_t c
   // the logits start. The KQ mask (an input, allocated above inp_embd) is
   // freed after the last attention while its output lands in the E-wide
   // block just above the mask. The last FFN then fills the mask's block from
-  // the bottom: normed input (E), router (3 n_expert), gate, up and
-  // activation. When they fit, the layer's sum lands in the block's holes
-  // and the logits start low (the case above); when they do not (qwen3next
-  // at 4k and 32k with flash attention: 9.25 E against a 1 E and an 8 E f16
-  // mask), the activation goes above the attention output, and the sum
-  // takes the best-fitting hole: the activation's freed block (F >= E), or
-  // the top, above the down projections (n_used E), when that is narrower
-  // than E. The logits then start above inp_embd, the mask, the attention
-  // output (E) and the sum (E), and result_norm takes the attention output's
-  // freed block (traced in ggml-alloc: qwen3next 32k fa=on, logits at 11 E).
+  // the bottom: normed input (E), router (probabilities and their argsort, 2
+  // n_expert), gate, up and activation (3 F), and
+  // the routed experts' down output (n_used E) where it fits. The sum (E)
+  // takes ggml-alloc's best fit, the smallest free block of at least E, and
+  // result_norm (E) lands next to it or lower (traced with
+  // estimate_alloc_trace.mjs, qwen3next at 32k, 96k and 128k):
+  //  - the FFN does not fit in the mask's block (qwen3next at 4k and 32k with
+  //    flash attention: 9 E against a 1 E and an 8 E f16 mask): the
+  //    activation goes above the attention output, and the sum into the
+  //    activation's freed block (F >= E) or, when that is narrower than E,
+  //    on top of the down output. The logits start above inp_embd, the mask,
+  //    the attention output and the sum;
+  //  - the FFN and the down output fit, leaving a block of at least E above
+  //    the down output that is narrower than the freed router + gate + up +
+  //    activation block below it (qwen3next at 96k: 5 E against 8 E): the
+  //    sum goes above the down output, result_norm above the sum;
+  //  - otherwise the sum goes into the freed FFN block low in the mask's
+  //    block and the logits start low (the case above). The block above the
+  //    attention output is not a better fit there: the earlier layers' own
+  //    down outputs (n_used E, wider than the freed FFN block for qwen3next)
+  //    were placed above the mask.
   // With a quantized K cache the Hadamard matrices of llama-kv-cache.cpp
   // (build_input_k_rot: nrot x nrot f32, nrot the largest power of two
   // dividing the head size; build_input_v_rot: 64 x 64 f32, counted with K's
@@ -476,22 +501,31 @@ uint64_t compute_buffer_bytes(const ModelCosts &c, uint32_t n_tokens, uint64_t c
   // they are per graph, not per token.
   uint64_t out_bytes = 0;
   if (c.hidden_output && c.has_logits && c.has_memory && !c.is_mla) {
-    const uint64_t ffn_block = e + (c.ffn_gated ? 3 : 1) * c.n_ff_active + 3 * uint64_t{c.n_expert};
+    const uint64_t n_used = std::max<uint64_t>(c.n_expert_used, 1);
+    const uint64_t router = 2 * uint64_t{c.n_expert};  // the n_used weights fit in a freed block
+    const uint64_t act = c.n_ff_active;
+    const uint64_t ffn_block = e + router + (c.ffn_gated ? 3 : 1) * act;
+    const uint64_t down = n_used * e;
+    uint64_t start = 0;  // where the logits start, floats per token
     if (ffn_block > mask_floats) {
-      const uint64_t act = c.n_ff_active;
-      const uint64_t above = act >= e ? 0 : act + std::max<uint64_t>(c.n_expert_used, 1) * e;
-      uint64_t rot_bytes = 0;
+      const uint64_t above = act >= e ? 0 : act + down;
+      start = e + mask_floats + e + above + e;
+    } else if (mask_floats >= ffn_block + down + e &&
+               mask_floats - ffn_block - down < ffn_block - e) {
+      start = e + ffn_block + down + e + e;
+    }
+    if (start > 0) {
       uint64_t d_k = 0;
       for (const auto &L : c.layers) {
         if (L.has_kv) d_k = std::max<uint64_t>(d_k, L.d_k);
       }
+      uint64_t rot_bytes = 0;
       if (rotated_kv && d_k > 0) {
         uint64_t nrot = 64;
         while (2 * nrot <= d_k && d_k % (2 * nrot) == 0) nrot *= 2;
         rot_bytes = pad(4 * nrot * nrot, kCpuAlignment) + pad(4 * 64 * 64, kCpuAlignment);
       }
-      out_bytes = uint64_t{n_tokens} * 4 * (e + mask_floats + e + above + e + c.n_vocab + 8) +
-                  rot_bytes;
+      out_bytes = uint64_t{n_tokens} * 4 * (start + c.n_vocab + 8) + rot_bytes;
     }
   }
   if (c.is_mla) {

@@ -332,6 +332,7 @@ gguf::ModelInfo qwen3_next() {
   spec.n_expert = 512;
   spec.n_expert_used = 10;
   spec.n_vocab = 151936;
+  spec.n_ctx_train = 262144;
   auto m = testing::synthetic_model_info(spec);
   m.architecture = "qwen3next";
   m.key_length = m.value_length = 256;
@@ -371,6 +372,47 @@ TEST(MemoryEstimate, KeptHiddenStateStaysInAMaskThatHoldsTheLastFfn) {
   EXPECT_EQ(moe32->devices[0].compute_bytes, plain);
   EXPECT_GE(next128->devices[0].compute_bytes, 323749888u);  // llama.cpp: 308.75 MiB
   EXPECT_LE(next128->devices[0].compute_bytes, 323749888u * 1.10);
+}
+
+TEST(MemoryEstimate, KeptHiddenStateTakesTheNarrowerBlockAboveTheDownOutput) {
+  // At 96k the 24 E mask holds the last FFN (E + 2 x 512 + 3 x 5120 = 9 E)
+  // and the 10 E down output, leaving 5 E above it, narrower than the 8 E
+  // freed below: the sum goes above the down output, result_norm above it,
+  // and the logits start at 22 E. llama.cpp printed 384.75 MiB (403441664 B)
+  // for 98304 x 1 f16 with flash attention.
+  const auto e = estimate_memory_requirements(qwen3_next(), settings(98304, true), Placement{});
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  EXPECT_EQ(e->devices[0].compute_bytes, 512ull * 4 * (2048 + 18432 + 20480 + 2 * 2048 + 151936 + 8));
+  EXPECT_GE(e->devices[0].compute_bytes, 403441664u);
+  EXPECT_LE(e->devices[0].compute_bytes, 403441664u * 1.10);
+}
+
+TEST(MemoryEstimate, RoutedDownOutputSitsAboveTheFreedGateAndUp) {
+  // At 256k with flash attention the FFN with the 64 E f16 mask is the peak:
+  // the routed down output (n_used x E) does not fit in the freed gate + up
+  // block and goes above it. llama.cpp printed 342.01 MiB (358627360 B) for
+  // qwen3next and 344.01 MiB (360724480 B) for Qwen3-30B-A3B's shape
+  // (128 experts of 768, 8 used), 262144 x 1 f16.
+  const auto next = estimate_memory_requirements(qwen3_next(), settings(262144, true), Placement{});
+  testing::SyntheticModelSpec spec;
+  spec.n_layer = 48;
+  spec.n_embd = 2048;
+  spec.n_head = 32;
+  spec.n_head_kv = 4;
+  spec.n_ff = 768;
+  spec.n_expert = 128;
+  spec.n_expert_used = 8;
+  spec.n_vocab = 151936;
+  spec.n_ctx_train = 262144;
+  auto moe_info = testing::synthetic_model_info(spec);
+  moe_info.architecture = "qwen3moe";
+  moe_info.key_length = moe_info.value_length = 128;
+  const auto moe = estimate_memory_requirements(moe_info, settings(262144, true), Placement{});
+  ASSERT_TRUE(next.ok() && moe.ok());
+  EXPECT_GE(next->devices[0].compute_bytes, 358627360u);
+  EXPECT_LE(next->devices[0].compute_bytes, 358627360u * 1.10);
+  EXPECT_GE(moe->devices[0].compute_bytes, 360724480u);
+  EXPECT_LE(moe->devices[0].compute_bytes, 360724480u * 1.10);
 }
 
 TEST(MemoryEstimate, EncoderWithLearnedPositionsPeaksInItsFfn) {
