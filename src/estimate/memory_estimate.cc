@@ -174,6 +174,9 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo &m, const GpuTraits
   c.causal = m.causal;
   c.has_memory = !arch_without_memory(m.architecture);
   c.has_logits = !arch_without_logits(m.architecture);
+  // Non-MLA graphs that set res->t_h_nextn (deepseek2's MLA layout has its own
+  // residual term, mla_per_token_bytes).
+  c.hidden_output = !c.is_mla && arch_in(m.architecture, {"qwen3next", "step35"});
   const uint32_t kv_layers = m.shared_kv_layers < n_layer ? n_layer - m.shared_kv_layers : n_layer;
   const uint64_t rec = recurrent_floats(m);
   uint64_t ff_max = 0;
@@ -394,8 +397,9 @@ uint64_t mla_context_bytes(const ModelCosts &c, uint64_t cells, uint32_t n_strea
 // attention at a large vocabulary the logits, not the context, set the peak.
 // MLA models (deepseek2) follow their own layout (mla_per_token_bytes). The
 // holes named below (a narrow mask under the logits, the rotated Q under the
-// FFN, the residual over the routed experts) were read from a trace of
-// ggml-alloc.c's allocations in the bundled llama.cpp. Checked as an upper
+// FFN, the residual over the routed experts, the kept hidden state above the
+// mask) were read from a trace of ggml-alloc.c's allocations in the bundled
+// llama.cpp (tests/node/estimate_alloc_trace.mjs). Checked as an upper
 // bound against llama.cpp's own no_alloc figures (CPU backend) for 20 model
 // families at real size (tests/estimate_accuracy.cmake,
 // docs/estimate-accuracy.md).
@@ -433,8 +437,22 @@ uint64_t compute_buffer_bytes(const ModelCosts &c, uint32_t n_tokens, uint64_t c
   // F-wide tensors, which do not fit in it (mistral-small 3.2 at 128k: the
   // gate sat above 2.6 E of freed Q, Q-roped and Q-rotated, traced in
   // ggml-alloc).
+  // A MoE layer's routed down projections (build_moe_ffn's ffn_moe_down,
+  // n_used x E, summed after) are allocated while the activation is alive and
+  // gate and up are freed: wider than their 2 F block, they go above it
+  // (qwen3next at 256k: the FFN of every layer peaks at the mask + 21.5 E,
+  // of which 10 E of down, traced with estimate_alloc_trace.mjs). Under them
+  // lies the whole layer's fragmentation, which the slack above does not
+  // cover there: the unused embeddings input (inp_embd, E: a graph input
+  // that has no consumer when tokens are given, so ggml-alloc never frees
+  // it) at the bottom, and the freed normed input's block (E) below the
+  // router (qwen3moe at 256k: inp_embd, a 1 E hole, the router's 2 E, the
+  // residual, 2 F freed, F, 8 E of down above the mask; 5 E + 3 F + 8 E).
+  const uint64_t moe_down = uint64_t{c.n_expert_used} * e;
+  const uint64_t moe_down_above =
+      c.n_expert > 0 && moe_down > (c.ffn_gated ? 2 : 0) * c.n_ff_active ? moe_down + e : 0;
   const uint64_t ffn = 3 * e + (c.ffn_gated ? 3 : 1) * c.n_ff_active + 3 * uint64_t{c.n_expert} +
-                       8 + layer_extra + (c.has_memory ? e / 2 : 0) + attn_rot;
+                       8 + layer_extra + (c.has_memory ? e / 2 : 0) + attn_rot + moe_down_above;
   // Without KV memory (encoders) attention spans the micro-batch itself.
   if (!c.has_memory) cells_full = n_tokens;
   const uint64_t cells_max = std::max(cells_full, cells_swa);
@@ -450,6 +468,66 @@ uint64_t compute_buffer_bytes(const ModelCosts &c, uint32_t n_tokens, uint64_t c
   const uint64_t out_hole = mask_floats < e ? std::max(slack, mask_floats) : slack;
   const uint64_t out =
       c.has_logits ? 4 * e + c.n_vocab + 8 + (c.has_memory ? out_hole : 0) : 2 * e + 8 + slack;
+  // A graph that keeps its final hidden state (h_nextn) as an output holds it
+  // under the logits, so where ggml-alloc put the last layer's sum sets where
+  // the logits start. The KQ mask (an input, allocated above inp_embd) is
+  // freed after the last attention while its output lands in the E-wide
+  // block just above the mask. The last FFN then fills the mask's block from
+  // the bottom: normed input (E), router (probabilities and their argsort, 2
+  // n_expert), gate, up and activation (3 F), and
+  // the routed experts' down output (n_used E) where it fits. The sum (E)
+  // takes ggml-alloc's best fit, the smallest free block of at least E, and
+  // result_norm (E) lands next to it or lower (traced with
+  // estimate_alloc_trace.mjs, qwen3next at 32k, 96k and 128k):
+  //  - the FFN does not fit in the mask's block (qwen3next at 4k and 32k with
+  //    flash attention: 9 E against a 1 E and an 8 E f16 mask): the
+  //    activation goes above the attention output, and the sum into the
+  //    activation's freed block (F >= E) or, when that is narrower than E,
+  //    on top of the down output. The logits start above inp_embd, the mask,
+  //    the attention output and the sum;
+  //  - the FFN and the down output fit, leaving a block of at least E above
+  //    the down output that is narrower than the freed router + gate + up +
+  //    activation block below it (qwen3next at 96k: 5 E against 8 E): the
+  //    sum goes above the down output, result_norm above the sum;
+  //  - otherwise the sum goes into the freed FFN block low in the mask's
+  //    block and the logits start low (the case above). The block above the
+  //    attention output is not a better fit there: the earlier layers' own
+  //    down outputs (n_used E, wider than the freed FFN block for qwen3next)
+  //    were placed above the mask.
+  // With a quantized K cache the Hadamard matrices of llama-kv-cache.cpp
+  // (build_input_k_rot: nrot x nrot f32, nrot the largest power of two
+  // dividing the head size; build_input_v_rot: 64 x 64 f32, counted with K's
+  // as an upper bound) are inputs allocated between inp_embd and the mask:
+  // they are per graph, not per token.
+  uint64_t out_bytes = 0;
+  if (c.hidden_output && c.has_logits && c.has_memory && !c.is_mla) {
+    const uint64_t n_used = std::max<uint64_t>(c.n_expert_used, 1);
+    const uint64_t router = 2 * uint64_t{c.n_expert};  // the n_used weights fit in a freed block
+    const uint64_t act = c.n_ff_active;
+    const uint64_t ffn_block = e + router + (c.ffn_gated ? 3 : 1) * act;
+    const uint64_t down = n_used * e;
+    uint64_t start = 0;  // where the logits start, floats per token
+    if (ffn_block > mask_floats) {
+      const uint64_t above = act >= e ? 0 : act + down;
+      start = e + mask_floats + e + above + e;
+    } else if (mask_floats >= ffn_block + down + e &&
+               mask_floats - ffn_block - down < ffn_block - e) {
+      start = e + ffn_block + down + e + e;
+    }
+    if (start > 0) {
+      uint64_t d_k = 0;
+      for (const auto &L : c.layers) {
+        if (L.has_kv) d_k = std::max<uint64_t>(d_k, L.d_k);
+      }
+      uint64_t rot_bytes = 0;
+      if (rotated_kv && d_k > 0) {
+        uint64_t nrot = 64;
+        while (2 * nrot <= d_k && d_k % (2 * nrot) == 0) nrot *= 2;
+        rot_bytes = pad(4 * nrot * nrot, kCpuAlignment) + pad(4 * 64 * 64, kCpuAlignment);
+      }
+      out_bytes = uint64_t{n_tokens} * 4 * (start + c.n_vocab + 8) + rot_bytes;
+    }
+  }
   if (c.is_mla) {
     return uint64_t{n_tokens} * mla_per_token_bytes(c, n_head, flash_attn, out, ffn, kq_bytes,
                                                     mask_bytes, layer_extra) +
@@ -457,7 +535,7 @@ uint64_t compute_buffer_bytes(const ModelCosts &c, uint32_t n_tokens, uint64_t c
   }
   const uint64_t per_token_bytes =
       std::max({4 * attn + kq_bytes + mask_bytes, 4 * ffn + mask_bytes, 4 * out});
-  return uint64_t{n_tokens} * per_token_bytes;
+  return std::max(uint64_t{n_tokens} * per_token_bytes, out_bytes);
 }
 
 namespace {

@@ -129,6 +129,10 @@ struct ModelCosts {
   // LMs): llama.cpp creates no KV memory for them (llama_model::create_memory).
   bool has_memory = true;
   bool has_logits = true;   // false: the graph ends in pooling, not an LM head
+  // The graph keeps the last layer's output (the final hidden state, normed in
+  // place) as a graph output for the next-token (MTP) head: llama.cpp's
+  // t_h_nextn (src/models/qwen3next.cpp), so it stays alive under the logits.
+  bool hidden_output = false;
   bool ffn_gated = true;    // gate + up (SwiGLU/GeGLU); false: up only (bert's GELU MLP)
   uint64_t q_gate = 0;      // attention-output gate fused into Q (qwen3next), floats/token
   uint64_t persistent = 0;  // floats/token alive through every layer (gemma3n

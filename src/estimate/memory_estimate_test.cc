@@ -314,6 +314,107 @@ TEST(MemoryEstimate, RotatedQueryStaysAHoleUnderTheFfn) {
   EXPECT_LE(q8->devices[0].compute_bytes, 383875072u * 1.10);
 }
 
+// Qwen3-Next-80B-A3B's shape (qwen3next: 512 experts of 512, 10 used, head
+// size 256, vocabulary 151936). Its graph keeps the final hidden state
+// (h_nextn) as an output under the logits. The llama.cpp figures are the
+// exact compute buffers of `node tests/node/estimate_real_accuracy.mjs
+// --families qwen3-next-80b-a3b` (node-llama-cpp 3.21.1, CPU backend,
+// no_alloc dry run), whose log printed "CPU compute buffer size = 340.76 MiB"
+// (357316640 B) for 32768 x 1 f16 with flash attention, 341.03 MiB
+// (357595168 B) with a q8_0 cache and 308.75 MiB (323749888 B) at 131072.
+gguf::ModelInfo qwen3_next() {
+  testing::SyntheticModelSpec spec;
+  spec.n_layer = 48;
+  spec.n_embd = 2048;
+  spec.n_head = 16;
+  spec.n_head_kv = 2;
+  spec.n_ff = 512;
+  spec.n_expert = 512;
+  spec.n_expert_used = 10;
+  spec.n_vocab = 151936;
+  spec.n_ctx_train = 262144;
+  auto m = testing::synthetic_model_info(spec);
+  m.architecture = "qwen3next";
+  m.key_length = m.value_length = 256;
+  return m;
+}
+
+TEST(MemoryEstimate, KeptHiddenStateSitsAboveTheMaskUnderTheLogits) {
+  // At 32k the f16 mask (16384 values per token, 8 E) cannot hold the last
+  // FFN (E + 3 x 10 x 512 + 3 x 512 = 19,968 values), so the last attention
+  // output and the final hidden state land above it and the logits start at
+  // inp_embd + mask + 2 E = 11 E (ggml-alloc trace of the 32k row).
+  const auto f16 = estimate_memory_requirements(qwen3_next(), settings(32768, true), Placement{});
+  const auto q8 = estimate_memory_requirements(qwen3_next(), settings(32768, true, kQ8_0), Placement{});
+  ASSERT_TRUE(f16.ok() && q8.ok());
+  EXPECT_EQ(f16->devices[0].compute_bytes, 512ull * 4 * (3 * 2048 + 16384 + 151936 + 8));
+  EXPECT_GE(f16->devices[0].compute_bytes, 357316640u);  // llama.cpp: 340.76 MiB
+  EXPECT_LE(f16->devices[0].compute_bytes, 357316640u * 1.10);
+  // A q8_0 cache adds the Hadamard inputs below the mask: 256 x 256 (K) and
+  // 64 x 64 (V) f32.
+  EXPECT_EQ(q8->devices[0].compute_bytes - f16->devices[0].compute_bytes, 4ull * (256 * 256 + 64 * 64));
+  EXPECT_GE(q8->devices[0].compute_bytes, 357595168u);  // llama.cpp: 341.03 MiB
+  EXPECT_LE(q8->devices[0].compute_bytes, 357595168u * 1.10);
+}
+
+TEST(MemoryEstimate, KeptHiddenStateStaysInAMaskThatHoldsTheLastFfn) {
+  // At 128k the mask (32 E) holds the whole last FFN, the hidden state lands
+  // in its freed block and the plain output phase (4 E + a slack of E/2 +
+  // E/64 + the logits) is the bound; an architecture without h_nextn
+  // (qwen3moe) gets the same figure at 32k, where qwen3next needs the term.
+  auto moe = qwen3_next();
+  moe.architecture = "qwen3moe";
+  const auto next128 = estimate_memory_requirements(qwen3_next(), settings(131072, true), Placement{});
+  const auto moe32 = estimate_memory_requirements(moe, settings(32768, true), Placement{});
+  ASSERT_TRUE(next128.ok() && moe32.ok());
+  const uint64_t plain = 512ull * 4 * (4 * 2048 + 151936 + 8 + 1024 + 32);
+  EXPECT_EQ(next128->devices[0].compute_bytes, plain);
+  EXPECT_EQ(moe32->devices[0].compute_bytes, plain);
+  EXPECT_GE(next128->devices[0].compute_bytes, 323749888u);  // llama.cpp: 308.75 MiB
+  EXPECT_LE(next128->devices[0].compute_bytes, 323749888u * 1.10);
+}
+
+TEST(MemoryEstimate, KeptHiddenStateTakesTheNarrowerBlockAboveTheDownOutput) {
+  // At 96k the 24 E mask holds the last FFN (E + 2 x 512 + 3 x 5120 = 9 E)
+  // and the 10 E down output, leaving 5 E above it, narrower than the 8 E
+  // freed below: the sum goes above the down output, result_norm above it,
+  // and the logits start at 22 E. llama.cpp printed 384.75 MiB (403441664 B)
+  // for 98304 x 1 f16 with flash attention.
+  const auto e = estimate_memory_requirements(qwen3_next(), settings(98304, true), Placement{});
+  ASSERT_TRUE(e.ok()) << e.error().message;
+  EXPECT_EQ(e->devices[0].compute_bytes, 512ull * 4 * (2048 + 18432 + 20480 + 2 * 2048 + 151936 + 8));
+  EXPECT_GE(e->devices[0].compute_bytes, 403441664u);
+  EXPECT_LE(e->devices[0].compute_bytes, 403441664u * 1.10);
+}
+
+TEST(MemoryEstimate, RoutedDownOutputSitsAboveTheFreedGateAndUp) {
+  // At 256k with flash attention the FFN with the 64 E f16 mask is the peak:
+  // the routed down output (n_used x E) does not fit in the freed gate + up
+  // block and goes above it. llama.cpp printed 342.01 MiB (358627360 B) for
+  // qwen3next and 344.01 MiB (360724480 B) for Qwen3-30B-A3B's shape
+  // (128 experts of 768, 8 used), 262144 x 1 f16.
+  const auto next = estimate_memory_requirements(qwen3_next(), settings(262144, true), Placement{});
+  testing::SyntheticModelSpec spec;
+  spec.n_layer = 48;
+  spec.n_embd = 2048;
+  spec.n_head = 32;
+  spec.n_head_kv = 4;
+  spec.n_ff = 768;
+  spec.n_expert = 128;
+  spec.n_expert_used = 8;
+  spec.n_vocab = 151936;
+  spec.n_ctx_train = 262144;
+  auto moe_info = testing::synthetic_model_info(spec);
+  moe_info.architecture = "qwen3moe";
+  moe_info.key_length = moe_info.value_length = 128;
+  const auto moe = estimate_memory_requirements(moe_info, settings(262144, true), Placement{});
+  ASSERT_TRUE(next.ok() && moe.ok());
+  EXPECT_GE(next->devices[0].compute_bytes, 358627360u);
+  EXPECT_LE(next->devices[0].compute_bytes, 358627360u * 1.10);
+  EXPECT_GE(moe->devices[0].compute_bytes, 360724480u);
+  EXPECT_LE(moe->devices[0].compute_bytes, 360724480u * 1.10);
+}
+
 TEST(MemoryEstimate, EncoderWithLearnedPositionsPeaksInItsFfn) {
   // bge-m3's shape (bert, 24 x 1024, GELU MLP of 4096, learned positions):
   // no RoPE copies in attention, so the FFN (3E + F + the f16 512 x 512

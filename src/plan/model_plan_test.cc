@@ -88,6 +88,33 @@ TEST_F(ModelPlanTest, PlansOnTheGivenMachine) {
   EXPECT_EQ(doc.at("notes").size(), 1u);
 }
 
+TEST_F(ModelPlanTest, AnUncheckedArchitectureIsSaidSo) {
+  // gemma (Gemma 1) is not in the accuracy grid (docs/estimate-accuracy.md):
+  // estimated by the same rules, labelled "unchecked for gemma"; the llama
+  // model is checked.
+  auto spec = testing::tiny_llama_gqa();
+  spec.arch = "gemma";
+  const std::string unchecked = dir_ + "/gemma.gguf";
+  ASSERT_TRUE(testing::tiny_model(spec).write_file(unchecked).ok());
+  PlanOptions o;
+  o.gpus = "none";
+  o.ram = "1GiB";
+  Machine m;
+  o.model = unchecked;
+  auto mp = make_plan(o, m, 10.0);
+  ASSERT_TRUE(mp.ok()) << mp.error().message;
+  nlohmann::json doc = plan_json(*mp);
+  EXPECT_EQ(doc.at("model").at("architecture"), "gemma");
+  EXPECT_EQ(doc.at("estimate_checked"), false);
+  EXPECT_EQ(doc.at("estimate_label"), "unchecked for gemma");
+  o.model = model_;
+  mp = make_plan(o, m, 10.0);
+  ASSERT_TRUE(mp.ok()) << mp.error().message;
+  doc = plan_json(*mp);
+  EXPECT_EQ(doc.at("estimate_checked"), true);
+  EXPECT_EQ(doc.at("estimate_label"), "checked against llama.cpp");
+}
+
 TEST_F(ModelPlanTest, FailuresNameWhatIsMissing) {
   PlanOptions o;
   o.model = model_;

@@ -256,4 +256,24 @@ TEST(TerminalOutput, ErrorMessagesShowHostileValuesEscaped) {
   EXPECT_NE(usage.err.find("\\x1b]0;pwned"), std::string::npos) << usage.err;
 }
 
+TEST(TerminalOutput, PlanSaysWhenTheArchitectureIsUnchecked) {
+  // An architecture outside the accuracy grid (gemma, Gemma 1) gets an
+  // Estimate line in the text, within 80 columns; a checked one gets none.
+  TempDir home;
+  auto spec = memopt::testing::tiny_llama_gqa();
+  spec.arch = "gemma";
+  const std::string gemma = home.file("gemma.gguf"), llama = home.file("llama.gguf");
+  ASSERT_TRUE(memopt::testing::tiny_model(spec).write_file(gemma).ok());
+  ASSERT_TRUE(memopt::testing::tiny_model(memopt::testing::tiny_llama_gqa()).write_file(llama).ok());
+  const CliRun plan = cli(home, {"ai", "plan", gemma, "--gpus", "none", "--ram", "1GiB"});
+  ASSERT_EQ(plan.rc, 0) << plan.err;
+  EXPECT_NE(plan.out.find("\nEstimate unchecked for gemma: llama.cpp's allocation"), std::string::npos)
+      << plan.out;
+  std::istringstream lines(plan.out);
+  for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 80u) << line;
+  const CliRun checked = cli(home, {"ai", "plan", llama, "--gpus", "none", "--ram", "1GiB"});
+  ASSERT_EQ(checked.rc, 0) << checked.err;
+  EXPECT_EQ(checked.out.find("unchecked"), std::string::npos) << checked.out;
+}
+
 }  // namespace

@@ -9,7 +9,7 @@ const MiB = 1048576;
 const pct = (x) => (x >= 0 ? "+" : "") + x.toFixed(2) + "%";
 const mib = (b) => (b / MiB).toFixed(2);
 
-export function renderTable(recs, {command, wallSeconds, cpus} = {}) {
+export function renderTable(recs, {command, wallSeconds, offGridSeconds, cpus, offGrid} = {}) {
   const out = [];
   const p = (l = "") => out.push(l);
   const families = [...new Set(recs.map((r) => r.family))];
@@ -29,13 +29,18 @@ export function renderTable(recs, {command, wallSeconds, cpus} = {}) {
   p(command ?? "node tests/node/estimate_real_accuracy.mjs --probe build/estimate_probe --work build/real_models --out build/estimate_accuracy_real.jsonl --table docs/estimate-accuracy.md");
   p("```");
   p();
-  if (wallSeconds != null) p(`Last run: ${recs.length} rows in ${wallSeconds.toFixed(0)} s wall on ${cpus} CPUs (models cached; the first run also discovers every tensor table, about 90 s more).`);
+  if (wallSeconds != null) {
+    p(`Last run: ${recs.length} rows in ${wallSeconds.toFixed(0)} s wall on ${cpus} CPUs (models cached; the first run also discovers every tensor table, about 90 s more)` +
+      (offGridSeconds != null ? `, then the off-grid rows in ${offGridSeconds.toFixed(0)} s.` : "."));
+  }
   p("CI runs a representative subset of the same grid with the same bounds (`ctest -R estimate_accuracy_real`).");
   p();
   p("Bounds asserted on every row: weights equal to the byte; KV cache cells, layers and");
   p("sequences of every cache equal llama.cpp's log and the bytes equal within the log's");
   p("rounding; compute never under llama.cpp's and at most +10% over. Rows that miss are listed");
-  p("below with the reason, not dropped.");
+  p("below with the reason, not dropped. Where the compute model names the holes ggml-alloc");
+  p("leaves (src/estimate/memory_estimate.cc), they were read from the allocator's trace of a");
+  p("row: tests/node/estimate_alloc_trace.mjs (its header says how to build the traced library).");
   p();
   p(`**${families.length} families, ${recs.length} rows, ${recs.length - misses.length} within bounds, ${misses.length} misses** ` +
     `(${misses.filter((r) => r.error.compute_pct < 0).length} under, ${misses.filter((r) => r.error.compute_pct > 0).length} over).`);
@@ -65,6 +70,30 @@ export function renderTable(recs, {command, wallSeconds, cpus} = {}) {
   }
   for (const [k, rows] of reasons) p(`- ${k}. Rows: ${rows.join(", ")}.`);
   p();
+  if (offGrid) {
+    const o = offGrid.recs, bad = o.filter((r) => r.failures.length);
+    p("## Off the grid");
+    p();
+    p(`The same grid at ${offGrid.contexts.join(", ")} tokens where a family's own contexts do not`);
+    p("include them (up to its trained context), run by the same command, reported and not asserted:");
+    p(`**${o.length} rows, ${o.length - bad.length} within bounds, ${bad.length} misses** ` +
+      `(${bad.filter((r) => r.error.compute_pct < 0).length} under, ${bad.filter((r) => r.error.compute_pct > 0).length} over).`);
+    p("The compute model's layouts were traced at the grid's contexts; between them ggml-alloc's");
+    p("best fit can place the last layers' tensors differently (tests/node/estimate_alloc_trace.mjs");
+    p("shows where). Misses by family (compute error per context, worst KV type and sequences):");
+    p();
+    if (!bad.length) p("None.");
+    for (const f of [...new Set(bad.map((r) => r.family))]) {
+      const byCtx = new Map();
+      for (const r of bad.filter((x) => x.family === f)) {
+        const k = `${r.config.ctx} fa=${r.config.fa ? "on" : "off"}`;
+        const worst = byCtx.get(k);
+        if (worst === undefined || Math.abs(r.error.compute_pct) > Math.abs(worst)) byCtx.set(k, r.error.compute_pct);
+      }
+      p(`- ${f}: ${[...byCtx].map(([k, v]) => `${k} ${pct(v)}`).join(", ")}.`);
+    }
+    p();
+  }
   p("## What this table does not cover");
   p();
   p("- The CPU backend only: CUDA compute buffers, the per-GPU overhead and multi-GPU pipeline");
