@@ -5,6 +5,7 @@
 
 #include "ui/dashboard_json.h"
 #include "util/bytes.h"
+#include "util/text.h"
 
 namespace memopt::ui {
 namespace {
@@ -15,10 +16,14 @@ std::optional<long> percent(uint64_t used, uint64_t total) {
   return std::lround(100.0 * static_cast<double>(used) / static_cast<double>(total));
 }
 
+// A label shows what the daemon's status says (model and GPU names: any
+// bytes): control characters escaped, valid UTF-8, at most 100 columns, so
+// no menu toolkit acts on them (Win32 menus split at a tab, GTK drops
+// invalid UTF-8).
 TrayItem label(std::string text) {
   TrayItem it;
   it.type = TrayItem::Type::kLabel;
-  it.label = std::move(text);
+  it.label = fit(text, 100);
   it.sensitive = false;
   return it;
 }

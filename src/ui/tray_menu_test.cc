@@ -138,6 +138,22 @@ TEST(TrayMenu, HostileStatusStillGivesAMenu) {
   EXPECT_EQ(m.items.back().label, "Quit");
 }
 
+TEST(TrayMenu, NamesFromTheStatusCannotActOnTheMenu) {
+  json s = json::parse(R"({"schema":"ruvector-memopt.status/1","workloads":[
+    {"runtime":"ollama","model":"x","pid":1,"vram_bytes":1}],"gpus":[]})");
+  s["workloads"][0]["model"] = std::string("evil\tname\x1b[31m\xff") + std::string(300, 'm');
+  const TrayMenu m = tray_menu_from_status(s, true);
+  const TrayItem* line = nullptr;
+  for (const auto& it : m.items) {
+    if (it.label.rfind("  evil", 0) == 0) line = &it;
+  }
+  ASSERT_NE(line, nullptr);
+  EXPECT_EQ(line->label.rfind("  evil\\x09name\\x1b[31m\\xff", 0), 0u) << line->label;
+  EXPECT_EQ(line->label.size(), 100u);
+  EXPECT_EQ(line->label.back(), '~');
+  for (char c : line->label) EXPECT_GE(static_cast<unsigned char>(c), 0x20);
+}
+
 TEST(TrayMenu, UnreachableDaemon) {
   const TrayMenu m = tray_menu_unreachable(std::string(500, 'x'));
   EXPECT_EQ(m.header, "Daemon unreachable");

@@ -45,6 +45,12 @@ const llama = await getLlama({
 async function kvBytesAt(model, contextSize) {
   const before = kvLog.length;
   const context = await model.createContext({contextSize, sequences: 1, threads: 1});
+  // llama.cpp's log lines reach JavaScript on the event loop, possibly after
+  // createContext resolved (seen on a loaded machine): wait for the first,
+  // then a little for a second cache's (SWA models log two).
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  for (let i = 0; i < 200 && kvLog.length === before; i++) await sleep(50);
+  await sleep(200);
   const bytes = kvLog.slice(before).reduce((a, b) => a + b, 0);
   return {context, bytes};
 }
