@@ -704,7 +704,9 @@ struct Gateway::Impl {
   std::optional<Denied> render_hold(std::unique_lock<std::mutex> &lock, Model &m,
                                     Clock::time_point t0) {
     if (!render_holds()) return std::nullopt;
-    if (handoff_mode == HandoffMode::kReject) {
+    // Refused while the render runs; once it is over and the models come
+    // back, a request waits for them as for any load.
+    if (handoff.holding() && handoff_mode == HandoffMode::kReject) {
       render_rejected_requests++;
       return Denied{503, "model \"" + m.cfg.name + "\" is not served now: " + render_hold_reason(),
                     render_retry_after()};
@@ -948,7 +950,8 @@ struct Gateway::Impl {
            "Time LLM requests were held for image renders.");
     out += fmt::format("ruvector_serve_render_held_seconds_total {:.3f}\n",
                        render_held_seconds_now());
-    family("ruvector_serve_render_holding", "gauge", "1 while a render holds the LLMs.");
+    family("ruvector_serve_render_holding", "gauge",
+           "Whether an image render holds the LLMs now (1) or not (0).");
     out += fmt::format("ruvector_serve_render_holding {}\n", render_holds() ? 1 : 0);
     family("ruvector_serve_render_requests_total", "counter",
            "LLM requests that came during a render, by what happened to them.");
