@@ -10,10 +10,11 @@
 // next poll) a request gets 503 + Retry-After at once; an image server that
 // vanishes never holds the model.
 //   node gateway_handoff.mjs <ruvector-memopt> <make_tiny_models>
-import {spawn, execFileSync} from "node:child_process";
+import {spawn, execFile, execFileSync} from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import {promisify} from "node:util";
 import OpenAI from "openai";
 import {harness, modelToml as model, sleep} from "./gateway_support.mjs";
 
@@ -123,6 +124,21 @@ check(answered === 0 && s.handoff.requests_held === 1 &&
       s.models.find((m) => m.name === "tiny-a").state === "stopped",
       "a request during the render waits in the queue; nothing starts for it",
       JSON.stringify(s.handoff));
+// `ai status` shows it (text within 80 columns, and --json).
+const run = promisify(execFile);
+const status = (...a) => run(BIN, [...a, "ai", "status", "--no-probe", "--gateway",
+                                   `127.0.0.1:${port}`], {env, maxBuffer: 64 << 20});
+const statusText = (await status()).stdout;
+const renderLine = statusText.split("\n").find((l) => l.includes("Image renders:")) || "";
+check(/Image renders: rendering on comfyui at http:\/\/127\.0\.0\.1:\d+ — models yield, requests wait; 1 held/
+        .test(statusText.replace(/\n +/g, " ")) &&
+      statusText.split("\n").every((l) => [...l].length <= 80),
+      "ai status shows the render and the held request", renderLine);
+const statusDoc = JSON.parse((await status("--json")).stdout);
+check(statusDoc.gateway.handoff && statusDoc.gateway.handoff.phase === "rendering" &&
+      statusDoc.gateway.handoff.mode === "queue" && statusDoc.gateway.handoff.requests_held === 1 &&
+      /^comfyui at http:/.test(statusDoc.gateway.handoff.rendering_on),
+      "ai status --json carries gateway.handoff", JSON.stringify(statusDoc.gateway.handoff));
 const emptied = Date.now();
 render(false);
 const heldAnswer = await held;
