@@ -1348,6 +1348,9 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions options) {
   impl->handoff = RenderHandoff(cfg.image_generation.resume_after_seconds);
   if (!cfg.image_generation.endpoints.empty()) {
     impl->actuator = actuator::make_runtime_actuator();
+    for (const auto &e : cfg.image_generation.endpoints) {
+      impl->render_servers.push_back({e.runtime, e.url, std::nullopt, "not read yet"});
+    }
     impl->read_handoff_profile(impl->handoff_profile, impl->handoff_mode,
                                impl->handoff_profile_error);
   }
