@@ -218,9 +218,10 @@ TEST_F(GatewayHandoff, AVanishedServerOrAProfileSayingOffChangesNothing) {
   }
   {
     auto gw = make({model("tiny-a")}, {{"a1111", "http://127.0.0.1:" + std::to_string(gone)}});
-    ASSERT_TRUE(gw && gw->start());
+    ASSERT_TRUE(gw);
     // Before the first poll the server is listed as not read yet.
     EXPECT_EQ(gw->state_json()["handoff"]["servers"][0]["error"], "not read yet");
+    ASSERT_TRUE(gw->start());
     ASSERT_TRUE(wait_for(
         [&] { return gw->state_json()["handoff"]["servers"][0]["error"] != "not read yet"; }, 5s));
     const json h = gw->state_json()["handoff"];

@@ -92,7 +92,7 @@ check(first.usage.completion_tokens === 4, "A answers before any render");
 const pid1 = (await modelA()).pid;
 
 // 1. A render is queued while A streams: the stream is whole, then A yields.
-const stream = await openai.chat.completions.create({model: "tiny-a", max_tokens: 2000,
+const stream = await openai.chat.completions.create({model: "tiny-a", max_tokens: 4000,
   stream: true, messages: [{role: "user", content: "count"}]});
 let chunks = 0, finish = null, midState = null;
 for await (const c of stream) {
@@ -107,7 +107,7 @@ for await (const c of stream) {
 const midA = midState.models.find((m) => m.name === "tiny-a");
 check(midState.handoff.phase === "rendering" && midA.state === "busy",
       "the render is seen while A streams, and A stays busy", JSON.stringify(midState.handoff));
-check(chunks === 2000 && finish === "length", "the stream is never cut by the render",
+check(chunks === 4000 && finish === "length", "the stream is never cut by the render",
       `${chunks} chunks`);
 const yielded = await waitFor(async () => (await modelA()).state === "stopped", 5000);
 check(yielded && !alive(pid1), "after its stream A yields: its backend is stopped",
