@@ -1,5 +1,5 @@
 // libFuzzer target: every runtime payload parser (Ollama, llama.cpp, vLLM,
-// SGLang, TGI, ComfyUI) and the error-message extractor on hostile bodies.
+// SGLang, TGI, ComfyUI, AUTOMATIC1111) and the error-message extractor on hostile bodies.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -28,6 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto s = parse_sglang_server_info(body, where)) (void)sglang_kv(&*s, nullptr);
   (void)parse_tgi_info(body, where);
   (void)parse_comfyui_system_stats(body, where);
+  (void)parse_comfyui_queue(body, where);
+  (void)parse_a1111_progress(body, where);
   (void)server_message(body);
   return 0;
 }

@@ -21,7 +21,7 @@ declare -A allowed=(
   [plan]="plan estimate gguf gpu proc util"
   [daemon]="daemon actuator assembler plan policy snapshot detect runtimes gpu proc util ui"
   [ui]="ui snapshot policy runtimes gpu util"
-  [serve]="serve daemon policy detect estimate gguf runtimes gpu proc util"
+  [serve]="serve daemon actuator policy detect estimate gguf runtimes gpu proc util"  # actuator: the render handoff sleeps/unloads endpoint models through it
 )
 bad=0
 checked=0

@@ -87,6 +87,22 @@ Status read_serve_state(const json& doc, snapshot::GatewayStatus& into) {
     g.last_error = get_text(m, "last_error", 1024);
     into.models.push_back(std::move(g));
   }
+  if (const json* h = member(doc, "handoff"); h && h->is_object() && h->value("enabled", false)) {
+    snapshot::GatewayHandoff gh;
+    gh.phase = get_text(*h, "phase", 16);
+    gh.mode = get_text(*h, "mode", 16);
+    gh.handoffs = get_u64(*h, "handoffs").value_or(0);
+    gh.requests_held = get_u64(*h, "requests_held").value_or(0);
+    gh.requests_rejected = get_u64(*h, "requests_rejected").value_or(0);
+    if (const json* servers = member(*h, "servers"); servers && servers->is_array()) {
+      for (const json& s : *servers) {
+        if (get_u64(s, "running").value_or(0) + get_u64(s, "pending").value_or(0) == 0) continue;
+        gh.rendering_on = get_text(s, "runtime", 16) + " at " + get_text(s, "url", 256);
+        break;
+      }
+    }
+    into.handoff = std::move(gh);
+  }
   return Ok{};
 }
 

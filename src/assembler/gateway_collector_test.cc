@@ -303,6 +303,49 @@ TEST(GatewayCollector, SectionRoundTripsThroughTheStatusDocument) {
   EXPECT_TRUE(snapshot::to_json(none)["gateway"].is_null());
 }
 
+TEST(GatewayCollector, ReadsTheImageGenerationHandoff) {
+  json doc = json::parse(recorded_state());
+  {
+    ReplayGateway gw(200, doc.dump());  // a gateway without the section (or an older one)
+    const auto g = collect_gateway({gw.listen(), "", ""}, fast());
+    ASSERT_TRUE(g.reachable) << g.error;
+    EXPECT_FALSE(g.handoff.has_value());
+  }
+  doc["handoff"] = json::parse(R"({"enabled":true,"profile":"image_generation","mode":"queue",
+    "phase":"rendering","handoffs":2,"requests_held":3,"requests_rejected":0,
+    "servers":[{"runtime":"a1111","url":"http://127.0.0.1:7860","error":"refused"},
+               {"runtime":"comfyui","url":"http://127.0.0.1:8188\u001b[2J","running":1,
+                "pending":2,"job":"prompt x","error":null}]})");
+  ReplayGateway gw(200, doc.dump());
+  const auto g = collect_gateway({gw.listen(), "", ""}, fast());
+  ASSERT_TRUE(g.reachable) << g.error;
+  ASSERT_TRUE(g.handoff.has_value());
+  EXPECT_EQ(g.handoff->phase, "rendering");
+  EXPECT_EQ(g.handoff->mode, "queue");
+  EXPECT_EQ(g.handoff->handoffs, 2u);
+  EXPECT_EQ(g.handoff->requests_held, 3u);
+  // The server with a job, its control characters made harmless.
+  EXPECT_EQ(g.handoff->rendering_on, "comfyui at http://127.0.0.1:8188?[2J");
+  snapshot::Snapshot s;
+  s.gateway = g;
+  const json out = snapshot::to_json(s);
+  EXPECT_EQ(out["gateway"]["handoff"]["phase"], "rendering");
+  EXPECT_EQ(out["gateway"]["handoff"]["requests_held"], 3);
+  auto back = snapshot::from_json(out);
+  ASSERT_TRUE(back && back->gateway && back->gateway->handoff);
+  EXPECT_EQ(back->gateway->handoff->rendering_on, g.handoff->rendering_on);
+  EXPECT_EQ(back->gateway->handoff->handoffs, 2u);
+  // Not enabled, or not an object: no section.
+  doc["handoff"] = json::parse(R"({"enabled":false,"phase":"idle"})");
+  ReplayGateway off(200, doc.dump());
+  EXPECT_FALSE(collect_gateway({off.listen(), "", ""}, fast()).handoff.has_value());
+  doc["handoff"] = "rendering";
+  ReplayGateway odd(200, doc.dump());
+  const auto o = collect_gateway({odd.listen(), "", ""}, fast());
+  EXPECT_TRUE(o.reachable);
+  EXPECT_FALSE(o.handoff.has_value());
+}
+
 TEST(GatewayCollector, AssemblerCarriesTheSection) {
   AssembleOptions o;
   o.proc_root = "/nonexistent-proc";

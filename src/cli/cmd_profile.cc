@@ -37,7 +37,8 @@ nlohmann::json profile_json(const policy::Profile& p) {
           {"clear_cache_between_generations", p.clear_cache_between_generations},
           {"enable_attention_slicing", p.enable_attention_slicing},
           {"enable_vae_tiling", p.enable_vae_tiling},
-          {"idle_unload_seconds", p.idle_unload_seconds}};
+          {"idle_unload_seconds", p.idle_unload_seconds},
+          {"render_handoff", p.render_handoff}};
 }
 
 // What each key changes, or that it is advice only (issue 14: no key is

@@ -42,6 +42,18 @@ void print_plans(std::ostream &out, const nlohmann::json &st) {
                80)
         << "\n";
   }
+  // The image servers whose renders the models yield to ([serve.image_generation]).
+  const auto &h = st["handoff"];
+  if (h.is_object() && h.value("enabled", false)) {
+    std::string servers;
+    for (const auto &s : h["servers"]) {
+      servers += (servers.empty() ? "" : ", ") + s["runtime"].get<std::string>() + " " +
+                 s["url"].get<std::string>();
+    }
+    out << wrap_hanging("Renders ", servers + ": render_handoff = " +
+                                        h["mode"].get<std::string>() + " (profile " +
+                                        h["profile"].get<std::string>() + ")");
+  }
 }
 
 int run_serve(CliContext &ctx, const ServeCliOptions &o) {

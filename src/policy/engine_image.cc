@@ -12,14 +12,13 @@ void Pass::image_generation_rule() {
     bool& was = st_.image_was_generating[ig.key()];
     const bool finished = was && !ig.generating;
     was = ig.generating;
-    if (!p_.clear_cache_between_generations) continue;
-    if (finished && ig.vram_bytes > 0) {
+    if (p_.clear_cache_between_generations && finished && ig.vram_bytes > 0) {
       Action a = image_cache_action(ig);
       a.reason = ig.runtime + " finished a generation; profile " + p_.name +
                  " clears caches between generations";
       emit(std::move(a));
     }
-    if (ig.generating) {
+    if (ig.generating && p_.render_handoff != "off") {
       // A render and an LLM fighting over one GPU is the users' top
       // complaint here (research pain point 7): idle LLMs yield.
       for (const auto& m : in_.models) {
@@ -28,7 +27,8 @@ void Pass::image_generation_rule() {
         Action a = model_action(ActionKind::kUnload, m);
         a.expected_bytes = m.vram_bytes;
         a.reason = ig.runtime + " is generating on GPU " + std::to_string(ig.gpu) + "; idle " +
-                   m.name + " yields its VRAM (profile " + p_.name + ")";
+                   m.name + " yields its VRAM (profile " + p_.name + ", render_handoff = " +
+                   p_.render_handoff + ")";
         emit(std::move(a));
       }
     }

@@ -788,6 +788,18 @@ TEST(EngineTest, ImageGenerationFreesBetweenGenerationsAndLlmYields) {
   in.image_gen[0].generating = false;
   d = decide(in, profile("local_llm"), {}, st2);
   EXPECT_TRUE(d.actions.empty());
+  // render_handoff = "off": caches still cleared, but the LLM keeps its VRAM.
+  Profile no_handoff = profile("image_generation");
+  no_handoff.render_handoff = "off";
+  PolicyState st3;
+  in.image_gen[0].generating = true;
+  d = decide(in, no_handoff, {}, st3);
+  EXPECT_EQ(find(d, ActionKind::kUnload, "chat"), nullptr);
+  in.now_seconds += 1;
+  in.image_gen[0].generating = false;
+  d = decide(in, no_handoff, {}, st3);
+  ASSERT_EQ(d.actions.size(), 1u);
+  EXPECT_EQ(d.actions[0].kind, ActionKind::kFreeImageCache);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <span>
 #include <sstream>
 
 #include "util/fs_write.h"
@@ -64,6 +65,7 @@ Profile image_generation() {
   p.enable_vae_tiling = true;
   p.max_batch_size = 1;
   p.idle_unload_seconds = 120;  // an idle LLM yields the GPU to renders quickly
+  p.render_handoff = "queue";   // and a chat request waits for the render to end
   return p;
 }
 
@@ -121,6 +123,23 @@ std::function<std::string(const toml::node&, Profile&)> boolean(bool Profile::*f
   };
 }
 
+std::function<std::string(const toml::node&, Profile&)> choice(
+    std::string Profile::*field, std::span<const std::string_view> allowed) {
+  return [=](const toml::node& n, Profile& p) -> std::string {
+    auto v = n.value_exact<std::string>();
+    std::string names;
+    for (std::string_view a : allowed) names += (names.empty() ? "\"" : ", \"") + std::string(a) + "\"";
+    if (!v) return "must be one of " + names;
+    for (std::string_view a : allowed) {
+      if (*v == a) {
+        p.*field = *v;
+        return "";
+      }
+    }
+    return "must be one of " + names;
+  };
+}
+
 const std::vector<KeySpec>& profile_keys() {
   static const std::vector<KeySpec> keys = {
       {"reserve_vram_percent", number(&Profile::reserve_vram_percent, 0, 100)},
@@ -137,6 +156,7 @@ const std::vector<KeySpec>& profile_keys() {
       {"enable_attention_slicing", boolean(&Profile::enable_attention_slicing)},
       {"enable_vae_tiling", boolean(&Profile::enable_vae_tiling)},
       {"idle_unload_seconds", integer(&Profile::idle_unload_seconds, 0, 30LL * 24 * 3600)},
+      {"render_handoff", choice(&Profile::render_handoff, kRenderHandoffModes)},
   };
   return keys;
 }

@@ -32,7 +32,16 @@ struct Profile {
   // Not in the seed: unload a model idle this long (0 = never). Users asked
   // for a cross-runtime idle TTL (research: origin-and-user-needs.md, pain 6).
   int64_t idle_unload_seconds = 300;
+  // Not in the seed: what happens to LLMs while an image server renders
+  // (research pain point 7, a render and a chat model fighting over one GPU).
+  // "off": nothing; "queue": idle LLMs yield their memory (the daemon unloads
+  // them; the gateway unloads or sleeps its models) and the gateway holds new
+  // LLM requests in its queue until the render is over; "reject": the same,
+  // but new requests get 503 + Retry-After at once.
+  std::string render_handoff = "off";
 };
+
+inline constexpr std::string_view kRenderHandoffModes[] = {"off", "queue", "reject"};
 
 // Daemon settings from the [daemon] table of the same file.
 struct DaemonConfig {

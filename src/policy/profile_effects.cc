@@ -41,6 +41,10 @@ const std::vector<ProfileKeyEffect> kEffects = {
      "advice only: in ComfyUI use the VAE Decode (Tiled) node in the workflow; A1111 "
      "has no VAE tiling setting of its own (the Tiled VAE extension adds one)"},
     {"idle_unload_seconds", "policy engine: models idle this long are unloaded", ""},
+    {"render_handoff",
+     "policy engine: idle LLMs on a rendering GPU are unloaded (not \"off\"); serve with "
+     "[serve.image_generation]: idle models unloaded or slept, new requests queued or 503",
+     ""},
 };
 
 // Spellings of one flag; a user's own value for any of them wins.

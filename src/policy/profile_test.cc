@@ -94,6 +94,23 @@ TEST(ProfileTest, WrongTypeIsAnError) {
   EXPECT_NE(b.error().message.find("max_batch_size' must be an integer"), std::string::npos);
 }
 
+TEST(ProfileTest, RenderHandoffIsOneOfThreeWords) {
+  auto builtin = parse_profiles("", "c.toml");
+  ASSERT_TRUE(builtin.ok());
+  EXPECT_EQ(builtin->find("image_generation")->render_handoff, "queue");
+  EXPECT_EQ(builtin->find("local_llm")->render_handoff, "off");
+  auto set = parse_profiles("[ai_mode.local_llm]\nrender_handoff = \"reject\"\n", "c.toml");
+  ASSERT_TRUE(set.ok()) << set.error().message;
+  EXPECT_EQ(set->find("local_llm")->render_handoff, "reject");
+  auto bad = parse_profiles("[ai_mode.local_llm]\n\nrender_handoff = \"later\"\n", "c.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("c.toml:3: key 'ai_mode.local_llm.render_handoff' must be "
+                                     "one of \"off\", \"queue\", \"reject\""),
+            std::string::npos)
+      << bad.error().message;
+  EXPECT_FALSE(parse_profiles("[ai_mode.local_llm]\nrender_handoff = 1\n", "c.toml").ok());
+}
+
 TEST(ProfileTest, OutOfRangeIsAnError) {
   auto set = parse_profiles("[ai_mode.batch_inference]\nauto_offload_threshold = 140\n", "c.toml");
   ASSERT_FALSE(set.ok());

@@ -434,6 +434,92 @@ TEST(A1111, CheckpointAndUnload) {
   EXPECT_EQ(s.requests_to("POST", "/sdapi/v1/unload-checkpoint").size(), 1u);
 }
 
+TEST(ComfyUI, RenderQueueCountsRunningAndPendingPrompts) {
+  ReplayServer s;
+  s.on_fixture("GET /queue", "comfyui-queue-busy.json");
+  ComfyUIClient c(base_of(s), fast());
+  auto q = c.render_queue();
+  ASSERT_TRUE(q) << q.error().message;
+  EXPECT_EQ(q->running, 1u);
+  EXPECT_EQ(q->pending, 2u);
+  EXPECT_TRUE(q->busy());
+  EXPECT_EQ(q->detail, "prompt 6f962d0e-40d9-45e8-b378-7247258cadde");
+  EXPECT_EQ(*c.queue_length(), 3u);
+  s.on_fixture("GET /queue", "comfyui-queue-empty.json");
+  q = c.render_queue();
+  ASSERT_TRUE(q);
+  EXPECT_FALSE(q->busy());
+  EXPECT_EQ(q->detail, "");
+}
+
+TEST(ComfyUI, RenderQueueFailuresSayWhat) {
+  ReplayServer s;
+  ComfyUIClient c(base_of(s), fast());
+  s.on("GET /queue", 200, R"({"queue_running": 3, "queue_pending": []})");
+  auto q = c.render_queue();
+  ASSERT_FALSE(q);
+  EXPECT_THAT(q.error().message, HasSubstr("/queue: no \"queue_running\" and \"queue_pending\""));
+  s.on("GET /queue", 200, "<html>");
+  q = c.render_queue();
+  ASSERT_FALSE(q);
+  EXPECT_THAT(q.error().message, HasSubstr("not valid JSON"));
+  s.on("GET /queue", 500, R"({"error":"boom"})");
+  q = c.render_queue();
+  ASSERT_FALSE(q);
+  EXPECT_THAT(q.error().message, HasSubstr("500"));
+  // A server that never answers: an error within the client's timeouts.
+  s.on("GET /queue", Canned{200, "{}", "application/json", Canned::Kind::kSlow,
+                            std::chrono::milliseconds(3000)});
+  const auto t0 = std::chrono::steady_clock::now();
+  q = c.render_queue();
+  ASSERT_FALSE(q);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(2000));
+}
+
+TEST(A1111, RenderQueueFromProgress) {
+  ReplayServer s;
+  s.on_fixture("GET /sdapi/v1/progress", "a1111-progress-busy.json");
+  A1111Client c(base_of(s), fast());
+  auto q = c.render_queue();
+  ASSERT_TRUE(q) << q.error().message;
+  EXPECT_EQ(q->running, 1u);
+  EXPECT_EQ(q->pending, 2u);  // job 2 of 4 runs: two more to go
+  EXPECT_EQ(q->detail, "txt2img");
+  ASSERT_EQ(s.requests_to("GET", "/sdapi/v1/progress").size(), 1u);
+  EXPECT_EQ(s.requests_to("GET", "/sdapi/v1/progress")[0].query, "skip_current_image=true");
+  s.on_fixture("GET /sdapi/v1/progress", "a1111-progress-idle.json");
+  q = c.render_queue();
+  ASSERT_TRUE(q);
+  EXPECT_FALSE(q->busy());
+  // A task of unknown length (job_count -1) runs all the same.
+  s.on("GET /sdapi/v1/progress", 200, R"({"progress":0.1,"state":{"job":"extras","job_count":-1}})");
+  q = c.render_queue();
+  ASSERT_TRUE(q);
+  EXPECT_EQ(q->running, 1u);
+  EXPECT_EQ(q->pending, 0u);
+  s.on("GET /sdapi/v1/progress", 200, R"({"progress":0.1,"state":{"job_count":"4"}})");
+  q = c.render_queue();
+  ASSERT_FALSE(q);
+  EXPECT_THAT(q.error().message, HasSubstr("\"state.job_count\" is missing or not a whole number"));
+  s.on("GET /sdapi/v1/progress", 200, R"({"detail":"Not Found"})");
+  q = c.render_queue();
+  ASSERT_FALSE(q);
+  EXPECT_THAT(q.error().message, HasSubstr("is this the AUTOMATIC1111 API (--api)?"));
+}
+
+TEST(ImageGen, VanishedServerIsAnErrorNotAHang) {
+  int port = 0;
+  {
+    ReplayServer s;
+    port = s.port();
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  BaseUrl gone{"http", "127.0.0.1", port};
+  EXPECT_FALSE(ComfyUIClient(gone, fast()).render_queue());
+  EXPECT_FALSE(A1111Client(gone, fast()).render_queue());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(2000));
+}
+
 // ---------------------------------------------------------------- probe, discovery
 
 TEST(Probe, IdentifiesEachRuntime) {

@@ -1,6 +1,8 @@
 #include "runtimes/image_gen.h"
 #include "runtimes/registry.h"
 
+#include <algorithm>
+
 #include "runtimes/json_util.h"
 
 namespace memopt::runtimes {
@@ -38,14 +40,67 @@ Result<ComfySystemStats> ComfyUIClient::system_stats() const {
   return parse_comfyui_system_stats(r->body, "GET " + url);
 }
 
-Result<uint64_t> ComfyUIClient::queue_length() const {
-  auto j = jsonu::expect_json(http_.get("/queue"), "GET", http_.url("/queue"));
+Result<RenderQueue> parse_comfyui_queue(std::string_view body, const std::string& where) {
+  auto j = jsonu::parse(body, where);
   if (!j) return j.error();
-  uint64_t n = 0;
-  for (const char* key : {"queue_running", "queue_pending"}) {
-    if (const json* a = jsonu::arr(*j, key)) n += a->size();
+  const json* running = jsonu::arr(*j, "queue_running");
+  const json* pending = jsonu::arr(*j, "queue_pending");
+  if (running == nullptr || pending == nullptr) {
+    return make_error(where +
+                      ": no \"queue_running\" and \"queue_pending\" arrays; is this "
+                      "ComfyUI's /queue?");
   }
-  return n;
+  RenderQueue q;
+  q.running = running->size();
+  q.pending = pending->size();
+  // A running entry is [number, prompt_id, ...]: the id names it.
+  if (!running->empty() && (*running)[0].is_array() && (*running)[0].size() > 1 &&
+      (*running)[0][1].is_string()) {
+    q.detail = "prompt " + (*running)[0][1].get<std::string>().substr(0, 64);
+  }
+  return q;
+}
+
+Result<RenderQueue> parse_a1111_progress(std::string_view body, const std::string& where) {
+  auto j = jsonu::parse(body, where);
+  if (!j) return j.error();
+  const json* state = jsonu::obj(*j, "state");
+  if (state == nullptr || !j->contains("progress")) {
+    return make_error(where +
+                      ": no \"progress\" and \"state\" object; is this the AUTOMATIC1111 "
+                      "API (--api)?");
+  }
+  const auto it = state->find("job_count");
+  if (it == state->end() || !it->is_number_integer()) {
+    return make_error(where + ": \"state.job_count\" is missing or not a whole number");
+  }
+  RenderQueue q;
+  const int64_t count = it->is_number_unsigned()
+                            ? static_cast<int64_t>(std::min<uint64_t>(it->get<uint64_t>(), 1u << 30))
+                            : it->get<int64_t>();
+  if (count != 0) {
+    q.running = 1;
+    const auto no = jsonu::u64(*state, "job_no").value_or(0);
+    if (count > 0 && static_cast<uint64_t>(count) > no + 1) {
+      q.pending = static_cast<uint64_t>(count) - no - 1;
+    }
+    q.detail = jsonu::str(*state, "job").substr(0, 64);
+  }
+  return q;
+}
+
+Result<uint64_t> ComfyUIClient::queue_length() const {
+  auto q = render_queue();
+  if (!q) return q.error();
+  return q->running + q->pending;
+}
+
+Result<RenderQueue> ComfyUIClient::render_queue() const {
+  const std::string url = http_.url("/queue");
+  auto r = http_.get("/queue");
+  if (!r) return r.error();
+  if (r->status != 200) return http_status_error("GET", url, *r);
+  return parse_comfyui_queue(r->body, "GET " + url);
 }
 
 Result<RuntimeInfo> ComfyUIClient::info() const {
@@ -128,6 +183,15 @@ Status A1111Client::unload(const std::string&) const {
   if (!r) return r.error();
   if (r->status != 200) return http_status_error("POST", url, *r);
   return Ok{};
+}
+
+Result<RenderQueue> A1111Client::render_queue() const {
+  const std::string path = "/sdapi/v1/progress?skip_current_image=true";
+  const std::string url = http_.url(path);
+  auto r = http_.get(path);
+  if (!r) return r.error();
+  if (r->status != 200) return http_status_error("GET", url, *r);
+  return parse_a1111_progress(r->body, "GET " + url);
 }
 
 Status A1111Client::preload(const std::string&, const PreloadOptions& options) const {

@@ -26,6 +26,26 @@ struct ComfySystemStats {
 
 Result<ComfySystemStats> parse_comfyui_system_stats(std::string_view body, const std::string& where);
 
+// What an image server has to render right now: jobs running and waiting.
+// `detail` is the server's own word for the running job ("txt2img"; a
+// ComfyUI prompt id), for humans only.
+struct RenderQueue {
+  uint64_t running = 0, pending = 0;
+  std::string detail;
+  bool busy() const { return running + pending > 0; }
+};
+
+// ComfyUI GET /queue: {"queue_running": [[number, prompt_id, prompt,
+// extra_data, outputs], ...], "queue_pending": [...]}. Both arrays must be
+// there; an entry's shape is not needed (only counted).
+Result<RenderQueue> parse_comfyui_queue(std::string_view body, const std::string& where);
+// AUTOMATIC1111 / Forge GET /sdapi/v1/progress: {"progress": 0.42,
+// "eta_relative": ..., "state": {"job": "...", "job_count": N, "job_no": i,
+// ...}}. The web UI sets state.job_count to the jobs of the task it runs
+// and back to 0 when it ends (a negative count: running, length unknown);
+// requests waiting for its lock are not visible.
+Result<RenderQueue> parse_a1111_progress(std::string_view body, const std::string& where);
+
 // The one "model" entry ComfyUI exposes: the whole server's PyTorch pool.
 inline constexpr std::string_view kComfyModelName = "comfyui-models";
 
@@ -43,6 +63,7 @@ class ComfyUIClient : public RuntimeClient {
   Result<ComfySystemStats> system_stats() const;
   // Running + pending prompts (GET /queue).
   Result<uint64_t> queue_length() const;
+  Result<RenderQueue> render_queue() const;  // GET /queue
 };
 
 class A1111Client : public RuntimeClient {
@@ -55,6 +76,8 @@ class A1111Client : public RuntimeClient {
   Result<std::vector<LoadedModel>> loaded_models() const override;
   Status unload(const std::string& model) const override;   // unload-checkpoint
   Status preload(const std::string& model, const PreloadOptions& options) const override;  // reload-checkpoint
+  // GET /sdapi/v1/progress?skip_current_image=true (no preview image sent).
+  Result<RenderQueue> render_queue() const;
 };
 
 }  // namespace memopt::runtimes

@@ -2,8 +2,11 @@
 
 #include <toml++/toml.h>
 
+#include <fmt/format.h>
+
 #include <fstream>
 
+#include "runtimes/http.h"
 #include "util/bytes.h"
 
 namespace memopt::serve {
@@ -112,6 +115,77 @@ Status parse_model(const toml::table &t, const std::string &path, const std::str
   return Ok{};
 }
 
+// A number (1 and 1.0 alike) in [lo, hi], or why not.
+std::string number_in(const toml::node &n, double lo, double hi, double &out) {
+  auto v = n.value<double>();
+  if (!n.is_number() || !v || !(*v >= lo && *v <= hi)) {
+    return fmt::format("must be a number between {} and {}", lo, hi);
+  }
+  out = *v;
+  return "";
+}
+
+// One image server's URL: http:// only (the gateway polls it in the clear,
+// like its backends), a host, a port.
+std::string render_url(const std::string &runtime, const std::string &text) {
+  auto url = runtimes::parse_base_url(text, runtime == "comfyui" ? 8188 : 7860);
+  if (!url) return "is not a URL: " + url.error().message;
+  if (url->scheme != "http") return "must be an http:// URL (the gateway polls it in the clear)";
+  return "";
+}
+
+Status parse_image_generation(const toml::table &t, const std::string &path,
+                              RenderWatchConfig &w) {
+  for (const auto &[k, node] : t) {
+    const std::string key(k.str());
+    std::string why;
+    if (key == "comfyui" || key == "a1111") {
+      std::vector<std::string> urls;
+      if (auto one = node.value_exact<std::string>()) {
+        urls.push_back(*one);
+      } else if (const toml::array *a = node.as_array(); a && !a->empty() && a->size() <= 8) {
+        for (const auto &e : *a) {
+          auto u = e.value_exact<std::string>();
+          if (!u) {
+            urls.clear();
+            break;
+          }
+          urls.push_back(*u);
+        }
+      }
+      if (urls.empty()) {
+        why = "must be a URL or a list of 1-8 URLs, e.g. \"http://127.0.0.1:" +
+              std::string(key == "comfyui" ? "8188" : "7860") + "\"";
+      }
+      for (const auto &u : urls) {
+        if (u.size() > 4096) {
+          why = "holds a URL longer than 4096 characters";
+        } else if (std::string bad = render_url(key, u); !bad.empty()) {
+          why = "\"" + u.substr(0, 80) + "\" " + bad;
+        }
+        if (!why.empty()) break;
+        w.endpoints.push_back({key, u});
+      }
+    } else if (key == "poll_seconds") {
+      why = number_in(node, 0.05, 60, w.poll_seconds);
+    } else if (key == "resume_after_seconds") {
+      why = number_in(node, 0, 3600, w.resume_after_seconds);
+    } else {
+      return make_error(where(path, node) + ": unknown key 'serve.image_generation." + key +
+                        "' (known: comfyui, a1111, poll_seconds, resume_after_seconds)");
+    }
+    if (!why.empty()) {
+      return make_error(where(path, node) + ": key 'serve.image_generation." + key + "' " + why);
+    }
+  }
+  if (w.endpoints.empty()) {
+    return make_error(where(path, t) +
+                      ": [serve.image_generation] names no server; add comfyui = "
+                      "\"http://127.0.0.1:8188\" and/or a1111 = \"http://127.0.0.1:7860\"");
+  }
+  return Ok{};
+}
+
 Status parse_serve_table(const toml::table &t, const std::string &path, ServeConfig &c) {
   for (const auto &[k, node] : t) {
     const std::string key(k.str());
@@ -154,6 +228,13 @@ Status parse_serve_table(const toml::table &t, const std::string &path, ServeCon
       why = integer_in(node, 0, 86400, c.preload_idle_seconds);
     } else if (key == "preload_evict_idle_seconds") {
       why = integer_in(node, 0, 7 * 86400, c.preload_evict_idle_seconds);
+    } else if (key == "image_generation") {
+      const toml::table *ig = node.as_table();
+      if (!ig) {
+        why = "must be a table: [serve.image_generation]";
+      } else if (auto st = parse_image_generation(*ig, path, c.image_generation); !st) {
+        return st.error();
+      }
     } else if (key == "models") {
       const toml::table *models = node.as_table();
       if (!models) {
@@ -179,7 +260,7 @@ Status parse_serve_table(const toml::table &t, const std::string &path, ServeCon
       return make_error(where(path, node) + ": unknown key 'serve." + key +
                         "' (known: listen, memory_budget, queue_timeout_seconds, max_queue, "
                         "api_key, preload, preload_min_probability, preload_idle_seconds, "
-                        "preload_evict_idle_seconds, models)");
+                        "preload_evict_idle_seconds, image_generation, models)");
     }
     if (!why.empty()) return make_error(where(path, node) + ": key 'serve." + key + "' " + why);
   }

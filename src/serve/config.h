@@ -28,6 +28,21 @@ struct ModelConfig {
   bool started_by_gateway() const { return !command.empty(); }
 };
 
+// An image server whose queue the gateway watches.
+struct RenderEndpoint {
+  std::string runtime;  // "comfyui" or "a1111" (the registry's ids)
+  std::string url;      // its base URL, http://
+};
+
+// [serve.image_generation]: while one of these servers has a render queued
+// or running, the gateway hands it the memory as the active profile's
+// render_handoff says (serve/render_handoff.h). No endpoint: no handoff.
+struct RenderWatchConfig {
+  std::vector<RenderEndpoint> endpoints;
+  double poll_seconds = 1.0;          // how often each server's queue is read
+  double resume_after_seconds = 5.0;  // queues empty this long: the render is over
+};
+
 struct ServeConfig {
   std::string listen = "127.0.0.1:8080";
   // nullopt: "auto" (free memory minus the active profile's reserve, per
@@ -47,6 +62,7 @@ struct ServeConfig {
   int64_t preload_idle_seconds = 60;
   int64_t preload_evict_idle_seconds = 120;
   std::vector<ModelConfig> models;
+  RenderWatchConfig image_generation;
   std::string source;  // the file read
 
   const ModelConfig *find(std::string_view name) const;

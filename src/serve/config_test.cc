@@ -129,6 +129,54 @@ TEST(ServeConfig, ErrorsNameTheFileLineAndKey) {
   }
 }
 
+TEST(ServeConfig, ImageGenerationServers) {
+  const std::string models = "[serve.models.a]\nruntime = \"ollama\"\nendpoint = \"http://h:1\"\n"
+                             "model = \"m\"\n";
+  auto none = parse_serve_config(models, "c");
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_TRUE(none->image_generation.endpoints.empty());
+  EXPECT_DOUBLE_EQ(none->image_generation.resume_after_seconds, 5.0);
+  auto c = parse_serve_config(models +
+                                  "[serve.image_generation]\ncomfyui = \"http://127.0.0.1:8188\"\n"
+                                  "a1111 = [\"http://127.0.0.1:7860\", \"http://10.0.0.2\"]\n"
+                                  "poll_seconds = 0.5\nresume_after_seconds = 12\n",
+                              "c");
+  ASSERT_TRUE(c) << c.error().message;
+  const RenderWatchConfig &w = c->image_generation;
+  ASSERT_EQ(w.endpoints.size(), 3u);
+  // In key order (the TOML reader's), then in list order.
+  EXPECT_EQ(w.endpoints[0].runtime, "a1111");
+  EXPECT_EQ(w.endpoints[0].url, "http://127.0.0.1:7860");
+  EXPECT_EQ(w.endpoints[1].url, "http://10.0.0.2");
+  EXPECT_EQ(w.endpoints[2].runtime, "comfyui");
+  EXPECT_EQ(w.endpoints[2].url, "http://127.0.0.1:8188");
+  EXPECT_DOUBLE_EQ(w.poll_seconds, 0.5);
+  EXPECT_DOUBLE_EQ(w.resume_after_seconds, 12.0);
+  struct Case {
+    std::string text, message;
+  } cases[] = {
+      {"[serve.image_generation]\n", "c:5: [serve.image_generation] names no server"},
+      {"[serve.image_generation]\ncomfyui = 8188\n",
+       "c:6: key 'serve.image_generation.comfyui' must be a URL or a list of 1-8 URLs"},
+      {"[serve.image_generation]\ncomfyui = [\"http://a\", 3]\n", "must be a URL or a list"},
+      {"[serve.image_generation]\na1111 = \"https://127.0.0.1:7860\"\n",
+       "must be an http:// URL"},
+      {"[serve.image_generation]\ncomfyui = \"http://a\"\npoll_seconds = 0\n",
+       "key 'serve.image_generation.poll_seconds' must be a number between 0.05 and 60"},
+      {"[serve.image_generation]\ncomfyui = \"http://a\"\nresume_after_seconds = \"5\"\n",
+       "resume_after_seconds' must be a number"},
+      {"[serve.image_generation]\ncomfyui = \"http://a\"\nforge = \"http://b\"\n",
+       "unknown key 'serve.image_generation.forge' (known: comfyui, a1111"},
+      {"[serve]\nimage_generation = 1\n", "must be a table: [serve.image_generation]"},
+  };
+  for (const auto &k : cases) {
+    auto bad = parse_serve_config(models + k.text, "c");
+    ASSERT_FALSE(bad) << k.text;
+    EXPECT_NE(bad.error().message.find(k.message), std::string::npos)
+        << k.text << "\n-> " << bad.error().message;
+  }
+}
+
 TEST(ServeConfig, ModelNames) {
   EXPECT_TRUE(valid_model_name("qwen3:8b"));
   EXPECT_TRUE(valid_model_name("library/llama3.2:3b-instruct-q4_K_M"));

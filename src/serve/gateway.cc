@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -13,7 +15,9 @@
 #include <optional>
 #include <thread>
 
+#include "actuator/actuator.h"
 #include "daemon/api_auth.h"
+#include "daemon/metrics.h"
 #include "estimate/memory_estimate.h"
 #include "gguf/model_info.h"
 #include "gpu/collect.h"
@@ -21,8 +25,11 @@
 #include "policy/profile.h"
 #include "proc/host_memory.h"
 #include "runtimes/http.h"
+#include "runtimes/runtime.h"
 #include "serve/backend.h"
 #include "serve/llama_args.h"
+#include "serve/render_handoff.h"
+#include "serve/render_watch.h"
 #include "serve/translate.h"
 #include "serve/upstream.h"
 #include "util/bytes.h"
@@ -143,6 +150,23 @@ struct Gateway::Impl {
   Clock::time_point last_request_at = Clock::now();
   Clock::time_point next_preload_check = Clock::now();
   policy::PreloadPredictor predictor;
+  // The image-generation handoff ([serve.image_generation]); see the
+  // section of that name below.
+  struct Yielded {
+    std::string model;
+    std::string how;  // "unloaded" (a started backend), "slept" / "unloaded" (an endpoint's)
+  };
+  RenderHandoff handoff{5};
+  bool render_restoring = false;  // the render ended; what yielded is coming back
+  HandoffMode handoff_mode = HandoffMode::kOff;
+  std::string handoff_profile, handoff_profile_error;
+  std::vector<RenderServerStatus> render_servers;
+  std::vector<Yielded> yielded;  // what the handoff took away, to bring back
+  uint64_t handoffs = 0, render_held_requests = 0, render_rejected_requests = 0;
+  double render_held_seconds = 0;
+  Clock::time_point handoff_began = Clock::now();
+  std::thread render_thread;
+  std::unique_ptr<actuator::Actuator> actuator;
 
   Model *find(const std::string &name) {
     for (auto &m : models) {
@@ -361,6 +385,7 @@ struct Gateway::Impl {
   std::optional<Denied> acquire(Model &m) {
     std::unique_lock lock(mu);
     const auto t0 = Clock::now();
+    if (auto denied = render_hold(lock, m, t0)) return denied;
     if (m.state == State::kExternal) {
       m.in_flight++;
       return std::nullopt;
@@ -395,7 +420,7 @@ struct Gateway::Impl {
         leave();
         return Denied{502, m.last_error};
       }
-      if (m.queue.front() == ticket) {
+      if (m.queue.front() == ticket && !render_holds()) {
         if (m.state == State::kReady) {
           m.queue.pop_front();
           m.queued_at.erase(ticket);
@@ -424,8 +449,9 @@ struct Gateway::Impl {
                       fmt::format("model \"{}\" was not ready within {} s (queue_timeout_seconds)"
                                   " — {}",
                                   m.cfg.name, opts.config.queue_timeout_seconds,
-                                  m.state == State::kLoading ? "it is still loading"
-                                                             : "busy models hold the memory"),
+                                  render_holds()               ? render_hold_reason()
+                                  : m.state == State::kLoading ? "it is still loading"
+                                                               : "busy models hold the memory"),
                       5};
       }
     }
@@ -560,7 +586,7 @@ struct Gateway::Impl {
   // Busy, queued, pinned and recently used models are never evicted for it.
   void maybe_preload(std::unique_lock<std::mutex> &lock) {
     const ServeConfig &cfg = opts.config;
-    if (!cfg.preload || stopping || Clock::now() < next_preload_check) return;
+    if (!cfg.preload || stopping || render_holds() || Clock::now() < next_preload_check) return;
     next_preload_check = Clock::now() + std::chrono::seconds(1);
     Clock::time_point latest = last_request_at;
     for (const auto &mp : models) {
@@ -637,6 +663,309 @@ struct Gateway::Impl {
            "Preloaded backends asked for before they were stopped.", &Model::preload_hits);
     family("ruvector_serve_preload_misses_total",
            "Preloaded backends stopped before anyone asked for them.", &Model::preload_misses);
+  }
+
+  // ---- The image-generation handoff (issue 15). A thread polls the image
+  // servers of [serve.image_generation]; while one has a render queued or
+  // running (RenderHandoff), and the active profile's render_handoff is not
+  // "off": idle models yield (a started backend is stopped, an endpoint's
+  // model is slept or unloaded through its runtime's API by the actuator),
+  // busy ones finish their requests first and then yield, pinned ones stay;
+  // new requests wait in their queue ("queue") or get 503 ("reject"). Once
+  // every queue has stayed empty for resume_after_seconds, what yielded
+  // comes back.
+
+  // Requests wait while a render runs and while what yielded comes back (a
+  // request must not reach a vLLM engine before it is awake).
+  bool render_holds() const { return handoff.holding() || render_restoring; }
+
+  std::string render_hold_reason() const {
+    std::string who;
+    for (const auto &s : render_servers) {
+      if (s.queue && s.queue->busy()) {
+        who = s.runtime + " at " + s.url;
+        break;
+      }
+    }
+    return fmt::format("an image render {} (profile {}, render_handoff = {})",
+                       who.empty() ? "has just ended; the models come back shortly"
+                                   : "is running on " + who,
+                       handoff_profile, handoff_mode_name(handoff_mode));
+  }
+
+  int render_retry_after() const {
+    const auto &w = opts.config.image_generation;
+    return static_cast<int>(std::ceil(std::max(1.0, w.resume_after_seconds + w.poll_seconds)));
+  }
+
+  // A request that comes while the handoff holds (under the lock): refused
+  // ("reject"), or it waits here until the render is over ("queue") — the
+  // queue of a started model holds it instead (acquire's loop).
+  std::optional<Denied> render_hold(std::unique_lock<std::mutex> &lock, Model &m,
+                                    Clock::time_point t0) {
+    if (!render_holds()) return std::nullopt;
+    // Refused while the render runs; once it is over and the models come
+    // back, a request waits for them as for any load.
+    if (handoff.holding() && handoff_mode == HandoffMode::kReject) {
+      render_rejected_requests++;
+      return Denied{503, "model \"" + m.cfg.name + "\" is not served now: " + render_hold_reason(),
+                    render_retry_after()};
+    }
+    render_held_requests++;
+    if (m.state != State::kExternal) return std::nullopt;
+    const auto deadline = t0 + std::chrono::seconds(opts.config.queue_timeout_seconds);
+    while (render_holds() && !stopping) {
+      if (cv.wait_until(lock, deadline) == std::cv_status::timeout && Clock::now() >= deadline) {
+        return Denied{503,
+                      fmt::format("model \"{}\" was held {} s (queue_timeout_seconds): {}",
+                                  m.cfg.name, opts.config.queue_timeout_seconds,
+                                  render_hold_reason()),
+                      render_retry_after()};
+      }
+    }
+    if (stopping) return Denied{503, "the gateway is stopping", 1};
+    return std::nullopt;
+  }
+
+  // The active profile's render_handoff, read again each poll so that
+  // `ai profile image_generation` takes effect without a restart. A config
+  // that cannot be read keeps the last good value and says why.
+  void read_handoff_profile(std::string &name, HandoffMode &mode, std::string &error) const {
+    auto profiles = policy::load_profiles(opts.config_path);
+    auto active = policy::active_profile(opts.state_dir);
+    if (!profiles || !active) {
+      error = !profiles ? profiles.error().message : active.error().message;
+      return;
+    }
+    const policy::Profile *p = profiles->find(*active);
+    if (!p) {
+      error = "the active profile '" + *active + "' is not defined in " + opts.config_path;
+      return;
+    }
+    name = p->name;
+    mode = serve::handoff_mode(p->render_handoff).value_or(HandoffMode::kOff);
+    error.clear();
+  }
+
+  void render_watch() {
+    const RenderWatchConfig &w = opts.config.image_generation;
+    const auto period = std::chrono::milliseconds(static_cast<int64_t>(w.poll_seconds * 1000));
+    // A poll never takes longer than the period (nor 2 s): a server that
+    // hangs only makes the handoff see it as idle.
+    const auto timeout = std::clamp(period, std::chrono::milliseconds(200),
+                                    std::chrono::milliseconds(2000));
+    const auto origin = Clock::now();
+    while (!stopping) {
+      const auto t0 = Clock::now();
+      std::string name, error;
+      HandoffMode mode = HandoffMode::kOff;
+      {
+        std::lock_guard lock(mu);
+        name = handoff_profile, mode = handoff_mode, error = handoff_profile_error;
+      }
+      read_handoff_profile(name, mode, error);
+      auto servers = poll_render_servers(w.endpoints, timeout);
+      std::unique_lock lock(mu);
+      if (stopping) break;
+      handoff_profile = name, handoff_mode = mode, handoff_profile_error = error;
+      render_servers = std::move(servers);
+      const auto step = handoff.observe(any_rendering(render_servers), mode != HandoffMode::kOff,
+                                        std::chrono::duration<double>(t0 - origin).count());
+      if (step.began) {
+        handoffs++;
+        handoff_began = Clock::now();
+        render_event("render_started", {{"reason", render_hold_reason()}});
+      }
+      if (handoff.holding()) render_yield(lock);
+      if (step.ended) {
+        const double held = seconds_since(handoff_began);
+        render_held_seconds += held;
+        render_event("render_ended", {{"held_seconds", held}});
+        render_restoring = true;
+        render_bring_back(lock);
+        render_restoring = false;
+        cv.notify_all();  // held requests go on
+      }
+      while (!stopping && Clock::now() < t0 + period) cv.wait_until(lock, t0 + period);
+    }
+  }
+
+  void render_event(const std::string &what, json extra) {
+    extra["event"] = what;
+    extra["at"] = utc_now();
+    events.push_back(std::move(extra));
+    if (events.size() > 200) events.erase(events.begin());
+  }
+
+  bool has_yielded(const std::string &name) const {
+    for (const auto &y : yielded) {
+      if (y.model == name) return true;
+    }
+    return false;
+  }
+
+  // An endpoint's model is loaded there now (an Ollama or llama.cpp model
+  // that is not loaded must not be touched: asking to unload it may load
+  // it); a sleeping vLLM/SGLang engine is already out of the way.
+  static bool endpoint_model_loaded(const ModelConfig &c) {
+    auto kind = runtimes::runtime_from_name(c.runtime);
+    if (!kind) return false;
+    auto base = runtimes::parse_base_url(c.endpoint, runtimes::default_port(*kind));
+    if (!base) return false;
+    auto client = runtimes::make_client(*kind, *base);
+    if (!client) return false;
+    auto loaded = client->loaded_models();
+    if (!loaded) return false;
+    for (const auto &lm : *loaded) {
+      if (lm.name == c.model && lm.state != "sleeping" && lm.state != "unloaded") return true;
+    }
+    return false;
+  }
+
+  // Every model that may yield and has not: idle, not pinned (under the
+  // lock, which is dropped while each one is stopped or slept).
+  void render_yield(std::unique_lock<std::mutex> &lock) {
+    for (auto &mp : models) {
+      Model &m = *mp;
+      if (stopping || !handoff.holding()) return;
+      if (m.cfg.pinned || m.in_flight > 0 || has_yielded(m.cfg.name)) continue;
+      const std::string reason = "image render (profile " + handoff_profile + ")";
+      if (m.state == State::kReady) {
+        m.state = State::kEvicting;
+        yielded.push_back({m.cfg.name, "unloaded"});
+        (void)evict(lock, {&m}, reason);
+        render_event("yielded", {{"model", m.cfg.name}, {"how", "unloaded"}});
+      } else if (m.state == State::kExternal) {
+        const ModelConfig c = m.cfg;
+        const bool sleeps = c.runtime == "vllm" || c.runtime == "sglang";
+        const std::string how = sleeps ? "slept" : "unloaded";
+        yielded.push_back({c.name, how});  // tried once per render, whatever the outcome
+        lock.unlock();
+        Status st = Ok{};
+        const bool loaded = endpoint_model_loaded(c);
+        if (loaded) {
+          policy::Action a;
+          a.kind = policy::ActionKind::kUnload;
+          a.runtime = c.runtime, a.endpoint = c.endpoint, a.model = c.model;
+          a.reason = reason;
+          st = actuator->apply(a);
+        }
+        lock.lock();
+        if (!loaded) {
+          yielded.pop_back();
+          // Not loaded (or not reachable): nothing to free; remembered so it
+          // is not asked again during this render.
+          yielded.push_back({c.name, "not loaded"});
+        } else if (!st) {
+          yielded.back().how = "kept";
+          render_event("yield_failed", {{"model", c.name}, {"error", st.error().message}});
+        } else {
+          render_event("yielded", {{"model", c.name}, {"how", how}});
+        }
+      }
+    }
+  }
+
+  // The render is over: what yielded comes back, one by one, if it fits
+  // (a request may have brought it back already).
+  void render_bring_back(std::unique_lock<std::mutex> &lock) {
+    std::vector<Yielded> back;
+    back.swap(yielded);
+    for (const auto &y : back) {
+      if (stopping || handoff.holding()) return;
+      Model *m = find(y.model);
+      if (!m || y.how == "kept" || y.how == "not loaded") continue;
+      if (m->cfg.started_by_gateway()) {
+        if (m->state != State::kStopped) continue;
+        Admission a = admit(devices, residents_except(m), m->cfg.name, m->plan.need_bytes);
+        if (a.verdict != Admission::Verdict::kFits) {
+          render_event("restore_skipped", {{"model", m->cfg.name},
+                                           {"reason", "it no longer fits beside the models up"}});
+          continue;
+        }
+        Status st = start_model(lock, *m, {}, "render ended", {{"restore", true}});
+        render_event(st ? "restored" : "restore_failed",
+                     st ? json{{"model", y.model}} : json{{"model", y.model}, {"error", m->last_error}});
+      } else {
+        const ModelConfig c = m->cfg;
+        lock.unlock();
+        Status st = actuator->preload(c.runtime, c.endpoint, c.model, "");
+        lock.lock();
+        render_event(st ? "restored" : "restore_failed",
+                     st ? json{{"model", y.model}}
+                        : json{{"model", y.model}, {"error", st.error().message}});
+      }
+    }
+  }
+
+  json handoff_json() const {
+    const RenderWatchConfig &w = opts.config.image_generation;
+    json servers = json::array();
+    for (const auto &s : render_servers) {
+      json j = {{"runtime", s.runtime}, {"url", s.url}};
+      if (s.queue) {
+        j["running"] = s.queue->running;
+        j["pending"] = s.queue->pending;
+        j["job"] = s.queue->detail;
+        j["error"] = nullptr;
+      } else {
+        j["error"] = s.error;
+      }
+      servers.push_back(std::move(j));
+    }
+    json back = json::array();
+    for (const auto &y : yielded) back.push_back({{"model", y.model}, {"how", y.how}});
+    const bool holding = handoff.holding();
+    return {{"enabled", !w.endpoints.empty()},
+            {"restoring", render_restoring},
+            {"profile", handoff_profile},
+            {"mode", handoff_mode_name(handoff_mode)},
+            {"profile_error",
+             handoff_profile_error.empty() ? json(nullptr) : json(handoff_profile_error)},
+            {"phase", phase_name(handoff.phase())},
+            {"held_for_seconds", holding ? json(seconds_since(handoff_began)) : json(nullptr)},
+            {"poll_seconds", w.poll_seconds},
+            {"resume_after_seconds", w.resume_after_seconds},
+            {"servers", servers},
+            {"yielded", back},
+            {"handoffs", handoffs},
+            {"held_seconds_total", render_held_seconds_now()},
+            {"requests_held", render_held_requests},
+            {"requests_rejected", render_rejected_requests}};
+  }
+
+  double render_held_seconds_now() const {
+    return render_held_seconds + (handoff.holding() ? seconds_since(handoff_began) : 0.0);
+  }
+
+  void handoff_metrics(std::string &out) const {
+    if (opts.config.image_generation.endpoints.empty()) return;
+    auto family = [&](const char *name, const char *type, const char *help) {
+      out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    };
+    family("ruvector_serve_render_handoffs_total", "counter",
+           "Image renders the gateway's models yielded to.");
+    out += fmt::format("ruvector_serve_render_handoffs_total {}\n", handoffs);
+    family("ruvector_serve_render_held_seconds_total", "counter",
+           "Time LLM requests were held for image renders.");
+    out += fmt::format("ruvector_serve_render_held_seconds_total {:.3f}\n",
+                       render_held_seconds_now());
+    family("ruvector_serve_render_holding", "gauge",
+           "Whether an image render holds the LLMs now (1) or not (0).");
+    out += fmt::format("ruvector_serve_render_holding {}\n", render_holds() ? 1 : 0);
+    family("ruvector_serve_render_requests_total", "counter",
+           "LLM requests that came during a render, by what happened to them.");
+    out += fmt::format("ruvector_serve_render_requests_total{{outcome=\"held\"}} {}\n",
+                       render_held_requests);
+    out += fmt::format("ruvector_serve_render_requests_total{{outcome=\"rejected\"}} {}\n",
+                       render_rejected_requests);
+    family("ruvector_serve_render_jobs", "gauge",
+           "Jobs running or waiting on each image server (absent: it did not answer).");
+    for (const auto &s : render_servers) {
+      if (!s.queue) continue;
+      out += fmt::format("ruvector_serve_render_jobs{{runtime=\"{}\",endpoint=\"{}\"}} {}\n",
+                         s.runtime, daemon::escape_label_value(s.url), s.queue->running + s.queue->pending);
+    }
   }
 
   // ---- Proxying.
@@ -1016,6 +1345,15 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions options) {
     }
     impl->models.push_back(std::move(m));
   }
+  impl->handoff = RenderHandoff(cfg.image_generation.resume_after_seconds);
+  if (!cfg.image_generation.endpoints.empty()) {
+    impl->actuator = actuator::make_runtime_actuator();
+    for (const auto &e : cfg.image_generation.endpoints) {
+      impl->render_servers.push_back({e.runtime, e.url, std::nullopt, "not read yet"});
+    }
+    impl->read_handoff_profile(impl->handoff_profile, impl->handoff_mode,
+                               impl->handoff_profile_error);
+  }
   impl->log_store = impl->opts.request_log;
   if (!impl->log_store && !impl->opts.state_dir.empty()) {
     impl->log_store = file_request_log_store(impl->opts.state_dir + "/serve-requests.log");
@@ -1081,6 +1419,9 @@ Status Gateway::start() {
   d.allowed_hosts = daemon::allowed_hosts(d.listen, d.bound_port);
   d.server_thread = std::thread([&d] { d.server.listen_after_bind(); });
   d.monitor_thread = std::thread([&d] { d.monitor(); });
+  if (!d.opts.config.image_generation.endpoints.empty()) {
+    d.render_thread = std::thread([&d] { d.render_watch(); });
+  }
   return Ok{};
 }
 
@@ -1095,6 +1436,7 @@ void Gateway::stop() {
   d.server.stop();
   if (d.server_thread.joinable()) d.server_thread.join();
   if (d.monitor_thread.joinable()) d.monitor_thread.join();
+  if (d.render_thread.joinable()) d.render_thread.join();
   std::unique_lock lock(d.mu);
   for (auto &m : d.models) {
     if (m->proc) {
@@ -1175,6 +1517,7 @@ json Gateway::state_json() const {
           {"devices", devs},
           {"models", models},
           {"preload", d.preload_json()},
+          {"handoff", d.handoff_json()},
           {"events", d.events}};
 }
 
@@ -1243,6 +1586,7 @@ std::string Gateway::metrics_text() const {
                        dev.budget_bytes);
   }
   d.preload_metrics(out);
+  d.handoff_metrics(out);
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "serve/gateway_test_support.h"
 #include "support/gguf_models.h"
 #include "support/temp_dir.h"
 
@@ -18,6 +19,9 @@ namespace memopt::serve {
 namespace {
 
 using nlohmann::json;
+using test_support::has_line;
+using test_support::model_state;
+using test_support::wait_for;
 using namespace std::chrono_literals;
 
 constexpr int64_t kWeekMs = 7 * 86400 * 1000LL;
@@ -76,33 +80,12 @@ class GatewayPreload : public ::testing::Test {
     return gw ? std::move(*gw) : nullptr;
   }
 
-  static json model_state(const Gateway &gw, const std::string &name) {
-    const json st = gw.state_json();
-    for (const auto &m : st["models"]) {
-      if (m["name"] == name) return m;
-    }
-    return json();
-  }
-
-  static bool wait_for(const std::function<bool()> &cond, std::chrono::milliseconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (cond()) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return cond();
-  }
-
   static int chat(int port, const std::string &model, const std::string &text = "hi") {
     httplib::Client cli("127.0.0.1", port);
     cli.set_read_timeout(30s);
     const json body = {{"model", model}, {"messages", {{{"role", "user"}, {"content", text}}}}};
     auto r = cli.Post("/v1/chat/completions", body.dump(), "application/json");
     return r ? r->status : -1;
-  }
-
-  static bool has_line(const std::string &text, const std::string &line) {
-    return text.find(line + "\n") != std::string::npos;
   }
 
   uint64_t planned_bytes() {

@@ -144,6 +144,15 @@ struct GatewayModel {
   std::string last_error;
 };
 
+// The gateway's image-generation handoff, as its GET /serve/state says
+// (its "handoff" section, present when it watches an image server).
+struct GatewayHandoff {
+  std::string phase;         // "idle", "rendering", "settling"
+  std::string mode;          // the active profile's render_handoff: off, queue, reject
+  std::string rendering_on;  // "comfyui at http://..." while a server has a job; "" when none
+  uint64_t handoffs = 0, requests_held = 0, requests_rejected = 0;
+};
+
 // The gateway configured in config.toml's [serve] (listen address): reachable
 // with its models, or the error that kept it from answering.
 struct GatewayStatus {
@@ -152,6 +161,7 @@ struct GatewayStatus {
   std::string error;  // why it was not read, "" when reachable
   std::vector<GatewayDevice> devices;
   std::vector<GatewayModel> models;
+  std::optional<GatewayHandoff> handoff;  // nullopt: it watches no image server
 
   const GatewayModel* find_pid(int pid) const {
     for (const auto& m : models) {

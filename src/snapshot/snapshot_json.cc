@@ -194,6 +194,16 @@ GatewayStatus gateway_from(const json& g) {
     x.last_error = get_str(m, "last_error");
     out.models.push_back(std::move(x));
   }
+  if (const json* h = member(g, "handoff"); h && h->is_object()) {
+    GatewayHandoff gh;
+    gh.phase = get_str(*h, "phase", 16);
+    gh.mode = get_str(*h, "mode", 16);
+    gh.rendering_on = get_str(*h, "rendering_on", 300);
+    gh.handoffs = get_u64(*h, "handoffs").value_or(0);
+    gh.requests_held = get_u64(*h, "requests_held").value_or(0);
+    gh.requests_rejected = get_u64(*h, "requests_rejected").value_or(0);
+    out.handoff = std::move(gh);
+  }
   return out;
 }
 
@@ -357,11 +367,21 @@ json to_json(const GatewayStatus& g) {
                       {"runtime", null_or(m.runtime)},
                       {"last_error", null_or(m.last_error)}});
   }
+  json handoff = nullptr;
+  if (g.handoff) {
+    handoff = {{"phase", g.handoff->phase},
+               {"mode", g.handoff->mode},
+               {"rendering_on", null_or(g.handoff->rendering_on)},
+               {"handoffs", g.handoff->handoffs},
+               {"requests_held", g.handoff->requests_held},
+               {"requests_rejected", g.handoff->requests_rejected}};
+  }
   return {{"listen", g.listen},
           {"reachable", g.reachable},
           {"error", null_or(g.error)},
           {"devices", devices},
-          {"models", models}};
+          {"models", models},
+          {"handoff", handoff}};
 }
 
 json to_json(const proc::HostMemory& h) {
