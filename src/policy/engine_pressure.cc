@@ -20,7 +20,13 @@ Pass::Risk Pass::growth_risk(const GpuState& g, const GpuForecast& f, double mar
   const double total = static_cast<double>(g.total_bytes);
   const bool growing = f.growth.valid && f.growth.slope_bytes_per_s > 0 && f.still_growing;
   const double interval = watch(g, f);
-  // Inside the OOM margin even once what is on its way has landed.
+  // Inside the OOM margin even once what is on its way has landed. Not
+  // where the usage got there by a load whose size was known (announced
+  // within step_window_seconds) and now holds still: its estimate counted
+  // what it allocates last, so the margin's unseen steps are its own, and
+  // they are in. A plateau that fits is no risk; growth after it is judged
+  // by the forecast below.
+  if (known_plateau_) return {};
   const bool margin_risk =
       static_cast<double>(g.used_bytes) - static_cast<double>(pending) > total - margin;
   double t_oom = std::numeric_limits<double>::infinity();
@@ -124,6 +130,21 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
     for (const auto& a : h.announced) announced_lately = announced_lately || a.gpu == g.index;
   }
   for (const auto& a : in_.announced) announced_lately = announced_lately || a.gpu == g.index;
+  // The level loads whose size was known brought the GPU to (while one
+  // is loading, the highest usage seen), kept past the history's window. A
+  // rise above it beyond the counters' wobble that nobody announced ends it.
+  const double wobble = static_cast<double>(t_.oom_margin_min_bytes) / 2;
+  if (loading) {
+    uint64_t& l = st_.known_level[g.index];
+    l = std::max(l, g.used_bytes);
+  } else if (auto it = st_.known_level.find(g.index);
+             it != st_.known_level.end() &&
+             static_cast<double>(g.used_bytes) > static_cast<double>(it->second) + wobble) {
+    st_.known_level.erase(it);
+  }
+  const auto level = st_.known_level.find(g.index);
+  known_plateau_ = t_.known_plateau && !loading && level != st_.known_level.end() &&
+                   static_cast<double>(g.used_bytes) <= static_cast<double>(level->second) + wobble;
   if (!announced_lately) {
     margin = std::max(margin, t_.step_margin_factor * static_cast<double>(recent_step(g)));
     // A steady climb (the fit holds and the last samples agree): a load

@@ -457,6 +457,65 @@ TEST(EngineTest, KnownLoadActsWhenItWillNotFit) {
   EXPECT_TRUE(decide(in, profile(), {}, st2).actions.empty());
 }
 
+TEST(EngineTest, AKnownLoadThatEndsInsideTheMarginIsLeftAlone) {
+  // A planned 9 GiB load on a 24 GiB GPU with 14.9 GiB in use ends 100 MiB
+  // below full: inside the 1 % OOM margin, but its size was known (the
+  // estimate counted its last allocations) and it fits, so nothing acts,
+  // even once its announcement has left the history's window.
+  const uint64_t mib = 1ULL << 20;
+  const uint64_t full = 24 * kGiB;
+  const uint64_t start = full - 100 * mib - 9 * kGiB;
+  auto at = [&](double t, uint64_t used, bool loading) {
+    auto in = base(t);
+    GpuState g = gpu(0, 0);
+    g.used_bytes = used;
+    in.gpus = {g};
+    in.models = {model("idle", 6, 200)};  // idle, not yet past idle_unload_seconds
+    if (loading) {
+      AnnouncedLoad load;
+      load.source = "planner";
+      load.model = "new";
+      load.gpu = 0;
+      load.bytes = 9 * kGiB;
+      load.resident_bytes = used - start;
+      in.announced = {load};
+    }
+    return in;
+  };
+  PolicyState st;
+  std::vector<PolicyInput> hist;
+  int actions = 0;
+  for (int t = 100; t <= 160; ++t) {
+    const uint64_t used = t < 103 ? start + static_cast<uint64_t>(t - 100) * 3 * kGiB
+                                  : full - 100 * mib;
+    auto in = at(t, used, t < 103);
+    const auto dd = decide(in, profile(), hist, st, one_hz());
+    actions += static_cast<int>(dd.actions.size());
+    hist.push_back(in);
+    if (hist.size() > 30) hist.erase(hist.begin());
+  }
+  EXPECT_EQ(actions, 0);
+  // A rise above that level nobody announced ends it: at 20 MiB below full
+  // the margin acts again (the idle model goes).
+  auto in = at(161, full - 20 * mib, false);
+  const auto d = decide(in, profile(), hist, st, one_hz());
+  EXPECT_NE(find(d, ActionKind::kUnload, "idle"), nullptr);
+  // Off, the plateau inside the margin acts as any plateau there does.
+  PolicyTuning off = one_hz();
+  off.known_plateau = false;
+  PolicyState st_off;
+  std::vector<PolicyInput> hist_off;
+  int actions_off = 0;
+  for (int t = 100; t <= 140; ++t) {
+    const uint64_t used = t < 103 ? start + static_cast<uint64_t>(t - 100) * 3 * kGiB
+                                  : full - 100 * mib;
+    auto in2 = at(t, used, t < 103);
+    actions_off += static_cast<int>(decide(in2, profile(), hist_off, st_off, off).actions.size());
+    hist_off.push_back(in2);
+  }
+  EXPECT_GE(actions_off, 1);
+}
+
 TEST(EngineTest, GrowthInStepsKeepsTheLastStepInHand) {
   // 22.5 of 24 GiB, flat now. Reached by 1 GiB steps a second apart (a
   // PyTorch allocator's segments): the next step may come with no warning,
@@ -607,8 +666,28 @@ TEST(EngineTest, ReloadEscalatesWhileGrowthGoesOnButDoesNotFlap) {
   EXPECT_EQ(find(decide(at(105, 20, r1->gpu_layers), profile(), hist(105, 20), st, one_hz()),
                  ActionKind::kReloadFewerLayers, "chat"),
             nullptr);
-  // 12 s later growth goes on: escalation is allowed despite the cooldown.
-  auto d3 = decide(at(112, 20, r1->gpu_layers), profile(), hist(112, 20), st, one_hz());
+  // 12 s later growth goes on, but the first reload's drop never showed
+  // (a runtime that could not reload, or failed): asking again would free
+  // nothing again, so the cooldown holds.
+  PolicyState st_no_drop = st;
+  EXPECT_EQ(find(decide(at(112, 20, r1->gpu_layers), profile(), hist(112, 20), st_no_drop,
+                        one_hz()),
+                 ActionKind::kReloadFewerLayers, "chat"),
+            nullptr);
+  // Where it landed (the samples dropped by what it freed) and growth went
+  // on from there up to 22.5 GiB, escalation is allowed despite the
+  // cooldown.
+  std::vector<PolicyInput> landed;
+  const uint64_t dropped = 20 * kGiB - r1->expected_bytes;
+  const uint64_t rate = (22 * kGiB + kGiB / 2 - dropped) / 11;
+  for (int i = 0; i < 12; ++i) {
+    auto h = at(100 + i, 20, i == 0 ? 33 : r1->gpu_layers);
+    h.gpus[0].used_bytes = i == 0 ? 20 * kGiB : dropped + static_cast<uint64_t>(i - 1) * rate;
+    landed.push_back(h);
+  }
+  auto now = at(112, 20, r1->gpu_layers);
+  now.gpus[0].used_bytes = dropped + 11 * rate;
+  auto d3 = decide(now, profile(), landed, st, one_hz());
   const Action* r3 = find(d3, ActionKind::kReloadFewerLayers, "chat");
   ASSERT_NE(r3, nullptr);
   EXPECT_LT(r3->gpu_layers, r1->gpu_layers);
