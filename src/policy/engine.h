@@ -129,6 +129,9 @@ struct PolicyTuning {
   // still, is not at risk (engine_pressure.cc growth_risk). false: the
   // margin acts on it like on any plateau.
   bool known_plateau = true;
+  // A model its runtime began listing within forecast_window_seconds
+  // explains the climb the window's line shows (engine_pressure.cc).
+  bool new_model_explains_climb = true;
   double kv_rightsize_ratio = 0.5;  // right-size when peak/capacity is below
   double kv_headroom = 1.25;        // new context = observed peak x this
   uint32_t min_context = 2048;

@@ -113,6 +113,24 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
       if (a.gpu == g.index && a.remaining_bytes() > 0) loading = true;
     }
   }
+  // So does a model its runtime began listing within the window (a load
+  // quicker than the runtime's list, which shows it loaded at once): its
+  // size is what the climb was, and it is in.
+  if (t_.new_model_explains_climb && !history_.empty()) {
+    const PolicyInput* oldest = nullptr;
+    for (const auto& h : history_) {
+      if (in_.now_seconds - h.now_seconds <= t_.forecast_window_seconds) {
+        oldest = &h;
+        break;
+      }
+    }
+    for (const auto& m : in_.models) {
+      if (!oldest || m.gpu != g.index || m.vram_bytes == 0) continue;
+      const bool listed_before = std::any_of(oldest->models.begin(), oldest->models.end(),
+                                             [&](const ModelState& o) { return o.key() == m.key(); });
+      if (!listed_before) loading = true;
+    }
+  }
   const bool over = g.used_bytes >= thr;
   const double total = static_cast<double>(g.total_bytes);
   // The last bytes before OOM: compute buffers and a new request's

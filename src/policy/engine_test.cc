@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <tuple>
 
 #include "util/bytes.h"
 
@@ -516,6 +517,42 @@ TEST(EngineTest, AKnownLoadThatEndsInsideTheMarginIsLeftAlone) {
   EXPECT_GE(actions_off, 1);
 }
 
+TEST(EngineTest, AModelThatAppearsListedExplainsTheClimb) {
+  // An Ollama load quicker than its list: the runner (4 GiB) came in within
+  // a second and /api/ps shows the model loaded at once (never "loading",
+  // so nothing announced it). The climb is that model, and it is in: the
+  // window's line through it is no forecast.
+  auto at = [](double t, double used_gib, bool listed) {
+    auto in = base(t);
+    GpuState g = gpu(0, 0);
+    g.used_bytes = static_cast<uint64_t>(used_gib * static_cast<double>(kGiB));
+    in.gpus = {g};
+    in.models = {model("idle", 4, 200)};
+    if (listed) in.models.push_back(model("new", 4, 0));
+    in.models.back().busy = listed;
+    return in;
+  };
+  const std::vector<std::tuple<double, double, bool>> samples = {
+      {96, 18, false}, {97, 18, false}, {98, 18, false}, {99, 20.5, false},
+      {99.25, 21.8, false}, {99.5, 22.4, true}, {99.75, 22.5, true}};
+  auto run = [&](PolicyTuning t) {
+    PolicyState st;
+    std::vector<PolicyInput> hist;
+    int actions = 0;
+    for (const auto& [time, used, listed] : samples) {
+      auto in = at(time, used, listed);
+      actions += static_cast<int>(decide(in, profile(), hist, st, t).actions.size());
+      hist.push_back(in);
+    }
+    return actions;
+  };
+  EXPECT_EQ(run(exact()), 0);
+  // Without that, the line forecasts an OOM and the idle model goes.
+  PolicyTuning off = exact();
+  off.new_model_explains_climb = false;
+  EXPECT_GE(run(off), 1);
+}
+
 TEST(EngineTest, GrowthInStepsKeepsTheLastStepInHand) {
   // 22.5 of 24 GiB, flat now. Reached by 1 GiB steps a second apart (a
   // PyTorch allocator's segments): the next step may come with no warning,
@@ -537,6 +574,9 @@ TEST(EngineTest, GrowthInStepsKeepsTheLastStepInHand) {
   now.gpus = {gpu(0, 22)};
   now.gpus[0].used_bytes = 22 * kGiB + kGiB / 2;
   now.models = {model("idle", 4, 100)};  // (under idle_unload_seconds)
+  for (auto* h : {&steps, &slow}) {
+    for (auto& in : *h) in.models = now.models;  // listed all along
+  }
   PolicyState st, st2;
   auto d = decide(now, profile(), steps, st);
   ASSERT_EQ(d.actions.size(), 1u);
