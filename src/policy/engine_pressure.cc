@@ -21,11 +21,11 @@ Pass::Risk Pass::growth_risk(const GpuState& g, const GpuForecast& f, double mar
   const bool growing = f.growth.valid && f.growth.slope_bytes_per_s > 0 && f.still_growing;
   const double interval = watch(g, f);
   // Inside the OOM margin even once what is on its way has landed. Not
-  // where the usage got there by a load whose size was known (announced
-  // within step_window_seconds) and now holds still: its estimate counted
-  // what it allocates last, so the margin's unseen steps are its own, and
-  // they are in. A plateau that fits is no risk; growth after it is judged
-  // by the forecast below.
+  // where usage stays at the level a load of known size brought it to
+  // (offload_rule: known_level): that load's estimate counted what it
+  // allocates last, so the margin's unseen steps are its own and they are
+  // in; a plateau that fits is no risk, and the samples' noise there is no
+  // growth. A rise above that level ends it, and growth is judged again.
   if (known_plateau_) return {};
   const bool margin_risk =
       static_cast<double>(g.used_bytes) - static_cast<double>(pending) > total - margin;
@@ -150,14 +150,20 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
   for (const auto& a : in_.announced) announced_lately = announced_lately || a.gpu == g.index;
   // The level loads whose size was known brought the GPU to (while one
   // is loading, the highest usage seen), kept past the history's window. A
-  // rise above it beyond the counters' wobble that nobody announced ends it.
+  // rise above it beyond the counters' wobble that nobody announced ends
+  // it, and so does a fall below it by more than the OOM margin (memory
+  // freed: a climb from there is judged as any other).
   const double wobble = static_cast<double>(t_.oom_margin_min_bytes) / 2;
+  const double base_margin =
+      std::max(total * t_.oom_margin_percent / 100.0, static_cast<double>(t_.oom_margin_min_bytes));
   if (loading) {
     uint64_t& l = st_.known_level[g.index];
     l = std::max(l, g.used_bytes);
   } else if (auto it = st_.known_level.find(g.index);
              it != st_.known_level.end() &&
-             static_cast<double>(g.used_bytes) > static_cast<double>(it->second) + wobble) {
+             (static_cast<double>(g.used_bytes) > static_cast<double>(it->second) + wobble ||
+              static_cast<double>(g.used_bytes) + base_margin <
+                  static_cast<double>(it->second))) {
     st_.known_level.erase(it);
   }
   const auto level = st_.known_level.find(g.index);

@@ -496,6 +496,13 @@ TEST(EngineTest, AKnownLoadThatEndsInsideTheMarginIsLeftAlone) {
     if (hist.size() > 30) hist.erase(hist.begin());
   }
   EXPECT_EQ(actions, 0);
+  ASSERT_EQ(st.known_level.count(0), 1u);
+  EXPECT_EQ(st.known_level[0], full - 100 * mib);
+  // Memory freed (usage 3 GiB lower) ends it too: a climb from there is
+  // judged as any other.
+  PolicyState freed = st;
+  decide(at(161, full - 3 * kGiB, false), profile(), hist, freed, one_hz());
+  EXPECT_EQ(freed.known_level.count(0), 0u);
   // A rise above that level nobody announced ends it: at 20 MiB below full
   // the margin acts again (the idle model goes).
   auto in = at(161, full - 20 * mib, false);
