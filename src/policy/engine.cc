@@ -84,11 +84,15 @@ bool Pass::emit(Action a) {
   if (taken_.count(a.target)) return false;
   auto it = st_.last_action_at.find(a.target);
   // Moving more layers off a model whose growth goes on is escalation, not
-  // flapping: allowed once the previous reload has had time to show.
+  // flapping: allowed once the previous reload has had time to show, and
+  // has shown (the samples dropped after it). A reload that freed nothing
+  // (the runtime could not do it, or it failed) is not retried before the
+  // cooldown: the same request would free nothing again.
   const bool escalation =
       a.kind == ActionKind::kReloadFewerLayers &&
       st_.last_action_kind[a.target] == static_cast<int>(ActionKind::kReloadFewerLayers) &&
-      it != st_.last_action_at.end() && in_.now_seconds - it->second >= t_.settle_seconds;
+      it != st_.last_action_at.end() && in_.now_seconds - it->second >= t_.settle_seconds &&
+      landed_since(a.gpu, it->second);
   if (!escalation && it != st_.last_action_at.end() &&
       in_.now_seconds - it->second < t_.target_cooldown_seconds) {
     d_.notes.push_back("held back " + std::string(action_kind_name(a.kind)) + " of " + a.target +
@@ -140,6 +144,13 @@ Action Pass::image_cache_action(const ImageGenState& ig) {
 
 bool Pass::unloadable(const ModelState& m, double min_idle) const {
   return !m.busy && !m.pinned && m.idle_seconds >= min_idle && !taken_.count(m.key());
+}
+
+bool Pass::landed_since(int gpu, double since) const {
+  for (const auto& f : d_.forecasts) {
+    if (f.gpu == gpu) return f.landed_before_seconds >= since;
+  }
+  return false;
 }
 
 bool Pass::cooling(const std::string& target) const {

@@ -125,6 +125,13 @@ struct PolicyTuning {
   // allocates (measured in src/estimate: total never under in 36 real
   // configurations, compute up to +7.5 %), so it is already a bound.
   double loading_margin_fraction = 0;
+  // A GPU inside the OOM margin after a load whose size was known, holding
+  // still, is not at risk (engine_pressure.cc growth_risk). false: the
+  // margin acts on it like on any plateau.
+  bool known_plateau = true;
+  // A model its runtime began listing within forecast_window_seconds
+  // explains the climb the window's line shows (engine_pressure.cc).
+  bool new_model_explains_climb = true;
   double kv_rightsize_ratio = 0.5;  // right-size when peak/capacity is below
   double kv_headroom = 1.25;        // new context = observed peak x this
   uint32_t min_context = 2048;
@@ -149,6 +156,9 @@ struct PolicyState {
   // forecaster looks for its drop in the samples.
   std::map<int, std::pair<double, uint64_t>> last_freed;
   std::map<int, double> watch_until;  // per GPU: sample fast until then
+  // Per GPU: the usage loads whose size was known brought it to; gone once
+  // usage rises above it unannounced (engine_pressure.cc).
+  std::map<int, uint64_t> known_level;
   std::map<int, bool> compact_disarmed;
   std::map<int, double> compact_fired_at;
   std::map<std::string, bool> image_was_generating;

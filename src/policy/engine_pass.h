@@ -55,6 +55,9 @@ class Pass {
   static Action image_cache_action(const ImageGenState& ig);
   bool unloadable(const ModelState& m, double min_idle) const;
   bool cooling(const std::string& target) const;
+  // Whether the samples of `gpu` showed an offload's drop after `since`
+  // (GpuForecast::landed_before_seconds).
+  bool landed_since(int gpu, double since) const;
   bool armed(std::map<int, bool>& disarmed, std::map<int, double>& fired_at, int gpu) const;
 
   // engine_forecast.cc
@@ -99,6 +102,7 @@ class Pass {
   double land_delay_ = 0;  // the slowest action emitted in this pass, seconds
   double unload_s_ = 0;    // plan_delays(): for the GPU being judged
   double reload_s_ = 0;
+  bool known_plateau_ = false;  // offload_rule(): see growth_risk
 };
 
 }  // namespace memopt::policy::engine_detail

@@ -20,7 +20,13 @@ Pass::Risk Pass::growth_risk(const GpuState& g, const GpuForecast& f, double mar
   const double total = static_cast<double>(g.total_bytes);
   const bool growing = f.growth.valid && f.growth.slope_bytes_per_s > 0 && f.still_growing;
   const double interval = watch(g, f);
-  // Inside the OOM margin even once what is on its way has landed.
+  // Inside the OOM margin even once what is on its way has landed. Not
+  // where usage stays at the level a load of known size brought it to
+  // (offload_rule: known_level): that load's estimate counted what it
+  // allocates last, so the margin's unseen steps are its own and they are
+  // in; a plateau that fits is no risk, and the samples' noise there is no
+  // growth. A rise above that level ends it, and growth is judged again.
+  if (known_plateau_) return {};
   const bool margin_risk =
       static_cast<double>(g.used_bytes) - static_cast<double>(pending) > total - margin;
   double t_oom = std::numeric_limits<double>::infinity();
@@ -107,6 +113,24 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
       if (a.gpu == g.index && a.remaining_bytes() > 0) loading = true;
     }
   }
+  // So does a model its runtime began listing within the window (a load
+  // quicker than the runtime's list, which shows it loaded at once): its
+  // size is what the climb was, and it is in.
+  if (t_.new_model_explains_climb && !history_.empty()) {
+    const PolicyInput* oldest = nullptr;
+    for (const auto& h : history_) {
+      if (in_.now_seconds - h.now_seconds <= t_.forecast_window_seconds) {
+        oldest = &h;
+        break;
+      }
+    }
+    for (const auto& m : in_.models) {
+      if (!oldest || m.gpu != g.index || m.vram_bytes == 0) continue;
+      const bool listed_before = std::any_of(oldest->models.begin(), oldest->models.end(),
+                                             [&](const ModelState& o) { return o.key() == m.key(); });
+      if (!listed_before) loading = true;
+    }
+  }
   const bool over = g.used_bytes >= thr;
   const double total = static_cast<double>(g.total_bytes);
   // The last bytes before OOM: compute buffers and a new request's
@@ -124,6 +148,27 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
     for (const auto& a : h.announced) announced_lately = announced_lately || a.gpu == g.index;
   }
   for (const auto& a : in_.announced) announced_lately = announced_lately || a.gpu == g.index;
+  // The level loads whose size was known brought the GPU to (while one
+  // is loading, the highest usage seen), kept past the history's window. A
+  // rise above it beyond the counters' wobble that nobody announced ends
+  // it, and so does a fall below it by more than the OOM margin (memory
+  // freed: a climb from there is judged as any other).
+  const double wobble = static_cast<double>(t_.oom_margin_min_bytes) / 2;
+  const double base_margin =
+      std::max(total * t_.oom_margin_percent / 100.0, static_cast<double>(t_.oom_margin_min_bytes));
+  if (loading) {
+    uint64_t& l = st_.known_level[g.index];
+    l = std::max(l, g.used_bytes);
+  } else if (auto it = st_.known_level.find(g.index);
+             it != st_.known_level.end() &&
+             (static_cast<double>(g.used_bytes) > static_cast<double>(it->second) + wobble ||
+              static_cast<double>(g.used_bytes) + base_margin <
+                  static_cast<double>(it->second))) {
+    st_.known_level.erase(it);
+  }
+  const auto level = st_.known_level.find(g.index);
+  known_plateau_ = t_.known_plateau && !loading && level != st_.known_level.end() &&
+                   static_cast<double>(g.used_bytes) <= static_cast<double>(level->second) + wobble;
   if (!announced_lately) {
     margin = std::max(margin, t_.step_margin_factor * static_cast<double>(recent_step(g)));
     // A steady climb (the fit holds and the last samples agree): a load

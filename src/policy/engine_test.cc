@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <tuple>
 
 #include "util/bytes.h"
 
@@ -457,6 +458,108 @@ TEST(EngineTest, KnownLoadActsWhenItWillNotFit) {
   EXPECT_TRUE(decide(in, profile(), {}, st2).actions.empty());
 }
 
+TEST(EngineTest, AKnownLoadThatEndsInsideTheMarginIsLeftAlone) {
+  // A planned 9 GiB load on a 24 GiB GPU with 14.9 GiB in use ends 100 MiB
+  // below full: inside the 1 % OOM margin, but its size was known (the
+  // estimate counted its last allocations) and it fits, so nothing acts,
+  // even once its announcement has left the history's window.
+  const uint64_t mib = 1ULL << 20;
+  const uint64_t full = 24 * kGiB;
+  const uint64_t start = full - 100 * mib - 9 * kGiB;
+  auto at = [&](double t, uint64_t used, bool loading) {
+    auto in = base(t);
+    GpuState g = gpu(0, 0);
+    g.used_bytes = used;
+    in.gpus = {g};
+    in.models = {model("idle", 6, 200)};  // idle, not yet past idle_unload_seconds
+    if (loading) {
+      AnnouncedLoad load;
+      load.source = "planner";
+      load.model = "new";
+      load.gpu = 0;
+      load.bytes = 9 * kGiB;
+      load.resident_bytes = used - start;
+      in.announced = {load};
+    }
+    return in;
+  };
+  PolicyState st;
+  std::vector<PolicyInput> hist;
+  int actions = 0;
+  for (int t = 100; t <= 160; ++t) {
+    const uint64_t used = t < 103 ? start + static_cast<uint64_t>(t - 100) * 3 * kGiB
+                                  : full - 100 * mib;
+    auto in = at(t, used, t < 103);
+    const auto dd = decide(in, profile(), hist, st, one_hz());
+    actions += static_cast<int>(dd.actions.size());
+    hist.push_back(in);
+    if (hist.size() > 30) hist.erase(hist.begin());
+  }
+  EXPECT_EQ(actions, 0);
+  ASSERT_EQ(st.known_level.count(0), 1u);
+  EXPECT_EQ(st.known_level[0], full - 100 * mib);
+  // Memory freed (usage 3 GiB lower) ends it too: a climb from there is
+  // judged as any other.
+  PolicyState freed = st;
+  decide(at(161, full - 3 * kGiB, false), profile(), hist, freed, one_hz());
+  EXPECT_EQ(freed.known_level.count(0), 0u);
+  // A rise above that level nobody announced ends it: at 20 MiB below full
+  // the margin acts again (the idle model goes).
+  auto in = at(161, full - 20 * mib, false);
+  const auto d = decide(in, profile(), hist, st, one_hz());
+  EXPECT_NE(find(d, ActionKind::kUnload, "idle"), nullptr);
+  // Off, the plateau inside the margin acts as any plateau there does.
+  PolicyTuning off = one_hz();
+  off.known_plateau = false;
+  PolicyState st_off;
+  std::vector<PolicyInput> hist_off;
+  int actions_off = 0;
+  for (int t = 100; t <= 140; ++t) {
+    const uint64_t used = t < 103 ? start + static_cast<uint64_t>(t - 100) * 3 * kGiB
+                                  : full - 100 * mib;
+    auto in2 = at(t, used, t < 103);
+    actions_off += static_cast<int>(decide(in2, profile(), hist_off, st_off, off).actions.size());
+    hist_off.push_back(in2);
+  }
+  EXPECT_GE(actions_off, 1);
+}
+
+TEST(EngineTest, AModelThatAppearsListedExplainsTheClimb) {
+  // An Ollama load quicker than its list: the runner (4 GiB) came in within
+  // a second and /api/ps shows the model loaded at once (never "loading",
+  // so nothing announced it). The climb is that model, and it is in: the
+  // window's line through it is no forecast.
+  auto at = [](double t, double used_gib, bool listed) {
+    auto in = base(t);
+    GpuState g = gpu(0, 0);
+    g.used_bytes = static_cast<uint64_t>(used_gib * static_cast<double>(kGiB));
+    in.gpus = {g};
+    in.models = {model("idle", 4, 200)};
+    if (listed) in.models.push_back(model("new", 4, 0));
+    in.models.back().busy = listed;
+    return in;
+  };
+  const std::vector<std::tuple<double, double, bool>> samples = {
+      {96, 18, false}, {97, 18, false}, {98, 18, false}, {99, 20.5, false},
+      {99.25, 21.8, false}, {99.5, 22.4, true}, {99.75, 22.5, true}};
+  auto run = [&](PolicyTuning t) {
+    PolicyState st;
+    std::vector<PolicyInput> hist;
+    int actions = 0;
+    for (const auto& [time, used, listed] : samples) {
+      auto in = at(time, used, listed);
+      actions += static_cast<int>(decide(in, profile(), hist, st, t).actions.size());
+      hist.push_back(in);
+    }
+    return actions;
+  };
+  EXPECT_EQ(run(exact()), 0);
+  // Without that, the line forecasts an OOM and the idle model goes.
+  PolicyTuning off = exact();
+  off.new_model_explains_climb = false;
+  EXPECT_GE(run(off), 1);
+}
+
 TEST(EngineTest, GrowthInStepsKeepsTheLastStepInHand) {
   // 22.5 of 24 GiB, flat now. Reached by 1 GiB steps a second apart (a
   // PyTorch allocator's segments): the next step may come with no warning,
@@ -478,6 +581,9 @@ TEST(EngineTest, GrowthInStepsKeepsTheLastStepInHand) {
   now.gpus = {gpu(0, 22)};
   now.gpus[0].used_bytes = 22 * kGiB + kGiB / 2;
   now.models = {model("idle", 4, 100)};  // (under idle_unload_seconds)
+  for (auto* h : {&steps, &slow}) {
+    for (auto& in : *h) in.models = now.models;  // listed all along
+  }
   PolicyState st, st2;
   auto d = decide(now, profile(), steps, st);
   ASSERT_EQ(d.actions.size(), 1u);
@@ -607,8 +713,28 @@ TEST(EngineTest, ReloadEscalatesWhileGrowthGoesOnButDoesNotFlap) {
   EXPECT_EQ(find(decide(at(105, 20, r1->gpu_layers), profile(), hist(105, 20), st, one_hz()),
                  ActionKind::kReloadFewerLayers, "chat"),
             nullptr);
-  // 12 s later growth goes on: escalation is allowed despite the cooldown.
-  auto d3 = decide(at(112, 20, r1->gpu_layers), profile(), hist(112, 20), st, one_hz());
+  // 12 s later growth goes on, but the first reload's drop never showed
+  // (a runtime that could not reload, or failed): asking again would free
+  // nothing again, so the cooldown holds.
+  PolicyState st_no_drop = st;
+  EXPECT_EQ(find(decide(at(112, 20, r1->gpu_layers), profile(), hist(112, 20), st_no_drop,
+                        one_hz()),
+                 ActionKind::kReloadFewerLayers, "chat"),
+            nullptr);
+  // Where it landed (the samples dropped by what it freed) and growth went
+  // on from there up to 22.5 GiB, escalation is allowed despite the
+  // cooldown.
+  std::vector<PolicyInput> landed;
+  const uint64_t dropped = 20 * kGiB - r1->expected_bytes;
+  const uint64_t rate = (22 * kGiB + kGiB / 2 - dropped) / 11;
+  for (int i = 0; i < 12; ++i) {
+    auto h = at(100 + i, 20, i == 0 ? 33 : r1->gpu_layers);
+    h.gpus[0].used_bytes = i == 0 ? 20 * kGiB : dropped + static_cast<uint64_t>(i - 1) * rate;
+    landed.push_back(h);
+  }
+  auto now = at(112, 20, r1->gpu_layers);
+  now.gpus[0].used_bytes = dropped + 11 * rate;
+  auto d3 = decide(now, profile(), landed, st, one_hz());
   const Action* r3 = find(d3, ActionKind::kReloadFewerLayers, "chat");
   ASSERT_NE(r3, nullptr);
   EXPECT_LT(r3->gpu_layers, r1->gpu_layers);
