@@ -433,12 +433,15 @@ void BestFitSim::free(uint64_t offset, uint64_t size) {
 // (gate, up, activation: F_sh each; output E); the layer output in place. The
 // output norm is in place on it (RMS_NORM is one of ggml_op_can_inplace's
 // ops), and the logits go where the best fit puts them.
-uint64_t layers_peak_floats(const ModelCosts &c, uint64_t mask_floats) {
+namespace {
+uint64_t layers_peak_floats_n(const ModelCosts &c, uint64_t mask_full, uint64_t mask_swa,
+                              uint32_t n_sim) {
   const uint64_t e = c.n_embd;
   BestFitSim a;
   a.alloc(e);  // inp_embd
   const uint64_t pos = a.alloc(1), idx = a.alloc(4);
-  const uint64_t mask = a.alloc(mask_floats);
+  const uint64_t mask_s = mask_swa > 0 ? a.alloc(mask_swa) : 0;
+  const uint64_t mask = a.alloc(mask_full);
   const uint64_t out_ids = a.alloc(1);
   uint64_t resid = a.alloc(e);  // the first layer's input rows
   const bool moe = c.n_expert > 0;
@@ -446,11 +449,11 @@ uint64_t layers_peak_floats(const ModelCosts &c, uint64_t mask_floats) {
   const uint64_t act_w = c.n_ff_active;
   const uint64_t n_exp = c.n_expert;
   const uint64_t kv_half = c.kv_dim / 2;
-  const uint32_t n_layer = c.n_layer();
-  // The pattern settles after a few layers; the last one is simulated as such.
-  const uint32_t n_sim = std::min<uint32_t>(n_layer, 4);
   for (uint32_t l = 0; l < n_sim; ++l) {
     const bool last = l + 1 == n_sim;
+    // The last layer attends to the whole context: the sliding-window (or
+    // chunked) mask was freed after the last layer that used it.
+    if (last) a.free(mask_s, mask_swa);
     const uint64_t norm = a.alloc(e);
     const uint64_t q = a.alloc(c.q_dim + c.q_gate);
     const uint64_t qr = a.alloc(c.q_dim);
@@ -465,7 +468,7 @@ uint64_t layers_peak_floats(const ModelCosts &c, uint64_t mask_floats) {
     if (last) a.free(idx, 4);
     const uint64_t fa = a.alloc(c.q_dim);
     a.free(qr, c.q_dim);
-    if (last) a.free(mask, mask_floats);
+    if (last) a.free(mask, mask_full);
     const uint64_t proj = a.alloc(e);
     a.free(fa, c.q_dim);
     uint64_t inp = proj;
@@ -509,6 +512,8 @@ uint64_t layers_peak_floats(const ModelCosts &c, uint64_t mask_floats) {
     if (moe) {
       a.free(argsort, n_exp);
       a.free(weights, n_used);
+      // The sum of the routed outputs (an ADD of two views of the down
+      // output, so not in place).
       if (n_used > 1) {
         out = a.alloc(e);
         out_w = e;
@@ -535,6 +540,12 @@ uint64_t layers_peak_floats(const ModelCosts &c, uint64_t mask_floats) {
   }
   a.alloc(c.n_vocab + 8);  // the logits (output norm in place)
   return a.peak();
+}
+}  // namespace
+
+uint64_t layers_peak_floats(const ModelCosts &c, uint64_t mask_full, uint64_t mask_swa) {
+  // The holes settle after a few layers; the last one is replayed as such.
+  return layers_peak_floats_n(c, mask_full, mask_swa, std::min<uint32_t>(c.n_layer(), 4));
 }
 
 // Compute buffer of one device: ggml-alloc's peak while the worst-case
@@ -701,7 +712,7 @@ uint64_t compute_buffer_bytes(const ModelCosts &c, uint32_t n_tokens, uint64_t c
   // The tail replayed on ggml-alloc's best fit: where the last layer's sum
   // lands decides where the logits start.
   const uint64_t tail = flash_attn && c.has_logits && c.has_memory && !c.is_mla
-                            ? layers_peak_floats(c, mask_floats) + layer_extra
+                            ? layers_peak_floats(c, 2 * cells_full / 4, 2 * cells_swa / 4) + layer_extra
                             : 0;
   const uint64_t per_token_bytes =
       std::max({4 * attn + kq_bytes + mask_bytes, 4 * ffn + mask_bytes, 4 * out, 4 * tail});
@@ -948,3 +959,4 @@ Result<MemoryEstimate> estimate_memory_requirements(const gguf::ModelInfo &model
 }
 
 }  // namespace memopt::estimate
+

@@ -193,8 +193,8 @@ class BestFitSim {
 // The layers and the output phase of a KV-memory LM graph with flash
 // attention, replayed on BestFitSim in graph order (the .cc says which
 // tensors); the peak in floats per token of the micro-batch. mask_floats: the
-// KQ masks' floats per token.
-uint64_t layers_peak_floats(const ModelCosts &costs, uint64_t mask_floats);
+// KQ masks' floats per token (full and sliding-window).
+uint64_t layers_peak_floats(const ModelCosts &costs, uint64_t mask_full, uint64_t mask_swa);
 
 // Whether llama.cpp's allocation for `architecture` has been checked against
 // the estimator (tests/node/estimate_families.mjs, docs/estimate-accuracy.md).
