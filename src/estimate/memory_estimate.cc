@@ -245,6 +245,9 @@ Result<ModelCosts> prepare_model_costs(const gguf::ModelInfo &m, const GpuTraits
           t.name.find("post_ffw_norm") != std::string::npos) {
         c.post_norms = true;
       }
+      if (t.shape.size() >= 2 && t.name.find(".ffn_up_shexp.") != std::string::npos)
+        c.n_ff_shared = std::max<uint64_t>(c.n_ff_shared, t.shape[1]);
+      if (t.name.find(".exp_probs_b") != std::string::npos) c.expert_bias = true;
     } else if (t.name == "position_embd.weight") {
       c.learned_positions = true;
       c.other_host += host;
@@ -371,6 +374,179 @@ uint64_t mla_context_bytes(const ModelCosts &c, uint64_t cells, uint32_t n_strea
 }
 
 }  // namespace
+
+uint64_t BestFitSim::alloc(uint64_t size) {
+  size_t best = blocks_.size() - 1;
+  uint64_t best_size = UINT64_MAX;
+  for (size_t i = 0; i + 1 < blocks_.size(); ++i) {
+    if (blocks_[i].size >= size && blocks_[i].size <= best_size) {
+      best = i;
+      best_size = blocks_[i].size;
+    }
+  }
+  Block &b = blocks_[best];
+  const uint64_t at = b.offset;
+  b.offset += size;
+  if (best + 1 < blocks_.size()) {
+    b.size -= size;
+    if (b.size == 0) blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(best));
+  }
+  peak_ = std::max(peak_, at + size);
+  return at;
+}
+
+void BestFitSim::free(uint64_t offset, uint64_t size) {
+  if (size == 0) return;
+  size_t i = 0;
+  while (i < blocks_.size() && blocks_[i].offset < offset) ++i;
+  const bool merge_prev = i > 0 && blocks_[i - 1].offset + blocks_[i - 1].size == offset;
+  const bool merge_next = i < blocks_.size() && offset + size == blocks_[i].offset;
+  if (merge_prev && merge_next) {
+    blocks_[i - 1].size = blocks_[i].size == UINT64_MAX ? UINT64_MAX
+                                                         : blocks_[i - 1].size + size + blocks_[i].size;
+    blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(i));
+  } else if (merge_prev) {
+    blocks_[i - 1].size += size;
+  } else if (merge_next) {
+    blocks_[i].offset = offset;
+    if (blocks_[i].size != UINT64_MAX) blocks_[i].size += size;
+  } else {
+    blocks_.insert(blocks_.begin() + static_cast<std::ptrdiff_t>(i), Block{offset, size});
+  }
+}
+
+// The layers of a KV-memory LM graph with flash attention, replayed on
+// BestFitSim in graph order (traced with estimate_alloc_trace.mjs: glm4.5-air
+// at 64k, llama3.1-8b at 96k). Inputs first: inp_embd (E, never freed: no
+// consumer when tokens are given), positions and KV indices (about a float per
+// token), the KQ masks, the output ids. Each layer: the normed input (E; its
+// parent, the residual, has another consumer, so not in place), Q, Q roped, V,
+// K, K roped, the attention output (n_head x d_v), its projection (E), the
+// residual sum in place; the last layer selects its output rows first
+// (get_rows of the projection and of the residual, E each) and frees the masks
+// after its attention. FFN: the normed input (E; alive until the last
+// projection reading it: the shared expert's, or up); a MoE router (logits,
+// in place probabilities, a biased copy, their argsort: n_expert each, the
+// selected weights); gate and up (n_used x F each), the activation, gate and
+// up freed; the down projection (n_used x E, or E), the activation freed; a
+// MoE sum of the routed outputs (E), the down output freed; the shared expert
+// (gate, up, activation: F_sh each; output E); the layer output in place. The
+// output norm is in place on it (RMS_NORM is one of ggml_op_can_inplace's
+// ops), and the logits go where the best fit puts them.
+namespace {
+uint64_t layers_peak_floats_n(const ModelCosts &c, uint64_t mask_full, uint64_t mask_swa,
+                              uint32_t n_sim) {
+  const uint64_t e = c.n_embd;
+  BestFitSim a;
+  a.alloc(e);  // inp_embd
+  const uint64_t pos = a.alloc(1), idx = a.alloc(4);
+  const uint64_t mask_s = mask_swa > 0 ? a.alloc(mask_swa) : 0;
+  const uint64_t mask = a.alloc(mask_full);
+  const uint64_t out_ids = a.alloc(1);
+  uint64_t resid = a.alloc(e);  // the first layer's input rows
+  const bool moe = c.n_expert > 0;
+  const uint64_t n_used = moe ? std::max<uint64_t>(c.n_expert_used, 1) : 1;
+  const uint64_t act_w = c.n_ff_active;
+  const uint64_t n_exp = c.n_expert;
+  const uint64_t kv_half = c.kv_dim / 2;
+  for (uint32_t l = 0; l < n_sim; ++l) {
+    const bool last = l + 1 == n_sim;
+    // The last layer attends to the whole context: the sliding-window (or
+    // chunked) mask was freed after the last layer that used it.
+    if (last) a.free(mask_s, mask_swa);
+    const uint64_t norm = a.alloc(e);
+    const uint64_t q = a.alloc(c.q_dim + c.q_gate);
+    const uint64_t qr = a.alloc(c.q_dim);
+    a.free(q, c.q_dim + c.q_gate);
+    const uint64_t v = a.alloc(kv_half), k = a.alloc(kv_half);
+    a.free(norm, e);
+    const uint64_t kr = a.alloc(kv_half);
+    a.free(k, kv_half);
+    if (last) a.free(pos, 1);
+    a.free(kr, kv_half);
+    a.free(v, kv_half);
+    if (last) a.free(idx, 4);
+    const uint64_t fa = a.alloc(c.q_dim);
+    a.free(qr, c.q_dim);
+    if (last) a.free(mask, mask_full);
+    const uint64_t proj = a.alloc(e);
+    a.free(fa, c.q_dim);
+    uint64_t inp = proj;
+    if (last) {
+      inp = a.alloc(e);
+      a.free(proj, e);
+      const uint64_t g = a.alloc(e);
+      a.free(resid, e);
+      a.free(out_ids, 1);
+      a.free(g, e);
+    } else {
+      a.free(resid, e);
+    }
+    const uint64_t fnorm = a.alloc(e);
+    uint64_t argsort = 0, weights = 0;
+    if (moe) {
+      const uint64_t probs = a.alloc(n_exp);
+      uint64_t biased = 0;
+      if (c.expert_bias) biased = a.alloc(n_exp);
+      argsort = a.alloc(n_exp);
+      if (c.expert_bias) a.free(biased, n_exp);
+      weights = a.alloc(n_used);
+      a.free(probs, n_exp);
+    }
+    const bool norm_kept = moe && c.n_ff_shared > 0;
+    uint64_t act = 0;
+    if (c.ffn_gated) {
+      const uint64_t gate = a.alloc(act_w), up = a.alloc(act_w);
+      if (!norm_kept) a.free(fnorm, e);
+      act = a.alloc(act_w);
+      a.free(gate, act_w);
+      a.free(up, act_w);
+    } else {
+      act = a.alloc(act_w);
+      if (!norm_kept) a.free(fnorm, e);
+    }
+    const uint64_t down_w = moe ? n_used * e : e;
+    const uint64_t down = a.alloc(down_w);
+    a.free(act, act_w);
+    uint64_t out = down, out_w = down_w;
+    if (moe) {
+      a.free(argsort, n_exp);
+      a.free(weights, n_used);
+      // The sum of the routed outputs (an ADD of two views of the down
+      // output, so not in place).
+      if (n_used > 1) {
+        out = a.alloc(e);
+        out_w = e;
+        a.free(down, down_w);
+      }
+      if (norm_kept) {
+        const uint64_t f = c.n_ff_shared;
+        const uint64_t g = a.alloc(f), u = a.alloc(f);
+        a.free(fnorm, e);
+        const uint64_t sa = a.alloc(f);
+        a.free(g, f);
+        a.free(u, f);
+        const uint64_t so = a.alloc(e);
+        a.free(sa, f);
+        a.free(so, e);
+      }
+    }
+    a.free(inp, e);
+    // The layer output is `out` (the in-place sums); only an E of it matters.
+    if (out_w > e) {
+      a.free(out + e, out_w - e);
+    }
+    resid = out;
+  }
+  a.alloc(c.n_vocab + 8);  // the logits (output norm in place)
+  return a.peak();
+}
+}  // namespace
+
+uint64_t layers_peak_floats(const ModelCosts &c, uint64_t mask_full, uint64_t mask_swa) {
+  // The holes settle after a few layers; the last one is replayed as such.
+  return layers_peak_floats_n(c, mask_full, mask_swa, std::min<uint32_t>(c.n_layer(), 4));
+}
 
 // Compute buffer of one device: ggml-alloc's peak while the worst-case
 // prompt graph (n_tokens = the micro-batch, every KV cell visible) runs.
@@ -533,8 +709,13 @@ uint64_t compute_buffer_bytes(const ModelCosts &c, uint32_t n_tokens, uint64_t c
                                                     mask_bytes, layer_extra) +
            mla_context_bytes(c, cells_full, n_stream, flash_attn);
   }
+  // The tail replayed on ggml-alloc's best fit: where the last layer's sum
+  // lands decides where the logits start.
+  const uint64_t tail = flash_attn && c.has_logits && c.has_memory && !c.is_mla
+                            ? layers_peak_floats(c, 2 * cells_full / 4, 2 * cells_swa / 4) + layer_extra
+                            : 0;
   const uint64_t per_token_bytes =
-      std::max({4 * attn + kq_bytes + mask_bytes, 4 * ffn + mask_bytes, 4 * out});
+      std::max({4 * attn + kq_bytes + mask_bytes, 4 * ffn + mask_bytes, 4 * out, 4 * tail});
   return std::max(uint64_t{n_tokens} * per_token_bytes, out_bytes);
 }
 
@@ -778,3 +959,4 @@ Result<MemoryEstimate> estimate_memory_requirements(const gguf::ModelInfo &model
 }
 
 }  // namespace memopt::estimate
+

@@ -134,6 +134,8 @@ struct ModelCosts {
   // t_h_nextn (src/models/qwen3next.cpp), so it stays alive under the logits.
   bool hidden_output = false;
   bool ffn_gated = true;    // gate + up (SwiGLU/GeGLU); false: up only (bert's GELU MLP)
+  uint64_t n_ff_shared = 0;  // shared expert width beside the routed ones (0: none)
+  bool expert_bias = false;  // a router bias (exp_probs_b): one more n_expert copy
   uint64_t q_gate = 0;      // attention-output gate fused into Q (qwen3next), floats/token
   uint64_t persistent = 0;  // floats/token alive through every layer (gemma3n
                             // per-layer inputs and AltUp streams)
@@ -169,6 +171,30 @@ std::vector<int> assign_layer_devices(uint32_t n_layer, const Placement &placeme
 uint64_t compute_buffer_bytes(const ModelCosts &costs, uint32_t n_tokens, uint64_t cells_full,
                               uint64_t cells_swa, bool flash_attn, bool rotated_kv = false,
                               uint32_t n_stream = 1);
+
+// ggml-alloc's dynamic allocator (ggml_dyn_tallocr_alloc/free_tensor in
+// ggml-alloc.c), in abstract units: best fit among the free blocks except the
+// last, ties to the later block; otherwise the last block, which grows the
+// buffer; a freed range merges with its neighbours. peak() is the buffer size.
+class BestFitSim {
+ public:
+  uint64_t alloc(uint64_t size);  // returns the offset
+  void free(uint64_t offset, uint64_t size);
+  uint64_t peak() const { return peak_; }
+
+ private:
+  struct Block {
+    uint64_t offset, size;
+  };
+  std::vector<Block> blocks_{{0, UINT64_MAX}};  // sorted; the last is the open end
+  uint64_t peak_ = 0;
+};
+
+// The layers and the output phase of a KV-memory LM graph with flash
+// attention, replayed on BestFitSim in graph order (the .cc says which
+// tensors); the peak in floats per token of the micro-batch. mask_floats: the
+// KQ masks' floats per token (full and sliding-window).
+uint64_t layers_peak_floats(const ModelCosts &costs, uint64_t mask_full, uint64_t mask_swa);
 
 // Whether llama.cpp's allocation for `architecture` has been checked against
 // the estimator (tests/node/estimate_families.mjs, docs/estimate-accuracy.md).

@@ -78,9 +78,12 @@ export function renderTable(recs, {command, wallSeconds, offGridSeconds, cpus, o
     p("include them (up to its trained context), run by the same command, reported and not asserted:");
     p(`**${o.length} rows, ${o.length - bad.length} within bounds, ${bad.length} misses** ` +
       `(${bad.filter((r) => r.error.compute_pct < 0).length} under, ${bad.filter((r) => r.error.compute_pct > 0).length} over).`);
-    p("The compute model's layouts were traced at the grid's contexts; between them ggml-alloc's");
-    p("best fit can place the last layers' tensors differently (tests/node/estimate_alloc_trace.mjs");
-    p("shows where). Misses by family (compute error per context, worst KV type and sequences):");
+    p("With flash attention the compute model replays ggml-alloc's best fit over the layers and the");
+    p("output (BestFitSim in src/estimate/memory_estimate.cc), so where the last FFN's sum and the");
+    p("logits land follows from the tensors' sizes; its other layouts were traced at the grid's");
+    p("contexts, and between them the best fit can place tensors differently");
+    p("(tests/node/estimate_alloc_trace.mjs shows where). Misses by family (compute error per");
+    p("context, worst KV type and sequences):");
     p();
     if (!bad.length) p("None.");
     for (const f of [...new Set(bad.map((r) => r.family))]) {
