@@ -17,13 +17,13 @@ std::optional<long> percent(uint64_t used, uint64_t total) {
 }
 
 // A label shows what the daemon's status says (model and GPU names: any
-// bytes): control characters escaped, valid UTF-8, at most 100 columns, so
-// no menu toolkit acts on them (Win32 menus split at a tab, GTK drops
-// invalid UTF-8).
+// bytes): control characters escaped, valid UTF-8, at most 122 columns (an
+// indent and a 120-column message), so no menu toolkit acts on them (Win32
+// menus split at a tab, GTK drops invalid UTF-8).
 TrayItem label(std::string text) {
   TrayItem it;
   it.type = TrayItem::Type::kLabel;
-  it.label = fit(text, 100);
+  it.label = fit(text, 122);
   it.sensitive = false;
   return it;
 }
