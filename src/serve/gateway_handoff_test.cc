@@ -63,16 +63,8 @@ class GatewayHandoff : public ::testing::Test {
         servers.empty() ? std::vector<RenderEndpoint>{{"comfyui", comfy_.url()}} : servers;
     o.config.image_generation.poll_seconds = 0.1;
     o.config.image_generation.resume_after_seconds = 0.5;
-    o.log_dir = dir_.file("logs");
-    o.state_dir = dir_.path();
     o.config_path = dir_.file("config.toml");
-    o.sys_root = dir_.file("sys");  // no GPU whatever the machine has: a RAM budget
-    o.nvml_library = dir_.file("no-nvml.so");
-    o.release_timeout = 10s;
-    o.stop_grace = 2s;
-    auto gw = Gateway::create(std::move(o));
-    EXPECT_TRUE(gw) << gw.error().message;
-    return gw ? std::move(*gw) : nullptr;
+    return test_support::create_ram_gateway(std::move(o), dir_);
   }
 
   struct Answer {

@@ -68,16 +68,7 @@ class GatewayPreload : public ::testing::Test {
     o.config.preload_min_probability = 0.3;
     o.config.preload_evict_idle_seconds = evict_idle_seconds;
     o.config.models = {model("tiny-a"), model("tiny-b")};
-    o.log_dir = dir_.file("logs");
-    o.state_dir = dir_.path();
-    // No GPU here whatever the machine has: the budget is on RAM.
-    o.sys_root = dir_.file("sys");
-    o.nvml_library = dir_.file("no-nvml.so");
-    o.release_timeout = 10s;
-    o.stop_grace = 2s;
-    auto gw = Gateway::create(std::move(o));
-    EXPECT_TRUE(gw) << gw.error().message;
-    return gw ? std::move(*gw) : nullptr;
+    return test_support::create_ram_gateway(std::move(o), dir_);
   }
 
   static int chat(int port, const std::string &model, const std::string &text = "hi") {

@@ -1,15 +1,35 @@
 #pragma once
 // What the gateway's in-process tests (gateway_test.cc,
 // gateway_handoff_test.cc) read back from a running Gateway.
+#include <gtest/gtest.h>
+
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 
 #include "serve/gateway.h"
+#include "support/temp_dir.h"
 
 namespace memopt::serve::test_support {
+
+// A gateway over `dir` (logs, state, a sysfs without GPUs and an NVML library
+// that is not there: the budget is on RAM whatever the machine has), quick
+// to release and stop; null (and a test failure) when it cannot be created.
+inline std::unique_ptr<Gateway> create_ram_gateway(GatewayOptions o, const testing::TempDir &dir) {
+  using namespace std::chrono_literals;
+  o.log_dir = dir.file("logs");
+  o.state_dir = dir.path();
+  o.sys_root = dir.file("sys");
+  o.nvml_library = dir.file("no-nvml.so");
+  o.release_timeout = 10s;
+  o.stop_grace = 2s;
+  auto gw = Gateway::create(std::move(o));
+  EXPECT_TRUE(gw) << gw.error().message;
+  return gw ? std::move(*gw) : nullptr;
+}
 
 // One model's entry of GET /serve/state (null when none has that name).
 inline nlohmann::json model_state(const Gateway &gw, const std::string &name) {

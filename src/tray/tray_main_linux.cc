@@ -247,18 +247,7 @@ int run_tray(CliContext& ctx, const TrayOptions& o) {
 
 int main(int argc, char** argv) {
   using namespace memopt::cli;
-  CLI::App app{"The tray icon of ruvector-memopt (run it as `ruvector-memopt tray`)", "ruvector-memopt-tray"};
-  CliContext ctx;
-  TrayOptions o;
-  app.add_flag("--json", ctx.opts.json, "with --dump-menu: the items as JSON");
-  add_tray_options(&app, o);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitUsage;
-  }
-  return run_tray(ctx, o);
+  return tray_helper_main(
+      argc, argv, [](CLI::App&) {},
+      [](CliContext& ctx, const TrayOptions& o) { return run_tray(ctx, o); });
 }

@@ -337,23 +337,13 @@ int run_tray(CliContext& ctx, const TrayOptions& o, bool start_daemon) {
 
 int main(int argc, char** argv) {
   using namespace memopt::cli;
-  CLI::App app{"The tray icon of ruvector-memopt (run it as `ruvector-memopt tray`)",
-               "ruvector-memopt-tray"};
-  app.allow_windows_style_options(false);
-  CliContext ctx;
-  TrayOptions o;
   bool start_daemon = false;
-  app.add_flag("--json", ctx.opts.json, "with --dump-menu: the items as JSON");
-  app.add_flag("--start-daemon", start_daemon,
-               "start the daemon (beside this program, no console window) when none answers");
-  add_tray_options(&app, o);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);
-    return kExitUsage;
-  }
-  return run_tray(ctx, o, start_daemon);
+  return tray_helper_main(
+      argc, argv,
+      [&](CLI::App& app) {
+        app.add_flag("--start-daemon", start_daemon,
+                     "start the daemon (beside this program, no console window) when none "
+                     "answers");
+      },
+      [&](CliContext& ctx, const TrayOptions& o) { return run_tray(ctx, o, start_daemon); });
 }

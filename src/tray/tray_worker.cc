@@ -21,6 +21,27 @@ std::optional<int> tray_usage_error(CliContext& ctx, const TrayOptions& o) {
   return std::nullopt;
 }
 
+int tray_helper_main(int argc, char** argv, const std::function<void(CLI::App&)>& extra,
+                     const std::function<int(CliContext&, const TrayOptions&)>& run) {
+  CLI::App app{"The tray icon of ruvector-memopt (run it as `ruvector-memopt tray`)",
+               "ruvector-memopt-tray"};
+  app.allow_windows_style_options(false);
+  CliContext ctx;
+  TrayOptions o;
+  app.add_flag("--json", ctx.opts.json, "with --dump-menu: the items as JSON");
+  extra(app);
+  add_tray_options(&app, o);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  return run(ctx, o);
+}
+
 Result<std::string> tray_token(const TrayOptions& o) {
   const std::string path = ui::token_file_or_default(o.token_file);
   if (path.empty()) return std::string();

@@ -32,6 +32,12 @@ std::optional<int> tray_usage_error(CliContext& ctx, const TrayOptions& o);
 // file is there but not private or not a token.
 Result<std::string> tray_token(const TrayOptions& o);
 
+// The helper program's main(): parses --json, the tray options and what
+// `extra` adds (no Windows-style /options: a path is not an option), then
+// runs `run`; --help and parse errors end it with their exit code.
+int tray_helper_main(int argc, char** argv, const std::function<void(CLI::App&)>& extra,
+                     const std::function<int(CliContext&, const TrayOptions&)>& run);
+
 class TrayWorker {
  public:
   TrayWorker(TrayOptions o, std::string token);
