@@ -64,7 +64,7 @@ class GatewayHandoff : public ::testing::Test {
     o.config.image_generation.poll_seconds = 0.1;
     o.config.image_generation.resume_after_seconds = 0.5;
     o.config_path = dir_.file("config.toml");
-    return test_support::create_ram_gateway(std::move(o), dir_);
+    return test_support::create_ram_gateway(std::move(o), dir_.path());
   }
 
   struct Answer {

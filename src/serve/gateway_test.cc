@@ -68,7 +68,7 @@ class GatewayPreload : public ::testing::Test {
     o.config.preload_min_probability = 0.3;
     o.config.preload_evict_idle_seconds = evict_idle_seconds;
     o.config.models = {model("tiny-a"), model("tiny-b")};
-    return test_support::create_ram_gateway(std::move(o), dir_);
+    return test_support::create_ram_gateway(std::move(o), dir_.path());
   }
 
   static int chat(int port, const std::string &model, const std::string &text = "hi") {

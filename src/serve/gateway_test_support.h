@@ -11,19 +11,18 @@
 #include <thread>
 
 #include "serve/gateway.h"
-#include "support/temp_dir.h"
 
 namespace memopt::serve::test_support {
 
-// A gateway over `dir` (logs, state, a sysfs without GPUs and an NVML library
+// A gateway over the directory `dir` (logs, state, a sysfs without GPUs and an NVML library
 // that is not there: the budget is on RAM whatever the machine has), quick
 // to release and stop; null (and a test failure) when it cannot be created.
-inline std::unique_ptr<Gateway> create_ram_gateway(GatewayOptions o, const testing::TempDir &dir) {
+inline std::unique_ptr<Gateway> create_ram_gateway(GatewayOptions o, const std::string &dir) {
   using namespace std::chrono_literals;
-  o.log_dir = dir.file("logs");
-  o.state_dir = dir.path();
-  o.sys_root = dir.file("sys");
-  o.nvml_library = dir.file("no-nvml.so");
+  o.log_dir = dir + "/logs";
+  o.state_dir = dir;
+  o.sys_root = dir + "/sys";
+  o.nvml_library = dir + "/no-nvml.so";
   o.release_timeout = 10s;
   o.stop_grace = 2s;
   auto gw = Gateway::create(std::move(o));
