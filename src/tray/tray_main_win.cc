@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <condition_variable>
 #include <deque>
 #include <iterator>
@@ -33,6 +34,7 @@
 #include "ui/tray_client.h"
 #include "ui/tray_menu.h"
 #include "util/process_win.h"
+#include "util/text.h"
 #include "util/utf16_win.h"
 
 namespace memopt::cli {
@@ -327,7 +329,12 @@ int run_tray(CliContext& ctx, const TrayOptions& o, bool start_daemon) {
   if (!t) return fail(ctx, t.error().message);
   const std::string token = *t;
   Tray tray(o, token);
-  if (!not_started.empty()) tray.note("daemon not started: " + not_started);
+  if (!not_started.empty()) {
+    // In the menu, and on stderr for whoever started the tray from a console.
+    std::fprintf(stderr, "ruvector-memopt-tray: daemon not started: %s\n",
+                 terminal_safe(not_started).c_str());
+    tray.note("daemon not started: " + not_started);
+  }
   if (o.dump_menu) return dump_menu(ctx, tray, o, !token.empty());
   return tray.run();
 }

@@ -14,7 +14,8 @@
 #     are enabled with its own token file.
 #  4. `autostart on|off` writes and removes this user's Run value (read back
 #     with Wine's reg.exe), and the tray started with --start-daemon, as the
-#     Run value does at logon, starts a daemon that then answers.
+#     Run value does at logon, starts a daemon that then answers and reads
+#     the token that daemon created.
 set -euo pipefail
 win="$(cd "$1" && pwd)"
 src="$(cd "$2" && pwd)"
@@ -30,7 +31,7 @@ fail() {
 for f in "$exe" "$tray"; do
   [ -e "$f" ] || fail "$f is missing (scripts/build-windows.sh builds it)"
 done
-for t in curl node promtool python3 xvfb-run; do
+for t in curl node promtool python3; do
   command -v "$t" >/dev/null || fail "$t is missing (scripts/setup.sh installs it)"
 done
 out="$(mktemp -d)"
@@ -42,13 +43,26 @@ cleanup() {
   # Wine processes by their Windows command line (what /proc shows for them).
   for pat in "ruvector-memopt.exe daemon --listen 127.0.0.1:$port " \
     "ruvector-memopt.exe daemon --listen 127.0.0.1:$port2" \
-    "ruvector-memopt-tray.exe --start-daemon --daemon http://127.0.0.1:$port2"; do
-    pkill -f "$pat" 2>/dev/null || true
+    "ruvector-memopt-tray.exe --json --start-daemon --daemon http://127.0.0.1:$port2"; do
+    pkill -KILL -f "$pat" 2>/dev/null || true
   done
   sleep 0.3
   rm -rf "$out"
 }
 trap cleanup EXIT
+# Ends a Wine process (the Linux pid of a Windows program) and waits until it is gone.
+stop_wine_process() {
+  [ -n "$1" ] || return 0
+  kill -KILL "$1" 2>/dev/null || true
+  { wait "$1"; } 2>/dev/null || true  # this shell's child: reaped without a "Killed" line
+  # Gone, or a zombie its parent has not reaped yet (its ports and files are closed).
+  for _ in $(seq 100); do
+    [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ] && return 0
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.1
+  done
+  fail "process $1 did not end"
+}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() {  # URL SECONDS
   for _ in $(seq $(($2 * 5))); do
@@ -182,25 +196,29 @@ grep -q 'ruvector-memopt-tray.exe' "$out/reg.txt" || { cat "$out/reg.txt"; fail 
 run "$exe" autostart off >/dev/null || fail "autostart off"
 if run reg query "$runkey" /v ruvector-memopt >/dev/null 2>&1; then fail "the Run value is still there after autostart off"; fi
 echo "autostart: the Run value is written (reg query) and removed"
-# What the Run value does at logon: the tray with --start-daemon and no daemon up.
-kill "$daemon_pid" 2>/dev/null || true
-for _ in $(seq 50); do curl -fsS -m 1 "$url/healthz" >/dev/null 2>&1 || break; sleep 0.2; done
+# What the Run value does at a first logon: the tray with --start-daemon, no
+# daemon up and no token yet. The tray starts the daemon (no console window),
+# waits until it answers and has written its token, and reads it: its actions
+# are enabled. Here through --dump-menu, so no display is needed; the daemon
+# it started outlives it, as at logon.
+# SIGKILL, not SIGTERM: the whole Wine process ends at once, so the history
+# database is free for the next daemon.
+stop_wine_process "$daemon_pid"
 curl -fsS -m 1 "$url/healthz" >/dev/null 2>&1 && fail "the first daemon did not stop"
 port2="$(free_port)"
 url2="http://127.0.0.1:$port2"
-WINEPREFIX="$prefix" WINEDEBUG=-all xvfb-run -a /usr/lib/wine/wine64 "$tray" --start-daemon --daemon "$url2" \
-  --interval 0.5 >"$out/tray.log" 2>&1 &
-pids+=($!)
-wait_up "$url2" 90 || { cat "$out/tray.log"; fail "the tray with --start-daemon did not start a daemon on $url2"; }
-echo "autostart: the tray with --start-daemon started a daemon answering on $url2"
-# At a first logon the daemon creates its token as it starts: the tray waits
-# for it and reads it (its actions are enabled), here through --dump-menu.
-pkill -f "ruvector-memopt.exe daemon --listen 127.0.0.1:$port2" 2>/dev/null || true
-for _ in $(seq 50); do curl -fsS -m 1 "$url2/healthz" >/dev/null 2>&1 || break; sleep 0.2; done
 rm -f "$token_file"
 run "$tray" --json --start-daemon --daemon "$url2" --dump-menu >"$out/first.json" 2>"$out/first.err" ||
   { cat "$out/first.err"; fail "tray --start-daemon --dump-menu"; }
-python3 - "$out/first.json" "$token_file" <<'EOF' || fail "the tray at a first logon"
+if ! wait_up "$url2" 30; then
+  cat "$out/first.err"
+  # Why: the daemon as the tray starts it, in the foreground for a moment.
+  timeout 20 "$here/wine_run.sh" "$prefix" "$exe" daemon --listen "127.0.0.1:$port2" --samples 2 2>&1 | tail -20 || true
+  ps -eo pid,args | grep -i 'ruvector-memopt' | grep -v grep || true
+  fail "the tray with --start-daemon did not start a daemon on $url2"
+fi
+echo "autostart: the tray with --start-daemon started a daemon answering on $url2"
+python3 - "$out/first.json" "$token_file" <<'EOF' || { cat "$out/first.err"; fail "the tray at a first logon"; }
 import json, os, sys
 doc = json.load(open(sys.argv[1]))
 items = {i.get("label"): i for i in doc["items"]}
