@@ -63,11 +63,15 @@ int run_daemon(CliContext& ctx, const DaemonCliOptions& o) {
   // --serve: the gateway runs in this process, started before the first
   // sample so the status document shows it from the start; its section is
   // read from the port it bound (listen = ":0" picks one).
+  // It reads the GPUs through the sampler's collector: one NVML session.
   std::function<void()> stop_gateway;
   if (o.serve) {
     const std::string history = o.history.empty() ? o.state_dir + "/history.db" : o.history;
-    auto stop = start_gateway_in_process(ctx.opts, {o.config, "", o.state_dir, "", history},
-                                         &so.gateway, o.gateway.empty());
+    so.gpus = std::make_shared<gpu::GpuCollector>(
+        gpu::GpuRoots{so.proc_root, so.sys_root, so.nvml_library});
+    auto stop =
+        start_gateway_in_process(ctx.opts, {o.config, "", o.state_dir, "", history, so.gpus},
+                                 &so.gateway, o.gateway.empty());
     if (!stop) return fail(ctx, "daemon --serve: " + stop.error().message);
     stop_gateway = std::move(*stop);
   }

@@ -57,7 +57,7 @@ void print_plans(std::ostream &out, const nlohmann::json &st) {
 }
 
 int run_serve(CliContext &ctx, const ServeCliOptions &o) {
-  auto gw = create_gateway(ctx.opts, {o.config, o.listen, o.state_dir, o.log_dir, ""});
+  auto gw = create_gateway(ctx.opts, {o.config, o.listen, o.state_dir, o.log_dir, "", nullptr});
   if (!gw) return fail(ctx, gw.error().message);
   if (o.check) {
     if (ctx.opts.json) {

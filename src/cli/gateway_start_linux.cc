@@ -21,6 +21,7 @@ Result<std::unique_ptr<serve::Gateway>> create_gateway(const GlobalOptions& g,
   o.proc_root = g.proc_root;
   o.sys_root = g.sys_root;
   o.nvml_library = g.nvml_library;
+  o.gpus = s.gpus;
   o.config_path = s.config;
   o.state_dir = s.state_dir;
   o.log_dir = s.log_dir.empty() ? s.state_dir + "/serve-logs" : s.log_dir;

@@ -93,21 +93,7 @@ void print_gateway(std::ostream& out, const snapshot::GatewayStatus& g,
     if (!m.last_error.empty()) out << wrap_hanging("    last error: ", m.last_error);
   }
   if (g.handoff) {
-    const auto& h = *g.handoff;
-    std::string line;
-    if (h.mode == "off") {
-      line = "off (the active profile's render_handoff)";
-    } else if (h.phase == "idle") {
-      line = fmt::format("idle; on a render models yield, requests {} ({} so far)",
-                         h.mode == "reject" ? "get 503" : "wait", h.handoffs);
-    } else {
-      line = fmt::format("{} — models yield, requests {}; {} held, {} refused",
-                         h.rendering_on.empty() ? std::string("render ending")
-                                                : "rendering on " + h.rendering_on,
-                         h.mode == "reject" ? "get 503" : "wait", h.requests_held,
-                         h.requests_rejected);
-    }
-    out << wrap_hanging("  Image renders: ", line);
+    out << wrap_hanging("  Image renders: ", g.handoff->summary());
   }
 }
 

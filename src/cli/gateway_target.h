@@ -44,6 +44,8 @@ struct GatewayStart {
   // daemon --serve: the request log lives in the daemon's history database
   // ("": a file in state_dir).
   std::string history_path;
+  // daemon --serve: the daemon sampler's GPU reader (null: the gateway's own).
+  std::shared_ptr<gpu::GpuCollector> gpus;
 };
 Result<std::unique_ptr<serve::Gateway>> create_gateway(const GlobalOptions& g,
                                                        const GatewayStart& s);

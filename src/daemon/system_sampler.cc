@@ -10,7 +10,7 @@ namespace {
 
 class SystemSampler : public Sampler {
  public:
-  explicit SystemSampler(const SamplerOptions& o) : assembler_(options(o)) {}
+  explicit SystemSampler(const SamplerOptions& o) : assembler_(options(o), sources(o)) {}
 
   Sample sample(double now, const policy::DaemonKnowledge& knowledge) override {
     Sample s;
@@ -23,6 +23,12 @@ class SystemSampler : public Sampler {
   }
 
  private:
+  static assembler::AssemblerSources sources(const SamplerOptions& o) {
+    assembler::AssemblerSources src;
+    if (o.gpus) src.gpus = [g = o.gpus] { return g->sample(); };
+    return src;
+  }
+
   static assembler::AssembleOptions options(const SamplerOptions& o) {
     assembler::AssembleOptions a;
     a.proc_root = o.proc_root;

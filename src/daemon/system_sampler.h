@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "assembler/gateway_collector.h"
+#include "gpu/collect.h"
 #include "daemon/sample.h"
 
 namespace memopt::daemon {
@@ -26,6 +27,9 @@ struct SamplerOptions {
   // The serve gateway whose state the status document carries (config.toml's
   // [serve] listen); nullopt: none.
   std::optional<assembler::GatewayTarget> gateway;
+  // The GPU reader, shared with a gateway in the same process (`daemon
+  // --serve`); null: the sampler opens its own at the roots.
+  std::shared_ptr<gpu::GpuCollector> gpus;
 };
 
 std::unique_ptr<Sampler> make_system_sampler(const SamplerOptions& options);

@@ -69,6 +69,29 @@ SamplerOptions options(int ollama_port, const std::string& sys_root) {
   return o;
 }
 
+// daemon --serve: the sampler reads the GPUs through the collector it is
+// given (the one the gateway shares), not one of its own at its roots.
+TEST(SystemSamplerTest, ReadsTheGpusThroughASharedCollector) {
+  ReplayOllama ollama;
+  const std::string amd = std::string(MEMOPT_FIXTURES_DIR) + "/gpu/amd";
+  auto shared = std::make_shared<gpu::GpuCollector>(
+      gpu::GpuRoots{amd + "/proc", amd + "/sys", "/nonexistent/libnvidia-ml.so.1"});
+  SamplerOptions o = options(ollama.port(), "/nonexistent-sys");  // no GPU at its own roots
+  o.gpus = shared;
+  auto sampler = make_system_sampler(o);
+  Sample s = sampler->sample(100, {});
+  ASSERT_EQ(s.snapshot.gpus.size(), 1u);
+  EXPECT_EQ(s.snapshot.gpus[0].name, "AMD GPU [1002:744C]");
+  EXPECT_EQ(s.snapshot.gpus[0].memory_total_bytes, 25753026560u);
+  EXPECT_EQ(shared->samples(), 1u);
+  shared->sample();  // the gateway's read in between
+  sampler->sample(101, {});
+  EXPECT_EQ(shared->samples(), 3u);
+  // Without one, it reads its own roots: no GPU there.
+  auto alone = make_system_sampler(options(ollama.port(), "/nonexistent-sys"));
+  EXPECT_TRUE(alone->sample(100, {}).snapshot.gpus.empty());
+}
+
 TEST(SystemSamplerTest, ReportsRuntimeModelsAndTracksIdleTime) {
   ReplayOllama ollama;
   auto sampler = make_system_sampler(options(ollama.port(), "/nonexistent-sys"));

@@ -45,7 +45,13 @@ std::vector<std::pair<uint32_t, uint64_t>> process_memory(const GpuDevice& gpu) 
   return out;
 }
 
+uint64_t GpuCollector::samples() const {
+  std::lock_guard lock(mu_);
+  return samples_;
+}
+
 GpuSnapshot GpuCollector::sample() {
+  std::lock_guard lock(mu_);
   GpuSnapshot snap;
   DrmClientSweep fdinfo(roots_.proc_root, &fd_index_, samples_++ % kFdIndexRefreshSamples == 0);
   for (auto& b : backends_) b->sample(snap, fdinfo);

@@ -2,8 +2,11 @@
 // The public entry point of src/gpu/: sample every GPU of every vendor.
 // GpuCollector keeps backends open (NVML initialised once: nvmlInit can take
 // hundreds of ms without persistence mode), for the daemon's 1 s sampling;
-// collect_gpus() is the one-shot form for CLI commands.
+// collect_gpus() is the one-shot form for CLI commands. One collector may be
+// shared by threads (the daemon's sampler and the gateway `daemon --serve`
+// runs in the same process: one NVML session, reads one at a time).
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "gpu/drm_fdinfo.h"
@@ -27,8 +30,11 @@ class GpuCollector {
   // the known DRM fds are re-read. Device totals are always current.
   GpuSnapshot sample();
   static constexpr uint64_t kFdIndexRefreshSamples = 5;
+  // How many samples were taken (by every thread that shares this one).
+  uint64_t samples() const;
 
  private:
+  mutable std::mutex mu_;
   GpuRoots roots_;
   DrmFdIndex fd_index_;
   uint64_t samples_ = 0;

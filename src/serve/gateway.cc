@@ -271,10 +271,9 @@ struct Gateway::Impl {
     if (!m.proc) return uint64_t{0};
     const pid_t pid = m.proc->pid();
     uint64_t held = process_rss_bytes(opts.proc_root, pid).value_or(0);
-    gpu::GpuRoots roots{opts.proc_root, opts.sys_root, opts.nvml_library};
     auto gpu_held = [&]() -> uint64_t {
       uint64_t sum = 0;
-      for (const auto &g : gpu::collect_gpus(roots).gpus) {
+      for (const auto &g : opts.gpus->sample().gpus) {
         for (const auto &[p, bytes] : gpu::process_memory(g)) {
           if (p == static_cast<uint32_t>(pid)) sum += bytes;
         }
@@ -711,20 +710,40 @@ struct Gateway::Impl {
       return Denied{503, "model \"" + m.cfg.name + "\" is not served now: " + render_hold_reason(),
                     render_retry_after()};
     }
+    if (m.state != State::kExternal) {
+      render_held_requests++;
+      return std::nullopt;
+    }
+    // An endpoint model has no load to wait for: its requests wait here, in
+    // its queue (bounded by max_queue, shown in /serve/state like any).
+    if (static_cast<int64_t>(m.queue.size()) >= opts.config.max_queue) {
+      render_rejected_requests++;
+      return Denied{503,
+                    fmt::format("model \"{}\": {} requests already wait (max_queue): {}",
+                                m.cfg.name, m.queue.size(), render_hold_reason()),
+                    render_retry_after()};
+    }
     render_held_requests++;
-    if (m.state != State::kExternal) return std::nullopt;
+    const uint64_t ticket = next_ticket++;
+    m.queue.push_back(ticket);
+    m.queued_at[ticket] = t0;
     const auto deadline = t0 + std::chrono::seconds(opts.config.queue_timeout_seconds);
+    std::optional<Denied> denied;
     while (render_holds() && !stopping) {
       if (cv.wait_until(lock, deadline) == std::cv_status::timeout && Clock::now() >= deadline) {
-        return Denied{503,
-                      fmt::format("model \"{}\" was held {} s (queue_timeout_seconds): {}",
-                                  m.cfg.name, opts.config.queue_timeout_seconds,
-                                  render_hold_reason()),
-                      render_retry_after()};
+        denied = Denied{503,
+                        fmt::format("model \"{}\" was held {} s (queue_timeout_seconds): {}",
+                                    m.cfg.name, opts.config.queue_timeout_seconds,
+                                    render_hold_reason()),
+                        render_retry_after()};
+        break;
       }
     }
-    if (stopping) return Denied{503, "the gateway is stopping", 1};
-    return std::nullopt;
+    if (!denied && stopping) denied = Denied{503, "the gateway is stopping", 1};
+    m.queue.erase(std::find(m.queue.begin(), m.queue.end(), ticket));
+    m.queued_at.erase(ticket);
+    cv.notify_all();
+    return denied;
   }
 
   // The active profile's render_handoff, read again each poll so that
@@ -1289,8 +1308,11 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions options) {
         profiles->find(active ? *active : std::string(policy::kDefaultProfile));
     if (p) reserve_vram_percent = p->reserve_vram_percent, reserve_ram_gb = p->reserve_ram_gb;
   }
-  auto snap =
-      gpu::collect_gpus({impl->opts.proc_root, impl->opts.sys_root, impl->opts.nvml_library});
+  if (!impl->opts.gpus) {
+    impl->opts.gpus = std::make_shared<gpu::GpuCollector>(
+        gpu::GpuRoots{impl->opts.proc_root, impl->opts.sys_root, impl->opts.nvml_library});
+  }
+  auto snap = impl->opts.gpus->sample();
   for (const auto &g : snap.gpus) {
     if (g.integrated || !g.memory_free_bytes) continue;
     uint64_t budget = cfg.memory_budget_bytes.value_or(0);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "gpu/collect.h"
 #include "serve/admission.h"
 #include "serve/config.h"
 #include "serve/request_log.h"
@@ -25,6 +26,10 @@ struct GatewayOptions {
   std::string proc_root = "/proc";
   std::string sys_root = "/sys";
   std::string nvml_library;
+  // The GPU reader: `daemon --serve` passes the daemon sampler's, so one
+  // process reads the GPUs through one NVML session; null: the gateway opens
+  // its own at the roots (and keeps it open: no nvmlInit per read).
+  std::shared_ptr<gpu::GpuCollector> gpus;
   // For memory_budget = "auto": the active profile's reserve (config + state).
   std::string config_path;
   std::string state_dir;

@@ -58,6 +58,7 @@ class GatewayHandoff : public ::testing::Test {
     o.config.listen = "127.0.0.1:0";
     o.config.memory_budget_bytes = 1ull << 40;
     o.config.queue_timeout_seconds = 30;
+    o.config.max_queue = max_queue_;
     o.config.models = std::move(models);
     o.config.image_generation.endpoints =
         servers.empty() ? std::vector<RenderEndpoint>{{"comfyui", comfy_.url()}} : servers;
@@ -95,6 +96,7 @@ class GatewayHandoff : public ::testing::Test {
 
   testing::TempDir dir_;
   ReplayServer comfy_;
+  int64_t max_queue_ = 64;
 };
 
 TEST_F(GatewayHandoff, ARenderUnloadsIdleModelsHoldsRequestsAndBringsThemBack) {
@@ -259,6 +261,7 @@ TEST_F(GatewayHandoff, AnA1111RenderSleepsAVllmEndpointAndWakesItAfter) {
   v.runtime = "vllm";
   v.endpoint = vllm.url();
   v.model = "Qwen/Qwen3-8B";
+  max_queue_ = 1;
   auto gw = make({v}, {{"a1111", a1111.url()}});
   ASSERT_TRUE(gw && gw->start());
   a1111.on_fixture("GET /sdapi/v1/progress", "a1111-progress-busy.json");
@@ -274,6 +277,12 @@ TEST_F(GatewayHandoff, AnA1111RenderSleepsAVllmEndpointAndWakesItAfter) {
   std::this_thread::sleep_for(400ms);
   EXPECT_EQ(status.load(), 0);
   EXPECT_TRUE(vllm.requests_to("POST", "/v1/chat/completions").empty());
+  // It waits in the endpoint model's queue, which max_queue bounds.
+  EXPECT_EQ(model_state(*gw, "qwen-vllm")["queued"], 1) << model_state(*gw, "qwen-vllm").dump();
+  const Answer full = chat(gw->port(), "qwen-vllm");
+  EXPECT_EQ(full.status, 503);
+  EXPECT_NE(full.body.find("1 requests already wait (max_queue)"), std::string::npos) << full.body;
+  EXPECT_EQ(full.retry_after, "1");
   EXPECT_TRUE(vllm.requests_to("POST", "/wake_up").empty());
   a1111.on_fixture("GET /sdapi/v1/progress", "a1111-progress-idle.json");
   held.join();

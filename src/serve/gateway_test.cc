@@ -194,5 +194,44 @@ TEST_F(GatewayPreload, ADamagedLogIsReportedAndThePredictorStartsEmpty) {
   EXPECT_EQ(model_state(*gw, "tiny-b")["state"], "stopped");  // nothing learned, nothing preloaded
 }
 
+// `daemon --serve`: the gateway reads the GPUs through the collector it is
+// given (the daemon sampler's), for its budget and to confirm an evicted
+// backend's memory came back, and opens no reader of its own: its own roots
+// here have no GPU, the shared collector reads an RX 7900 XTX (fixture).
+TEST_F(GatewayPreload, ReadsTheGpusThroughTheCollectorItIsGiven) {
+  const std::string amd = std::string(MEMOPT_FIXTURES_DIR) + "/gpu/amd";
+  auto shared = std::make_shared<gpu::GpuCollector>(
+      gpu::GpuRoots{amd + "/proc", amd + "/sys", dir_.file("no-nvml.so")});
+  GatewayOptions o;
+  o.config.listen = "127.0.0.1:0";
+  o.config.memory_budget_bytes = 1ull << 40;
+  o.config.models = {model("tiny-a"), model("tiny-b")};
+  o.gpus = shared;
+  auto gw = test_support::create_ram_gateway(std::move(o), dir_.path());
+  ASSERT_TRUE(gw);
+  const json st = gw->state_json();
+  ASSERT_EQ(st["devices"].size(), 1u) << st["devices"].dump();
+  EXPECT_EQ(st["devices"][0]["device"], "GPU 0");
+  EXPECT_EQ(shared->samples(), 1u);
+  // One model on the GPU budget, then the other in its place: the eviction
+  // confirms the release through the same collector.
+  const uint64_t need = model_state(*gw, "tiny-a")["planned_bytes"][0].get<uint64_t>();
+  ASSERT_GT(need, 0u);
+  gw.reset();
+  GatewayOptions o2;
+  o2.config.listen = "127.0.0.1:0";
+  o2.config.memory_budget_bytes = need + need / 2;
+  o2.config.models = {model("tiny-a"), model("tiny-b")};
+  o2.gpus = shared;
+  gw = test_support::create_ram_gateway(std::move(o2), dir_.path());
+  ASSERT_TRUE(gw && gw->start());
+  EXPECT_EQ(shared->samples(), 2u);
+  ASSERT_EQ(chat(gw->port(), "tiny-a"), 200);
+  ASSERT_EQ(chat(gw->port(), "tiny-b"), 200);
+  EXPECT_EQ(model_state(*gw, "tiny-a")["evictions"], 1);
+  EXPECT_GE(shared->samples(), 4u);  // the held bytes, then at least one "gone" read
+  gw->stop();
+}
+
 }  // namespace
 }  // namespace memopt::serve

@@ -151,6 +151,13 @@ struct GatewayHandoff {
   std::string mode;          // the active profile's render_handoff: off, queue, reject
   std::string rendering_on;  // "comfyui at http://..." while a server has a job; "" when none
   uint64_t handoffs = 0, requests_held = 0, requests_rejected = 0;
+
+  // The one sentence every view shows after "Image renders: " (ai status,
+  // ai models, ai watch, the web page through the status document's
+  // "summary"): "idle; on a render models yield, requests wait (2 so far)",
+  // "rendering on comfyui at URL: models yield, requests wait; 1 held, 0
+  // refused", "off (the active profile's render_handoff)". ASCII only.
+  std::string summary() const;
 };
 
 // The gateway configured in config.toml's [serve] (listen address): reachable

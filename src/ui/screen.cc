@@ -266,7 +266,8 @@ ScreenLine threshold_bar(uint64_t used, uint64_t total, int width,
 }
 
 // The serve gateway's section: a heading, then one row per model (state,
-// backend pid, queue length, oldest wait, mean wait), at most `max_rows`.
+// backend pid, queue length, oldest wait, mean wait), at most `max_rows`,
+// and the image-generation handoff's line when it watches an image server.
 std::vector<ScreenLine> gateway_lines(const snapshot::GatewayStatus& g, int cols, int max_rows) {
   std::vector<ScreenLine> out;
   if (!g.reachable) {
@@ -294,7 +295,13 @@ std::vector<ScreenLine> gateway_lines(const snapshot::GatewayStatus& g, int cols
                     pad_left(format_duration(m.mean_wait_seconds), 6)),
         style));
   }
-  (void)cols;
+  if (g.handoff) {
+    // While a render holds the models, the line stands out.
+    const bool holding = g.handoff->mode != "off" && g.handoff->phase != "idle";
+    out.push_back(plain(memopt::fit(" Image renders: " + g.handoff->summary(),
+                                    static_cast<size_t>(std::max(cols, 1))),
+                        holding ? Style::kWarning : Style::kDim));
+  }
   return out;
 }
 

@@ -268,6 +268,31 @@ TEST(RenderDashboard, GatewaySectionListsModelsWithStateQueueAndWaits) {
   // The footer is still the last row.
   EXPECT_NE(lines.back().text.find("q quit"), std::string::npos);
 
+  // A render on an image server: the handoff's line, cut to the width.
+  snapshot::GatewayHandoff h;
+  h.phase = "rendering";
+  h.mode = "queue";
+  h.rendering_on = "comfyui at http://127.0.0.1:8188";
+  h.requests_held = 1;
+  d.gateway->handoff = h;
+  std::string rendering;
+  for (const auto& l : render_dashboard(d, {}, 80, 40)) {
+    EXPECT_LE(l.text.size(), 80u) << l.text;
+    rendering += l.text + "\n";
+  }
+  EXPECT_NE(rendering.find("\n Image renders: rendering on comfyui at http://127.0.0.1:8188: "
+                           "models yield, re~\n"),
+            std::string::npos)
+      << rendering;
+  d.gateway->handoff->phase = "idle";
+  d.gateway->handoff->handoffs = 2;
+  std::string idle;
+  for (const auto& l : render_dashboard(d, {}, 100, 40)) idle += l.text + "\n";
+  EXPECT_NE(idle.find("\n Image renders: idle; on a render models yield, requests wait (2 so far)\n"),
+            std::string::npos)
+      << idle;
+  d.gateway->handoff.reset();
+
   d.gateway->reachable = false;
   d.gateway->error = "GET http://127.0.0.1:8080/serve/state: connection refused";
   std::string down;

@@ -130,15 +130,17 @@ const status = (...a) => run(BIN, [...a, "ai", "status", "--no-probe", "--gatewa
                                    `127.0.0.1:${port}`], {env, maxBuffer: 64 << 20});
 const statusText = (await status()).stdout;
 const renderLine = statusText.split("\n").find((l) => l.includes("Image renders:")) || "";
-check(/Image renders: rendering on comfyui at http:\/\/127\.0\.0\.1:\d+ — models yield, requests wait; 1 held/
+check(/Image renders: rendering on comfyui at http:\/\/127\.0\.0\.1:\d+: models yield, requests wait; 1 held/
         .test(statusText.replace(/\n +/g, " ")) &&
       statusText.split("\n").every((l) => [...l].length <= 80),
       "ai status shows the render and the held request", renderLine);
 const statusDoc = JSON.parse((await status("--json")).stdout);
 check(statusDoc.gateway.handoff && statusDoc.gateway.handoff.phase === "rendering" &&
       statusDoc.gateway.handoff.mode === "queue" && statusDoc.gateway.handoff.requests_held === 1 &&
-      /^comfyui at http:/.test(statusDoc.gateway.handoff.rendering_on),
-      "ai status --json carries gateway.handoff", JSON.stringify(statusDoc.gateway.handoff));
+      /^comfyui at http:/.test(statusDoc.gateway.handoff.rendering_on) &&
+      statusDoc.gateway.handoff.summary ===
+        `rendering on ${statusDoc.gateway.handoff.rendering_on}: models yield, requests wait; 1 held, 0 refused`,
+      "ai status --json carries gateway.handoff with the text line's summary", JSON.stringify(statusDoc.gateway.handoff));
 const emptied = Date.now();
 render(false);
 const heldAnswer = await held;

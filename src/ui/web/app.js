@@ -595,6 +595,12 @@ function renderGateway(status) {
     if (m.last_error) tr.title = String(m.last_error);
     tbody.append(tr);
   }
+  // The image-generation handoff: the status document's one sentence.
+  const h = g.reachable && g.handoff && typeof g.handoff === 'object' ? g.handoff : null;
+  const line = $('#gateway-handoff');
+  line.hidden = !h;
+  line.textContent = h ? `Image renders: ${String(h.summary || '')}` : '';
+  line.className = h && h.mode !== 'off' && h.phase !== 'idle' ? 'holding' : 'dim';
 }
 
 async function loadActions() {

@@ -73,7 +73,12 @@ const ollamaPort = ollama.address().port;
 
 // --- Replay gateway (`serve`): GET /serve/state answers the recorded
 // document (tests/fixtures/serve/serve-state.json); the daemon reads it via --gateway.
-const serveState = readFileSync(join(fixtures, '..', 'serve', 'serve-state.json'), 'utf8');
+// With a render running on a ComfyUI (the handoff section as the gateway
+// serves it, src/serve/gateway.cc): the panel shows the handoff's line.
+const serveStateDoc = JSON.parse(readFileSync(join(fixtures, '..', 'serve', 'serve-state.json'), 'utf8'));
+serveStateDoc.handoff = { enabled: true, phase: 'rendering', mode: 'queue', handoffs: 3, requests_held: 2,
+  requests_rejected: 0, servers: [{ runtime: 'comfyui', url: 'http://127.0.0.1:8188', running: 1, pending: 1 }] };
+const serveState = JSON.stringify(serveStateDoc);
 const replayGateway = createServer((req, res) => {
   const ok = req.method === 'GET' && req.url === '/serve/state';
   res.writeHead(ok ? 200 : 404, { 'content-type': 'application/json' });
@@ -370,6 +375,10 @@ try {
     }
     const busy = rows.find((x) => x.model === 'tiny-a');
     check(busy && busy.cells[1] === 'busy', `the recorded busy model shows busy (${JSON.stringify(busy)})`);
+    const handoff = await page.$eval('#gateway-handoff', (p) => ({ hidden: p.hidden, text: p.textContent }));
+    const want = 'Image renders: rendering on comfyui at http://127.0.0.1:8188: models yield, requests wait; 2 held, 0 refused';
+    check(gw.handoff && gw.handoff.summary === want.slice('Image renders: '.length) && !handoff.hidden &&
+      handoff.text === want, `gateway panel: the render handoff's line (${JSON.stringify([gw.handoff, handoff])})`);
   }
 
 
