@@ -348,13 +348,16 @@ try {
   }
   const bad = await fetch(`${base}/api/v1/history?series=ruvector_gpu_memory_used_bytes&range=1y`);
   check(bad.status === 400 && /'1y' is not one of/.test((await bad.json()).error), 'an unknown range is a 400 naming it');
-  const drawn = await page.evaluate(() => {
+  // The last range's points are drawn once its response is read: wait for them.
+  const greenPixels = () => {
     const c = document.querySelector('#timelines .timeline[data-device="ram"] canvas');
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let colored = 0;
     for (let i = 0; i < d.length; i += 4) if (d[i + 1] > 100 && d[i] < 100 && d[i + 3] > 0) colored++;
     return colored;
-  });
+  };
+  await page.waitForFunction(`(${greenPixels})() > 20`, null, { timeout: 10000 }).catch(() => {});
+  const drawn = await page.evaluate(greenPixels);
   check(drawn > 20, `RAM timeline has a drawn line (${drawn} green pixels)`);
 
   // Gateway panel: each model's state, pid and queue in the DOM equal the
