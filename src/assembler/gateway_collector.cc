@@ -106,6 +106,22 @@ Status read_serve_state(const json& doc, snapshot::GatewayStatus& into) {
   return Ok{};
 }
 
+snapshot::GatewayStatus gateway_status_from_document(const GatewayTarget& target,
+                                                     const json& doc,
+                                                     const std::string& source) {
+  snapshot::GatewayStatus out;
+  out.listen = target.listen;
+  if (auto st = read_serve_state(doc, out); !st) {
+    out.devices.clear();
+    out.models.clear();
+    out.handoff.reset();
+    out.error = source + ": " + st.error().message;
+    return out;
+  }
+  out.reachable = true;
+  return out;
+}
+
 snapshot::GatewayStatus collect_gateway(const GatewayTarget& target,
                                         const runtimes::HttpOptions& http) {
   snapshot::GatewayStatus out;
@@ -139,14 +155,7 @@ snapshot::GatewayStatus collect_gateway(const GatewayTarget& target,
                 std::to_string(r->body.size()) + " bytes; cut short?)";
     return out;
   }
-  if (auto st = read_serve_state(doc, out); !st) {
-    out.devices.clear();
-    out.models.clear();
-    out.error = "GET " + client.url("/serve/state") + ": " + st.error().message;
-    return out;
-  }
-  out.reachable = true;
-  return out;
+  return gateway_status_from_document(target, doc, "GET " + client.url("/serve/state"));
 }
 
 }  // namespace memopt::assembler

@@ -25,6 +25,14 @@ struct GatewayTarget {
 snapshot::GatewayStatus collect_gateway(const GatewayTarget& target,
                                         const runtimes::HttpOptions& http);
 
+// The section from a serve-state document `doc` of the gateway at `target`,
+// read from `source` (named in errors: "GET http://.../serve/state"). What
+// collect_gateway does with the body it fetched, and what `daemon --serve`
+// does with its in-process gateway's document (no HTTP in between).
+snapshot::GatewayStatus gateway_status_from_document(const GatewayTarget& target,
+                                                     const nlohmann::json& doc,
+                                                     const std::string& source);
+
 // A serve-state document (schema ruvector-memopt.serve-state/1) into the
 // section's devices and models. Untrusted: wrong types leave a field empty,
 // strings are bounded, lists capped; an error names what is wrong.

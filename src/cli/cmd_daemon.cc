@@ -62,7 +62,7 @@ int run_daemon(CliContext& ctx, const DaemonCliOptions& o) {
   so.gateway = gateway_target({o.config, o.gateway});
   // --serve: the gateway runs in this process, started before the first
   // sample so the status document shows it from the start; its section is
-  // read from the port it bound (listen = ":0" picks one).
+  // read in process (no loopback HTTP) unless --gateway names another one.
   // It reads the GPUs through the sampler's collector: one NVML session.
   std::function<void()> stop_gateway;
   if (o.serve) {
@@ -73,7 +73,8 @@ int run_daemon(CliContext& ctx, const DaemonCliOptions& o) {
         start_gateway_in_process(ctx.opts, {o.config, "", o.state_dir, "", history, so.gpus},
                                  &so.gateway, o.gateway.empty());
     if (!stop) return fail(ctx, "daemon --serve: " + stop.error().message);
-    stop_gateway = std::move(*stop);
+    stop_gateway = std::move(stop->stop);
+    if (o.gateway.empty()) so.gateway_state = std::move(stop->state);
   }
   daemon::Daemon dm(d, daemon::make_system_sampler(so), actuator::make_runtime_actuator());
   if (auto st = dm.start(); !st) return fail(ctx, st.error().message);

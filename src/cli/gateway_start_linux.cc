@@ -32,7 +32,7 @@ Result<std::unique_ptr<serve::Gateway>> create_gateway(const GlobalOptions& g,
   return serve::Gateway::create(std::move(o));
 }
 
-Result<std::function<void()>> start_gateway_in_process(
+Result<InProcessGateway> start_gateway_in_process(
     const GlobalOptions& g, const GatewayStart& s, std::optional<assembler::GatewayTarget>* target,
     bool retarget) {
   auto gw = create_gateway(g, s);
@@ -49,7 +49,7 @@ Result<std::function<void()>> start_gateway_in_process(
     }
   }
   spdlog::info("gateway (serve) on port {}", gateway->port());
-  return std::function<void()>([gateway] { gateway->stop(); });
+  return InProcessGateway{[gateway] { gateway->stop(); }, [gateway] { return gateway->state_json(); }};
 }
 
 }  // namespace memopt::cli

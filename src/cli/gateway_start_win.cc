@@ -17,9 +17,8 @@ Error not_yet() {
 
 }  // namespace
 
-Result<std::function<void()>> start_gateway_in_process(const GlobalOptions&, const GatewayStart&,
-                                                       std::optional<assembler::GatewayTarget>*,
-                                                       bool) {
+Result<InProcessGateway> start_gateway_in_process(const GlobalOptions&, const GatewayStart&,
+                                                  std::optional<assembler::GatewayTarget>*, bool) {
   return not_yet();
 }
 

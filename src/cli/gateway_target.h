@@ -51,9 +51,14 @@ Result<std::unique_ptr<serve::Gateway>> create_gateway(const GlobalOptions& g,
                                                        const GatewayStart& s);
 // `daemon --serve`: creates and starts the gateway in this process and, with
 // `retarget`, points `target` at the port it bound; returns what stops it and
-// every backend it started. The Windows build starts no backends yet: there
-// it fails saying so (gateway_start_win.cc).
-Result<std::function<void()>> start_gateway_in_process(
+// every backend it started, and what reads its state document (for the
+// daemon's sampler, without HTTP). The Windows build starts no backends yet:
+// there it fails saying so (gateway_start_win.cc).
+struct InProcessGateway {
+  std::function<void()> stop;
+  std::function<nlohmann::json()> state;
+};
+Result<InProcessGateway> start_gateway_in_process(
     const GlobalOptions& g, const GatewayStart& s, std::optional<assembler::GatewayTarget>* target,
     bool retarget);
 

@@ -26,6 +26,11 @@ class SystemSampler : public Sampler {
   static assembler::AssemblerSources sources(const SamplerOptions& o) {
     assembler::AssemblerSources src;
     if (o.gpus) src.gpus = [g = o.gpus] { return g->sample(); };
+    if (o.gateway_state) {
+      src.gateway_state = [f = o.gateway_state](const assembler::GatewayTarget& t) {
+        return assembler::gateway_status_from_document(t, f(), "the in-process gateway");
+      };
+    }
     return src;
   }
 

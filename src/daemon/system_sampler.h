@@ -4,7 +4,9 @@
 // tick, the full AI workload scan (/proc, mapped libraries, port probes) every
 // `detect_interval_seconds`, because a /proc sweep each second would cost more
 // CPU than the daemon's budget — and the policy's digest of each Snapshot.
+#include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +32,10 @@ struct SamplerOptions {
   // The GPU reader, shared with a gateway in the same process (`daemon
   // --serve`); null: the sampler opens its own at the roots.
   std::shared_ptr<gpu::GpuCollector> gpus;
+  // `daemon --serve`: the in-process gateway's serve-state document, read
+  // directly each sample instead of over loopback HTTP; unset: `gateway`'s
+  // address is asked.
+  std::function<nlohmann::json()> gateway_state;
 };
 
 std::unique_ptr<Sampler> make_system_sampler(const SamplerOptions& options);

@@ -92,6 +92,45 @@ TEST(SystemSamplerTest, ReadsTheGpusThroughASharedCollector) {
   EXPECT_TRUE(alone->sample(100, {}).snapshot.gpus.empty());
 }
 
+// daemon --serve: the gateway's section comes from the in-process gateway's
+// document, read each sample; nothing listens at its address (a read over
+// HTTP would say "not reachable").
+TEST(SystemSamplerTest, ReadsTheInProcessGatewayWithoutHttp) {
+  ReplayOllama ollama;
+  std::ifstream in(std::string(MEMOPT_FIXTURES_DIR) + "/serve/serve-state.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const nlohmann::json doc = nlohmann::json::parse(ss.str());
+  int reads = 0;
+  SamplerOptions o = options(ollama.port(), "/nonexistent-sys");
+  o.gateway = assembler::GatewayTarget{"127.0.0.1:1", "", ""};
+  o.gateway_state = [&] {
+    ++reads;
+    return doc;
+  };
+  auto sampler = make_system_sampler(o);
+  Sample s = sampler->sample(100, {});
+  ASSERT_TRUE(s.snapshot.gateway.has_value());
+  EXPECT_TRUE(s.snapshot.gateway->reachable) << s.snapshot.gateway->error;
+  EXPECT_EQ(s.snapshot.gateway->listen, "127.0.0.1:1");
+  ASSERT_EQ(s.snapshot.gateway->models.size(), doc["models"].size());
+  EXPECT_EQ(s.snapshot.gateway->models[0].name, doc["models"][0]["name"].get<std::string>());
+  sampler->sample(101, {});
+  EXPECT_EQ(reads, 2);
+  // A document it cannot read is the section's error, named as in process.
+  o.gateway_state = [] { return nlohmann::json::array(); };
+  auto bad = make_system_sampler(o)->sample(100, {});
+  ASSERT_TRUE(bad.snapshot.gateway.has_value());
+  EXPECT_FALSE(bad.snapshot.gateway->reachable);
+  EXPECT_EQ(bad.snapshot.gateway->error.rfind("the in-process gateway: ", 0), 0u)
+      << bad.snapshot.gateway->error;
+  // Without it, the address is asked over HTTP: nothing answers there.
+  o.gateway_state = nullptr;
+  auto http = make_system_sampler(o)->sample(100, {});
+  ASSERT_TRUE(http.snapshot.gateway.has_value());
+  EXPECT_FALSE(http.snapshot.gateway->reachable);
+}
+
 TEST(SystemSamplerTest, ReportsRuntimeModelsAndTracksIdleTime) {
   ReplayOllama ollama;
   auto sampler = make_system_sampler(options(ollama.port(), "/nonexistent-sys"));
