@@ -103,6 +103,11 @@ Status parse_model(const toml::table &t, const std::string &path, const std::str
   if (!m.runtime.empty() && (m.endpoint.empty() || m.model.empty())) {
     return make_error(at + " with runtime = \"" + m.runtime + "\" needs endpoint and model");
   }
+  if (!m.command.empty() && (!m.endpoint.empty() || !m.model.empty())) {
+    // They would be ignored: the gateway talks to the server it starts.
+    return make_error(at + " has a command and " + (m.endpoint.empty() ? "model" : "endpoint") +
+                      ", which go with runtime = \"...\" (a server already running); give one");
+  }
   if (!m.command.empty()) {
     bool port = false;
     for (const auto &a : m.command) port |= a.find("${PORT}") != std::string::npos;

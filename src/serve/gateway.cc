@@ -1398,9 +1398,10 @@ Status Gateway::start() {
       {"/v1/chat/completions", Api::kOpenAi},  {"/v1/completions", Api::kOpenAi},
       {"/v1/embeddings", Api::kOpenAi},        {"/api/chat", Api::kOllamaChat},
       {"/api/generate", Api::kOllamaGenerate}, {"/api/embed", Api::kOllamaEmbed}};
-  for (auto [path, api] : routes) {
-    const std::string p = path;
-    d.server.Post(path, [&d, api, p](const httplib::Request &req, httplib::Response &res) {
+  for (const auto &route : routes) {
+    const std::string p = route.first;
+    const Api api = route.second;  // (a structured binding cannot be captured before C++20's clang 16)
+    d.server.Post(route.first, [&d, api, p](const httplib::Request &req, httplib::Response &res) {
       d.proxy(req, res, api, p);
     });
   }
