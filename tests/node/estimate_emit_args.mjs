@@ -75,6 +75,10 @@ for (const modelPath of models) {
     const ok = await c.init();
     check(ok, `${tag}: llama.cpp refused the emitted arguments ${r.stdout.trim()}`);
     if (ok) {
+      // llama.cpp's log reaches node through a queue and may come after init
+      // resolves: wait for the KV cache line (bounded: 5 s).
+      for (let i = 0; i < 100 && !logLines.some((l) => l.includes("llama_kv_cache: size")); i++)
+        await new Promise((res) => setTimeout(res, 50));
       // The KV cache llama.cpp made: ctx/np cells per sequence (padded to 256), np streams.
       const m = logLines.join("\n").match(/llama_kv_cache: size =\s*[\d.]+ MiB \(\s*(\d+) cells,\s*\d+ layers,\s*(\d+)\/(\d+) seqs/);
       check(m && +m[1] === Math.ceil(+ctx / 256) * 256 && +m[3] === +np, `${tag}: llama.cpp's KV cache ${m ? m[0] : "not logged"}`);

@@ -103,6 +103,13 @@ export function renderTable(recs, {command, wallSeconds, offGridSeconds, cpus, o
   p("  copies are modelled (src/estimate) but not checked here (no GPU in this run).");
   p("- The host rule for tied outputs (a second, repacked copy for Q4_0/Q4_K/IQ4_NL/MXFP4) is");
   p("  x86 AVX2's; an ARM host repacks other types.");
+  p("- A CPU with AMX (Intel Sapphire Rapids and later): llama.cpp's sapphirerapids backend");
+  p("  holds CPU-resident quantized weights in an AMX buffer with a repacked layout, so their");
+  p("  bytes differ from the file's tensors (+73728 B, 5.8 %, on the tiny gemma2) and some");
+  p("  graphs stop at a scheduler assert. The estimator does not model that layout; the");
+  p("  comparisons run on ggml's generic CPU path with tests/support/no_amx.c preloaded (ctest");
+  p("  does it; by hand: `LD_PRELOAD=build/libmemopt_no_amx.so node ...`). GPU-resident weights");
+  p("  are not affected.");
   p("- llama.cpp's own fitting (`--fit`) is not put beside our plan, and is not approximated.");
   p("  Checked in node-llama-cpp 3.21.1: its JavaScript (dist/) has no `common_fit` or");
   p("  `fit_params`; its addon does not call it; only its libllama-common.so exports");
