@@ -1400,7 +1400,7 @@ Status Gateway::start() {
       {"/api/generate", Api::kOllamaGenerate}, {"/api/embed", Api::kOllamaEmbed}};
   for (const auto &route : routes) {
     const std::string p = route.first;
-    const Api api = route.second;  // (a structured binding cannot be captured before C++20's clang 16)
+    const Api api = route.second;  // (clang before 16 cannot capture a structured binding)
     d.server.Post(route.first, [&d, api, p](const httplib::Request &req, httplib::Response &res) {
       d.proxy(req, res, api, p);
     });
