@@ -26,6 +26,23 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 // axe-core from tests/node/node_modules (npm, pinned in package.json).
+// Waits until fn(arg), run in the page, is truthy; rejects after timeout ms.
+// Playwright's page.waitForFunction is not used: it re-runs its predicate from
+// the page's own timers, where the dashboard's CSP (script-src 'self', no
+// 'unsafe-eval') can refuse it and the refusal lands as a page error (seen on
+// CI). Each page.evaluate here runs inside one DevTools call, which CSP allows.
+async function waitInPage(page, fn, arg, { timeout = 10000 } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    let last = 'false';
+    try {
+      if (await page.evaluate(fn, arg)) return true;
+    } catch (e) { last = String(e); } // e.g. a reload replaced the document: ask again
+    if (Date.now() > end) throw new Error(`waitInPage: ${last} after ${timeout} ms: ${String(fn).slice(0, 120)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const axeSource = readFileSync(createRequire(join(dirname(fileURLToPath(import.meta.url)), '..', 'package.json'))
   .resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -147,7 +164,7 @@ try {
 
   // 1. Without a token: data shows, actions are disabled.
   await page.goto(`${base}/`);
-  await page.waitForFunction(() => document.querySelectorAll('#workloads tbody tr').length >= 3, null, { timeout: 15000 });
+  await waitInPage(page, () => document.querySelectorAll('#workloads tbody tr').length >= 3, null, { timeout: 15000 });
   const summary = await page.textContent('#summary');
   check(/^Memory \d+% \| VRAM \d+%$/.test(summary), `header reads "Memory N% | VRAM N%" (${summary})`);
   // The fixture GPUs (fake NVML + AMD sysfs) and host memory give exact shares.
@@ -198,7 +215,7 @@ try {
   await page.selectOption('#plan-kv', 'q8_0');
   await page.fill('#plan-parallel', '2');
   await page.click('#plan-submit');
-  await page.waitForFunction(() => document.querySelector('#plan-kv-total').dataset.ctx === '2048', null, { timeout: 10000 });
+  await waitInPage(page, () => document.querySelector('#plan-kv-total').dataset.ctx === '2048', null, { timeout: 10000 });
   let panel = await readPanel();
   const api2048 = await (await fetch(`${base}/api/v1/plan?model=${encodeURIComponent(modelPath)}&ctx=2048&kv_type=q8_0&parallel=2&flash_attn=on`)).json();
   check(JSON.stringify(api2048) === JSON.stringify(cli2048), 'GET /api/v1/plan returns the document `ai plan --json` prints for the same model, settings and GPUs');
@@ -227,7 +244,7 @@ try {
   for (const v of ['1536', '1280', '1024']) {
     await page.$eval('#plan-slider', (e, val) => { e.value = val; e.dispatchEvent(new Event('input', { bubbles: true })); }, v);
   }
-  await page.waitForFunction(() => document.querySelector('#plan-kv-total').dataset.ctx === '1024', null, { timeout: 10000 });
+  await waitInPage(page, () => document.querySelector('#plan-kv-total').dataset.ctx === '1024', null, { timeout: 10000 });
   await page.waitForTimeout(400);
   const cli1024 = cliPlan(1024);
   panel = await readPanel();
@@ -239,7 +256,7 @@ try {
   // Hostile input is a 4xx naming the problem, shown on the panel.
   await page.fill('#plan-model', join(work, 'no-such-model.gguf'));
   await page.click('#plan-submit');
-  const refusedPlan = await page.waitForFunction(() => /HTTP 422: no GGUF file at/.test(document.querySelector('#plan-verdict').textContent),
+  const refusedPlan = await waitInPage(page, () => /HTTP 422: no GGUF file at/.test(document.querySelector('#plan-verdict').textContent),
     null, { timeout: 10000 }).then(() => true, () => false);
   check(refusedPlan, 'a missing model file is reported on the panel as 422 with the reason');
 
@@ -250,27 +267,27 @@ try {
   const url = (printed.match(/http:\/\/\S+/) || [''])[0];
   check(url === `${base}/#token=${token}`, `ai dashboard prints the URL with the token (${url.replace(token, '<token>')})`);
   await page.goto(url);
-  await page.waitForFunction(() => !document.querySelector('#optimize').disabled, null, { timeout: 10000 });
+  await waitInPage(page, () => !document.querySelector('#optimize').disabled, null, { timeout: 10000 });
   check(!page.url().includes('token'), `token removed from the address bar (${page.url()})`);
   await page.waitForSelector('button[aria-label="Unload qwen3:8b"]', { timeout: 10000 });
 
   // 3. Unload qwen3:8b: Ollama sees keep_alive 0, the row goes away.
   await page.click('button[aria-label="Unload qwen3:8b"]');
-  await page.waitForFunction(() => /unload qwen3:8b: ok/.test(document.querySelector('#message').textContent), null, { timeout: 10000 })
+  await waitInPage(page, () => /unload qwen3:8b: ok/.test(document.querySelector('#message').textContent), null, { timeout: 10000 })
     .catch(() => {});
   const msg = await page.textContent('#message');
   check(/unload qwen3:8b: ok/.test(msg), `page reports the unload (${msg})`);
   check(generates.some((g) => g.model === 'qwen3:8b' && g.keep_alive === 0), `Ollama got POST /api/generate {"model":"qwen3:8b","keep_alive":0} (${JSON.stringify(generates)})`);
-  const gone = await page.waitForFunction(() => ![...document.querySelectorAll('#workloads tbody tr')].some((tr) => tr.innerText.includes('qwen3:8b')), null, { timeout: 10000 })
+  const gone = await waitInPage(page, () => ![...document.querySelectorAll('#workloads tbody tr')].some((tr) => tr.innerText.includes('qwen3:8b')), null, { timeout: 10000 })
     .then(() => true, () => false);
   check(gone, 'qwen3:8b row disappears after the unload');
-  const logged = await page.waitForFunction(() => /unload ollama\/qwen3:8b/.test(document.querySelector('#action-log').textContent), null, { timeout: 10000 })
+  const logged = await waitInPage(page, () => /unload ollama\/qwen3:8b/.test(document.querySelector('#action-log').textContent), null, { timeout: 10000 })
     .then(() => true, () => false);
   check(logged, 'the action log lists the unload');
 
   // 4. Profile switcher: Batch Inference becomes active and is persisted.
   await page.click('.profile[data-profile="batch_inference"]');
-  const switched = await page.waitForFunction(() => document.querySelector('.profile[data-profile="batch_inference"]').classList.contains('active'), null, { timeout: 10000 })
+  const switched = await waitInPage(page, () => document.querySelector('.profile[data-profile="batch_inference"]').classList.contains('active'), null, { timeout: 10000 })
     .then(() => true, () => false);
   check(switched, 'Batch Inference shown as the active profile');
   const persisted = existsSync(join(stateDir, 'active_profile')) ? readFileSync(join(stateDir, 'active_profile'), 'utf8').trim() : '';
@@ -279,14 +296,14 @@ try {
   // 5. A wrong token is refused with a message, not silently.
   await page.evaluate(() => sessionStorage.setItem('ruvector-memopt-token', 'wrong-token-123'));
   await page.reload();
-  await page.waitForFunction(() => !document.querySelector('#optimize').disabled, null, { timeout: 10000 });
+  await waitInPage(page, () => !document.querySelector('#optimize').disabled, null, { timeout: 10000 });
   await page.click('#optimize');
-  const refused = await page.waitForFunction(() => /401/.test(document.querySelector('#message').textContent), null, { timeout: 10000 })
+  const refused = await waitInPage(page, () => /401/.test(document.querySelector('#message').textContent), null, { timeout: 10000 })
     .then(() => true, () => false);
   check(refused, 'a wrong token is reported as 401');
   await page.evaluate((t) => sessionStorage.setItem('ruvector-memopt-token', t), token);
   await page.reload();
-  await page.waitForFunction(() => document.querySelectorAll('#workloads tbody tr').length >= 2, null, { timeout: 10000 });
+  await waitInPage(page, () => document.querySelectorAll('#workloads tbody tr').length >= 2, null, { timeout: 10000 });
   await page.waitForTimeout(1500);  // a few live samples on the charts
 
   // 6. The memory map: per device, name and used / total equal the API's
@@ -295,7 +312,7 @@ try {
   const mapDevices = (doc.memory_map && doc.memory_map.devices) || [];
   check(mapDevices.filter((d) => d.id !== 'ram').length === doc.gpus.length && doc.gpus.length >= 2,
     `the status document maps every GPU (${mapDevices.map((d) => d.id).join(', ')})`);
-  await page.waitForFunction((n) => document.querySelectorAll('#map-devices .device').length === n,
+  await waitInPage(page, (n) => document.querySelectorAll('#map-devices .device').length === n,
     mapDevices.length, { timeout: 10000 });
   const shown = await page.$$eval('#map-devices .device', (ds) => ds.map((d) => {
     const bar = d.querySelector('.bar');
@@ -332,8 +349,8 @@ try {
 
   // 7. Timelines: one per device; the unload (step 3) is a marker with its
   //    reason; each range is read from the daemon's downsampled history.
-  await page.waitForFunction(() => document.querySelectorAll('#timelines .timeline').length >= 3, null, { timeout: 10000 });
-  const markers = await page.waitForFunction(() => [...document.querySelectorAll('#timelines .marker')]
+  await waitInPage(page, () => document.querySelectorAll('#timelines .timeline').length >= 3, null, { timeout: 10000 });
+  const markers = await waitInPage(page, () => [...document.querySelectorAll('#timelines .marker')]
     .filter((m) => /unload ollama\/qwen3:8b/.test(m.getAttribute('aria-label')) &&
       /why: requested through the API/.test(m.title)).length > 0, null, { timeout: 10000 }).then(() => true, () => false);
   check(markers, 'the unload appears on a timeline as a marker with what and why');
@@ -349,14 +366,14 @@ try {
   const bad = await fetch(`${base}/api/v1/history?series=ruvector_gpu_memory_used_bytes&range=1y`);
   check(bad.status === 400 && /'1y' is not one of/.test((await bad.json()).error), 'an unknown range is a 400 naming it');
   // The last range's points are drawn once its response is read: wait for them.
-  const greenPixels = () => {
+  const greenPixels = (over) => {
     const c = document.querySelector('#timelines .timeline[data-device="ram"] canvas');
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let colored = 0;
     for (let i = 0; i < d.length; i += 4) if (d[i + 1] > 100 && d[i] < 100 && d[i + 3] > 0) colored++;
-    return colored;
+    return over === undefined ? colored : colored > over;
   };
-  await page.waitForFunction(`(${greenPixels})() > 20`, null, { timeout: 10000 }).catch(() => {});
+  await waitInPage(page, greenPixels, 20, { timeout: 10000 }).catch(() => {});
   const drawn = await page.evaluate(greenPixels);
   check(drawn > 20, `RAM timeline has a drawn line (${drawn} green pixels)`);
 
@@ -366,7 +383,7 @@ try {
     const gw = (await (await fetch(`${base}/api/v1/status`)).json()).gateway;
     check(gw && gw.reachable === true && gw.models.length === 3,
       `status carries the gateway section (${JSON.stringify(gw && [gw.listen, gw.reachable, gw.error])})`);
-    await page.waitForFunction(() => !document.querySelector('#gateway').hidden &&
+    await waitInPage(page, () => !document.querySelector('#gateway').hidden &&
       document.querySelectorAll('#gateway-models tbody tr').length > 0, null, { timeout: 10000 });
     const rows = await page.$$eval('#gateway-models tbody tr', (trs) => trs.map((tr) =>
       ({ model: tr.dataset.model, cells: [...tr.cells].map((c) => c.textContent) })));
@@ -389,7 +406,7 @@ try {
   //    plan on the panel.
   await page.fill('#plan-model', modelPath);
   await page.click('#plan-submit');
-  const planShown = await page.waitForFunction(() => /^Fits/.test(document.querySelector('#plan-verdict').textContent),
+  const planShown = await waitInPage(page, () => /^Fits/.test(document.querySelector('#plan-verdict').textContent),
     null, { timeout: 10000 }).then(() => true, () => false);
   check(planShown, 'a plan is on the panel for the screenshots');
   await page.evaluate(axeSource);
