@@ -4,6 +4,10 @@
 // and 2x delay mismatch), and times one simulated trace set.
 // Run: build/policy_sim_bench --benchmark_filter=NONE   (tables only)
 //      build/policy_sim_bench --json                    (held-out figures)
+// The planner's error on llama.cpp loads is the one measured against
+// llama.cpp (sim::PlannerError::kMeasured); --planner-error=total6 runs every
+// part with the whole estimate up to 6 % over instead, and the tables and
+// --json also report the held-out set under it beside the measured one.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -71,6 +75,7 @@ int main(int argc, char** argv) {
   double explain_mismatch = 1;
   bool summary = false;
   uint32_t diagnose_seed = sim::kTuningSeed;
+  sim::PlannerError planner_error = sim::PlannerError::kMeasured;
   PolicyTuning tuning;
   // Knobs a tuning session may try (--knob=NAME=VALUE): only the tuning
   // set is printed while one is set.
@@ -109,6 +114,14 @@ int main(int argc, char** argv) {
       knob_set = true;
     }
     if (std::strcmp(argv[i], "--json") == 0) json = true;
+    if (std::strncmp(argv[i], "--planner-error=", 16) == 0) {
+      const std::string v = argv[i] + 16;
+      if (v != "measured" && v != "total6") {
+        std::cerr << "policy_sim_bench: --planner-error is measured or total6\n";
+        return 2;
+      }
+      planner_error = v == "total6" ? sim::PlannerError::kTotal6 : sim::PlannerError::kMeasured;
+    }
     if (std::strcmp(argv[i], "--misses") == 0) misses = true;
     if (std::strcmp(argv[i], "--verbose") == 0) verbose = true;
     if (std::strncmp(argv[i], "--mismatch=", 11) == 0) explain_mismatch = std::atof(argv[i] + 11);
@@ -127,7 +140,7 @@ int main(int argc, char** argv) {
   if (summary || knob_set) {
     // The tuning set only, one line per group: for trying knobs.
     const auto rows =
-        sim::evaluate(sim::make_traces(per_kind, sim::kTuningSeed), p, s, tuning, mismatches);
+        sim::evaluate(sim::make_traces(per_kind, sim::kTuningSeed, planner_error), p, s, tuning, mismatches);
     for (const auto& r : rows) {
       if (r.mode != sim::Mode::kPredictive) continue;
       std::printf("%-22s %.1fx prevented %3d/%3d %5.1f%%  wasted %3d/%3d %5.1f%%\n",
@@ -140,7 +153,7 @@ int main(int argc, char** argv) {
     // The tuning set's failures, one line each (for --explain=N): a
     // preventable OOM the engine let happen, or actions in a trace that
     // would not have run out. Never the held-out set: it is for reporting.
-    const auto traces = sim::make_traces(per_kind, diagnose_seed);
+    const auto traces = sim::make_traces(per_kind, diagnose_seed, planner_error);
     for (size_t i = 0; i < traces.size(); ++i) {
       const auto& t = traces[i];
       const auto base = sim::run_trace(t, sim::Mode::kNothing, p, s);
@@ -163,7 +176,7 @@ int main(int argc, char** argv) {
   if (explain >= 0) {
     // One tuning-set trace, step by step: what the engine did and why (and
     // whether the GPU would have run out without it).
-    const auto traces = sim::make_traces(per_kind, diagnose_seed);
+    const auto traces = sim::make_traces(per_kind, diagnose_seed, planner_error);
     if (explain >= static_cast<int>(traces.size())) {
       std::cerr << "policy_sim_bench: --explain=N: N must be below " << traces.size() << "\n";
       return 2;
@@ -184,11 +197,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (json) {
-    const auto rows =
-        sim::evaluate(sim::make_traces(per_kind, sim::kHeldOutSeed), p, s, {}, mismatches);
+    const auto rows = sim::evaluate(sim::make_traces(per_kind, sim::kHeldOutSeed, planner_error),
+                                    p, s, {}, mismatches);
     const auto& all1 = find(rows, "all", sim::Mode::kPredictive, 1.0);
     nlohmann::json j = {{"set", "held-out"},
                         {"seed", sim::kHeldOutSeed},
+                        {"planner_error", planner_error == sim::PlannerError::kMeasured
+                                              ? "measured"
+                                              : "total6"},
                         {"traces", all1.traces},
                         {"oom_prevented_percent", all1.prevented_percent()},
                         {"wasted_actions_percent", all1.wasted_percent()},
@@ -202,6 +218,24 @@ int main(int argc, char** argv) {
       groups[r.group] = row_json(r);
     }
     j["predictive_by_group"] = groups;
+    if (planner_error == sim::PlannerError::kMeasured) {
+      // The same held-out traces with the planner's whole figure up to 6 %
+      // over (a GPU backend whose buffers were not checked against llama.cpp).
+      const auto alt = sim::evaluate(
+          sim::make_traces(per_kind, sim::kHeldOutSeed, sim::PlannerError::kTotal6), p, s, {},
+          mismatches);
+      nlohmann::json by = nlohmann::json::object();
+      for (const auto& r : alt) {
+        if (r.mode != sim::Mode::kPredictive || r.mismatch != 1.0) continue;
+        by[r.group] = row_json(r);
+      }
+      j["planner_error_total6"] = {
+          {"oom_prevented_percent", find(alt, "all", sim::Mode::kPredictive).prevented_percent()},
+          {"wasted_actions_percent", find(alt, "all", sim::Mode::kPredictive).wasted_percent()},
+          {"oom_prevented_percent_at_1_5x_delay",
+           find(alt, "all", sim::Mode::kPredictive, 1.5).prevented_percent()},
+          {"predictive_by_group", by}};
+    }
     // VRAM efficiency over replayed days (a week: seven seeds), with the
     // daemon's engine (profile local_llm) and without it (Ollama's
     // keep_alive alone).
@@ -235,11 +269,18 @@ int main(int argc, char** argv) {
   const struct {
     const char* name;
     uint32_t seed;
-  } sets[] = {{"tuning set", sim::kTuningSeed}, {"held-out set", sim::kHeldOutSeed}};
+    sim::PlannerError error;
+  } sets[] = {{"tuning set", sim::kTuningSeed, planner_error},
+              {"held-out set", sim::kHeldOutSeed, planner_error},
+              {"held-out set, planner +0..6 % of the whole", sim::kHeldOutSeed,
+               sim::PlannerError::kTotal6}};
   for (const auto& set : sets) {
-    auto traces = sim::make_traces(per_kind, set.seed);
+    if (set.error != planner_error && planner_error != sim::PlannerError::kMeasured) continue;
+    auto traces = sim::make_traces(per_kind, set.seed, set.error);
     std::cout << "Policy simulator, " << set.name << ": " << traces.size() << " traces (seed "
-              << set.seed << "), profile local_llm, delays learned from the world at 1x\n"
+              << set.seed << "), profile local_llm, delays learned from the world at 1x, planner "
+              << (set.error == sim::PlannerError::kMeasured ? "error as measured" : "+0..6 %")
+              << "\n"
               << sim::format_table(sim::evaluate(traces, p, s, {}, mismatches)) << "\n";
   }
   benchmark::Initialize(&argc, argv);

@@ -103,8 +103,16 @@ std::vector<ActionDelayStats> learn_delays(const DelayModel& m, uint32_t seed, i
 constexpr uint32_t kTuningSeed = 20261127;
 constexpr uint32_t kHeldOutSeed = 20261201;
 
+// How far the planner's estimate of a llama.cpp load (Ollama's or
+// llama-server's) is from what the load takes. kMeasured: weights and KV
+// exact, the compute buffer +0..+10 % (docs/estimate-accuracy.md, llama.cpp's
+// CPU backend); kTotal6: the whole figure +0..+6 % (the model before that
+// table existed; kept to report a GPU backend whose buffers are unchecked).
+enum class PlannerError { kMeasured, kTotal6 };
+
 // `count_per_kind` traces of each kind from `seed`.
-std::vector<Trace> make_traces(int count_per_kind, uint32_t seed);
+std::vector<Trace> make_traces(int count_per_kind, uint32_t seed,
+                               PlannerError planner_error = PlannerError::kMeasured);
 std::vector<std::string> trace_kinds();
 
 enum class Mode { kNothing, kThresholdOnly, kPredictive };
