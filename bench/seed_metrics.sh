@@ -19,19 +19,36 @@
 #                       over a replayed week in the simulator, with the
 #                       daemon's engine (README "Seed metrics")
 #
-# usage: bench/seed_metrics.sh [--json] [--quick] [BUILD_DIR]
+# usage: bench/seed_metrics.sh [--json] [--quick] [--pairs N] [--requests N] [BUILD_DIR]
 #   --quick: 2 A/B pairs of 4 requests, 30 traces per kind (the smoke test)
+#   --pairs, --requests: the overhead's A/B pairs and the requests in each
+#     arm (default 20 pairs of 150 requests: arms of about 6 s on the tiny
+#     model, so the daemon polls the server several times in each)
 set -euo pipefail
 json=0
 quick=0
 build=""
-for a in "$@"; do
-  case "$a" in
+opt_pairs=""
+opt_requests=""
+count() {  # a whole number 1..10000 for option $1, or exit 2
+  case "$2" in
+    '' | *[!0-9]*) echo "seed_metrics.sh: $1 needs a whole number, not '$2'" >&2; exit 2 ;;
+  esac
+  if [ "${#2}" -gt 5 ] || [ "$2" -lt 1 ] || [ "$2" -gt 10000 ]; then
+    echo "seed_metrics.sh: $1 must be 1..10000, not $2" >&2
+    exit 2
+  fi
+}
+while [ $# -gt 0 ]; do
+  case "$1" in
     --json) json=1 ;;
     --quick) quick=1 ;;
-    -*) echo "seed_metrics.sh: unknown option $a (known: --json, --quick)" >&2; exit 2 ;;
-    *) build=$a ;;
+    --pairs) count --pairs "${2-}"; opt_pairs=$2; shift ;;
+    --requests) count --requests "${2-}"; opt_requests=$2; shift ;;
+    -*) echo "seed_metrics.sh: unknown option $1 (known: --json, --quick, --pairs N, --requests N)" >&2; exit 2 ;;
+    *) build=$1 ;;
   esac
+  shift
 done
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${build:-$src/build}
@@ -40,7 +57,9 @@ for f in "$cli" "$build/policy_sim_bench" "$build/make_tiny_models"; do
   [ -x "$f" ] || { echo "seed_metrics.sh: $f is missing; build first (scripts/build.sh)" >&2; exit 1; }
 done
 command -v node >/dev/null || { echo "seed_metrics.sh: node is missing (scripts/setup.sh)" >&2; exit 1; }
-if [ "$quick" = 1 ]; then pairs=2; requests=4; per_kind=30; runs=2; else pairs=10; requests=20; per_kind=""; runs=3; fi
+if [ "$quick" = 1 ]; then pairs=2; requests=4; per_kind=30; runs=2; else pairs=20; requests=150; per_kind=""; runs=3; fi
+pairs=${opt_pairs:-$pairs}
+requests=${opt_requests:-$requests}
 
 work=$(mktemp -d)
 server_pid=""
@@ -122,13 +141,19 @@ log "KV right-sizing and preload on llama.cpp..."
 (cd "$src/tests/node" && node seed_kv_preload.mjs --model "$model" --ctx 8192 --requests 3 \
   --runs "$runs") >"$work/kv.json"
 
-python3 - "$work" "$json" <<'PY'
+python3 - "$work" "$json" "$requests" <<'PY'
 import json, statistics, sys
 work, as_json = sys.argv[1], sys.argv[2] == "1"
 sim = json.load(open(f"{work}/sim.json"))
 kv = json.load(open(f"{work}/kv.json"))
 pairs = [tuple(map(float, l.split())) for l in open(f"{work}/pairs") if l.strip()]
 losses = [100 * (1 - b / a) for a, b in pairs]
+# The median's 95 % interval by resampling the pairs (a fixed seed: the
+# same pairs give the same interval): the noise the target must be under.
+import random
+rng = random.Random(20261204)
+boot = sorted(statistics.median(rng.choices(losses, k=len(losses))) for _ in range(2000))
+ci95 = [boot[int(0.025 * len(boot))], boot[int(0.975 * len(boot)) - 1]]
 cpu = [tuple(map(float, l.split())) for l in open(f"{work}/daemon_cpu") if l.strip()]
 cpu_percent = (100 * sum(t / hz for t, hz, _ in cpu) / sum(w for _, _, w in cpu)) if cpu else None
 out = {
@@ -137,6 +162,8 @@ out = {
     "oom_prevented_percent_at_1_5x_delay": sim["oom_prevented_percent_at_1_5x_delay"],
     "overhead_percent": statistics.median(losses),
     "overhead_spread_percent": statistics.stdev(losses) if len(losses) > 1 else None,
+    "overhead_ci95_percent": ci95,
+    "overhead_requests_per_arm": int(sys.argv[3]),
     "overhead_pairs": [{"without_tokens_per_s": a, "with_tokens_per_s": b} for a, b in pairs],
     "daemon_cpu_percent_of_one_core": cpu_percent,
     "kv_saved_percent": kv["kv_saved_percent"],
@@ -163,6 +190,7 @@ rows = [
     ("wasted actions", f(out["wasted_actions_percent"], " %"), "<= 5 %"),
     ("daemon overhead (median, +/- sd)",
      f(out["overhead_percent"], " %") + " +/- " + f(out["overhead_spread_percent"], " %"), "< 1 %"),
+    ("  its median's 95 % interval", f(ci95[0], " %") + ".." + f(ci95[1], " %"), ""),
     ("daemon CPU (1 Hz, share of one core)", f(out["daemon_cpu_percent_of_one_core"], " %"), ""),
     ("KV cache saved (right-sized)", f(out["kv_saved_percent"], " %"), ""),
     ("preload speedup (first token)", f(out["preload_speedup"], "x"), ""),
