@@ -21,5 +21,9 @@ assert d["kv_bytes_after"] < d["kv_bytes_before"], d
 assert d["preload_speedup"] > 1, d["preload_speedup"]
 assert d["vram_efficiency_percent"] > d["vram_efficiency_percent_without_policy"], d
 assert len(d["overhead_pairs"]) >= 2, d["overhead_pairs"]
+assert d["overhead_requests_per_arm"] == 4, d["overhead_requests_per_arm"]
+lo, hi = d["overhead_ci95_percent"]
+losses = [100 * (1 - p["with_tokens_per_s"] / p["without_tokens_per_s"]) for p in d["overhead_pairs"]]
+assert min(losses) - 1e-9 <= lo <= d["overhead_percent"] <= hi <= max(losses) + 1e-9, (lo, hi, losses)
 print("seed metrics:", {k: round(d[k], 2) for k in keys})
 PY
