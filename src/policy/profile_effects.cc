@@ -15,22 +15,23 @@ const std::vector<ProfileKeyEffect> kEffects = {
     {"auto_offload_threshold", "policy engine: VRAM share that starts freeing memory", ""},
     {"auto_compact_threshold", "policy engine: VRAM share that starts right-sizing contexts", ""},
     {"prefer_throughput", "policy engine: slots kept when right-sizing (latency keeps one)", ""},
-    {"dynamic_batching", "",
-     "advice only: serve does not start backends with runtime_settings() yet; "
-     "it would give llama.cpp "
-     "--parallel <max_batch_size>, vLLM --max-num-seqs <max_batch_size>, Ollama "
-     "OLLAMA_NUM_PARALLEL in its server's environment"},
-    {"continuous_batching", "",
-     "advice only: serve does not start backends with runtime_settings() yet; "
-     "it would give llama.cpp "
-     "--cont-batching / --no-cont-batching (vLLM always batches continuously)"},
+    {"dynamic_batching",
+     "serve: models with profile_settings = true start llama.cpp with --parallel "
+     "<max_batch_size> (1 when off); the planner sizes that many sequences. vLLM and Ollama "
+     "are not started by us: vLLM --max-num-seqs, Ollama OLLAMA_NUM_PARALLEL",
+     ""},
+    {"continuous_batching",
+     "serve: models with profile_settings = true start llama.cpp with --cont-batching, or "
+     "--no-cont-batching when off (vLLM always batches continuously)",
+     ""},
     {"max_batch_size",
      "policy engine: slots kept when right-sizing for throughput; the slot count of "
      "dynamic_batching",
      ""},
     {"numa_aware",
-     "Ollama reloads by the daemon: the numa option (llama.cpp: --numa distribute, or "
-     "numactl on the GPU's node, once serve starts backends with runtime_settings())",
+     "Ollama reloads by the daemon: the numa option; serve (profile_settings = true): "
+     "llama.cpp --numa distribute, or under numactl on the GPUs' NUMA node when they share "
+     "one and numactl is installed (--numa numactl)",
      ""},
     {"clear_cache_between_generations",
      "policy engine: ComfyUI /free and A1111 unload after each finished render", ""},

@@ -81,10 +81,15 @@ Status parse_model(const toml::table &t, const std::string &path, const std::str
       why = text(node, m.model);
     } else if (key == "load_timeout_seconds") {
       why = integer_in(node, 1, 3600, m.load_timeout_seconds);
+    } else if (key == "profile_settings") {
+      if (auto b = node.value_exact<bool>())
+        m.profile_settings = *b;
+      else
+        why = "must be true or false";
     } else {
       return make_error(where(path, node) + ": unknown key 'serve.models.\"" + name + "\"." + key +
                         "' (known: command, gguf, ttl_seconds, pinned, priority, runtime, "
-                        "endpoint, model, load_timeout_seconds)");
+                        "endpoint, model, load_timeout_seconds, profile_settings)");
     }
     if (!why.empty()) {
       return make_error(where(path, node) + ": key 'serve.models.\"" + name + "\"." + key + "' " +
@@ -102,6 +107,11 @@ Status parse_model(const toml::table &t, const std::string &path, const std::str
   }
   if (!m.runtime.empty() && (m.endpoint.empty() || m.model.empty())) {
     return make_error(at + " with runtime = \"" + m.runtime + "\" needs endpoint and model");
+  }
+  if (m.profile_settings && m.command.empty()) {
+    // The gateway starts nothing for it: there is no command to add flags to.
+    return make_error(at + " has profile_settings = true without a command; the settings go "
+                           "to servers the gateway starts");
   }
   if (!m.command.empty() && (!m.endpoint.empty() || !m.model.empty())) {
     // They would be ignored: the gateway talks to the server it starts.

@@ -25,6 +25,10 @@ struct ModelConfig {
   std::string endpoint;                // their base URL
   std::string model;                   // the runtime's own name for it
   int64_t load_timeout_seconds = 300;  // a command that is not answering by then failed
+  // true: the command is started with the active profile's runtime settings
+  // (policy::runtime_settings for llama.cpp: --parallel, --cont-batching,
+  // --numa, numactl on the GPU's node); a flag the command gives wins.
+  bool profile_settings = false;
   bool started_by_gateway() const { return !command.empty(); }
 };
 

@@ -121,6 +121,11 @@ TEST(ServeConfig, ErrorsNameTheFileLineAndKey) {
        "c:1: model \"a\" has a command and endpoint, which go with runtime"},
       {"[serve.models.a]\ncommand = [\"x\", \"${PORT}\"]\nmodel = \"m\"\n",
        "has a command and model, which go with runtime"},
+      {"[serve.models.a]\ncommand = [\"x\", \"${PORT}\"]\nprofile_settings = \"yes\"\n",
+       "key 'serve.models.\"a\".profile_settings' must be true or false"},
+      {"[serve.models.a]\nruntime = \"ollama\"\nendpoint = \"http://127.0.0.1:1\"\nmodel = "
+       "\"m\"\nprofile_settings = true\n",
+       "has profile_settings = true without a command"},
       {"[serve]\n", "names no model"},
       {"[daemon]\napply = true\n", "no [serve] table"},
       {"[serve\n", "not valid TOML"},

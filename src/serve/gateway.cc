@@ -22,6 +22,7 @@
 #include "gguf/model_info.h"
 #include "gpu/collect.h"
 #include "policy/preload_predictor.h"
+#include "policy/profile_effects.h"
 #include "policy/profile.h"
 #include "proc/host_memory.h"
 #include "runtimes/http.h"
@@ -97,9 +98,10 @@ void send_error(httplib::Response &res, int status, const std::string &message, 
 
 struct Gateway::Impl {
   struct Model {
-    ModelConfig cfg;
+    ModelConfig cfg;  // command: as it is started (profile settings added)
     ModelPlan plan;
     std::string log_path;
+    std::string settings_profile;  // the profile whose settings the command got ("" none)
     State state = State::kStopped;
     int in_flight = 0;
     std::deque<uint64_t> queue;  // tickets, FIFO
@@ -1300,13 +1302,21 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions options) {
 
   // The devices the budget applies to.
   double reserve_vram_percent = 90, reserve_ram_gb = 8;
-  if (!cfg.memory_budget_bytes) {
+  const bool settings_wanted =
+      std::any_of(cfg.models.begin(), cfg.models.end(),
+                  [](const ModelConfig &m) { return m.profile_settings; });
+  std::optional<policy::Profile> profile;  // the active one, when it is needed
+  if (!cfg.memory_budget_bytes || settings_wanted) {
     auto profiles = policy::load_profiles(impl->opts.config_path);
     if (!profiles) return profiles.error();
     auto active = policy::active_profile(impl->opts.state_dir);
     const policy::Profile *p =
         profiles->find(active ? *active : std::string(policy::kDefaultProfile));
-    if (p) reserve_vram_percent = p->reserve_vram_percent, reserve_ram_gb = p->reserve_ram_gb;
+    if (p) {
+      profile = *p;
+      if (!cfg.memory_budget_bytes)
+        reserve_vram_percent = p->reserve_vram_percent, reserve_ram_gb = p->reserve_ram_gb;
+    }
   }
   if (!impl->opts.gpus) {
     impl->opts.gpus = std::make_shared<gpu::GpuCollector>(
@@ -1327,6 +1337,25 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions options) {
     impl->device_gpus.push_back(static_cast<int>(g.index));
   }
   impl->on_gpus = !impl->devices.empty();
+  // Where a started backend runs: the budget GPUs' NUMA node when they all
+  // share one (numactl binds it there), else llama.cpp spreads itself.
+  policy::LaunchPlace place;
+  {
+    std::optional<int> node;
+    bool one_node = impl->on_gpus;
+    for (const auto &g : snap.gpus) {
+      if (g.integrated || !g.memory_free_bytes) continue;
+      if (!g.numa_node || *g.numa_node < 0 || (node && *node != *g.numa_node)) one_node = false;
+      if (g.numa_node) node = *g.numa_node;
+    }
+    if (one_node && node) {
+      place.gpu_numa_node = *node;
+      const char *path_env = getenv("PATH");
+      place.numactl_available =
+          resolve_program("numactl", path_env ? path_env : "/usr/local/bin:/usr/bin:/bin")
+              .ok();
+    }
+  }
   if (!impl->on_gpus) {
     uint64_t budget = cfg.memory_budget_bytes.value_or(0);
     if (!cfg.memory_budget_bytes) {
@@ -1344,8 +1373,19 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions options) {
   for (const auto &mc : cfg.models) {
     auto m = std::make_unique<Impl::Model>();
     m->cfg = mc;
+    if (mc.profile_settings) {
+      // The command as it will run, planned as it will run: the active
+      // profile's llama.cpp settings added where the command sets none.
+      if (!profile) {
+        return make_error("model \"" + mc.name +
+                          "\": profile_settings = true, but the active profile is not defined");
+      }
+      const auto settings = policy::runtime_settings(*profile, "llamacpp", place);
+      m->cfg.command = policy::with_runtime_settings(mc.command, settings);
+      m->settings_profile = profile->name;
+    }
     if (mc.started_by_gateway()) {
-      auto plan = plan_model(mc, impl->on_gpus, impl->devices.size());
+      auto plan = plan_model(m->cfg, impl->on_gpus, impl->devices.size());
       if (!plan) return plan.error();
       m->plan = std::move(*plan);
       std::string file = mc.name;
@@ -1523,6 +1563,8 @@ json Gateway::state_json() const {
               {"last_error", m->last_error}};
     if (m->cfg.started_by_gateway()) {
       j["log"] = m->log_path;
+      j["command"] = m->cfg.command;  // as started (with ${PORT} still in it)
+      j["profile_settings"] = m->settings_profile.empty() ? json(nullptr) : json(m->settings_profile);
       if (m->proc) {
         j["pid"] = m->proc->pid();
         j["port"] = m->port;

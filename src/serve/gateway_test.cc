@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "policy/profile.h"
 #include "serve/gateway_test_support.h"
 #include "support/gguf_models.h"
 #include "support/temp_dir.h"
@@ -230,6 +231,55 @@ TEST_F(GatewayPreload, ReadsTheGpusThroughTheCollectorItIsGiven) {
   ASSERT_EQ(chat(gw->port(), "tiny-b"), 200);
   EXPECT_EQ(model_state(*gw, "tiny-a")["evictions"], 1);
   EXPECT_GE(shared->samples(), 4u);  // the held bytes, then at least one "gone" read
+  gw->stop();
+}
+
+// profile_settings = true: the command is planned and started with the
+// active profile's llama.cpp settings (issue 14: dynamic_batching,
+// continuous_batching and numa_aware act); a flag the command gives wins; a
+// model without it runs as written.
+TEST_F(GatewayPreload, StartsACommandWithTheActiveProfilesSettings) {
+  ASSERT_TRUE(policy::set_active_profile(dir_.path(), "batch_inference"));
+  GatewayOptions o;
+  o.config.listen = "127.0.0.1:0";
+  o.config.memory_budget_bytes = 1ull << 40;
+  ModelConfig a = model("tiny-a");
+  a.profile_settings = true;
+  ModelConfig b = model("tiny-b");
+  b.profile_settings = true;
+  b.command.insert(b.command.end(), {"-np", "2", "--no-cont-batching"});
+  ModelConfig c = model("tiny-c");
+  o.config.models = {a, b, c};
+  o.config_path = dir_.file("config.toml");  // none there: the built-in profiles
+  auto gw = test_support::create_ram_gateway(std::move(o), dir_.path());
+  ASSERT_TRUE(gw && gw->start());
+  auto with = [](std::vector<std::string> v, std::initializer_list<const char *> more) {
+    v.insert(v.end(), more.begin(), more.end());
+    return v;
+  };
+  // batch_inference: 32 slots, continuous batching; no GPU here, so
+  // llama.cpp spreads itself over the NUMA nodes.
+  const json sa = model_state(*gw, "tiny-a");
+  EXPECT_EQ(sa["profile_settings"], "batch_inference");
+  EXPECT_EQ(sa["command"].get<std::vector<std::string>>(),
+            with(a.command, {"--numa", "distribute", "--cont-batching", "--parallel", "32"}));
+  EXPECT_EQ(sa["plan"].get<std::string>().rfind("ctx 8 x 32,", 0), 0u) << sa["plan"];
+  const json sb = model_state(*gw, "tiny-b");
+  EXPECT_EQ(sb["command"].get<std::vector<std::string>>(),
+            with(b.command, {"--numa", "distribute"}));
+  EXPECT_EQ(sb["plan"].get<std::string>().rfind("ctx 128 x 2,", 0), 0u) << sb["plan"];
+  const json sc = model_state(*gw, "tiny-c");
+  EXPECT_TRUE(sc["profile_settings"].is_null());
+  EXPECT_EQ(sc["command"].get<std::vector<std::string>>(), c.command);
+  EXPECT_EQ(sc["plan"].get<std::string>().rfind("ctx 256 x 1,", 0), 0u) << sc["plan"];
+  // What runs is what the state says: the backend's own command line.
+  ASSERT_EQ(chat(gw->port(), "tiny-a"), 200);
+  const int pid = model_state(*gw, "tiny-a")["pid"].get<int>();
+  std::ifstream f("/proc/" + std::to_string(pid) + "/cmdline");
+  std::string cmdline((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_NE(cmdline.find(std::string("--cont-batching\0--parallel\0" "32\0", 30)),
+            std::string::npos)
+      << cmdline;
   gw->stop();
 }
 
