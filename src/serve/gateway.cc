@@ -1515,6 +1515,31 @@ void Gateway::stop() {
   lock.unlock();
 }
 
+namespace {
+
+// A command as /serve/state shows it: the value of a flag that carries a
+// secret (llama-server's --api-key, a Hugging Face token) is not repeated.
+std::vector<std::string> redact_secrets(const std::vector<std::string> &argv) {
+  static const char *const kSecretFlags[] = {"--api-key", "--hf-token", "-hft"};
+  std::vector<std::string> out = argv;
+  for (size_t i = 0; i < out.size(); ++i) {
+    for (const char *flag : kSecretFlags) {
+      const std::string f(flag);
+      if (out[i] == f && i + 1 < out.size()) {
+        out[++i] = "<redacted>";
+        break;
+      }
+      if (out[i].rfind(f + "=", 0) == 0) {
+        out[i] = f + "=<redacted>";
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 json Gateway::state_json() const {
   const Impl &d = *impl_;
   std::lock_guard lock(d.mu);
@@ -1563,7 +1588,7 @@ json Gateway::state_json() const {
               {"last_error", m->last_error}};
     if (m->cfg.started_by_gateway()) {
       j["log"] = m->log_path;
-      j["command"] = m->cfg.command;  // as started (with ${PORT} still in it)
+      j["command"] = redact_secrets(m->cfg.command);  // as started (${PORT} still in it)
       j["profile_settings"] = m->settings_profile.empty() ? json(nullptr) : json(m->settings_profile);
       if (m->proc) {
         j["pid"] = m->proc->pid();

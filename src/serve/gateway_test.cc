@@ -249,6 +249,7 @@ TEST_F(GatewayPreload, StartsACommandWithTheActiveProfilesSettings) {
   b.profile_settings = true;
   b.command.insert(b.command.end(), {"-np", "2", "--no-cont-batching"});
   ModelConfig c = model("tiny-c");
+  c.command.insert(c.command.end(), {"--api-key", "s3cret", "--hf-token=hf_abc"});
   o.config.models = {a, b, c};
   o.config_path = dir_.file("config.toml");  // none there: the built-in profiles
   auto gw = test_support::create_ram_gateway(std::move(o), dir_.path());
@@ -270,7 +271,13 @@ TEST_F(GatewayPreload, StartsACommandWithTheActiveProfilesSettings) {
   EXPECT_EQ(sb["plan"].get<std::string>().rfind("ctx 128 x 2,", 0), 0u) << sb["plan"];
   const json sc = model_state(*gw, "tiny-c");
   EXPECT_TRUE(sc["profile_settings"].is_null());
-  EXPECT_EQ(sc["command"].get<std::vector<std::string>>(), c.command);
+  // As written, but a secret's value is not shown.
+  auto shown = c.command;
+  shown[shown.size() - 2] = "<redacted>";
+  shown.back() = "--hf-token=<redacted>";
+  EXPECT_EQ(sc["command"].get<std::vector<std::string>>(), shown);
+  EXPECT_EQ(sc.dump().find("s3cret"), std::string::npos);
+  EXPECT_EQ(sc.dump().find("hf_abc"), std::string::npos);
   EXPECT_EQ(sc["plan"].get<std::string>().rfind("ctx 256 x 1,", 0), 0u) << sc["plan"];
   // What runs is what the state says: the backend's own command line.
   ASSERT_EQ(chat(gw->port(), "tiny-a"), 200);
