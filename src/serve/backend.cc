@@ -72,11 +72,15 @@ Result<std::string> resolve_program(const std::string &program, const std::strin
   return make_error(program + ": not found on PATH (give its full path in command)");
 }
 
+Result<std::string> resolve_program(const std::string &program) {
+  const char *path_env = getenv("PATH");
+  return resolve_program(program, path_env ? path_env : "/usr/local/bin:/usr/bin:/bin");
+}
+
 Result<BackendProcess> BackendProcess::start(const std::vector<std::string> &argv,
                                              const std::string &log_path) {
   if (argv.empty()) return make_error("empty command");
-  const char *path_env = getenv("PATH");
-  auto exe = resolve_program(argv[0], path_env ? path_env : "/usr/local/bin:/usr/bin:/bin");
+  auto exe = resolve_program(argv[0]);
   if (!exe) return exe.error();
   int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (log < 0)

@@ -24,6 +24,8 @@ std::vector<std::string> substitute_port(const std::vector<std::string> &argv, i
 // The program's path: as given when it holds a '/', else the first
 // executable match on PATH.
 Result<std::string> resolve_program(const std::string &program, const std::string &path_env);
+// The same on this process's PATH (/usr/local/bin:/usr/bin:/bin when unset).
+Result<std::string> resolve_program(const std::string &program);
 
 class BackendProcess {
  public:

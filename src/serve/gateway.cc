@@ -1323,8 +1323,10 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions options) {
         gpu::GpuRoots{impl->opts.proc_root, impl->opts.sys_root, impl->opts.nvml_library});
   }
   auto snap = impl->opts.gpus->sample();
+  std::vector<int> numa_nodes;  // of the budget GPUs (-1: unknown)
   for (const auto &g : snap.gpus) {
     if (g.integrated || !g.memory_free_bytes) continue;
+    numa_nodes.push_back(g.numa_node.value_or(-1));
     uint64_t budget = cfg.memory_budget_bytes.value_or(0);
     if (!cfg.memory_budget_bytes) {
       // auto: free memory minus the share the active profile keeps free.
@@ -1340,21 +1342,11 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions options) {
   // Where a started backend runs: the budget GPUs' NUMA node when they all
   // share one (numactl binds it there), else llama.cpp spreads itself.
   policy::LaunchPlace place;
-  {
-    std::optional<int> node;
-    bool one_node = impl->on_gpus;
-    for (const auto &g : snap.gpus) {
-      if (g.integrated || !g.memory_free_bytes) continue;
-      if (!g.numa_node || *g.numa_node < 0 || (node && *node != *g.numa_node)) one_node = false;
-      if (g.numa_node) node = *g.numa_node;
-    }
-    if (one_node && node) {
-      place.gpu_numa_node = *node;
-      const char *path_env = getenv("PATH");
-      place.numactl_available =
-          resolve_program("numactl", path_env ? path_env : "/usr/local/bin:/usr/bin:/bin")
-              .ok();
-    }
+  if (!numa_nodes.empty() && numa_nodes[0] >= 0 &&
+      std::all_of(numa_nodes.begin(), numa_nodes.end(),
+                  [&](int n) { return n == numa_nodes[0]; })) {
+    place.gpu_numa_node = numa_nodes[0];
+    place.numactl_available = resolve_program("numactl").ok();
   }
   if (!impl->on_gpus) {
     uint64_t budget = cfg.memory_budget_bytes.value_or(0);

@@ -158,6 +158,8 @@ struct GatewayHandoff {
   // "rendering on comfyui at URL: models yield, requests wait; 1 held, 0
   // refused", "off (the active profile's render_handoff)". ASCII only.
   std::string summary() const;
+  // A render holds the models now (not off, not idle).
+  bool holding() const;
 };
 
 // The gateway configured in config.toml's [serve] (listen address): reachable

@@ -1,8 +1,6 @@
 // JSON form of the Snapshot (docs/json/status.md). Bytes stay integers.
 #include "snapshot/snapshot_json.h"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -499,19 +497,6 @@ Result<Snapshot> from_json(const json& doc) {
   }
   if (const json* g = member(doc, "gateway"); g && g->is_object()) s.gateway = gateway_from(*g);
   return s;
-}
-
-std::string GatewayHandoff::summary() const {
-  const char* requests = mode == "reject" ? "get 503" : "wait";
-  if (mode == "off") return "off (the active profile's render_handoff)";
-  if (phase == "idle") {
-    return fmt::format("idle; on a render models yield, requests {} ({} so far)", requests,
-                       handoffs);
-  }
-  return fmt::format("{}: models yield, requests {}; {} held, {} refused",
-                     rendering_on.empty() ? std::string("render ending")
-                                          : "rendering on " + rendering_on,
-                     requests, requests_held, requests_rejected);
 }
 
 }  // namespace memopt::snapshot

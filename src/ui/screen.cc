@@ -297,10 +297,9 @@ std::vector<ScreenLine> gateway_lines(const snapshot::GatewayStatus& g, int cols
   }
   if (g.handoff) {
     // While a render holds the models, the line stands out.
-    const bool holding = g.handoff->mode != "off" && g.handoff->phase != "idle";
     out.push_back(plain(memopt::fit(" Image renders: " + g.handoff->summary(),
                                     static_cast<size_t>(std::max(cols, 1))),
-                        holding ? Style::kWarning : Style::kDim));
+                        g.handoff->holding() ? Style::kWarning : Style::kDim));
   }
   return out;
 }
