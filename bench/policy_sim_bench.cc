@@ -83,6 +83,7 @@ int main(int argc, char** argv) {
       {"delay_spread_factor", &tuning.delay_spread_factor},
       {"step_margin_factor", &tuning.step_margin_factor},
       {"step_window_seconds", &tuning.step_window_seconds},
+      {"step_confirm_seconds", &tuning.step_confirm_seconds},
       {"cover_seconds", &tuning.cover_seconds},
       {"watch_seconds", &tuning.watch_seconds},
       {"settle_seconds", &tuning.settle_seconds},

@@ -112,6 +112,9 @@ struct PolicyTuning {
   // step_window_seconds, times this (engine_pressure.cc). 0: off.
   double step_margin_factor = 2;
   double step_window_seconds = 30;
+  // Below the re-arm level that margin acts only on a plateau this long
+  // after the last step (engine_pressure.cc offload_rule).
+  double step_confirm_seconds = 2;
   // A steady climb with nothing announced is a load streaming in (a
   // model's weights); what follows a stream often comes at once (llama.cpp
   // allocates the whole KV cache and its compute buffer after the weights):

@@ -46,7 +46,9 @@ class Pass {
   // unloads of the idle models, reloads of the others.
   void plan_delays(const GpuState& g);
   // The largest rise between two consecutive samples of `g` lately.
-  uint64_t recent_step(const GpuState& g) const;
+  // The largest rise between two samples within step_window_seconds;
+  // `latest_at` (optional) gets when the latest such rise was seen.
+  uint64_t recent_step(const GpuState& g, double* latest_at = nullptr) const;
   // What the GPU gained over the climb that ends now (samples rising,
   // within the counters' wobble), 0 when not climbing.
   // `since` (optional) gets the time the climb started.
@@ -70,6 +72,7 @@ class Pass {
   struct Risk {
     bool at_risk = false;         // an OOM may come before a later action could land
     bool fast_tier_only = false;  // the free actions cover it
+    bool margin = false;          // usage is inside the OOM margin (the step rule's included)
   };
   Risk growth_risk(const GpuState& g, const GpuForecast& f, double margin, uint64_t pending,
                    double pending_lands_at, double& projected);

@@ -56,7 +56,7 @@ Pass::Risk Pass::growth_risk(const GpuState& g, const GpuForecast& f, double mar
   const bool cheap_covers = static_cast<double>(cheap_bytes(g)) >= near_need;
   const bool risk_now =
       t_oom <= unload_s_ + interval || (!cheap_covers && t_oom <= reload_s_ + interval);
-  return {margin_risk || risk_now, cheap_covers};
+  return {margin_risk || risk_now, cheap_covers, margin_risk};
 }
 
 // Why the offload acts, as the action's reason says it.
@@ -133,6 +133,8 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
   }
   const bool over = g.used_bytes >= thr;
   const double total = static_cast<double>(g.total_bytes);
+  double step_seen_at = -std::numeric_limits<double>::infinity();
+  bool step_margin = false;  // the margin is the step rule's
   // The last bytes before OOM: compute buffers and a new request's
   // activations arrive in steps the samples cannot see coming.
   double margin =
@@ -170,7 +172,9 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
   known_plateau_ = t_.known_plateau && !loading && level != st_.known_level.end() &&
                    static_cast<double>(g.used_bytes) <= static_cast<double>(level->second) + wobble;
   if (!announced_lately) {
-    margin = std::max(margin, t_.step_margin_factor * static_cast<double>(recent_step(g)));
+    const double step = static_cast<double>(recent_step(g, &step_seen_at));
+    margin = std::max(margin, t_.step_margin_factor * step);
+    step_margin = step > 0 && t_.step_margin_factor * step >= margin;
     // A steady climb (the fit holds and the last samples agree): a load
     // streaming in, whose last allocations may come at once.
     if (t_.stream_tail_fraction > 0 && f.growth.valid && f.still_growing) {
@@ -189,6 +193,7 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
   }
   bool at_risk = false;         // the forecast says OOM is coming
   bool fast_tier_only = false;  // the forecast asks only for the free actions
+  bool inside_margin = false;   // usage is closer to full than the margin
   if (t_.predict) {
     if (loading) {
       projected += static_cast<double>(known_growth);
@@ -197,6 +202,7 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
       const Risk r = growth_risk(g, f, margin, pending, pending_lands_at, projected);
       at_risk = r.at_risk;
       fast_tier_only = r.fast_tier_only;
+      inside_margin = r.margin;
     }
   }
   bool act;
@@ -222,9 +228,20 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
     return;
   }
   // Free enough for the projected usage to sit at the re-arm level, minus
-  // what actions of the last `settle_seconds` are already freeing.
-  if (projected <= static_cast<double>(rearm)) return;
-  const uint64_t want = static_cast<uint64_t>(projected - static_cast<double>(rearm));
+  // what actions of the last `settle_seconds` are already freeing. On a
+  // plateau after steps nobody announced (a game's level, a program's
+  // allocator segments), where a step as big as the last ones would not
+  // fit, at least what gives the step margin back, below the re-arm level
+  // too: once step_confirm_seconds have passed since the last step without
+  // an announcement (a runtime lists a model it loads within about a
+  // second, and the planner then knows the rest) and with no climb going.
+  double want_d = projected - static_cast<double>(rearm);
+  if (inside_margin && step_margin && !(f.growth.valid && f.still_growing) &&
+      in_.now_seconds - step_seen_at >= t_.step_confirm_seconds) {
+    want_d = std::max(want_d, static_cast<double>(g.used_bytes) + margin - total);
+  }
+  if (want_d <= 0) return;
+  const uint64_t want = static_cast<uint64_t>(want_d);
   if (want <= pending) return;
   const uint64_t need = want - pending;
   const std::string why = offload_reason(g, f, over, thr, loading, projected);
@@ -256,7 +273,7 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
   }
 }
 
-uint64_t Pass::recent_step(const GpuState& g) const {
+uint64_t Pass::recent_step(const GpuState& g, double* latest_at) const {
   uint64_t step = 0;
   const uint64_t* prev = nullptr;
   double prev_t = 0;
@@ -266,6 +283,7 @@ uint64_t Pass::recent_step(const GpuState& g) const {
       // One interval apart at most: a rise over a longer gap is growth.
       if (prev && hg.used_bytes > *prev && t - prev_t <= 1.5 * t_.sample_interval_seconds) {
         step = std::max(step, hg.used_bytes - *prev);
+        if (latest_at) *latest_at = t;
       }
       prev = &hg.used_bytes;
       prev_t = t;

@@ -605,6 +605,44 @@ TEST(EngineTest, GrowthInStepsKeepsTheLastStepInHand) {
   EXPECT_TRUE(decide(now, profile(), steps, st3).actions.empty());
 }
 
+TEST(EngineTest, AStepMarginActsBelowTheReArmLevelOnAPlateau) {
+  // A game loads a level in 8 GiB steps nobody announced, to 42 of 48 GiB
+  // (87.5 %: under local_llm's re-arm level, 95 - 5 %), and holds. Its next
+  // level may be another step like those: 6 GiB free cannot take it, so
+  // once the plateau has held step_confirm_seconds the idle models go,
+  // enough to give the step margin back (2 x 8 GiB: 10 GiB).
+  const auto sample = [](double t, uint64_t used_gib) {
+    auto in = base(t);
+    in.gpus = {gpu(0, used_gib, 48)};
+    in.models = {model("a", 6, 100), model("b", 6, 90)};  // idle, under idle_unload
+    return in;
+  };
+  const std::vector<PolicyInput> h = {sample(1000, 26), sample(1001, 34), sample(1002, 34),
+                                      sample(1003, 42), sample(1004, 42), sample(1005, 42)};
+  const auto now = sample(1006, 42);
+  PolicyState st;
+  const auto d = decide(now, profile(), h, st);
+  ASSERT_EQ(d.actions.size(), 2u);
+  uint64_t freed = 0;
+  for (const auto& a : d.actions) {
+    EXPECT_EQ(a.kind, ActionKind::kUnload);
+    EXPECT_NE(a.reason.find("the OOM margin"), std::string::npos) << a.reason;
+    freed += a.expected_bytes;
+  }
+  EXPECT_EQ(freed, 12 * kGiB);
+  // A step seen less than step_confirm_seconds ago may be a load its
+  // runtime lists in a moment (the planner then knows the rest): not yet.
+  PolicyTuning wait;
+  wait.step_confirm_seconds = 5;
+  PolicyState st2;
+  EXPECT_TRUE(decide(now, profile(), h, st2, wait).actions.empty());
+  // Without the step rule the plateau under the re-arm level is left alone.
+  PolicyTuning off;
+  off.step_margin_factor = 0;
+  PolicyState st3;
+  EXPECT_TRUE(decide(now, profile(), h, st3, off).actions.empty());
+}
+
 TEST(EngineTest, PlansWithLearnedDelaysAndTheirSpread) {
   PolicyTuning t;  // prior: unload 1 s median, p90 2 s, spread factor 1.5
   EXPECT_DOUBLE_EQ(planned_delay_seconds({}, ActionKind::kUnload, "ollama", kGiB, t), 2.5);

@@ -456,11 +456,11 @@ TEST(SimulatorTest, ForecastOnARecordedFillOfAnH200) {
 // The figures the issue asks for, on the held-out trace set (a seed no
 // tuning looked at), with the daemon's inputs only and world delays drawn
 // independently of the engine's learned figures. Printed for the report.
-// At 60 traces per kind the held-out set prevents 95.3 % at 1x and 1.5x,
-// 93.7 % at 2x (the bench's 100 per kind: 98.4 %, 98.4 %, 97.9 %). What it
-// misses is growth nobody announced that comes in one step after a long
-// quiet (a game's next level) and a known program outgrowing every run it
-// was learned from. Guarded here at what is achieved.
+// At 60 traces per kind the held-out set prevents 96.9 % at 1x and 1.5x,
+// 95.3 % at 2x (the bench's 100 per kind: 99.5 %, 99.5 %, 99.0 %). What it
+// misses: a known program outgrowing every run it was learned from (two),
+// and two games whose next level is one step much larger than their
+// loading screens' steps. Guarded here at what is achieved.
 TEST(SimulatorTest, PredictivePolicyOnTheHeldOutSet) {
   const auto rows =
       evaluate(make_traces(60, kHeldOutSeed), local_llm(), learned_world(), {}, {1.0, 1.5, 2.0});
@@ -477,9 +477,9 @@ TEST(SimulatorTest, PredictivePolicyOnTheHeldOutSet) {
   const Row& thr = find("all", Mode::kThresholdOnly);
   ASSERT_GT(all.oom_without_policy - all.unpreventable, 100);  // real OOMs to prevent
   EXPECT_GT(all.unpreventable, 0);  // and some no policy can (nothing to free)
-  EXPECT_GE(all.prevented_percent(), 95.0);
-  EXPECT_GE(find("all", Mode::kPredictive, 1.5).prevented_percent(), 95.0);
-  EXPECT_GE(find("all", Mode::kPredictive, 2.0).prevented_percent(), 93.5);
+  EXPECT_GE(all.prevented_percent(), 96.5);
+  EXPECT_GE(find("all", Mode::kPredictive, 1.5).prevented_percent(), 96.5);
+  EXPECT_GE(find("all", Mode::kPredictive, 2.0).prevented_percent(), 95.0);
   EXPECT_GT(all.prevented, 3 * thr.prevented);
   // Loads known before they land: the planner's and the gateway's all
   // prevented; a learned profile misses where this run outgrew every run
