@@ -61,7 +61,8 @@ nlohmann::json row_json(const sim::Row& r) {
           {"oom_prevented_percent", r.prevented_percent()},
           {"actions", r.actions},
           {"wasted_actions", r.wasted_actions},
-          {"wasted_actions_percent", r.wasted_percent()}};
+          {"wasted_actions_percent", r.wasted_percent()},
+          {"wasted_near_full", r.wasted_near_full}};
 }
 
 }  // namespace

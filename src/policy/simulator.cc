@@ -790,6 +790,11 @@ std::vector<Row> evaluate(const std::vector<Trace>& traces, const Profile& profi
     const TraceResult base = run_trace(tr, Mode::kNothing, profile, s, tuning);
     const bool unpreventable =
         base.oom && base.peak_demand_bytes > tr.gpu_total_bytes + base.freeable_bytes;
+    const double margin =
+        std::max(static_cast<double>(tr.gpu_total_bytes) * tuning.oom_margin_percent / 100.0,
+                 static_cast<double>(tuning.oom_margin_min_bytes));
+    const bool near_full = !base.oom && static_cast<double>(base.peak_demand_bytes) >
+                                            static_cast<double>(tr.gpu_total_bytes) - margin;
     for (size_t ri = 0; ri < runs.size(); ++ri) {
       Simulation sm = s;
       sm.world_delays.mismatch = s.world_delays.mismatch * runs[ri].mismatch;
@@ -808,6 +813,7 @@ std::vector<Row> evaluate(const std::vector<Trace>& traces, const Profile& profi
         row.actions += res.actions;
         if (!base.oom) {
           row.wasted_actions += res.actions;
+          if (near_full) row.wasted_near_full += res.actions;
           for (const auto& [k, n] : res.actions_by_kind) row.wasted_by_kind[k] += n;
         }
       }
@@ -819,15 +825,16 @@ std::vector<Row> evaluate(const std::vector<Trace>& traces, const Profile& profi
 std::string format_table(const std::vector<Row>& rows) {
   std::ostringstream os;
   os << "| traces | policy | delays | n | OOM if nothing done | of which unpreventable | OOMs | "
-        "prevented | actions | wasted | wasted by kind |\n"
-     << "|---|---|---|---|---|---|---|---|---|---|---|\n";
+        "prevented | actions | wasted | of which near full | wasted by kind |\n"
+     << "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   os.setf(std::ios::fixed);
   for (const auto& r : rows) {
     os.precision(1);
     os << "| " << r.group << " | " << mode_name(r.mode) << " | " << r.mismatch << "x | " << r.traces
        << " | " << r.oom_without_policy << " | " << r.unpreventable << " | " << r.ooms << " | "
        << r.prevented << " (" << r.prevented_percent() << "%) | " << r.actions << " | "
-       << r.wasted_actions << " (" << r.wasted_percent() << "%) |";
+       << r.wasted_actions << " (" << r.wasted_percent() << "%) | " << r.wasted_near_full
+       << " |";
     const char* sep = " ";
     for (const auto& [k, n] : r.wasted_by_kind) {
       os << sep << k << " " << n;

@@ -164,6 +164,11 @@ struct Row {
   int prevented = 0;  // of the preventable OOMs
   int actions = 0;
   int wasted_actions = 0;  // actions in traces that would not have OOMed
+  // Of those, the ones in traces whose peak without a policy came inside
+  // the engine's OOM margin (PolicyTuning::oom_margin_percent, at least
+  // oom_margin_min_bytes, below the GPU's total): a run that ended at
+  // 99.5 % of the GPU did not run out, but only just.
+  int wasted_near_full = 0;
   std::map<std::string, int> wasted_by_kind;
   double prevented_percent() const;
   double wasted_percent() const;

@@ -495,6 +495,44 @@ TEST(SimulatorTest, PredictivePolicyOnTheHeldOutSet) {
   int by_kind = 0;
   for (const auto& [k, n] : all.wasted_by_kind) by_kind += n;
   EXPECT_EQ(by_kind, all.wasted_actions);
+  // Wasted actions in traces that came inside the OOM margin are a part of
+  // them, and never in the rows of a policy that takes no action.
+  for (const auto& r : rows) {
+    EXPECT_LE(r.wasted_near_full, r.wasted_actions) << r.group;
+    if (r.mode == Mode::kNothing) {
+      EXPECT_EQ(r.wasted_near_full, 0) << r.group;
+    }
+  }
+}
+
+// A run that ends just under the GPU's total did not run out: the actions
+// taken for it are wasted, and counted as near full; one that ends well
+// under is wasted but not near full.
+TEST(SimulatorTest, CountsWasteNearFullApart) {
+  const auto traces = make_traces(60, kTuningSeed);
+  int near = 0, far = 0;
+  for (const auto& t : traces) {
+    const auto base = run_trace(t, Mode::kNothing, local_llm(), learned_world());
+    if (base.oom) continue;
+    const double share = static_cast<double>(base.peak_demand_bytes) /
+                         static_cast<double>(t.gpu_total_bytes);
+    const auto rows = evaluate({t}, local_llm(), learned_world());
+    const Row* r = nullptr;
+    for (const auto& row : rows) {
+      if (row.group == "all" && row.mode == Mode::kPredictive) r = &row;
+    }
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->wasted_actions, r->actions);
+    if (share > 0.99) {
+      EXPECT_EQ(r->wasted_near_full, r->actions) << t.kind;
+      near += r->actions > 0;
+    } else if (share < 0.98) {
+      EXPECT_EQ(r->wasted_near_full, 0) << t.kind;
+      far += r->actions > 0;
+    }
+  }
+  EXPECT_GT(near, 0);  // the set has both
+  EXPECT_GT(far, 0);
 }
 
 }  // namespace
