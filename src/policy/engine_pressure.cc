@@ -283,7 +283,8 @@ uint64_t Pass::recent_step(const GpuState& g, double* latest_at) const {
       // One interval apart at most: a rise over a longer gap is growth.
       if (prev && hg.used_bytes > *prev && t - prev_t <= 1.5 * t_.sample_interval_seconds) {
         step = std::max(step, hg.used_bytes - *prev);
-        if (latest_at) *latest_at = t;
+        // The counters' wobble is no step: it does not restart the wait.
+        if (latest_at && hg.used_bytes - *prev > t_.oom_margin_min_bytes / 2) *latest_at = t;
       }
       prev = &hg.used_bytes;
       prev_t = t;

@@ -611,15 +611,17 @@ TEST(EngineTest, AStepMarginActsBelowTheReArmLevelOnAPlateau) {
   // level may be another step like those: 6 GiB free cannot take it, so
   // once the plateau has held step_confirm_seconds the idle models go,
   // enough to give the step margin back (2 x 8 GiB: 10 GiB).
-  const auto sample = [](double t, uint64_t used_gib) {
+  // On the plateau the counter wobbles by a few MiB, as real ones do.
+  const auto sample = [](double t, uint64_t used_gib, uint64_t wobble_mib = 0) {
     auto in = base(t);
     in.gpus = {gpu(0, used_gib, 48)};
+    in.gpus[0].used_bytes += wobble_mib * kMiB;
     in.models = {model("a", 6, 100), model("b", 6, 90)};  // idle, under idle_unload
     return in;
   };
-  const std::vector<PolicyInput> h = {sample(1000, 26), sample(1001, 34), sample(1002, 34),
-                                      sample(1003, 42), sample(1004, 42), sample(1005, 42)};
-  const auto now = sample(1006, 42);
+  const std::vector<PolicyInput> h = {sample(1000, 26), sample(1001, 34),    sample(1002, 34),
+                                      sample(1003, 42), sample(1004, 42, 8), sample(1005, 42)};
+  const auto now = sample(1006, 42, 6);
   PolicyState st;
   const auto d = decide(now, profile(), h, st);
   ASSERT_EQ(d.actions.size(), 2u);
