@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The seed's success metrics, measured here (issue 14). Not part of CI (a few
-# minutes); CTest `seed_metrics_smoke` runs it on a short setting.
+# The seed's success metrics, measured here (issue 14). Not part of CI (about
+# 21 minutes on 2 cores); CTest `seed_metrics_smoke` runs it on a short
+# setting.
 #
 #   oom_prevented_percent, wasted_actions_percent,
 #   oom_prevented_percent_at_1_5x_delay   policy simulator, held-out set
@@ -8,7 +9,9 @@
 #   overhead_percent    tokens/s of real llama.cpp (node-llama-cpp,
 #                       tests/node/openai_server.mjs) without and with the
 #                       daemon polling it at 1 Hz, interleaved A/B pairs;
-#                       the spread is the standard deviation of the pairs;
+#                       the spread is the standard deviation of the pairs,
+#                       overhead_ci95_percent the median's 95 % interval
+#                       (the noise: 100 pairs put it within +/- 1 %);
 #                       daemon_cpu_percent_of_one_core: the daemon's own CPU
 #                       time over the seconds it ran (start-up included)
 #   kv_saved_percent    llama.cpp's own KV bytes at --ctx and at the context
@@ -22,8 +25,10 @@
 # usage: bench/seed_metrics.sh [--json] [--quick] [--pairs N] [--requests N] [BUILD_DIR]
 #   --quick: 2 A/B pairs of 4 requests, 30 traces per kind (the smoke test)
 #   --pairs, --requests: the overhead's A/B pairs and the requests in each
-#     arm (default 20 pairs of 150 requests: arms of about 6 s on the tiny
-#     model, so the daemon polls the server several times in each)
+#     arm (default 100 pairs of 150 requests: arms of about 6 s on the tiny
+#     model, so the daemon polls the server several times in each; the
+#     pairs differ by about 3.5 % (sd), so the median needs about 100 of
+#     them for its 95 % interval to be within +/- 1 %)
 set -euo pipefail
 json=0
 quick=0
@@ -57,7 +62,7 @@ for f in "$cli" "$build/policy_sim_bench" "$build/make_tiny_models"; do
   [ -x "$f" ] || { echo "seed_metrics.sh: $f is missing; build first (scripts/build.sh)" >&2; exit 1; }
 done
 command -v node >/dev/null || { echo "seed_metrics.sh: node is missing (scripts/setup.sh)" >&2; exit 1; }
-if [ "$quick" = 1 ]; then pairs=2; requests=4; per_kind=30; runs=2; else pairs=20; requests=150; per_kind=""; runs=3; fi
+if [ "$quick" = 1 ]; then pairs=2; requests=4; per_kind=30; runs=2; else pairs=100; requests=150; per_kind=""; runs=3; fi
 pairs=${opt_pairs:-$pairs}
 requests=${opt_requests:-$requests}
 
