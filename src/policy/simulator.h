@@ -102,6 +102,10 @@ std::vector<ActionDelayStats> learn_delays(const DelayModel& m, uint32_t seed, i
 // tuning set only; the figures to report come from the held-out set.
 constexpr uint32_t kTuningSeed = 20261127;
 constexpr uint32_t kHeldOutSeed = 20261201;
+// A second, larger held-out set (300 traces per kind), first run on
+// 2026-12-05 after that day's engine changes and reported as it came
+// (policy_sim_bench --second-held-out); nothing was tuned on it.
+constexpr uint32_t kSecondHeldOutSeed = 20261212;
 
 // How far the planner's estimate of a llama.cpp load (Ollama's or
 // llama-server's) is from what the load takes. kMeasured: weights and KV
