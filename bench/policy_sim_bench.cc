@@ -74,6 +74,7 @@ int main(int argc, char** argv) {
   bool misses = false;
   bool verbose = false;
   bool second = false;  // the second held-out set, one line per group
+  bool per_kind_given = false;
   double explain_mismatch = 1;
   bool summary = false;
   uint32_t diagnose_seed = sim::kTuningSeed;
@@ -134,6 +135,7 @@ int main(int argc, char** argv) {
     if (std::strncmp(argv[i], "--mismatch=", 11) == 0) explain_mismatch = std::atof(argv[i] + 11);
     if (std::strncmp(argv[i], "--explain=", 10) == 0) explain = std::atoi(argv[i] + 10);
     if (std::strncmp(argv[i], "--traces-per-kind=", 18) == 0) {
+      per_kind_given = true;
       per_kind = std::atoi(argv[i] + 18);
       if (per_kind < 1 || per_kind > 10000) {
         std::cerr << "policy_sim_bench: --traces-per-kind must be 1..10000\n";
@@ -145,8 +147,6 @@ int main(int argc, char** argv) {
   const sim::Simulation s = simulation();
   const std::vector<double> mismatches = {1.0, 1.5, 2.0};
   // The second held-out set has 300 traces per kind unless told.
-  bool per_kind_given = false;
-  for (int i = 1; i < argc; ++i) per_kind_given |= std::strncmp(argv[i], "--traces-per-kind=", 18) == 0;
   if (second && !per_kind_given) per_kind = 300;
   if (summary || knob_set || (second && !misses && explain < 0)) {
     // The tuning set only, one line per group: for trying knobs. Or the

@@ -3,6 +3,7 @@
 // input + profile + recent history -> actions, each with its reason and the
 // bytes it is expected to free. Pure: the state it remembers between passes
 // (hysteresis, rate limits) is passed in and out explicitly; no clock, no I/O.
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -108,6 +109,13 @@ struct PolicyTuning {
   // (the counters' wobble, allocations made in blocks of MiB).
   double oom_margin_percent = 1;
   uint64_t oom_margin_min_bytes = 128ULL << 20;
+  // That margin on a GPU of `total_bytes`, and the counters' wobble (half
+  // the margin's minimum): a rise or fall no bigger is no change.
+  double oom_margin_bytes(uint64_t total_bytes) const {
+    return std::max(static_cast<double>(total_bytes) * oom_margin_percent / 100.0,
+                    static_cast<double>(oom_margin_min_bytes));
+  }
+  double wobble_bytes() const { return static_cast<double>(oom_margin_min_bytes) / 2; }
   // And at least the largest step usage rose by between two samples within
   // step_window_seconds, times this (engine_pressure.cc). 0: off.
   double step_margin_factor = 2;

@@ -137,8 +137,8 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
   bool step_margin = false;  // the margin is the step rule's
   // The last bytes before OOM: compute buffers and a new request's
   // activations arrive in steps the samples cannot see coming.
-  double margin =
-      std::max(total * t_.oom_margin_percent / 100.0, static_cast<double>(t_.oom_margin_min_bytes));
+  const double base_margin = t_.oom_margin_bytes(g.total_bytes);
+  double margin = base_margin;
   // Growth that comes in steps (PyTorch's allocator takes segments, a
   // game a level, llama.cpp its KV at once): the next step may be as big as
   // the largest one seen lately, and no line through the samples sees it
@@ -155,9 +155,7 @@ void Pass::offload_rule(const GpuState& g, const GpuForecast& f) {
   // rise above it beyond the counters' wobble that nobody announced ends
   // it, and so does a fall below it by more than the OOM margin (memory
   // freed: a climb from there is judged as any other).
-  const double wobble = static_cast<double>(t_.oom_margin_min_bytes) / 2;
-  const double base_margin =
-      std::max(total * t_.oom_margin_percent / 100.0, static_cast<double>(t_.oom_margin_min_bytes));
+  const double wobble = t_.wobble_bytes();
   if (loading) {
     uint64_t& l = st_.known_level[g.index];
     l = std::max(l, g.used_bytes);
@@ -284,7 +282,7 @@ uint64_t Pass::recent_step(const GpuState& g, double* latest_at) const {
       if (prev && hg.used_bytes > *prev && t - prev_t <= 1.5 * t_.sample_interval_seconds) {
         step = std::max(step, hg.used_bytes - *prev);
         // The counters' wobble is no step: it does not restart the wait.
-        if (latest_at && hg.used_bytes - *prev > t_.oom_margin_min_bytes / 2) *latest_at = t;
+        if (latest_at && static_cast<double>(hg.used_bytes - *prev) > t_.wobble_bytes()) *latest_at = t;
       }
       prev = &hg.used_bytes;
       prev_t = t;
@@ -300,7 +298,7 @@ uint64_t Pass::recent_step(const GpuState& g, double* latest_at) const {
 uint64_t Pass::climb_bytes(const GpuState& g, double* since) const {
   // Walk back while each older sample is no higher than the next (within
   // the counters' wobble).
-  const double wobble = static_cast<double>(t_.oom_margin_min_bytes) / 2;
+  const double wobble = t_.wobble_bytes();
   uint64_t lowest = g.used_bytes;
   uint64_t next = g.used_bytes;
   for (auto it = history_.rbegin(); it != history_.rend(); ++it) {

@@ -790,9 +790,7 @@ std::vector<Row> evaluate(const std::vector<Trace>& traces, const Profile& profi
     const TraceResult base = run_trace(tr, Mode::kNothing, profile, s, tuning);
     const bool unpreventable =
         base.oom && base.peak_demand_bytes > tr.gpu_total_bytes + base.freeable_bytes;
-    const double margin =
-        std::max(static_cast<double>(tr.gpu_total_bytes) * tuning.oom_margin_percent / 100.0,
-                 static_cast<double>(tuning.oom_margin_min_bytes));
+    const double margin = tuning.oom_margin_bytes(tr.gpu_total_bytes);
     const bool near_full = !base.oom && static_cast<double>(base.peak_demand_bytes) >
                                             static_cast<double>(tr.gpu_total_bytes) - margin;
     for (size_t ri = 0; ri < runs.size(); ++ri) {
