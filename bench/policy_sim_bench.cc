@@ -8,6 +8,9 @@
 // llama.cpp (sim::PlannerError::kMeasured); --planner-error=total6 runs every
 // part with the whole estimate up to 6 % over instead, and the tables and
 // --json also report the held-out set under it beside the measured one.
+// --run-spread=S (with the tuning set's --summary, --misses, --explain=N):
+// runs of one program differ by up to +/- S instead of the simulator's 3 %
+// (sim::kRunSpread), for what learned profiles are worth under another.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
@@ -99,6 +102,9 @@ int main(int argc, char** argv) {
       {"reload_seconds", &tuning.reload_seconds},
   };
   bool knob_set = false;
+  // How much runs of one program differ in the tuning set (simulator.h).
+  double run_spread = sim::kRunSpread;
+  bool spread_given = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--summary") == 0) summary = true;
     if (std::strcmp(argv[i], "--second-held-out") == 0) {
@@ -130,6 +136,14 @@ int main(int argc, char** argv) {
       }
       planner_error = v == "total6" ? sim::PlannerError::kTotal6 : sim::PlannerError::kMeasured;
     }
+    if (std::strncmp(argv[i], "--run-spread=", 13) == 0) {
+      run_spread = std::atof(argv[i] + 13);
+      if (!(run_spread >= 0 && run_spread <= 0.5)) {
+        std::cerr << "policy_sim_bench: --run-spread must be 0..0.5\n";
+        return 2;
+      }
+      spread_given = true;
+    }
     if (std::strcmp(argv[i], "--misses") == 0) misses = true;
     if (std::strcmp(argv[i], "--verbose") == 0) verbose = true;
     if (std::strncmp(argv[i], "--mismatch=", 11) == 0) explain_mismatch = std::atof(argv[i] + 11);
@@ -148,7 +162,12 @@ int main(int argc, char** argv) {
   const std::vector<double> mismatches = {1.0, 1.5, 2.0};
   // The second held-out set has 300 traces per kind unless told.
   if (second && !per_kind_given) per_kind = 300;
-  if (summary || knob_set || (second && !misses && explain < 0)) {
+  if (spread_given && second) {
+    std::cerr << "policy_sim_bench: --run-spread reads the tuning set only\n";
+    return 2;
+  }
+  if (summary || knob_set || (spread_given && !misses && explain < 0) ||
+      (second && !misses && explain < 0)) {
     // The tuning set only, one line per group: for trying knobs. Or the
     // second held-out set, with the engine's own tuning: to report, never
     // to tune on (with --misses / --explain=N: to read why).
@@ -156,8 +175,8 @@ int main(int argc, char** argv) {
         second && !knob_set
             ? sim::evaluate(sim::make_traces(per_kind, sim::kSecondHeldOutSeed, planner_error), p, s,
                             {}, mismatches)
-            : sim::evaluate(sim::make_traces(per_kind, sim::kTuningSeed, planner_error), p, s, tuning,
-                            mismatches);
+            : sim::evaluate(sim::make_traces(per_kind, sim::kTuningSeed, planner_error, run_spread),
+                            p, s, tuning, mismatches);
     for (const auto& r : rows) {
       if (r.mode != sim::Mode::kPredictive) continue;
       std::printf("%-22s %.1fx prevented %3d/%3d %5.1f%%  wasted %3d/%3d %5.1f%% (near full %d)\n",
@@ -171,7 +190,7 @@ int main(int argc, char** argv) {
     // The tuning set's failures, one line each (for --explain=N): a
     // preventable OOM the engine let happen, or actions in a trace that
     // would not have run out. Never the held-out set: it is for reporting.
-    const auto traces = sim::make_traces(per_kind, diagnose_seed, planner_error);
+    const auto traces = sim::make_traces(per_kind, diagnose_seed, planner_error, run_spread);
     for (size_t i = 0; i < traces.size(); ++i) {
       const auto& t = traces[i];
       const auto base = sim::run_trace(t, sim::Mode::kNothing, p, s);
@@ -194,7 +213,7 @@ int main(int argc, char** argv) {
   if (explain >= 0) {
     // One tuning-set trace, step by step: what the engine did and why (and
     // whether the GPU would have run out without it).
-    const auto traces = sim::make_traces(per_kind, diagnose_seed, planner_error);
+    const auto traces = sim::make_traces(per_kind, diagnose_seed, planner_error, run_spread);
     if (explain >= static_cast<int>(traces.size())) {
       std::cerr << "policy_sim_bench: --explain=N: N must be below " << traces.size() << "\n";
       return 2;
@@ -211,6 +230,11 @@ int main(int argc, char** argv) {
               << (base.freeable_bytes >> 20) << " MiB; without policy "
               << (base.oom ? "OOM at " + std::to_string(base.oom_at_seconds) + " s" : "no OOM")
               << "; predictive " << (r.oom ? "OOM at " + std::to_string(r.oom_at_seconds) + " s" : "no OOM") << ", " << r.actions << " actions\n";
+    for (const auto& wp : t.profiles) {
+      std::cout << "  profile " << wp.signature.text() << ": " << wp.runs << " runs, peaks";
+      for (const auto b : wp.recent_peaks) std::cout << " " << (b >> 20);
+      std::cout << " MiB\n";
+    }
     for (const auto& l : log) std::cout << "  " << l << "\n";
     return 0;
   }

@@ -15,9 +15,13 @@ namespace {
 // std distributions are not.
 class Draw {
  public:
-  explicit Draw(uint32_t seed, PlannerError e = PlannerError::kMeasured)
-      : planner_error(e), rng_(seed) {}
+  explicit Draw(uint32_t seed, PlannerError e = PlannerError::kMeasured,
+                double spread = kRunSpread)
+      : planner_error(e), run_spread(spread), rng_(seed) {}
   const PlannerError planner_error;
+  const double run_spread;  // simulator.h: kRunSpread
+  // One run's scale against the program's nominal curve.
+  double run_scale() { return real(1 - run_spread, 1 + run_spread); }
   double real(double lo, double hi) { return lo + (hi - lo) * (rng_() / 4294967296.0); }
   bool chance(double p) { return real(0, 1) < p; }
   int pick(int n) { return std::min(n - 1, static_cast<int>(real(0, n))); }
@@ -211,7 +215,7 @@ Setup residents(Draw& d, const std::string& kind) {
 void learn_runs(Trace& t, const SimProcess& p, const Curve& nominal, int runs, Draw& d,
                 const WorkloadSignature& sig) {
   for (int r = 0; r < runs; ++r) {
-    const Curve c = jitter(nominal, d.real(0.97, 1.03));
+    const Curve c = jitter(nominal, d.run_scale());
     WorkloadRun run;
     run.signature = sig;
     run.gpu = 0;
@@ -302,7 +306,7 @@ Trace pytorch_staircase(Draw& d) {
   p.pid = 4400;
   p.start_at = d.real(5, 20);
   const Curve nominal = staircase(d, scale(s.free_bytes, d.real(0.5, 1.4)));
-  p.curve = jitter(nominal, d.real(0.97, 1.03));
+  p.curve = jitter(nominal, d.run_scale());
   t.known_by = "none";
   maybe_known(t, p, nominal, d, 0.7);
   t.observes =
@@ -323,7 +327,7 @@ Trace comfyui_workflow(Draw& d) {
   p.pid = 4500;
   p.start_at = d.real(5, 20);
   const Curve nominal = comfy_workflow(d, scale(s.free_bytes, d.real(0.5, 1.4)));
-  p.curve = jitter(nominal, d.real(0.97, 1.03));
+  p.curve = jitter(nominal, d.run_scale());
   t.known_by = "none";
   maybe_known(t, p, nominal, d, 0.7);
   t.observes =
@@ -366,7 +370,7 @@ Trace game_start(Draw& d) {
   p.pid = 4700;
   p.start_at = d.real(5, 20);
   const Curve nominal = game_load(d, scale(s.free_bytes, d.real(0.5, 1.4)));
-  p.curve = jitter(nominal, d.real(0.97, 1.03));
+  p.curve = jitter(nominal, d.run_scale());
   t.known_by = "none";
   maybe_known(t, p, nominal, d, 0.7);
   t.observes = "a game's process: its VRAM and executable; a learned profile when played before";
@@ -586,8 +590,9 @@ std::vector<std::string> trace_kinds() {
           "comfyui_workflow", "second_user",        "game_start"};
 }
 
-std::vector<Trace> make_traces(int count_per_kind, uint32_t seed, PlannerError planner_error) {
-  Draw d(seed, planner_error);
+std::vector<Trace> make_traces(int count_per_kind, uint32_t seed, PlannerError planner_error,
+                               double run_spread) {
+  Draw d(seed, planner_error, run_spread);
   std::vector<Trace> out;
   Trace (*makers[])(Draw&) = {ollama_load,      llama_server_start, pytorch_staircase,
                               comfyui_workflow, second_user,        game_start};

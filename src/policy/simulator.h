@@ -114,9 +114,18 @@ constexpr uint32_t kSecondHeldOutSeed = 20261212;
 // table existed; kept to report a GPU backend whose buffers are unchecked).
 enum class PlannerError { kMeasured, kTotal6 };
 
-// `count_per_kind` traces of each kind from `seed`.
+// How much runs of one program differ: each run (the learned ones and the
+// one in the trace) is the program's nominal curve scaled by a factor drawn
+// uniformly from [1 - spread, 1 + spread]. 3 %: a guess (no run-to-run
+// spread was measured on a real GPU); policy_sim_bench --run-spread=S shows
+// what the engine does under another.
+constexpr double kRunSpread = 0.03;
+
+// `count_per_kind` traces of each kind from `seed`. The spread changes no
+// other draw: the same seed gives the same traces but for the runs' scale.
 std::vector<Trace> make_traces(int count_per_kind, uint32_t seed,
-                               PlannerError planner_error = PlannerError::kMeasured);
+                               PlannerError planner_error = PlannerError::kMeasured,
+                               double run_spread = kRunSpread);
 std::vector<std::string> trace_kinds();
 
 enum class Mode { kNothing, kThresholdOnly, kPredictive };

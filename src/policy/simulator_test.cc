@@ -249,6 +249,36 @@ TEST(SimulatorTest, ThePlannersErrorIsTheMeasuredOne) {
   EXPECT_GT(worst_total6, 0.05);
 }
 
+// The runs' spread scales each run of a program and nothing else: with none,
+// every learned run peaks where the trace's run does; with 3 %, the learned
+// peaks of one program lie within 0.97..1.03 of one curve.
+TEST(SimulatorTest, RunSpreadScalesOnlyTheRuns) {
+  const auto same = make_traces(40, kTuningSeed, PlannerError::kMeasured, 0.0);
+  const auto usual = make_traces(40, kTuningSeed);
+  ASSERT_EQ(same.size(), usual.size());
+  int known = 0;
+  double widest = 0;
+  for (size_t i = 0; i < same.size(); ++i) {
+    ASSERT_EQ(same[i].kind, usual[i].kind);
+    ASSERT_EQ(same[i].gpu_total_bytes, usual[i].gpu_total_bytes) << "trace " << i;
+    ASSERT_EQ(same[i].procs.size(), usual[i].procs.size());
+    ASSERT_EQ(same[i].profiles.size(), usual[i].profiles.size());
+    if (same[i].known_by != "profile") continue;
+    ++known;
+    ASSERT_EQ(same[i].profiles.size(), 1u);
+    const SimProcess& p = same[i].procs.back();
+    uint64_t peak = 0;
+    for (const auto& [t, b] : p.curve) peak = std::max(peak, b);
+    for (const uint64_t b : same[i].profiles[0].recent_peaks) EXPECT_EQ(b, peak) << "trace " << i;
+    const auto& peaks = usual[i].profiles[0].recent_peaks;
+    const auto [lo, hi] = std::minmax_element(peaks.begin(), peaks.end());
+    widest = std::max(widest, static_cast<double>(*hi) / static_cast<double>(*lo));
+  }
+  EXPECT_GT(known, 30);
+  EXPECT_GT(widest, 1.03);
+  EXPECT_LE(widest, 1.03 / 0.97 + 1e-9);
+}
+
 TEST(SimulatorTest, TracesHaveTheShapesRealProgramsHave) {
   const auto traces = make_traces(20, kTuningSeed);
   ASSERT_EQ(traces.size(), 120u);
