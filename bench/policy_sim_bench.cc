@@ -84,7 +84,8 @@ int main(int argc, char** argv) {
   sim::PlannerError planner_error = sim::PlannerError::kMeasured;
   PolicyTuning tuning;
   // Knobs a tuning session may try (--knob=NAME=VALUE): only the tuning
-  // set is printed while one is set.
+  // set is printed while one is set (its summary, or with --misses /
+  // --explain=N its failures under the knob).
   const std::map<std::string, double*> knobs = {
       {"delay_spread_factor", &tuning.delay_spread_factor},
       {"step_margin_factor", &tuning.step_margin_factor},
@@ -166,8 +167,7 @@ int main(int argc, char** argv) {
     std::cerr << "policy_sim_bench: --run-spread reads the tuning set only\n";
     return 2;
   }
-  if (summary || knob_set || (spread_given && !misses && explain < 0) ||
-      (second && !misses && explain < 0)) {
+  if (summary || ((knob_set || spread_given || second) && !misses && explain < 0)) {
     // The tuning set only, one line per group: for trying knobs. Or the
     // second held-out set, with the engine's own tuning: to report, never
     // to tune on (with --misses / --explain=N: to read why).
