@@ -94,6 +94,32 @@ void send_error(httplib::Response &res, int status, const std::string &message, 
   res.set_content(body.dump(), "application/json");
 }
 
+// The key a backend started with llama-server's --api-key asks for, which
+// the gateway then sends that backend as its bearer token ("" when the
+// command sets none): the first of the comma-separated keys of the last
+// --api-key on the line (accepted whether the server keeps every flag's
+// keys or the last one's). Keys from --api-key-file or LLAMA_API_KEY are not
+// read: such a backend answers 401, and the client gets it as it came. A key
+// a header cannot carry (a space, a control character) is an error naming
+// the model.
+Result<std::string> backend_api_key(const ModelConfig &m) {
+  std::string keys;
+  const auto &argv = m.command;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    if (argv[i] == "--api-key" && i + 1 < argv.size()) keys = argv[++i];
+    else if (argv[i].rfind("--api-key=", 0) == 0) keys = argv[i].substr(10);
+  }
+  const std::string key = keys.substr(0, keys.find(','));
+  for (const unsigned char c : key) {
+    if (c <= 0x20 || c == 0x7f) {
+      return make_error("model \"" + m.name +
+                        "\": its --api-key holds a space or control character; the gateway "
+                        "cannot send it in a header");
+    }
+  }
+  return key;
+}
+
 }  // namespace
 
 struct Gateway::Impl {
@@ -101,6 +127,7 @@ struct Gateway::Impl {
     ModelConfig cfg;  // command: as it is started (profile settings added)
     ModelPlan plan;
     std::string log_path;
+    std::string backend_key;  // llama-server's --api-key from the command ("" none)
     std::string settings_profile;  // the profile whose settings the command got ("" none)
     State state = State::kStopped;
     int in_flight = 0;
@@ -224,7 +251,7 @@ struct Gateway::Impl {
       std::lock_guard lock(mu);
       m.proc = std::move(*proc);
       m.port = *port;
-      m.pool = std::make_shared<UpstreamPool>("127.0.0.1", *port);
+      m.pool = std::make_shared<UpstreamPool>("127.0.0.1", *port, 16, m.backend_key);
     }
     // Only this thread touches the process while the model is Loading.
     BackendProcess &backend = *m.proc;
@@ -1377,6 +1404,9 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions options) {
       m->settings_profile = profile->name;
     }
     if (mc.started_by_gateway()) {
+      auto key = backend_api_key(m->cfg);
+      if (!key) return key.error();
+      m->backend_key = std::move(*key);
       auto plan = plan_model(m->cfg, impl->on_gpus, impl->devices.size());
       if (!plan) return plan.error();
       m->plan = std::move(*plan);

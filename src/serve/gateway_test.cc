@@ -290,5 +290,51 @@ TEST_F(GatewayPreload, StartsACommandWithTheActiveProfilesSettings) {
   gw->stop();
 }
 
+// A backend started with llama-server's --api-key answers only requests
+// that carry its key: the gateway sends it (from the command line), so a
+// client of the gateway needs only the gateway's own access. A key no
+// header can carry stops the gateway at its start, naming the model.
+TEST_F(GatewayPreload, SendsABackendItsOwnApiKey) {
+  GatewayOptions o;
+  o.config.listen = "127.0.0.1:0";
+  o.config.memory_budget_bytes = 1ull << 40;
+  ModelConfig a = model("tiny-a");
+  a.command.insert(a.command.end(), {"--api-key", "other-key", "--api-key", "k3y-0f-b4ckend,second"});
+  ModelConfig b = model("tiny-b");  // no key: none sent, none needed
+  o.config.models = {a, b};
+  auto gw = test_support::create_ram_gateway(std::move(o), dir_.path());
+  ASSERT_TRUE(gw && gw->start());
+  EXPECT_EQ(chat(gw->port(), "tiny-a"), 200);
+  EXPECT_EQ(chat(gw->port(), "tiny-b"), 200);
+  // The stand-in refuses a wrong key the way llama-server does.
+  const int port = model_state(*gw, "tiny-a")["port"].get<int>();
+  httplib::Client direct("127.0.0.1", port);
+  const std::string body = R"({"messages":[{"role":"user","content":"hi"}]})";
+  auto r = direct.Post("/v1/chat/completions", body, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  r = direct.Post("/v1/chat/completions", {{"Authorization", "Bearer second"}}, body,
+                  "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  gw->stop();
+
+  GatewayOptions bad;
+  bad.config.listen = "127.0.0.1:0";
+  bad.config.memory_budget_bytes = 1ull << 40;
+  ModelConfig c = model("tiny-c");
+  c.command.insert(c.command.end(), {"--api-key", "two words"});
+  bad.config.models = {c};
+  bad.log_dir = dir_.file("logs");
+  bad.state_dir = dir_.path();
+  bad.sys_root = dir_.file("sys");
+  bad.nvml_library = dir_.file("no-nvml.so");
+  auto made = Gateway::create(std::move(bad));
+  ASSERT_FALSE(made);
+  EXPECT_NE(made.error().message.find("model \"tiny-c\": its --api-key holds a space"),
+            std::string::npos)
+      << made.error().message;
+}
+
 }  // namespace
 }  // namespace memopt::serve

@@ -120,8 +120,8 @@ bool contains_token(std::string_view value, std::string_view token) {
 
 }  // namespace
 
-UpstreamPool::UpstreamPool(std::string host, int port, size_t max_idle)
-    : host_(std::move(host)), port_(port), max_idle_(max_idle) {}
+UpstreamPool::UpstreamPool(std::string host, int port, size_t max_idle, std::string bearer)
+    : host_(std::move(host)), port_(port), max_idle_(max_idle), bearer_(std::move(bearer)) {}
 
 UpstreamPool::~UpstreamPool() = default;
 
@@ -188,7 +188,9 @@ Result<std::unique_ptr<UpstreamExchange>> UpstreamExchange::start(
   std::string head = std::string(method) + " " + std::string(path) +
                      " HTTP/1.1\r\nHost: " + (v6 ? "[" + pool->host() + "]" : pool->host()) + ":" +
                      std::to_string(pool->port()) +
-                     "\r\nUser-Agent: ruvector-memopt\r\nAccept: */*\r\n"
+                     "\r\nUser-Agent: ruvector-memopt\r\nAccept: */*\r\n" +
+                     (pool->bearer().empty() ? std::string()
+                                             : "Authorization: Bearer " + pool->bearer() + "\r\n") +
                      "Content-Type: application/json\r\nContent-Length: " +
                      std::to_string(body.size()) + "\r\n\r\n";
   const std::string where = std::string(method) + " " + pool->url(path);

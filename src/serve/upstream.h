@@ -26,12 +26,15 @@ struct UpstreamConnection;
 
 class UpstreamPool {
  public:
-  UpstreamPool(std::string host, int port, size_t max_idle = 16);
+  // `bearer`: the key the backend asks for (llama-server's --api-key),
+  // sent with every request as "Authorization: Bearer <bearer>"; "" none.
+  UpstreamPool(std::string host, int port, size_t max_idle = 16, std::string bearer = {});
   ~UpstreamPool();
   UpstreamPool(const UpstreamPool &) = delete;
   UpstreamPool &operator=(const UpstreamPool &) = delete;
 
   const std::string &host() const { return host_; }
+  const std::string &bearer() const { return bearer_; }
   int port() const { return port_; }
   std::string url(std::string_view path) const;
 
@@ -52,6 +55,7 @@ class UpstreamPool {
   std::string host_;
   int port_;
   size_t max_idle_;
+  std::string bearer_;
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<UpstreamConnection>> idle_;
   bool retired_ = false;
