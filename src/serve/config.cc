@@ -79,6 +79,13 @@ Status parse_model(const toml::table &t, const std::string &path, const std::str
       why = text(node, m.endpoint);
     } else if (key == "model") {
       why = text(node, m.model);
+    } else if (key == "api_key") {
+      why = text(node, m.api_key);
+      for (const unsigned char c : m.api_key) {
+        if (why.empty() && (c <= 0x20 || c == 0x7f)) {
+          why = "must hold no space or control character (it is sent in a header)";
+        }
+      }
     } else if (key == "load_timeout_seconds") {
       why = integer_in(node, 1, 3600, m.load_timeout_seconds);
     } else if (key == "profile_settings") {
@@ -89,7 +96,7 @@ Status parse_model(const toml::table &t, const std::string &path, const std::str
     } else {
       return make_error(where(path, node) + ": unknown key 'serve.models.\"" + name + "\"." + key +
                         "' (known: command, gguf, ttl_seconds, pinned, priority, runtime, "
-                        "endpoint, model, load_timeout_seconds, profile_settings)");
+                        "endpoint, model, api_key, load_timeout_seconds, profile_settings)");
     }
     if (!why.empty()) {
       return make_error(where(path, node) + ": key 'serve.models.\"" + name + "\"." + key + "' " +
@@ -107,6 +114,11 @@ Status parse_model(const toml::table &t, const std::string &path, const std::str
   }
   if (!m.runtime.empty() && (m.endpoint.empty() || m.model.empty())) {
     return make_error(at + " with runtime = \"" + m.runtime + "\" needs endpoint and model");
+  }
+  if (!m.api_key.empty() && !m.command.empty()) {
+    // The server it starts takes its key from the command (--api-key).
+    return make_error(at + " has api_key and a command; a server the gateway starts gets its "
+                           "key from the command's --api-key");
   }
   if (m.profile_settings && m.command.empty()) {
     // The gateway starts nothing for it: there is no command to add flags to.

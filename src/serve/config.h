@@ -24,6 +24,10 @@ struct ModelConfig {
   std::string runtime;                 // "ollama", "llamacpp", "vllm", "sglang" (endpoint models)
   std::string endpoint;                // their base URL
   std::string model;                   // the runtime's own name for it
+  // The key that server asks for (vLLM's, SGLang's or llama-server's
+  // --api-key), sent to it as a bearer token; "" none. A server the gateway
+  // starts gets the key from its command instead.
+  std::string api_key;
   int64_t load_timeout_seconds = 300;  // a command that is not answering by then failed
   // true: the command is started with the active profile's runtime settings
   // (policy::runtime_settings for llama.cpp: --parallel, --cont-batching,

@@ -126,6 +126,11 @@ TEST(ServeConfig, ErrorsNameTheFileLineAndKey) {
       {"[serve.models.a]\nruntime = \"ollama\"\nendpoint = \"http://127.0.0.1:1\"\nmodel = "
        "\"m\"\nprofile_settings = true\n",
        "has profile_settings = true without a command"},
+      {"[serve.models.a]\nruntime = \"vllm\"\nendpoint = \"http://127.0.0.1:1\"\nmodel = "
+       "\"m\"\napi_key = \"two words\"\n",
+       "key 'serve.models.\"a\".api_key' must hold no space or control character"},
+      {"[serve.models.a]\ncommand = [\"x\", \"${PORT}\"]\napi_key = \"k\"\n",
+       "has api_key and a command; a server the gateway starts gets its key from the command"},
       {"[serve]\n", "names no model"},
       {"[daemon]\napply = true\n", "no [serve] table"},
       {"[serve\n", "not valid TOML"},
@@ -136,6 +141,19 @@ TEST(ServeConfig, ErrorsNameTheFileLineAndKey) {
     EXPECT_NE(c.error().message.find(k.message), std::string::npos)
         << k.text << "\n-> " << c.error().message;
   }
+}
+
+// A server already running that asks for a key (vLLM, SGLang, llama-server
+// started with --api-key): the model entry names it.
+TEST(ServeConfig, AnEndpointModelsApiKey) {
+  auto c = parse_serve_config(
+      "[serve.models.big]\nruntime = \"vllm\"\nendpoint = \"http://127.0.0.1:8000\"\n"
+      "model = \"Qwen/Qwen3-8B\"\napi_key = \"sk-backend-0123\"\n",
+      "c");
+  ASSERT_TRUE(c) << c.error().message;
+  ASSERT_EQ(c->models.size(), 1u);
+  EXPECT_EQ(c->models[0].api_key, "sk-backend-0123");
+  EXPECT_EQ(c->api_key, "");  // the gateway's own stays unset
 }
 
 TEST(ServeConfig, ImageGenerationServers) {

@@ -1422,7 +1422,7 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions options) {
         return make_error("model \"" + mc.name + "\": endpoint " + mc.endpoint +
                           ": the gateway reaches backends over plain http:// only");
       }
-      m->pool = std::make_shared<UpstreamPool>(url->host, url->port);
+      m->pool = std::make_shared<UpstreamPool>(url->host, url->port, 16, mc.api_key);
       m->state = State::kExternal;
       m->plan.need_bytes.assign(impl->devices.size(), 0);
       m->plan.summary = "served by " + mc.runtime + " at " + mc.endpoint;

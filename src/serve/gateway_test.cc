@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "policy/profile.h"
+#include "serve/backend.h"
 #include "serve/gateway_test_support.h"
 #include "support/gguf_models.h"
 #include "support/temp_dir.h"
@@ -334,6 +335,45 @@ TEST_F(GatewayPreload, SendsABackendItsOwnApiKey) {
   EXPECT_NE(made.error().message.find("model \"tiny-c\": its --api-key holds a space"),
             std::string::npos)
       << made.error().message;
+}
+
+// A server already running that asks for a key (vLLM, SGLang or
+// llama-server with --api-key): the model entry's api_key is sent to it; a
+// model without one gets the server's 401 as it came.
+TEST_F(GatewayPreload, SendsAnEndpointModelItsApiKey) {
+  auto port = free_loopback_port();
+  ASSERT_TRUE(port) << port.error().message;
+  auto server = BackendProcess::start({MEMOPT_SERVE_FAKE_BACKEND, "--port", std::to_string(*port),
+                                       "--api-key", "sk-backend-0123"},
+                                      dir_.file("external.log"));
+  ASSERT_TRUE(server) << server.error().message;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        httplib::Client probe("127.0.0.1", *port);
+        auto r = probe.Get("/health");
+        return r && r->status == 200;
+      },
+      10s));
+  GatewayOptions o;
+  o.config.listen = "127.0.0.1:0";
+  o.config.memory_budget_bytes = 1ull << 40;
+  ModelConfig with_key;
+  with_key.name = "keyed";
+  with_key.runtime = "llamacpp";
+  with_key.endpoint = "http://127.0.0.1:" + std::to_string(*port);
+  with_key.model = "m";
+  with_key.api_key = "sk-backend-0123";
+  ModelConfig without = with_key;
+  without.name = "unkeyed";
+  without.api_key.clear();
+  o.config.models = {with_key, without};
+  auto gw = test_support::create_ram_gateway(std::move(o), dir_.path());
+  ASSERT_TRUE(gw && gw->start());
+  EXPECT_EQ(chat(gw->port(), "keyed"), 200);
+  EXPECT_EQ(chat(gw->port(), "unkeyed"), 401);
+  EXPECT_EQ(model_state(*gw, "keyed").dump().find("sk-backend"), std::string::npos);
+  gw->stop();
+  server->stop(2s);
 }
 
 }  // namespace
