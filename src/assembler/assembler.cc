@@ -70,6 +70,10 @@ runtimes::HttpOptions AssembleOptions::fast_http() {
   return http;
 }
 
+bool may_send_key(uint32_t reader_uid, uint32_t owner_uid) {
+  return reader_uid == 0 || reader_uid == owner_uid;
+}
+
 double monotonic_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -199,11 +203,23 @@ struct SnapshotAssembler::State {
     return Ok{};
   }
 
+  // `key`: the bearer token the runtime asks for ("" none).
   Result<std::vector<runtimes::LoadedModel>> ask(const runtimes::RuntimeDescriptor& d,
-                                                 const runtimes::BaseUrl& base) const {
+                                                 const runtimes::BaseUrl& base,
+                                                 const std::string& key) const {
     if (src.loaded_models) return src.loaded_models(d, base);
-    auto client = d.make_client(base, o.http);
+    runtimes::HttpOptions http = o.http;
+    http.bearer_token = key;
+    auto client = d.make_client(base, http);
     return client->loaded_models();
+  }
+
+  // The key a workload's command line gives its API (a server started with
+  // --api-key answers nothing without it), used to read that server only,
+  // and only where this reader could read the command line as its owner
+  // could: the same user, or root.
+  static std::string key_for(const snapshot::Workload& w) {
+    return may_send_key(static_cast<uint32_t>(::geteuid()), w.uid) ? w.api_key : std::string();
   }
 
   uint32_t layers_of(const runtimes::BaseUrl& base, const std::string& model) const {
@@ -230,6 +246,7 @@ struct SnapshotAssembler::State {
       bool fixed_ep;
       snapshot::Workload* owner;
       std::future<Result<std::vector<runtimes::LoadedModel>>> answer;
+      std::string key;  // its bearer token ("" none)
     };
     // A machine runs a handful of runtimes; a hostile process table must
     // not make this start hundreds of threads.
@@ -239,7 +256,7 @@ struct SnapshotAssembler::State {
     auto add = [&](const runtimes::RuntimeDescriptor& d, const runtimes::BaseUrl& base,
                    bool fixed_ep, snapshot::Workload* owner) {
       if (queries.size() >= kMaxQueries || !asked.insert(base.str()).second) return;
-      queries.push_back({&d, base, fixed_ep, owner, {}});
+      queries.push_back({&d, base, fixed_ep, owner, {}, owner ? key_for(*owner) : std::string()});
     };
     for (auto& w : s.workloads) {
       if (!w.is_ai() || w.endpoint.empty()) continue;
@@ -251,7 +268,8 @@ struct SnapshotAssembler::State {
     for (const FixedEndpoint& f : fixed) add(*f.runtime, f.base, true, nullptr);
     for (Query& q : queries) {
       q.answer =
-          std::async(std::launch::async, [this, d = q.d, base = q.base] { return ask(*d, base); });
+          std::async(std::launch::async,
+                     [this, d = q.d, base = q.base, key = q.key] { return ask(*d, base, key); });
     }
     std::set<std::string> present;
     for (Query& q : queries) {

@@ -92,6 +92,11 @@ class SnapshotAssembler {
 // (Workload::gateway_model), joined by pid, so views list it once.
 void join_gateway(std::vector<snapshot::Workload>& workloads, const snapshot::GatewayStatus& g);
 
+// Whether a reader running as `reader_uid` sends a runtime the key its
+// owner's command line gives (Workload::api_key): only as that owner or as
+// root, who read that line as the owner does.
+bool may_send_key(uint32_t reader_uid, uint32_t owner_uid);
+
 // A monotonic clock in seconds for assemble().
 double monotonic_seconds();
 

@@ -6,9 +6,18 @@
 
 #include <gtest/gtest.h>
 
-#include <condition_variable>
-#include <mutex>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "snapshot/snapshot_json.h"
 #include "support/fake_proc.h"
 
 namespace memopt::assembler {
@@ -263,6 +272,81 @@ TEST(SnapshotAssembler, RuntimesAreAskedAtTheSameTime) {
   ASSERT_EQ(s->loaded_models.size(), 2u);
   EXPECT_EQ(s->loaded_models[0].name, "ollama-model");  // answers kept in order
   EXPECT_EQ(s->loaded_models[1].name, "vllm-model");
+}
+
+TEST(SnapshotAssembler, AKeyFromACommandLineGoesOnlyWhereItsOwnerCouldSendIt) {
+  EXPECT_TRUE(may_send_key(1000, 1000));
+  EXPECT_TRUE(may_send_key(0, 1000));  // root reads every command line
+  EXPECT_FALSE(may_send_key(1000, 1001));
+  EXPECT_FALSE(may_send_key(1001, 0));
+}
+
+// A llama-server started with --api-key answers its API only with the key.
+// The key on its command line is sent to it (a reader of the same user, or
+// root, reads that line as its owner does), so its model is listed; it is
+// never in the Snapshot's JSON. Owned by another user, it is not used: the
+// server's 401 is reported.
+TEST(SnapshotAssembler, AServerStartedWithAnApiKeyIsReadWithIt) {
+  std::ifstream f(std::string(MEMOPT_FIXTURES_DIR) + "/runtimes/llamacpp-props.json");
+  std::stringstream props;
+  props << f.rdbuf();
+  ASSERT_FALSE(props.str().empty());
+  httplib::Server server;
+  std::atomic<int> refused{0};
+  server.Get("/props", [&](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value("Authorization") != "Bearer sk-local-0123") {
+      ++refused;
+      res.status = 401;
+      res.set_content(R"({"error":{"code":401,"message":"Invalid API Key",)"
+                      R"("type":"authentication_error"}})",
+                      "application/json");
+      return;
+    }
+    res.set_content(props.str(), "application/json");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread t([&] { server.listen_after_bind(); });
+  for (const uint32_t owner : {static_cast<uint32_t>(::geteuid()), ::geteuid() + 4242u}) {
+    FakeProc fp;
+    fp.write_file("meminfo", kMeminfo);
+    FakeProcess p;
+    p.pid = 3100;
+    p.uid = owner;
+    p.comm = "llama-server";
+    p.argv = {"/opt/llama/llama-server", "-m", "/models/q.gguf", "--api-key", "sk-local-0123"};
+    p.exe = "/opt/llama/llama-server";
+    p.open_files = {"socket:[5151]"};
+    fp.add(p);
+    fp.add_listener({"0100007F", static_cast<uint16_t>(port), 5151, false});
+    fp.write_net();
+    AssembleOptions o;
+    o.proc_root = fp.root();
+    o.sys_root = fp.root() + "/no-sys";
+    o.probe_ports = false;
+    o.read_models = false;
+    o.strict = false;
+    AssemblerSources src;
+    src.gpus = [] { return gpu::GpuSnapshot{}; };
+    auto s = SnapshotAssembler(o, src).assemble(0);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    ASSERT_EQ(s->workloads.size(), 1u);
+    EXPECT_EQ(s->workloads[0].api_key, "sk-local-0123");
+    EXPECT_EQ(snapshot::to_json(*s).dump().find("sk-local"), std::string::npos);
+    if (owner == ::geteuid() || ::geteuid() == 0) {
+      ASSERT_EQ(s->loaded_models.size(), 1u) << (s->errors.empty() ? "" : s->errors[0].message);
+      EXPECT_EQ(s->loaded_models[0].endpoint, "http://127.0.0.1:" + std::to_string(port));
+      EXPECT_TRUE(s->errors.empty());
+    } else {
+      EXPECT_TRUE(s->loaded_models.empty());
+      ASSERT_EQ(s->errors.size(), 1u);
+      EXPECT_NE(s->errors[0].message.find("HTTP 401: Invalid API Key"), std::string::npos)
+          << s->errors[0].message;
+    }
+  }
+  EXPECT_EQ(refused.load(), ::geteuid() == 0 ? 0 : 1);
+  server.stop();
+  t.join();
 }
 
 }  // namespace

@@ -266,6 +266,18 @@ uint64_t parallel_from_args(const CommandView& view) {
   return numeric_flag(view, kFlags, 1024);
 }
 
+std::string api_key_from_args(std::span<const std::string> args) {
+  std::string keys;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--api-key" && i + 1 < args.size()) {
+      keys = args[++i];
+    } else if (args[i].starts_with("--api-key=")) {
+      keys = args[i].substr(10);
+    }
+  }
+  return keys.substr(0, keys.find(','));
+}
+
 Classification classify_process(const ProcessInfo& p, std::span<const ProbeResult> probes) {
   Classification out;
   if (!is_live(p)) return out;
@@ -488,6 +500,7 @@ void describe_group(Workload& w, const ByPid& by_pid, std::span<const ProcessGpu
     if (w.model.empty()) w.model = model_from_args(pv);
     if (w.context_tokens == 0) w.context_tokens = context_from_args(pv);
     if (w.parallel == 0) w.parallel = parallel_from_args(pv);
+    if (w.api_key.empty()) w.api_key = api_key_from_args(pv.args);
     for (const auto& s : p.listening) {
       // Prefer the runtime's default port, then the top process's port
       // (Ollama's runner port is internal), then any.

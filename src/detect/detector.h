@@ -116,6 +116,12 @@ std::string model_from_args(const CommandView& view);
 uint64_t context_from_args(const CommandView& view);
 // Parallel sequences the command line asks for (-np, --parallel), 0 when none.
 uint64_t parallel_from_args(const CommandView& view);
+// The key a server's --api-key gives (llama-server, vLLM, SGLang): the first
+// of the comma-separated keys of the last --api-key ("--api-key K" or
+// "--api-key=K"); "" when none. Key files and environment variables are not
+// read. The gateway sends it to a server it starts; the assembler to a
+// runtime it reads (assembler.cc).
+std::string api_key_from_args(std::span<const std::string> args);
 
 // Sets each workload's VRAM (per GPU and total) from a reading of the
 // per-process memory, keeping the grouping of the scan it came from.

@@ -76,6 +76,16 @@ TEST(ModelFromArgs, CommonFlags) {
   EXPECT_EQ(model_from_args(v), "");
 }
 
+TEST(ApiKeyFromArgs, TheLastFlagsFirstKey) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(api_key_from_args(V{"-m", "m.gguf", "--port", "8080"}), "");
+  EXPECT_EQ(api_key_from_args(V{"--api-key", "sk-1"}), "sk-1");
+  EXPECT_EQ(api_key_from_args(V{"--api-key=sk-2,sk-3"}), "sk-2");
+  EXPECT_EQ(api_key_from_args(V{"--api-key", "a", "-c", "8", "--api-key", "b,c"}), "b");
+  EXPECT_EQ(api_key_from_args(V{"--api-key"}), "");            // no value
+  EXPECT_EQ(api_key_from_args(V{"--api-key-file", "k.txt"}), "");  // not read
+}
+
 TEST(DetectOllama, ServerAndBundledLlamaServerAreOneWorkload) {
   FakeProc fp;
   auto serve = make(1200, 1, "ollama", {"/usr/local/bin/ollama", "serve"}, "/usr/local/bin/ollama");

@@ -32,6 +32,7 @@
 #include "serve/render_handoff.h"
 #include "serve/render_watch.h"
 #include "serve/translate.h"
+#include "detect/detector.h"
 #include "serve/upstream.h"
 #include "util/bytes.h"
 
@@ -94,22 +95,15 @@ void send_error(httplib::Response &res, int status, const std::string &message, 
   res.set_content(body.dump(), "application/json");
 }
 
-// The key a backend started with llama-server's --api-key asks for, which
-// the gateway then sends that backend as its bearer token ("" when the
-// command sets none): the first of the comma-separated keys of the last
-// --api-key on the line (accepted whether the server keeps every flag's
-// keys or the last one's). Keys from --api-key-file or LLAMA_API_KEY are not
-// read: such a backend answers 401, and the client gets it as it came. A key
-// a header cannot carry (a space, a control character) is an error naming
-// the model.
+// The key a backend started with llama-server's --api-key asks for
+// (detect::api_key_from_args: the last flag's first key, accepted whether
+// the server keeps every flag's keys or the last one's), which the gateway
+// then sends that backend as its bearer token ("" when none). Keys from
+// --api-key-file or LLAMA_API_KEY are not read: such a backend answers 401,
+// and the client gets it as it came. A key a header cannot carry (a space,
+// a control character) is an error naming the model.
 Result<std::string> backend_api_key(const ModelConfig &m) {
-  std::string keys;
-  const auto &argv = m.command;
-  for (size_t i = 0; i < argv.size(); ++i) {
-    if (argv[i] == "--api-key" && i + 1 < argv.size()) keys = argv[++i];
-    else if (argv[i].rfind("--api-key=", 0) == 0) keys = argv[i].substr(10);
-  }
-  const std::string key = keys.substr(0, keys.find(','));
+  const std::string key = detect::api_key_from_args(m.command);
   for (const unsigned char c : key) {
     if (c <= 0x20 || c == 0x7f) {
       return make_error("model \"" + m.name +

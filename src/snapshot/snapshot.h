@@ -95,6 +95,10 @@ struct Workload {
   uint64_t vram_bytes = 0;     // sum over GPUs
   std::string note;            // e.g. the platform note of DirectML
   std::string gateway_model;   // the gateway model this process serves ("": not the gateway's)
+  // The key its API asks for, from its command line (detect's
+  // api_key_from_args); "" none. Never shown and never in the JSON: the
+  // assembler sends it to that runtime only.
+  std::string api_key;
 
   bool is_ai() const { return runtime != "other"; }
 };
