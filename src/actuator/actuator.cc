@@ -56,6 +56,11 @@ class RuntimeActuator : public Actuator {
     profile_ = p;
   }
 
+  void set_keys(std::map<std::string, std::string> keys) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    keys_ = std::move(keys);
+  }
+
  private:
   // What the active profile asks of a reload through this runtime's API.
   runtimes::PreloadOptions reload_options(const std::string& runtime) const {
@@ -71,14 +76,20 @@ class RuntimeActuator : public Actuator {
 
   mutable std::mutex mu_;
   std::optional<policy::Profile> profile_;
+  std::map<std::string, std::string> keys_;  // endpoint base URL -> bearer token
 
-  static Result<std::unique_ptr<runtimes::RuntimeClient>> client_for(const std::string& runtime,
-                                                                     const std::string& endpoint) {
+  Result<std::unique_ptr<runtimes::RuntimeClient>> client_for(const std::string& runtime,
+                                                              const std::string& endpoint) const {
     auto kind = runtimes::runtime_from_name(runtime);
     if (!kind) return make_error("no client for runtime '" + runtime + "'");
     auto base = runtimes::parse_base_url(endpoint, runtimes::default_port(*kind));
     if (!base) return base.error();
-    return runtimes::make_client(*kind, *base);
+    runtimes::HttpOptions o;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto k = keys_.find(base->str()); k != keys_.end()) o.bearer_token = k->second;
+    }
+    return runtimes::make_client(*kind, *base, o);
   }
 
   static Error unsupported(const policy::Action& a, const std::string& flag) {

@@ -4,6 +4,7 @@
 // came back, unload_verify.h): carries out a policy action through the
 // runtime's own API (Ollama keep_alive 0 / num_gpu / num_ctx, ComfyUI
 // /free, A1111 unload-checkpoint). Where a runtime offers no way, it says so.
+#include <map>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,10 @@ class Actuator {
   // The active profile: its runtime keys (numa_aware, ...) go with every
   // reload (policy/profile_effects.h). Safe to call while actions run.
   virtual void set_profile(const policy::Profile&) {}
+  // The keys servers started with --api-key ask for, by endpoint base URL
+  // (assembler::runtime_keys of the latest Snapshot): sent with every action
+  // on that endpoint. Safe to call while actions run.
+  virtual void set_keys(std::map<std::string, std::string>) {}
 };
 
 std::unique_ptr<Actuator> make_runtime_actuator();

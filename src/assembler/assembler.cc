@@ -74,6 +74,16 @@ bool may_send_key(uint32_t reader_uid, uint32_t owner_uid) {
   return reader_uid == 0 || reader_uid == owner_uid;
 }
 
+std::map<std::string, std::string> runtime_keys(const snapshot::Snapshot& s) {
+  std::map<std::string, std::string> out;
+  const auto me = static_cast<uint32_t>(::geteuid());
+  for (const auto& w : s.workloads) {
+    if (w.api_key.empty() || w.endpoint.empty() || !may_send_key(me, w.uid)) continue;
+    if (auto base = runtimes::parse_base_url(w.endpoint, 80)) out.emplace(base->str(), w.api_key);
+  }
+  return out;
+}
+
 double monotonic_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }

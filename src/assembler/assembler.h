@@ -97,6 +97,11 @@ void join_gateway(std::vector<snapshot::Workload>& workloads, const snapshot::Ga
 // root, who read that line as the owner does.
 bool may_send_key(uint32_t reader_uid, uint32_t owner_uid);
 
+// The keys this process may send (may_send_key as itself), by the base URL
+// of each workload's endpoint: what the actuator sends with its actions
+// (Actuator::set_keys), as the assembler sends them when it reads.
+std::map<std::string, std::string> runtime_keys(const snapshot::Snapshot& s);
+
 // A monotonic clock in seconds for assemble().
 double monotonic_seconds();
 
