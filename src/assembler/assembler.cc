@@ -70,16 +70,12 @@ runtimes::HttpOptions AssembleOptions::fast_http() {
   return http;
 }
 
-bool may_send_key(uint32_t reader_uid, uint32_t owner_uid) {
-  return reader_uid == 0 || reader_uid == owner_uid;
-}
-
 std::map<std::string, std::string> runtime_keys(const snapshot::Snapshot& s) {
   std::map<std::string, std::string> out;
-  const auto me = static_cast<uint32_t>(::geteuid());
   for (const auto& w : s.workloads) {
-    if (w.api_key.empty() || w.endpoint.empty() || !may_send_key(me, w.uid)) continue;
-    if (auto base = runtimes::parse_base_url(w.endpoint, 80)) out.emplace(base->str(), w.api_key);
+    const std::string key = detect::sendable_key(w);
+    if (key.empty() || w.endpoint.empty()) continue;
+    if (auto base = runtimes::parse_base_url(w.endpoint, 80)) out.emplace(base->str(), key);
   }
   return out;
 }
@@ -224,13 +220,7 @@ struct SnapshotAssembler::State {
     return client->loaded_models();
   }
 
-  // The key a workload's command line gives its API (a server started with
-  // --api-key answers nothing without it), used to read that server only,
-  // and only where this reader could read the command line as its owner
-  // could: the same user, or root.
-  static std::string key_for(const snapshot::Workload& w) {
-    return may_send_key(static_cast<uint32_t>(::geteuid()), w.uid) ? w.api_key : std::string();
-  }
+
 
   uint32_t layers_of(const runtimes::BaseUrl& base, const std::string& model) const {
     if (src.ollama_layers) return src.ollama_layers(base, model);
@@ -266,7 +256,10 @@ struct SnapshotAssembler::State {
     auto add = [&](const runtimes::RuntimeDescriptor& d, const runtimes::BaseUrl& base,
                    bool fixed_ep, snapshot::Workload* owner) {
       if (queries.size() >= kMaxQueries || !asked.insert(base.str()).second) return;
-      queries.push_back({&d, base, fixed_ep, owner, {}, owner ? key_for(*owner) : std::string()});
+      // A server started with --api-key answers nothing without it: its
+      // key goes to it (detect::sendable_key: where this reader may).
+      queries.push_back(
+          {&d, base, fixed_ep, owner, {}, owner ? detect::sendable_key(*owner) : std::string()});
     };
     for (auto& w : s.workloads) {
       if (!w.is_ai() || w.endpoint.empty()) continue;

@@ -92,12 +92,7 @@ class SnapshotAssembler {
 // (Workload::gateway_model), joined by pid, so views list it once.
 void join_gateway(std::vector<snapshot::Workload>& workloads, const snapshot::GatewayStatus& g);
 
-// Whether a reader running as `reader_uid` sends a runtime the key its
-// owner's command line gives (Workload::api_key): only as that owner or as
-// root, who read that line as the owner does.
-bool may_send_key(uint32_t reader_uid, uint32_t owner_uid);
-
-// The keys this process may send (may_send_key as itself), by the base URL
+// The keys this process may send (detect::sendable_key), by the base URL
 // of each workload's endpoint: what the actuator sends with its actions
 // (Actuator::set_keys), as the assembler sends them when it reads.
 std::map<std::string, std::string> runtime_keys(const snapshot::Snapshot& s);

@@ -275,10 +275,10 @@ TEST(SnapshotAssembler, RuntimesAreAskedAtTheSameTime) {
 }
 
 TEST(SnapshotAssembler, AKeyFromACommandLineGoesOnlyWhereItsOwnerCouldSendIt) {
-  EXPECT_TRUE(may_send_key(1000, 1000));
-  EXPECT_TRUE(may_send_key(0, 1000));  // root reads every command line
-  EXPECT_FALSE(may_send_key(1000, 1001));
-  EXPECT_FALSE(may_send_key(1001, 0));
+  EXPECT_TRUE(detect::may_send_key(1000, 1000));
+  EXPECT_TRUE(detect::may_send_key(0, 1000));  // root reads every command line
+  EXPECT_FALSE(detect::may_send_key(1000, 1001));
+  EXPECT_FALSE(detect::may_send_key(1001, 0));
 }
 
 // A llama-server started with --api-key answers its API only with the key.

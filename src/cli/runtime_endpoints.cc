@@ -72,7 +72,9 @@ Result<ConnectedRuntimes> connect_runtimes(const EndpointOptions& o, const std::
       }
       kind = *k;
     }
-    auto client = make_client(*kind, e.url, http);
+    HttpOptions keyed = http;
+    if (!e.key.empty()) keyed.bearer_token = e.key;  // a server started with --api-key
+    auto client = make_client(*kind, e.url, keyed);
     auto info = client->info();
     if (!info) {
       // On a default port, nothing listening means the runtime is not running,

@@ -1,5 +1,7 @@
 // The generic matcher over the signature table, and workload grouping.
 #include "detect/detector.h"
+
+#include <unistd.h>
 #include "proc/process_scanner.h"
 
 #include <algorithm>
@@ -276,6 +278,14 @@ std::string api_key_from_args(std::span<const std::string> args) {
     }
   }
   return keys.substr(0, keys.find(','));
+}
+
+bool may_send_key(uint32_t reader_uid, uint32_t owner_uid) {
+  return reader_uid == 0 || reader_uid == owner_uid;
+}
+
+std::string sendable_key(const snapshot::Workload& w) {
+  return may_send_key(static_cast<uint32_t>(::geteuid()), w.uid) ? w.api_key : std::string();
 }
 
 Classification classify_process(const ProcessInfo& p, std::span<const ProbeResult> probes) {

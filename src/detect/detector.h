@@ -122,6 +122,13 @@ uint64_t parallel_from_args(const CommandView& view);
 // read. The gateway sends it to a server it starts; the assembler to a
 // runtime it reads (assembler.cc).
 std::string api_key_from_args(std::span<const std::string> args);
+// Whether a reader running as `reader_uid` sends a server the key its
+// owner's command line gives: only as that owner or as root, who read that
+// line as the owner does.
+bool may_send_key(uint32_t reader_uid, uint32_t owner_uid);
+// The workload's key (Workload::api_key) where this process may send it
+// (may_send_key as itself); "" otherwise.
+std::string sendable_key(const snapshot::Workload& w);
 
 // Sets each workload's VRAM (per GPU and total) from a reading of the
 // per-process memory, keeping the grouping of the scan it came from.

@@ -4,9 +4,14 @@
 #include "detect/detector.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
 
 #include <algorithm>
 
+#include "detect/workload_detector.h"
+#include "snapshot/snapshot_json.h"
 #include "support/fake_proc.h"
 
 namespace memopt::detect {
@@ -84,6 +89,31 @@ TEST(ApiKeyFromArgs, TheLastFlagsFirstKey) {
   EXPECT_EQ(api_key_from_args(V{"--api-key", "a", "-c", "8", "--api-key", "b,c"}), "b");
   EXPECT_EQ(api_key_from_args(V{"--api-key"}), "");            // no value
   EXPECT_EQ(api_key_from_args(V{"--api-key-file", "k.txt"}), "");  // not read
+}
+
+// A llama-server started with --api-key: the workload carries the key
+// (never in its JSON), and its detected endpoint carries it where this
+// process may send it (same user, or root) for the clients that read it.
+TEST(DetectLlamaCpp, AServersApiKeyGoesWithItsEndpoint) {
+  FakeProc fp;
+  auto server = make(100, 1, "llama-server",
+                     {"./llama-server", "-m", "/models/q.gguf", "--port", "9191", "--api-key",
+                      "sk-9191,sk-alt"},
+                     "/opt/llama.cpp/build/bin/llama-server");
+  server.uid = static_cast<uint32_t>(::geteuid());
+  server.mapped = {kLibc, "/opt/llama.cpp/build/bin/libllama.so"};
+  server.open_files = {"socket:[900]"};
+  fp.add(server);
+  fp.add_listener({"0100007F", 9191, 900, false});
+  fp.write_net();
+  auto ws = detect_tree(fp);
+  ASSERT_EQ(ws.size(), 1u);
+  EXPECT_EQ(ws[0].api_key, "sk-9191");
+  EXPECT_EQ(snapshot::to_json(ws[0]).dump().find("sk-9191"), std::string::npos);
+  const auto eps = detected_runtime_endpoints(fp.root(), false);
+  ASSERT_EQ(eps.size(), 1u);
+  EXPECT_EQ(eps[0].url.port, 9191);
+  EXPECT_EQ(eps[0].key, "sk-9191");
 }
 
 TEST(DetectOllama, ServerAndBundledLlamaServerAreOneWorkload) {

@@ -198,7 +198,7 @@ std::vector<runtimes::Endpoint> detected_runtime_endpoints(const std::string& pr
     if (d == nullptr) continue;
     auto url = runtimes::parse_base_url(w.endpoint, 0);
     if (!url) continue;
-    out.push_back(runtimes::Endpoint{d->kind, *url, false});
+    out.push_back(runtimes::Endpoint{d->kind, *url, false, sendable_key(w)});
   }
   return out;
 }

@@ -48,6 +48,7 @@ Result<std::vector<Endpoint>> discover_endpoints(const DiscoveryInput& input) {
       if (have.url.str() == e.url.str()) {
         if (!have.kind) have.kind = e.kind;
         have.explicit_ = have.explicit_ || e.explicit_;
+        if (have.key.empty()) have.key = e.key;
         return;
       }
     }

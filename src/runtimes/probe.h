@@ -26,6 +26,7 @@ struct Endpoint {
   std::optional<RuntimeKind> kind;  // nullopt: probe to find out
   BaseUrl url;
   bool explicit_ = false;  // named by the user: failures are reported, not skipped
+  std::string key{};       // bearer token its server asks for (detect::sendable_key), "" none
 };
 
 struct DiscoveryInput {
