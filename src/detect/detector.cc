@@ -510,7 +510,9 @@ void describe_group(Workload& w, const ByPid& by_pid, std::span<const ProcessGpu
     if (w.model.empty()) w.model = model_from_args(pv);
     if (w.context_tokens == 0) w.context_tokens = context_from_args(pv);
     if (w.parallel == 0) w.parallel = parallel_from_args(pv);
-    if (w.api_key.empty()) w.api_key = api_key_from_args(pv.args);
+    // Only a process of the workload's own user gives it a key: the key is
+    // sent as that user's (sendable_key).
+    if (w.api_key.empty() && p.uid == w.uid) w.api_key = api_key_from_args(pv.args);
     for (const auto& s : p.listening) {
       // Prefer the runtime's default port, then the top process's port
       // (Ollama's runner port is internal), then any.
