@@ -220,8 +220,6 @@ struct SnapshotAssembler::State {
     return client->loaded_models();
   }
 
-
-
   uint32_t layers_of(const runtimes::BaseUrl& base, const std::string& model) const {
     if (src.ollama_layers) return src.ollama_layers(base, model);
     runtimes::OllamaClient client(base, o.http);

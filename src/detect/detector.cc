@@ -1,8 +1,8 @@
 // The generic matcher over the signature table, and workload grouping.
 #include "detect/detector.h"
+#include "proc/process_scanner.h"
 
 #include <unistd.h>
-#include "proc/process_scanner.h"
 
 #include <algorithm>
 #include <cctype>
@@ -268,7 +268,7 @@ uint64_t parallel_from_args(const CommandView& view) {
   return numeric_flag(view, kFlags, 1024);
 }
 
-std::string api_key_from_args(std::span<const std::string> args) {
+std::string api_key_from_args(std::span<const std::string> args, bool* unusable) {
   std::string keys;
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--api-key" && i + 1 < args.size()) {
@@ -277,7 +277,13 @@ std::string api_key_from_args(std::span<const std::string> args) {
       keys = args[i].substr(10);
     }
   }
-  return keys.substr(0, keys.find(','));
+  std::string key = keys.substr(0, keys.find(','));
+  const bool bad = std::any_of(key.begin(), key.end(), [](char ch) {
+    const auto c = static_cast<unsigned char>(ch);
+    return c <= 0x20 || c == 0x7f;
+  });
+  if (unusable) *unusable = bad;
+  return bad ? std::string() : key;
 }
 
 bool may_send_key(uint32_t reader_uid, uint32_t owner_uid) {

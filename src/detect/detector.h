@@ -119,9 +119,10 @@ uint64_t parallel_from_args(const CommandView& view);
 // The key a server's --api-key gives (llama-server, vLLM, SGLang): the first
 // of the comma-separated keys of the last --api-key ("--api-key K" or
 // "--api-key=K"); "" when none. Key files and environment variables are not
-// read. The gateway sends it to a server it starts; the assembler to a
-// runtime it reads (assembler.cc).
-std::string api_key_from_args(std::span<const std::string> args);
+// read. A key a header cannot carry (a space, a control character) is not
+// used: "" and *unusable set. The gateway sends it to a server it starts;
+// the assembler to a runtime it reads (assembler.cc).
+std::string api_key_from_args(std::span<const std::string> args, bool* unusable = nullptr);
 // Whether a reader running as `reader_uid` sends a server the key its
 // owner's command line gives: only as that owner or as root, who read that
 // line as the owner does.

@@ -89,6 +89,13 @@ TEST(ApiKeyFromArgs, TheLastFlagsFirstKey) {
   EXPECT_EQ(api_key_from_args(V{"--api-key", "a", "-c", "8", "--api-key", "b,c"}), "b");
   EXPECT_EQ(api_key_from_args(V{"--api-key"}), "");            // no value
   EXPECT_EQ(api_key_from_args(V{"--api-key-file", "k.txt"}), "");  // not read
+  // A key no header can carry is not used (a hostile command line must not
+  // put a header of its choosing into a request).
+  bool unusable = false;
+  EXPECT_EQ(api_key_from_args(V{"--api-key", "k\r\nX-Evil: 1"}, &unusable), "");
+  EXPECT_TRUE(unusable);
+  EXPECT_EQ(api_key_from_args(V{"--api-key", "fine"}, &unusable), "fine");
+  EXPECT_FALSE(unusable);
 }
 
 // A llama-server started with --api-key: the workload carries the key

@@ -103,13 +103,12 @@ void send_error(httplib::Response &res, int status, const std::string &message, 
 // and the client gets it as it came. A key a header cannot carry (a space,
 // a control character) is an error naming the model.
 Result<std::string> backend_api_key(const ModelConfig &m) {
-  const std::string key = detect::api_key_from_args(m.command);
-  for (const unsigned char c : key) {
-    if (c <= 0x20 || c == 0x7f) {
-      return make_error("model \"" + m.name +
-                        "\": its --api-key holds a space or control character; the gateway "
-                        "cannot send it in a header");
-    }
+  bool unusable = false;
+  std::string key = detect::api_key_from_args(m.command, &unusable);
+  if (unusable) {
+    return make_error("model \"" + m.name +
+                      "\": its --api-key holds a space or control character; the gateway "
+                      "cannot send it in a header");
   }
   return key;
 }
