@@ -9,18 +9,15 @@
 #include <httplib.h>
 
 #include <atomic>
-#include <fstream>
-#include <sstream>
 #include <thread>
+
+#include "support/replay_server.h"
 
 namespace memopt::actuator {
 namespace {
 
 TEST(RuntimeActuator, SendsAServerItsKeyWithAnAction) {
-  std::ifstream f(std::string(MEMOPT_FIXTURES_DIR) + "/runtimes/llamacpp-props-router.json");
-  std::stringstream props;
-  props << f.rdbuf();
-  ASSERT_FALSE(props.str().empty());
+  const std::string props = memopt::testing::fixture("llamacpp-props-router.json");
   httplib::Server server;
   std::atomic<int> unloaded{0};
   auto keyed = [](const httplib::Request& req, httplib::Response& res) {
@@ -32,7 +29,7 @@ TEST(RuntimeActuator, SendsAServerItsKeyWithAnAction) {
     return false;
   };
   server.Get("/props", [&](const httplib::Request& req, httplib::Response& res) {
-    if (keyed(req, res)) res.set_content(props.str(), "application/json");
+    if (keyed(req, res)) res.set_content(props, "application/json");
   });
   server.Post("/models/unload", [&](const httplib::Request& req, httplib::Response& res) {
     if (!keyed(req, res)) return;

@@ -12,13 +12,12 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 #include "snapshot/snapshot_json.h"
 #include "support/fake_proc.h"
+#include "support/replay_server.h"
 
 namespace memopt::assembler {
 namespace {
@@ -287,10 +286,7 @@ TEST(SnapshotAssembler, AKeyFromACommandLineGoesOnlyWhereItsOwnerCouldSendIt) {
 // never in the Snapshot's JSON. Owned by another user, it is not used: the
 // server's 401 is reported.
 TEST(SnapshotAssembler, AServerStartedWithAnApiKeyIsReadWithIt) {
-  std::ifstream f(std::string(MEMOPT_FIXTURES_DIR) + "/runtimes/llamacpp-props.json");
-  std::stringstream props;
-  props << f.rdbuf();
-  ASSERT_FALSE(props.str().empty());
+  const std::string props = memopt::testing::fixture("llamacpp-props.json");
   httplib::Server server;
   std::atomic<int> refused{0};
   server.Get("/props", [&](const httplib::Request& req, httplib::Response& res) {
@@ -302,7 +298,7 @@ TEST(SnapshotAssembler, AServerStartedWithAnApiKeyIsReadWithIt) {
                       "application/json");
       return;
     }
-    res.set_content(props.str(), "application/json");
+    res.set_content(props, "application/json");
   });
   const int port = server.bind_to_any_port("127.0.0.1");
   ASSERT_GT(port, 0);
