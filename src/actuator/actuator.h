@@ -24,7 +24,7 @@ class Actuator {
   // reload (policy/profile_effects.h). Safe to call while actions run.
   virtual void set_profile(const policy::Profile&) {}
   // The keys servers started with --api-key ask for, by endpoint base URL
-  // (assembler::runtime_keys of the latest Snapshot): sent with every action
+  // (detect::sendable_keys of the latest Snapshot): sent with every action
   // on that endpoint. Safe to call while actions run.
   virtual void set_keys(std::map<std::string, std::string>) {}
 };

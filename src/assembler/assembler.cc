@@ -70,16 +70,6 @@ runtimes::HttpOptions AssembleOptions::fast_http() {
   return http;
 }
 
-std::map<std::string, std::string> runtime_keys(const snapshot::Snapshot& s) {
-  std::map<std::string, std::string> out;
-  for (const auto& w : s.workloads) {
-    const std::string key = detect::sendable_key(w);
-    if (key.empty() || w.endpoint.empty()) continue;
-    if (auto base = runtimes::parse_base_url(w.endpoint, 80)) out.emplace(base->str(), key);
-  }
-  return out;
-}
-
 double monotonic_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }

@@ -92,11 +92,6 @@ class SnapshotAssembler {
 // (Workload::gateway_model), joined by pid, so views list it once.
 void join_gateway(std::vector<snapshot::Workload>& workloads, const snapshot::GatewayStatus& g);
 
-// The keys this process may send (detect::sendable_key), by the base URL
-// of each workload's endpoint: what the actuator sends with its actions
-// (Actuator::set_keys), as the assembler sends them when it reads.
-std::map<std::string, std::string> runtime_keys(const snapshot::Snapshot& s);
-
 // A monotonic clock in seconds for assemble().
 double monotonic_seconds();
 

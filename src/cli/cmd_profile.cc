@@ -6,7 +6,7 @@
 
 #include "cli/command.h"
 #include "actuator/actuator.h"
-#include "assembler/assembler.h"
+#include "detect/detector.h"
 #include "daemon/system_sampler.h"
 #include "policy/engine.h"
 #include "policy/profile.h"
@@ -154,7 +154,7 @@ int run_optimize(CliContext& ctx, const OptimizeOptions& o) {
   tuning.predict = false;
   policy::Decision d = policy::decide(s.input, *profile, {}, state, tuning);
   auto actuator = actuator::make_runtime_actuator();
-  actuator->set_keys(assembler::runtime_keys(s.snapshot));
+  actuator->set_keys(detect::sendable_keys(s.snapshot));
   bool failed = false;
   for (auto& a : d.actions) {
     if (o.apply) {

@@ -13,7 +13,7 @@
 #include <chrono>
 #include <thread>
 
-#include "assembler/assembler.h"
+#include "detect/detector.h"
 #include "plan/model_plan.h"
 #include "ui/memory_map.h"
 #include "util/bytes.h"
@@ -445,7 +445,7 @@ void Daemon::tick(double now) {
   }
   take_finished_actions();
   // Servers started with --api-key get their key with every action.
-  actuator_->set_keys(assembler::runtime_keys(s.snapshot));
+  actuator_->set_keys(detect::sendable_keys(s.snapshot));
   observe_delays(s.input);
   // Runs that ended teach the profiles; every workload a profile matches
   // shows the peak it is expected to reach (ai status, the dashboard).

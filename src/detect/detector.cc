@@ -278,10 +278,7 @@ std::string api_key_from_args(std::span<const std::string> args, bool* unusable)
     }
   }
   std::string key = keys.substr(0, keys.find(','));
-  const bool bad = std::any_of(key.begin(), key.end(), [](char ch) {
-    const auto c = static_cast<unsigned char>(ch);
-    return c <= 0x20 || c == 0x7f;
-  });
+  const bool bad = !runtimes::header_token_safe(key);
   if (unusable) *unusable = bad;
   return bad ? std::string() : key;
 }
@@ -292,6 +289,16 @@ bool may_send_key(uint32_t reader_uid, uint32_t owner_uid) {
 
 std::string sendable_key(const snapshot::Workload& w) {
   return may_send_key(static_cast<uint32_t>(::geteuid()), w.uid) ? w.api_key : std::string();
+}
+
+std::map<std::string, std::string> sendable_keys(const snapshot::Snapshot& s) {
+  std::map<std::string, std::string> out;
+  for (const auto& w : s.workloads) {
+    const std::string key = sendable_key(w);
+    if (key.empty() || w.endpoint.empty()) continue;
+    if (auto base = runtimes::parse_base_url(w.endpoint, 80)) out.emplace(base->str(), key);
+  }
+  return out;
 }
 
 Classification classify_process(const ProcessInfo& p, std::span<const ProbeResult> probes) {

@@ -4,6 +4,7 @@
 // probes it wants are planned by plan_probes(), run by the caller (probe.h),
 // and handed back.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -130,6 +131,10 @@ bool may_send_key(uint32_t reader_uid, uint32_t owner_uid);
 // The workload's key (Workload::api_key) where this process may send it
 // (may_send_key as itself); "" otherwise.
 std::string sendable_key(const snapshot::Workload& w);
+// Those keys for every workload of `s`, by its endpoint's base URL: what
+// the actuator sends with its actions (Actuator::set_keys), as the
+// assembler sends them when it reads.
+std::map<std::string, std::string> sendable_keys(const snapshot::Snapshot& s);
 
 // Sets each workload's VRAM (per GPU and total) from a reading of the
 // per-process memory, keeping the grouping of the scan it came from.

@@ -62,6 +62,14 @@ std::string BaseUrl::str() const {
   return scheme + "://" + h + ":" + std::to_string(port);
 }
 
+bool header_token_safe(std::string_view value) {
+  for (const char ch : value) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
 Result<BaseUrl> parse_base_url(std::string_view text, int default_port) {
   std::string whole = trim(text);
   std::string_view rest = whole;

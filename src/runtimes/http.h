@@ -45,6 +45,10 @@ struct BaseUrl {
 // `default_port` is used when the text names none.
 Result<BaseUrl> parse_base_url(std::string_view text, int default_port);
 
+// Whether `value` can go in a header as one token (a bearer key): no space,
+// no control character.
+bool header_token_safe(std::string_view value);
+
 // OLLAMA_HOST as Ollama itself reads it (envconfig.Host): an optional scheme,
 // a host that defaults to 127.0.0.1, a port that defaults to 11434. A bind-all
 // address (0.0.0.0, ::) is where a client connects to loopback.

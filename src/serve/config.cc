@@ -81,10 +81,8 @@ Status parse_model(const toml::table &t, const std::string &path, const std::str
       why = text(node, m.model);
     } else if (key == "api_key") {
       why = text(node, m.api_key);
-      for (const unsigned char c : m.api_key) {
-        if (why.empty() && (c <= 0x20 || c == 0x7f)) {
-          why = "must hold no space or control character (it is sent in a header)";
-        }
+      if (why.empty() && !runtimes::header_token_safe(m.api_key)) {
+        why = "must hold no space or control character (it is sent in a header)";
       }
     } else if (key == "load_timeout_seconds") {
       why = integer_in(node, 1, 3600, m.load_timeout_seconds);

@@ -95,22 +95,22 @@ void send_error(httplib::Response &res, int status, const std::string &message, 
   res.set_content(body.dump(), "application/json");
 }
 
-// The key a backend started with llama-server's --api-key asks for
-// (detect::api_key_from_args: the last flag's first key, accepted whether
-// the server keeps every flag's keys or the last one's), which the gateway
-// then sends that backend as its bearer token ("" when none). Keys from
-// --api-key-file or LLAMA_API_KEY are not read: such a backend answers 401,
-// and the client gets it as it came. A key a header cannot carry (a space,
-// a control character) is an error naming the model.
-Result<std::string> backend_api_key(const ModelConfig &m) {
+// A backend started with llama-server's --api-key gets that key from the
+// gateway as its bearer token (detect::api_key_from_args: the last flag's
+// first key, accepted whether the server keeps every flag's keys or the
+// last one's; load() gives it to the pool). Keys from --api-key-file or
+// LLAMA_API_KEY are not read: such a backend answers 401, and the client
+// gets it as it came. A key a header cannot carry (a space, a control
+// character) is an error naming the model, when the gateway is made.
+Status check_backend_api_key(const ModelConfig &m) {
   bool unusable = false;
-  std::string key = detect::api_key_from_args(m.command, &unusable);
+  detect::api_key_from_args(m.command, &unusable);
   if (unusable) {
     return make_error("model \"" + m.name +
                       "\": its --api-key holds a space or control character; the gateway "
                       "cannot send it in a header");
   }
-  return key;
+  return Ok{};
 }
 
 }  // namespace
@@ -120,7 +120,6 @@ struct Gateway::Impl {
     ModelConfig cfg;  // command: as it is started (profile settings added)
     ModelPlan plan;
     std::string log_path;
-    std::string backend_key;  // llama-server's --api-key from the command ("" none)
     std::string settings_profile;  // the profile whose settings the command got ("" none)
     State state = State::kStopped;
     int in_flight = 0;
@@ -244,7 +243,9 @@ struct Gateway::Impl {
       std::lock_guard lock(mu);
       m.proc = std::move(*proc);
       m.port = *port;
-      m.pool = std::make_shared<UpstreamPool>("127.0.0.1", *port, 16, m.backend_key);
+      // Its --api-key (checked when the gateway was made: check_backend_api_key).
+      m.pool = std::make_shared<UpstreamPool>("127.0.0.1", *port,
+                                              detect::api_key_from_args(m.cfg.command));
     }
     // Only this thread touches the process while the model is Loading.
     BackendProcess &backend = *m.proc;
@@ -1397,9 +1398,7 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions options) {
       m->settings_profile = profile->name;
     }
     if (mc.started_by_gateway()) {
-      auto key = backend_api_key(m->cfg);
-      if (!key) return key.error();
-      m->backend_key = std::move(*key);
+      if (auto st = check_backend_api_key(m->cfg); !st) return st.error();
       auto plan = plan_model(m->cfg, impl->on_gpus, impl->devices.size());
       if (!plan) return plan.error();
       m->plan = std::move(*plan);
@@ -1415,7 +1414,7 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions options) {
         return make_error("model \"" + mc.name + "\": endpoint " + mc.endpoint +
                           ": the gateway reaches backends over plain http:// only");
       }
-      m->pool = std::make_shared<UpstreamPool>(url->host, url->port, 16, mc.api_key);
+      m->pool = std::make_shared<UpstreamPool>(url->host, url->port, mc.api_key);
       m->state = State::kExternal;
       m->plan.need_bytes.assign(impl->devices.size(), 0);
       m->plan.summary = "served by " + mc.runtime + " at " + mc.endpoint;

@@ -120,7 +120,7 @@ bool contains_token(std::string_view value, std::string_view token) {
 
 }  // namespace
 
-UpstreamPool::UpstreamPool(std::string host, int port, size_t max_idle, std::string bearer)
+UpstreamPool::UpstreamPool(std::string host, int port, std::string bearer, size_t max_idle)
     : host_(std::move(host)), port_(port), max_idle_(max_idle), bearer_(std::move(bearer)) {}
 
 UpstreamPool::~UpstreamPool() = default;

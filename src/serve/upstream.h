@@ -28,7 +28,7 @@ class UpstreamPool {
  public:
   // `bearer`: the key the backend asks for (llama-server's --api-key),
   // sent with every request as "Authorization: Bearer <bearer>"; "" none.
-  UpstreamPool(std::string host, int port, size_t max_idle = 16, std::string bearer = {});
+  UpstreamPool(std::string host, int port, std::string bearer = {}, size_t max_idle = 16);
   ~UpstreamPool();
   UpstreamPool(const UpstreamPool &) = delete;
   UpstreamPool &operator=(const UpstreamPool &) = delete;
