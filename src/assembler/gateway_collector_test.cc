@@ -331,6 +331,7 @@ TEST(GatewayCollector, ReadsTheImageGenerationHandoff) {
   const json out = snapshot::to_json(s);
   EXPECT_EQ(out["gateway"]["handoff"]["phase"], "rendering");
   EXPECT_EQ(out["gateway"]["handoff"]["requests_held"], 3);
+  EXPECT_EQ(out["gateway"]["handoff"]["holding"], true);  // the page styles the line by it
   auto back = snapshot::from_json(out);
   ASSERT_TRUE(back && back->gateway && back->gateway->handoff);
   EXPECT_EQ(back->gateway->handoff->rendering_on, g.handoff->rendering_on);

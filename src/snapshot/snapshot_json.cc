@@ -375,7 +375,8 @@ json to_json(const GatewayStatus& g) {
                {"handoffs", g.handoff->handoffs},
                {"requests_held", g.handoff->requests_held},
                {"requests_rejected", g.handoff->requests_rejected},
-               {"summary", g.handoff->summary()}};
+               {"summary", g.handoff->summary()},
+               {"holding", g.handoff->holding()}};
   }
   return {{"listen", g.listen},
           {"reachable", g.reachable},

@@ -600,7 +600,7 @@ function renderGateway(status) {
   const line = $('#gateway-handoff');
   line.hidden = !h;
   line.textContent = h ? `Image renders: ${String(h.summary || '')}` : '';
-  line.className = h && h.mode !== 'off' && h.phase !== 'idle' ? 'holding' : 'dim';
+  line.className = h && h.holding === true ? 'holding' : 'dim';
 }
 
 async function loadActions() {

@@ -395,10 +395,12 @@ try {
     }
     const busy = rows.find((x) => x.model === 'tiny-a');
     check(busy && busy.cells[1] === 'busy', `the recorded busy model shows busy (${JSON.stringify(busy)})`);
-    const handoff = await page.$eval('#gateway-handoff', (p) => ({ hidden: p.hidden, text: p.textContent }));
+    const handoff = await page.$eval('#gateway-handoff', (p) => ({ hidden: p.hidden, text: p.textContent,
+      cls: p.className }));
     const want = 'Image renders: rendering on comfyui at http://127.0.0.1:8188: models yield, requests wait; 2 held, 0 refused';
     check(gw.handoff && gw.handoff.summary === want.slice('Image renders: '.length) && !handoff.hidden &&
-      handoff.text === want, `gateway panel: the render handoff's line (${JSON.stringify([gw.handoff, handoff])})`);
+      handoff.text === want && gw.handoff.holding === true && handoff.cls === 'holding',
+      `gateway panel: the render handoff's line, marked holding (${JSON.stringify([gw.handoff, handoff])})`);
   }
 
 
