@@ -4,6 +4,9 @@
 // and 2x delay mismatch), and times one simulated trace set.
 // Run: build/policy_sim_bench --benchmark_filter=NONE   (tables only)
 //      build/policy_sim_bench --json                    (held-out figures)
+//      build/policy_sim_bench --second-held-out         (seed 20261212, 300 a kind)
+//      build/policy_sim_bench --third-held-out          (seed 20261219, 2000 a kind)
+// Every share comes with its 95 % interval (sim::wilson95).
 // The planner's error on llama.cpp loads is the one measured against
 // llama.cpp (sim::PlannerError::kMeasured); --planner-error=total6 runs every
 // part with the whole estimate up to 6 % over instead, and the tables and
@@ -13,6 +16,7 @@
 // (sim::kRunSpread), for what learned profiles are worth under another.
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -55,6 +59,12 @@ const sim::Row& find(const std::vector<sim::Row>& rows, const std::string& group
   return none;
 }
 
+// [low, high], rounded to 0.1 (a set's size limits what a figure says:
+// sim::wilson95).
+nlohmann::json interval_json(const sim::Interval& i) {
+  return {std::round(i.low * 10) / 10, std::round(i.high * 10) / 10};
+}
+
 nlohmann::json row_json(const sim::Row& r) {
   return {{"traces", r.traces},
           {"oom_without_policy", r.oom_without_policy},
@@ -65,7 +75,9 @@ nlohmann::json row_json(const sim::Row& r) {
           {"actions", r.actions},
           {"wasted_actions", r.wasted_actions},
           {"wasted_actions_percent", r.wasted_percent()},
-          {"wasted_near_full", r.wasted_near_full}};
+          {"wasted_near_full", r.wasted_near_full},
+          {"oom_prevented_ci95_percent", interval_json(r.prevented_interval())},
+          {"wasted_actions_ci95_percent", interval_json(r.wasted_interval())}};
 }
 
 }  // namespace
@@ -76,7 +88,8 @@ int main(int argc, char** argv) {
   int explain = -1;
   bool misses = false;
   bool verbose = false;
-  bool second = false;  // the second held-out set, one line per group
+  // The second or third held-out set, one line per group (0: neither).
+  uint32_t report_seed = 0;
   bool per_kind_given = false;
   double explain_mismatch = 1;
   bool summary = false;
@@ -109,8 +122,10 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--summary") == 0) summary = true;
     if (std::strcmp(argv[i], "--second-held-out") == 0) {
-      second = true;
-      diagnose_seed = sim::kSecondHeldOutSeed;
+      report_seed = diagnose_seed = sim::kSecondHeldOutSeed;
+    }
+    if (std::strcmp(argv[i], "--third-held-out") == 0) {
+      report_seed = diagnose_seed = sim::kThirdHeldOutSeed;
     }
     // --misses and --explain look at the tuning set; --held-out shows why
     // the reported figures miss (to read, never to tune on).
@@ -161,28 +176,36 @@ int main(int argc, char** argv) {
   const Profile p = builtin_profiles()[0];
   const sim::Simulation s = simulation();
   const std::vector<double> mismatches = {1.0, 1.5, 2.0};
-  // The second held-out set has 300 traces per kind unless told.
-  if (second && !per_kind_given) per_kind = 300;
-  if (spread_given && second) {
+  // The second held-out set has 300 traces per kind unless told, the third
+  // kThirdHeldOutPerKind.
+  if (report_seed == sim::kSecondHeldOutSeed && !per_kind_given) per_kind = 300;
+  if (report_seed == sim::kThirdHeldOutSeed && !per_kind_given) {
+    per_kind = sim::kThirdHeldOutPerKind;
+  }
+  const bool report_set = report_seed != 0;
+  if (spread_given && report_set) {
     std::cerr << "policy_sim_bench: --run-spread reads the tuning set only\n";
     return 2;
   }
-  if (summary || ((knob_set || spread_given || second) && !misses && explain < 0)) {
+  if (summary || ((knob_set || spread_given || report_set) && !misses && explain < 0)) {
     // The tuning set only, one line per group: for trying knobs. Or the
-    // second held-out set, with the engine's own tuning: to report, never
+    // second or third held-out set, with the engine's own tuning: to report, never
     // to tune on (with --misses / --explain=N: to read why).
     const auto rows =
-        second && !knob_set
-            ? sim::evaluate(sim::make_traces(per_kind, sim::kSecondHeldOutSeed, planner_error), p, s,
-                            {}, mismatches)
+        report_set && !knob_set
+            ? sim::evaluate(sim::make_traces(per_kind, report_seed, planner_error), p, s, {},
+                            mismatches)
             : sim::evaluate(sim::make_traces(per_kind, sim::kTuningSeed, planner_error, run_spread),
                             p, s, tuning, mismatches);
     for (const auto& r : rows) {
       if (r.mode != sim::Mode::kPredictive) continue;
-      std::printf("%-22s %.1fx prevented %3d/%3d %5.1f%%  wasted %3d/%3d %5.1f%% (near full %d)\n",
-                  r.group.c_str(), r.mismatch, r.prevented, r.oom_without_policy - r.unpreventable,
-                  r.prevented_percent(), r.wasted_actions, r.actions, r.wasted_percent(),
-                  r.wasted_near_full);
+      const auto pi = r.prevented_interval(), wi = r.wasted_interval();
+      std::printf(
+          "%-22s %.1fx prevented %3d/%3d %5.1f%% (%.1f-%.1f)  wasted %3d/%3d %5.1f%% (%.1f-%.1f)"
+          " (near full %d)\n",
+          r.group.c_str(), r.mismatch, r.prevented, r.oom_without_policy - r.unpreventable,
+          r.prevented_percent(), pi.low, pi.high, r.wasted_actions, r.actions, r.wasted_percent(),
+          wi.low, wi.high, r.wasted_near_full);
     }
     return 0;
   }
@@ -249,9 +272,13 @@ int main(int argc, char** argv) {
                                               : "total6"},
                         {"traces", all1.traces},
                         {"oom_prevented_percent", all1.prevented_percent()},
+                        {"oom_prevented_ci95_percent", interval_json(all1.prevented_interval())},
                         {"wasted_actions_percent", all1.wasted_percent()},
                         {"oom_prevented_percent_at_1_5x_delay",
                          find(rows, "all", sim::Mode::kPredictive, 1.5).prevented_percent()},
+                        {"oom_prevented_at_1_5x_delay_ci95_percent",
+                         interval_json(
+                             find(rows, "all", sim::Mode::kPredictive, 1.5).prevented_interval())},
                         {"oom_prevented_percent_at_2x_delay",
                          find(rows, "all", sim::Mode::kPredictive, 2.0).prevented_percent()}};
     nlohmann::json groups = nlohmann::json::object();

@@ -768,6 +768,24 @@ double Row::prevented_percent() const {
 
 double Row::wasted_percent() const { return actions ? 100.0 * wasted_actions / actions : 0.0; }
 
+Interval wilson95(int k, int n) {
+  if (n <= 0 || k < 0 || k > n) return {};
+  constexpr double z = 1.96;
+  const double nn = n, p = k / nn, z2 = z * z;
+  const double centre = (p + z2 / (2 * nn)) / (1 + z2 / nn);
+  const double half = z * std::sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn)) / (1 + z2 / nn);
+  return {100.0 * std::max(0.0, centre - half), 100.0 * std::min(1.0, centre + half)};
+}
+
+Interval Row::prevented_interval() const {
+  const int preventable = oom_without_policy - unpreventable;
+  return preventable ? wilson95(prevented, preventable) : Interval{100, 100};
+}
+
+Interval Row::wasted_interval() const {
+  return actions ? wilson95(wasted_actions, actions) : Interval{0, 0};
+}
+
 std::vector<Row> evaluate(const std::vector<Trace>& traces, const Profile& profile,
                           const Simulation& s, const PolicyTuning& tuning,
                           const std::vector<double>& mismatches) {
@@ -835,9 +853,10 @@ std::string format_table(const std::vector<Row>& rows) {
     os.precision(1);
     os << "| " << r.group << " | " << mode_name(r.mode) << " | " << r.mismatch << "x | " << r.traces
        << " | " << r.oom_without_policy << " | " << r.unpreventable << " | " << r.ooms << " | "
-       << r.prevented << " (" << r.prevented_percent() << "%) | " << r.actions << " | "
-       << r.wasted_actions << " (" << r.wasted_percent() << "%) | " << r.wasted_near_full
-       << " |";
+       << r.prevented << " (" << r.prevented_percent() << "%; " << r.prevented_interval().low
+       << "-" << r.prevented_interval().high << ") | " << r.actions << " | " << r.wasted_actions
+       << " (" << r.wasted_percent() << "%; " << r.wasted_interval().low << "-"
+       << r.wasted_interval().high << ") | " << r.wasted_near_full << " |";
     const char* sep = " ";
     for (const auto& [k, n] : r.wasted_by_kind) {
       os << sep << k << " " << n;

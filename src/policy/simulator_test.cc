@@ -565,6 +565,33 @@ TEST(SimulatorTest, CountsWasteNearFullApart) {
   EXPECT_GT(far, 0);
 }
 
+// The tables' 95 % intervals: Wilson's score interval, checked against
+// values worked out by hand from its formula (z = 1.96).
+TEST(SimulatorTest, IntervalsSayHowFarASetsSizeLetsAFigureBeRead) {
+  auto near = [](Interval i, double low, double high) {
+    EXPECT_NEAR(i.low, low, 0.01);
+    EXPECT_NEAR(i.high, high, 0.01);
+  };
+  near(wilson95(9, 102), 4.71, 15.92);    // the held-out profile waste
+  near(wilson95(192, 193), 97.12, 99.91);  // the held-out prevention
+  near(wilson95(627, 635), 97.53, 99.36);
+  near(wilson95(0, 59), 0.0, 6.11);  // none of n is not "exactly 0"
+  near(wilson95(59, 59), 93.89, 100.0);
+  near(wilson95(1, 2), 9.45, 90.55);
+  near(wilson95(0, 0), 0, 100);  // nothing to read
+  near(wilson95(3, 2), 0, 100);
+  Row r;
+  r.oom_without_policy = 12;
+  r.unpreventable = 2;
+  r.prevented = 10;
+  r.actions = 20;
+  r.wasted_actions = 1;
+  near(r.prevented_interval(), 72.25, 100.0);
+  near(r.wasted_interval(), 0.89, 23.61);
+  EXPECT_NE(format_table({r}).find("10 (100.0%; 72.2-100.0)"), std::string::npos)
+      << format_table({r});
+}
+
 }  // namespace
 }  // namespace memopt::policy::sim
 
