@@ -38,6 +38,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check(argv.size() <= 4096 && arg_bytes <= size);
   check(argv.empty() || !argv.back().empty());
 
+  // environ: only the names asked, each once, values no longer than the text.
+  static const std::string kNames[] = {"LLAMA_API_KEY", "VLLM_API_KEY", "A"};
+  for (bool cut : {false, true}) {
+    const auto env = pick_environ(text, kNames, cut);
+    check(env.size() <= 3);
+    for (size_t i = 0; i < env.size(); ++i) {
+      check(env[i].second.size() < size);
+      check(i == 0 || env[i].first != env[i - 1].first);
+    }
+  }
+
   // maps, one line at a time as the scanner streams it.
   std::string_view rest = text;
   while (!rest.empty()) {

@@ -303,6 +303,9 @@ TEST(SnapshotAssembler, AServerStartedWithAnApiKeyIsReadWithIt) {
   const int port = server.bind_to_any_port("127.0.0.1");
   ASSERT_GT(port, 0);
   std::thread t([&] { server.listen_after_bind(); });
+  // The key on the command line, or in LLAMA_API_KEY (kept out of the
+  // process list that way): the same.
+  for (const bool in_env : {false, true})
   for (const uint32_t owner : {static_cast<uint32_t>(::geteuid()), ::geteuid() + 4242u}) {
     FakeProc fp;
     fp.write_file("meminfo", kMeminfo);
@@ -310,7 +313,12 @@ TEST(SnapshotAssembler, AServerStartedWithAnApiKeyIsReadWithIt) {
     p.pid = 3100;
     p.uid = owner;
     p.comm = "llama-server";
-    p.argv = {"/opt/llama/llama-server", "-m", "/models/q.gguf", "--api-key", "sk-local-0123"};
+    p.argv = {"/opt/llama/llama-server", "-m", "/models/q.gguf"};
+    if (in_env) {
+      p.environment = {"HOME=/home/u", "LLAMA_API_KEY=sk-local-0123"};
+    } else {
+      p.argv.insert(p.argv.end(), {"--api-key", "sk-local-0123"});
+    }
     p.exe = "/opt/llama/llama-server";
     p.open_files = {"socket:[5151]"};
     fp.add(p);
@@ -340,7 +348,7 @@ TEST(SnapshotAssembler, AServerStartedWithAnApiKeyIsReadWithIt) {
           << s->errors[0].message;
     }
   }
-  EXPECT_EQ(refused.load(), ::geteuid() == 0 ? 0 : 1);
+  EXPECT_EQ(refused.load(), ::geteuid() == 0 ? 0 : 2);
   server.stop();
   t.join();
 }

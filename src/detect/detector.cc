@@ -283,6 +283,29 @@ std::string api_key_from_args(std::span<const std::string> args, bool* unusable)
   return bad ? std::string() : key;
 }
 
+std::string api_key_for(std::span<const std::string> args,
+                        std::span<const std::pair<std::string, std::string>> env,
+                        const runtimes::RuntimeDescriptor* runtime, bool* unusable) {
+  bool flag_bad = false;
+  const std::string flag = api_key_from_args(args, &flag_bad);
+  std::string from_env;
+  bool env_bad = false;
+  if (runtime && !runtime->api_key_env.empty()) {
+    for (const auto& [name, value] : env) {
+      if (name != runtime->api_key_env) continue;
+      from_env = value.substr(0, value.find(','));
+      env_bad = !runtimes::header_token_safe(from_env);
+      if (env_bad) from_env.clear();
+    }
+  }
+  const bool env_first = runtime && runtime->api_key_env_first;
+  const std::string& first = env_first ? from_env : flag;
+  const std::string& second = env_first ? flag : from_env;
+  const std::string& key = first.empty() ? second : first;
+  if (unusable) *unusable = key.empty() && (flag_bad || env_bad);
+  return key;
+}
+
 bool may_send_key(uint32_t reader_uid, uint32_t owner_uid) {
   return reader_uid == 0 || reader_uid == owner_uid;
 }
@@ -525,7 +548,7 @@ void describe_group(Workload& w, const ByPid& by_pid, std::span<const ProcessGpu
     if (w.parallel == 0) w.parallel = parallel_from_args(pv);
     // Only a process of the workload's own user gives it a key: the key is
     // sent as that user's (sendable_key).
-    if (w.api_key.empty() && p.uid == w.uid) w.api_key = api_key_from_args(pv.args);
+    if (w.api_key.empty() && p.uid == w.uid) w.api_key = api_key_for(pv.args, p.env, sig);
     for (const auto& s : p.listening) {
       // Prefer the runtime's default port, then the top process's port
       // (Ollama's runner port is internal), then any.

@@ -119,11 +119,19 @@ uint64_t context_from_args(const CommandView& view);
 uint64_t parallel_from_args(const CommandView& view);
 // The key a server's --api-key gives (llama-server, vLLM, SGLang): the first
 // of the comma-separated keys of the last --api-key ("--api-key K" or
-// "--api-key=K"); "" when none. Key files and environment variables are not
-// read. A key a header cannot carry (a space, a control character) is not
-// used: "" and *unusable set. The gateway sends it to a server it starts;
-// the assembler to a runtime it reads (assembler.cc).
+// "--api-key=K"); "" when none. Key files are not read. A key a header
+// cannot carry (a space, a control character) is not used: "" and
+// *unusable set. The gateway sends it to a server it starts; the assembler
+// to a runtime it reads (assembler.cc).
 std::string api_key_from_args(std::span<const std::string> args, bool* unusable = nullptr);
+// The key a server process answers to: its --api-key (api_key_from_args)
+// and its runtime's api_key_env from `env` (the scan's ProcessInfo::env,
+// first comma-separated key), in the runtime's order (vLLM: the variable
+// first; llama-server: the flag first, as it takes both); the first usable
+// one. "" when none; *unusable set when one was given but none is usable.
+std::string api_key_for(std::span<const std::string> args,
+                        std::span<const std::pair<std::string, std::string>> env,
+                        const runtimes::RuntimeDescriptor* runtime, bool* unusable = nullptr);
 // Whether a reader running as `reader_uid` sends a server the key its
 // owner's command line gives: only as that owner or as root, who read that
 // line as the owner does.

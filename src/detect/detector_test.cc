@@ -123,6 +123,61 @@ TEST(DetectLlamaCpp, AServersApiKeyGoesWithItsEndpoint) {
   EXPECT_EQ(eps[0].key, "sk-9191");
 }
 
+// A key in the environment: llama-server reads LLAMA_API_KEY when no
+// --api-key is given (and takes both when both are); vLLM's VLLM_API_KEY
+// wins over its flag. Only the runtime's own variable counts.
+TEST(ApiKeyFor, TheRuntimesVariableInItsOrder) {
+  using V = std::vector<std::string>;
+  using E = std::vector<std::pair<std::string, std::string>>;
+  const auto* llama = runtimes::find_runtime("llama.cpp");
+  const auto* vllm = runtimes::find_runtime("vllm");
+  const auto* ollama = runtimes::find_runtime("ollama");
+  ASSERT_TRUE(llama && vllm && ollama);
+  EXPECT_EQ(api_key_for(V{"-m", "q.gguf"}, E{{"LLAMA_API_KEY", "env-1,env-2"}}, llama), "env-1");
+  EXPECT_EQ(api_key_for(V{"--api-key", "flag"}, E{{"LLAMA_API_KEY", "env"}}, llama), "flag");
+  EXPECT_EQ(api_key_for(V{"--api-key", "flag"}, E{{"VLLM_API_KEY", "env"}}, vllm), "env");
+  EXPECT_EQ(api_key_for(V{"--api-key", "flag"}, E{}, vllm), "flag");
+  // Another runtime's variable, or a runtime that has none: not a key.
+  EXPECT_EQ(api_key_for(V{}, E{{"VLLM_API_KEY", "v"}}, llama), "");
+  EXPECT_EQ(api_key_for(V{}, E{{"LLAMA_API_KEY", "l"}}, ollama), "");
+  EXPECT_EQ(api_key_for(V{}, E{{"LLAMA_API_KEY", "l"}}, nullptr), "");
+  // A value no header can carry is not used; the other source still is.
+  bool unusable = false;
+  EXPECT_EQ(api_key_for(V{}, E{{"LLAMA_API_KEY", "a\r\nX: 1"}}, llama, &unusable), "");
+  EXPECT_TRUE(unusable);
+  EXPECT_EQ(api_key_for(V{"--api-key", "ok"}, E{{"VLLM_API_KEY", "b d"}}, vllm, &unusable), "ok");
+  EXPECT_FALSE(unusable);
+}
+
+// The scan reads the variable from a server's environment (the way to keep
+// a key out of the process list): the endpoint carries it.
+TEST(DetectLlamaCpp, AKeyInTheServersEnvironmentGoesWithItsEndpoint) {
+  FakeProc fp;
+  auto server = make(100, 1, "llama-server",
+                     {"./llama-server", "-m", "/models/q.gguf", "--port", "9192"},
+                     "/opt/llama.cpp/build/bin/llama-server");
+  server.uid = static_cast<uint32_t>(::geteuid());
+  server.mapped = {kLibc, "/opt/llama.cpp/build/bin/libllama.so"};
+  server.open_files = {"socket:[901]"};
+  server.environment = {"HOME=/home/u", "LLAMA_API_KEY=sk-env-9192", "OPENAI_API_KEY=sk-other"};
+  fp.add(server);
+  fp.add_listener({"0100007F", 9192, 901, false});
+  fp.write_net();
+  const auto eps = detected_runtime_endpoints(fp.root(), false);
+  ASSERT_EQ(eps.size(), 1u);
+  EXPECT_EQ(eps[0].url.port, 9192);
+  EXPECT_EQ(eps[0].key, "sk-env-9192");
+  DetectorOptions o;
+  o.proc_root = fp.root();
+  o.probe_ports = false;
+  o.full_scan = false;  // as ai status and the daemon scan
+  auto d = AIWorkloadDetector(o).detect();
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  ASSERT_EQ(d->workloads.size(), 1u);
+  EXPECT_EQ(d->workloads[0].api_key, "sk-env-9192");
+  EXPECT_EQ(snapshot::to_json(d->workloads[0]).dump().find("sk-env"), std::string::npos);
+}
+
 TEST(DetectOllama, ServerAndBundledLlamaServerAreOneWorkload) {
   FakeProc fp;
   auto serve = make(1200, 1, "ollama", {"/usr/local/bin/ollama", "serve"}, "/usr/local/bin/ollama");

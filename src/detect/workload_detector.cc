@@ -38,6 +38,9 @@ Result<Detected> detect(const DetectorOptions& o, std::span<const ProcessGpuMemo
   // workload instead of one per process).
   proc::ScanOptions so;
   so.read_cgroup = false;
+  // A server's API key may be in its environment rather than on its
+  // command line (LLAMA_API_KEY, VLLM_API_KEY): those names only.
+  so.env_names = runtimes::api_key_env_names();
   std::vector<int> gpu_pids;
   if (!o.full_scan) {
     for (const auto& v : vram) gpu_pids.push_back(v.pid);

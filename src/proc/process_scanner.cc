@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "proc/proc_text.h"
 
@@ -100,6 +101,30 @@ void parse_cmdline(std::string_view text, std::vector<std::string>& argv) {
   // A process that rewrote its title (setproctitle) may leave one string with
   // spaces and trailing NULs; drop empty tails so argv[0] stays meaningful.
   while (!argv.empty() && argv.back().empty()) argv.pop_back();
+}
+
+std::vector<std::pair<std::string, std::string>> pick_environ(std::string_view text,
+                                                              std::span<const std::string> names,
+                                                              bool cut) {
+  std::vector<std::optional<std::string>> found(names.size());
+  while (!text.empty()) {
+    const size_t z = text.find('\0');
+    if (z == std::string_view::npos && cut) break;
+    const std::string_view entry = text.substr(0, z);
+    const size_t eq = entry.find('=');
+    if (eq != std::string_view::npos) {
+      for (size_t i = 0; i < names.size(); ++i) {
+        if (entry.substr(0, eq) == names[i]) found[i] = std::string(entry.substr(eq + 1));
+      }
+    }
+    if (z == std::string_view::npos) break;
+    text.remove_prefix(z + 1);
+  }
+  std::vector<std::pair<std::string, std::string>> out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (found[i]) out.emplace_back(names[i], std::move(*found[i]));
+  }
+  return out;
 }
 
 std::string_view maps_line_path(std::string_view line) {

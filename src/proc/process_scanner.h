@@ -6,8 +6,10 @@
 // are skipped; processes whose details are denied (other users') are counted.
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "util/result.h"
@@ -37,6 +39,11 @@ struct ProcessInfo {
   std::vector<std::string> model_files;  // open or mapped model files, deduplicated
   std::vector<std::string> gpu_devices;  // open /dev/nvidia*, /dev/kfd, /dev/dri/renderD*
   std::vector<ListeningSocket> listening;
+  // The variables of ScanOptions::env_names its environment holds, (name,
+  // value) in the order asked: read only for processes wants_maps accepts
+  // and only where this user may read /proc/PID/environ (the owner, root).
+  // Empty on Windows (another process's environment is not read there).
+  std::vector<std::pair<std::string, std::string>> env;
   bool kernel_thread = false;
   bool details_denied = false;  // maps or fd could not be read (permission)
 };
@@ -56,6 +63,10 @@ struct ScanOptions {
   // maps is the costliest file of an idle process (the kernel formats every
   // mapping), so a caller that only needs AI candidates filters here.
   std::function<bool(const ProcessInfo&)> wants_maps;
+  // Environment variables to keep (a server's API key:
+  // runtimes::RuntimeDescriptor::api_key_env); no other value is kept. Empty:
+  // no environment is read.
+  std::vector<std::string> env_names;
 };
 
 struct ScanResult {
@@ -100,6 +111,13 @@ std::vector<std::pair<uint64_t, ListeningSocket>> parse_listening_sockets(std::s
 void parse_status(std::string_view status_text, ProcessInfo& p);
 // cmdline: NUL-separated argv, at most 4096 arguments, empty tails dropped.
 void parse_cmdline(std::string_view cmdline_text, std::vector<std::string>& argv);
+// The `names` among the NUL-separated NAME=VALUE entries of /proc/PID/environ
+// text, (name, value) in the order of `names` (the last entry of a name when
+// it repeats). `cut`: the text was cut at the read cap, so its last entry
+// (no NUL after it) may be partial and is not used.
+std::vector<std::pair<std::string, std::string>> pick_environ(std::string_view environ_text,
+                                                              std::span<const std::string> names,
+                                                              bool cut);
 // The path of one maps line ("start-end perms offset dev inode   path"),
 // without a " (deleted)" suffix; "" when the mapping is not a file.
 std::string_view maps_line_path(std::string_view line);

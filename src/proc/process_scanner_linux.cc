@@ -35,6 +35,7 @@ namespace {
 // maps arbitrarily large; a scan must stay cheap and bounded in memory).
 constexpr size_t kStatusCap = 64 * 1024;
 constexpr size_t kCmdlineCap = 128 * 1024;
+constexpr size_t kEnvironCap = 256 * 1024;
 constexpr size_t kCgroupCap = 16 * 1024;
 constexpr size_t kMapsCap = 64ull * 1024 * 1024;
 constexpr size_t kNetTcpCap = 64ull * 1024 * 1024;
@@ -357,6 +358,14 @@ void scan_one(int root_fd, int pid, const ScanOptions& opts,
     if (truncated) {
       out.warnings.push_back("maps of pid " + std::to_string(pid) + " is over " +
                              std::to_string(kMapsCap >> 20) + " MiB; read the first part only");
+    }
+  }
+  // A few named variables of a candidate's environment (a server's API key
+  // set there rather than on its command line). Readable by its owner and
+  // root only; a denied read just leaves none.
+  if (!opts.env_names.empty() && !vanished && (!opts.wants_maps || opts.wants_maps(p))) {
+    if (read_file_at(pdir.get(), "environ", kEnvironCap, text, ReadKind::kWhole) == 0) {
+      p.env = pick_environ(text, opts.env_names, text.size() >= kEnvironCap);
     }
   }
   if (vanished) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -189,6 +190,53 @@ TEST(ScanFixture, ReadsEveryField) {
   EXPECT_EQ(r->denied_processes, 0);
 }
 
+TEST(Environ, PicksTheNamedVariablesOnly) {
+  using namespace std::string_literals;
+  using P = std::pair<std::string, std::string>;
+  const std::vector<std::string> names = {"LLAMA_API_KEY", "VLLM_API_KEY"};
+  const std::string text =
+      "HOME=/home/u\0VLLM_API_KEY=v1\0LLAMA_API_KEY=a,b\0LLAMA_API_KEY_X=no\0NOEQUALS\0"
+      "VLLM_API_KEY=v2\0"s;
+  // In the order asked; a repeated name's last value (as getenv sees it
+  // after a later setenv in the exec'd environment block).
+  EXPECT_EQ(pick_environ(text, names, false),
+            (std::vector<P>{{"LLAMA_API_KEY", "a,b"}, {"VLLM_API_KEY", "v2"}}));
+  // Cut at the read cap: the last entry may be partial and is not used.
+  EXPECT_TRUE(pick_environ("HOME=/x\0LLAMA_API_KEY=parti"s, names, true).empty());
+  EXPECT_EQ(pick_environ("LLAMA_API_KEY=k"s, names, false), (std::vector<P>{{"LLAMA_API_KEY", "k"}}));
+  EXPECT_EQ(pick_environ("LLAMA_API_KEY=\0"s, names, false), (std::vector<P>{{"LLAMA_API_KEY", ""}}));
+  EXPECT_TRUE(pick_environ(""s, names, false).empty());
+  EXPECT_TRUE(pick_environ(text, {}, false).empty());
+}
+
+TEST(ScanFixture, ReadsTheNamedVariablesOfACandidatesEnvironmentOnly) {
+  FakeProc fp;
+  FakeProcess a;
+  a.pid = 10;
+  a.comm = "llama-server";
+  a.argv = {"llama-server"};
+  a.environment = {"PATH=/usr/bin", "LLAMA_API_KEY=sk-a"};
+  fp.add(a);
+  FakeProcess b = a;
+  b.pid = 11;
+  b.environment = {"LLAMA_API_KEY=sk-b"};
+  fp.add(b);
+  ScanOptions so;
+  so.env_names = {"LLAMA_API_KEY"};
+  so.wants_maps = [](const ProcessInfo& p) { return p.pid == 10; };  // b is no candidate
+  auto r = scan_processes(fp.root(), so);
+  ASSERT_TRUE(r.ok());
+  ASSERT_NE(find_pid(*r, 10), nullptr);
+  ASSERT_NE(find_pid(*r, 11), nullptr);
+  EXPECT_EQ(find_pid(*r, 10)->env,
+            (std::vector<std::pair<std::string, std::string>>{{"LLAMA_API_KEY", "sk-a"}}));
+  EXPECT_TRUE(find_pid(*r, 11)->env.empty());
+  // No names asked: no environment read.
+  auto plain = scan_processes(fp.root());
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE(find_pid(*plain, 10)->env.empty());
+}
+
 TEST(ScanFixture, ZombiesKernelThreadsAndVanishedPids) {
   FakeProc fp;
   FakeProcess z;
@@ -310,6 +358,27 @@ TEST(ScanReal, SeesItsOwnChildWithFilesAndPort) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(find_pid(*again, child), nullptr);
   fs::remove_all(dir);
+}
+
+// The real /proc/PID/environ of a program started with a key in its
+// environment (the block the kernel keeps from its exec).
+TEST(ScanReal, ReadsAKeyFromARealProcesssEnvironment) {
+  char arg0[] = "sleep", arg1[] = "30";
+  char* argv[] = {arg0, arg1, nullptr};
+  char e0[] = "PATH=/usr/bin:/bin", e1[] = "LLAMA_API_KEY=sk-real-env";
+  char* envp[] = {e0, e1, nullptr};
+  pid_t child = -1;
+  ASSERT_EQ(::posix_spawn(&child, "/bin/sleep", nullptr, nullptr, argv, envp), 0);
+  ScanOptions so;
+  so.env_names = {"LLAMA_API_KEY", "VLLM_API_KEY"};
+  auto r = scan_processes("/proc", so);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ASSERT_TRUE(r.ok());
+  const ProcessInfo* p = find_pid(*r, child);
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->env, (std::vector<std::pair<std::string, std::string>>{
+                        {"LLAMA_API_KEY", "sk-real-env"}}));
 }
 
 TEST(ScanReal, OtherUsersProcessesAreCountedNotFatal) {

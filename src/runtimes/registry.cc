@@ -10,6 +10,8 @@
 // detect/signatures.cc.
 #include "runtimes/registry.h"
 
+#include <algorithm>
+
 namespace memopt::runtimes {
 
 #define MEMOPT_RUNTIMES(R)   \
@@ -51,6 +53,17 @@ const RuntimeDescriptor* find_runtime(std::string_view id_or_alias) {
     }
   }
   return nullptr;
+}
+
+std::vector<std::string> api_key_env_names() {
+  std::vector<std::string> out;
+  for (const RuntimeDescriptor* d : kAll) {
+    if (!d->api_key_env.empty() &&
+        std::find(out.begin(), out.end(), d->api_key_env) == out.end()) {
+      out.emplace_back(d->api_key_env);
+    }
+  }
+  return out;
 }
 
 const RuntimeDescriptor* api_runtime(std::string_view id, std::string_view flavor) {

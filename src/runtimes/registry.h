@@ -81,6 +81,12 @@ struct RuntimeDescriptor {
   // runtime has one, the environment variable its own clients read.
   std::string_view cli_flag{};
   std::string_view host_env{};
+  // The environment variable its server takes its API key from besides
+  // --api-key (llama-server LLAMA_API_KEY, vLLM VLLM_API_KEY); "" none.
+  // api_key_env_first: it wins over the flag (vLLM) rather than the flag
+  // over it (llama-server takes both; the flag's key is used).
+  std::string_view api_key_env{};
+  bool api_key_env_first = false;
   Result<BaseUrl> (*parse_host)(std::string_view) = nullptr;  // null: parse_base_url
   Capabilities capabilities{};
   std::string_view model_facts{};  // how its models and KV figures are read (help, docs)
@@ -97,6 +103,8 @@ const RuntimeDescriptor* find_runtime(std::string_view id_or_alias);
 // The descriptor whose API serves a detected workload of runtime `id` and
 // `flavor` (stable-diffusion/Forge -> a1111); null when none has an API.
 const RuntimeDescriptor* api_runtime(std::string_view id, std::string_view flavor);
+// Every runtime's api_key_env, each once (what the process scan reads).
+std::vector<std::string> api_key_env_names();
 // Parses a user's text for the runtime's endpoint (its host_env rules, or a
 // URL with its default port).
 Result<BaseUrl> parse_endpoint(const RuntimeDescriptor& d, std::string_view text);

@@ -95,20 +95,27 @@ void send_error(httplib::Response &res, int status, const std::string &message, 
   res.set_content(body.dump(), "application/json");
 }
 
-// A backend started with llama-server's --api-key gets that key from the
-// gateway as its bearer token (detect::api_key_from_args: the last flag's
-// first key, accepted whether the server keeps every flag's keys or the
-// last one's; load() gives it to the pool). Keys from --api-key-file or
-// LLAMA_API_KEY are not read: such a backend answers 401, and the client
-// gets it as it came. A key a header cannot carry (a space, a control
-// character) is an error naming the model, when the gateway is made.
+// A backend started with llama-server's --api-key, or inheriting the
+// gateway's own LLAMA_API_KEY (a backend's environment is the gateway's),
+// gets that key from the gateway as its bearer token (detect::api_key_for:
+// the last flag's first key, else the variable's first; llama-server takes
+// both; load() gives it to the pool). Keys from --api-key-file are not
+// read: such a backend answers 401, and the client gets it as it came. A
+// key a header cannot carry (a space, a control character) is an error
+// naming the model, when the gateway is made.
+std::string backend_api_key(const ModelConfig &m, bool *unusable = nullptr) {
+  std::vector<std::pair<std::string, std::string>> env;
+  if (const char *v = std::getenv("LLAMA_API_KEY")) env.emplace_back("LLAMA_API_KEY", v);
+  return detect::api_key_for(m.command, env, runtimes::find_runtime("llama.cpp"), unusable);
+}
+
 Status check_backend_api_key(const ModelConfig &m) {
   bool unusable = false;
-  detect::api_key_from_args(m.command, &unusable);
+  backend_api_key(m, &unusable);
   if (unusable) {
     return make_error("model \"" + m.name +
-                      "\": its --api-key holds a space or control character; the gateway "
-                      "cannot send it in a header");
+                      "\": its --api-key (or the LLAMA_API_KEY it inherits) holds a space or "
+                      "control character; the gateway cannot send it in a header");
   }
   return Ok{};
 }
@@ -243,9 +250,8 @@ struct Gateway::Impl {
       std::lock_guard lock(mu);
       m.proc = std::move(*proc);
       m.port = *port;
-      // Its --api-key (checked when the gateway was made: check_backend_api_key).
-      m.pool = std::make_shared<UpstreamPool>("127.0.0.1", *port,
-                                              detect::api_key_from_args(m.cfg.command));
+      // Its key (checked when the gateway was made: check_backend_api_key).
+      m.pool = std::make_shared<UpstreamPool>("127.0.0.1", *port, backend_api_key(m.cfg));
     }
     // Only this thread touches the process while the model is Loading.
     BackendProcess &backend = *m.proc;

@@ -332,9 +332,33 @@ TEST_F(GatewayPreload, SendsABackendItsOwnApiKey) {
   bad.nvml_library = dir_.file("no-nvml.so");
   auto made = Gateway::create(std::move(bad));
   ASSERT_FALSE(made);
-  EXPECT_NE(made.error().message.find("model \"tiny-c\": its --api-key holds a space"),
+  EXPECT_NE(made.error().message.find("model \"tiny-c\": its --api-key (or the LLAMA_API_KEY"),
             std::string::npos)
       << made.error().message;
+}
+
+// A backend inherits the gateway's environment: started under a
+// LLAMA_API_KEY (the way to keep a key off the process list), llama-server
+// asks for it, and the gateway sends it.
+TEST_F(GatewayPreload, SendsABackendTheApiKeyItInherits) {
+  struct Env {
+    Env() { ::setenv("LLAMA_API_KEY", "inherited-k3y,alt", 1); }
+    ~Env() { ::unsetenv("LLAMA_API_KEY"); }
+  } env;
+  GatewayOptions o;
+  o.config.listen = "127.0.0.1:0";
+  o.config.memory_budget_bytes = 1ull << 40;
+  o.config.models = {model("tiny-a")};
+  auto gw = test_support::create_ram_gateway(std::move(o), dir_.path());
+  ASSERT_TRUE(gw && gw->start());
+  EXPECT_EQ(chat(gw->port(), "tiny-a"), 200);
+  const int port = model_state(*gw, "tiny-a")["port"].get<int>();
+  httplib::Client direct("127.0.0.1", port);
+  auto r = direct.Post("/v1/chat/completions", R"({"messages":[{"role":"user","content":"hi"}]})",
+                       "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);  // the stand-in did ask for the key
+  gw->stop();
 }
 
 // A server already running that asks for a key (vLLM, SGLang or

@@ -4,7 +4,8 @@
 // "slow". Arguments as llama-server's: -m FILE (ignored; the gateway's
 // planner reads it) --port N, and --api-key KEYS (comma-separated): then,
 // as llama-server does, /v1/ requests without "Authorization: Bearer <one
-// of them>" get 401 (GET /health stays open).
+// of them>" get 401 (GET /health stays open). Keys from LLAMA_API_KEY in its
+// environment count too, as llama-server takes both.
 #include <httplib.h>
 
 #include <algorithm>
@@ -19,17 +20,18 @@ int main(int argc, char **argv) {
   int port = 0;
   int slow_ms = 2500;
   std::vector<std::string> keys;
+  auto add_keys = [&keys](const std::string &list) {
+    for (size_t at = 0; at <= list.size();) {
+      const size_t comma = std::min(list.find(',', at), list.size());
+      keys.push_back(list.substr(at, comma - at));
+      at = comma + 1;
+    }
+  };
+  if (const char *env = std::getenv("LLAMA_API_KEY"); env && *env) add_keys(env);
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--port") == 0) port = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--slow-ms") == 0) slow_ms = std::atoi(argv[i + 1]);
-    if (std::strcmp(argv[i], "--api-key") == 0) {
-      std::string list = argv[i + 1];
-      for (size_t at = 0; at <= list.size();) {
-        const size_t comma = std::min(list.find(',', at), list.size());
-        keys.push_back(list.substr(at, comma - at));
-        at = comma + 1;
-      }
-    }
+    if (std::strcmp(argv[i], "--api-key") == 0) add_keys(argv[i + 1]);
   }
   if (port <= 0) return 2;
   httplib::Server server;

@@ -48,6 +48,11 @@ void FakeProc::add(const FakeProcess& p) {
   std::string cmdline;
   for (const auto& a : p.argv) cmdline += a + std::string(1, '\0');
   write_file(dir + "/cmdline", cmdline);
+  if (!p.environment.empty()) {
+    std::string env;
+    for (const auto& e : p.environment) env += e + std::string(1, '\0');
+    write_file(dir + "/environ", env);
+  }
   write_file(dir + "/cgroup", p.cgroup);
   std::string maps;
   unsigned long addr = 0x400000;

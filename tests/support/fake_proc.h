@@ -16,6 +16,7 @@ struct FakeProcess {
   char state = 'S';
   std::string comm;
   std::vector<std::string> argv;
+  std::vector<std::string> environment;  // "NAME=VALUE" entries; none: no environ file
   std::string exe;  // empty: no exe link (kernel thread / denied)
   std::string cwd;
   uint64_t rss_kb = 1024;
