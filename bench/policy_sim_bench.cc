@@ -187,7 +187,7 @@ int main(int argc, char** argv) {
     std::cerr << "policy_sim_bench: --run-spread reads the tuning set only\n";
     return 2;
   }
-  if (summary || ((knob_set || spread_given || report_set) && !misses && explain < 0)) {
+  if (summary || ((knob_set || spread_given || (report_set && !json)) && !misses && explain < 0)) {
     // The tuning set only, one line per group: for trying knobs. Or the
     // second or third held-out set, with the engine's own tuning: to report, never
     // to tune on (with --misses / --explain=N: to read why).
@@ -262,11 +262,18 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (json) {
-    const auto rows = sim::evaluate(sim::make_traces(per_kind, sim::kHeldOutSeed, planner_error),
-                                    p, s, {}, mismatches);
+    // The held-out set, or with --second-held-out / --third-held-out that
+    // one (its rows only: the planner's other error and the replayed week
+    // go with the first set).
+    const uint32_t seed = report_seed ? report_seed : sim::kHeldOutSeed;
+    const auto rows =
+        sim::evaluate(sim::make_traces(per_kind, seed, planner_error), p, s, {}, mismatches);
     const auto& all1 = find(rows, "all", sim::Mode::kPredictive, 1.0);
-    nlohmann::json j = {{"set", "held-out"},
-                        {"seed", sim::kHeldOutSeed},
+    nlohmann::json j = {{"set", seed == sim::kThirdHeldOutSeed    ? "third held-out"
+                                : seed == sim::kSecondHeldOutSeed ? "second held-out"
+                                                                  : "held-out"},
+                        {"seed", seed},
+                        {"traces_per_kind", per_kind},
                         {"planner_error", planner_error == sim::PlannerError::kMeasured
                                               ? "measured"
                                               : "total6"},
@@ -287,6 +294,10 @@ int main(int argc, char** argv) {
       groups[r.group] = row_json(r);
     }
     j["predictive_by_group"] = groups;
+    if (report_seed) {
+      std::cout << j.dump(2) << "\n";
+      return 0;
+    }
     if (planner_error == sim::PlannerError::kMeasured) {
       // The same held-out traces with the planner's whole figure up to 6 %
       // over (a GPU backend whose buffers were not checked against llama.cpp).

@@ -17,6 +17,17 @@ for k in ["oom_prevented_percent", "oom_prevented_percent_at_1_5x_delay",
           "wasted_actions_percent", "kv_saved_percent", "vram_efficiency_percent"]:
     assert 0 <= d[k] <= 100, (k, d[k])
 assert d["oom_prevented_percent"] > 50, d["oom_prevented_percent"]
+# The reported set is the third held-out one; its interval holds its figure.
+assert d["simulator_set"]["seed"] == 20261219, d["simulator_set"]
+lo, hi = d["oom_prevented_ci95_percent"]
+assert 0 <= lo <= d["oom_prevented_percent"] <= hi <= 100, (lo, hi)
+for k in ["planner", "gateway", "profile"]:
+    g = d["wasted_known_by"][k]
+    assert 0 <= g["wasted_actions"] <= g["actions"], (k, g)
+    lo, hi = g["wasted_actions_ci95_percent"]
+    assert lo <= g["wasted_actions_percent"] <= hi, (k, g)
+assert d["first_held_out"]["seed"] == 20261201, d["first_held_out"]
+assert 0 <= d["first_held_out"]["oom_prevented_percent"] <= 100, d["first_held_out"]
 assert d["kv_bytes_after"] < d["kv_bytes_before"], d
 assert d["preload_speedup"] > 1, d["preload_speedup"]
 assert d["vram_efficiency_percent"] > d["vram_efficiency_percent_without_policy"], d
