@@ -4,7 +4,9 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <sys/stat.h>
 
@@ -13,6 +15,7 @@
 #include "cli/option_checks.h"
 #include "actuator/actuator.h"
 #include "assembler/assembler.h"
+#include "detect/detector.h"
 #include "policy/profile.h"
 #include "runtimes/http.h"
 #include "runtimes/runtime.h"
@@ -45,8 +48,17 @@ class StandaloneSampler {
     auto s = assembler_.assemble(assembler::monotonic_seconds());
     if (s) {
       if (auto prof = policy::active_profile(policy::default_state_dir())) s->profile = *prof;
+      std::lock_guard lock(mu_);
+      keys_ = detect::sendable_keys(*s);
     }
     return s;
+  }
+  // The keys of the servers the last frame saw (detect::sendable_keys), for
+  // the unload key: a server started with an API key gets it, as from the
+  // daemon.
+  std::map<std::string, std::string> keys() const {
+    std::lock_guard lock(mu_);
+    return keys_;
   }
 
  private:
@@ -60,6 +72,8 @@ class StandaloneSampler {
     return a;
   }
   assembler::SnapshotAssembler assembler_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> keys_;
 };
 
 // The active profile and its thresholds, from the user's config and state.
@@ -83,7 +97,8 @@ Result<std::string> switch_profile() {
 // Unloads through the one actuator (actuator/actuator.h), as the daemon and
 // `ai optimize` do: the runtime's own API (Ollama keep_alive 0, llama.cpp
 // router /models/unload, LM Studio's unload, ...).
-Result<std::string> unload_model(const ui::WorkloadView& w) {
+Result<std::string> unload_model(const ui::WorkloadView& w,
+                                 std::map<std::string, std::string> keys) {
   if (w.model.empty()) return make_error("the selected row has no model to unload");
   if (!runtimes::runtime_from_name(w.runtime)) {
     return make_error(w.runtime + " has no API this tool can unload through");
@@ -95,7 +110,9 @@ Result<std::string> unload_model(const ui::WorkloadView& w) {
   a.endpoint = w.endpoint;
   a.model = w.model;
   a.target = w.runtime + "/" + w.model;
-  if (auto st = actuator::make_runtime_actuator()->apply(a); !st) return st.error();
+  auto act = actuator::make_runtime_actuator();
+  act->set_keys(std::move(keys));
+  if (auto st = act->apply(a); !st) return st.error();
   return "unload " + w.model + ": requested";
 }
 
@@ -128,7 +145,7 @@ int run_watch(CliContext& ctx, const WatchCliOptions& o) {
     hooks.status = [sampler]() { return sampler->status(); };
     hooks.active_profile = active_profile_view;
     hooks.next_profile = switch_profile;
-    hooks.unload = unload_model;
+    hooks.unload = [sampler](const ui::WorkloadView& w) { return unload_model(w, sampler->keys()); };
     source = ui::make_standalone_source(std::move(hooks));
   }
 

@@ -24,6 +24,7 @@ cleanup() {
   for i in $(seq 0 "$RUN"); do tmux -L "memopt-watch-$$-$i" kill-server 2>/dev/null || true; done
   [ -n "${DAEMON_PID:-}" ] && kill "$DAEMON_PID" 2>/dev/null || true
   [ -n "${LLAMA_PID:-}" ] && kill "$LLAMA_PID" 2>/dev/null || true
+  [ -n "${ROUTER_PID:-}" ] && kill "$ROUTER_PID" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -210,4 +211,50 @@ if [ -n "$MAKE_TINY" ]; then
 else
   echo "watch_tmux: real llama.cpp part skipped (no make_tiny_models)"
 fi
+# 11. A llama-server router that asks for an API key, the key in its
+#     environment (LLAMA_API_KEY, kept off the process list): the scan of a
+#     fixture /proc finds it listening on the stand-in's port, its models
+#     are read with the key, and the unload key sends the key too.
+KEY="sk-watch-$$"
+node "$HERE/keyed_router.mjs" "$HERE/../../fixtures/runtimes" "$KEY" "$WORK/router.log" \
+  >"$WORK/router.out" 2>&1 &
+ROUTER_PID=$!
+for _ in $(seq 100); do grep -q LISTENING "$WORK/router.out" 2>/dev/null && break; sleep 0.1; done
+RPORT=$(awk '/LISTENING/{print $2}' "$WORK/router.out")
+[ -n "$RPORT" ] || fail "keyed router stand-in did not start: $(cat "$WORK/router.out")"
+KP="$WORK/kproc"
+mkdir -p "$KP/4242/fd" "$KP/net"
+cp /proc/meminfo "$KP/meminfo"
+U=$(id -u)
+printf 'Name:\tllama-server\nState:\tS (sleeping)\nPid:\t4242\nPPid:\t1\nUid:\t%s\t%s\t%s\t%s\n' \
+  "$U" "$U" "$U" "$U" >"$KP/4242/status"
+printf 'VmSize:\t  204800 kB\nVmRSS:\t  102400 kB\nVmSwap:\t  0 kB\n' >>"$KP/4242/status"
+printf 'llama-server\0--models-dir\0/models\0--port\0%s\0' "$RPORT" >"$KP/4242/cmdline"
+printf 'HOME=/home/u\0LLAMA_API_KEY=%s\0' "$KEY" >"$KP/4242/environ"
+printf '7ffd0000-7ffd1000 rw-p 00000000 00:00 0    [stack]\n' >"$KP/4242/maps"
+ln -s /opt/llama/llama-server "$KP/4242/exe"
+ln -s "socket:[777001]" "$KP/4242/fd/3"
+TCP_HEADER='  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode'
+{
+  echo "$TCP_HEADER"
+  printf '   0: 0100007F:%04X 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 777001 1 0000000000000000 100 0 0 10 0\n' "$RPORT"
+} >"$KP/net/tcp"
+echo "$TCP_HEADER" >"$KP/net/tcp6"
+start "TERM=xterm-256color $BIN --proc-root $KP ai watch --interval 0.5"
+wait_for ">llama.cpp ggml-org/gemma-3-4b-it-GGUF:Q4_K_M           4242"
+wait_for " llama.cpp Qwen3-8B-Q4_K_M"
+T send-keys -t w Down
+wait_for ">llama.cpp Qwen3-8B-Q4_K_M"
+T send-keys -t w u
+wait_for "unload Qwen3-8B-Q4_K_M: requested"
+wait_gone "Qwen3-8B-Q4_K_M  "
+grep -qx 'POST /models/unload key {"model":"Qwen3-8B-Q4_K_M"}' "$WORK/router.log" ||
+  fail "the unload did not carry the server's key: $(cat "$WORK/router.log")"
+if grep -q ' nokey' "$WORK/router.log"; then
+  fail "a request went without the key: $(grep ' nokey' "$WORK/router.log")"
+fi
+T send-keys -t w q
+wait_dead step7
+kill "$ROUTER_PID" 2>/dev/null || true
+ROUTER_PID=
 echo "watch_tmux: all checks passed"
