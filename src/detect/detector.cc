@@ -283,6 +283,18 @@ std::string api_key_from_args(std::span<const std::string> args, bool* unusable)
   return bad ? std::string() : key;
 }
 
+std::string api_key_file_from_args(std::span<const std::string> args) {
+  std::string file;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--api-key-file" && i + 1 < args.size()) {
+      file = args[++i];
+    } else if (args[i].starts_with("--api-key-file=")) {
+      file = args[i].substr(15);
+    }
+  }
+  return file;
+}
+
 std::string api_key_for(std::span<const std::string> args,
                         std::span<const std::pair<std::string, std::string>> env,
                         const runtimes::RuntimeDescriptor* runtime, bool* unusable) {

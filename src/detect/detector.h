@@ -132,6 +132,10 @@ std::string api_key_from_args(std::span<const std::string> args, bool* unusable 
 std::string api_key_for(std::span<const std::string> args,
                         std::span<const std::pair<std::string, std::string>> env,
                         const runtimes::RuntimeDescriptor* runtime, bool* unusable = nullptr);
+// The file a llama-server --api-key-file names (the last such flag, "FILE"
+// or "=FILE"); "" when none. Read by the scan (proc::read_process_key_file)
+// for a server whose command line and environment give no key.
+std::string api_key_file_from_args(std::span<const std::string> args);
 // Whether a reader running as `reader_uid` sends a server the key its
 // owner's command line gives: only as that owner or as root, who read that
 // line as the owner does.

@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
+#include <filesystem>
+#include <cstring>
 
 #include "detect/workload_detector.h"
 #include "snapshot/snapshot_json.h"
@@ -88,7 +91,7 @@ TEST(ApiKeyFromArgs, TheLastFlagsFirstKey) {
   EXPECT_EQ(api_key_from_args(V{"--api-key=sk-2,sk-3"}), "sk-2");
   EXPECT_EQ(api_key_from_args(V{"--api-key", "a", "-c", "8", "--api-key", "b,c"}), "b");
   EXPECT_EQ(api_key_from_args(V{"--api-key"}), "");            // no value
-  EXPECT_EQ(api_key_from_args(V{"--api-key-file", "k.txt"}), "");  // not read
+  EXPECT_EQ(api_key_from_args(V{"--api-key-file", "k.txt"}), "");  // api_key_file_from_args
   // A key no header can carry is not used (a hostile command line must not
   // put a header of its choosing into a request).
   bool unusable = false;
@@ -176,6 +179,57 @@ TEST(DetectLlamaCpp, AKeyInTheServersEnvironmentGoesWithItsEndpoint) {
   ASSERT_EQ(d->workloads.size(), 1u);
   EXPECT_EQ(d->workloads[0].api_key, "sk-env-9192");
   EXPECT_EQ(snapshot::to_json(d->workloads[0]).dump().find("sk-env"), std::string::npos);
+}
+
+// llama-server --api-key-file: the file's first key, read as the server's
+// user; one that cannot be read is said in the workload's note.
+TEST(DetectLlamaCpp, AKeyFileGivesTheKeyOrSaysWhyNot) {
+  namespace fs = std::filesystem;
+  FakeProc fp;
+  const fs::path dir = fs::path(fp.root()) / "srv";
+  fs::create_directories(dir);
+  std::ofstream(dir / "keys.txt") << "sk-from-file\nsk-second\n";
+  fs::create_symlink("/etc/shadow", dir / "evil.txt");
+  auto server = make(100, 1, "llama-server",
+                     {"./llama-server", "-m", "/models/q.gguf", "--port", "9193",
+                      "--api-key-file", "keys.txt"},
+                     "/opt/llama.cpp/build/bin/llama-server");
+  server.uid = static_cast<uint32_t>(::geteuid());
+  server.cwd = dir.string();
+  server.mapped = {kLibc, "/opt/llama.cpp/build/bin/libllama.so"};
+  server.open_files = {"socket:[902]"};
+  fp.add(server);
+  auto other = server;
+  other.pid = 200;
+  other.argv = {"./llama-server", "-m", "/models/r.gguf", "--port", "9194",
+                "--api-key-file=evil.txt"};
+  other.open_files = {"socket:[903]"};
+  fp.add(other);
+  fp.add_listener({"0100007F", 9193, 902, false});
+  fp.add_listener({"0100007F", 9194, 903, false});
+  fp.write_net();
+  const auto eps = detected_runtime_endpoints(fp.root(), false);
+  ASSERT_EQ(eps.size(), 2u);
+  for (const auto& e : eps) EXPECT_EQ(e.key, e.url.port == 9193 ? "sk-from-file" : "") << e.url.port;
+  DetectorOptions o;
+  o.proc_root = fp.root();
+  o.probe_ports = false;
+  auto d = AIWorkloadDetector(o).detect();
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  ASSERT_EQ(d->workloads.size(), 2u);
+  EXPECT_EQ(d->workloads[0].api_key, "sk-from-file");
+  EXPECT_EQ(d->workloads[0].note, "");
+  EXPECT_EQ(d->workloads[1].api_key, "");
+  EXPECT_EQ(d->workloads[1].note, "--api-key-file evil.txt: " + std::string(std::strerror(ELOOP)) +
+                                       ": its API is not read");
+  EXPECT_EQ(snapshot::to_json(d->workloads[0]).dump().find("sk-from"), std::string::npos);
+}
+
+TEST(ApiKeyFileFromArgs, TheLastFlag) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(api_key_file_from_args(V{"--api-key", "k"}), "");
+  EXPECT_EQ(api_key_file_from_args(V{"--api-key-file", "a", "--api-key-file=b"}), "b");
+  EXPECT_EQ(api_key_file_from_args(V{"--api-key-file"}), "");
 }
 
 TEST(DetectOllama, ServerAndBundledLlamaServerAreOneWorkload) {

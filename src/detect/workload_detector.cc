@@ -33,6 +33,35 @@ std::vector<ProbeResult> run_probes(const std::vector<ProbeRequest>& reqs, std::
   return out;
 }
 
+// A llama-server whose command line and environment give no key but whose
+// --api-key-file does: the file's first key, read as its user would
+// (proc::read_process_key_file), and only where this process may send it
+// (may_send_key). One that cannot be used is said in the workload's note;
+// the server then answers 401.
+void read_key_file(const std::string& proc_root, const proc::ScanResult& scan, Workload& w) {
+  if (!w.api_key.empty() || w.runtime != runtimes::RuntimeKind::kLlamaCpp.id() ||
+      !may_send_key(static_cast<uint32_t>(::geteuid()), w.uid)) {
+    return;
+  }
+  for (const proc::ProcessInfo& p : scan.processes) {
+    if (p.uid != w.uid || !std::binary_search(w.pids.begin(), w.pids.end(), p.pid)) continue;
+    const std::string file = api_key_file_from_args(p.argv);
+    if (file.empty()) continue;
+    auto key = proc::read_process_key_file(proc_root, p.pid, p.uid, file);
+    std::string why;
+    if (!key) {
+      why = key.error().message;
+    } else if (!runtimes::header_token_safe(*key)) {
+      why = file + ": its key holds a space or control character";
+    } else {
+      w.api_key = *key;
+      return;
+    }
+    w.note += (w.note.empty() ? "" : "; ") + ("--api-key-file " + why + ": its API is not read");
+    return;
+  }
+}
+
 Result<Detected> detect(const DetectorOptions& o, std::span<const ProcessGpuMemory> vram) {
   // Container ids are read for the workloads only (one cgroup read per
   // workload instead of one per process).
@@ -56,6 +85,7 @@ Result<Detected> detect(const DetectorOptions& o, std::span<const ProcessGpuMemo
   for (auto& w : d.workloads) {
     w.container_id = proc::read_container_id(o.proc_root, w.pid);
     if (!w.is_ai()) continue;
+    read_key_file(o.proc_root, d.scan, w);
     bool ollama = w.runtime == "ollama";
     size_t described = 0;
     for (const auto& f : w.model_files) {

@@ -82,6 +82,16 @@ Result<ScanResult> scan_processes(const std::string& proc_root, const ScanOption
 
 // The container id of one process ("" on the host or when it is gone).
 std::string read_container_id(const std::string& proc_root, int pid);
+// The first non-empty line of the file `path` names for process `pid`
+// (relative to its working directory; an absolute one inside its root:
+// /proc/PID/cwd, /proc/PID/root), as a server reads its key file
+// (llama-server --api-key-file: one key a line). Only a regular file owned
+// by `owner_uid` (the process's user), reached without a link as its last
+// part, of at most 64 KiB: a reader running as root must not read for a
+// user what that user could not. An error naming the file and why
+// otherwise. Windows: an error (another process's files are not read).
+Result<std::string> read_process_key_file(const std::string& proc_root, int pid,
+                                          uint32_t owner_uid, std::string_view path);
 
 // Which system's collectors this build has (process_scanner_<system>.cc):
 // what the layers above may say about the platform, never #ifdef.

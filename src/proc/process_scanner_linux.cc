@@ -387,6 +387,49 @@ std::string read_container_id(const std::string& proc_root, int pid) {
   return container_id_from_cgroup(text);
 }
 
+Result<std::string> read_process_key_file(const std::string& proc_root, int pid,
+                                          uint32_t owner_uid, std::string_view path) {
+  constexpr size_t kKeyFileCap = 64 * 1024;
+  const std::string shown(path);
+  if (path.empty()) return make_error("an empty key file path");
+  const std::string full = proc_root + "/" + std::to_string(pid) +
+                           (path.front() == '/' ? "/root" : "/cwd/") + shown;
+  // O_NONBLOCK: a FIFO put there opens at once (and is refused below).
+  Fd fd(::open(full.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+  if (!fd.ok()) return make_error(shown + ": " + std::strerror(errno));
+  struct stat st{};
+  if (::fstat(fd.get(), &st) != 0) return make_error(shown + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return make_error(shown + ": not a regular file");
+  if (st.st_uid != owner_uid) {
+    return make_error(shown + ": owned by uid " + std::to_string(st.st_uid) +
+                      ", not by the server's user (uid " + std::to_string(owner_uid) + ")");
+  }
+  if (static_cast<uint64_t>(st.st_size) > kKeyFileCap) {
+    return make_error(shown + ": over " + std::to_string(kKeyFileCap >> 10) + " KiB");
+  }
+  std::string text;
+  char buf[4096];
+  while (text.size() <= kKeyFileCap) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error(shown + ": " + std::strerror(errno));
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+  }
+  if (text.size() > kKeyFileCap) {
+    return make_error(shown + ": over " + std::to_string(kKeyFileCap >> 10) + " KiB");
+  }
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const size_t nl = rest.find('\n');
+    const std::string_view line = rest.substr(0, nl);
+    if (!line.empty()) return std::string(line);
+    if (nl == std::string_view::npos) break;
+    rest.remove_prefix(nl + 1);
+  }
+  return make_error(shown + ": holds no key");
+}
+
 Result<ScanResult> scan_processes(const std::string& proc_root, const ScanOptions& opts) {
   Fd root(::open(proc_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!root.ok()) {

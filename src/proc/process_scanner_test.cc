@@ -7,14 +7,17 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "proc/host_memory.h"
@@ -297,6 +300,53 @@ TEST(ScanFixture, MissingRootIsAnErrorNamingIt) {
   EXPECT_NE(r.error().message.find("/nonexistent/proc-root"), std::string::npos);
 }
 
+// A server's key file, read as its user sees it: relative to its working
+// directory, absolute inside its root; only a regular file of its own.
+TEST(KeyFile, ReadsTheFirstKeyOfAFileTheServersUserOwns) {
+  namespace fs = std::filesystem;
+  FakeProc fp;
+  const fs::path home = fs::path(fp.root()) / "home";
+  fs::create_directories(home / "etc");
+  FakeProcess p;
+  p.pid = 31;
+  p.comm = "llama-server";
+  p.argv = {"llama-server"};
+  p.cwd = home.string();
+  fp.add(p);
+  fs::create_symlink(home, fs::path(fp.root()) / "31" / "root");  // its root: the home tree
+  const auto me = static_cast<uint32_t>(::geteuid());
+  auto put = [&](const std::string& rel, const std::string& text) {
+    std::ofstream(home / rel, std::ios::binary) << text;
+  };
+  put("keys.txt", "\nsk-file-1\nsk-file-2\n");
+  put("etc/keys", "sk-abs");
+  put("empty", "\n\n");
+  put("big", std::string(65 * 1024, 'k'));
+  fs::create_symlink("/etc/passwd", home / "link");
+  ASSERT_EQ(::mkfifo((home / "fifo").c_str(), 0600), 0);
+  auto key = read_process_key_file(fp.root(), 31, me, "keys.txt");
+  ASSERT_TRUE(key.ok()) << key.error().message;
+  EXPECT_EQ(*key, "sk-file-1");
+  key = read_process_key_file(fp.root(), 31, me, "/etc/keys");
+  ASSERT_TRUE(key.ok()) << key.error().message;
+  EXPECT_EQ(*key, "sk-abs");
+  auto why = [&](std::string_view path, uint32_t owner) {
+    auto r = read_process_key_file(fp.root(), 31, owner, path);
+    EXPECT_FALSE(r.ok()) << path;
+    return r.ok() ? std::string() : r.error().message;
+  };
+  // Not the server's user's file (a user naming root's files must not get them read).
+  EXPECT_EQ(why("keys.txt", me + 1), "keys.txt: owned by uid " + std::to_string(me) +
+                                         ", not by the server's user (uid " +
+                                         std::to_string(me + 1) + ")");
+  EXPECT_EQ(why("link", me), "link: " + std::string(std::strerror(ELOOP)));  // a link, not followed
+  EXPECT_EQ(why("fifo", me), "fifo: not a regular file");  // and it does not block
+  EXPECT_EQ(why("big", me), "big: over 64 KiB");
+  EXPECT_EQ(why("empty", me), "empty: holds no key");
+  EXPECT_EQ(why("missing", me), "missing: " + std::string(std::strerror(ENOENT)));
+  EXPECT_EQ(why("", me), "an empty key file path");
+}
+
 // --- Real processes -------------------------------------------------------
 
 TEST(ScanReal, SeesItsOwnChildWithFilesAndPort) {
@@ -369,6 +419,16 @@ TEST(ScanReal, ReadsAKeyFromARealProcesssEnvironment) {
   char* envp[] = {e0, e1, nullptr};
   pid_t child = -1;
   ASSERT_EQ(::posix_spawn(&child, "/bin/sleep", nullptr, nullptr, argv, envp), 0);
+  // posix_spawn returns once the exec has begun; the new program's argument
+  // and environment block is set up just after (until then both files read
+  // empty), so wait until its command line reads.
+  const std::string cmdline = "/proc/" + std::to_string(child) + "/cmdline";
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream in(cmdline, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!text.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   ScanOptions so;
   so.env_names = {"LLAMA_API_KEY", "VLLM_API_KEY"};
   auto r = scan_processes("/proc", so);
