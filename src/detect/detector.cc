@@ -268,15 +268,26 @@ uint64_t parallel_from_args(const CommandView& view) {
   return numeric_flag(view, kFlags, 1024);
 }
 
-std::string api_key_from_args(std::span<const std::string> args, bool* unusable) {
-  std::string keys;
+namespace {
+
+// The value the last `flag` gives ("--flag V" or "--flag=V"); "" when none.
+std::string last_flag_value(std::span<const std::string> args, std::string_view flag) {
+  std::string value;
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--api-key" && i + 1 < args.size()) {
-      keys = args[++i];
-    } else if (args[i].starts_with("--api-key=")) {
-      keys = args[i].substr(10);
+    const std::string_view a = args[i];
+    if (a == flag && i + 1 < args.size()) {
+      value = args[++i];
+    } else if (a.size() > flag.size() && a.starts_with(flag) && a[flag.size()] == '=') {
+      value = a.substr(flag.size() + 1);
     }
   }
+  return value;
+}
+
+}  // namespace
+
+std::string api_key_from_args(std::span<const std::string> args, bool* unusable) {
+  const std::string keys = last_flag_value(args, "--api-key");
   std::string key = keys.substr(0, keys.find(','));
   const bool bad = !runtimes::header_token_safe(key);
   if (unusable) *unusable = bad;
@@ -284,15 +295,7 @@ std::string api_key_from_args(std::span<const std::string> args, bool* unusable)
 }
 
 std::string api_key_file_from_args(std::span<const std::string> args) {
-  std::string file;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--api-key-file" && i + 1 < args.size()) {
-      file = args[++i];
-    } else if (args[i].starts_with("--api-key-file=")) {
-      file = args[i].substr(15);
-    }
-  }
-  return file;
+  return last_flag_value(args, "--api-key-file");
 }
 
 std::string api_key_for(std::span<const std::string> args,
