@@ -308,15 +308,13 @@ std::string api_key_for(std::span<const std::string> args,
   if (runtime && !runtime->api_key_env.empty()) {
     for (const auto& [name, value] : env) {
       if (name != runtime->api_key_env) continue;
-      from_env = value.substr(0, value.find(','));
+      from_env = runtime->api_key_env_list ? value.substr(0, value.find(',')) : value;
       env_bad = !runtimes::header_token_safe(from_env);
       if (env_bad) from_env.clear();
+      break;  // the first entry of a name, as getenv takes it
     }
   }
-  const bool env_first = runtime && runtime->api_key_env_first;
-  const std::string& first = env_first ? from_env : flag;
-  const std::string& second = env_first ? flag : from_env;
-  const std::string& key = first.empty() ? second : first;
+  const std::string& key = flag.empty() ? from_env : flag;
   if (unusable) *unusable = key.empty() && (flag_bad || env_bad);
   return key;
 }

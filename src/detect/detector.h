@@ -124,11 +124,11 @@ uint64_t parallel_from_args(const CommandView& view);
 // *unusable set. The gateway sends it to a server it starts; the assembler
 // to a runtime it reads (assembler.cc).
 std::string api_key_from_args(std::span<const std::string> args, bool* unusable = nullptr);
-// The key a server process answers to: its --api-key (api_key_from_args)
-// and its runtime's api_key_env from `env` (the scan's ProcessInfo::env,
-// first comma-separated key), in the runtime's order (vLLM: the variable
-// first; llama-server: the flag first, as it takes both); the first usable
-// one. "" when none; *unusable set when one was given but none is usable.
+// The key a server process answers to: its --api-key (api_key_from_args),
+// else its runtime's api_key_env from `env` (the scan's ProcessInfo::env;
+// llama-server's first comma-separated key, vLLM's whole value): the flag
+// wins in both. "" when none is usable; *unusable set when one was given
+// but none is usable.
 std::string api_key_for(std::span<const std::string> args,
                         std::span<const std::pair<std::string, std::string>> env,
                         const runtimes::RuntimeDescriptor* runtime, bool* unusable = nullptr);

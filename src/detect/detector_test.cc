@@ -126,9 +126,10 @@ TEST(DetectLlamaCpp, AServersApiKeyGoesWithItsEndpoint) {
   EXPECT_EQ(eps[0].key, "sk-9191");
 }
 
-// A key in the environment: llama-server reads LLAMA_API_KEY when no
-// --api-key is given (and takes both when both are); vLLM's VLLM_API_KEY
-// wins over its flag. Only the runtime's own variable counts.
+// A key in the environment: llama-server reads LLAMA_API_KEY and vLLM
+// VLLM_API_KEY when no --api-key is given (the flag wins in both);
+// llama-server's is a comma-separated list, vLLM's one key. Only the
+// runtime's own variable counts.
 TEST(ApiKeyFor, TheRuntimesVariableInItsOrder) {
   using V = std::vector<std::string>;
   using E = std::vector<std::pair<std::string, std::string>>;
@@ -138,8 +139,10 @@ TEST(ApiKeyFor, TheRuntimesVariableInItsOrder) {
   ASSERT_TRUE(llama && vllm && ollama);
   EXPECT_EQ(api_key_for(V{"-m", "q.gguf"}, E{{"LLAMA_API_KEY", "env-1,env-2"}}, llama), "env-1");
   EXPECT_EQ(api_key_for(V{"--api-key", "flag"}, E{{"LLAMA_API_KEY", "env"}}, llama), "flag");
-  EXPECT_EQ(api_key_for(V{"--api-key", "flag"}, E{{"VLLM_API_KEY", "env"}}, vllm), "env");
-  EXPECT_EQ(api_key_for(V{"--api-key", "flag"}, E{}, vllm), "flag");
+  EXPECT_EQ(api_key_for(V{"--api-key", "flag"}, E{{"VLLM_API_KEY", "env"}}, vllm), "flag");
+  EXPECT_EQ(api_key_for(V{}, E{{"VLLM_API_KEY", "v-1,v-2"}}, vllm), "v-1,v-2");
+  // A repeated name: its first value.
+  EXPECT_EQ(api_key_for(V{}, E{{"LLAMA_API_KEY", "one"}, {"LLAMA_API_KEY", "two"}}, llama), "one");
   // Another runtime's variable, or a runtime that has none: not a key.
   EXPECT_EQ(api_key_for(V{}, E{{"VLLM_API_KEY", "v"}}, llama), "");
   EXPECT_EQ(api_key_for(V{}, E{{"LLAMA_API_KEY", "l"}}, ollama), "");
@@ -148,7 +151,7 @@ TEST(ApiKeyFor, TheRuntimesVariableInItsOrder) {
   bool unusable = false;
   EXPECT_EQ(api_key_for(V{}, E{{"LLAMA_API_KEY", "a\r\nX: 1"}}, llama, &unusable), "");
   EXPECT_TRUE(unusable);
-  EXPECT_EQ(api_key_for(V{"--api-key", "ok"}, E{{"VLLM_API_KEY", "b d"}}, vllm, &unusable), "ok");
+  EXPECT_EQ(api_key_for(V{"--api-key", "b d"}, E{{"LLAMA_API_KEY", "ok"}}, llama, &unusable), "ok");
   EXPECT_FALSE(unusable);
 }
 
@@ -188,7 +191,8 @@ TEST(DetectLlamaCpp, AKeyFileGivesTheKeyOrSaysWhyNot) {
   FakeProc fp;
   const fs::path dir = fs::path(fp.root()) / "srv";
   fs::create_directories(dir);
-  std::ofstream(dir / "keys.txt") << "sk-from-file\nsk-second\n";
+  // The first key a header can carry (llama-server takes every line).
+  std::ofstream(dir / "keys.txt") << "bad key\nsk-from-file\nsk-second\n";
   fs::create_symlink("/etc/shadow", dir / "evil.txt");
   auto server = make(100, 1, "llama-server",
                      {"./llama-server", "-m", "/models/q.gguf", "--port", "9193",
@@ -220,9 +224,35 @@ TEST(DetectLlamaCpp, AKeyFileGivesTheKeyOrSaysWhyNot) {
   EXPECT_EQ(d->workloads[0].api_key, "sk-from-file");
   EXPECT_EQ(d->workloads[0].note, "");
   EXPECT_EQ(d->workloads[1].api_key, "");
-  EXPECT_EQ(d->workloads[1].note, "--api-key-file evil.txt: " + std::string(std::strerror(ELOOP)) +
-                                       ": its API is not read");
+  EXPECT_EQ(d->workloads[1].note,
+            "--api-key-file evil.txt: a symbolic link (not followed): its API is not read");
   EXPECT_EQ(snapshot::to_json(d->workloads[0]).dump().find("sk-from"), std::string::npos);
+
+  // Another user's server: as root its file is not read (the path would be
+  // resolved with root's rights), and the note says how to give the key;
+  // as another user nothing is read and nothing is said (its key would not
+  // be sent).
+  FakeProc fp2;
+  const fs::path dir2 = fs::path(fp2.root()) / "srv";
+  fs::create_directories(dir2);
+  std::ofstream(dir2 / "keys.txt") << "sk-theirs\n";
+  auto theirs = server;
+  theirs.uid = static_cast<uint32_t>(::geteuid()) + 4242;
+  theirs.cwd = dir2.string();
+  fp2.add(theirs);
+  fp2.add_listener({"0100007F", 9193, 902, false});
+  fp2.write_net();
+  o.proc_root = fp2.root();
+  d = AIWorkloadDetector(o).detect();
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  ASSERT_EQ(d->workloads.size(), 1u);
+  EXPECT_EQ(d->workloads[0].api_key, "");
+  EXPECT_EQ(d->workloads[0].note,
+            ::geteuid() == 0
+                ? "--api-key-file keys.txt: not read as root (a key file is read only as the "
+                  "server's user: run as uid 4242, or give the key in LLAMA_API_KEY): its API "
+                  "is not read"
+                : "");
 }
 
 TEST(ApiKeyFileFromArgs, TheLastFlag) {

@@ -34,28 +34,36 @@ std::vector<ProbeResult> run_probes(const std::vector<ProbeRequest>& reqs, std::
 }
 
 // A llama-server whose command line and environment give no key but whose
-// --api-key-file does: the file's first key, read as its user would
-// (proc::read_process_key_file), and only where this process may send it
-// (may_send_key). One that cannot be used is said in the workload's note;
-// the server then answers 401.
+// --api-key-file does: the file's first key a header can carry (the server
+// takes every line), read by proc::read_process_key_file only when this
+// process runs as the server's own user: the path is resolved and the file
+// opened with this process's rights, so as root it would read for a user
+// what that user could not (links inside the path, directories the user
+// cannot enter, another root's files). As root for another user's server
+// it is not read and the note says so. One that cannot be used is said in
+// the workload's note; the server then answers 401.
 void read_key_file(const std::string& proc_root, const proc::ScanResult& scan, Workload& w) {
-  if (!w.api_key.empty() || w.runtime != runtimes::RuntimeKind::kLlamaCpp.id() ||
-      !may_send_key(static_cast<uint32_t>(::geteuid()), w.uid)) {
-    return;
-  }
+  if (!w.api_key.empty() || w.runtime != runtimes::RuntimeKind::kLlamaCpp.id()) return;
+  const auto me = static_cast<uint32_t>(::geteuid());
+  if (!may_send_key(me, w.uid)) return;  // its key would not be sent anyway
   for (const proc::ProcessInfo& p : scan.processes) {
     if (p.uid != w.uid || !std::binary_search(w.pids.begin(), w.pids.end(), p.pid)) continue;
     const std::string file = api_key_file_from_args(p.argv);
     if (file.empty()) continue;
-    auto key = proc::read_process_key_file(proc_root, p.pid, p.uid, file);
     std::string why;
-    if (!key) {
-      why = key.error().message;
-    } else if (!runtimes::header_token_safe(*key)) {
-      why = file + ": its key holds a space or control character";
+    if (me != p.uid) {
+      why = file + ": not read as root (a key file is read only as the server's user: run as uid " +
+            std::to_string(p.uid) + ", or give the key in LLAMA_API_KEY)";
+    } else if (auto keys = proc::read_process_key_file(proc_root, p.pid, p.uid, file); !keys) {
+      why = keys.error().message;
     } else {
-      w.api_key = *key;
-      return;
+      for (const auto& k : *keys) {
+        if (runtimes::header_token_safe(k)) {
+          w.api_key = k;
+          return;
+        }
+      }
+      why = file + ": no key a header can carry (a space or control character in each)";
     }
     w.note += (w.note.empty() ? "" : "; ") + ("--api-key-file " + why + ": its API is not read");
     return;
@@ -71,11 +79,11 @@ Result<Detected> detect(const DetectorOptions& o, std::span<const ProcessGpuMemo
   // command line (LLAMA_API_KEY, VLLM_API_KEY): those names only.
   so.env_names = runtimes::api_key_env_names();
   std::vector<int> gpu_pids;
-  if (!o.full_scan) {
-    for (const auto& v : vram) gpu_pids.push_back(v.pid);
-    std::sort(gpu_pids.begin(), gpu_pids.end());
-    so.wants_maps = [&gpu_pids](const proc::ProcessInfo& p) { return may_be_ai_work(p, gpu_pids); };
-  }
+  for (const auto& v : vram) gpu_pids.push_back(v.pid);
+  std::sort(gpu_pids.begin(), gpu_pids.end());
+  auto candidate = [&gpu_pids](const proc::ProcessInfo& p) { return may_be_ai_work(p, gpu_pids); };
+  if (!o.full_scan) so.wants_maps = candidate;
+  so.wants_env = candidate;  // also in a full scan: never every process's environment
   auto scan = proc::scan_processes(o.proc_root, so);
   if (!scan) return scan.error();
   std::vector<ProbeResult> probes;

@@ -779,7 +779,7 @@ Interval wilson95(int k, int n) {
 
 Interval Row::prevented_interval() const {
   const int preventable = oom_without_policy - unpreventable;
-  return preventable ? wilson95(prevented, preventable) : Interval{100, 100};
+  return wilson95(prevented, preventable);  // none to prevent: 0-100, nothing is known
 }
 
 Interval Row::wasted_interval() const {

@@ -114,7 +114,9 @@ std::vector<std::pair<std::string, std::string>> pick_environ(std::string_view t
     const size_t eq = entry.find('=');
     if (eq != std::string_view::npos) {
       for (size_t i = 0; i < names.size(); ++i) {
-        if (entry.substr(0, eq) == names[i]) found[i] = std::string(entry.substr(eq + 1));
+        if (!found[i] && entry.substr(0, eq) == names[i]) {
+          found[i] = std::string(entry.substr(eq + 1));
+        }
       }
     }
     if (z == std::string_view::npos) break;

@@ -40,7 +40,7 @@ struct ProcessInfo {
   std::vector<std::string> gpu_devices;  // open /dev/nvidia*, /dev/kfd, /dev/dri/renderD*
   std::vector<ListeningSocket> listening;
   // The variables of ScanOptions::env_names its environment holds, (name,
-  // value) in the order asked: read only for processes wants_maps accepts
+  // value) in the order asked: read only for processes wants_env accepts
   // and only where this user may read /proc/PID/environ (the owner, root).
   // Empty on Windows (another process's environment is not read there).
   std::vector<std::pair<std::string, std::string>> env;
@@ -65,8 +65,10 @@ struct ScanOptions {
   std::function<bool(const ProcessInfo&)> wants_maps;
   // Environment variables to keep (a server's API key:
   // runtimes::RuntimeDescriptor::api_key_env); no other value is kept. Empty:
-  // no environment is read.
+  // no environment is read. Read only of the processes wants_env accepts
+  // (unset: every process's).
   std::vector<std::string> env_names;
+  std::function<bool(const ProcessInfo&)> wants_env;
 };
 
 struct ScanResult {
@@ -82,16 +84,19 @@ Result<ScanResult> scan_processes(const std::string& proc_root, const ScanOption
 
 // The container id of one process ("" on the host or when it is gone).
 std::string read_container_id(const std::string& proc_root, int pid);
-// The first non-empty line of the file `path` names for process `pid`
-// (relative to its working directory; an absolute one inside its root:
-// /proc/PID/cwd, /proc/PID/root), as a server reads its key file
-// (llama-server --api-key-file: one key a line). Only a regular file owned
-// by `owner_uid` (the process's user), reached without a link as its last
-// part, of at most 64 KiB: a reader running as root must not read for a
-// user what that user could not. An error naming the file and why
-// otherwise. Windows: an error (another process's files are not read).
-Result<std::string> read_process_key_file(const std::string& proc_root, int pid,
-                                          uint32_t owner_uid, std::string_view path);
+// The non-empty lines of the file `path` names for process `pid` (relative
+// to its working directory; an absolute one inside its root: /proc/PID/cwd,
+// /proc/PID/root), as a server reads its key file (llama-server
+// --api-key-file: one key a line). Only a regular file owned by
+// `owner_uid` (the process's user), reached without a link as its last
+// part, of at most 64 KiB; nothing else is opened for reading. The path is
+// resolved with this process's rights: the caller reads it only as the
+// server's own user (detect's read_key_file), never as root for another
+// user. An error naming the file and why otherwise. Windows: an error
+// (another process's files are not read).
+Result<std::vector<std::string>> read_process_key_file(const std::string& proc_root, int pid,
+                                                       uint32_t owner_uid,
+                                                       std::string_view path);
 
 // Which system's collectors this build has (process_scanner_<system>.cc):
 // what the layers above may say about the platform, never #ifdef.
@@ -122,9 +127,10 @@ void parse_status(std::string_view status_text, ProcessInfo& p);
 // cmdline: NUL-separated argv, at most 4096 arguments, empty tails dropped.
 void parse_cmdline(std::string_view cmdline_text, std::vector<std::string>& argv);
 // The `names` among the NUL-separated NAME=VALUE entries of /proc/PID/environ
-// text, (name, value) in the order of `names` (the last entry of a name when
-// it repeats). `cut`: the text was cut at the read cap, so its last entry
-// (no NUL after it) may be partial and is not used.
+// text, (name, value) in the order of `names` (the first entry of a name
+// when it repeats, as getenv and Python's os.environ take it). `cut`: the
+// text was cut at the read cap, so its last entry (no NUL after it) may be
+// partial and is not used.
 std::vector<std::pair<std::string, std::string>> pick_environ(std::string_view environ_text,
                                                               std::span<const std::string> names,
                                                               bool cut);

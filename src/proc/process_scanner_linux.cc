@@ -363,7 +363,7 @@ void scan_one(int root_fd, int pid, const ScanOptions& opts,
   // A few named variables of a candidate's environment (a server's API key
   // set there rather than on its command line). Readable by its owner and
   // root only; a denied read just leaves none.
-  if (!opts.env_names.empty() && !vanished && (!opts.wants_maps || opts.wants_maps(p))) {
+  if (!opts.env_names.empty() && !vanished && (!opts.wants_env || opts.wants_env(p))) {
     if (read_file_at(pdir.get(), "environ", kEnvironCap, text, ReadKind::kWhole) == 0) {
       p.env = pick_environ(text, opts.env_names, text.size() >= kEnvironCap);
     }
@@ -387,18 +387,22 @@ std::string read_container_id(const std::string& proc_root, int pid) {
   return container_id_from_cgroup(text);
 }
 
-Result<std::string> read_process_key_file(const std::string& proc_root, int pid,
-                                          uint32_t owner_uid, std::string_view path) {
+Result<std::vector<std::string>> read_process_key_file(const std::string& proc_root, int pid,
+                                                       uint32_t owner_uid,
+                                                       std::string_view path) {
   constexpr size_t kKeyFileCap = 64 * 1024;
   const std::string shown(path);
   if (path.empty()) return make_error("an empty key file path");
   const std::string full = proc_root + "/" + std::to_string(pid) +
                            (path.front() == '/' ? "/root" : "/cwd/") + shown;
-  // O_NONBLOCK: a FIFO put there opens at once (and is refused below).
-  Fd fd(::open(full.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-  if (!fd.ok()) return make_error(shown + ": " + std::strerror(errno));
+  // O_PATH first: nothing is opened for reading (a device's open has effects
+  // of its own: a watchdog, a tape) until it is known to be a regular file
+  // of the right user.
+  Fd where(::open(full.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (!where.ok()) return make_error(shown + ": " + std::strerror(errno));
   struct stat st{};
-  if (::fstat(fd.get(), &st) != 0) return make_error(shown + ": " + std::strerror(errno));
+  if (::fstat(where.get(), &st) != 0) return make_error(shown + ": " + std::strerror(errno));
+  if (S_ISLNK(st.st_mode)) return make_error(shown + ": a symbolic link (not followed)");
   if (!S_ISREG(st.st_mode)) return make_error(shown + ": not a regular file");
   if (st.st_uid != owner_uid) {
     return make_error(shown + ": owned by uid " + std::to_string(st.st_uid) +
@@ -407,6 +411,10 @@ Result<std::string> read_process_key_file(const std::string& proc_root, int pid,
   if (static_cast<uint64_t>(st.st_size) > kKeyFileCap) {
     return make_error(shown + ": over " + std::to_string(kKeyFileCap >> 10) + " KiB");
   }
+  // The same file, now for reading (the permission check is this user's).
+  const std::string again = "/proc/self/fd/" + std::to_string(where.get());
+  Fd fd(::open(again.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+  if (!fd.ok()) return make_error(shown + ": " + std::strerror(errno));
   std::string text;
   char buf[4096];
   while (text.size() <= kKeyFileCap) {
@@ -419,15 +427,16 @@ Result<std::string> read_process_key_file(const std::string& proc_root, int pid,
   if (text.size() > kKeyFileCap) {
     return make_error(shown + ": over " + std::to_string(kKeyFileCap >> 10) + " KiB");
   }
+  std::vector<std::string> lines;
   std::string_view rest = text;
   while (!rest.empty()) {
     const size_t nl = rest.find('\n');
-    const std::string_view line = rest.substr(0, nl);
-    if (!line.empty()) return std::string(line);
+    if (nl != 0) lines.emplace_back(rest.substr(0, nl));
     if (nl == std::string_view::npos) break;
     rest.remove_prefix(nl + 1);
   }
-  return make_error(shown + ": holds no key");
+  if (lines.empty()) return make_error(shown + ": holds no key");
+  return lines;
 }
 
 Result<ScanResult> scan_processes(const std::string& proc_root, const ScanOptions& opts) {

@@ -200,10 +200,10 @@ TEST(Environ, PicksTheNamedVariablesOnly) {
   const std::string text =
       "HOME=/home/u\0VLLM_API_KEY=v1\0LLAMA_API_KEY=a,b\0LLAMA_API_KEY_X=no\0NOEQUALS\0"
       "VLLM_API_KEY=v2\0"s;
-  // In the order asked; a repeated name's last value (as getenv sees it
-  // after a later setenv in the exec'd environment block).
+  // In the order asked; a repeated name's first value (what getenv and
+  // Python's os.environ take).
   EXPECT_EQ(pick_environ(text, names, false),
-            (std::vector<P>{{"LLAMA_API_KEY", "a,b"}, {"VLLM_API_KEY", "v2"}}));
+            (std::vector<P>{{"LLAMA_API_KEY", "a,b"}, {"VLLM_API_KEY", "v1"}}));
   // Cut at the read cap: the last entry may be partial and is not used.
   EXPECT_TRUE(pick_environ("HOME=/x\0LLAMA_API_KEY=parti"s, names, true).empty());
   EXPECT_EQ(pick_environ("LLAMA_API_KEY=k"s, names, false), (std::vector<P>{{"LLAMA_API_KEY", "k"}}));
@@ -226,7 +226,7 @@ TEST(ScanFixture, ReadsTheNamedVariablesOfACandidatesEnvironmentOnly) {
   fp.add(b);
   ScanOptions so;
   so.env_names = {"LLAMA_API_KEY"};
-  so.wants_maps = [](const ProcessInfo& p) { return p.pid == 10; };  // b is no candidate
+  so.wants_env = [](const ProcessInfo& p) { return p.pid == 10; };  // b is no candidate
   auto r = scan_processes(fp.root(), so);
   ASSERT_TRUE(r.ok());
   ASSERT_NE(find_pid(*r, 10), nullptr);
@@ -318,18 +318,20 @@ TEST(KeyFile, ReadsTheFirstKeyOfAFileTheServersUserOwns) {
   auto put = [&](const std::string& rel, const std::string& text) {
     std::ofstream(home / rel, std::ios::binary) << text;
   };
-  put("keys.txt", "\nsk-file-1\nsk-file-2\n");
+  put("keys.txt", "\nsk-file-1\r\nsk-file-2\n");
   put("etc/keys", "sk-abs");
   put("empty", "\n\n");
   put("big", std::string(65 * 1024, 'k'));
   fs::create_symlink("/etc/passwd", home / "link");
+  fs::create_symlink("/dev", home / "dev");  // a device: never opened for reading
   ASSERT_EQ(::mkfifo((home / "fifo").c_str(), 0600), 0);
-  auto key = read_process_key_file(fp.root(), 31, me, "keys.txt");
-  ASSERT_TRUE(key.ok()) << key.error().message;
-  EXPECT_EQ(*key, "sk-file-1");
-  key = read_process_key_file(fp.root(), 31, me, "/etc/keys");
-  ASSERT_TRUE(key.ok()) << key.error().message;
-  EXPECT_EQ(*key, "sk-abs");
+  auto keys = read_process_key_file(fp.root(), 31, me, "keys.txt");
+  ASSERT_TRUE(keys.ok()) << keys.error().message;
+  // Every non-empty line, as it is (a CR stays: the caller checks each).
+  EXPECT_EQ(*keys, (std::vector<std::string>{"sk-file-1\r", "sk-file-2"}));
+  keys = read_process_key_file(fp.root(), 31, me, "/etc/keys");
+  ASSERT_TRUE(keys.ok()) << keys.error().message;
+  EXPECT_EQ(*keys, std::vector<std::string>{"sk-abs"});
   auto why = [&](std::string_view path, uint32_t owner) {
     auto r = read_process_key_file(fp.root(), 31, owner, path);
     EXPECT_FALSE(r.ok()) << path;
@@ -339,8 +341,9 @@ TEST(KeyFile, ReadsTheFirstKeyOfAFileTheServersUserOwns) {
   EXPECT_EQ(why("keys.txt", me + 1), "keys.txt: owned by uid " + std::to_string(me) +
                                          ", not by the server's user (uid " +
                                          std::to_string(me + 1) + ")");
-  EXPECT_EQ(why("link", me), "link: " + std::string(std::strerror(ELOOP)));  // a link, not followed
+  EXPECT_EQ(why("link", me), "link: a symbolic link (not followed)");
   EXPECT_EQ(why("fifo", me), "fifo: not a regular file");  // and it does not block
+  EXPECT_EQ(why("dev/null", me), "dev/null: not a regular file");
   EXPECT_EQ(why("big", me), "big: over 64 KiB");
   EXPECT_EQ(why("empty", me), "empty: holds no key");
   EXPECT_EQ(why("missing", me), "missing: " + std::string(std::strerror(ENOENT)));

@@ -264,8 +264,9 @@ Result<ScanResult> scan_processes(const std::string& /*proc_root*/, const ScanOp
 // Windows containers are not seen from the host's process list.
 std::string read_container_id(const std::string& /*proc_root*/, int /*pid*/) { return {}; }
 
-Result<std::string> read_process_key_file(const std::string& /*proc_root*/, int /*pid*/,
-                                          uint32_t /*owner_uid*/, std::string_view path) {
+Result<std::vector<std::string>> read_process_key_file(const std::string& /*proc_root*/,
+                                                       int /*pid*/, uint32_t /*owner_uid*/,
+                                                       std::string_view path) {
   return make_error(std::string(path) + ": another process's key file is not read on Windows");
 }
 

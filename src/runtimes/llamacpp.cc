@@ -325,6 +325,7 @@ extern const RuntimeDescriptor kLlamaCppRuntime{
     .probe_order = 1,
     .cli_flag = "llamacpp",
     .api_key_env = "LLAMA_API_KEY",
+    .api_key_env_list = true,
     // Unload and load only in router mode (--models-dir); a single-model
     // server frees memory only by stopping.
     .capabilities = {.unload = true, .preload = true},

@@ -81,12 +81,12 @@ struct RuntimeDescriptor {
   // runtime has one, the environment variable its own clients read.
   std::string_view cli_flag{};
   std::string_view host_env{};
-  // The environment variable its server takes its API key from besides
-  // --api-key (llama-server LLAMA_API_KEY, vLLM VLLM_API_KEY); "" none.
-  // api_key_env_first: it wins over the flag (vLLM) rather than the flag
-  // over it (llama-server takes both; the flag's key is used).
+  // The environment variable its server takes its API key from when no
+  // --api-key is given (llama-server LLAMA_API_KEY, vLLM VLLM_API_KEY); ""
+  // none. The flag wins over it in both. api_key_env_list: the value is a
+  // comma-separated list, as llama-server reads it (vLLM: one key).
   std::string_view api_key_env{};
-  bool api_key_env_first = false;
+  bool api_key_env_list = false;
   Result<BaseUrl> (*parse_host)(std::string_view) = nullptr;  // null: parse_base_url
   Capabilities capabilities{};
   std::string_view model_facts{};  // how its models and KV figures are read (help, docs)

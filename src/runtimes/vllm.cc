@@ -272,8 +272,8 @@ extern const RuntimeDescriptor kVllmRuntime{
     .identify = identify,
     .probe_order = 2,
     .cli_flag = "vllm",
+    // args.api_key or [envs.VLLM_API_KEY]: the flag wins, the variable is one key.
     .api_key_env = "VLLM_API_KEY",
-    .api_key_env_first = true,  // envs.VLLM_API_KEY or args.api_key
     .capabilities = {.unload = true, .preload = true, .reload = true, .sleep = true},
     .model_facts = "GET /v1/models (max_model_len), /metrics (KV usage, blocks)",
 };
