@@ -211,19 +211,35 @@ CommandView command_view(const ProcessInfo& p) {
   return v;
 }
 
+std::optional<std::string> flag_value(std::span<const std::string> args,
+                                      std::span<const std::string_view> flags) {
+  std::optional<std::string> value;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string_view a = args[i];
+    for (std::string_view f : flags) {
+      if (a == f && i + 1 < args.size()) {
+        value = args[++i];
+        break;
+      }
+      if (f.starts_with("--") && a.size() > f.size() && a.starts_with(f) && a[f.size()] == '=') {
+        value = std::string(a.substr(f.size() + 1));
+        break;
+      }
+    }
+  }
+  return value;
+}
+
+std::optional<std::string> flag_value(std::span<const std::string> args,
+                                      std::initializer_list<std::string_view> flags) {
+  return flag_value(args, std::span<const std::string_view>(flags.begin(), flags.size()));
+}
+
 std::string model_from_args(const CommandView& view) {
   static constexpr std::string_view kFlags[] = {"--model", "-m", "--model-path", "--model_path",
                                                 "--model-id", "--model_id", "--ckpt"};
   const auto& a = view.args;
-  for (size_t i = 0; i < a.size(); ++i) {
-    std::string_view arg = a[i];
-    for (std::string_view f : kFlags) {
-      if (arg == f && i + 1 < a.size() && !a[i + 1].empty()) return a[i + 1];
-      if (f.starts_with("--") && arg.size() > f.size() + 1 && arg.starts_with(f) && arg[f.size()] == '=') {
-        return std::string(arg.substr(f.size() + 1));
-      }
-    }
-  }
+  if (auto m = flag_value(a, kFlags); m && !m->empty()) return *m;
   // "vllm serve <model>", "text-generation-server serve <model>".
   if (a.size() >= 2 && a[0] == "serve" && !a[1].starts_with("-")) return a[1];
   return {};
@@ -231,26 +247,16 @@ std::string model_from_args(const CommandView& view) {
 
 namespace {
 
-// The first value of any of `flags` ("-c 8192", "--ctx-size=8192") that is a
-// number no larger than `max`; 0 when none. A value beyond `max` is no real
-// setting and is ignored rather than let a hostile command line drive an
-// estimate.
+// The value `flags` give (flag_value: the last one, as the server takes it)
+// when it is a number no larger than `max`; 0 otherwise. A value beyond
+// `max` is no real setting and is ignored rather than let a hostile command
+// line drive an estimate.
 uint64_t numeric_flag(const CommandView& view, std::span<const std::string_view> flags, uint64_t max) {
-  const auto& a = view.args;
-  for (size_t i = 0; i < a.size(); ++i) {
-    for (std::string_view f : flags) {
-      std::string_view v;
-      if (a[i] == f && i + 1 < a.size()) v = a[i + 1];
-      else if (f.starts_with("--") && a[i].size() > f.size() + 1 && std::string_view(a[i]).starts_with(f) &&
-               a[i][f.size()] == '=')
-        v = std::string_view(a[i]).substr(f.size() + 1);
-      if (v.empty()) continue;
-      uint64_t n = 0;
-      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-      if (ec == std::errc() && p == v.data() + v.size() && n <= max) return n;
-    }
-  }
-  return 0;
+  const std::optional<std::string> v = flag_value(view.args, flags);
+  if (!v || v->empty()) return 0;
+  uint64_t n = 0;
+  auto [p, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  return ec == std::errc() && p == v->data() + v->size() && n <= max ? n : 0;
 }
 
 }  // namespace
@@ -268,26 +274,8 @@ uint64_t parallel_from_args(const CommandView& view) {
   return numeric_flag(view, kFlags, 1024);
 }
 
-namespace {
-
-// The value the last `flag` gives ("--flag V" or "--flag=V"); "" when none.
-std::string last_flag_value(std::span<const std::string> args, std::string_view flag) {
-  std::string value;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string_view a = args[i];
-    if (a == flag && i + 1 < args.size()) {
-      value = args[++i];
-    } else if (a.size() > flag.size() && a.starts_with(flag) && a[flag.size()] == '=') {
-      value = a.substr(flag.size() + 1);
-    }
-  }
-  return value;
-}
-
-}  // namespace
-
 std::string api_key_from_args(std::span<const std::string> args, bool* unusable) {
-  const std::string keys = last_flag_value(args, "--api-key");
+  const std::string keys = flag_value(args, {"--api-key"}).value_or("");
   std::string key = keys.substr(0, keys.find(','));
   const bool bad = !runtimes::header_token_safe(key);
   if (unusable) *unusable = bad;
@@ -295,7 +283,7 @@ std::string api_key_from_args(std::span<const std::string> args, bool* unusable)
 }
 
 std::string api_key_file_from_args(std::span<const std::string> args) {
-  return last_flag_value(args, "--api-key-file");
+  return flag_value(args, {"--api-key-file"}).value_or("");
 }
 
 std::string api_key_for(std::span<const std::string> args,

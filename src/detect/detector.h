@@ -4,6 +4,7 @@
 // probes it wants are planned by plan_probes(), run by the caller (probe.h),
 // and handed back.
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <span>
@@ -112,6 +113,13 @@ std::vector<Workload> detect_workloads(const proc::ScanResult& scan,
 // The model a command line names (--model X, -m X, --model-path X, `serve X`),
 // or "" when none.
 std::string model_from_args(const CommandView& view);
+// The value the last of `flags` gives on a command line ("-c 8192",
+// "--ctx-size=8192"; the "=" form for "--" flags only), as llama-server and
+// Python's argparse take a repeated option; nullopt when none is given.
+std::optional<std::string> flag_value(std::span<const std::string> args,
+                                      std::span<const std::string_view> flags);
+std::optional<std::string> flag_value(std::span<const std::string> args,
+                                      std::initializer_list<std::string_view> flags);
 // The context the command line asks for (-c N, --ctx-size N, --max-model-len
 // N, --context-length N), 0 when none.
 uint64_t context_from_args(const CommandView& view);

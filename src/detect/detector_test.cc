@@ -255,6 +255,20 @@ TEST(DetectLlamaCpp, AKeyFileGivesTheKeyOrSaysWhyNot) {
                 : "");
 }
 
+// A repeated option counts as the server takes it: the last one.
+TEST(FlagValue, TheLastOfAnyOfTheFlags) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(flag_value(V{"-c", "4096", "--ctx-size=8192"}, {"-c", "--ctx-size"}), "8192");
+  EXPECT_EQ(flag_value(V{"--ctx-size=8192", "-c", "2048"}, {"-c", "--ctx-size"}), "2048");
+  EXPECT_EQ(flag_value(V{"-c=5"}, {"-c"}), std::nullopt);  // "=" only with "--" flags
+  EXPECT_EQ(flag_value(V{"-c"}, {"-c"}), std::nullopt);    // no value
+  EXPECT_EQ(flag_value(V{"--api-key", "--api-key"}, {"--api-key"}), "--api-key");  // a value
+  CommandView v;
+  v.args = {"-m", "a.gguf", "-c", "1024", "-m", "b.gguf", "-c", "99999999999"};
+  EXPECT_EQ(model_from_args(v), "b.gguf");
+  EXPECT_EQ(context_from_args(v), 0u);  // the last -c is out of range: no setting
+}
+
 TEST(ApiKeyFileFromArgs, TheLastFlag) {
   using V = std::vector<std::string>;
   EXPECT_EQ(api_key_file_from_args(V{"--api-key", "k"}), "");

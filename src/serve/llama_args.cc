@@ -9,20 +9,9 @@
 namespace memopt::serve {
 namespace {
 
-// The value of the first of `flags` ("-ctk q8_0", "--cache-type-k=q8_0").
-std::optional<std::string> flag_value(const std::vector<std::string> &a,
-                                      std::initializer_list<std::string_view> flags) {
-  for (size_t i = 0; i < a.size(); ++i) {
-    for (std::string_view f : flags) {
-      if (a[i] == f && i + 1 < a.size()) return a[i + 1];
-      if (f.starts_with("--") && a[i].size() > f.size() && a[i].starts_with(f) &&
-          a[i][f.size()] == '=') {
-        return a[i].substr(f.size() + 1);
-      }
-    }
-  }
-  return std::nullopt;
-}
+// The value the last of `flags` gives ("-ctk q8_0", "--cache-type-k=q8_0"),
+// as llama-server takes a repeated option.
+using detect::flag_value;
 
 bool has_flag(const std::vector<std::string> &a, std::string_view f) {
   for (const auto &x : a) {
