@@ -413,16 +413,9 @@ Result<std::vector<std::string>> read_process_key_file(const std::string& proc_r
   }
   // The same file, now for reading (the permission check is this user's).
   const std::string again = "/proc/self/fd/" + std::to_string(where.get());
-  Fd fd(::open(again.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
-  if (!fd.ok()) return make_error(shown + ": " + std::strerror(errno));
   std::string text;
-  char buf[4096];
-  while (text.size() <= kKeyFileCap) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return make_error(shown + ": " + std::strerror(errno));
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
+  if (const int err = read_file_at(AT_FDCWD, again.c_str(), kKeyFileCap + 1, text); err != 0) {
+    return make_error(shown + ": " + std::strerror(err));
   }
   if (text.size() > kKeyFileCap) {
     return make_error(shown + ": over " + std::to_string(kKeyFileCap >> 10) + " KiB");

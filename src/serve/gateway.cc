@@ -18,6 +18,7 @@
 #include "actuator/actuator.h"
 #include "daemon/api_auth.h"
 #include "daemon/metrics.h"
+#include "detect/detector.h"
 #include "estimate/memory_estimate.h"
 #include "gguf/model_info.h"
 #include "gpu/collect.h"
@@ -32,7 +33,6 @@
 #include "serve/render_handoff.h"
 #include "serve/render_watch.h"
 #include "serve/translate.h"
-#include "detect/detector.h"
 #include "serve/upstream.h"
 #include "util/bytes.h"
 
