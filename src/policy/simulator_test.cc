@@ -381,11 +381,12 @@ TEST(SimulatorTest, AKnownProgramIsActedOnAtItsStart) {
   game.command = "bg3";
   game.pid = 21;
   game.start_at = 10;
-  game.curve = {{0, 0}, {2, 0}, {2.05, 2 * kGiB}, {20, 2 * kGiB}, {20.05, 12 * kGiB}};
+  game.curve = {{0, 0}, {2, 0}, {2.05, 1 * kGiB}, {20, 1 * kGiB}, {20.05, 11 * kGiB}};
   t.procs = {idle, game};
   t.duration_seconds = 60;
-  EXPECT_TRUE(run_trace(t, Mode::kNothing, local_llm()).oom);  // 1 + 5 + 12 > 16
-  // Unknown: the jump from 2 to 12 GiB comes in one step no forecast sees.
+  EXPECT_TRUE(run_trace(t, Mode::kNothing, local_llm()).oom);  // 1 + 5 + 11 > 16
+  // Unknown: the jump from 1 to 11 GiB, ten times the step before it,
+  // comes in one step no forecast sees.
   EXPECT_TRUE(run_trace(t, Mode::kPredictive, local_llm(), learned_world()).oom);
   WorkloadRun run;
   snapshot::Workload seen;
@@ -393,7 +394,7 @@ TEST(SimulatorTest, AKnownProgramIsActedOnAtItsStart) {
   seen.command = "bg3";
   run.signature = signature_of(seen);
   for (int i = 0; i < 3; ++i) {
-    run.samples = {{0, 0}, {5, 2 * kGiB}, {25, 12 * kGiB + static_cast<uint64_t>(i) * kGiB / 10}};
+    run.samples = {{0, 0}, {5, 1 * kGiB}, {25, 11 * kGiB + static_cast<uint64_t>(i) * kGiB / 10}};
     learn(t.profiles, run);
   }
   ASSERT_EQ(t.profiles.size(), 1u);
