@@ -6,6 +6,7 @@
 //      build/policy_sim_bench --json                    (held-out figures)
 //      build/policy_sim_bench --second-held-out         (seed 20261212, 300 a kind)
 //      build/policy_sim_bench --third-held-out          (seed 20261219, 2000 a kind)
+//      build/policy_sim_bench --fourth-held-out         (seed 20261226, 2000 a kind)
 // Every share comes with its 95 % interval (sim::wilson95).
 // The planner's error on llama.cpp loads is the one measured against
 // llama.cpp (sim::PlannerError::kMeasured); --planner-error=total6 runs every
@@ -88,7 +89,7 @@ int main(int argc, char** argv) {
   int explain = -1;
   bool misses = false;
   bool verbose = false;
-  // The second or third held-out set, one line per group (0: neither).
+  // The second, third or fourth held-out set, one line per group (0: none).
   uint32_t report_seed = 0;
   bool per_kind_given = false;
   double explain_mismatch = 1;
@@ -126,6 +127,9 @@ int main(int argc, char** argv) {
     }
     if (std::strcmp(argv[i], "--third-held-out") == 0) {
       report_seed = diagnose_seed = sim::kThirdHeldOutSeed;
+    }
+    if (std::strcmp(argv[i], "--fourth-held-out") == 0) {
+      report_seed = diagnose_seed = sim::kFourthHeldOutSeed;
     }
     // --misses and --explain look at the tuning set; --held-out shows why
     // the reported figures miss (to read, never to tune on).
@@ -177,10 +181,13 @@ int main(int argc, char** argv) {
   const sim::Simulation s = simulation();
   const std::vector<double> mismatches = {1.0, 1.5, 2.0};
   // The second held-out set has 300 traces per kind unless told, the third
-  // kThirdHeldOutPerKind.
+  // and fourth kThirdHeldOutPerKind and kFourthHeldOutPerKind.
   if (report_seed == sim::kSecondHeldOutSeed && !per_kind_given) per_kind = 300;
   if (report_seed == sim::kThirdHeldOutSeed && !per_kind_given) {
     per_kind = sim::kThirdHeldOutPerKind;
+  }
+  if (report_seed == sim::kFourthHeldOutSeed && !per_kind_given) {
+    per_kind = sim::kFourthHeldOutPerKind;
   }
   const bool report_set = report_seed != 0;
   if (spread_given && report_set) {
@@ -189,8 +196,8 @@ int main(int argc, char** argv) {
   }
   if (summary || ((knob_set || spread_given || (report_set && !json)) && !misses && explain < 0)) {
     // The tuning set only, one line per group: for trying knobs. Or the
-    // second or third held-out set, with the engine's own tuning: to report, never
-    // to tune on (with --misses / --explain=N: to read why).
+    // second, third or fourth held-out set, with the engine's own tuning: to
+    // report, never to tune on (with --misses / --explain=N: to read why).
     const auto rows =
         report_set && !knob_set
             ? sim::evaluate(sim::make_traces(per_kind, report_seed, planner_error), p, s, {},
@@ -262,14 +269,15 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (json) {
-    // The held-out set, or with --second-held-out / --third-held-out that
-    // one (its rows only: the planner's other error and the replayed week
-    // go with the first set).
+    // The held-out set, or with --second-held-out, --third-held-out or
+    // --fourth-held-out that one (its rows only: the planner's other error
+    // and the replayed week go with the first set).
     const uint32_t seed = report_seed ? report_seed : sim::kHeldOutSeed;
     const auto rows =
         sim::evaluate(sim::make_traces(per_kind, seed, planner_error), p, s, {}, mismatches);
     const auto& all1 = find(rows, "all", sim::Mode::kPredictive, 1.0);
-    nlohmann::json j = {{"set", seed == sim::kThirdHeldOutSeed    ? "third held-out"
+    nlohmann::json j = {{"set", seed == sim::kFourthHeldOutSeed   ? "fourth held-out"
+                                : seed == sim::kThirdHeldOutSeed  ? "third held-out"
                                 : seed == sim::kSecondHeldOutSeed ? "second held-out"
                                                                   : "held-out"},
                         {"seed", seed},

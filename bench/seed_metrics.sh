@@ -4,12 +4,15 @@
 # setting.
 #
 #   oom_prevented_percent, wasted_actions_percent,
-#   oom_prevented_percent_at_1_5x_delay   policy simulator, the third
-#                       held-out set (12 000 traces, the one sized to decide
-#                       the targets: policy_sim_bench --json --third-held-out),
+#   oom_prevented_percent_at_1_5x_delay   policy simulator, the fourth
+#                       held-out set (12 000 traces, sized to decide the
+#                       targets, never seen by the engine's tuning:
+#                       policy_sim_bench --json --fourth-held-out),
 #                       with oom_prevented_ci95_percent and the waste for
 #                       loads known in advance (wasted_known_by); the first
-#                       held-out set (600 traces) under first_held_out
+#                       held-out set (600 traces) under first_held_out, the
+#                       third (12 000, seen before the last tuning) under
+#                       third_held_out
 #   overhead_percent    tokens/s of real llama.cpp (node-llama-cpp,
 #                       tests/node/openai_server.mjs) without and with the
 #                       daemon polling it at 1 Hz, interleaved A/B pairs;
@@ -87,6 +90,8 @@ log "policy simulator (held-out sets)..."
 "$build/policy_sim_bench" --json ${per_kind:+--traces-per-kind=$per_kind} >"$work/sim.json"
 "$build/policy_sim_bench" --json --third-held-out ${per_kind:+--traces-per-kind=$per_kind} \
   >"$work/sim3.json"
+"$build/policy_sim_bench" --json --fourth-held-out ${per_kind:+--traces-per-kind=$per_kind} \
+  >"$work/sim4.json"
 
 # 2. Overhead: real llama.cpp, without and with the daemon at 1 Hz.
 "$build/make_tiny_models" "$work" >/dev/null
@@ -157,8 +162,9 @@ import json, statistics, sys
 work, as_json = sys.argv[1], sys.argv[2] == "1"
 sim = json.load(open(f"{work}/sim.json"))
 sim3 = json.load(open(f"{work}/sim3.json"))
+sim4 = json.load(open(f"{work}/sim4.json"))
 def known(group):
-    g = sim3["predictive_by_group"][group]
+    g = sim4["predictive_by_group"][group]
     return {"wasted_actions": g["wasted_actions"], "actions": g["actions"],
             "wasted_actions_percent": g["wasted_actions_percent"],
             "wasted_actions_ci95_percent": g["wasted_actions_ci95_percent"]}
@@ -174,13 +180,20 @@ ci95 = [boot[int(0.025 * len(boot))], boot[int(0.975 * len(boot)) - 1]]
 cpu = [tuple(map(float, l.split())) for l in open(f"{work}/daemon_cpu") if l.strip()]
 cpu_percent = (100 * sum(t / hz for t, hz, _ in cpu) / sum(w for _, _, w in cpu)) if cpu else None
 out = {
-    "oom_prevented_percent": sim3["oom_prevented_percent"],
-    "oom_prevented_ci95_percent": sim3["oom_prevented_ci95_percent"],
-    "wasted_actions_percent": sim3["wasted_actions_percent"],
-    "oom_prevented_percent_at_1_5x_delay": sim3["oom_prevented_percent_at_1_5x_delay"],
-    "oom_prevented_at_1_5x_delay_ci95_percent": sim3["oom_prevented_at_1_5x_delay_ci95_percent"],
+    "oom_prevented_percent": sim4["oom_prevented_percent"],
+    "oom_prevented_ci95_percent": sim4["oom_prevented_ci95_percent"],
+    "wasted_actions_percent": sim4["wasted_actions_percent"],
+    "oom_prevented_percent_at_1_5x_delay": sim4["oom_prevented_percent_at_1_5x_delay"],
+    "oom_prevented_at_1_5x_delay_ci95_percent": sim4["oom_prevented_at_1_5x_delay_ci95_percent"],
     "wasted_known_by": {k: known("known by " + k) for k in ("planner", "gateway", "profile")},
-    "simulator_set": {"seed": sim3["seed"], "traces": sim3["traces"]},
+    "simulator_set": {"seed": sim4["seed"], "traces": sim4["traces"]},
+    "third_held_out": {
+        "seed": sim3["seed"], "traces": sim3["traces"],
+        "oom_prevented_percent": sim3["oom_prevented_percent"],
+        "oom_prevented_ci95_percent": sim3["oom_prevented_ci95_percent"],
+        "wasted_actions_percent": sim3["wasted_actions_percent"],
+        "oom_prevented_percent_at_1_5x_delay": sim3["oom_prevented_percent_at_1_5x_delay"],
+    },
     "first_held_out": {
         "seed": sim["seed"], "traces": sim["traces"],
         "oom_prevented_percent": sim["oom_prevented_percent"],
@@ -215,6 +228,7 @@ def ci(v):
     return f(v[0]) + ".." + f(v[1], " %")
 kb = out["wasted_known_by"]
 first = out["first_held_out"]
+third = out["third_held_out"]
 rows = [
     (f"OOMs prevented ({out['simulator_set']['traces']} traces, 1x)",
      f(out["oom_prevented_percent"], " %"), ">= 99 %"),
@@ -227,6 +241,8 @@ rows = [
     ("wasted actions, all", f(out["wasted_actions_percent"], " %"), "reported"),
     (f"first held-out set ({first['traces']} traces), 1x",
      f(first["oom_prevented_percent"], " %"), ci(first["oom_prevented_ci95_percent"])),
+    (f"third held-out set ({third['traces']} traces), 1x",
+     f(third["oom_prevented_percent"], " %"), ci(third["oom_prevented_ci95_percent"])),
     ("daemon overhead (median, +/- sd)",
      f(out["overhead_percent"], " %") + " +/- " + f(out["overhead_spread_percent"], " %"), "< 1 %"),
     ("  its median's 95 % interval", f(ci95[0], " %") + ".." + f(ci95[1], " %"), ""),
