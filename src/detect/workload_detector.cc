@@ -18,6 +18,17 @@
 #include "proc/process_scanner.h"
 
 namespace memopt::detect {
+
+Result<std::string> key_from_key_file(const std::string& proc_root, int pid, uint32_t uid,
+                                      const std::string& file) {
+  auto keys = proc::read_process_key_file(proc_root, pid, uid, file);
+  if (!keys) return keys.error();
+  for (const auto& k : *keys) {
+    if (runtimes::header_token_safe(k)) return k;
+  }
+  return make_error(file + ": no key a header can carry (a space or control character in each)");
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -54,16 +65,11 @@ void read_key_file(const std::string& proc_root, const proc::ScanResult& scan, W
     if (me != p.uid) {
       why = file + ": not read as root (a key file is read only as the server's user: run as uid " +
             std::to_string(p.uid) + ", or give the key in LLAMA_API_KEY)";
-    } else if (auto keys = proc::read_process_key_file(proc_root, p.pid, p.uid, file); !keys) {
-      why = keys.error().message;
+    } else if (auto key = key_from_key_file(proc_root, p.pid, p.uid, file); !key) {
+      why = key.error().message;
     } else {
-      for (const auto& k : *keys) {
-        if (runtimes::header_token_safe(k)) {
-          w.api_key = k;
-          return;
-        }
-      }
-      why = file + ": no key a header can carry (a space or control character in each)";
+      w.api_key = *key;
+      return;
     }
     w.note += (w.note.empty() ? "" : "; ") + ("--api-key-file " + why + ": its API is not read");
     return;

@@ -78,4 +78,11 @@ std::string ollama_model_name_for_blob(const std::string& blob_path);
 
 ModelSummary summarize_model(const gguf::ModelInfo& info);
 
+// The first key a header can carry (runtimes::header_token_safe) of the
+// --api-key-file `file` of process `pid` (owned by `uid`), read as
+// proc::read_process_key_file reads it: the scan's, for a llama-server it
+// finds, and the gateway's, for a backend it starts. Only as that user.
+Result<std::string> key_from_key_file(const std::string& proc_root, int pid, uint32_t uid,
+                                      const std::string& file);
+
 }  // namespace memopt::detect

@@ -15,10 +15,13 @@
 #include <optional>
 #include <thread>
 
+#include <unistd.h>
+
 #include "actuator/actuator.h"
 #include "daemon/api_auth.h"
 #include "daemon/metrics.h"
 #include "detect/detector.h"
+#include "detect/workload_detector.h"
 #include "estimate/memory_estimate.h"
 #include "gguf/model_info.h"
 #include "gpu/collect.h"
@@ -99,14 +102,35 @@ void send_error(httplib::Response &res, int status, const std::string &message, 
 // gateway's own LLAMA_API_KEY (a backend's environment is the gateway's),
 // gets that key from the gateway as its bearer token (detect::api_key_for:
 // the last flag's first key, else the variable's first; llama-server takes
-// both; load() gives it to the pool). Keys from --api-key-file are not
-// read: such a backend answers 401, and the client gets it as it came. A
-// key a header cannot carry (a space, a control character) is an error
-// naming the model, when the gateway is made.
+// both; load() gives it to the pool). A key a header cannot carry (a
+// space, a control character) is an error naming the model, when the
+// gateway is made.
 std::string backend_api_key(const ModelConfig &m, bool *unusable = nullptr) {
   std::vector<std::pair<std::string, std::string>> env;
   if (const char *v = std::getenv("LLAMA_API_KEY")) env.emplace_back("LLAMA_API_KEY", v);
   return detect::api_key_for(m.command, env, runtimes::find_runtime("llama.cpp"), unusable);
+}
+
+// With neither, a backend started with --api-key-file gets the file's
+// first key a header can carry, read at each load (a key rotated between
+// loads is the one sent) as the scan reads a server's key file
+// (detect::key_from_key_file). The backend is started from the gateway's
+// working directory by its user, so the file is read through the gateway's
+// own /proc entry: a relative path resolves as the backend resolves it.
+// A file that cannot be used fails the load, naming the model and why (the
+// backend would answer every request 401).
+Result<std::string> load_api_key(const ModelConfig &m) {
+  std::string key = backend_api_key(m);
+  if (!key.empty()) return key;
+  const std::string file = detect::api_key_file_from_args(m.command);
+  if (file.empty()) return key;
+  auto from_file = detect::key_from_key_file("/proc", static_cast<int>(::getpid()),
+                                             static_cast<uint32_t>(::geteuid()), file);
+  if (!from_file) {
+    return make_error("model \"" + m.name + "\": --api-key-file " + from_file.error().message +
+                      ": the gateway cannot send the backend its key");
+  }
+  return *from_file;
 }
 
 Status check_backend_api_key(const ModelConfig &m) {
@@ -243,6 +267,8 @@ struct Gateway::Impl {
     const auto t0 = Clock::now();
     auto port = free_loopback_port();
     if (!port) return port.error();
+    auto key = load_api_key(m.cfg);
+    if (!key) return key.error();
     auto proc = BackendProcess::start(substitute_port(m.cfg.command, *port), m.log_path);
     if (!proc)
       return make_error("model \"" + m.cfg.name + "\": cannot start: " + proc.error().message);
@@ -250,8 +276,9 @@ struct Gateway::Impl {
       std::lock_guard lock(mu);
       m.proc = std::move(*proc);
       m.port = *port;
-      // Its key (checked when the gateway was made: check_backend_api_key).
-      m.pool = std::make_shared<UpstreamPool>("127.0.0.1", *port, backend_api_key(m.cfg));
+      // Its key (checked when the gateway was made: check_backend_api_key;
+      // a key file's, read just now).
+      m.pool = std::make_shared<UpstreamPool>("127.0.0.1", *port, *key);
     }
     // Only this thread touches the process while the model is Loading.
     BackendProcess &backend = *m.proc;

@@ -361,6 +361,62 @@ TEST_F(GatewayPreload, SendsABackendTheApiKeyItInherits) {
   gw->stop();
 }
 
+// A backend started with --api-key-file (the way to keep a key off the
+// process list and out of the environment): the gateway reads the file at
+// each load, as the backend does, and sends its first key a header can
+// carry; a key rotated in the file between loads is the one sent. A file
+// it cannot use (gone, a symbolic link, only keys with spaces) fails the
+// load, naming the model and the file.
+TEST_F(GatewayPreload, SendsABackendTheKeyInItsKeyFile) {
+  const std::string keys = dir_.file("keys.txt");
+  std::ofstream(keys) << "\nwith space\nk3y-fr0m-file\nsecond\n";
+  GatewayOptions o;
+  o.config.listen = "127.0.0.1:0";
+  o.config.memory_budget_bytes = 1ull << 40;
+  ModelConfig a = model("tiny-a");
+  a.command.insert(a.command.end(), {"--api-key-file", keys});
+  a.ttl_seconds = 1;  // unloaded when idle, so the next request loads it again
+  ModelConfig gone = model("tiny-b");
+  gone.command.insert(gone.command.end(), {"--api-key-file=" + dir_.file("no-such-keys")});
+  ModelConfig link = model("tiny-c");
+  std::filesystem::create_symlink(keys, dir_.file("keys-link"));
+  link.command.insert(link.command.end(), {"--api-key-file", dir_.file("keys-link")});
+  o.config.models = {a, gone, link};
+  auto gw = test_support::create_ram_gateway(std::move(o), dir_.path());
+  ASSERT_TRUE(gw && gw->start());
+  // The stand-in refuses every request without one of the file's keys
+  // (SendsABackendItsOwnApiKey shows it): a 200 is the gateway sending one.
+  ASSERT_EQ(chat(gw->port(), "tiny-a"), 200);
+  // Rotated while the model is loaded; once it has been unloaded for
+  // idling, the next load reads the file again and sends the new key (the
+  // backend now knows no other).
+  std::ofstream(keys) << "r0tated-k3y\n";
+  for (int i = 0; i < 150 && model_state(*gw, "tiny-a")["state"] == "ready"; ++i) {
+    std::this_thread::sleep_for(100ms);
+  }
+  ASSERT_NE(model_state(*gw, "tiny-a")["state"], "ready");
+  ASSERT_EQ(chat(gw->port(), "tiny-a"), 200);
+  EXPECT_EQ(model_state(*gw, "tiny-a")["loads"], 2);
+  httplib::Client cli("127.0.0.1", gw->port());
+  cli.set_read_timeout(30s);
+  for (const std::string name : {"tiny-b", "tiny-c"}) {
+    const json req = {{"model", name}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}};
+    auto r = cli.Post("/v1/chat/completions", req.dump(), "application/json");
+    ASSERT_TRUE(r) << name;
+    EXPECT_EQ(r->status, 502) << name;
+    const std::string err = model_state(*gw, name)["last_error"].get<std::string>();
+    EXPECT_EQ(err.rfind("model \"" + name + "\": --api-key-file ", 0), 0u) << err;
+    EXPECT_NE(err.find("the gateway cannot send the backend its key"), std::string::npos) << err;
+    EXPECT_NE(r->body.find("--api-key-file"), std::string::npos) << r->body;
+  }
+  EXPECT_NE(model_state(*gw, "tiny-b")["last_error"].get<std::string>().find("No such file"),
+            std::string::npos);
+  EXPECT_NE(model_state(*gw, "tiny-c")["last_error"].get<std::string>().find("symbolic link"),
+            std::string::npos);
+  EXPECT_EQ(model_state(*gw, "tiny-b")["loads"], 0);  // never started
+  gw->stop();
+}
+
 // A server already running that asks for a key (vLLM, SGLang or
 // llama-server with --api-key): the model entry's api_key is sent to it; a
 // model without one gets the server's 401 as it came.

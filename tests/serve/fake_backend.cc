@@ -5,13 +5,15 @@
 // planner reads it) --port N, and --api-key KEYS (comma-separated): then,
 // as llama-server does, /v1/ requests without "Authorization: Bearer <one
 // of them>" get 401 (GET /health stays open). Keys from LLAMA_API_KEY in its
-// environment count too, as llama-server takes both.
+// environment and --api-key-file FILE's lines count too, as llama-server
+// takes them all.
 #include <httplib.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +34,15 @@ int main(int argc, char **argv) {
     if (std::strcmp(argv[i], "--port") == 0) port = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--slow-ms") == 0) slow_ms = std::atoi(argv[i + 1]);
     if (std::strcmp(argv[i], "--api-key") == 0) add_keys(argv[i + 1]);
+    if (std::strcmp(argv[i], "--api-key-file") == 0) {
+      // One key a line, empty lines skipped, as llama-server reads it; a
+      // file it cannot read stops it.
+      std::ifstream f(argv[i + 1]);
+      if (!f) return 3;
+      for (std::string line; std::getline(f, line);) {
+        if (!line.empty()) keys.push_back(line);
+      }
+    }
   }
   if (port <= 0) return 2;
   httplib::Server server;
