@@ -133,6 +133,35 @@ TEST(AiModels, OneBrokenRuntimeDoesNotHideTheOthers) {
   EXPECT_THAT(doc["problems"][0].get<std::string>(), HasSubstr("HTTP 500: engine dead"));
 }
 
+// A server named by an endpoint option is not found by the scan, so its key
+// is not either: the key the user's environment holds for its runtime
+// (VLLM_API_KEY here, the variable vLLM itself reads) is sent to it. Without
+// it, the server's 401 is reported.
+TEST(AiModels, ANamedServerGetsTheKeyTheEnvironmentHolds) {
+  ReplayServer vllm;
+  vllm.on_fixture("GET /version", "vllm-version.json");
+  vllm.on("GET /health", 200, "");
+  vllm.on_fixture("GET /v1/models", "vllm-v1-models.json");
+  ::setenv("VLLM_API_KEY", "sk-team-0123", 1);
+  CliRun keyed = cli({"--json", "ai", "models", "--vllm", vllm.url()});
+  ::unsetenv("VLLM_API_KEY");
+  ASSERT_EQ(keyed.rc, 0) << keyed.err;
+  EXPECT_EQ(json::parse(keyed.out)["models"].size(), 1u);
+  const auto asked = vllm.requests_to("GET", "/v1/models");
+  ASSERT_FALSE(asked.empty());
+  for (const auto& r : vllm.requests()) EXPECT_EQ(r.authorization, "Bearer sk-team-0123") << r.path;
+  EXPECT_EQ(keyed.out.find("sk-team"), std::string::npos);
+
+  ReplayServer locked;
+  locked.on_fixture("GET /version", "vllm-version.json");
+  locked.on("GET /health", 200, "");
+  locked.on("GET /v1/models", 401, R"({"error":"Unauthorized"})");
+  CliRun bare = cli({"--json", "ai", "models", "--vllm", locked.url()});
+  EXPECT_EQ(bare.rc, 1);
+  for (const auto& r : locked.requests()) EXPECT_EQ(r.authorization, "") << r.path;
+  EXPECT_THAT(bare.out, HasSubstr("HTTP 401"));
+}
+
 TEST(AiModels, MalformedAndDeadEndpointsAreNamed) {
   ReplayServer s;
   s.on_fixture("GET /api/version", "ollama-version.json");

@@ -246,8 +246,11 @@ struct SnapshotAssembler::State {
       if (queries.size() >= kMaxQueries || !asked.insert(base.str()).second) return;
       // A server started with --api-key answers nothing without it: its
       // key goes to it (detect::sendable_key: where this reader may).
-      queries.push_back(
-          {&d, base, fixed_ep, owner, {}, owner ? detect::sendable_key(*owner) : std::string()});
+      // A fixed endpoint (named by an option, the config or the runtime's
+      // host variable) gets the key the user's environment holds for its
+      // runtime (LLAMA_API_KEY, VLLM_API_KEY).
+      queries.push_back({&d, base, fixed_ep, owner, {},
+                         owner ? detect::sendable_key(*owner) : detect::inherited_api_key({}, &d)});
     };
     for (auto& w : s.workloads) {
       if (!w.is_ai() || w.endpoint.empty()) continue;

@@ -353,5 +353,56 @@ TEST(SnapshotAssembler, AServerStartedWithAnApiKeyIsReadWithIt) {
   t.join();
 }
 
+// A runtime the daemon is told to poll (daemon --endpoint llama.cpp=URL)
+// is not one the scan found: the key the daemon's environment holds for it
+// (LLAMA_API_KEY) is sent; without it the server refuses and nothing is
+// listed (a fixed endpoint's failure is not one of the reading's errors).
+TEST(SnapshotAssembler, AFixedEndpointGetsTheKeyTheEnvironmentHolds) {
+  const std::string props = memopt::testing::fixture("llamacpp-props.json");
+  httplib::Server server;
+  std::atomic<int> refused{0};
+  server.Get("/props", [&](const httplib::Request& req, httplib::Response& res) {
+    if (req.get_header_value("Authorization") != "Bearer sk-polled-0123") {
+      ++refused;
+      res.status = 401;
+      res.set_content(R"({"error":{"code":401,"message":"Invalid API Key",)"
+                      R"("type":"authentication_error"}})",
+                      "application/json");
+      return;
+    }
+    res.set_content(props, "application/json");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread t([&] { server.listen_after_bind(); });
+  for (const bool keyed : {true, false}) {
+    if (keyed) ::setenv("LLAMA_API_KEY", "sk-polled-0123,other", 1);
+    FakeProc fp;
+    fp.write_file("meminfo", kMeminfo);
+    AssembleOptions o;
+    o.proc_root = fp.root();
+    o.sys_root = fp.root() + "/no-sys";
+    o.probe_ports = false;
+    o.read_models = false;
+    o.strict = false;
+    o.endpoints = {"llama.cpp=http://127.0.0.1:" + std::to_string(port)};
+    AssemblerSources src;
+    src.gpus = [] { return gpu::GpuSnapshot{}; };
+    auto s = SnapshotAssembler(o, src).assemble(0);
+    ::unsetenv("LLAMA_API_KEY");
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    if (keyed) {
+      ASSERT_EQ(s->loaded_models.size(), 1u) << (s->errors.empty() ? "" : s->errors[0].message);
+      EXPECT_EQ(s->loaded_models[0].endpoint, "http://127.0.0.1:" + std::to_string(port));
+      EXPECT_EQ(snapshot::to_json(*s).dump().find("sk-polled"), std::string::npos);
+    } else {
+      EXPECT_TRUE(s->loaded_models.empty());
+    }
+  }
+  EXPECT_EQ(refused.load(), 1);  // the one reading without the key
+  server.stop();
+  t.join();
+}
+
 }  // namespace
 }  // namespace memopt::assembler

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "detect/detector.h"
 #include "detect/workload_detector.h"
 #include "runtimes/registry.h"
 #include "runtimes/probe.h"
@@ -74,6 +75,11 @@ Result<ConnectedRuntimes> connect_runtimes(const EndpointOptions& o, const std::
     }
     HttpOptions keyed = http;
     if (!e.key.empty()) keyed.bearer_token = e.key;  // a server started with --api-key
+    // A server the user named: the key their environment holds for its
+    // runtime (LLAMA_API_KEY, VLLM_API_KEY), never sent to one found alone.
+    if (keyed.bearer_token.empty() && e.explicit_) {
+      keyed.bearer_token = detect::inherited_api_key({}, find_runtime(kind->id()));
+    }
     auto client = make_client(*kind, e.url, keyed);
     auto info = client->info();
     if (!info) {

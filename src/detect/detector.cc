@@ -1,5 +1,6 @@
 // The generic matcher over the signature table, and workload grouping.
 #include "detect/detector.h"
+
 #include "proc/process_scanner.h"
 
 #include <unistd.h>
@@ -7,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -305,6 +307,16 @@ std::string api_key_for(std::span<const std::string> args,
   const std::string& key = flag.empty() ? from_env : flag;
   if (unusable) *unusable = key.empty() && (flag_bad || env_bad);
   return key;
+}
+
+std::string inherited_api_key(std::span<const std::string> args,
+                              const runtimes::RuntimeDescriptor* runtime, bool* unusable) {
+  std::vector<std::pair<std::string, std::string>> env;
+  if (runtime && !runtime->api_key_env.empty()) {
+    const std::string name(runtime->api_key_env);
+    if (const char* v = std::getenv(name.c_str())) env.emplace_back(name, v);
+  }
+  return api_key_for(args, env, runtime, unusable);
 }
 
 bool may_send_key(uint32_t reader_uid, uint32_t owner_uid) {

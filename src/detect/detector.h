@@ -140,6 +140,14 @@ std::string api_key_from_args(std::span<const std::string> args, bool* unusable 
 std::string api_key_for(std::span<const std::string> args,
                         std::span<const std::pair<std::string, std::string>> env,
                         const runtimes::RuntimeDescriptor* runtime, bool* unusable = nullptr);
+// The key a server this process starts with `args` takes (api_key_for:
+// its --api-key, else its runtime's api_key_env as it inherits it from this
+// process's environment). With no `args`: the key this process's own
+// environment holds for `runtime`, what a user exports (LLAMA_API_KEY,
+// VLLM_API_KEY) to reach a server named by an endpoint option.
+std::string inherited_api_key(std::span<const std::string> args,
+                              const runtimes::RuntimeDescriptor* runtime,
+                              bool* unusable = nullptr);
 // The file a llama-server --api-key-file names (the last such flag, "FILE"
 // or "=FILE"); "" when none. Read by the scan (proc::read_process_key_file)
 // for a server whose command line and environment give no key.

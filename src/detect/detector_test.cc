@@ -155,6 +155,32 @@ TEST(ApiKeyFor, TheRuntimesVariableInItsOrder) {
   EXPECT_FALSE(unusable);
 }
 
+// This process's own environment: what a server it starts inherits (the
+// gateway's backends), and what a user exports for a server named by an
+// endpoint option.
+TEST(InheritedApiKey, ThisProcesssEnvironmentAsTheRuntimeReadsIt) {
+  using V = std::vector<std::string>;
+  const auto* llama = runtimes::find_runtime("llama.cpp");
+  const auto* vllm = runtimes::find_runtime("vllm");
+  const auto* ollama = runtimes::find_runtime("ollama");
+  ASSERT_TRUE(llama && vllm && ollama);
+  ::setenv("LLAMA_API_KEY", "own-1,own-2", 1);
+  ::setenv("VLLM_API_KEY", "team,key", 1);
+  EXPECT_EQ(inherited_api_key(V{}, llama), "own-1");
+  EXPECT_EQ(inherited_api_key(V{"-m", "q.gguf", "--api-key", "flag"}, llama), "flag");
+  EXPECT_EQ(inherited_api_key(V{}, vllm), "team,key");  // vLLM: one key, commas and all
+  EXPECT_EQ(inherited_api_key(V{}, ollama), "");        // Ollama asks for none
+  EXPECT_EQ(inherited_api_key(V{}, nullptr), "");
+  ::setenv("LLAMA_API_KEY", "two words", 1);
+  bool unusable = false;
+  EXPECT_EQ(inherited_api_key(V{}, llama, &unusable), "");
+  EXPECT_TRUE(unusable);
+  ::unsetenv("LLAMA_API_KEY");
+  ::unsetenv("VLLM_API_KEY");
+  EXPECT_EQ(inherited_api_key(V{}, llama, &unusable), "");
+  EXPECT_FALSE(unusable);
+}
+
 // The scan reads the variable from a server's environment (the way to keep
 // a key out of the process list): the endpoint carries it.
 TEST(DetectLlamaCpp, AKeyInTheServersEnvironmentGoesWithItsEndpoint) {

@@ -106,9 +106,7 @@ void send_error(httplib::Response &res, int status, const std::string &message, 
 // space, a control character) is an error naming the model, when the
 // gateway is made.
 std::string backend_api_key(const ModelConfig &m, bool *unusable = nullptr) {
-  std::vector<std::pair<std::string, std::string>> env;
-  if (const char *v = std::getenv("LLAMA_API_KEY")) env.emplace_back("LLAMA_API_KEY", v);
-  return detect::api_key_for(m.command, env, runtimes::find_runtime("llama.cpp"), unusable);
+  return detect::inherited_api_key(m.command, runtimes::find_runtime("llama.cpp"), unusable);
 }
 
 // With neither, a backend started with --api-key-file gets the file's

@@ -34,6 +34,7 @@ struct Recorded {
   std::string path;   // without the query
   std::string query;  // "level=1" (params joined in order)
   std::string body;
+  std::string authorization{};  // the Authorization header ("" none)
 };
 
 struct Canned {
@@ -122,7 +123,7 @@ class ReplayServer {
   }
 
   void handle(const httplib::Request& req, httplib::Response& res) {
-    Recorded rec{req.method, req.path, "", req.body};
+    Recorded rec{req.method, req.path, "", req.body, req.get_header_value("Authorization")};
     for (const auto& [k, v] : req.params) {
       if (!rec.query.empty()) rec.query += "&";
       rec.query += k + "=" + v;
