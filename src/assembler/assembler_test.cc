@@ -280,29 +280,45 @@ TEST(SnapshotAssembler, AKeyFromACommandLineGoesOnlyWhereItsOwnerCouldSendIt) {
   EXPECT_FALSE(detect::may_send_key(1001, 0));
 }
 
+// A llama-server stand-in that answers /props only with `key` (llama-server's
+// 401 otherwise), counting the refusals.
+struct KeyedLlamaServer {
+  explicit KeyedLlamaServer(std::string key)
+      : props(memopt::testing::fixture("llamacpp-props.json")) {
+    server.Get("/props", [this, key](const httplib::Request& req, httplib::Response& res) {
+      if (req.get_header_value("Authorization") != "Bearer " + key) {
+        ++refused;
+        res.status = 401;
+        res.set_content(R"({"error":{"code":401,"message":"Invalid API Key",)"
+                        R"("type":"authentication_error"}})",
+                        "application/json");
+        return;
+      }
+      res.set_content(props, "application/json");
+    });
+    port = server.bind_to_any_port("127.0.0.1");
+    if (port > 0) thread = std::thread([this] { server.listen_after_bind(); });
+  }
+  ~KeyedLlamaServer() {
+    server.stop();
+    if (thread.joinable()) thread.join();
+  }
+  std::string props;
+  httplib::Server server;
+  std::atomic<int> refused{0};
+  int port = 0;
+  std::thread thread;
+};
+
 // A llama-server started with --api-key answers its API only with the key.
 // The key on its command line is sent to it (a reader of the same user, or
 // root, reads that line as its owner does), so its model is listed; it is
 // never in the Snapshot's JSON. Owned by another user, it is not used: the
 // server's 401 is reported.
 TEST(SnapshotAssembler, AServerStartedWithAnApiKeyIsReadWithIt) {
-  const std::string props = memopt::testing::fixture("llamacpp-props.json");
-  httplib::Server server;
-  std::atomic<int> refused{0};
-  server.Get("/props", [&](const httplib::Request& req, httplib::Response& res) {
-    if (req.get_header_value("Authorization") != "Bearer sk-local-0123") {
-      ++refused;
-      res.status = 401;
-      res.set_content(R"({"error":{"code":401,"message":"Invalid API Key",)"
-                      R"("type":"authentication_error"}})",
-                      "application/json");
-      return;
-    }
-    res.set_content(props, "application/json");
-  });
-  const int port = server.bind_to_any_port("127.0.0.1");
+  KeyedLlamaServer server("sk-local-0123");
+  const int port = server.port;
   ASSERT_GT(port, 0);
-  std::thread t([&] { server.listen_after_bind(); });
   // The key on the command line, or in LLAMA_API_KEY (kept out of the
   // process list that way): the same.
   for (const bool in_env : {false, true})
@@ -348,9 +364,7 @@ TEST(SnapshotAssembler, AServerStartedWithAnApiKeyIsReadWithIt) {
           << s->errors[0].message;
     }
   }
-  EXPECT_EQ(refused.load(), ::geteuid() == 0 ? 0 : 2);
-  server.stop();
-  t.join();
+  EXPECT_EQ(server.refused.load(), ::geteuid() == 0 ? 0 : 2);
 }
 
 // A runtime the daemon is told to poll (daemon --endpoint llama.cpp=URL)
@@ -358,23 +372,9 @@ TEST(SnapshotAssembler, AServerStartedWithAnApiKeyIsReadWithIt) {
 // (LLAMA_API_KEY) is sent; without it the server refuses and nothing is
 // listed (a fixed endpoint's failure is not one of the reading's errors).
 TEST(SnapshotAssembler, AFixedEndpointGetsTheKeyTheEnvironmentHolds) {
-  const std::string props = memopt::testing::fixture("llamacpp-props.json");
-  httplib::Server server;
-  std::atomic<int> refused{0};
-  server.Get("/props", [&](const httplib::Request& req, httplib::Response& res) {
-    if (req.get_header_value("Authorization") != "Bearer sk-polled-0123") {
-      ++refused;
-      res.status = 401;
-      res.set_content(R"({"error":{"code":401,"message":"Invalid API Key",)"
-                      R"("type":"authentication_error"}})",
-                      "application/json");
-      return;
-    }
-    res.set_content(props, "application/json");
-  });
-  const int port = server.bind_to_any_port("127.0.0.1");
+  KeyedLlamaServer server("sk-polled-0123");
+  const int port = server.port;
   ASSERT_GT(port, 0);
-  std::thread t([&] { server.listen_after_bind(); });
   for (const bool keyed : {true, false}) {
     if (keyed) ::setenv("LLAMA_API_KEY", "sk-polled-0123,other", 1);
     FakeProc fp;
@@ -399,9 +399,7 @@ TEST(SnapshotAssembler, AFixedEndpointGetsTheKeyTheEnvironmentHolds) {
       EXPECT_TRUE(s->loaded_models.empty());
     }
   }
-  EXPECT_EQ(refused.load(), 1);  // the one reading without the key
-  server.stop();
-  t.join();
+  EXPECT_EQ(server.refused.load(), 1);  // the one reading without the key
 }
 
 }  // namespace
