@@ -42,6 +42,9 @@ struct ModelTrack {
 struct FixedEndpoint {
   const runtimes::RuntimeDescriptor* runtime;
   runtimes::BaseUrl base;
+  // Named by the user (AssembleOptions::endpoints): a failure to read it is
+  // reported. A runtime's host variable only says where it would be.
+  bool named = false;
 };
 
 // Default context when the command line names none: 4096 tokens is
@@ -132,7 +135,7 @@ struct SnapshotAssembler::State {
       }
       auto base = runtimes::parse_endpoint(*d, e.substr(eq + 1));
       if (base)
-        fixed.push_back({d, *base});
+        fixed.push_back({d, *base, true});
       else
         fixed_problems.push_back("endpoint '" + e + "': " + base.error().message);
     }
@@ -231,7 +234,7 @@ struct SnapshotAssembler::State {
     struct Query {
       const runtimes::RuntimeDescriptor* d;
       runtimes::BaseUrl base;
-      bool fixed_ep;
+      bool report;  // a failure is one of the reading's errors
       snapshot::Workload* owner;
       std::future<Result<std::vector<runtimes::LoadedModel>>> answer;
       std::string key;  // its bearer token ("" none)
@@ -242,14 +245,14 @@ struct SnapshotAssembler::State {
     std::vector<Query> queries;
     std::set<std::string> asked;
     auto add = [&](const runtimes::RuntimeDescriptor& d, const runtimes::BaseUrl& base,
-                   bool fixed_ep, snapshot::Workload* owner) {
+                   bool report, snapshot::Workload* owner) {
       if (queries.size() >= kMaxQueries || !asked.insert(base.str()).second) return;
       // A server started with --api-key answers nothing without it: its
       // key goes to it (detect::sendable_key: where this reader may).
       // A fixed endpoint (named by an option, the config or the runtime's
       // host variable) gets the key the user's environment holds for its
       // runtime (LLAMA_API_KEY, VLLM_API_KEY).
-      queries.push_back({&d, base, fixed_ep, owner, {},
+      queries.push_back({&d, base, report, owner, {},
                          owner ? detect::sendable_key(*owner) : detect::inherited_api_key({}, &d)});
     };
     for (auto& w : s.workloads) {
@@ -257,9 +260,9 @@ struct SnapshotAssembler::State {
       const runtimes::RuntimeDescriptor* d = runtimes::api_runtime(w.runtime, w.flavor);
       if (d == nullptr) continue;
       auto base = runtimes::parse_base_url(w.endpoint, d->api_port());
-      if (base) add(*d, *base, false, &w);
+      if (base) add(*d, *base, true, &w);
     }
-    for (const FixedEndpoint& f : fixed) add(*f.runtime, f.base, true, nullptr);
+    for (const FixedEndpoint& f : fixed) add(*f.runtime, f.base, f.named, nullptr);
     for (Query& q : queries) {
       q.answer =
           std::async(std::launch::async,
@@ -269,9 +272,10 @@ struct SnapshotAssembler::State {
     for (Query& q : queries) {
       auto models = q.answer.get();
       if (!models) {
-        // A fixed default address answering nothing means that runtime is not
-        // running; a runtime the detector saw listening and failing is news.
-        if (!q.fixed_ep) s.errors.push_back({"runtimes", models.error().message});
+        // A host variable's address answering nothing means that runtime is
+        // not running; a runtime the detector saw listening, or one the user
+        // named, failing (down, refusing its key) is news.
+        if (q.report) s.errors.push_back({"runtimes", models.error().message});
         continue;
       }
       std::string names;

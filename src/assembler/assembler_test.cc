@@ -298,6 +298,11 @@ struct KeyedLlamaServer {
     });
     port = server.bind_to_any_port("127.0.0.1");
     if (port > 0) thread = std::thread([this] { server.listen_after_bind(); });
+    // Listening before anything can stop it (a stop() before the listen
+    // starts would be lost, and the join would wait for ever).
+    for (int i = 0; port > 0 && i < 2000 && !server.is_running(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
   ~KeyedLlamaServer() {
     server.stop();
@@ -369,8 +374,10 @@ TEST(SnapshotAssembler, AServerStartedWithAnApiKeyIsReadWithIt) {
 
 // A runtime the daemon is told to poll (daemon --endpoint llama.cpp=URL)
 // is not one the scan found: the key the daemon's environment holds for it
-// (LLAMA_API_KEY) is sent; without it the server refuses and nothing is
-// listed (a fixed endpoint's failure is not one of the reading's errors).
+// (LLAMA_API_KEY) is sent; without it, the server's 401 is reported, as
+// any failure of an endpoint the user named is (down: "connection
+// refused"). A runtime's host variable only says where it would be: nothing
+// answering there is no error.
 TEST(SnapshotAssembler, AFixedEndpointGetsTheKeyTheEnvironmentHolds) {
   KeyedLlamaServer server("sk-polled-0123");
   const int port = server.port;
@@ -397,9 +404,44 @@ TEST(SnapshotAssembler, AFixedEndpointGetsTheKeyTheEnvironmentHolds) {
       EXPECT_EQ(snapshot::to_json(*s).dump().find("sk-polled"), std::string::npos);
     } else {
       EXPECT_TRUE(s->loaded_models.empty());
+      ASSERT_EQ(s->errors.size(), 1u);
+      EXPECT_NE(s->errors[0].message.find("HTTP 401: Invalid API Key"), std::string::npos)
+          << s->errors[0].message;
     }
   }
   EXPECT_EQ(server.refused.load(), 1);  // the one reading without the key
+  int gone_port = 0;
+  {
+    KeyedLlamaServer gone("k");
+    gone_port = gone.port;
+  }
+  for (const bool named : {true, false}) {
+    FakeProc fp;
+    fp.write_file("meminfo", kMeminfo);
+    AssembleOptions o;
+    o.proc_root = fp.root();
+    o.sys_root = fp.root() + "/no-sys";
+    o.probe_ports = false;
+    o.read_models = false;
+    o.strict = false;
+    const std::string url = "http://127.0.0.1:" + std::to_string(gone_port);
+    if (named) {
+      o.endpoints = {"ollama=" + url};
+    } else {
+      o.host_env = {{"OLLAMA_HOST", url}};
+    }
+    AssemblerSources src;
+    src.gpus = [] { return gpu::GpuSnapshot{}; };
+    auto s = SnapshotAssembler(o, src).assemble(0);
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    if (named) {
+      ASSERT_EQ(s->errors.size(), 1u);
+      EXPECT_NE(s->errors[0].message.find("connection refused"), std::string::npos)
+          << s->errors[0].message;
+    } else {
+      EXPECT_TRUE(s->errors.empty()) << s->errors[0].message;
+    }
+  }
 }
 
 }  // namespace
