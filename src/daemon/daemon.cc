@@ -1,5 +1,7 @@
 #include "daemon/daemon.h"
 
+#include "daemon/error_changes.h"
+
 #include "snapshot/snapshot_json.h"
 
 #include <algorithm>
@@ -439,10 +441,11 @@ void Daemon::tick(double now) {
   Sample s = sampler_->sample(now, knowledge);
   std::lock_guard<std::mutex> lock(mu_);
   reload_profile_if_changed();
-  for (const auto& e : s.snapshot.errors) {
-    view_.collector_errors_total[e.collector]++;
-    spdlog::warn("collector {}: {}", e.collector, e.message);
-  }
+  for (const auto& e : s.snapshot.errors) view_.collector_errors_total[e.collector]++;
+  // Logged when a failure begins and when it ends, not once a sample.
+  const ErrorChanges changes = error_changes_.update(s.snapshot.errors);
+  for (const auto& e : changes.began) spdlog::warn("collector {}: {}", e.collector, e.message);
+  for (const auto& e : changes.ended) spdlog::info("collector {} (cleared)", e);
   take_finished_actions();
   // Servers started with --api-key get their key with every action.
   actuator_->set_keys(detect::sendable_keys(s.snapshot));

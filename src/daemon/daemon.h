@@ -13,6 +13,7 @@
 #include "actuator/actuator.h"
 #include "daemon/action_delays.h"
 #include "daemon/action_worker.h"
+#include "daemon/error_changes.h"
 #include "daemon/api.h"
 #include "daemon/history.h"
 #include "daemon/metrics.h"
@@ -104,6 +105,7 @@ class Daemon {
   policy::PolicyTuning tuning_;
   std::deque<policy::PolicyInput> recent_;
   MetricsView view_;
+  ErrorChangeTracker error_changes_;  // tick(), under mu_: what to log of a sample's errors
   bool apply_ = false;
   // AI Mode off (the tray's toggle, POST /api/v1/mode): the policy still
   // decides and records, nothing is applied. Not persisted: a restart acts.
