@@ -30,6 +30,21 @@ namespace {
 
 using namespace memopt::policy;
 
+// The later held-out sets, each chosen by its flag: one place for a set's
+// seed, its size (traces per kind, unless --traces-per-kind says) and its
+// name in --json.
+struct ReportSet {
+  const char* flag;
+  uint32_t seed;
+  int per_kind;
+  const char* name;
+};
+constexpr ReportSet kReportSets[] = {
+    {"--second-held-out", sim::kSecondHeldOutSeed, 300, "second held-out"},
+    {"--third-held-out", sim::kThirdHeldOutSeed, sim::kThirdHeldOutPerKind, "third held-out"},
+    {"--fourth-held-out", sim::kFourthHeldOutSeed, sim::kFourthHeldOutPerKind, "fourth held-out"},
+};
+
 // The daemon's history of action delays, drawn from the world's own
 // distributions at 1x (a seed of its own): what the engine plans with.
 sim::Simulation simulation() {
@@ -89,8 +104,8 @@ int main(int argc, char** argv) {
   int explain = -1;
   bool misses = false;
   bool verbose = false;
-  // The second, third or fourth held-out set, one line per group (0: none).
-  uint32_t report_seed = 0;
+  // A later held-out set (kReportSets), one line per group; null: none.
+  const ReportSet* report = nullptr;
   bool per_kind_given = false;
   double explain_mismatch = 1;
   bool summary = false;
@@ -122,14 +137,11 @@ int main(int argc, char** argv) {
   bool spread_given = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--summary") == 0) summary = true;
-    if (std::strcmp(argv[i], "--second-held-out") == 0) {
-      report_seed = diagnose_seed = sim::kSecondHeldOutSeed;
-    }
-    if (std::strcmp(argv[i], "--third-held-out") == 0) {
-      report_seed = diagnose_seed = sim::kThirdHeldOutSeed;
-    }
-    if (std::strcmp(argv[i], "--fourth-held-out") == 0) {
-      report_seed = diagnose_seed = sim::kFourthHeldOutSeed;
+    for (const ReportSet& r : kReportSets) {
+      if (std::strcmp(argv[i], r.flag) == 0) {
+        report = &r;
+        diagnose_seed = r.seed;
+      }
     }
     // --misses and --explain look at the tuning set; --held-out shows why
     // the reported figures miss (to read, never to tune on).
@@ -180,16 +192,9 @@ int main(int argc, char** argv) {
   const Profile p = builtin_profiles()[0];
   const sim::Simulation s = simulation();
   const std::vector<double> mismatches = {1.0, 1.5, 2.0};
-  // The second held-out set has 300 traces per kind unless told, the third
-  // and fourth kThirdHeldOutPerKind and kFourthHeldOutPerKind.
-  if (report_seed == sim::kSecondHeldOutSeed && !per_kind_given) per_kind = 300;
-  if (report_seed == sim::kThirdHeldOutSeed && !per_kind_given) {
-    per_kind = sim::kThirdHeldOutPerKind;
-  }
-  if (report_seed == sim::kFourthHeldOutSeed && !per_kind_given) {
-    per_kind = sim::kFourthHeldOutPerKind;
-  }
-  const bool report_set = report_seed != 0;
+  if (report && !per_kind_given) per_kind = report->per_kind;
+  const uint32_t report_seed = report ? report->seed : 0;
+  const bool report_set = report != nullptr;
   if (spread_given && report_set) {
     std::cerr << "policy_sim_bench: --run-spread reads the tuning set only\n";
     return 2;
@@ -276,10 +281,7 @@ int main(int argc, char** argv) {
     const auto rows =
         sim::evaluate(sim::make_traces(per_kind, seed, planner_error), p, s, {}, mismatches);
     const auto& all1 = find(rows, "all", sim::Mode::kPredictive, 1.0);
-    nlohmann::json j = {{"set", seed == sim::kFourthHeldOutSeed   ? "fourth held-out"
-                                : seed == sim::kThirdHeldOutSeed  ? "third held-out"
-                                : seed == sim::kSecondHeldOutSeed ? "second held-out"
-                                                                  : "held-out"},
+    nlohmann::json j = {{"set", report ? report->name : "held-out"},
                         {"seed", seed},
                         {"traces_per_kind", per_kind},
                         {"planner_error", planner_error == sim::PlannerError::kMeasured

@@ -8,6 +8,7 @@
 #include <future>
 #include <set>
 
+#include "detect/detector.h"
 #include "detect/signatures.h"
 #include "detect/warnings.h"
 #include "estimate/memory_estimate.h"
@@ -45,6 +46,9 @@ struct FixedEndpoint {
   // Named by the user (AssembleOptions::endpoints): a failure to read it is
   // reported. A runtime's host variable only says where it would be.
   bool named = false;
+  // The key the user's environment holds for its runtime (LLAMA_API_KEY,
+  // VLLM_API_KEY: detect::inherited_api_key), read once; "" none.
+  std::string key;
 };
 
 // Default context when the command line names none: 4096 tokens is
@@ -120,7 +124,7 @@ struct SnapshotAssembler::State {
       if (env == o.host_env.end()) continue;
       auto base = runtimes::parse_endpoint(*d, env->second);
       if (base)
-        fixed.push_back({d, *base});
+        fixed.push_back({d, *base, false, detect::inherited_api_key({}, d)});
       else
         fixed_problems.push_back(std::string(d->host_env) + ": " + base.error().message);
     }
@@ -135,7 +139,7 @@ struct SnapshotAssembler::State {
       }
       auto base = runtimes::parse_endpoint(*d, e.substr(eq + 1));
       if (base)
-        fixed.push_back({d, *base, true});
+        fixed.push_back({d, *base, true, detect::inherited_api_key({}, d)});
       else
         fixed_problems.push_back("endpoint '" + e + "': " + base.error().message);
     }
@@ -245,24 +249,20 @@ struct SnapshotAssembler::State {
     std::vector<Query> queries;
     std::set<std::string> asked;
     auto add = [&](const runtimes::RuntimeDescriptor& d, const runtimes::BaseUrl& base,
-                   bool report, snapshot::Workload* owner) {
+                   bool report, snapshot::Workload* owner, std::string key) {
       if (queries.size() >= kMaxQueries || !asked.insert(base.str()).second) return;
-      // A server started with --api-key answers nothing without it: its
-      // key goes to it (detect::sendable_key: where this reader may).
-      // A fixed endpoint (named by an option, the config or the runtime's
-      // host variable) gets the key the user's environment holds for its
-      // runtime (LLAMA_API_KEY, VLLM_API_KEY).
-      queries.push_back({&d, base, report, owner, {},
-                         owner ? detect::sendable_key(*owner) : detect::inherited_api_key({}, &d)});
+      queries.push_back({&d, base, report, owner, {}, std::move(key)});
     };
     for (auto& w : s.workloads) {
       if (!w.is_ai() || w.endpoint.empty()) continue;
       const runtimes::RuntimeDescriptor* d = runtimes::api_runtime(w.runtime, w.flavor);
       if (d == nullptr) continue;
       auto base = runtimes::parse_base_url(w.endpoint, d->api_port());
-      if (base) add(*d, *base, true, &w);
+      // A server started with --api-key answers nothing without it: its
+      // key goes to it (detect::sendable_key: where this reader may).
+      if (base) add(*d, *base, true, &w, detect::sendable_key(w));
     }
-    for (const FixedEndpoint& f : fixed) add(*f.runtime, f.base, f.named, nullptr);
+    for (const FixedEndpoint& f : fixed) add(*f.runtime, f.base, f.named, nullptr, f.key);
     for (Query& q : queries) {
       q.answer =
           std::async(std::launch::async,

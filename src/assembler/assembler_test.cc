@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -315,6 +316,29 @@ struct KeyedLlamaServer {
   std::thread thread;
 };
 
+// One reading of the fake tree `fp` with no GPU and no model files, with
+// the options `set` gives (endpoints, host variables).
+Result<snapshot::Snapshot> assemble_on(const FakeProc& fp,
+                                       const std::function<void(AssembleOptions&)>& set = {}) {
+  AssembleOptions o;
+  o.proc_root = fp.root();
+  o.sys_root = fp.root() + "/no-sys";
+  o.probe_ports = false;
+  o.read_models = false;
+  o.strict = false;
+  if (set) set(o);
+  AssemblerSources src;
+  src.gpus = [] { return gpu::GpuSnapshot{}; };
+  return SnapshotAssembler(o, src).assemble(0);
+}
+
+// The same on a machine with no processes.
+Result<snapshot::Snapshot> assemble_empty(const std::function<void(AssembleOptions&)>& set) {
+  FakeProc fp;
+  fp.write_file("meminfo", kMeminfo);
+  return assemble_on(fp, set);
+}
+
 // A llama-server started with --api-key answers its API only with the key.
 // The key on its command line is sent to it (a reader of the same user, or
 // root, reads that line as its owner does), so its model is listed; it is
@@ -345,15 +369,7 @@ TEST(SnapshotAssembler, AServerStartedWithAnApiKeyIsReadWithIt) {
     fp.add(p);
     fp.add_listener({"0100007F", static_cast<uint16_t>(port), 5151, false});
     fp.write_net();
-    AssembleOptions o;
-    o.proc_root = fp.root();
-    o.sys_root = fp.root() + "/no-sys";
-    o.probe_ports = false;
-    o.read_models = false;
-    o.strict = false;
-    AssemblerSources src;
-    src.gpus = [] { return gpu::GpuSnapshot{}; };
-    auto s = SnapshotAssembler(o, src).assemble(0);
+    auto s = assemble_on(fp);
     ASSERT_TRUE(s.ok()) << s.error().message;
     ASSERT_EQ(s->workloads.size(), 1u);
     EXPECT_EQ(s->workloads[0].api_key, "sk-local-0123");
@@ -384,18 +400,9 @@ TEST(SnapshotAssembler, AFixedEndpointGetsTheKeyTheEnvironmentHolds) {
   ASSERT_GT(port, 0);
   for (const bool keyed : {true, false}) {
     if (keyed) ::setenv("LLAMA_API_KEY", "sk-polled-0123,other", 1);
-    FakeProc fp;
-    fp.write_file("meminfo", kMeminfo);
-    AssembleOptions o;
-    o.proc_root = fp.root();
-    o.sys_root = fp.root() + "/no-sys";
-    o.probe_ports = false;
-    o.read_models = false;
-    o.strict = false;
-    o.endpoints = {"llama.cpp=http://127.0.0.1:" + std::to_string(port)};
-    AssemblerSources src;
-    src.gpus = [] { return gpu::GpuSnapshot{}; };
-    auto s = SnapshotAssembler(o, src).assemble(0);
+    auto s = assemble_empty([&](AssembleOptions& o) {
+      o.endpoints = {"llama.cpp=http://127.0.0.1:" + std::to_string(port)};
+    });
     ::unsetenv("LLAMA_API_KEY");
     ASSERT_TRUE(s.ok()) << s.error().message;
     if (keyed) {
@@ -416,23 +423,14 @@ TEST(SnapshotAssembler, AFixedEndpointGetsTheKeyTheEnvironmentHolds) {
     gone_port = gone.port;
   }
   for (const bool named : {true, false}) {
-    FakeProc fp;
-    fp.write_file("meminfo", kMeminfo);
-    AssembleOptions o;
-    o.proc_root = fp.root();
-    o.sys_root = fp.root() + "/no-sys";
-    o.probe_ports = false;
-    o.read_models = false;
-    o.strict = false;
     const std::string url = "http://127.0.0.1:" + std::to_string(gone_port);
-    if (named) {
-      o.endpoints = {"ollama=" + url};
-    } else {
-      o.host_env = {{"OLLAMA_HOST", url}};
-    }
-    AssemblerSources src;
-    src.gpus = [] { return gpu::GpuSnapshot{}; };
-    auto s = SnapshotAssembler(o, src).assemble(0);
+    auto s = assemble_empty([&](AssembleOptions& o) {
+      if (named) {
+        o.endpoints = {"ollama=" + url};
+      } else {
+        o.host_env = {{"OLLAMA_HOST", url}};
+      }
+    });
     ASSERT_TRUE(s.ok()) << s.error().message;
     if (named) {
       ASSERT_EQ(s->errors.size(), 1u);

@@ -1,7 +1,5 @@
 #include "daemon/daemon.h"
 
-#include "daemon/error_changes.h"
-
 #include "snapshot/snapshot_json.h"
 
 #include <algorithm>
